@@ -1,0 +1,1 @@
+"""The `agam` command line."""

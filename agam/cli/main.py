@@ -1,0 +1,132 @@
+"""Entry point of the `agam` command."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from agam import __version__
+from agam.cli import boundaries_cmd
+from agam.cli.common import (
+    ConfigOption,
+    JsonOption,
+    console,
+    emit_json,
+    handle_errors,
+    settings_for,
+)
+from agam.core.errors import ConfigError
+from agam.pipeline.context import AppContext
+from store.db import head_revision, schema_revision, table_names
+
+app = typer.Typer(
+    help="Agam (আগাম): early warning and anticipatory action for Bangladesh's ASP.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+config_app = typer.Typer(help="Configuration.", no_args_is_help=True)
+db_app = typer.Typer(help="The database.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+app.add_typer(db_app, name="db")
+app.add_typer(boundaries_cmd.app, name="boundaries")
+
+DASHBOARD_ENTRY = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
+
+
+@app.command("version")
+def version() -> None:
+    """Print the version."""
+    console.print(f"agam {__version__}")
+
+
+@config_app.command("check")
+@handle_errors
+def config_check(config: ConfigOption = None, as_json: JsonOption = False) -> None:
+    """Validate config.toml and the environment; fail fast with the offending key."""
+    settings = settings_for(config)
+    bpath = settings.boundaries.path
+    if settings.boundaries.source == "cod-ab" and bpath is not None and not bpath.exists():
+        raise ConfigError(f"[boundaries.path] {bpath} does not exist")
+    report = {
+        "config": str(settings.config_path),
+        "data_dir": str(settings.data_dir),
+        "database": settings.database_url.split("@")[-1],
+        "boundaries": settings.boundaries.source,
+        "ok": True,
+    }
+    if as_json:
+        emit_json(report)
+    else:
+        console.print(f"ok: {report['config']} (data dir {report['data_dir']})", markup=False)
+
+
+@db_app.command("upgrade")
+@handle_errors
+def db_upgrade(config: ConfigOption = None) -> None:
+    """Apply migrations up to the newest schema."""
+    ctx = AppContext(settings_for(config))
+    ctx.settings.data_dir.mkdir(parents=True, exist_ok=True)
+    ctx.store.upgrade()
+    console.print(f"schema at {schema_revision(ctx.store.engine)}", markup=False)
+
+
+@db_app.command("status")
+@handle_errors
+def db_status(config: ConfigOption = None, as_json: JsonOption = False) -> None:
+    """Schema revision and tables."""
+    ctx = AppContext(settings_for(config))
+    data = {
+        "url": ctx.settings.database_url.split("@")[-1],
+        "revision": schema_revision(ctx.store.engine),
+        "head": head_revision(),
+        "tables": table_names(ctx.store.engine),
+    }
+    if as_json:
+        emit_json(data)
+    else:
+        console.print(f"{data['url']}: revision {data['revision']} (head {data['head']})")
+
+
+@app.command("demo")
+@handle_errors
+def demo(
+    config: ConfigOption = None,
+    prepare_only: Annotated[bool, typer.Option("--prepare-only")] = False,
+    as_json: JsonOption = False,
+    port: Annotated[int | None, typer.Option("--port")] = None,
+) -> None:
+    """Prepare the data dir and store, load boundaries, then serve the dashboard."""
+    settings = settings_for(config)
+    summary = AppContext(settings).prepare()
+    if as_json:
+        emit_json(summary)
+    else:
+        console.print(f"prepared {summary['data_dir']}: {summary['unions']:,} unions", markup=False)
+    if prepare_only:
+        return
+    serve_port = port or settings.dashboard.port
+    console.print(f"serving the dashboard at http://localhost:{serve_port}", markup=False)
+    env = dict(os.environ, AGAM_CONFIG=str(settings.config_path))
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(DASHBOARD_ENTRY),
+        "--server.port",
+        str(serve_port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    raise typer.Exit(subprocess.call(cmd, env=env))
+
+
+if __name__ == "__main__":
+    app()

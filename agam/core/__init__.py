@@ -1,0 +1,1 @@
+"""Foundation shared by every layer: errors, settings, time helpers."""

@@ -1,0 +1,1 @@
+"""The only place that sees feeds, store and rules together: ingest -> evaluate -> propose."""

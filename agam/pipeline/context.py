@@ -1,0 +1,42 @@
+"""Application wiring from settings: the store and the union layer, built once per process."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from agam.core.settings import Settings
+from boundaries.layer import UnionLayer, load_union_layer
+from store.db import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    _store: Store | None = field(default=None, repr=False)
+
+    @cached_property
+    def store(self) -> Store:
+        return Store(self.settings.database_url, self.settings.database.busy_timeout_ms)
+
+    def union_layer(self) -> UnionLayer:
+        b = self.settings.boundaries
+        return load_union_layer(
+            source=b.source,
+            path=b.path,
+            layer=b.layer,
+            cache_dir=self.settings.cache_dir,
+            repair_invalid=b.repair_invalid,
+        )
+
+    def prepare(self) -> dict[str, object]:
+        """Create the data dir, migrate the store, prepare the union layer cache."""
+        for folder in (self.settings.data_dir, self.settings.raw_dir, self.settings.cache_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+        self.store.upgrade()
+        layer = self.union_layer()
+        log.info("prepared data dir %s with %d unions", self.settings.data_dir, len(layer))
+        return {"data_dir": str(self.settings.data_dir), "unions": len(layer)}

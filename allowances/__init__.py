@@ -1,0 +1,1 @@
+"""Who is paid: registry import, targeting, proposed lists, approvals, payment files, audit."""

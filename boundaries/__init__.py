@@ -1,0 +1,1 @@
+"""Where people live: the union (ADM4) layer, exposure and spatial overlay."""

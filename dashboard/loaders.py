@@ -1,0 +1,47 @@
+"""Cached loaders shared by all sessions. Only non-personal data is cached here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from agam.core.settings import Settings, load_settings
+from agam.pipeline.context import AppContext
+from boundaries.layer import UnionLayer
+from dashboard.geojson import bounds_of, light_geojson
+
+
+@st.cache_resource(show_spinner=False)
+def settings() -> Settings:
+    return load_settings()
+
+
+@st.cache_resource(show_spinner="Loading the union layer…")
+def union_layer() -> UnionLayer:
+    return AppContext(settings()).union_layer()
+
+
+@st.cache_data(show_spinner="Preparing the national map…", max_entries=2)
+def national_geojson(fingerprint: str, tolerance_deg: float, decimals: int) -> str:
+    del fingerprint  # part of the cache key only
+    return light_geojson(union_layer().frame, tolerance_deg, decimals)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def district_geojson(fingerprint: str, district_pcode: str) -> tuple[str, list[list[float]]]:
+    del fingerprint
+    frame = union_layer().frame
+    part = frame[frame["adm2_pcode"] == district_pcode]
+    return light_geojson(part, 0.0, 5), bounds_of(part)
+
+
+@st.cache_data(show_spinner=False)
+def districts(fingerprint: str) -> list[dict[str, Any]]:
+    del fingerprint
+    frame = union_layer().frame
+    table = frame.drop_duplicates("adm2_pcode").sort_values("adm2_en")
+    return [
+        {"pcode": r.adm2_pcode, "name_en": r.adm2_en, "name_bn": r.adm2_bn, "division": r.adm1_en}
+        for r in table.itertuples()
+    ]

@@ -1,0 +1,53 @@
+"""Pure folium builders: no Streamlit here, so they are testable on their own."""
+
+from __future__ import annotations
+
+import folium
+
+BANGLADESH_CENTER = (23.7, 90.35)
+UNION_STYLE = {"color": "#3b5b7a", "weight": 0.4, "fillColor": "#9ec3e6", "fillOpacity": 0.25}
+HIGHLIGHT_STYLE = {"color": "#c2410c", "weight": 1.2, "fillColor": "#fdba74", "fillOpacity": 0.35}
+TOOLTIP_ALIASES = {"en": ("Union", "Upazila", "District"), "bn": ("ইউনিয়ন", "উপজেলা", "জেলা")}
+
+
+def union_map(
+    national_geojson: str,
+    *,
+    focus_geojson: str | None = None,
+    focus_bounds: list[list[float]] | None = None,
+    lang: str = "en",
+    height_px: int = 620,
+    tiles: str | None = "OpenStreetMap",
+) -> folium.Map:
+    """The national union layer (light) plus, when a district is chosen, its detailed unions."""
+    fmap = folium.Map(
+        location=BANGLADESH_CENTER,
+        zoom_start=7,
+        tiles=tiles,
+        prefer_canvas=True,
+        control_scale=True,
+        height=height_px,
+    )
+    aliases = list(TOOLTIP_ALIASES.get(lang, TOOLTIP_ALIASES["en"]))
+    fields = ["adm4_en", "adm3_en", "adm2_en"]
+    folium.GeoJson(
+        national_geojson,
+        name="Unions",
+        style_function=lambda _f: UNION_STYLE,
+        highlight_function=lambda _f: HIGHLIGHT_STYLE,
+        tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=True),
+        smooth_factor=1.0,
+    ).add_to(fmap)
+    if focus_geojson is not None:
+        folium.GeoJson(
+            focus_geojson,
+            name="Selected district",
+            style_function=lambda _f: HIGHLIGHT_STYLE,
+            tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=True),
+        ).add_to(fmap)
+    if focus_bounds is not None:
+        fmap.fit_bounds(focus_bounds)
+    else:
+        fmap.fit_bounds([[20.59, 88.0], [26.64, 92.68]])
+    folium.LayerControl(collapsed=True).add_to(fmap)
+    return fmap

@@ -1,0 +1,313 @@
+"""The schema. History is append-only; only status columns change, through transitions.
+
+Changing this file means adding an alembic migration (store/migrations/versions/).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from store.types import UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+    }
+
+
+Base.metadata.naming_convention = NAMING
+
+
+class ForecastRun(Base):
+    """One parsed upstream forecast; idempotent on (feed_id, issued_at)."""
+
+    __tablename__ = "forecast_runs"
+    __table_args__ = (UniqueConstraint("feed_id", "issued_at", name="feed_issued"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    feed_id: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    issued_at: Mapped[datetime]
+    fetched_at: Mapped[datetime]
+    source_uri: Mapped[str] = mapped_column(Text)
+    raw_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    raw_path: Mapped[str] = mapped_column(Text)
+    processed_path: Mapped[str | None] = mapped_column(Text)
+    complete: Mapped[bool] = mapped_column(Boolean, default=True)
+    quality: Mapped[list[Any]] = mapped_column(default=list)
+    summary: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class FeedRun(Base):
+    """Each scheduled or manual attempt, whatever its outcome."""
+
+    __tablename__ = "feed_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    feed_id: Mapped[str] = mapped_column(String(64), index=True)
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    outcome: Mapped[str] = mapped_column(String(16))  # success|unchanged|not_modified|failed
+    error: Mapped[str | None] = mapped_column(Text)
+    artifact_sha256: Mapped[str | None] = mapped_column(String(64))
+    issued_at: Mapped[datetime | None]
+    forecast_run_id: Mapped[int | None] = mapped_column(ForeignKey("forecast_runs.id"))
+    trigger: Mapped[str] = mapped_column(String(16), default="scheduler")
+
+
+class FeedStatus(Base):
+    __tablename__ = "feed_status"
+
+    feed_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_attempt_at: Mapped[datetime | None]
+    last_success_at: Mapped[datetime | None]
+    last_failure_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    latest_forecast_run_id: Mapped[int | None] = mapped_column(ForeignKey("forecast_runs.id"))
+    latest_issued_at: Mapped[datetime | None]
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+
+
+class Evaluation(Base):
+    """A stage of a rule set judged on given inputs; idempotent on input_key."""
+
+    __tablename__ = "evaluations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    input_key: Mapped[str] = mapped_column(String(64), unique=True)
+    rule_set_id: Mapped[str] = mapped_column(String(64), index=True)
+    rule_set_version: Mapped[str] = mapped_column(String(32))
+    stage: Mapped[str] = mapped_column(String(32))
+    as_of: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(16))  # met|not_met|unknown
+    explanation: Mapped[str] = mapped_column(Text)
+    observed: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    forecast_run_ids: Mapped[list[Any]] = mapped_column(default=list)
+    affected_districts: Mapped[list[Any]] = mapped_column(default=list)
+    affected_unions: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime]
+
+
+class Alert(Base):
+    """Per rule set and district: none -> readiness -> action (-> observational) -> closed."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (Index("ix_alerts_open", "rule_set_id", "district_pcode", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rule_set_id: Mapped[str] = mapped_column(String(64))
+    rule_set_version: Mapped[str] = mapped_column(String(32))
+    district_pcode: Mapped[str] = mapped_column(String(16), index=True)
+    stage: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))  # open|stood_down|closed
+    opened_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    first_evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluations.id"))
+    last_evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluations.id"))
+    affected_unions: Mapped[list[Any]] = mapped_column(default=list)
+    closed_reason: Mapped[str | None] = mapped_column(Text)
+    closed_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class AlertEvent(Base):
+    __tablename__ = "alert_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id"), index=True)
+    at: Mapped[datetime]
+    from_stage: Mapped[str | None] = mapped_column(String(32))
+    to_stage: Mapped[str] = mapped_column(String(32))
+    evaluation_id: Mapped[int | None] = mapped_column(ForeignKey("evaluations.id"))
+    explanation: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(64), default="system")
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(
+            "role IN ('committee','officer','district_admin','admin')", name="role_known"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(32))
+    districts: Mapped[list[Any]] = mapped_column(default=list)
+    password_hash: Mapped[str | None] = mapped_column(Text)
+    oidc_subject: Mapped[str | None] = mapped_column(String(255), unique=True)
+    email: Mapped[str | None] = mapped_column(String(255))
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class RegistryImport(Base):
+    __tablename__ = "registry_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    file_name: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    rows_total: Mapped[int] = mapped_column(Integer)
+    rows_imported: Mapped[int] = mapped_column(Integer)
+    rows_quarantined: Mapped[int] = mapped_column(Integer, default=0)
+    imported_at: Mapped[datetime]
+    imported_by: Mapped[str] = mapped_column(String(64))
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+    report: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Beneficiary(Base):
+    """Current row per beneficiary id; older versions move to beneficiary_history."""
+
+    __tablename__ = "beneficiaries"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    beneficiary_id: Mapped[str] = mapped_column(String(64), unique=True)
+    programme: Mapped[str] = mapped_column(String(32), index=True)
+    household_id: Mapped[str] = mapped_column(String(64), index=True)
+    nid: Mapped[str | None] = mapped_column(String(17), index=True)
+    birth_registration: Mapped[str | None] = mapped_column(String(17))
+    name_en: Mapped[str | None] = mapped_column(String(128))
+    name_bn: Mapped[str | None] = mapped_column(String(128))
+    sex: Mapped[str] = mapped_column(String(8))
+    birth_year: Mapped[int] = mapped_column(Integer)
+    disability: Mapped[bool] = mapped_column(Boolean, default=False)
+    female_headed: Mapped[bool] = mapped_column(Boolean, default=False)
+    pregnant_lactating: Mapped[bool] = mapped_column(Boolean, default=False)
+    children_under5: Mapped[int] = mapped_column(Integer, default=0)
+    char_resident: Mapped[bool] = mapped_column(Boolean, default=False)
+    adm4_pcode: Mapped[str] = mapped_column(String(16), index=True)
+    ward: Mapped[str | None] = mapped_column(String(16))
+    village: Mapped[str | None] = mapped_column(String(128))
+    payment_channel: Mapped[str] = mapped_column(String(16))  # mfs|bank|post
+    mfs_provider: Mapped[str | None] = mapped_column(String(16))
+    wallet_number: Mapped[str | None] = mapped_column(String(11), index=True)
+    bank_account: Mapped[str | None] = mapped_column(String(32))
+    routing_number: Mapped[str | None] = mapped_column(String(9))
+    post_office_code: Mapped[str | None] = mapped_column(String(16))
+    import_id: Mapped[int] = mapped_column(ForeignKey("registry_imports.id"))
+    row_sha256: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime]
+
+
+class BeneficiaryHistory(Base):
+    __tablename__ = "beneficiary_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    beneficiary_id: Mapped[str] = mapped_column(String(64), index=True)
+    import_id: Mapped[int] = mapped_column(ForeignKey("registry_imports.id"))
+    superseded_at: Mapped[datetime]
+    record: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class AllowanceList(Base):
+    __tablename__ = "allowance_lists"
+    __table_args__ = (
+        UniqueConstraint("alert_id", "district_pcode", "revision", name="alert_district_rev"),
+        CheckConstraint(
+            "approved_by IS NULL OR submitted_by IS NULL OR approved_by <> submitted_by",
+            name="four_eyes",
+        ),
+        CheckConstraint(
+            "status IN ('draft','submitted','approved','rejected','superseded','exported')",
+            name="status_known",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id"), index=True)
+    district_pcode: Mapped[str] = mapped_column(String(16), index=True)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(16))
+    policy: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    amount_per_household_bdt: Mapped[int] = mapped_column(Integer)
+    households: Mapped[int] = mapped_column(Integer, default=0)
+    total_bdt: Mapped[int] = mapped_column(BigInteger, default=0)
+    content_sha256: Mapped[str | None] = mapped_column(String(64))
+    prepared_by: Mapped[str] = mapped_column(String(64))
+    submitted_by: Mapped[str | None] = mapped_column(String(64))
+    approved_by: Mapped[str | None] = mapped_column(String(64))
+    second_approved_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("allowance_lists.id"))
+    edit_reason: Mapped[str | None] = mapped_column(Text)
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class AllowanceLine(Base):
+    __tablename__ = "allowance_lines"
+    __table_args__ = (UniqueConstraint("list_id", "household_id", name="one_payment_per_hh"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    list_id: Mapped[int] = mapped_column(ForeignKey("allowance_lists.id"), index=True)
+    beneficiary_id: Mapped[str] = mapped_column(String(64))
+    household_id: Mapped[str] = mapped_column(String(64))
+    adm4_pcode: Mapped[str] = mapped_column(String(16))
+    rank: Mapped[int] = mapped_column(Integer)
+    priority_score: Mapped[float] = mapped_column(Float)
+    reasons: Mapped[list[Any]] = mapped_column(default=list)
+    amount_bdt: Mapped[int] = mapped_column(Integer)
+    included: Mapped[bool] = mapped_column(Boolean, default=True)
+    exclusion_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class Decision(Base):
+    __tablename__ = "decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    list_id: Mapped[int] = mapped_column(ForeignKey("allowance_lists.id"), index=True)
+    action: Mapped[str] = mapped_column(String(16))  # submit|approve|reject|edit|export
+    username: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str | None] = mapped_column(Text)
+    content_sha256: Mapped[str | None] = mapped_column(String(64))
+    at: Mapped[datetime]
+
+
+class AuditEntry(Base):
+    """Append-only, hash-chained: entry_hash = sha256(prev_hash || canonical payload)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    entity: Mapped[str] = mapped_column(String(64))
+    entity_id: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    entry_hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -1,0 +1,117 @@
+"""`agam` CLI: config, db, boundaries info / find / export / crosswalk, error exits."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+from typer.testing import CliRunner
+
+from agam.cli.main import app
+
+runner = CliRunner()
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_config_check(config_path: Path) -> None:
+    code, out, _ = run("config", "check", "--json")
+    assert code == 0
+    assert json.loads(out)["data_dir"] == str(config_path.parent / "data")
+
+
+def test_config_check_names_the_bad_key(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[dashboard]\nport = "eighty"\n', encoding="utf-8")
+    code, _, err = run("config", "check", "--config", str(bad))
+    assert code == 3
+    assert "[dashboard.port]" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_missing_config_is_one_line(tmp_path: Path) -> None:
+    code, _, err = run("boundaries", "info", "--config", str(tmp_path / "nope.toml"))
+    assert code == 3
+    assert "configuration file not found" in err
+
+
+def test_boundaries_info_json(config_path: Path) -> None:
+    code, out, _ = run("boundaries", "info", "--json")
+    assert code == 0
+    info = json.loads(out)
+    assert info["counts"]["union"] >= 5000
+    assert info["counts"]["upazila"] >= 507
+    assert info["counts"]["district"] == 64
+    assert info["counts"]["division"] == 8
+    assert info["adm4_with_all_parents"] == info["counts"]["union"]
+    assert info["source"]["version"].startswith("BBS 2020")
+
+
+def test_find_jamalpur(config_path: Path) -> None:
+    code, out, _ = run("boundaries", "find", "89.67", "25.11", "--json")
+    assert code == 0
+    hit = json.loads(out)
+    assert hit["adm2"]["name_en"] == "Jamalpur"
+    assert {"adm1", "adm2", "adm3", "adm4"} <= hit.keys()
+
+
+def test_find_outside_exits_1(config_path: Path) -> None:
+    code, out, err = run("boundaries", "find", "90.0", "21.0")
+    assert code == 1
+    assert out == ""
+    assert "no union at lon 90.0, lat 21.0" in err
+
+
+@pytest.mark.parametrize(
+    ("level", "fmt", "count"), [(1, "geojson", 8), (2, "gpkg", 64), (4, "parquet", 5160)]
+)
+def test_export_round_trip(
+    config_path: Path, tmp_path: Path, level: int, fmt: str, count: int
+) -> None:
+    out = tmp_path / "out" / f"adm{level}.{fmt}"
+    code, _, err = run("boundaries", "export", "--level", str(level), "--format", fmt, str(out))
+    assert code == 0, err
+    back = gpd.read_parquet(out) if fmt == "parquet" else gpd.read_file(out)
+    assert len(back) == count
+    assert back[f"adm{level}_pcode"].is_unique
+    assert back.crs.to_epsg() == 4326
+    assert not list(out.parent.glob(".*tmp*"))
+
+
+def test_crosswalk_cli() -> None:
+    code, out, _ = run("boundaries", "crosswalk", "BD554909", "--json")
+    assert code == 0
+    assert json.loads(out)[0]["adm3_pcode_2025"] == "BD55490009"
+    code, _, _err = run("boundaries", "crosswalk", "BD000000")
+    assert code == 1
+
+
+def test_db_upgrade_and_status(config_path: Path) -> None:
+    assert run("db", "upgrade")[0] == 0
+    code, out, _ = run("db", "status", "--json")
+    status = json.loads(out)
+    assert code == 0
+    assert status["revision"] == status["head"]
+    assert "audit_log" in status["tables"]
+
+
+def test_demo_prepare_only(config_path: Path) -> None:
+    code, out, _ = run("demo", "--prepare-only", "--json")
+    assert code == 0
+    summary = json.loads(out.split("\n{", 1)[-1] if not out.startswith("{") else out)
+    assert summary["unions"] >= 5000
+    assert (config_path.parent / "data" / "agam.sqlite3").exists()
+
+
+def test_data_dir_override_keeps_stores_apart(
+    config_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AGAM_DATA_DIR", str(tmp_path / "other"))
+    assert run("db", "upgrade")[0] == 0
+    assert (tmp_path / "other" / "agam.sqlite3").exists()
+    assert not (config_path.parent / "data" / "agam.sqlite3").exists()

@@ -1,0 +1,112 @@
+"""The store: migrations only, SQLite WAL, UTC round-trip, append-only audit log."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.exc import DatabaseError, StatementError
+
+from agam.core.errors import StoreError
+from store.db import Store, head_revision, require_current_schema, schema_revision
+from store.models import AuditEntry, ForecastRun
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    s = Store(f"sqlite:///{tmp_path / 'agam.sqlite3'}")
+    s.upgrade()
+    return s
+
+
+def test_schema_comes_from_migrations(tmp_path: Path) -> None:
+    s = Store(f"sqlite:///{tmp_path / 'fresh.sqlite3'}")
+    with pytest.raises(StoreError, match="run `agam db upgrade`"):
+        require_current_schema(s.engine)
+    s.upgrade()
+    assert schema_revision(s.engine) == head_revision()
+    require_current_schema(s.engine)
+    s.upgrade()  # idempotent
+
+
+def test_sqlite_runs_in_wal_with_foreign_keys(store: Store) -> None:
+    with store.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_times_round_trip_in_utc(store: Store) -> None:
+    dhaka = timezone(timedelta(hours=6))
+    issued = datetime(2024, 7, 4, 12, 0, tzinfo=dhaka)
+    with store.session() as session:
+        session.add(
+            ForecastRun(
+                feed_id="ffwc",
+                kind="station_series",
+                issued_at=issued,
+                fetched_at=issued,
+                source_uri="x",
+                raw_sha256="a" * 64,
+                raw_path="p",
+            )
+        )
+    with store.session() as session:
+        run = session.scalars(select(ForecastRun)).one()
+    assert run.issued_at == datetime(2024, 7, 4, 6, 0, tzinfo=UTC)
+    assert run.issued_at.tzinfo is UTC
+
+
+def test_naive_times_are_refused(store: Store) -> None:
+    naive = datetime(2024, 7, 4, 12, 0)
+    with pytest.raises(StatementError, match="naive datetime"), store.session() as session:
+        session.add(
+            ForecastRun(
+                feed_id="ffwc",
+                kind="k",
+                issued_at=naive,
+                fetched_at=naive,
+                source_uri="x",
+                raw_sha256="b" * 64,
+                raw_path="p",
+            )
+        )
+
+
+def test_forecast_run_unique_per_feed_and_issue_time(store: Store) -> None:
+    at = datetime(2024, 7, 4, tzinfo=UTC)
+    row = {
+        "feed_id": "glofas",
+        "kind": "station_series",
+        "issued_at": at,
+        "fetched_at": at,
+        "source_uri": "x",
+        "raw_sha256": "c" * 64,
+        "raw_path": "p",
+    }
+    with store.session() as session:
+        session.add(ForecastRun(**row))
+    with pytest.raises(DatabaseError), store.session() as session:
+        session.add(ForecastRun(**row))
+
+
+def test_audit_log_is_append_only_in_the_database(store: Store) -> None:
+    at = datetime(2024, 7, 4, tzinfo=UTC)
+    with store.session() as session:
+        session.add(
+            AuditEntry(
+                at=at,
+                actor="system",
+                action="test",
+                entity="x",
+                entity_id="1",
+                payload={},
+                prev_hash="0" * 64,
+                entry_hash="1" * 64,
+            )
+        )
+    with pytest.raises(DatabaseError, match="append-only"), store.engine.begin() as conn:
+        conn.execute(text("UPDATE audit_log SET actor = 'mallory'"))
+    with pytest.raises(DatabaseError, match="append-only"), store.engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_log"))

@@ -1,0 +1,1 @@
+"""When to act: rule kinds, versioned rule sets (TOML), pure evaluation, alert lifecycle."""
