@@ -8,9 +8,9 @@ import streamlit as st
 
 st.set_page_config(page_title="Agam · আগাম", page_icon="🌊", layout="wide")
 
-PAGES = Path(__file__).resolve().parent / "pages"
+VIEWS = Path(__file__).resolve().parent / "views"
 navigation = st.navigation(
-    [st.Page(str(PAGES / "map.py"), title="Map", icon="🗺️", url_path="map", default=True)]
+    [st.Page(str(VIEWS / "map.py"), title="Map", icon="🗺️", url_path="map", default=True)]
 )
 st.sidebar.title("Agam · আগাম")
 st.sidebar.caption("Early warning and anticipatory action for Bangladesh's social protection")

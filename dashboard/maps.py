@@ -10,6 +10,18 @@ HIGHLIGHT_STYLE = {"color": "#c2410c", "weight": 1.2, "fillColor": "#fdba74", "f
 TOOLTIP_ALIASES = {"en": ("Union", "Upazila", "District"), "bn": ("ইউনিয়ন", "উপজেলা", "জেলা")}
 
 
+LEAFLET_DIR = "leaflet-1.9.4"
+
+
+def use_local_assets(fmap: folium.Map, asset_base_url: str) -> folium.Map:
+    """Load Leaflet from our own static folder instead of CDNs (sites without internet)."""
+    if asset_base_url:
+        base = asset_base_url.rstrip("/")
+        fmap.default_js = [("leaflet", f"{base}/{LEAFLET_DIR}/leaflet.js")]
+        fmap.default_css = [("leaflet_css", f"{base}/{LEAFLET_DIR}/leaflet.css")]
+    return fmap
+
+
 def union_map(
     national_geojson: str,
     *,
@@ -18,6 +30,7 @@ def union_map(
     lang: str = "en",
     height_px: int = 620,
     tiles: str | None = "OpenStreetMap",
+    asset_base_url: str = "",
 ) -> folium.Map:
     """The national union layer (light) plus, when a district is chosen, its detailed unions."""
     fmap = folium.Map(
@@ -50,4 +63,4 @@ def union_map(
     else:
         fmap.fit_bounds([[20.59, 88.0], [26.64, 92.68]])
     folium.LayerControl(collapsed=True).add_to(fmap)
-    return fmap
+    return use_local_assets(fmap, asset_base_url)

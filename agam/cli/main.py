@@ -124,6 +124,12 @@ def demo(
         "true",
         "--browser.gatherUsageStats",
         "false",
+        "--server.enableStaticServing",
+        "true",
+        "--server.address",
+        settings.dashboard.address,
+        "--client.toolbarMode",
+        "viewer",
     ]
     raise typer.Exit(subprocess.call(cmd, env=env))
 

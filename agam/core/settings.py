@@ -53,6 +53,8 @@ class DashboardSettings(_Frozen):
     coordinate_decimals: int = Field(default=4, ge=3, le=7)
     # Basemap tiles for folium; "" draws no basemap (offline sites).
     tiles: str = "OpenStreetMap"
+    # Where the browser loads Leaflet from; "/app/static" = the copy shipped in dashboard/static.
+    asset_base_url: str = "/app/static"
 
 
 class Settings(_Frozen):

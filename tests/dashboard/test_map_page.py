@@ -13,12 +13,12 @@ from boundaries.layer import UnionLayer
 from dashboard.geojson import light_geojson
 from dashboard.maps import union_map
 
-PAGES = Path(__file__).resolve().parents[2] / "dashboard" / "pages"
+VIEWS = Path(__file__).resolve().parents[2] / "dashboard" / "views"
 
 
 @pytest.fixture
 def map_page(config_path: Path) -> AppTest:
-    at = AppTest.from_file(str(PAGES / "map.py"), default_timeout=90)
+    at = AppTest.from_file(str(VIEWS / "map.py"), default_timeout=90)
     at.run()
     assert not at.exception, at.exception
     return at

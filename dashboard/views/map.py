@@ -27,7 +27,13 @@ national = loaders.national_geojson(
     fingerprint, cfg.simplify_tolerance_deg, cfg.coordinate_decimals
 )
 focus, bounds = loaders.district_geojson(fingerprint, choice) if choice else (None, None)
-fmap = union_map(national, focus_geojson=focus, focus_bounds=bounds, tiles=cfg.tiles or None)
+fmap = union_map(
+    national,
+    focus_geojson=focus,
+    focus_bounds=bounds,
+    tiles=cfg.tiles or None,
+    asset_base_url=cfg.asset_base_url,
+)
 st.caption(
     f"{len(layer):,} unions · hover a union for its upazila and district"
     + (f" · showing {labels[choice]}" if choice else "")
