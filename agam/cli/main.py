@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from agam import __version__
-from agam.cli import boundaries_cmd
+from agam.cli import audit_cmd, boundaries_cmd, users_cmd
 from agam.cli.common import (
     ConfigOption,
     JsonOption,
@@ -34,6 +34,8 @@ db_app = typer.Typer(help="The database.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 app.add_typer(db_app, name="db")
 app.add_typer(boundaries_cmd.app, name="boundaries")
+app.add_typer(users_cmd.app, name="users")
+app.add_typer(audit_cmd.app, name="audit")
 
 DASHBOARD_ENTRY = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 

@@ -1,0 +1,89 @@
+"""Alert lifecycle per rule set and district, as a table-driven, pure state machine.
+
+none -> readiness -> action; observational only where action never fired; an open alert
+stands down when its window has passed with nothing met, or a person closes it with a reason.
+An "unknown" evaluation (stale, partial or missing data) never lowers or closes an alert.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from agam.core.errors import InvalidTransition
+
+Stage = Literal["readiness", "action", "observational"]
+Status = Literal["open", "stood_down", "closed"]
+Change = Literal["raised", "escalated", "stood_down", "closed", "unchanged"]
+
+STAGE_RANK: dict[str, int] = {"readiness": 1, "action": 2, "observational": 2}
+
+# (current stage or None, new stage) -> change. Missing pairs are illegal.
+TRANSITIONS: dict[tuple[str | None, str], Change] = {
+    (None, "readiness"): "raised",
+    (None, "action"): "raised",
+    (None, "observational"): "raised",
+    ("readiness", "readiness"): "unchanged",
+    ("readiness", "action"): "escalated",
+    ("readiness", "observational"): "escalated",
+    ("action", "readiness"): "unchanged",
+    ("action", "action"): "unchanged",
+    # Observational applies only where action never fired: it never follows or replaces action.
+    ("action", "observational"): "unchanged",
+    ("observational", "action"): "unchanged",
+    ("observational", "readiness"): "unchanged",
+    ("observational", "observational"): "unchanged",
+}
+
+
+@dataclass(frozen=True)
+class AlertState:
+    stage: str | None
+    status: Status | None  # None: no alert yet
+    window_end: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    change: Change
+    stage: str | None
+    status: Status | None
+
+
+def transition(current: AlertState, new_stage: str) -> Decision:
+    """Apply a met stage to an alert; refuses moves the table does not list."""
+    if current.status in ("stood_down", "closed"):
+        current = AlertState(stage=None, status=None)
+    key = (current.stage, new_stage)
+    if key not in TRANSITIONS:
+        raise InvalidTransition(f"alert cannot go from {current.stage or 'none'} to {new_stage}")
+    change = TRANSITIONS[key]
+    if change == "unchanged":
+        return Decision("unchanged", current.stage, current.status)
+    return Decision(change, new_stage, "open")
+
+
+def reconcile(
+    current: AlertState,
+    met_stage: str | None,
+    any_unknown: bool,
+    as_of: datetime,
+) -> Decision:
+    """What one evaluation does to an alert: raise, escalate, stand down or nothing."""
+    if met_stage is not None:
+        return transition(current, met_stage)
+    if current.status != "open" or any_unknown:
+        return Decision("unchanged", current.stage, current.status)
+    if current.window_end is not None and as_of > current.window_end:
+        return Decision("stood_down", current.stage, "stood_down")
+    return Decision("unchanged", current.stage, current.status)
+
+
+def close(current: AlertState, reason: str) -> Decision:
+    """A person closes an open alert; the reason is required."""
+    if current.status != "open":
+        raise InvalidTransition(f"only an open alert can be closed (it is {current.status})")
+    if not reason.strip():
+        raise InvalidTransition("closing an alert needs a reason")
+    return Decision("closed", current.stage, "closed")
