@@ -1,0 +1,293 @@
+"""Lists end to end in the store: propose, submit, four-eyes, district scope, immutability,
+payment files whose totals match their manifest."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import text
+from sqlalchemy.exc import DatabaseError
+
+from agam.core.errors import InvalidTransition, PermissionDenied
+from allowances.lists import edit, propose
+from allowances.payment_files import export_list
+from allowances.policy import load_policy
+from store import audit, list_repo
+from store.db import Store
+from store.models import Alert, Beneficiary, Evaluation, RegistryImport
+from store.user_repo import Principal, add_user, to_principal
+
+T0 = datetime(2024, 7, 4, 6, 0, tzinfo=UTC)
+KURIGRAM, JAMALPUR = "BD5549", "BD4539"
+UNIONS = ["BD55490911", "BD55490915", "BD55490931"]  # Chilmari (Kurigram)
+
+
+def _beneficiary(i: int, **kw: object) -> Beneficiary:
+    data: dict[str, object] = dict(
+        beneficiary_id=f"SYN-B{i:05d}",
+        programme="old_age",
+        household_id=f"SYN-H{i // 2:05d}",
+        nid=f"19{i:08d}",
+        name_en=f"Synthetic Person {i}",
+        sex="female" if i % 2 else "male",
+        birth_year=1950 + i % 40,
+        disability=i % 7 == 0,
+        female_headed=i % 5 == 0,
+        pregnant_lactating=False,
+        children_under5=i % 3,
+        char_resident=i % 4 == 0,
+        adm4_pcode=UNIONS[i % 3],
+        payment_channel="mfs",
+        mfs_provider="bkash",
+        wallet_number=f"017{i:08d}",
+        import_id=1,
+        row_sha256="x" * 64,
+        updated_at=T0,
+    )
+    data.update(kw)
+    return Beneficiary(**data)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    s = Store(f"sqlite:///{tmp_path / 'agam.sqlite3'}")
+    s.upgrade()
+    with s.session() as session:
+        for name, role, districts in [
+            ("officer.kurigram", "officer", [KURIGRAM]),
+            ("dc.kurigram", "district_admin", [KURIGRAM]),
+            ("dc.jamalpur", "district_admin", [JAMALPUR]),
+            ("committee.a", "committee", []),
+        ]:
+            add_user(
+                session,
+                username=name,
+                role=role,
+                districts=districts,
+                password=None,
+                display_name=name,
+                at=T0,
+            )
+        session.add(
+            RegistryImport(
+                file_name="synthetic.parquet",
+                sha256="s" * 64,
+                rows_total=40,
+                rows_imported=40,
+                imported_at=T0,
+                imported_by="test",
+                synthetic=True,
+            )
+        )
+        session.flush()
+        session.add_all([_beneficiary(i) for i in range(40)])
+        session.add_all(
+            [
+                _beneficiary(
+                    99,
+                    household_id="SYN-H99999",
+                    payment_channel="post",
+                    mfs_provider=None,
+                    wallet_number=None,
+                    post_office_code="5600",
+                )
+            ]
+        )
+        evaluation = Evaluation(
+            input_key="k",
+            rule_set_id="ocha_cerf_flood_2025",
+            rule_set_version="1",
+            stage="action",
+            as_of=T0,
+            state="met",
+            explanation="test",
+            created_at=T0,
+        )
+        session.add(evaluation)
+        session.flush()
+        session.add(
+            Alert(
+                rule_set_id="ocha_cerf_flood_2025",
+                rule_set_version="1",
+                district_pcode=KURIGRAM,
+                stage="action",
+                status="open",
+                opened_at=T0,
+                updated_at=T0,
+                first_evaluation_id=evaluation.id,
+                last_evaluation_id=evaluation.id,
+                affected_unions=UNIONS,
+            )
+        )
+    return s
+
+
+def principal(store: Store, username: str) -> Principal:
+    from store.user_repo import get_user
+
+    with store.session() as session:
+        return to_principal(get_user(session, username))
+
+
+def _propose(store: Store, cap: int = 0) -> int:
+    policy = load_policy()
+    policy = policy.model_copy(
+        update={"cap": policy.cap.model_copy(update={"households_per_district": cap})}
+    )
+    with store.session() as session:
+        row = propose(
+            session,
+            alert_id=1,
+            district_pcode=KURIGRAM,
+            union_codes=UNIONS,
+            union_intensity={"BD55490911": 0.8},
+            policy=policy,
+            prepared_by="system",
+            at=T0,
+            synthetic=True,
+        )
+        return row.id
+
+
+def test_list_respects_cap_pays_each_household_once_and_orders_by_score(store: Store) -> None:
+    list_id = _propose(store, cap=8)
+    with store.session() as session:
+        lines = list_repo.lines_frame(session, list_id)
+        row = list_repo.get_list(session, list_id)
+    assert lines["household_id"].is_unique
+    assert lines["included"].sum() == 8 == row.households
+    assert row.total_bdt == 8 * 5000
+    assert lines["priority_score"].is_monotonic_decreasing
+    assert all(lines.loc[lines.included, "reasons"].map(len) > 0)
+    assert (lines.loc[~lines.included, "exclusion_reason"].str.contains("cap")).all()
+    assert _propose(store) == list_id  # idempotent while the draft exists
+
+
+def test_four_eyes_and_district_scope_are_enforced_by_the_store(store: Store) -> None:
+    list_id = _propose(store)
+    officer, dc_kur, dc_jam = (
+        principal(store, u) for u in ("officer.kurigram", "dc.kurigram", "dc.jamalpur")
+    )
+    with store.session() as session:
+        list_repo.decide(session, list_id, officer, "submit", T0)
+    with pytest.raises(PermissionDenied, match="district BD5549"), store.session() as session:
+        list_repo.decide(session, list_id, dc_jam, "approve", T0)
+    with pytest.raises(PermissionDenied, match="committee"), store.session() as session:
+        list_repo.decide(session, list_id, principal(store, "committee.a"), "approve", T0)
+    # Bypassing the code: the database itself refuses an approver from another district.
+    with (
+        pytest.raises(DatabaseError, match="not a district administrator"),
+        store.engine.begin() as conn,
+    ):
+        conn.execute(
+            text(
+                "UPDATE allowance_lists SET approved_by = 'dc.jamalpur', "
+                "status = 'approved' WHERE id = :id"
+            ),
+            {"id": list_id},
+        )
+    fake_self = Principal("officer.kurigram", "district_admin", (KURIGRAM,))
+    with pytest.raises(PermissionDenied, match="cannot decide"), store.session() as session:
+        list_repo.decide(session, list_id, fake_self, "approve", T0)
+    with store.session() as session:
+        row = list_repo.decide(session, list_id, dc_kur, "approve", T0)
+        assert row.status == "approved"
+
+
+def test_approved_list_is_immutable_in_the_database(store: Store) -> None:
+    list_id = _propose(store)
+    with store.session() as session:
+        list_repo.decide(session, list_id, principal(store, "officer.kurigram"), "submit", T0)
+        list_repo.decide(session, list_id, principal(store, "dc.kurigram"), "approve", T0)
+    for sql in (
+        "UPDATE allowance_lists SET total_bdt = 1 WHERE id = :id",
+        "UPDATE allowance_lines SET amount_bdt = 99999 WHERE list_id = :id",
+        "DELETE FROM allowance_lines WHERE list_id = :id",
+        "DELETE FROM allowance_lists WHERE id = :id",
+    ):
+        with pytest.raises(DatabaseError), store.engine.begin() as conn:
+            conn.execute(text(sql), {"id": list_id})
+    with pytest.raises(InvalidTransition), store.session() as session:
+        edit(
+            session,
+            list_id=list_id,
+            principal=principal(store, "officer.kurigram"),
+            exclude={"SYN-H00001": "moved away"},
+            reason="moved",
+            at=T0,
+        )
+
+
+def test_edit_needs_reason_and_makes_a_new_revision(store: Store) -> None:
+    list_id = _propose(store)
+    officer = principal(store, "officer.kurigram")
+    with pytest.raises(InvalidTransition, match="needs a reason"), store.session() as session:
+        edit(
+            session,
+            list_id=list_id,
+            principal=officer,
+            exclude={"SYN-H00001": "x"},
+            reason=" ",
+            at=T0,
+        )
+    with store.session() as session:
+        new = edit(
+            session,
+            list_id=list_id,
+            principal=officer,
+            exclude={"SYN-H00001": "household relocated"},
+            reason="field check",
+            at=T0,
+        )
+        old = list_repo.get_list(session, list_id)
+        lines = list_repo.lines_frame(session, new.id).set_index("household_id")
+    assert (old.status, new.revision, new.supersedes_id) == ("superseded", 2, list_id)
+    assert not lines.loc["SYN-H00001", "included"]
+    assert "household relocated" in lines.loc["SYN-H00001", "exclusion_reason"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_payment_files_match_their_manifest(store: Store, tmp_path: Path, fmt: str) -> None:
+    list_id = _propose(store)
+    dc = principal(store, "dc.kurigram")
+    with pytest.raises(InvalidTransition), store.session() as session:
+        export_list(session, list_id, dc, fmt, tmp_path / "out", T0)  # not approved yet
+    with store.session() as session:
+        list_repo.decide(session, list_id, principal(store, "officer.kurigram"), "submit", T0)
+        list_repo.decide(session, list_id, dc, "approve", T0)
+    with pytest.raises(PermissionDenied), store.session() as session:
+        export_list(session, list_id, principal(store, "dc.jamalpur"), fmt, tmp_path / "o", T0)
+    with store.session() as session:
+        result = export_list(session, list_id, dc, fmt, tmp_path / "out", T0)
+        row = list_repo.get_list(session, list_id)
+    manifest = json.loads((result.folder / "manifest.json").read_text())
+    assert manifest == result.manifest
+    assert {f["channel"] for f in manifest["files"]} == {"mfs_bkash", "post"}
+    rows, total = 0, 0
+    for entry in manifest["files"]:
+        path = result.folder / entry["file"]
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == entry["sha256"]
+        if fmt == "csv":
+            with path.open(encoding="utf-8") as handle:
+                records = list(csv.DictReader(handle))
+            amounts = [int(r["amount_bdt"]) for r in records]
+            assert all(r["nid"].startswith("19") for r in records)  # leading digits kept
+        else:
+            book = load_workbook(path, read_only=True)
+            values = list(book.active.iter_rows(min_row=2, values_only=True))
+            book.close()
+            amounts = [int(v[20]) for v in values]
+        assert len(amounts) == entry["rows"]
+        assert sum(amounts) == entry["total_bdt"]
+        rows += len(amounts)
+        total += sum(amounts)
+    assert (rows, total) == (manifest["rows"], manifest["total_bdt"])
+    assert (row.households, row.total_bdt, row.status) == (rows, total, "exported")
+    with store.session() as session:
+        assert audit.verify(session).ok
