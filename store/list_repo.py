@@ -269,3 +269,18 @@ def beneficiaries_for_unions(session: Session, union_codes: Iterable[str]) -> pd
     if not frames:
         return pd.DataFrame(columns=list(TARGETING_COLUMNS))
     return pd.concat(frames, ignore_index=True)
+
+
+def registry_is_synthetic(session: Session) -> bool:
+    """True when every imported registry batch was synthetic (lists are labelled so)."""
+    from store.models import RegistryImport
+
+    flags = set(session.scalars(select(RegistryImport.synthetic)))
+    return flags == {True}
+
+
+def lists_for(session: Session, district_pcodes: list[str] | None = None) -> list[AllowanceList]:
+    stmt = select(AllowanceList)
+    if district_pcodes is not None:
+        stmt = stmt.where(AllowanceList.district_pcode.in_(district_pcodes))
+    return list(session.scalars(stmt.order_by(AllowanceList.id.desc())))

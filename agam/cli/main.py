@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from agam import __version__
-from agam.cli import audit_cmd, boundaries_cmd, users_cmd
+from agam.cli import audit_cmd, boundaries_cmd, lists_cmd, users_cmd
 from agam.cli.common import (
     ConfigOption,
     JsonOption,
@@ -36,6 +36,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(boundaries_cmd.app, name="boundaries")
 app.add_typer(users_cmd.app, name="users")
 app.add_typer(audit_cmd.app, name="audit")
+app.add_typer(lists_cmd.app, name="lists")
 
 DASHBOARD_ENTRY = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 

@@ -20,112 +20,11 @@ from allowances.payment_files import export_list
 from allowances.policy import load_policy
 from store import audit, list_repo
 from store.db import Store
-from store.models import Alert, Beneficiary, Evaluation, RegistryImport
-from store.user_repo import Principal, add_user, to_principal
+from store.user_repo import Principal, to_principal
 
 T0 = datetime(2024, 7, 4, 6, 0, tzinfo=UTC)
-KURIGRAM, JAMALPUR = "BD5549", "BD4539"
+KURIGRAM = "BD5549"
 UNIONS = ["BD55490911", "BD55490915", "BD55490931"]  # Chilmari (Kurigram)
-
-
-def _beneficiary(i: int, **kw: object) -> Beneficiary:
-    data: dict[str, object] = dict(
-        beneficiary_id=f"SYN-B{i:05d}",
-        programme="old_age",
-        household_id=f"SYN-H{i // 2:05d}",
-        nid=f"19{i:08d}",
-        name_en=f"Synthetic Person {i}",
-        sex="female" if i % 2 else "male",
-        birth_year=1950 + i % 40,
-        disability=i % 7 == 0,
-        female_headed=i % 5 == 0,
-        pregnant_lactating=False,
-        children_under5=i % 3,
-        char_resident=i % 4 == 0,
-        adm4_pcode=UNIONS[i % 3],
-        payment_channel="mfs",
-        mfs_provider="bkash",
-        wallet_number=f"017{i:08d}",
-        import_id=1,
-        row_sha256="x" * 64,
-        updated_at=T0,
-    )
-    data.update(kw)
-    return Beneficiary(**data)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Store:
-    s = Store(f"sqlite:///{tmp_path / 'agam.sqlite3'}")
-    s.upgrade()
-    with s.session() as session:
-        for name, role, districts in [
-            ("officer.kurigram", "officer", [KURIGRAM]),
-            ("dc.kurigram", "district_admin", [KURIGRAM]),
-            ("dc.jamalpur", "district_admin", [JAMALPUR]),
-            ("committee.a", "committee", []),
-        ]:
-            add_user(
-                session,
-                username=name,
-                role=role,
-                districts=districts,
-                password=None,
-                display_name=name,
-                at=T0,
-            )
-        session.add(
-            RegistryImport(
-                file_name="synthetic.parquet",
-                sha256="s" * 64,
-                rows_total=40,
-                rows_imported=40,
-                imported_at=T0,
-                imported_by="test",
-                synthetic=True,
-            )
-        )
-        session.flush()
-        session.add_all([_beneficiary(i) for i in range(40)])
-        session.add_all(
-            [
-                _beneficiary(
-                    99,
-                    household_id="SYN-H99999",
-                    payment_channel="post",
-                    mfs_provider=None,
-                    wallet_number=None,
-                    post_office_code="5600",
-                )
-            ]
-        )
-        evaluation = Evaluation(
-            input_key="k",
-            rule_set_id="ocha_cerf_flood_2025",
-            rule_set_version="1",
-            stage="action",
-            as_of=T0,
-            state="met",
-            explanation="test",
-            created_at=T0,
-        )
-        session.add(evaluation)
-        session.flush()
-        session.add(
-            Alert(
-                rule_set_id="ocha_cerf_flood_2025",
-                rule_set_version="1",
-                district_pcode=KURIGRAM,
-                stage="action",
-                status="open",
-                opened_at=T0,
-                updated_at=T0,
-                first_evaluation_id=evaluation.id,
-                last_evaluation_id=evaluation.id,
-                affected_unions=UNIONS,
-            )
-        )
-    return s
 
 
 def principal(store: Store, username: str) -> Principal:

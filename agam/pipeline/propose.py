@@ -1,0 +1,39 @@
+"""Alert -> proposed allowance list for its district (draft, waiting for an officer)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from allowances.lists import propose
+from allowances.policy import AllowancePolicy, load_policy
+from store import alert_repo, list_repo
+from store.models import AllowanceList
+
+
+def union_intensity(observed: dict[str, Any], unions: list[str]) -> dict[str, float]:
+    """Hazard intensity per union in [0, 1] from the evaluation evidence, else 1 for affected."""
+    per_union = observed.get("union_intensity") or {}
+    return {u: float(per_union.get(u, 1.0)) for u in unions}
+
+
+def propose_for_alert(
+    ctx: Any, alert_id: int, policy: AllowancePolicy | None = None, actor: str = "system"
+) -> AllowanceList:
+    policy = policy or load_policy()
+    with ctx.store.session() as session:
+        alert = alert_repo.get_alert(session, alert_id)
+        evaluation = alert_repo.get_evaluation(session, alert.last_evaluation_id)
+        unions = [u for u in alert.affected_unions if u.startswith(alert.district_pcode)]
+        row = propose(
+            session,
+            alert_id=alert.id,
+            district_pcode=alert.district_pcode,
+            union_codes=unions,
+            union_intensity=union_intensity(evaluation.observed, unions),
+            policy=policy,
+            prepared_by=actor,
+            at=ctx.now(),
+            synthetic=list_repo.registry_is_synthetic(session),
+        )
+        session.expunge(row)
+        return row

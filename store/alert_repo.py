@@ -1,0 +1,93 @@
+"""Evaluations, alerts and their history."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from agam.core.errors import NotFound
+from store.models import Alert, AlertEvent, Evaluation
+
+
+def get_alert(session: Session, alert_id: int) -> Alert:
+    row = session.get(Alert, alert_id)
+    if row is None:
+        raise NotFound(f"no alert {alert_id}")
+    return row
+
+
+def get_evaluation(session: Session, evaluation_id: int) -> Evaluation:
+    row = session.get(Evaluation, evaluation_id)
+    if row is None:
+        raise NotFound(f"no evaluation {evaluation_id}")
+    return row
+
+
+def find_evaluation(session: Session, input_key: str) -> Evaluation | None:
+    return session.scalars(select(Evaluation).where(Evaluation.input_key == input_key)).first()
+
+
+def add_evaluation(session: Session, **fields: Any) -> Evaluation:
+    """Insert once per input key: re-evaluating the same inputs returns the stored row."""
+    existing = find_evaluation(session, fields["input_key"])
+    if existing is not None:
+        return existing
+    row = Evaluation(**fields)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def current_alert(session: Session, rule_set_id: str, district_pcode: str) -> Alert | None:
+    """The newest alert of a rule set for a district, whatever its status."""
+    stmt = (
+        select(Alert)
+        .where(Alert.rule_set_id == rule_set_id, Alert.district_pcode == district_pcode)
+        .order_by(Alert.id.desc())
+        .limit(1)
+    )
+    return session.scalars(stmt).first()
+
+
+def open_alerts(session: Session, district_pcodes: list[str] | None = None) -> list[Alert]:
+    stmt = select(Alert).where(Alert.status == "open")
+    if district_pcodes is not None:
+        stmt = stmt.where(Alert.district_pcode.in_(district_pcodes))
+    return list(session.scalars(stmt.order_by(Alert.district_pcode, Alert.rule_set_id)))
+
+
+def all_alerts(session: Session) -> list[Alert]:
+    return list(session.scalars(select(Alert).order_by(Alert.id)))
+
+
+def add_event(
+    session: Session,
+    *,
+    alert_id: int,
+    at: datetime,
+    from_stage: str | None,
+    to_stage: str,
+    evaluation_id: int | None,
+    explanation: str,
+    actor: str = "system",
+) -> AlertEvent:
+    row = AlertEvent(
+        alert_id=alert_id,
+        at=at,
+        from_stage=from_stage,
+        to_stage=to_stage,
+        evaluation_id=evaluation_id,
+        explanation=explanation,
+        actor=actor,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def events(session: Session, alert_id: int) -> list[AlertEvent]:
+    stmt = select(AlertEvent).where(AlertEvent.alert_id == alert_id).order_by(AlertEvent.id)
+    return list(session.scalars(stmt))
