@@ -6,12 +6,57 @@ from pathlib import Path
 
 import streamlit as st
 
+from dashboard.auth import current_principal, sign_in_form, sign_out
+from dashboard.i18n import LANGUAGES, t
+from dashboard.nav import pages_for
+
 st.set_page_config(page_title="Agam · আগাম", page_icon="🌊", layout="wide")
 
 VIEWS = Path(__file__).resolve().parent / "views"
-navigation = st.navigation(
-    [st.Page(str(VIEWS / "map.py"), title="Map", icon="🗺️", url_path="map", default=True)]
-)
-st.sidebar.title("Agam · আগাম")
-st.sidebar.caption("Early warning and anticipatory action for Bangladesh's social protection")
-navigation.run()
+lang = st.session_state.setdefault("lang", "en")
+with st.sidebar:
+    st.title(f"{t('app_title', 'en')} · {t('app_title', 'bn')}")
+    st.caption(t("app_tagline", lang))
+    choice = st.segmented_control(
+        t("language", lang),
+        LANGUAGES,
+        key="lang_picker",
+        default=lang,
+        format_func=lambda c: {"en": "English", "bn": "বাংলা"}[c],
+    )
+    if choice and choice != lang:
+        st.session_state["lang"] = choice
+        st.rerun()
+
+principal = current_principal()
+if principal is None:
+    st.navigation(
+        [st.Page(lambda: sign_in_form(lang), title=t("signin_header", lang), url_path="signin")]
+    ).run()
+    st.stop()
+
+with st.sidebar:
+    st.caption(
+        t(
+            "signed_in_as",
+            lang,
+            name=principal.display_name or principal.username,
+            role=t(f"role_{principal.role}", lang),
+        )
+    )
+    if st.button(t("signout_button", lang), key="signout"):
+        sign_out()
+        st.rerun()
+
+available = {p.name for p in VIEWS.glob("*.py")}
+pages = [
+    st.Page(
+        str(VIEWS / spec.file),
+        title=t(spec.title_key, lang),
+        icon=spec.icon,
+        url_path=spec.key,
+        default=(i == 0),
+    )
+    for i, spec in enumerate(pages_for(principal.role, available))
+]
+st.navigation(pages).run()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import streamlit as st
@@ -10,6 +11,7 @@ from agam.core.settings import Settings, load_settings
 from agam.pipeline.context import AppContext
 from boundaries.layer import UnionLayer
 from dashboard.geojson import bounds_of, light_geojson
+from store.db import Store
 
 
 @st.cache_resource(show_spinner=False)
@@ -17,9 +19,26 @@ def settings() -> Settings:
     return load_settings()
 
 
+@st.cache_resource(show_spinner=False)
+def app_context() -> AppContext:
+    return AppContext(settings())
+
+
+@st.cache_resource(show_spinner=False)
+def store() -> Store:
+    """One engine per server process; sessions are per call, never shared across users."""
+    ctx = app_context()
+    ctx.store.upgrade()
+    return ctx.store
+
+
+def now() -> datetime:
+    return app_context().now()
+
+
 @st.cache_resource(show_spinner="Loading the union layer…")
 def union_layer() -> UnionLayer:
-    return AppContext(settings()).union_layer()
+    return app_context().union_layer()
 
 
 @st.cache_data(show_spinner="Preparing the national map…", max_entries=2)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import folium
 
+from dashboard.i18n import t
+
 BANGLADESH_CENTER = (23.7, 90.35)
 UNION_STYLE = {"color": "#3b5b7a", "weight": 0.4, "fillColor": "#9ec3e6", "fillOpacity": 0.25}
 HIGHLIGHT_STYLE = {"color": "#c2410c", "weight": 1.2, "fillColor": "#fdba74", "fillOpacity": 0.35}
-TOOLTIP_ALIASES = {"en": ("Union", "Upazila", "District"), "bn": ("ইউনিয়ন", "উপজেলা", "জেলা")}
+TOOLTIP_KEYS = ("tooltip_union", "tooltip_upazila", "tooltip_district")
 
 
 LEAFLET_DIR = "leaflet-1.9.4"
@@ -41,7 +43,7 @@ def union_map(
         control_scale=True,
         height=height_px,
     )
-    aliases = list(TOOLTIP_ALIASES.get(lang, TOOLTIP_ALIASES["en"]))
+    aliases = [t(key, lang) for key in TOOLTIP_KEYS]
     fields = ["adm4_en", "adm3_en", "adm2_en"]
     folium.GeoJson(
         national_geojson,

@@ -5,16 +5,16 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import loaders
+from dashboard.i18n import fmt_int, t
 
 
-def data_versions() -> None:
-    layer = loaders.union_layer()
-    info = layer.info()
-    src = info["source"]
+def data_versions(lang: str) -> None:
+    info = loaders.union_layer().info()
+    src, counts = info["source"], info["counts"]
     with st.sidebar:
-        st.subheader("Data versions")
+        st.subheader(t("data_versions", lang))
         st.caption(
-            f"**Boundaries:** {src['name']} — {src['version']} "
-            f"({info['counts']['union']:,} unions, {info['counts']['upazila']} upazilas, "
-            f"{info['counts']['district']} districts) · `{src['fingerprint']}`"
+            f"**{t('boundaries_label', lang)}:** {src['name']} — {src['version']} "
+            f"({fmt_int(counts['union'], lang)} / {fmt_int(counts['upazila'], lang)} / "
+            f"{fmt_int(counts['district'], lang)}) · `{src['fingerprint']}`"
         )

@@ -6,21 +6,26 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from dashboard import loaders
+from dashboard.i18n import fmt_int, t
 from dashboard.maps import union_map
+from dashboard.page import lang, require_principal
 from dashboard.sidebar import data_versions
 
+require_principal()
+lg = lang()
 cfg = loaders.settings().dashboard
 layer = loaders.union_layer()
 fingerprint = layer.source.fingerprint
-data_versions()
+data_versions(lg)
 
-st.header("Union map")
+st.header(t("map_header", lg))
 options = loaders.districts(fingerprint)
-labels = {d["pcode"]: f"{d['name_en']} ({d['division']})" for d in options}
+name_key = "name_bn" if lg == "bn" else "name_en"
+labels = {d["pcode"]: f"{d[name_key] or d['name_en']} ({d['division']})" for d in options}
 choice = st.selectbox(
-    "District",
+    t("map_district", lg),
     options=["", *labels],
-    format_func=lambda c: labels.get(c, "All Bangladesh"),
+    format_func=lambda c: labels.get(c, t("map_all_bangladesh", lg)),
     key="district",
 )
 national = loaders.national_geojson(
@@ -33,9 +38,10 @@ fmap = union_map(
     focus_bounds=bounds,
     tiles=cfg.tiles or None,
     asset_base_url=cfg.asset_base_url,
+    lang=lg,
 )
-st.caption(
-    f"{len(layer):,} unions · hover a union for its upazila and district"
-    + (f" · showing {labels[choice]}" if choice else "")
-)
+caption = t("map_caption", lg, count=fmt_int(len(layer), lg))
+if choice:
+    caption += " · " + t("map_showing", lg, name=labels[choice])
+st.caption(caption)
 st_folium(fmap, returned_objects=[], use_container_width=True, height=620, key="union_map")

@@ -10,6 +10,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -47,6 +48,51 @@ def _wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout_s: float = 60
     raise RuntimeError("streamlit did not become healthy")
 
 
+PASSWORD = "browser test password"
+ACCOUNTS = {
+    "committee.member": ("committee", []),
+    "officer.kurigram": ("officer", ["BD5549"]),
+    "dc.kurigram": ("district_admin", ["BD5549"]),
+    "dc.jamalpur": ("district_admin", ["BD4539"]),
+}
+
+
+def _accounts(db: Path) -> None:
+    from datetime import UTC, datetime
+
+    from store.db import Store
+    from store.user_repo import add_user
+
+    store = Store(f"sqlite:///{db}")
+    store.upgrade()
+    with store.session() as session:
+        for username, (role, districts) in ACCOUNTS.items():
+            add_user(
+                session,
+                username=username,
+                role=role,
+                districts=districts,
+                password=PASSWORD,
+                display_name=username,
+                at=datetime.now(UTC),
+            )
+    store.dispose()
+
+
+@pytest.fixture
+def sign_in(wait_for_app: Any) -> Any:
+    def run(pg: Any, url: str, username: str) -> None:
+        pg.goto(url)
+        wait_for_app(pg)
+        pg.get_by_label("Username", exact=True).fill(username)
+        pg.get_by_label("Password", exact=True).fill(PASSWORD)
+        pg.get_by_role("button", name="Sign in").click()
+        pg.get_by_text(f"Signed in as {username}").wait_for(timeout=60_000)
+        wait_for_app(pg)
+
+    return run
+
+
 @pytest.fixture(scope="session")
 def browser_path() -> Path:
     if not CHROMIUM.exists():
@@ -64,8 +110,9 @@ def dashboard_url(tmp_path_factory: pytest.TempPathFactory, browser_path: Path) 
         '[app]\ndata_dir = "data"\nlog_level = "WARNING"\n[dashboard]\ntiles = ""\n',
         encoding="utf-8",
     )
+    _accounts(site / "data" / "agam.sqlite3")
     port = _free_port()
-    env = dict(os.environ, AGAM_CONFIG=str(config))
+    env = dict(os.environ, AGAM_CONFIG=str(config), AGAM_TEST_IDENTITY="0")
     env.pop("AGAM_DATA_DIR", None)
     log = (site / "streamlit.log").open("wb")
     proc = subprocess.Popen(

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.browser
 
 
 def test_national_map_draws_offline_with_hover(
-    page: Any, dashboard_url: str, wait_for_app: Any
+    page: Any, dashboard_url: str, wait_for_app: Any, sign_in: Any
 ) -> None:
     outside: list[str] = []
 
@@ -24,8 +24,11 @@ def test_national_map_draws_offline_with_hover(
             route.abort()
 
     page.route("**/*", block_outside)
-    page.goto(dashboard_url)
-    wait_for_app(page)
+    sign_in(page, dashboard_url, "officer.kurigram")
+    nav = page.get_by_role("link", name="Map")
+    if nav.count():
+        nav.first.click()
+        wait_for_app(page)
     frame = page.frame_locator('iframe[title="streamlit_folium.st_folium"]')
     container = frame.locator(".leaflet-container")
     container.wait_for(timeout=60_000)

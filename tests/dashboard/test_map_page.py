@@ -3,40 +3,45 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from collections.abc import Callable
 
 import geopandas as gpd
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from boundaries.layer import UnionLayer
 from dashboard.geojson import light_geojson
 from dashboard.maps import union_map
 
-VIEWS = Path(__file__).resolve().parents[2] / "dashboard" / "views"
 
-
-@pytest.fixture
-def map_page(config_path: Path) -> AppTest:
-    at = AppTest.from_file(str(VIEWS / "map.py"), default_timeout=90)
-    at.run()
+def test_map_page_shows_the_national_layer(view: Callable[..., AppTest]) -> None:
+    at = view("map.py", "committee")
     assert not at.exception, at.exception
-    return at
-
-
-def test_map_page_shows_the_national_layer(map_page: AppTest) -> None:
-    assert map_page.header[0].value == "Union map"
-    captions = " ".join(c.value for c in map_page.caption)
+    assert at.header[0].value == "Union map"
+    captions = " ".join(c.value for c in at.caption)
     assert "5,160 unions" in captions
     assert "bgd_adm_bbs_20201113" in captions  # data version in the sidebar
 
 
-def test_district_picker_zooms(map_page: AppTest) -> None:
-    picker = map_page.selectbox(key="district")
-    assert "BD4539" in picker.options or any("Jamalpur" in o for o in picker.options)
+def test_map_page_in_bangla(view: Callable[..., AppTest]) -> None:
+    at = view("map.py", "officer", lang="bn")
+    assert not at.exception, at.exception
+    assert at.header[0].value == "ইউনিয়ন মানচিত্র"
+    assert "৫,১৬০টি ইউনিয়ন" in " ".join(c.value for c in at.caption)
+
+
+def test_map_page_needs_sign_in(view: Callable[..., AppTest]) -> None:
+    at = view("map.py", None)
+    assert not at.header
+    assert "sign in" in at.warning[0].value
+
+
+def test_district_picker_zooms(view: Callable[..., AppTest]) -> None:
+    at = view("map.py", "district_admin")
+    picker = at.selectbox(key="district")
+    assert "Jamalpur (Mymensingh)" in picker.options
     picker.select("BD4539").run()
-    assert not map_page.exception
-    assert "showing Jamalpur" in " ".join(c.value for c in map_page.caption)
+    assert not at.exception
+    assert "showing Jamalpur" in " ".join(c.value for c in at.caption)
 
 
 def test_light_geojson_escapes_and_simplifies(union_layer: UnionLayer) -> None:
@@ -54,9 +59,12 @@ def test_light_geojson_escapes_and_simplifies(union_layer: UnionLayer) -> None:
 def test_union_map_has_hover_fields_and_zoom(union_layer: UnionLayer) -> None:
     part = union_layer.frame[union_layer.frame.adm2_pcode == "BD4539"]
     fmap = union_map(
-        light_geojson(part, 0.0, 5), focus_bounds=[[24.6, 89.6], [25.4, 90.2]], tiles=None
+        light_geojson(part, 0.0, 5),
+        focus_bounds=[[24.6, 89.6], [25.4, 90.2]],
+        tiles=None,
+        lang="bn",
     )
     html = fmap.get_root().render()
     assert "adm3_en" in html
-    assert "Upazila" in html
+    assert "উপজেলা" in html or json.dumps("উপজেলা")[1:-1] in html
     assert "fitBounds" in html
