@@ -44,4 +44,4 @@ caption = t("map_caption", lg, count=fmt_int(len(layer), lg))
 if choice:
     caption += " · " + t("map_showing", lg, name=labels[choice])
 st.caption(caption)
-st_folium(fmap, returned_objects=[], use_container_width=True, height=620, key="union_map")
+st_folium(fmap, returned_objects=[], width="stretch", height=620, key="union_map")

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from agam.core.settings import Settings
@@ -26,6 +27,9 @@ ACCOUNTS = {
 @pytest.fixture
 def accounts(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Store:
     monkeypatch.setenv("AGAM_TEST_IDENTITY", "1")
+    # Streamlit caches live for the process: each test gets its own config and store.
+    st.cache_resource.clear()
+    st.cache_data.clear()
     store = Store(settings.database_url)
     store.upgrade()
     with store.session() as session:

@@ -1,0 +1,134 @@
+"""The lists page per role: who sees lines, who may decide, and the store's refusals."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from allowances.lists import propose
+from allowances.policy import load_policy
+from store.db import Store
+from store.models import Alert, Beneficiary, Evaluation, RegistryImport
+
+T0 = datetime(2024, 7, 4, 6, 0, tzinfo=UTC)
+UNIONS = ["BD55490911", "BD55490915"]
+
+
+@pytest.fixture
+def with_list(accounts: Store) -> int:
+    with accounts.session() as session:
+        session.add(
+            RegistryImport(
+                file_name="syn.parquet",
+                sha256="a" * 64,
+                rows_total=6,
+                rows_imported=6,
+                imported_at=T0,
+                imported_by="t",
+                synthetic=True,
+            )
+        )
+        session.flush()
+        session.add_all(
+            [
+                Beneficiary(
+                    beneficiary_id=f"SYN-B{i}",
+                    programme="widow",
+                    household_id=f"SYN-H{i}",
+                    nid=f"1990{i:06d}",
+                    name_en=f"Secret Name {i}",
+                    sex="female",
+                    birth_year=1950,
+                    disability=i == 1,
+                    female_headed=True,
+                    adm4_pcode=UNIONS[i % 2],
+                    payment_channel="mfs",
+                    mfs_provider="nagad",
+                    wallet_number=f"0181{i:07d}",
+                    import_id=1,
+                    row_sha256="r" * 64,
+                    updated_at=T0,
+                )
+                for i in range(6)
+            ]
+        )
+        ev = Evaluation(
+            input_key="k",
+            rule_set_id="flood",
+            rule_set_version="1",
+            stage="action",
+            as_of=T0,
+            state="met",
+            explanation="x",
+            created_at=T0,
+        )
+        session.add(ev)
+        session.flush()
+        session.add(
+            Alert(
+                rule_set_id="flood",
+                rule_set_version="1",
+                district_pcode="BD5549",
+                stage="action",
+                status="open",
+                opened_at=T0,
+                updated_at=T0,
+                first_evaluation_id=ev.id,
+                last_evaluation_id=ev.id,
+                affected_unions=UNIONS,
+            )
+        )
+        session.flush()
+        row = propose(
+            session,
+            alert_id=1,
+            district_pcode="BD5549",
+            union_codes=UNIONS,
+            union_intensity={},
+            policy=load_policy(),
+            prepared_by="system",
+            at=T0,
+            synthetic=True,
+        )
+        return row.id
+
+
+def _page_text(at: AppTest) -> str:
+    parts = [e.value for e in (*at.markdown, *at.caption, *at.info, *at.warning, *at.subheader)]
+    return " ".join(str(p) for p in parts)
+
+
+def test_committee_sees_totals_not_lines(view: Callable[..., AppTest], with_list: int) -> None:
+    at = view("lists.py", "committee")
+    assert not at.exception, at.exception
+    assert "totals only" in _page_text(at)
+    assert len(at.dataframe) == 1  # the summary table only
+    assert not any(b.label in ("Approve", "Submit for approval") for b in at.button)
+    assert "Secret Name" not in str(at.dataframe[0].value)
+
+
+def test_officer_submits_admin_approves(view: Callable[..., AppTest], with_list: int) -> None:
+    at = view("lists.py", "officer")
+    assert "SYNTHETIC" in _page_text(at)
+    lines = at.dataframe[1].value
+    assert len(lines) == 6
+    assert "female-headed household (+3)" in lines["reasons"].iloc[0]
+    at.button(key="do_submit").click().run()
+    assert not at.exception, at.exception
+    admin = view("lists.py", "district_admin")
+    assert "submitted" in _page_text(admin)
+    admin.button(key="do_approve").click().run()
+    assert not admin.exception
+    assert "approved" in _page_text(admin)
+    assert admin.button(key="prepare_download") is not None
+
+
+def test_reject_needs_a_reason(view: Callable[..., AppTest], with_list: int) -> None:
+    at = view("lists.py", "officer")
+    at.button(key="do_submit").click().run()
+    admin = view("lists.py", "district_admin")
+    admin.button(key="do_reject").click().run()
+    assert "needs a reason" in admin.error[0].value
