@@ -1,0 +1,65 @@
+"""Data health: feed freshness, recent runs and failures, the audit chain."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from agam.pipeline.health import feed_health
+from dashboard import loaders
+from dashboard.i18n import fmt_int, fmt_time, t
+from dashboard.page import lang, require_principal
+from store import audit, feed_repo
+
+require_principal()
+lg = lang()
+st.header(t("health_header", lg))
+
+rows = feed_health(loaders.app_context())
+if not rows:
+    st.info(t("health_no_feeds", lg))
+else:
+    table = pd.DataFrame(
+        [
+            {
+                t("health_feed", lg): r.feed_id,
+                t("health_state", lg): t(f"health_state_{r.state}", lg)
+                + (f" · {t('health_failing', lg)}" if r.failing else ""),
+                t("health_issued", lg): fmt_time(r.latest_issued_at, lg),
+                t("health_last_success", lg): fmt_time(r.last_success_at, lg),
+                t("health_last_failure", lg): fmt_time(r.last_failure_at, lg),
+                t("health_error", lg): r.last_error or "",
+            }
+            for r in rows
+        ]
+    )
+    st.dataframe(table, hide_index=True, width="stretch")
+    stale = [r.feed_id for r in rows if r.state != "fresh" and r.enabled]
+    if stale:
+        st.warning(t("health_unknown_downstream", lg, feeds=", ".join(stale)))
+
+st.subheader(t("health_runs", lg))
+with loaders.store().session() as session:
+    runs = feed_repo.recent_runs(session, limit=100)
+    run_rows = [
+        {
+            "feed": r.feed_id,
+            "started": fmt_time(r.started_at, lg),
+            "outcome": r.outcome,
+            "issued": fmt_time(r.issued_at, lg),
+            "error": r.error or "",
+        }
+        for r in runs
+    ]
+st.dataframe(pd.DataFrame(run_rows), hide_index=True, width="stretch")
+
+st.subheader(t("health_audit", lg))
+if st.button(t("health_verify", lg), key="verify_audit"):
+    with loaders.store().session() as session:
+        report = audit.verify(session)
+    if report.ok:
+        st.success(
+            t("health_audit_ok", lg, entries=fmt_int(report.entries, lg), head=report.head[:16])
+        )
+    else:
+        st.error(t("health_audit_broken", lg, row=report.bad_id, reason=report.reason))

@@ -1,0 +1,152 @@
+"""Feed runs, forecast runs and feed status: the scheduler writes, everyone reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from store.models import FeedRun, FeedStatus, ForecastRun
+
+
+@dataclass(frozen=True)
+class NewForecast:
+    feed_id: str
+    kind: str
+    issued_at: datetime
+    fetched_at: datetime
+    source_uri: str
+    raw_sha256: str
+    raw_path: str
+    processed_path: str | None
+    complete: bool
+    quality: list[dict[str, Any]]
+    summary: dict[str, Any]
+
+
+def start_run(session: Session, feed_id: str, started_at: datetime, trigger: str) -> FeedRun:
+    run = FeedRun(feed_id=feed_id, started_at=started_at, outcome="running", trigger=trigger)
+    session.add(run)
+    session.flush()
+    return run
+
+
+def finish_run(
+    session: Session,
+    run_id: int,
+    *,
+    finished_at: datetime,
+    outcome: str,
+    error: str | None = None,
+    artifact_sha256: str | None = None,
+    issued_at: datetime | None = None,
+    forecast_run_id: int | None = None,
+) -> None:
+    run = session.get(FeedRun, run_id)
+    if run is None:
+        raise LookupError(f"feed run {run_id} vanished")
+    run.finished_at = finished_at
+    run.outcome = outcome
+    run.error = error
+    run.artifact_sha256 = artifact_sha256
+    run.issued_at = issued_at
+    run.forecast_run_id = forecast_run_id
+
+
+def find_forecast(session: Session, feed_id: str, issued_at: datetime) -> ForecastRun | None:
+    stmt = select(ForecastRun).where(
+        ForecastRun.feed_id == feed_id, ForecastRun.issued_at == issued_at
+    )
+    return session.scalars(stmt).first()
+
+
+def find_forecast_by_sha(session: Session, feed_id: str, sha256: str) -> ForecastRun | None:
+    stmt = select(ForecastRun).where(
+        ForecastRun.feed_id == feed_id, ForecastRun.raw_sha256 == sha256
+    )
+    return session.scalars(stmt).first()
+
+
+def add_forecast(session: Session, new: NewForecast) -> ForecastRun:
+    """Insert a forecast run; the same (feed, issued_at) again returns the stored one."""
+    existing = find_forecast(session, new.feed_id, new.issued_at)
+    if existing is not None:
+        return existing
+    row = ForecastRun(**new.__dict__)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def status_row(session: Session, feed_id: str) -> FeedStatus:
+    row = session.get(FeedStatus, feed_id)
+    if row is None:
+        row = FeedStatus(feed_id=feed_id)
+        session.add(row)
+    return row
+
+
+def mark_attempt(session: Session, feed_id: str, at: datetime) -> None:
+    status_row(session, feed_id).last_attempt_at = at
+
+
+def mark_success(
+    session: Session,
+    feed_id: str,
+    at: datetime,
+    forecast: ForecastRun | None,
+    etag: str | None,
+    last_modified: str | None,
+) -> None:
+    row = status_row(session, feed_id)
+    row.last_success_at = at
+    row.last_error = None
+    if etag is not None or last_modified is not None:
+        row.etag, row.last_modified = etag, last_modified
+    # Only a newer issue time moves "latest"; an older re-issue never replaces it.
+    if forecast is not None and (
+        row.latest_issued_at is None or forecast.issued_at >= row.latest_issued_at
+    ):
+        row.latest_forecast_run_id = forecast.id
+        row.latest_issued_at = forecast.issued_at
+
+
+def mark_failure(session: Session, feed_id: str, at: datetime, error: str) -> None:
+    row = status_row(session, feed_id)
+    row.last_failure_at = at
+    row.last_error = error
+
+
+def all_status(session: Session) -> list[FeedStatus]:
+    return list(session.scalars(select(FeedStatus).order_by(FeedStatus.feed_id)))
+
+
+def latest_forecast(
+    session: Session, feed_id: str, as_of: datetime | None = None
+) -> ForecastRun | None:
+    """The newest forecast issued at or before `as_of` (all of them when None)."""
+    stmt = select(ForecastRun).where(ForecastRun.feed_id == feed_id)
+    if as_of is not None:
+        stmt = stmt.where(ForecastRun.issued_at <= as_of)
+    return session.scalars(stmt.order_by(ForecastRun.issued_at.desc()).limit(1)).first()
+
+
+def forecasts_between(
+    session: Session, start: datetime | None, end: datetime | None
+) -> list[ForecastRun]:
+    stmt = select(ForecastRun)
+    if start is not None:
+        stmt = stmt.where(ForecastRun.issued_at >= start)
+    if end is not None:
+        stmt = stmt.where(ForecastRun.issued_at <= end)
+    return list(session.scalars(stmt.order_by(ForecastRun.issued_at, ForecastRun.feed_id)))
+
+
+def recent_runs(session: Session, feed_id: str | None = None, limit: int = 50) -> list[FeedRun]:
+    stmt = select(FeedRun)
+    if feed_id is not None:
+        stmt = stmt.where(FeedRun.feed_id == feed_id)
+    return list(session.scalars(stmt.order_by(FeedRun.id.desc()).limit(limit)))

@@ -1,0 +1,48 @@
+"""Data health page: freshness per feed, runs, audit chain verification."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import text
+from streamlit.testing.v1 import AppTest
+
+from store import audit, feed_repo
+from store.db import Store
+
+
+def test_health_shows_staleness_and_verifies_audit(
+    view: Callable[..., AppTest], accounts: Store, config_path: Path
+) -> None:
+    config_path.write_text(
+        config_path.read_text() + "\n[feeds.ffwc]\nenabled = true\nmax_age_hours = 30\n"
+    )
+    now = datetime.now(UTC)
+    with accounts.session() as session:
+        run = feed_repo.start_run(session, "ffwc", now - timedelta(hours=50), "scheduler")
+        feed_repo.finish_run(
+            session,
+            run.id,
+            finished_at=now - timedelta(hours=50),
+            outcome="failed",
+            error="FeedError: HTTP 500 from api.ffwc.gov.bd",
+        )
+        feed_repo.mark_failure(session, "ffwc", now - timedelta(hours=50), "HTTP 500")
+        audit.append(session, at=now, actor="t", action="x", entity="y", entity_id=1)
+    at = view("health.py", "officer")
+    assert not at.exception, at.exception
+    feeds = at.dataframe[0].value
+    assert list(feeds["Feed"]) == ["ffwc"]
+    assert "no data yet" in feeds["State"].iloc[0]
+    assert "last run failed" in feeds["State"].iloc[0]
+    assert "UNKNOWN" in at.warning[0].value
+    assert "HTTP 500" in at.dataframe[1].value["error"].iloc[0]
+    at.button(key="verify_audit").click().run()
+    assert "Chain verified: 1 entries" in at.success[0].value
+    with accounts.engine.begin() as conn:
+        conn.execute(text("DROP TRIGGER audit_log_no_update"))
+        conn.execute(text("UPDATE audit_log SET actor = 'z'"))
+    at.button(key="verify_audit").click().run()
+    assert "broken at row 1" in at.error[0].value
