@@ -16,6 +16,7 @@ import streamlit as st
 
 from agam.core.errors import NotFound
 from dashboard import loaders
+from store import audit
 from store.user_repo import Principal, authenticate, get_user, to_principal
 
 TEST_IDENTITY_ENV = "AGAM_TEST_IDENTITY"
@@ -86,7 +87,17 @@ def sign_in_form(lang: str) -> None:
                 else t("signin_locked", lang)
             )
             return
+        with loaders.store().session() as session:
+            audit.append(
+                session,
+                at=loaders.now(),
+                actor=result.principal.username,
+                action="session.sign_in",
+                entity="user",
+                entity_id=result.principal.username,
+            )
         st.session_state[SESSION_KEY] = result.principal.username
+        st.session_state["signed_in_at"] = loaders.now()
         st.rerun()
 
 

@@ -56,6 +56,14 @@ def district_geojson(fingerprint: str, district_pcode: str) -> tuple[str, list[l
 
 
 @st.cache_data(show_spinner=False)
+def district_names(fingerprint: str, lang: str) -> dict[str, str]:
+    return {
+        d["pcode"]: (d["name_bn"] if lang == "bn" and d["name_bn"] else d["name_en"])
+        for d in districts(fingerprint)
+    }
+
+
+@st.cache_data(show_spinner=False)
 def districts(fingerprint: str) -> list[dict[str, Any]]:
     del fingerprint
     frame = union_layer().frame

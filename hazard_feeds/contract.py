@@ -1,4 +1,5 @@
-"""The contract every feed keeps: `fetch` (network only) -> RawArtifact, `parse` (pure) -> HazardForecast.
+"""The contract every feed keeps: `fetch` (network only) -> RawArtifact, `parse` (pure) ->
+HazardForecast.
 
 HazardForecast layouts (ARCHITECTURE.md "Data model"):
 - kind "station_series": `data` is an xarray Dataset with dims (member, valid_time, station)

@@ -92,6 +92,10 @@ def bangla_names(unions: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, float]]:
         adm3_bn.append(u.bn_name if u is not None else None)
         adm4_bn.append(n.bn_name if n is not None else None)
     out["adm2_bn"], out["adm3_bn"], out["adm4_bn"] = adm2_bn, adm3_bn, adm4_bn
+    for level in (1, 2, 3, 4):  # one Unicode form (NFC) so names compare and search reliably
+        out[f"adm{level}_bn"] = out[f"adm{level}_bn"].map(
+            lambda v: unicodedata.normalize("NFC", v) if isinstance(v, str) else None
+        )
     shares = {}
     for level in (1, 2, 3, 4):
         per_unit = out.drop_duplicates(f"adm{level}_pcode")

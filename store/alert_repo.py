@@ -91,3 +91,14 @@ def add_event(
 def events(session: Session, alert_id: int) -> list[AlertEvent]:
     stmt = select(AlertEvent).where(AlertEvent.alert_id == alert_id).order_by(AlertEvent.id)
     return list(session.scalars(stmt))
+
+
+def events_since(
+    session: Session, since: datetime | None, district_pcodes: list[str] | None = None
+) -> list[tuple[AlertEvent, Alert]]:
+    stmt = select(AlertEvent, Alert).join(Alert, Alert.id == AlertEvent.alert_id)
+    if since is not None:
+        stmt = stmt.where(AlertEvent.at > since)
+    if district_pcodes is not None:
+        stmt = stmt.where(Alert.district_pcode.in_(district_pcodes))
+    return [(e, a) for e, a in session.execute(stmt.order_by(AlertEvent.at.desc()).limit(200))]

@@ -112,3 +112,14 @@ def verify(session: Session) -> ChainReport:
             return ChainReport(False, count, prev, row.id, "content does not match its hash")
         prev = row.entry_hash
     return ChainReport(True, count, prev)
+
+
+def last_action_at(session: Session, actor: str, action: str, before: datetime) -> datetime | None:
+    """When `actor` last did `action` before `before` (e.g. the previous sign-in)."""
+    stmt = (
+        select(AuditEntry.at)
+        .where(AuditEntry.actor == actor, AuditEntry.action == action, AuditEntry.at < before)
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
+    )
+    return session.scalars(stmt).first()
