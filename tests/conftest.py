@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -39,3 +42,32 @@ def settings(config_path: Path) -> Settings:
 @pytest.fixture(scope="session")
 def union_layer(tmp_path_factory: pytest.TempPathFactory) -> UnionLayer:
     return load_union_layer(cache_dir=tmp_path_factory.mktemp("layer-cache"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The same store test on SQLite and on a real PostgreSQL (fresh database per test).
+
+    PostgreSQL comes from AGAM_TEST_POSTGRES_URL (scripts/pg_test_cluster.sh); CI sets it,
+    so there a missing server fails instead of skipping.
+    """
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'agam.sqlite3'}"
+        return
+    admin_url = os.environ.get("AGAM_TEST_POSTGRES_URL")
+    if not admin_url:
+        if os.environ.get("CI"):
+            pytest.fail("AGAM_TEST_POSTGRES_URL is not set: .ci/run must start PostgreSQL")
+        pytest.skip("no PostgreSQL (set AGAM_TEST_POSTGRES_URL, see scripts/pg_test_cluster.sh)")
+    import sqlalchemy as sa
+
+    name = f"agam_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield admin_url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 from sqlalchemy.exc import DatabaseError
 
 from store.audit import GENESIS, append, verify
@@ -15,9 +15,15 @@ from store.db import Store
 T0 = datetime(2024, 7, 4, 6, 0, tzinfo=UTC)
 
 
+def drop_trigger(conn: Connection, name: str) -> None:
+    """What an attacker with database-owner access could do."""
+    suffix = " ON audit_log" if conn.dialect.name == "postgresql" else ""
+    conn.execute(text(f"DROP TRIGGER {name}{suffix}"))
+
+
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    s = Store(f"sqlite:///{tmp_path / 'agam.sqlite3'}")
+def store(database_url: str) -> Iterator[Store]:
+    s = Store(database_url)
     s.upgrade()
     with s.session() as session:
         for i in range(5):
@@ -30,7 +36,8 @@ def store(tmp_path: Path) -> Store:
                 entity_id=i,
                 payload={"households": 100 + i},
             )
-    return s
+    yield s
+    s.dispose()
 
 
 def test_chain_links_and_verifies(store: Store) -> None:
@@ -49,7 +56,7 @@ def test_database_refuses_edits(store: Store) -> None:
 def test_tampering_names_the_row(store: Store) -> None:
     # Someone with file access drops the trigger and edits row 3.
     with store.engine.begin() as conn:
-        conn.execute(text("DROP TRIGGER audit_log_no_update"))
+        drop_trigger(conn, "audit_log_no_update")
         conn.execute(text("""UPDATE audit_log SET payload = '{"households": 999}' WHERE id = 3"""))
     with store.session() as session:
         report = verify(session)
@@ -60,7 +67,7 @@ def test_tampering_names_the_row(store: Store) -> None:
 
 def test_deleting_a_row_breaks_the_link(store: Store) -> None:
     with store.engine.begin() as conn:
-        conn.execute(text("DROP TRIGGER audit_log_no_delete"))
+        drop_trigger(conn, "audit_log_no_delete")
         conn.execute(text("DELETE FROM audit_log WHERE id = 2"))
     with store.session() as session:
         report = verify(session)

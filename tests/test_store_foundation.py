@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -15,10 +16,11 @@ from store.models import AuditEntry, ForecastRun
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    s = Store(f"sqlite:///{tmp_path / 'agam.sqlite3'}")
+def store(database_url: str) -> Iterator[Store]:
+    s = Store(database_url)
     s.upgrade()
-    return s
+    yield s
+    s.dispose()
 
 
 def test_schema_comes_from_migrations(tmp_path: Path) -> None:
@@ -32,6 +34,8 @@ def test_schema_comes_from_migrations(tmp_path: Path) -> None:
 
 
 def test_sqlite_runs_in_wal_with_foreign_keys(store: Store) -> None:
+    if store.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite pragmas")
     with store.engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1

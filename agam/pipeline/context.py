@@ -1,12 +1,15 @@
-"""Application wiring from settings: the store and the union layer, built once per process."""
+"""Application wiring from settings: store, union layer, feeds, HTTP, built once per process."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cached_property
 
 from agam.core.settings import Settings
+from agam.core.timeutil import utc_now
 from boundaries.layer import UnionLayer, load_union_layer
 from store.db import Store
 
@@ -16,7 +19,11 @@ log = logging.getLogger(__name__)
 @dataclass
 class AppContext:
     settings: Settings
-    _store: Store | None = field(default=None, repr=False)
+    # The clock is injectable so replays and accelerated demos run on scenario time.
+    clock: Callable[[], datetime] = field(default=utc_now)
+
+    def now(self) -> datetime:
+        return self.clock()
 
     @cached_property
     def store(self) -> Store:

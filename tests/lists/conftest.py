@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
@@ -116,8 +116,10 @@ def seed(s: Store) -> Store:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return seed(Store(f"sqlite:///{tmp_path / 'agam.sqlite3'}"))
+def store(database_url: str) -> Iterator[Store]:
+    s = seed(Store(database_url))
+    yield s
+    s.dispose()
 
 
 @pytest.fixture
