@@ -75,6 +75,7 @@ def alerts_table(principal: Principal) -> list[dict[str, Any]]:
                     "opened_at": a.opened_at,
                     "updated_at": a.updated_at,
                     "unions": len(a.affected_unions),
+                    "union_codes": list(a.affected_unions),
                     "events": [
                         {
                             "at": e.at,

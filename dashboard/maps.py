@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import folium
 
 from dashboard.i18n import t
@@ -10,6 +12,7 @@ BANGLADESH_CENTER = (23.7, 90.35)
 UNION_STYLE = {"color": "#3b5b7a", "weight": 0.4, "fillColor": "#9ec3e6", "fillOpacity": 0.25}
 HIGHLIGHT_STYLE = {"color": "#c2410c", "weight": 1.2, "fillColor": "#fdba74", "fillOpacity": 0.35}
 TOOLTIP_KEYS = ("tooltip_union", "tooltip_upazila", "tooltip_district")
+STAGE_FILL = {"readiness": "#f59e0b", "action": "#dc2626", "observational": "#7c3aed"}
 
 
 LEAFLET_DIR = "leaflet-1.9.4"
@@ -24,6 +27,11 @@ def use_local_assets(fmap: folium.Map, asset_base_url: str) -> folium.Map:
     return fmap
 
 
+def _stage_style(feature: dict[str, Any]) -> dict[str, Any]:
+    fill = STAGE_FILL.get(feature["properties"].get("stage", ""), "#9ca3af")
+    return {"color": "#7f1d1d", "weight": 0.8, "fillColor": fill, "fillOpacity": 0.65}
+
+
 def union_map(
     national_geojson: str,
     *,
@@ -33,6 +41,7 @@ def union_map(
     height_px: int = 620,
     tiles: str | None = "OpenStreetMap",
     asset_base_url: str = "",
+    alert_geojson: str | None = None,
 ) -> folium.Map:
     """The national union layer (light) plus, when a district is chosen, its detailed unions."""
     fmap = folium.Map(
@@ -59,6 +68,18 @@ def union_map(
             name="Selected district",
             style_function=lambda _f: HIGHLIGHT_STYLE,
             tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=True),
+        ).add_to(fmap)
+    if alert_geojson is not None:
+        folium.GeoJson(
+            alert_geojson,
+            name=t("map_layer_alerts", lang),
+            style_function=_stage_style,
+            highlight_function=lambda _f: HIGHLIGHT_STYLE,
+            tooltip=folium.GeoJsonTooltip(
+                fields=[*fields, "stage_label"],
+                aliases=[*aliases, t("overview_stage", lang)],
+                sticky=True,
+            ),
         ).add_to(fmap)
     if focus_bounds is not None:
         fmap.fit_bounds(focus_bounds)

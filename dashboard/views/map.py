@@ -5,13 +5,14 @@ from __future__ import annotations
 import streamlit as st
 from streamlit_folium import st_folium
 
-from dashboard import loaders
-from dashboard.i18n import fmt_int, t
+from dashboard import data, loaders
+from dashboard.alert_layer import alert_geojson, union_stages
+from dashboard.i18n import fmt_int, fmt_time, t
 from dashboard.maps import union_map
 from dashboard.page import lang, require_principal
 from dashboard.sidebar import data_versions
 
-require_principal()
+principal = require_principal()
 lg = lang()
 cfg = loaders.settings().dashboard
 layer = loaders.union_layer()
@@ -32,6 +33,8 @@ national = loaders.national_geojson(
     fingerprint, cfg.simplify_tolerance_deg, cfg.coordinate_decimals
 )
 focus, bounds = loaders.district_geojson(fingerprint, choice) if choice else (None, None)
+alerts = data.alerts_table(principal)
+stages = union_stages(alerts)
 fmap = union_map(
     national,
     focus_geojson=focus,
@@ -39,9 +42,30 @@ fmap = union_map(
     tiles=cfg.tiles or None,
     asset_base_url=cfg.asset_base_url,
     lang=lg,
+    alert_geojson=alert_geojson(layer.frame, stages, lg),
 )
 caption = t("map_caption", lg, count=fmt_int(len(layer), lg))
 if choice:
     caption += " · " + t("map_showing", lg, name=labels[choice])
 st.caption(caption)
-st_folium(fmap, returned_objects=[], width="stretch", height=620, key="union_map")
+if stages:
+    st.caption(t("map_alert_legend", lg, count=fmt_int(len(stages), lg)))
+# Only a click reruns the page (for the union details); panning and zooming do not.
+clicked = st_folium(
+    fmap, returned_objects=["last_object_clicked"], width="stretch", height=620, key="union_map"
+)
+st.caption(t("map_click_hint", lg))
+point = (clicked or {}).get("last_object_clicked")
+hit = layer.find(point["lng"], point["lat"]) if point else None
+if hit:
+    st.subheader(t("map_union_details", lg))
+    st.text(
+        " › ".join(
+            f"{hit[k]['name_en']} ({hit[k]['pcode']})" for k in ("adm1", "adm2", "adm3", "adm4")
+        )
+    )
+    for a in alerts:
+        if hit["adm4"]["pcode"] in a["union_codes"]:
+            st.markdown(f"**{t('stage_' + a['stage'], lg)}** · {a['rule_set']} · {a['status']}")
+            for e in a["events"]:
+                st.text(f"{fmt_time(e['at'], lg)}: {e['explanation']}")
