@@ -14,14 +14,14 @@ class PageSpec:
 
 
 ALL_PAGES = {
-    "overview": PageSpec("overview", "overview.py", "nav_overview", "📋"),
-    "map": PageSpec("map", "map.py", "nav_map", "🗺️"),
-    "stations": PageSpec("stations", "stations.py", "nav_stations", "📈"),
-    "alerts": PageSpec("alerts", "alerts.py", "nav_alerts", "🚨"),
-    "lists": PageSpec("lists", "lists.py", "nav_lists", "🧾"),
-    "briefing": PageSpec("briefing", "briefing.py", "nav_briefing", "📄"),
-    "bulletin": PageSpec("bulletin", "bulletin.py", "nav_bulletin", "🌀"),
-    "health": PageSpec("health", "health.py", "nav_health", "🩺"),
+    "overview": PageSpec("overview", "overview.py", "nav_overview", ":material/dashboard:"),
+    "map": PageSpec("map", "map.py", "nav_map", ":material/map:"),
+    "stations": PageSpec("stations", "stations.py", "nav_stations", ":material/show_chart:"),
+    "alerts": PageSpec("alerts", "alerts.py", "nav_alerts", ":material/warning:"),
+    "lists": PageSpec("lists", "lists.py", "nav_lists", ":material/receipt_long:"),
+    "briefing": PageSpec("briefing", "briefing.py", "nav_briefing", ":material/description:"),
+    "bulletin": PageSpec("bulletin", "bulletin.py", "nav_bulletin", ":material/cyclone:"),
+    "health": PageSpec("health", "health.py", "nav_health", ":material/monitor_heart:"),
 }
 
 ROLE_PAGES: dict[str, tuple[str, ...]] = {

@@ -74,6 +74,8 @@ actions = {
     "admin": [("submit", "lists_submit")],
     "district_admin": [("approve", "lists_approve"), ("reject", "lists_reject")],
 }.get(principal.role, [])
+# Offer only what the list's status allows (the store refuses the rest anyway).
+actions = [(a, label) for a, label in actions if (row["status"], a) in list_repo.LIST_TRANSITIONS]
 cols = st.columns(max(len(actions), 1) + 1)
 for col, (action, label) in zip(cols, actions, strict=False):
     if col.button(

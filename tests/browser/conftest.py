@@ -76,7 +76,106 @@ def _accounts(db: Path) -> None:
                 display_name=username,
                 at=datetime.now(UTC),
             )
+    _alert_with_submitted_list(store)
     store.dispose()
+
+
+def _alert_with_submitted_list(store: Any) -> None:
+    """A raised Kurigram action alert and its proposed list, submitted by the officer."""
+    from datetime import UTC, datetime
+
+    from allowances.lists import propose
+    from allowances.policy import load_policy
+    from store import alert_repo, list_repo
+    from store.models import Alert, Beneficiary, Evaluation, RegistryImport
+    from store.user_repo import get_user, to_principal
+
+    at = datetime.now(UTC)
+    unions = ["BD55490911", "BD55490915", "BD55490931"]
+    with store.session() as session:
+        session.add(
+            RegistryImport(
+                file_name="synthetic.parquet",
+                sha256="b" * 64,
+                rows_total=12,
+                rows_imported=12,
+                imported_at=at,
+                imported_by="test",
+                synthetic=True,
+            )
+        )
+        session.flush()
+        session.add_all(
+            [
+                Beneficiary(
+                    beneficiary_id=f"SYN-B{i:03d}",
+                    programme="old_age",
+                    household_id=f"SYN-H{i:03d}",
+                    nid=f"1980{i:06d}",
+                    name_en=f"Synthetic Person {i}",
+                    sex="female",
+                    birth_year=1950 + i,
+                    disability=i % 3 == 0,
+                    female_headed=i % 2 == 0,
+                    adm4_pcode=unions[i % 3],
+                    payment_channel="mfs",
+                    mfs_provider="bkash",
+                    wallet_number=f"0171{i:07d}",
+                    import_id=1,
+                    row_sha256="r" * 64,
+                    updated_at=at,
+                )
+                for i in range(12)
+            ]
+        )
+        evaluation = Evaluation(
+            input_key="browser",
+            rule_set_id="ocha_cerf_flood_2025",
+            rule_set_version="2025.1",
+            stage="action",
+            as_of=at,
+            state="met",
+            created_at=at,
+            explanation="FFWC forecasts 20.41 m at Bahadurabad (DL 19.50 m + 0.85 m): action.",
+        )
+        session.add(evaluation)
+        session.flush()
+        alert = Alert(
+            rule_set_id="ocha_cerf_flood_2025",
+            rule_set_version="2025.1",
+            district_pcode="BD5549",
+            stage="action",
+            status="open",
+            opened_at=at,
+            updated_at=at,
+            first_evaluation_id=evaluation.id,
+            last_evaluation_id=evaluation.id,
+            affected_unions=unions,
+        )
+        session.add(alert)
+        session.flush()
+        alert_repo.add_event(
+            session,
+            alert_id=alert.id,
+            at=at,
+            from_stage=None,
+            to_stage="action",
+            evaluation_id=evaluation.id,
+            explanation=evaluation.explanation,
+        )
+        row = propose(
+            session,
+            alert_id=alert.id,
+            district_pcode="BD5549",
+            union_codes=unions,
+            union_intensity={},
+            policy=load_policy(),
+            prepared_by="system",
+            at=at,
+            synthetic=True,
+        )
+        officer = to_principal(get_user(session, "officer.kurigram"))
+        list_repo.decide(session, row.id, officer, "submit", at)
 
 
 @pytest.fixture
