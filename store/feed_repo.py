@@ -150,3 +150,7 @@ def recent_runs(session: Session, feed_id: str | None = None, limit: int = 50) -
     if feed_id is not None:
         stmt = stmt.where(FeedRun.feed_id == feed_id)
     return list(session.scalars(stmt.order_by(FeedRun.id.desc()).limit(limit)))
+
+
+def get_forecast(session: Session, forecast_id: int) -> ForecastRun | None:
+    return session.get(ForecastRun, forecast_id)

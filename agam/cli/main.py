@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from agam import __version__
-from agam.cli import audit_cmd, boundaries_cmd, lists_cmd, users_cmd
+from agam.cli import audit_cmd, boundaries_cmd, feeds_cmd, lists_cmd, users_cmd
 from agam.cli.common import (
     ConfigOption,
     JsonOption,
@@ -22,6 +22,7 @@ from agam.cli.common import (
 )
 from agam.core.errors import ConfigError
 from agam.pipeline.context import AppContext
+from hazard_feeds.registry import build_feed
 from store.db import head_revision, schema_revision, table_names
 
 app = typer.Typer(
@@ -37,6 +38,7 @@ app.add_typer(boundaries_cmd.app, name="boundaries")
 app.add_typer(users_cmd.app, name="users")
 app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(lists_cmd.app, name="lists")
+app.add_typer(feeds_cmd.app, name="feeds")
 
 DASHBOARD_ENTRY = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 
@@ -55,6 +57,8 @@ def config_check(config: ConfigOption = None, as_json: JsonOption = False) -> No
     bpath = settings.boundaries.path
     if settings.boundaries.source == "cod-ab" and bpath is not None and not bpath.exists():
         raise ConfigError(f"[boundaries.path] {bpath} does not exist")
+    for name in settings.feeds:
+        build_feed(name, settings.feeds[name])  # ConfigError names [feeds.<name>.<key>]
     report = {
         "config": str(settings.config_path),
         "data_dir": str(settings.data_dir),
@@ -93,6 +97,21 @@ def db_status(config: ConfigOption = None, as_json: JsonOption = False) -> None:
         emit_json(data)
     else:
         console.print(f"{data['url']}: revision {data['revision']} (head {data['head']})")
+
+
+@app.command("scheduler")
+@handle_errors
+def scheduler(
+    config: ConfigOption = None,
+    for_seconds: Annotated[
+        float | None, typer.Option("--for-seconds", help="stop after this long (tests, demos)")
+    ] = None,
+) -> None:
+    """Run the feed scheduler (its own process): one job per enabled feed, UTC."""
+    from agam.scheduler import run_scheduler
+
+    runs = run_scheduler(AppContext(settings_for(config)), duration_s=for_seconds)
+    console.print(f"scheduler stopped after {runs} feed runs", markup=False)
 
 
 @app.command("demo")

@@ -132,6 +132,11 @@ def settings_from_mapping(raw: dict[str, Any], config_path: Path) -> Settings:
         if bounds.get(key) == "":
             bounds[key] = None
     data["boundaries"] = bounds
+    feeds = {name: dict(table) for name, table in dict(data.get("feeds", {})).items()}
+    for table in feeds.values():  # folder settings are relative to this file, like data_dir
+        if table.get("drop_folder") and not Path(table["drop_folder"]).is_absolute():
+            table["drop_folder"] = str(base / table["drop_folder"])
+    data["feeds"] = feeds
     try:
         settings = Settings(config_path=config_path, **data)
     except ValidationError as exc:

@@ -7,11 +7,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
+from typing import Any
 
 from agam.core.settings import Settings
 from agam.core.timeutil import utc_now
 from boundaries.layer import UnionLayer, load_union_layer
+from hazard_feeds.http import HttpClient
+from hazard_feeds.registry import build_feed
 from store.db import Store
+from store.raw_artifacts import RawArtifactStore
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +25,8 @@ class AppContext:
     settings: Settings
     # The clock is injectable so replays and accelerated demos run on scenario time.
     clock: Callable[[], datetime] = field(default=utc_now)
+    _feeds: dict[str, Any] = field(default_factory=dict, repr=False)
+    _http: dict[str, HttpClient] = field(default_factory=dict, repr=False)
 
     def now(self) -> datetime:
         return self.clock()
@@ -28,6 +34,22 @@ class AppContext:
     @cached_property
     def store(self) -> Store:
         return Store(self.settings.database_url, self.settings.database.busy_timeout_ms)
+
+    @cached_property
+    def raw_store(self) -> RawArtifactStore:
+        return RawArtifactStore(self.settings.raw_dir)
+
+    def feed(self, feed_id: str) -> Any:
+        """The configured feed object (validated from its [feeds.<id>] table)."""
+        if feed_id not in self._feeds:
+            self._feeds[feed_id] = build_feed(feed_id, self.settings.feeds.get(feed_id))
+        return self._feeds[feed_id]
+
+    def http_for(self, feed_id: str) -> HttpClient:
+        """One HTTP session per feed, with that feed's timeouts, retries and size limit."""
+        if feed_id not in self._http:
+            self._http[feed_id] = HttpClient(self.feed(feed_id).config.http_settings())
+        return self._http[feed_id]
 
     def union_layer(self) -> UnionLayer:
         b = self.settings.boundaries

@@ -1,0 +1,133 @@
+"""`agam feeds …` and `agam scheduler`: hazard feeds, their runs and freshness."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from agam.cli.common import (
+    ConfigOption,
+    JsonOption,
+    console,
+    emit_json,
+    handle_errors,
+    settings_for,
+)
+from agam.core.errors import FeedError
+from agam.core.timeutil import format_dhaka, iso_utc
+from agam.pipeline.context import AppContext
+from agam.pipeline.health import feed_health
+from agam.pipeline.ingest import ingest
+from hazard_feeds.registry import feed_names, parse_file
+
+app = typer.Typer(help="Hazard feeds: list, fetch, status, offline parse.", no_args_is_help=True)
+
+
+def _clean(value: Any) -> Any:
+    """JSON-ready: ISO UTC times, NaN -> null."""
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if isinstance(value, datetime):
+        return iso_utc(value)
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+@app.command("list")
+@handle_errors
+def list_feeds(config: ConfigOption = None, as_json: JsonOption = False) -> None:
+    """Known feeds and whether config.toml enables them."""
+    settings = settings_for(config)
+    rows = [
+        {
+            "feed": name,
+            "configured": name in settings.feeds,
+            "enabled": bool(settings.feeds.get(name, {}).get("enabled", name in settings.feeds)),
+            "schedule": settings.feeds.get(name, {}).get("cron")
+            or settings.feeds.get(name, {}).get("interval_minutes"),
+        }
+        for name in feed_names()
+    ]
+    if as_json:
+        emit_json(rows)
+        return
+    table = Table("feed", "enabled", "schedule")
+    for r in rows:
+        table.add_row(str(r["feed"]), "yes" if r["enabled"] else "no", str(r["schedule"] or "—"))
+    console.print(table)
+
+
+@app.command("fetch")
+@handle_errors
+def fetch(
+    name: Annotated[str, typer.Argument(help="feed name, e.g. gdacs")],
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Run one feed now (fetch, keep, parse, record); exit 5 if it failed."""
+    ctx = AppContext(settings_for(config))
+    if name not in feed_names():
+        raise FeedError(f"unknown feed {name!r}; known: {', '.join(feed_names())}")
+    ctx.store.upgrade()
+    outcome = ingest(ctx, name, trigger="cli")
+    data = _clean(outcome.__dict__)
+    if as_json:
+        emit_json(data)
+    else:
+        console.print(
+            f"{name}: {outcome.outcome}" + (f" — {outcome.error}" if outcome.error else ""),
+            markup=False,
+        )
+    if outcome.outcome == "failed":
+        raise typer.Exit(FeedError.exit_code)
+
+
+@app.command("status")
+@handle_errors
+def status(config: ConfigOption = None, as_json: JsonOption = False) -> None:
+    """Last success, last failure and staleness per feed."""
+    ctx = AppContext(settings_for(config))
+    ctx.store.upgrade()
+    rows = feed_health(ctx)
+    if as_json:
+        emit_json([r.as_json() for r in rows])
+        return
+    table = Table("feed", "state", "issued (Dhaka)", "age h", "last success", "last failure")
+    for r in rows:
+        state = r.state + (" · failing" if r.failing else "")
+        table.add_row(
+            r.feed_id,
+            state,
+            format_dhaka(r.latest_issued_at) if r.latest_issued_at else "—",
+            f"{r.age_hours:.1f}" if r.age_hours is not None else "—",
+            format_dhaka(r.last_success_at) if r.last_success_at else "—",
+            (format_dhaka(r.last_failure_at) + f" ({r.last_error})") if r.last_failure_at else "—",
+        )
+    console.print(table)
+
+
+@app.command("parse")
+@handle_errors
+def parse(
+    name: Annotated[str, typer.Argument(help="feed name")],
+    file: Annotated[Path, typer.Argument(help="a raw upstream file", exists=True, dir_okay=False)],
+    config: ConfigOption = None,
+    as_json: JsonOption = True,
+) -> None:
+    """Parse a raw upstream file offline and print the normalised forecast."""
+    settings = settings_for(config)
+    forecast, feed = parse_file(name, file, settings.feeds.get(name, {}))
+    data = _clean(feed.to_json(forecast))
+    if as_json:
+        emit_json(data)
+    else:
+        console.print_json(json.dumps(data, ensure_ascii=False))

@@ -1,0 +1,151 @@
+"""One feed run: fetch -> keep raw (atomic, by hash) -> parse -> save forecast run -> status.
+
+A failed run is recorded and never replaces the last good forecast; it never raises.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from agam.core.errors import AgamError
+from agam.core.timeutil import iso_utc
+from hazard_feeds.contract import HazardForecast, RawArtifact
+from store import feed_repo
+from store.raw_artifacts import atomic_write_bytes
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FeedOutcome:
+    feed_id: str
+    outcome: str  # success | unchanged | not_modified | failed
+    run_id: int
+    forecast_run_id: int | None = None
+    issued_at: datetime | None = None
+    artifact_sha256: str | None = None
+    error: str | None = None
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if isinstance(exc, AgamError) else f"{type(exc).__name__}: {text}"
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return iso_utc(value)
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return str(value)
+
+
+def ingest(ctx: Any, feed_id: str, *, trigger: str = "manual") -> FeedOutcome:
+    """Run one feed end to end. `ctx` is an AppContext (feeds, http, raw store, store, clock)."""
+    started = ctx.now()
+    with ctx.store.session() as session:
+        run_id = feed_repo.start_run(session, feed_id, started, trigger).id
+        feed_repo.mark_attempt(session, feed_id, started)
+        status = feed_repo.status_row(session, feed_id)
+        etag, last_modified = status.etag, status.last_modified
+    try:
+        return _ingest(ctx, feed_id, run_id, etag, last_modified)
+    except Exception as exc:  # a feed failure must never kill the caller (scheduler)
+        error = _one_line(exc)
+        finished = ctx.now()
+        with ctx.store.session() as session:
+            feed_repo.finish_run(
+                session, run_id, finished_at=finished, outcome="failed", error=error
+            )
+            feed_repo.mark_failure(session, feed_id, finished, error)
+        log.warning("feed %s failed: %s", feed_id, error)
+        return FeedOutcome(feed_id, "failed", run_id, error=error)
+
+
+def _ingest(
+    ctx: Any, feed_id: str, run_id: int, etag: str | None, last_modified: str | None
+) -> FeedOutcome:
+    feed = ctx.feed(feed_id)
+    since = None
+    if etag or last_modified:
+        since = RawArtifact(
+            feed_id=feed_id,
+            source_uri="",
+            content=b"",
+            sha256="",
+            fetched_at=ctx.now(),
+            etag=etag,
+            last_modified=last_modified,
+        )
+    raw: RawArtifact = feed.fetch(ctx.http_for(feed_id), since)
+    if raw.not_modified:
+        return _finish(ctx, feed_id, run_id, "not_modified", raw, None)
+    ctx.raw_store.put(raw)
+    with ctx.store.session() as session:
+        known = feed_repo.find_forecast_by_sha(session, feed_id, raw.sha256)
+        known_id = known.id if known is not None else None
+    if known_id is not None:
+        return _finish(ctx, feed_id, run_id, "unchanged", raw, known_id)
+    forecast: HazardForecast = feed.parse(raw)
+    processed = _write_processed(ctx, feed, forecast, raw)
+    new = feed_repo.NewForecast(
+        feed_id=feed_id,
+        kind=forecast.kind,
+        issued_at=forecast.issued_at,
+        fetched_at=raw.fetched_at,
+        source_uri=raw.source_uri,
+        raw_sha256=raw.sha256,
+        raw_path=str(ctx.raw_store.path_for(raw)),
+        processed_path=str(processed),
+        complete=forecast.complete,
+        quality=[
+            {"code": q.code, "message": q.message, "subject": q.subject} for q in forecast.quality
+        ],
+        summary={"quality_issues": len(forecast.quality)},
+    )
+    with ctx.store.session() as session:
+        row = feed_repo.add_forecast(session, new)
+        forecast_id = row.id
+    return _finish(ctx, feed_id, run_id, "success", raw, forecast_id, forecast.issued_at)
+
+
+def _finish(
+    ctx: Any,
+    feed_id: str,
+    run_id: int,
+    outcome: str,
+    raw: RawArtifact,
+    forecast_id: int | None,
+    issued_at: datetime | None = None,
+) -> FeedOutcome:
+    finished = ctx.now()
+    with ctx.store.session() as session:
+        forecast = feed_repo.get_forecast(session, forecast_id) if forecast_id else None
+        issued = issued_at or (forecast.issued_at if forecast is not None else None)
+        feed_repo.finish_run(
+            session,
+            run_id,
+            finished_at=finished,
+            outcome=outcome,
+            artifact_sha256=raw.sha256 or None,
+            issued_at=issued,
+            forecast_run_id=forecast_id,
+        )
+        feed_repo.mark_success(session, feed_id, finished, forecast, raw.etag, raw.last_modified)
+    log.info("feed %s: %s", feed_id, outcome)
+    return FeedOutcome(feed_id, outcome, run_id, forecast_id, issued, raw.sha256 or None)
+
+
+def _write_processed(ctx: Any, feed: Any, forecast: HazardForecast, raw: RawArtifact) -> Path:
+    stamp = forecast.issued_at.strftime("%Y%m%dT%H%MZ")
+    folder: Path = ctx.settings.data_dir / "processed" / forecast.feed_id
+    target = folder / f"{stamp}-{raw.sha256[:12]}.json"
+    body = json.dumps(feed.to_json(forecast), default=_json_default, ensure_ascii=False)
+    atomic_write_bytes(target, body.encode("utf-8"))
+    return target

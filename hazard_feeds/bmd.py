@@ -1,0 +1,216 @@
+"""BMD bulletins and model winds. BMD publishes no machine feed, so officers drop a structured
+bulletin (JSON, or two-column CSV with dotted keys) into a folder or enter it in the dashboard;
+both go through this one parser. Winds keep their averaging period (BMD/IMD 3-min, JTWC 1-min).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import xarray as xr
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from agam.core.errors import FeedError
+from agam.core.timeutil import ensure_utc, iso_utc, utc_now
+from hazard_feeds.config import FeedConfig
+from hazard_feeds.contract import HazardForecast, RawArtifact
+
+SystemType = Literal[
+    "low",
+    "well_marked_low",
+    "depression",
+    "deep_depression",
+    "cyclonic_storm",
+    "severe_cyclonic_storm",
+    "very_severe_cyclonic_storm",
+    "extremely_severe_cyclonic_storm",
+    "super_cyclonic_storm",
+]
+SYSTEM_ORDER: tuple[str, ...] = SystemType.__args__  # type: ignore[attr-defined]
+MODELS = ("BMD", "IMD", "ECMWF", "GFS", "JTWC")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class SystemState(_Model):
+    type: SystemType
+    name: str | None = None
+    lat: float = Field(ge=0, le=30)
+    lon: float = Field(ge=75, le=100)
+    in_bay_of_bengal: bool = True
+
+
+class Landfall(_Model):
+    lat: float = Field(ge=18, le=27)
+    lon: float = Field(ge=86, le=93)
+    time: datetime
+
+    @field_validator("time")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        return ensure_utc(value)
+
+
+class ModelWind(_Model):
+    model: Literal["BMD", "IMD", "ECMWF", "GFS", "JTWC"]
+    max_wind_kmh: float = Field(ge=0, le=400)
+    averaging_minutes: int = Field(ge=1, le=10)
+    valid_time: datetime
+
+    @field_validator("valid_time")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        return ensure_utc(value)
+
+
+class ObservedLandfall(_Model):
+    max_wind_kmh: float = Field(ge=0, le=400)
+    source: Literal["BMD", "IMD", "ECMWF", "GFS", "JTWC"]
+
+
+class Bulletin(_Model):
+    issued_at: datetime
+    serial: str
+    system: SystemState
+    port_signals: dict[str, int] = Field(default_factory=dict)
+    landfall: Landfall | None = None
+    model_winds: list[ModelWind] = Field(default_factory=list)
+    observed_landfall: list[ObservedLandfall] = Field(default_factory=list)
+
+    @field_validator("issued_at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        return ensure_utc(value)
+
+    @field_validator("port_signals")
+    @classmethod
+    def _signals(cls, value: dict[str, int]) -> dict[str, int]:
+        bad = {p: s for p, s in value.items() if not 1 <= s <= 11}
+        if bad:
+            raise ValueError(f"maritime port signals run 1-11, not {bad}")
+        return value
+
+
+class BmdConfig(FeedConfig):
+    drop_folder: Path = Path("bulletins")
+    max_age_hours: float = 12.0
+
+
+def _from_csv(text: str) -> dict[str, Any]:
+    """Rows `key,value` with dotted keys: system.type, port_signals.Mongla, model_winds.0.model…"""
+    doc: dict[str, Any] = {}
+    for number, row in enumerate(csv.reader(io.StringIO(text)), 1):
+        if not row or row[0].startswith("#") or row[0] == "key":
+            continue
+        if len(row) != 2:
+            raise FeedError(f"bmd: CSV row {number}: expected key,value")
+        node: Any = doc
+        keys = row[0].strip().split(".")
+        for i, key in enumerate(keys[:-1]):
+            nxt: Any = [] if keys[i + 1].isdigit() else {}
+            if isinstance(node, list):
+                while len(node) <= int(key):
+                    node.append(nxt)
+                node = node[int(key)]
+            else:
+                node = node.setdefault(key, nxt)
+        leaf = keys[-1]
+        value: Any = row[1].strip()
+        if isinstance(node, list):
+            node.append(value)
+        else:
+            node[leaf] = value
+    return doc
+
+
+def parse_bulletin(content: bytes, name: str = "bulletin") -> Bulletin:
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError:
+        raise FeedError(f"bmd: {name} is not UTF-8 text") from None
+    try:
+        if text.lstrip().startswith("{"):
+            return Bulletin.model_validate_json(text)
+        return Bulletin.model_validate(_from_csv(text))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise FeedError(f"bmd: {name}: field {where}: {first['msg']}") from None
+
+
+def bulletin_forecast(bulletin: Bulletin, raw: RawArtifact | None = None) -> HazardForecast:
+    winds = sorted(bulletin.model_winds, key=lambda w: (w.model, w.valid_time))
+    models = sorted({w.model for w in winds})
+    times = sorted({w.valid_time for w in winds})
+    cube = np.full((len(models), len(times)), np.nan)
+    for w in winds:
+        cube[models.index(w.model), times.index(w.valid_time)] = w.max_wind_kmh
+    data = xr.Dataset(
+        {"max_wind_kmh": (("model", "valid_time"), cube)},
+        coords={
+            "model": models,
+            "valid_time": np.array([t.replace(tzinfo=None) for t in times], dtype="datetime64[ns]"),
+        },
+    )
+    return HazardForecast(
+        "bmd",
+        "bulletin",
+        bulletin.issued_at,
+        data=data,
+        payload=bulletin.model_dump(mode="python"),
+        source_uri=raw.source_uri if raw else None,
+        raw_sha256=raw.sha256 if raw else None,
+    )
+
+
+class BmdFeed:
+    feed_id = "bmd"
+
+    def __init__(self, config: BmdConfig) -> None:
+        self.config = config
+
+    def fetch(self, http: Any, since: RawArtifact | None) -> RawArtifact:
+        """The newest bulletin file in the drop folder (no network)."""
+        del http
+        folder = self.config.drop_folder
+        files = (
+            sorted(
+                (p for p in folder.glob("*") if p.suffix.lower() in (".json", ".csv")),
+                key=lambda p: (p.stat().st_mtime, p.name),
+            )
+            if folder.is_dir()
+            else []
+        )
+        if not files:
+            raise FeedError(f"bmd: no bulletin (.json/.csv) in {folder}")
+        content = files[-1].read_bytes()
+        digest = hashlib.sha256(content).hexdigest()
+        if since is not None and since.sha256 == digest:
+            return RawArtifact(
+                self.feed_id, files[-1].as_uri(), b"", "", utc_now(), not_modified=True
+            )
+        return RawArtifact(
+            self.feed_id,
+            files[-1].as_uri(),
+            content,
+            digest,
+            utc_now(),
+            content_type=f"application/{files[-1].suffix.lstrip('.')}",
+        )
+
+    def parse(self, raw: RawArtifact) -> HazardForecast:
+        return bulletin_forecast(parse_bulletin(raw.content, raw.source_uri), raw)
+
+    def to_json(self, forecast: HazardForecast) -> dict[str, Any]:
+        bulletin = Bulletin.model_validate(forecast.payload)
+        return {"feed": "bmd", "issued_at": iso_utc(bulletin.issued_at)} | bulletin.model_dump(
+            mode="json"
+        )

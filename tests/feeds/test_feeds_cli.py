@@ -1,0 +1,67 @@
+"""`agam feeds parse NAME FILE --json` prints the normalised forecast with the agreed fields."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from agam.cli.main import app
+
+FEEDS = Path(__file__).resolve().parents[1] / "fixtures" / "feeds"
+runner = CliRunner()
+
+
+def parse(name: str, path: Path) -> dict[str, object]:
+    result = runner.invoke(app, ["feeds", "parse", name, str(path), "--json"])
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_gdacs_fields(config_path: Path) -> None:
+    out = parse("gdacs", FEEDS / "gdacs" / "geometry-TC.json")
+    assert {"event_id", "name", "issued_at", "track", "wind_bands"} <= out.keys()
+    assert set(out["track"][0]) >= {"valid_time", "lat", "lon", "max_wind_kmh"}
+    assert set(out["wind_bands"][0]) >= {"wind_kmh", "valid_time", "geometry"}
+    assert out["issued_at"].endswith("Z")
+
+
+def test_glofas_fields(config_path: Path) -> None:
+    out = parse("glofas", FEEDS / "glofas" / "glofas_fc_20200625.nc")
+    station = out["stations"]["Bahadurabad"]
+    assert len(station["valid_time"]) == len(station["discharge_m3s"]) == 15
+    assert len(station["discharge_m3s"][0]) == 51
+
+
+def test_ffwc_fields(config_path: Path) -> None:
+    out = parse("ffwc", FEEDS / "ffwc" / "bundle-20200607.json")
+    station = out["stations"]["SW46.9L"]
+    assert {"name", "danger_level_m", "observed", "forecast"} <= station.keys()
+    assert set(station["forecast"][0]) == {"valid_time", "water_level_m"}
+
+
+def test_bmd_fields(config_path: Path) -> None:
+    out = parse("bmd", FEEDS / "bmd" / "bulletin_remal_like.json")
+    assert out["system"]["type"] == "severe_cyclonic_storm"
+    assert {w["model"] for w in out["model_winds"]} == {"BMD", "IMD", "ECMWF", "GFS", "JTWC"}
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("gdacs", b"not json", "not valid JSON"),
+        ("glofas", b"GARBAGE", "not a readable netCDF"),
+        ("nosuch", b"{}", "unknown feed 'nosuch'"),
+    ],
+)
+def test_bad_input_is_one_line(
+    config_path: Path, tmp_path: Path, name: str, content: bytes, message: str
+) -> None:
+    path = tmp_path / "raw.bin"
+    path.write_bytes(content)
+    result = runner.invoke(app, ["feeds", "parse", name, str(path)])
+    assert result.exit_code == 5
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
