@@ -1,0 +1,47 @@
+"""The union layer as the trigger engine sees it (triggers.evaluate.UnionContext)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from boundaries.crosswalk import adm3_to_2020
+from boundaries.layer import UnionLayer
+from boundaries.overlay import distance_to_boundary_km, footprint_shares
+
+
+class LayerUnionContext:
+    def __init__(self, layer: UnionLayer) -> None:
+        self.layer = layer
+        self.frame = layer.frame
+
+    def unions_of(self, districts: Sequence[str], upazilas: Sequence[str]) -> list[str]:
+        """Unions of the listed upazilas (either P-code scheme) within the districts, or of
+        the whole districts when no upazila is listed."""
+        if upazilas:
+            codes = [adm3_to_2020(code) for code in upazilas]
+            codes = [c for c in codes if any(c.startswith(d) for d in districts)]
+        else:
+            codes = list(districts)
+        return sorted(self.layer.unions_in(codes)["adm4_pcode"])
+
+    def _subset(self, pcodes: Sequence[str]) -> Any:
+        return self.frame[self.frame["adm4_pcode"].isin(set(pcodes))]
+
+    def distance_to_boundary_km(
+        self, lon: float, lat: float, pcodes: Sequence[str]
+    ) -> Mapping[str, float]:
+        distance = distance_to_boundary_km(self._subset(pcodes), lon, lat)
+        return {str(k): float(v) for k, v in distance.items()}
+
+    def footprint_shares(
+        self, footprints: Any, pcodes: Sequence[str], min_wind_kmh: float
+    ) -> Mapping[str, float]:
+        if footprints is None or len(footprints) == 0:
+            return {}
+        bands = footprints[
+            (footprints["kind"] == "wind_band") & (footprints["wind_kmh"] >= min_wind_kmh)
+        ]
+        shares = footprint_shares(self._subset(pcodes), bands)
+        best = shares.groupby("adm4_pcode")["share_of_union_area"].max()
+        return {str(k): float(v) for k, v in best.items()}
