@@ -26,6 +26,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from agam.core.errors import AgamError, ConfigError
 from agam.pipeline.context import AppContext
+from agam.pipeline.evaluate import after_feed_run
 from agam.pipeline.ingest import FeedOutcome, ingest
 
 log = logging.getLogger(__name__)
@@ -90,6 +91,7 @@ def build_scheduler(
 
     def run(feed_id: str) -> None:
         outcome = ingest(ctx, feed_id, trigger="scheduler")
+        after_feed_run(ctx, outcome)
         if on_outcome is not None:
             on_outcome(outcome)
 

@@ -44,7 +44,9 @@ def household_lines(
 ) -> pd.DataFrame:
     """Rank households by a transparent additive score and apply the district cap."""
     if beneficiaries.empty:
-        return pd.DataFrame(columns=LINE_COLUMNS)
+        return pd.DataFrame(columns=LINE_COLUMNS).astype(
+            {"included": bool, "amount_bdt": "int64", "rank": "int64", "priority_score": "float64"}
+        )
     b = beneficiaries[beneficiaries["programme"].isin(policy.eligible_programmes)].copy()
     b["elderly"] = (as_of_year - b["birth_year"].astype(int)) >= policy.thresholds.elderly_age_years
     b["payable"] = b["payment_channel"].isin(policy.payable_channels)

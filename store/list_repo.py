@@ -70,7 +70,7 @@ def create_list(
     revision = 1
     if supersedes is not None:
         revision = supersedes.revision + 1
-    included = lines[lines["included"]]
+    included = lines.loc[lines["included"].astype(bool)]
     row = AllowanceList(
         alert_id=alert_id,
         district_pcode=district_pcode,

@@ -1,0 +1,200 @@
+"""`agam evaluate`, `agam triggers list|explain`, `agam cyclone landfall`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from agam.cli.common import (
+    ConfigOption,
+    JsonOption,
+    console,
+    emit_json,
+    handle_errors,
+    settings_for,
+)
+from agam.core.errors import NotFound, RuleError
+from agam.core.timeutil import iso_utc, parse_utc
+from agam.pipeline.context import AppContext
+from agam.pipeline.evaluate import run_evaluation
+from boundaries.overlay import union_wind_decay
+from triggers.engine import explain, load_rule_sets
+from triggers.model import UnionWindDecay
+
+triggers_app = typer.Typer(help="Rule sets and their triggers.", no_args_is_help=True)
+cyclone_app = typer.Typer(help="Cyclone tools.", no_args_is_help=True)
+
+
+@handle_errors
+def evaluate_cmd(
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="ISO time (UTC unless offset)")
+    ] = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Judge the latest stored forecasts with the active rule sets; reconcile alerts."""
+    ctx = AppContext(settings_for(config))
+    ctx.store.upgrade()
+    when = parse_utc(as_of) if as_of else ctx.now()
+    results, changes = run_evaluation(ctx, when)
+    rows: list[dict[str, Any]] = [
+        {
+            "rule_set": r.rule_set_id,
+            "version": r.rule_set_version,
+            "rule": r.trigger_id,
+            "stage": r.stage,
+            "state": r.state,
+            "met": r.state == "met",
+            "explanation": r.explanation,
+            "districts": list(r.districts),
+            "unions": list(r.unions),
+            "inputs": [list(i) for i in r.inputs],
+        }
+        for r in results
+    ]
+    if as_json:
+        emit_json(
+            {
+                "as_of": iso_utc(when),
+                "evaluations": rows,
+                "alert_changes": [c.__dict__ for c in changes],
+            }
+        )
+        return
+    table = Table("rule", "stage", "state", "districts", "unions", "explanation")
+    for r in rows:
+        table.add_row(
+            r["rule"],
+            r["stage"],
+            r["state"],
+            ", ".join(r["districts"]),
+            str(len(r["unions"])),
+            r["explanation"],
+        )
+    console.print(table)
+    for c in changes:
+        console.print(f"alert {c.alert_id} {c.change}: {c.district_pcode} {c.stage}", markup=False)
+
+
+@triggers_app.command("list")
+@handle_errors
+def list_cmd(config: ConfigOption = None, as_json: JsonOption = False) -> None:
+    """Shipped rule sets, versions, sources and triggers."""
+    settings_for(config)
+    rows: list[dict[str, Any]] = [
+        {
+            "rule_set": s.id,
+            "version": s.version,
+            "effective_from": s.effective_from,
+            "effective_to": s.effective_to,
+            "enabled_by_default": s.enabled_by_default,
+            "source": s.source_document.title,
+            "triggers": [
+                {"id": t.id, "stage": t.stage, "districts": list(t.districts)} for t in s.triggers
+            ],
+        }
+        for s in load_rule_sets()
+    ]
+    if as_json:
+        emit_json(rows)
+        return
+    table = Table("rule set", "version", "in force from", "default", "trigger", "stage")
+    for s in rows:
+        for t in s["triggers"]:
+            table.add_row(
+                s["rule_set"],
+                s["version"],
+                str(s["effective_from"]),
+                "on" if s["enabled_by_default"] else "off",
+                t["id"],
+                t["stage"],
+            )
+    console.print(table)
+
+
+@triggers_app.command("explain")
+@handle_errors
+def explain_cmd(
+    rule_id: Annotated[str, typer.Argument(help="e.g. FLOOD_JAMUNA_ACTION")],
+    config: ConfigOption = None,
+) -> None:
+    """A trigger's full definition with its rule set's source document."""
+    settings_for(config)
+    for rule_set in load_rule_sets():
+        if any(t.id == rule_id for t in rule_set.triggers):
+            typer.echo(explain(rule_set, rule_id))
+            return
+    raise NotFound(f"no trigger {rule_id!r}; see `agam triggers list`")
+
+
+def _decay_rule() -> UnionWindDecay:
+    for rule_set in load_rule_sets():
+        for trigger in rule_set.triggers:
+            rules: list[Any] = list(getattr(trigger.rule, "rules", [trigger.rule]))
+            for rule in rules:
+                if isinstance(rule, UnionWindDecay) and rule_set.enabled_by_default:
+                    return rule
+    raise RuleError("no active rule set defines a union wind decay")
+
+
+def _cyclone_districts() -> list[str]:
+    for rule_set in load_rule_sets():
+        if rule_set.hazard == "cyclone" and rule_set.enabled_by_default:
+            return list(rule_set.triggers[0].districts)
+    raise RuleError("no active cyclone rule set")
+
+
+@cyclone_app.command("landfall")
+@handle_errors
+def landfall(
+    lon: Annotated[float, typer.Option("--lon")],
+    lat: Annotated[float, typer.Option("--lat")],
+    wind_kmh: Annotated[float, typer.Option("--wind-kmh", help="landfall wind, km/h")],
+    district: Annotated[list[str] | None, typer.Option("--district", help="name or P-code")] = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Wind per union from a landfall point (OCHA's monitoring-tool decay to the boundary)."""
+    layer = AppContext(settings_for(config)).union_layer()
+    frame = layer.frame
+    codes = _cyclone_districts()
+    if district:
+        names = {n.lower(): c for n, c in zip(frame["adm2_en"], frame["adm2_pcode"], strict=True)}
+        codes = [names.get(d.lower(), d.upper()) for d in district]
+        unknown = [c for c in codes if c not in set(frame["adm2_pcode"])]
+        if unknown:
+            raise NotFound(f"unknown district(s): {', '.join(unknown)}")
+    rule = _decay_rule()
+    table = union_wind_decay(
+        layer.unions_in(codes), lon, lat, wind_kmh, rule.factor_a, rule.decay_b_per_km
+    )
+    table["above_threshold"] = table["wind_kmh"] >= rule.threshold_kmh
+    if as_json:
+        emit_json(
+            {
+                "landfall": {"lon": lon, "lat": lat, "wind_kmh": wind_kmh},
+                "model": {
+                    "factor_a": rule.factor_a,
+                    "decay_b_per_km": rule.decay_b_per_km,
+                    "threshold_kmh": rule.threshold_kmh,
+                    "distance_to": "boundary",
+                    "crs": "EPSG:32646",
+                },
+                "unions": table.to_dict("records"),
+            }
+        )
+        return
+    out = Table("union", "upazila", "district", "km", "wind km/h", f"≥ {rule.threshold_kmh:.0f}")
+    for r in table.itertuples():
+        out.add_row(
+            f"{r.adm4_en} ({r.adm4_pcode})",
+            str(r.adm3_en),
+            str(r.adm2_en),
+            f"{r.distance_km:.1f}",
+            f"{r.wind_kmh:.0f}",
+            "yes" if r.above_threshold else "",
+        )
+    console.print(out)

@@ -1,0 +1,121 @@
+"""The evaluation pipeline and its CLI on stored forecasts: alerts raised once, explained."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from agam.cli.main import app
+from agam.core.settings import load_settings
+from agam.pipeline.context import AppContext
+from agam.pipeline.ingest import ingest
+from store import alert_repo, audit
+
+FEEDS = Path(__file__).resolve().parents[1] / "fixtures" / "feeds"
+runner = CliRunner()
+
+
+def test_cyclone_landfall_json(config_path: Path) -> None:
+    result = runner.invoke(
+        app,
+        ["cyclone", "landfall", "--lon", "89.6", "--lat", "21.8", "--wind-kmh", "150", "--json"],
+    )
+    assert result.exit_code == 0, result.stderr
+    out = json.loads(result.stdout)
+    unions = out["unions"]
+    assert {u["adm2_en"] for u in unions} == {
+        "Satkhira",
+        "Patuakhali",
+        "Bhola",
+        "Noakhali",
+        "Barguna",
+        "Khulna",
+    }
+    distances = [u["distance_km"] for u in unions]
+    winds = [u["wind_kmh"] for u in unions]
+    assert distances == sorted(distances)
+    assert winds == sorted(winds, reverse=True)
+    assert unions[0]["wind_kmh"] > 118
+    assert unions[0]["above_threshold"] is True
+    assert unions[-1]["above_threshold"] is False
+    assert out["model"]["distance_to"] == "boundary"
+    one = runner.invoke(
+        app,
+        [
+            "cyclone",
+            "landfall",
+            "--lon",
+            "89.6",
+            "--lat",
+            "21.8",
+            "--wind-kmh",
+            "150",
+            "--district",
+            "Barguna",
+            "--json",
+        ],
+    )
+    assert {u["adm2_en"] for u in json.loads(one.stdout)["unions"]} == {"Barguna"}
+
+
+def test_triggers_list_and_explain(config_path: Path) -> None:
+    listed = json.loads(runner.invoke(app, ["triggers", "list", "--json"]).stdout)
+    assert {s["rule_set"] for s in listed} == {
+        "ocha_cerf_flood_2025",
+        "ocha_cerf_cyclone_2025",
+        "bdrcs_cyclone_eap_2021",
+    }
+    explained = runner.invoke(app, ["triggers", "explain", "FLOOD_JAMUNA_ACTION"])
+    assert explained.exit_code == 0
+    assert '"offset_m": 0.85' in explained.stdout
+    assert runner.invoke(app, ["triggers", "explain", "NOPE"]).exit_code == 1
+
+
+def test_bulletin_to_alerts_idempotent(config_path: Path, tmp_path: Path) -> None:
+    drop = tmp_path / "bulletins"
+    drop.mkdir()
+    doc = json.loads((FEEDS / "bmd" / "bulletin_remal_like.json").read_text())
+    # The 2025 framework is in force from 25 Apr 2025: replay the Remal-like bulletin in 2025.
+    doc["issued_at"] = "2025-05-25T15:00:00+06:00"
+    doc["landfall"]["time"] = "2025-05-26T21:00:00+06:00"
+    doc["system"]["type"] = "depression"
+    for wind in doc["model_winds"]:
+        wind["max_wind_kmh"] = 150
+        wind["valid_time"] = "2025-05-26T18:00:00+06:00"  # 27 h after issue: action lead
+    (drop / "remal.json").write_text(json.dumps(doc))
+    config_path.write_text(
+        config_path.read_text()
+        + (f"\n[feeds.bmd]\ninterval_minutes = 10\nmax_age_hours = 12\ndrop_folder = '{drop}'\n"),
+        encoding="utf-8",
+    )
+    ctx = AppContext(load_settings(config_path))
+    ctx.store.upgrade()
+    assert ingest(ctx, "bmd").outcome == "success"
+    as_of = "2025-05-25T12:00:00Z"
+    first = runner.invoke(app, ["evaluate", "--as-of", as_of, "--json"])
+    assert first.exit_code == 0, first.stderr
+    out = json.loads(first.stdout)
+    action = next(e for e in out["evaluations"] if e["rule"] == "CYCLONE_ACTION")
+    assert action["state"] == "met"
+    assert action["unions"]
+    assert "2 of 5" not in action["explanation"]
+    assert "5 of 5 models" in action["explanation"]
+    raised = [c for c in out["alert_changes"] if c["change"] == "raised"]
+    assert raised
+    assert all(c["stage"] == "action" for c in raised)
+    observational = next(e for e in out["evaluations"] if e["rule"] == "CYCLONE_OBSERVATIONAL")
+    assert observational["state"] == "not_met"
+    again = json.loads(runner.invoke(app, ["evaluate", "--as-of", as_of, "--json"]).stdout)
+    assert again["alert_changes"] == []
+    with ctx.store.session() as session:
+        alerts = alert_repo.open_alerts(session)
+        assert len(alerts) == len(raised)
+        assert all(a.affected_unions for a in alerts)
+        events = alert_repo.events(session, alerts[0].id)
+        assert len(events) == 1
+        assert "5 of 5 models" in events[0].explanation
+        assert audit.verify(session).ok
+    shutil.rmtree(drop)
