@@ -1,0 +1,41 @@
+"""Stations page: plume, threshold and probability from a stored GloFAS forecast."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from agam.core.settings import load_settings
+from agam.pipeline.context import AppContext
+from agam.pipeline.ingest import ingest
+
+FEEDS = Path(__file__).resolve().parents[1] / "fixtures" / "feeds"
+
+
+def test_stations_page_shows_the_plume(
+    view: Callable[..., AppTest], config_path: Path, tmp_path: Path
+) -> None:
+    assert view("stations.py", "officer").info  # nothing stored yet: says so
+    raster_like = tmp_path / "glofas.nc"
+    shutil.copy(FEEDS / "glofas" / "glofas_fc_20200625.nc", raster_like)
+    config_path.write_text(
+        config_path.read_text() + ("\n[feeds.glofas]\ninterval_minutes = 60\nmax_age_hours = 36\n"),
+        encoding="utf-8",
+    )
+    ctx = AppContext(load_settings(config_path))
+    ctx.store.upgrade()
+    feed = ctx.feed("glofas")
+    from hazard_feeds.registry import raw_from_file
+
+    raw = raw_from_file("glofas", raster_like)
+    feed.fetch = lambda http, since: raw  # the EWDS request itself is not under test here
+    assert ingest(ctx, "glofas").outcome == "success"
+    at = view("stations.py", "district_admin")
+    assert not at.exception, at.exception
+    captions = " ".join(c.value for c in at.caption)
+    assert "100,000" in captions
+    assert "51 members" in captions
+    assert at.selectbox(key="glofas_station").value == "Bahadurabad"
