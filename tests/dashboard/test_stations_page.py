@@ -18,7 +18,9 @@ FEEDS = Path(__file__).resolve().parents[1] / "fixtures" / "feeds"
 def test_stations_page_shows_the_plume(
     view: Callable[..., AppTest], config_path: Path, tmp_path: Path
 ) -> None:
-    assert view("stations.py", "officer").info  # nothing stored yet: says so
+    empty = view("stations.py", "officer")
+    assert not empty.exception, empty.exception
+    assert empty.info  # nothing stored yet: says so
     raster_like = tmp_path / "glofas.nc"
     shutil.copy(FEEDS / "glofas" / "glofas_fc_20200625.nc", raster_like)
     config_path.write_text(
