@@ -13,6 +13,7 @@ import hashlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import geopandas as gpd
 import numpy as np
@@ -23,6 +24,7 @@ from rasterio.crs import CRS
 from rasterio.features import rasterize
 
 from agam.core.errors import BoundaryError
+from boundaries.zonal_kernel import fused_stats
 
 log = logging.getLogger(__name__)
 INDEX_VERSION = "1"
@@ -35,6 +37,7 @@ class ZoneIndex:
     starts: np.ndarray  # (n + 1,) offsets of each zone's cells in `order`
     fallback: np.ndarray  # (n,) bool: the zone uses its representative-point cell
     shape: tuple[int, int]
+    zone: np.ndarray  # flat zone grid (1-based union number, 0 = no union) for streaming
 
     @property
     def counts(self) -> np.ndarray:
@@ -71,6 +74,7 @@ def build_zone_index(
                 data["starts"],
                 data["fallback"],
                 (int(data["shape"][0]), int(data["shape"][1])),
+                data["zone"],
             )
     projected = unions.to_crs(CRS.from_user_input(crs)) if unions.crs != crs else unions
     n = len(projected)
@@ -109,7 +113,13 @@ def build_zone_index(
         counts = counts + fallback
     starts = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
     index = ZoneIndex(
-        projected["adm4_pcode"].to_numpy(dtype=str), order.astype(np.int64), starts, fallback, shape
+        projected["adm4_pcode"].to_numpy(dtype=str),
+        # int32 halves the index's memory traffic; grids past 2**31 cells keep int64
+        order.astype(np.int32 if shape[0] * shape[1] < 2**31 else np.int64),
+        starts,
+        fallback,
+        shape,
+        flat,
     )
     if cached is not None:
         cached.parent.mkdir(parents=True, exist_ok=True)
@@ -121,6 +131,7 @@ def build_zone_index(
             starts=index.starts,
             fallback=index.fallback,
             shape=np.array(shape),
+            zone=index.zone,
         )
         tmp.replace(cached)
     return index
@@ -144,11 +155,19 @@ def zonal_stats(
     nodata: float | None = None,
     threshold: float | None = None,
     weights: np.ndarray | None = None,
+    engine: Literal["auto", "numba", "numpy"] = "auto",
 ) -> pd.DataFrame:
     """mean, min, max, valid and total cell counts, share of valid cells above `threshold`
     (strictly greater), and `exposed` = sum of weights over those cells, per union."""
     if values.shape != index.shape:
         raise BoundaryError(f"raster shape {values.shape} does not match the index {index.shape}")
+    if engine in ("auto", "numba"):
+        fused = fused_stats(values, index.zone, len(index.pcodes), nodata, threshold, weights)
+        if fused is not None:
+            _add_fallback_cells(index, values, nodata, threshold, weights, fused)
+            return _frame(index, *fused, threshold=threshold, weights=weights)
+        if engine == "numba":
+            raise BoundaryError("engine='numba' asked for but numba is not installed")
     gathered = values.ravel()[index.order].astype("float64", copy=False)
     valid = np.isfinite(gathered)
     if nodata is not None and not np.isnan(nodata):
@@ -181,3 +200,58 @@ def zonal_stats(
             w = weights.ravel()[index.order].astype("float64")
             frame["exposed"] = _reduce(np.add, np.where(above, w, 0.0), starts, counts, 0.0)
     return frame
+
+
+def _frame(
+    index: ZoneIndex,
+    total: np.ndarray,
+    n_valid: np.ndarray,
+    vmax: np.ndarray,
+    vmin: np.ndarray,
+    above: np.ndarray,
+    exposed: np.ndarray,
+    *,
+    threshold: float | None,
+    weights: np.ndarray | None,
+) -> pd.DataFrame:
+    has = n_valid > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        frame = pd.DataFrame(
+            {
+                "mean": np.where(has, total / n_valid, np.nan),
+                "min": np.where(has, vmin, np.nan),
+                "max": np.where(has, vmax, np.nan),
+                "count_valid": n_valid.astype(int),
+                "count_cells": index.counts.astype(int),
+                "fallback": index.fallback,
+            },
+            index=pd.Index(index.pcodes, name="adm4_pcode"),
+        )
+        if threshold is not None:
+            frame["frac_above"] = np.where(has, above / n_valid, np.nan)
+            if weights is not None:
+                frame["exposed"] = exposed
+    return frame
+
+
+def _add_fallback_cells(
+    index: ZoneIndex,
+    values: np.ndarray,
+    nodata: float | None,
+    threshold: float | None,
+    weights: np.ndarray | None,
+    acc: tuple[np.ndarray, ...],
+) -> None:
+    """Unions too small for any cell centre take the cell under their representative point
+    (it belongs to a neighbour in the zone grid, so the streaming pass cannot see it)."""
+    total, count, vmax, vmin, above, exposed = acc
+    for zone in np.flatnonzero(index.fallback):
+        cell = int(index.order[index.starts[zone + 1] - 1])
+        value = float(values.ravel()[cell])
+        if np.isnan(value) or (nodata is not None and value == nodata):
+            continue
+        total[zone], count[zone], vmax[zone], vmin[zone] = value, 1.0, value, value
+        hit = threshold is not None and value > threshold
+        above[zone] = float(hit)
+        if hit and weights is not None:
+            exposed[zone] = float(weights.ravel()[cell])

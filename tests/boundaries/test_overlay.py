@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 import numpy as np
 import pytest
 from affine import Affine
@@ -92,3 +93,22 @@ def test_footprint_share_of_union_area(squares: gpd.GeoDataFrame) -> None:
     assert got == {("BD01", 60.0): 1.0, ("BD01", 120.0): 0.5, ("BD02", 60.0): 0.5}
     assert max_band_per_union(shares, 0.49).to_dict() == {"BD01": 120.0, "BD02": 60.0}
     assert max_band_per_union(shares, 0.6).to_dict() == {"BD01": 60.0}
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_numba_and_numpy_engines_agree(union_layer: UnionLayer, dtype: str) -> None:
+    pytest.importorskip("numba")
+    part = union_layer.unions_in(["BD5549"])
+    minx, miny, maxx, maxy = part.total_bounds
+    transform = Affine(0.01, 0, minx, 0, -0.01, maxy)
+    shape = (int((maxy - miny) / 0.01) + 1, int((maxx - minx) / 0.01) + 1)
+    rng = np.random.default_rng(3)
+    values = rng.random(shape).astype(dtype) * 3
+    values[rng.random(shape) < 0.05] = np.nan
+    values[0, :5] = -1
+    weights = rng.random(shape)
+    index = build_zone_index(part, shape, transform, "EPSG:4326")
+    fast = zonal_stats(index, values, nodata=-1, threshold=1.5, weights=weights, engine="numba")
+    slow = zonal_stats(index, values, nodata=-1, threshold=1.5, weights=weights, engine="numpy")
+    pd.testing.assert_frame_equal(fast, slow, check_exact=False, rtol=1e-6)
+    assert index.fallback.any() or (index.counts > 0).all()
