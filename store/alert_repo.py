@@ -102,3 +102,42 @@ def events_since(
     if district_pcodes is not None:
         stmt = stmt.where(Alert.district_pcode.in_(district_pcodes))
     return [(e, a) for e, a in session.execute(stmt.order_by(AlertEvent.at.desc()).limit(200))]
+
+
+def close_alert(
+    session: Session,
+    alert_id: int,
+    username: str,
+    role: str,
+    districts: list[str],
+    reason: str,
+    at: datetime,
+) -> Alert:
+    """A person closes an open alert with a reason (officers and administrators of the
+    district, or an admin); the decision is an event like any other."""
+    from agam.core.errors import InvalidTransition, PermissionDenied
+
+    alert = get_alert(session, alert_id)
+    if role not in ("officer", "district_admin", "admin"):
+        raise PermissionDenied(f"{username} ({role}) may not close alerts")
+    if role != "admin" and alert.district_pcode not in districts:
+        raise PermissionDenied(f"{username} may not close alerts of {alert.district_pcode}")
+    if alert.status != "open":
+        raise InvalidTransition(f"alert {alert_id} is {alert.status}; only open alerts close")
+    if not reason.strip():
+        raise InvalidTransition("closing an alert needs a reason")
+    alert.status = "closed"
+    alert.closed_reason = reason
+    alert.closed_by = username
+    alert.updated_at = at
+    add_event(
+        session,
+        alert_id=alert.id,
+        at=at,
+        from_stage=alert.stage,
+        to_stage="closed",
+        evaluation_id=None,
+        explanation=f"Closed by {username}: {reason}",
+        actor=username,
+    )
+    return alert

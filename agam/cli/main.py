@@ -11,7 +11,15 @@ from typing import Annotated
 import typer
 
 from agam import __version__
-from agam.cli import audit_cmd, boundaries_cmd, feeds_cmd, lists_cmd, triggers_cmd, users_cmd
+from agam.cli import (
+    alerts_cmd,
+    audit_cmd,
+    boundaries_cmd,
+    feeds_cmd,
+    lists_cmd,
+    triggers_cmd,
+    users_cmd,
+)
 from agam.cli.common import (
     ConfigOption,
     JsonOption,
@@ -40,6 +48,7 @@ app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(lists_cmd.app, name="lists")
 app.add_typer(feeds_cmd.app, name="feeds")
 app.add_typer(triggers_cmd.triggers_app, name="triggers")
+app.add_typer(alerts_cmd.app, name="alerts")
 app.add_typer(triggers_cmd.cyclone_app, name="cyclone")
 app.command("evaluate")(triggers_cmd.evaluate_cmd)
 

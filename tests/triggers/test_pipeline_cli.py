@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from agam.cli.main import app
@@ -119,3 +120,42 @@ def test_bulletin_to_alerts_idempotent(config_path: Path, tmp_path: Path) -> Non
         assert "5 of 5 models" in events[0].explanation
         assert audit.verify(session).ok
     shutil.rmtree(drop)
+
+
+def test_a_person_closes_an_alert_with_a_reason(
+    config_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    test_bulletin_to_alerts_idempotent(config_path, tmp_path)
+    monkeypatch.setenv("AGAM_NEW_PASSWORD", "a long password")
+    add = ["users", "add", "dmo.barguna", "--role", "officer", "--district", "BD1004"]
+    assert runner.invoke(app, add).exit_code == 0
+    alerts = json.loads(runner.invoke(app, ["alerts", "list", "--json"]).stdout)
+    barguna = next(a for a in alerts if a["district"] == "BD1004")
+    other = next(a for a in alerts if a["district"] != "BD1004")
+    refused = runner.invoke(
+        app, ["alerts", "close", str(other["alert_id"]), "--user", "dmo.barguna", "--reason", "x"]
+    )
+    assert refused.exit_code == 8
+    empty = runner.invoke(
+        app, ["alerts", "close", str(barguna["alert_id"]), "--user", "dmo.barguna", "--reason", " "]
+    )
+    assert empty.exit_code == 8
+    closed = runner.invoke(
+        app,
+        [
+            "alerts",
+            "close",
+            str(barguna["alert_id"]),
+            "--user",
+            "dmo.barguna",
+            "--reason",
+            "landfall further east",
+        ],
+    )
+    assert closed.exit_code == 0, closed.stderr
+    after = {
+        a["alert_id"]: a
+        for a in json.loads(runner.invoke(app, ["alerts", "list", "--json"]).stdout)
+    }
+    assert after[barguna["alert_id"]]["status"] == "closed"
+    assert runner.invoke(app, ["audit", "verify"]).exit_code == 0

@@ -1,0 +1,95 @@
+"""`agam alerts list|close`: alerts per district and closing one with a reason."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from agam.cli.common import (
+    ConfigOption,
+    JsonOption,
+    console,
+    emit_json,
+    handle_errors,
+    settings_for,
+)
+from agam.core.timeutil import format_dhaka, iso_utc
+from agam.pipeline.context import AppContext
+from store import alert_repo, audit
+from store.user_repo import get_user
+
+app = typer.Typer(help="Alerts raised by the trigger engine.", no_args_is_help=True)
+
+
+@app.command("list")
+@handle_errors
+def list_alerts(config: ConfigOption = None, as_json: JsonOption = False) -> None:
+    """Every alert with its stage, status, district and latest explanation."""
+    ctx = AppContext(settings_for(config))
+    ctx.store.upgrade()
+    with ctx.store.session() as session:
+        rows: list[dict[str, Any]] = [
+            {
+                "alert_id": a.id,
+                "rule_set": a.rule_set_id,
+                "district": a.district_pcode,
+                "stage": a.stage,
+                "status": a.status,
+                "opened_at": iso_utc(a.opened_at),
+                "unions": len(a.affected_unions),
+                "explanation": alert_repo.get_evaluation(session, a.last_evaluation_id).explanation,
+            }
+            for a in alert_repo.all_alerts(session)
+        ]
+        opened = {a.id: a.opened_at for a in alert_repo.all_alerts(session)}
+    if as_json:
+        emit_json(rows)
+        return
+    table = Table("id", "rule set", "district", "stage", "status", "since (Dhaka)", "unions")
+    for r in rows:
+        table.add_row(
+            str(r["alert_id"]),
+            str(r["rule_set"]),
+            str(r["district"]),
+            str(r["stage"]),
+            str(r["status"]),
+            format_dhaka(opened[int(r["alert_id"])]),
+            str(r["unions"]),
+        )
+    console.print(table)
+
+
+@app.command("close")
+@handle_errors
+def close(
+    alert_id: int,
+    user: Annotated[str, typer.Option("--user", help="the acting account")],
+    reason: Annotated[str, typer.Option("--reason", help="why it is closed")],
+    config: ConfigOption = None,
+) -> None:
+    """Close an open alert with a reason (stand-down by a person)."""
+    ctx = AppContext(settings_for(config))
+    with ctx.store.session() as session:
+        account = get_user(session, user)
+        alert = alert_repo.close_alert(
+            session,
+            alert_id,
+            account.username,
+            account.role,
+            list(account.districts),
+            reason,
+            ctx.now(),
+        )
+        audit.append(
+            session,
+            at=ctx.now(),
+            actor=account.username,
+            action="alert.closed",
+            entity="alert",
+            entity_id=alert_id,
+            payload={"reason": reason},
+        )
+        district = alert.district_pcode
+    console.print(f"alert {alert_id} ({district}) closed", markup=False)
