@@ -5,8 +5,10 @@ from __future__ import annotations
 import streamlit as st
 from streamlit_folium import st_folium
 
+from agam.pipeline.evaluate import latest_forecasts
 from dashboard import data, loaders
 from dashboard.alert_layer import alert_geojson, union_stages
+from dashboard.hazard_layers import add_gdacs, add_stations
 from dashboard.i18n import fmt_int, fmt_time, t
 from dashboard.maps import union_map
 from dashboard.page import lang, require_principal
@@ -47,6 +49,14 @@ fmap = union_map(
 caption = t("map_caption", lg, count=fmt_int(len(layer), lg))
 if choice:
     caption += " · " + t("map_showing", lg, name=labels[choice])
+forecasts = latest_forecasts(loaders.app_context(), loaders.now())
+if "gdacs" in forecasts and forecasts["gdacs"].footprints is not None:
+    add_gdacs(fmap, forecasts["gdacs"], t("map_layer_gdacs", lg))
+points = [
+    {"name": p.name, "lat": p.lat, "lon": p.lon}
+    for p in loaders.app_context().feed("glofas").config.points
+]
+add_stations(fmap, points, t("map_layer_stations", lg))
 st.caption(caption)
 if stages:
     st.caption(t("map_alert_legend", lg, count=fmt_int(len(stages), lg)))

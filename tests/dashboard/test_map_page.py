@@ -68,3 +68,28 @@ def test_union_map_has_hover_fields_and_zoom(union_layer: UnionLayer) -> None:
     assert "adm3_en" in html
     assert "উপজেলা" in html or json.dumps("উপজেলা")[1:-1] in html
     assert "fitBounds" in html
+
+
+def test_gdacs_and_station_layers(union_layer: UnionLayer) -> None:
+    import hashlib
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    from dashboard.hazard_layers import add_gdacs, add_stations
+    from hazard_feeds.contract import RawArtifact
+    from hazard_feeds.gdacs import GdacsConfig, GdacsFeed
+
+    content = (
+        Path(__file__).resolve().parents[1] / "fixtures" / "feeds" / "gdacs" / "geometry-TC.json"
+    ).read_bytes()
+    raw = RawArtifact(
+        "gdacs", "file://x", content, hashlib.sha256(content).hexdigest(), datetime.now(UTC)
+    )
+    forecast = GdacsFeed(GdacsConfig(interval_minutes=30)).parse(raw)
+    fmap = union_map(light_geojson(union_layer.frame.head(5), 0.0, 5), tiles=None)
+    add_gdacs(fmap, forecast, "GDACS")
+    add_stations(fmap, [{"name": "<Bahadurabad>", "lat": 25.15, "lon": 89.65}], "Stations")
+    html = fmap.get_root().render()
+    assert "L.polyline" in html  # the track
+    assert "#dc2626" in html  # the 120 km/h band
+    assert "&lt;Bahadurabad&gt;" in html
