@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
-import pandas as pd
 import numpy as np
+import pandas as pd
 import pytest
 from affine import Affine
 from rasterio.features import rasterize
