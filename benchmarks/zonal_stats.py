@@ -36,8 +36,7 @@ def synthetic_depth(step: float, seed: int = 42) -> tuple[np.ndarray, Affine]:
     rng = np.random.default_rng(seed)
     y = np.linspace(0, 1, rows, dtype=np.float32)[:, None]
     x = np.linspace(0, 1, cols, dtype=np.float32)[None, :]
-    field = (1.5 + np.sin(6 * x + 1) * np.cos(5 * y) + 0.6 * np.sin(17 * x * y)).astype(
-        np.float32)
+    field = (1.5 + np.sin(6 * x + 1) * np.cos(5 * y) + 0.6 * np.sin(17 * x * y)).astype(np.float32)
     depth = np.clip(field + rng.normal(0, 0.15, size=(rows, cols)).astype(np.float32), 0, None)
     depth[rng.random((rows, cols)) < 0.005] = NODATA
     return depth, Affine(step, 0, WEST, 0, -step, NORTH)
@@ -60,13 +59,26 @@ def exactextract_stats(unions: Any, depth: np.ndarray, transform: Affine) -> pd.
     bounds = (WEST, NORTH + transform.e * rows, WEST + transform.a * cols, NORTH)
     masked = np.where(depth == NODATA, np.nan, depth)
     flag = np.where(np.isnan(masked), np.nan, (masked > THRESHOLD_M).astype(np.float32))
-    sources = [NumPyRasterSource(masked, *bounds, name="depth", nodata=np.nan),
-               NumPyRasterSource(flag, *bounds, name="flag", nodata=np.nan)]
-    out = exact_extract(sources, unions[["adm4_pcode", "geometry"]], ["mean", "max"],
-                        include_cols=["adm4_pcode"], output="pandas", strategy="raster-sequential")
-    return pd.DataFrame({"mean": out["depth_mean"].to_numpy(), "max": out["depth_max"].to_numpy(),
-                         "frac_above": out["flag_mean"].to_numpy()},
-                        index=out["adm4_pcode"].to_numpy())
+    sources = [
+        NumPyRasterSource(masked, *bounds, name="depth", nodata=np.nan),
+        NumPyRasterSource(flag, *bounds, name="flag", nodata=np.nan),
+    ]
+    out = exact_extract(
+        sources,
+        unions[["adm4_pcode", "geometry"]],
+        ["mean", "max"],
+        include_cols=["adm4_pcode"],
+        output="pandas",
+        strategy="raster-sequential",
+    )
+    return pd.DataFrame(
+        {
+            "mean": out["depth_mean"].to_numpy(),
+            "max": out["depth_max"].to_numpy(),
+            "frac_above": out["flag_mean"].to_numpy(),
+        },
+        index=out["adm4_pcode"].to_numpy(),
+    )
 
 
 def rasterstats_stats(unions: Any, depth: np.ndarray, transform: Affine) -> pd.DataFrame:
@@ -75,8 +87,14 @@ def rasterstats_stats(unions: Any, depth: np.ndarray, transform: Affine) -> pd.D
     def frac(values: np.ma.MaskedArray) -> float:
         return float((values > THRESHOLD_M).sum() / values.count()) if values.count() else np.nan
 
-    out = rs_zonal(unions.geometry, depth, affine=transform, nodata=NODATA, stats=["mean", "max"],
-                   add_stats={"frac_above": frac})
+    out = rs_zonal(
+        unions.geometry,
+        depth,
+        affine=transform,
+        nodata=NODATA,
+        stats=["mean", "max"],
+        add_stats={"frac_above": frac},
+    )
     return pd.DataFrame(out, index=unions["adm4_pcode"].to_numpy())
 
 
@@ -92,32 +110,42 @@ def p95_relative(ours: pd.DataFrame, other: pd.DataFrame, column: str) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--resolution", choices=sorted(GRIDS), default="90m")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-rasterstats", action="store_true")
     args = parser.parse_args(argv)
     unions = load_union_layer().frame
     depth, transform = synthetic_depth(GRIDS[args.resolution])
-    print(f"grid {args.resolution}: {depth.shape[1]:,} x {depth.shape[0]:,} cells "
-          f"({depth.size / 1e6:.1f} M, SYNTHETIC depth), {len(unions):,} real unions")
+    print(
+        f"grid {args.resolution}: {depth.shape[1]:,} x {depth.shape[0]:,} cells "
+        f"({depth.size / 1e6:.1f} M, SYNTHETIC depth), {len(unions):,} real unions"
+    )
     with tempfile.TemporaryDirectory() as cache:
-        cold, index = timed(lambda: build_zone_index(unions, depth.shape, transform,
-                                                     "EPSG:4326", Path(cache)), 1)
-        load, _ = timed(lambda: build_zone_index(unions, depth.shape, transform, "EPSG:4326",
-                                                 Path(cache)), 1)
+        cold, index = timed(
+            lambda: build_zone_index(unions, depth.shape, transform, "EPSG:4326", Path(cache)), 1
+        )
+        load, _ = timed(
+            lambda: build_zone_index(unions, depth.shape, transform, "EPSG:4326", Path(cache)), 1
+        )
     zonal_stats(index, depth, nodata=NODATA, threshold=THRESHOLD_M)  # compile the kernel once
-    warm, ours = timed(lambda: zonal_stats(index, depth, nodata=NODATA,
-                                           threshold=THRESHOLD_M), args.repeat)
-    numpy_warm, _ = timed(lambda: zonal_stats(index, depth, nodata=NODATA, threshold=THRESHOLD_M,
-                                              engine="numpy"), args.repeat)
+    warm, ours = timed(
+        lambda: zonal_stats(index, depth, nodata=NODATA, threshold=THRESHOLD_M), args.repeat
+    )
+    numpy_warm, _ = timed(
+        lambda: zonal_stats(index, depth, nodata=NODATA, threshold=THRESHOLD_M, engine="numpy"),
+        args.repeat,
+    )
     ee_time, ee = timed(lambda: exactextract_stats(unions, depth, transform), args.repeat)
-    rows = [("agam: build zone index (cold, once per grid)", cold),
-            ("agam: load cached zone index", load),
-            ("agam: zonal stats, warm (numba fused)", warm),
-            ("agam: zonal stats, warm (numpy reduceat)", numpy_warm),
-            ("exactextract 0.3 (raster-sequential, ndarray)", ee_time)]
+    rows = [
+        ("agam: build zone index (cold, once per grid)", cold),
+        ("agam: load cached zone index", load),
+        ("agam: zonal stats, warm (numba fused)", warm),
+        ("agam: zonal stats, warm (numpy reduceat)", numpy_warm),
+        ("exactextract 0.3 (raster-sequential, ndarray)", ee_time),
+    ]
     rs_time = None
     if not args.skip_rasterstats:
         rs_time, _ = timed(lambda: rasterstats_stats(unions, depth, transform), 1)
@@ -129,8 +157,10 @@ def main(argv: list[str] | None = None) -> int:
     if rs_time is not None:
         print(f"ratio rasterstats  / agam warm: {rs_time / warm:6.1f}x")
     for column in ("mean", "max", "frac_above"):
-        print(f"p95 |agam - exactextract| {column:<10}: {p95_diff(ours, ee, column):.4f} "
-              f"(relative {p95_relative(ours, ee, column):.2%})")
+        print(
+            f"p95 |agam - exactextract| {column:<10}: {p95_diff(ours, ee, column):.4f} "
+            f"(relative {p95_relative(ours, ee, column):.2%})"
+        )
     return 0
 
 

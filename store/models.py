@@ -232,6 +232,44 @@ class BeneficiaryHistory(Base):
     record: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
+class RegistryQuarantine(Base):
+    """A row left out of a quarantine-mode import: where and why, never the row's values."""
+
+    __tablename__ = "registry_quarantine"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    import_id: Mapped[int] = mapped_column(ForeignKey("registry_imports.id"), index=True)
+    row_number: Mapped[int] = mapped_column(Integer)
+    field: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class UnionExposure(Base):
+    """Households and beneficiaries per union and programme ('all' = any programme).
+
+    Recomputed from beneficiaries after every registry import. Flag columns count households
+    with at least one member having the flag; elderly means age >= 65 in `as_of_year`.
+    """
+
+    __tablename__ = "union_exposure"
+    __table_args__ = (UniqueConstraint("adm4_pcode", "programme", name="union_programme"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    adm4_pcode: Mapped[str] = mapped_column(String(16), index=True)
+    programme: Mapped[str] = mapped_column(String(32))
+    households: Mapped[int] = mapped_column(Integer)
+    beneficiaries: Mapped[int] = mapped_column(Integer)
+    households_female_headed: Mapped[int] = mapped_column(Integer)
+    households_disability: Mapped[int] = mapped_column(Integer)
+    households_elderly: Mapped[int] = mapped_column(Integer)
+    households_pregnant_lactating: Mapped[int] = mapped_column(Integer)
+    households_children_under5: Mapped[int] = mapped_column(Integer)
+    households_char_resident: Mapped[int] = mapped_column(Integer)
+    as_of_year: Mapped[int] = mapped_column(Integer)
+    computed_at: Mapped[datetime]
+    source_import_ids: Mapped[list[Any]] = mapped_column(default=list)
+
+
 class AllowanceList(Base):
     __tablename__ = "allowance_lists"
     __table_args__ = (

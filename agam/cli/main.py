@@ -17,6 +17,7 @@ from agam.cli import (
     boundaries_cmd,
     feeds_cmd,
     lists_cmd,
+    registry_cmd,
     triggers_cmd,
     users_cmd,
 )
@@ -49,6 +50,7 @@ app.add_typer(lists_cmd.app, name="lists")
 app.add_typer(feeds_cmd.app, name="feeds")
 app.add_typer(triggers_cmd.triggers_app, name="triggers")
 app.add_typer(alerts_cmd.app, name="alerts")
+app.add_typer(registry_cmd.app, name="registry")
 app.add_typer(triggers_cmd.cyclone_app, name="cyclone")
 app.command("evaluate")(triggers_cmd.evaluate_cmd)
 

@@ -1,0 +1,400 @@
+"""Import a beneficiary registry extract into the store, all or nothing.
+
+Two passes. Pass 1 streams the file in chunks, normalises and checks every row
+(`registry_validate`) and spills the normalised good rows to a temporary Parquet file; duplicate
+beneficiary ids across the whole file are found at the end of the pass. If any row is bad the
+batch is rejected and the store is not touched, unless `quarantine=True`: then the good rows are
+imported and the bad ones recorded by file, row, field and reason (never their values). Pass 2
+applies the good rows in ONE transaction: new ids are bulk-inserted, changed rows (row_sha256
+differs) move their old version to beneficiary_history and are updated, unchanged rows are left
+alone. The same file (sha256) imported twice is a no-op. A dry run does pass 2 and rolls back, so
+it reports exactly what an import would do, including duplicates across programmes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from sqlalchemy import Connection, Table, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from agam.core.errors import RegistryError
+from agam.core.timeutil import iso_utc, utc_now
+from allowances import registry_write as rw
+from allowances.exposure import recompute_exposure
+from allowances.registry_read import Reader, open_reader
+from allowances.registry_schema import (
+    FIELD_NAMES,
+    ImportReport,
+    RowError,
+    Status,
+    load_aliases,
+)
+from allowances.registry_validate import Context, validate_chunk
+from boundaries.layer import UnionLayer
+from store import audit
+from store.db import Store
+from store.models import Beneficiary, RegistryImport, RegistryQuarantine
+
+log = logging.getLogger(__name__)
+
+DEFAULT_ERROR_LIMIT = 1_000_000
+QUARANTINE: Table = RegistryQuarantine.__table__  # type: ignore[assignment]
+FIELD_ORDER = {name: i for i, name in enumerate(FIELD_NAMES)}
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass
+class _Pass1:
+    file_name: str
+    spill: Path
+    total: int
+    errors: pd.DataFrame  # row, field, reason (sorted)
+    bad_index: np.ndarray  # record positions excluded from the import
+    bad_rows: int  # rows with at least one error (including unparseable ones)
+    synthetic: bool
+    ignored: tuple[str, ...]
+
+
+def import_registry(
+    store: Store,
+    path: Path,
+    union_layer: UnionLayer,
+    *,
+    user: str = "cli",
+    dry_run: bool = False,
+    quarantine: bool = False,
+    at: datetime | None = None,
+    chunk_rows: int = 100_000,
+    error_limit: int = DEFAULT_ERROR_LIMIT,
+) -> ImportReport:
+    """Validate and import `path` (CSV, XLSX or Parquet); see the module docstring.
+
+    Returns the report whatever happened; a rejected batch has ``status == "rejected"`` and the
+    store is exactly as before. Raises RegistryError only for a file that cannot be read at all
+    (unknown type, missing columns, undecodable header) or a conflict with the store.
+    """
+    started = time.perf_counter()
+    at = at or utc_now()
+    sha = file_sha256(path)
+    name = path.name
+    with store.session() as session:
+        previous = session.scalar(select(RegistryImport.id).where(RegistryImport.sha256 == sha))
+    if previous is not None:
+        log.info("registry %s already imported as import %d; nothing to do", name, previous)
+        return ImportReport(name, sha, "already_imported", import_id=previous)
+
+    reader = open_reader(path, chunk_rows)
+    codes = pa.array(union_layer.frame["adm4_pcode"].astype(str).tolist(), pa.string())
+    ctx = Context(name, codes, load_aliases(), at.year)
+    with tempfile.TemporaryDirectory(prefix="agam-registry-") as tmp:
+        first = _pass1(reader, ctx, Path(tmp) / "rows.parquet")
+        errors = _row_errors(name, first.errors, error_limit)
+        if len(first.errors) and not quarantine and not dry_run:
+            log.warning(
+                "registry %s rejected: %d errors in %d rows; nothing imported",
+                name,
+                len(first.errors),
+                first.bad_rows,
+            )
+            return _report(first, sha, errors, "rejected", time.perf_counter() - started)
+        counts, import_id, dups = _pass2(
+            store, first, at=at, user=user, dry_run=dry_run, quarantine=quarantine, sha=sha
+        )
+    report = _report(
+        first,
+        sha,
+        errors,
+        "dry_run" if dry_run else "imported",
+        time.perf_counter() - started,
+        import_id=None if dry_run else import_id,
+        quarantined=first.bad_rows if quarantine else 0,
+        counts=counts,
+        dups=dups,
+    )
+    log.info(
+        "registry %s %s: %d rows, %d inserted, %d updated, %d unchanged, %d quarantined in %.1fs",
+        name,
+        report.status,
+        report.total,
+        report.inserted,
+        report.updated,
+        report.unchanged,
+        report.quarantined,
+        report.seconds,
+    )
+    return report
+
+
+def _report(
+    first: _Pass1,
+    sha: str,
+    errors: tuple[RowError, ...],
+    status: Status,
+    seconds: float,
+    *,
+    import_id: int | None = None,
+    quarantined: int = 0,
+    counts: dict[str, int] | None = None,
+    dups: rw.Duplicates | None = None,
+) -> ImportReport:
+    counts = counts or {}
+    return ImportReport(
+        file_name=first.file_name,
+        sha256=sha,
+        status=status,
+        import_id=import_id,
+        synthetic=first.synthetic,
+        total=first.total,
+        inserted=counts.get("inserted", 0),
+        updated=counts.get("updated", 0),
+        unchanged=counts.get("unchanged", 0),
+        quarantined=quarantined,
+        errors=errors,
+        errors_total=len(first.errors),
+        duplicates=dups.groups if dups else (),
+        duplicate_counts=dict(dups.counts) if dups else {},
+        ignored_columns=first.ignored,
+        seconds=seconds,
+    )
+
+
+def _pass1(reader: Reader, ctx: Context, spill: Path) -> _Pass1:
+    writer: pq.ParquetWriter | None = None
+    error_frames: list[pd.DataFrame] = []
+    id_tables: list[pa.Table] = []
+    total = synthetic_true = 0
+    for chunk in reader.chunks():
+        result = validate_chunk(chunk, ctx)
+        total += result.rows
+        synthetic_true += result.synthetic_true
+        if writer is None:
+            writer = pq.ParquetWriter(spill, result.valid.schema, compression="lz4")
+        writer.write_table(result.valid)
+        id_tables.append(result.ids)
+        for index, fld, reasons in result.errors:
+            error_frames.append(pd.DataFrame({"_index": index, "field": fld, "reason": reasons}))
+    if writer is not None:
+        writer.close()
+    # Duplicate beneficiary ids anywhere in the file: the first occurrence stays, later ones fail.
+    if id_tables:
+        ids = pa.concat_tables(id_tables).to_pandas()
+        dup = ids.duplicated("beneficiary_id", keep="first")
+        if dup.any():
+            first_at = ids[~dup].set_index("beneficiary_id")["_index"]
+            later = ids[dup]
+            first_rows = reader.row_numbers(later["beneficiary_id"].map(first_at).to_numpy())
+            texts = [f"same beneficiary_id as row {r}" for r in first_rows]
+            error_frames.append(
+                pd.DataFrame(
+                    {
+                        "_index": later["_index"].to_numpy(),
+                        "field": "beneficiary_id",
+                        "reason": texts,
+                    }
+                )
+            )
+    frame = (
+        pd.concat(error_frames, ignore_index=True)
+        if error_frames
+        else pd.DataFrame({"_index": pd.Series([], dtype="int64"), "field": [], "reason": []})
+    )
+    bad_index = np.unique(frame["_index"].to_numpy(dtype=np.int64))
+    frame["row"] = reader.row_numbers(frame["_index"].to_numpy(dtype=np.int64))
+    structural = pd.DataFrame(
+        [(-1, e.field, e.reason, e.row) for e in reader.structural_errors],
+        columns=["_index", "field", "reason", "row"],
+    )
+    frame = pd.concat([frame, structural], ignore_index=True) if len(structural) else frame
+    frame["_order"] = frame["field"].map(FIELD_ORDER).fillna(-1)
+    frame = frame.sort_values(["row", "_order"], kind="stable").reset_index(drop=True)
+    if writer is None and not reader.structural_errors:
+        raise RegistryError(f"{ctx.file_name}: no data rows")
+    if 0 < synthetic_true < total:
+        raise RegistryError(f"{ctx.file_name}: mixes synthetic and real rows (column synthetic)")
+    synthetic = total > 0 and synthetic_true == total
+    total += len(reader.structural_errors)
+    return _Pass1(
+        file_name=ctx.file_name,
+        spill=spill,
+        total=total,
+        errors=frame[["row", "field", "reason"]],
+        bad_index=bad_index,
+        bad_rows=int(frame["row"].nunique()),
+        synthetic=synthetic,
+        ignored=reader.ignored,
+    )
+
+
+def _row_errors(name: str, frame: pd.DataFrame, limit: int) -> tuple[RowError, ...]:
+    head = frame.head(limit)
+    return tuple(
+        RowError(name, int(r), str(f), str(m))
+        for r, f, m in zip(head["row"], head["field"], head["reason"], strict=True)
+    )
+
+
+def _pass2(
+    store: Store,
+    first: _Pass1,
+    *,
+    at: datetime,
+    user: str,
+    dry_run: bool,
+    quarantine: bool,
+    sha: str,
+) -> tuple[dict[str, int], int, rw.Duplicates]:
+    name = first.file_name
+    session = Session(store.engine, expire_on_commit=False)
+    try:
+        with session.begin():
+            _refuse_mixing(session, first.synthetic, name)
+            row = RegistryImport(
+                file_name=name,
+                sha256=sha,
+                rows_total=first.total,
+                rows_imported=0,
+                rows_quarantined=first.bad_rows if quarantine else 0,
+                imported_at=at,
+                imported_by=user,
+                synthetic=first.synthetic,
+                report={},
+            )
+            session.add(row)
+            session.flush()
+            conn = session.connection()
+            if conn.dialect.name == "sqlite":  # room for the index B-trees of a bulk load
+                conn.exec_driver_sql("PRAGMA cache_size=-262144")
+            counts = _apply(conn, first, row.id, at)
+            if quarantine:
+                _record_quarantine(conn, first.errors, row.id)
+            recompute_exposure(conn, at)
+            dups = rw.find_duplicates(conn)
+            row.rows_imported = counts["inserted"] + counts["updated"] + counts["unchanged"]
+            row.report = _stored_report(counts, first, dups, at, row.rows_quarantined)
+            audit.append(
+                session,
+                at=at,
+                actor=user,
+                action="registry.import",
+                entity="registry_import",
+                entity_id=row.id,
+                payload={"file_name": name, "sha256": sha, **row.report},
+            )
+            session.flush()
+            import_id = row.id
+            if dry_run:
+                session.rollback()
+    except IntegrityError as exc:
+        raise RegistryError(
+            f"{name}: the store refused the import ({type(exc.orig).__name__}); "
+            "was the same file imported concurrently?"
+        ) from None
+    finally:
+        if store.engine.dialect.name == "sqlite":
+            with store.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA cache_size=-2000")
+        session.close()
+    return counts, import_id, dups
+
+
+def _refuse_mixing(session: Session, synthetic: bool, name: str) -> None:
+    flags = set(session.scalars(select(RegistryImport.synthetic).distinct()))
+    if flags and flags != {synthetic}:
+        held = "synthetic" if True in flags else "real"
+        given = "synthetic" if synthetic else "real"
+        raise RegistryError(
+            f"{name}: the store holds {held} registry data and this file is {given}; "
+            "use a separate database for synthetic data"
+        )
+
+
+def _apply(conn: Connection, first: _Pass1, import_id: int, at: datetime) -> dict[str, int]:
+    counts = {"inserted": 0, "updated": 0, "unchanged": 0}
+    empty = not conn.scalar(select(func.count()).select_from(Beneficiary.__table__))
+    bad = pa.array(first.bad_index)
+    if not first.spill.exists():  # every row was unreadable
+        return counts
+    with rw.bulk_load(conn, enabled=empty and first.total >= rw.BULK_LOAD_ROWS):
+        _apply_batches(conn, first, bad, empty, import_id, at, counts)
+    return counts
+
+
+def _apply_batches(
+    conn: Connection,
+    first: _Pass1,
+    bad: pa.Array,
+    empty: bool,
+    import_id: int,
+    at: datetime,
+    counts: dict[str, int],
+) -> None:
+    for batch in pq.ParquetFile(first.spill).iter_batches(batch_size=50_000):
+        table = pa.Table.from_batches([batch])
+        if len(bad):
+            table = table.filter(pc.invert(pc.is_in(table.column("_index"), value_set=bad)))
+        if table.num_rows == 0:
+            continue
+        if empty:
+            rw.insert_beneficiaries(conn, table, import_id, at)
+            counts["inserted"] += table.num_rows
+            continue
+        known = rw.existing_hashes(conn, table.column("beneficiary_id").to_pylist())
+        ids = table.column("beneficiary_id").to_pylist()
+        hashes = table.column("row_sha256").to_pylist()
+        is_new = np.array([i not in known for i in ids], dtype=bool)
+        changed = np.array([i in known and known[i] != h for i, h in zip(ids, hashes, strict=True)])
+        counts["unchanged"] += int((~is_new & ~changed).sum())
+        if is_new.any():
+            rw.insert_beneficiaries(conn, table.filter(pa.array(is_new)), import_id, at)
+            counts["inserted"] += int(is_new.sum())
+        if changed.any():
+            rw.update_beneficiaries(conn, table.filter(pa.array(changed)), import_id, at)
+            counts["updated"] += int(changed.sum())
+
+
+def _record_quarantine(conn: Connection, errors: pd.DataFrame, import_id: int) -> None:
+    if errors.empty:
+        return
+    rows = [
+        {"import_id": import_id, "row_number": int(r), "field": str(f), "reason": str(m)}
+        for r, f, m in zip(errors["row"], errors["field"], errors["reason"], strict=True)
+    ]
+    rw.insert_dicts(conn, QUARANTINE, rows)
+
+
+def _stored_report(
+    counts: dict[str, int], first: _Pass1, dups: rw.Duplicates, at: datetime, quarantined: int
+) -> dict[str, Any]:
+    return {
+        "counts": {
+            "total": first.total,
+            **counts,
+            "quarantined": quarantined,
+            "errors": len(first.errors),
+        },
+        "duplicates": dict(dups.counts),
+        "ignored_columns": list(first.ignored),
+        "synthetic": first.synthetic,
+        "at": iso_utc(at),
+    }

@@ -1,0 +1,322 @@
+"""Streaming readers for registry extracts: CSV, XLSX and Parquet, every cell as text.
+
+Each reader yields `RawChunk`s of at most `chunk_rows` rows (so 10 M rows never sit in memory as
+Python objects) and can turn a chunk's record positions into the row numbers a person sees.
+Cells that cannot even be read as text (invalid UTF-8 in a CSV, a number too large to be exact
+in a spreadsheet) come back as null plus a "bad cell" note, never as an exception.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pcsv
+import pyarrow.parquet as pq
+
+from agam.core.errors import RegistryError
+from allowances.registry_schema import (
+    FIELD_NAMES,
+    ONE_OF_COLUMNS,
+    REQUIRED_COLUMNS,
+    RowError,
+    header_key,
+    load_aliases,
+)
+
+log = logging.getLogger(__name__)
+
+NOT_UTF8 = "bytes are not valid UTF-8 (save the file as CSV UTF-8)"
+INEXACT = "number too large to be stored exactly in a spreadsheet; format the column as text"
+CSV_BLOCK_BYTES = 16 << 20
+
+
+@dataclass
+class RawChunk:
+    """Raw text cells of some rows. `index` is the reader's record position of each row."""
+
+    columns: dict[str, pa.Array]
+    index: np.ndarray
+    bad_cells: list[tuple[np.ndarray, str, str]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+
+def map_headers(file_name: str, headers: list[str]) -> tuple[dict[str, str], tuple[str, ...]]:
+    """Raw header -> schema field, and the ignored headers. Refuses a file missing a column."""
+    aliases = load_aliases().columns
+    mapping: dict[str, str] = {}
+    ignored: list[str] = []
+    for raw in headers:
+        key = header_key(raw)
+        name = key if key in FIELD_NAMES else aliases.get(key)
+        if name is None:
+            ignored.append(raw.strip())
+        elif name in mapping.values():
+            raise RegistryError(f"{file_name} row 1: two columns mean {name}")
+        else:
+            mapping[raw] = name
+    found = set(mapping.values())
+    missing = [c for c in REQUIRED_COLUMNS if c not in found]
+    missing += [" or ".join(g) for g in ONE_OF_COLUMNS if not found.intersection(g)]
+    if missing:
+        raise RegistryError(f"{file_name} row 1: missing column(s): {', '.join(missing)}")
+    return mapping, tuple(ignored)
+
+
+def _drop_blank_rows(chunk: RawChunk) -> RawChunk:
+    if not chunk.columns or len(chunk) == 0:
+        return chunk
+    filled = np.zeros(len(chunk), dtype=bool)
+    for arr in chunk.columns.values():
+        filled |= np.asarray(
+            pc.fill_null(pc.greater(pc.utf8_length(arr), 0), False).to_numpy(zero_copy_only=False)
+        )
+    for positions, _, _ in chunk.bad_cells:
+        filled[positions] = True
+    if filled.all():
+        return chunk
+    keep = np.flatnonzero(filled)
+    remap = np.full(len(chunk), -1)
+    remap[keep] = np.arange(len(keep))
+    take = pa.array(keep)
+    return RawChunk(
+        columns={k: pc.take(v, take) for k, v in chunk.columns.items()},
+        index=chunk.index[keep],
+        bad_cells=[(remap[p], f, r) for p, f, r in chunk.bad_cells],
+    )
+
+
+class CsvReader:
+    """UTF-8 CSV (BOM allowed), comma, semicolon or tab separated; header on line 1."""
+
+    def __init__(self, path: Path, chunk_rows: int) -> None:
+        self.path, self.file_name, self.chunk_rows = path, path.name, chunk_rows
+        with path.open("rb") as handle:
+            first = handle.readline(1 << 20)
+        try:
+            header_line = first.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise RegistryError(f"{self.file_name} row 1: {NOT_UTF8}") from None
+        self.delimiter = ","
+        if "," not in header_line:
+            self.delimiter = ";" if ";" in header_line else ("\t" if "\t" in header_line else ",")
+        headers = next(csv.reader(io.StringIO(header_line), delimiter=self.delimiter), [])
+        if not headers:
+            raise RegistryError(f"{self.file_name}: empty file, no header row")
+        self.headers = headers
+        self.mapping, self.ignored = map_headers(self.file_name, headers)
+        self._skipped: list[tuple[int, int, int]] = []
+        self.structural_errors: list[RowError] = []
+
+    def _on_invalid(self, row: Any) -> str:
+        self._skipped.append((int(row.number), int(row.actual_columns), int(row.expected_columns)))
+        return "skip"
+
+    def chunks(self) -> Iterator[RawChunk]:
+        internal = [f"c{i}" for i in range(len(self.headers))]
+        wanted = {f"c{i}": self.mapping[h] for i, h in enumerate(self.headers) if h in self.mapping}
+        reader = pcsv.open_csv(
+            self.path,
+            read_options=pcsv.ReadOptions(
+                column_names=internal, skip_rows=1, use_threads=False, block_size=CSV_BLOCK_BYTES
+            ),
+            parse_options=pcsv.ParseOptions(
+                delimiter=self.delimiter,
+                invalid_row_handler=self._on_invalid,
+                ignore_empty_lines=False,
+            ),
+            convert_options=pcsv.ConvertOptions(
+                column_types=dict.fromkeys(internal, pa.binary()),
+                include_columns=list(wanted),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+                null_values=[],
+            ),
+        )
+        start = 0
+        for batch in reader:
+            n = batch.num_rows
+            index = np.arange(start, start + n, dtype=np.int64)
+            start += n
+            columns: dict[str, pa.Array] = {}
+            bad: list[tuple[np.ndarray, str, str]] = []
+            for internal_name, name in wanted.items():
+                arr, positions = _decode_utf8(batch.column(internal_name))
+                columns[name] = arr
+                if len(positions):
+                    bad.append((positions, name, NOT_UTF8))
+            yield _drop_blank_rows(RawChunk(columns, index, bad))
+        skipped = sorted(self._skipped)
+        self.structural_errors = [
+            RowError(self.file_name, line, "row", f"{actual} fields, expected {expected}")
+            for line, actual, expected in skipped
+        ]
+        lines = np.array([s[0] for s in skipped], dtype=np.int64)
+        self._skip_positions = lines - 2 - np.arange(len(lines))
+
+    def row_numbers(self, index: np.ndarray) -> np.ndarray:
+        """Record position -> line number (header = 1), accounting for skipped ragged lines."""
+        skip = getattr(self, "_skip_positions", np.zeros(0, dtype=np.int64))
+        return index + 2 + np.searchsorted(skip, index, side="right")
+
+
+def _decode_utf8(arr: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    try:
+        return arr.cast(pa.string()), np.zeros(0, dtype=np.int64)
+    except pa.ArrowInvalid:
+        values = arr.to_pylist()
+        bad = []
+        for i, value in enumerate(values):
+            try:
+                value.decode("utf-8")
+            except UnicodeDecodeError:
+                bad.append(i)
+        mask = np.zeros(len(values), dtype=bool)
+        mask[bad] = True
+        cleaned = pc.if_else(pa.array(mask), pa.scalar(None, pa.binary()), arr)
+        return cleaned.cast(pa.string()), np.array(bad, dtype=np.int64)
+
+
+def _cell_text(value: Any) -> tuple[str | None, bool]:
+    """A spreadsheet cell as text; second item True when the number cannot be exact."""
+    if value is None or isinstance(value, str):
+        return value, False
+    if isinstance(value, bool):
+        return ("true" if value else "false"), False
+    if isinstance(value, int):
+        return str(value), abs(value) >= 2**53
+    if isinstance(value, float):
+        if value.is_integer():
+            return f"{value:.0f}", abs(value) >= 2**53
+        return repr(value), False
+    if isinstance(value, datetime | date):
+        return value.isoformat(), False
+    return str(value), False
+
+
+class XlsxReader:
+    """The first worksheet of an .xlsx, header in row 1, read with openpyxl in read-only mode."""
+
+    def __init__(self, path: Path, chunk_rows: int) -> None:
+        import openpyxl
+
+        self.path, self.file_name, self.chunk_rows = path, path.name, chunk_rows
+        try:
+            self._book = openpyxl.load_workbook(path, read_only=True, data_only=False)
+        except Exception as exc:  # openpyxl raises many kinds for a damaged file
+            raise RegistryError(
+                f"{self.file_name}: not a readable .xlsx ({type(exc).__name__})"
+            ) from None
+        sheet = self._book.worksheets[0]
+        self._rows = sheet.iter_rows(values_only=True)
+        header = next(self._rows, None)
+        if not header:
+            raise RegistryError(f"{self.file_name}: empty worksheet, no header row")
+        self.headers = ["" if h is None else str(h) for h in header]
+        self.mapping, self.ignored = map_headers(self.file_name, self.headers)
+        self.structural_errors: list[RowError] = []
+
+    def chunks(self) -> Iterator[RawChunk]:
+        wanted = [(i, self.mapping[h]) for i, h in enumerate(self.headers) if h in self.mapping]
+        buffer: list[tuple[int, tuple[Any, ...]]] = []
+        try:
+            for number, values in enumerate(self._rows, start=2):
+                if values and any(v is not None and v != "" for v in values):
+                    buffer.append((number, values))
+                if len(buffer) >= self.chunk_rows:
+                    yield self._chunk(buffer, wanted)
+                    buffer = []
+            if buffer:
+                yield self._chunk(buffer, wanted)
+        finally:
+            self._book.close()
+
+    def _chunk(
+        self, buffer: list[tuple[int, tuple[Any, ...]]], wanted: list[tuple[int, str]]
+    ) -> RawChunk:
+        index = np.array([n for n, _ in buffer], dtype=np.int64)
+        columns: dict[str, pa.Array] = {}
+        bad: list[tuple[np.ndarray, str, str]] = []
+        for col, name in wanted:
+            texts: list[str | None] = []
+            inexact: list[int] = []
+            for pos, (_, values) in enumerate(buffer):
+                text, lossy = _cell_text(values[col] if col < len(values) else None)
+                if lossy:
+                    inexact.append(pos)
+                    text = None
+                texts.append(text)
+            columns[name] = pa.array(texts, pa.string())
+            if inexact:
+                bad.append((np.array(inexact, dtype=np.int64), name, INEXACT))
+        return RawChunk(columns, index, bad)
+
+    def row_numbers(self, index: np.ndarray) -> np.ndarray:
+        return index
+
+
+class ParquetReader:
+    """Parquet: any column type is cast to text; records are numbered from 1 (no header row)."""
+
+    def __init__(self, path: Path, chunk_rows: int) -> None:
+        self.path, self.file_name, self.chunk_rows = path, path.name, chunk_rows
+        try:
+            self._file = pq.ParquetFile(path)
+        except (pa.ArrowException, OSError) as exc:
+            raise RegistryError(f"{self.file_name}: not a readable Parquet file ({exc})") from None
+        self.headers = list(self._file.schema_arrow.names)
+        self.mapping, self.ignored = map_headers(self.file_name, self.headers)
+        self.structural_errors: list[RowError] = []
+
+    def chunks(self) -> Iterator[RawChunk]:
+        start = 0
+        for batch in self._file.iter_batches(
+            batch_size=self.chunk_rows, columns=list(self.mapping), use_threads=True
+        ):
+            n = batch.num_rows
+            columns = {}
+            for raw, name in self.mapping.items():
+                arr = batch.column(raw)
+                if pa.types.is_dictionary(arr.type):
+                    arr = arr.dictionary_decode()
+                if pa.types.is_boolean(arr.type):
+                    arr = pc.if_else(arr, "true", "false")
+                try:
+                    columns[name] = arr.cast(pa.string())
+                except pa.ArrowException:
+                    raise RegistryError(
+                        f"{self.file_name}: column {raw} ({arr.type}) cannot be read as text"
+                    ) from None
+            yield RawChunk(columns, np.arange(start, start + n, dtype=np.int64))
+            start += n
+
+    def row_numbers(self, index: np.ndarray) -> np.ndarray:
+        return index + 1
+
+
+Reader = CsvReader | XlsxReader | ParquetReader
+
+
+def open_reader(path: Path, chunk_rows: int = 100_000) -> Reader:
+    """Pick the reader by file extension (.csv/.txt, .xlsx/.xlsm, .parquet/.pq)."""
+    if not path.is_file():
+        raise RegistryError(f"{path}: no such file")
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".txt"):
+        return CsvReader(path, chunk_rows)
+    if suffix in (".xlsx", ".xlsm"):
+        return XlsxReader(path, chunk_rows)
+    if suffix in (".parquet", ".pq"):
+        return ParquetReader(path, chunk_rows)
+    raise RegistryError(f"{path.name}: unsupported file type {suffix!r} (csv, xlsx, parquet)")

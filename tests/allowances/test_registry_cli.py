@@ -1,0 +1,111 @@
+"""`agam registry …` through typer: exit codes, one-line errors, no personal data anywhere."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from agam.cli import registry_cmd
+from allowances import normalise as nz
+from allowances.registry_schema import schema_markdown
+
+cli = typer.Typer()
+cli.add_typer(registry_cmd.app, name="registry")
+runner = CliRunner()
+PERSONAL = [
+    "0123456789",
+    "199012345678",
+    "01712345678",
+    "0171234567",
+    "01812345678",
+    "Rahima",
+    "রহিমা",
+    "Karim",
+    "Habib",
+    "HYPERLINK",
+    "http://x",
+    "1990123456789",
+    "Amena",
+]
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(cli, ["registry", *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_import_with_defects_exits_7_and_leaks_nothing(
+    config_path: Path, defects_csv: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    code, out, err = run("import", str(defects_csv), "--json")
+    assert code == 7
+    assert len(err.strip().splitlines()) == 1
+    assert "defects.csv: 7 error(s); nothing imported" in err
+    data = json.loads(out)
+    assert data["status"] == "rejected"
+    assert {(e["row"], e["field"]) for e in data["errors"]} >= {(4, "nid"), (10, "name_en")}
+    code, table_out, err2 = run("import", str(defects_csv), "--dry-run")
+    assert code == 7
+    assert "row" in table_out
+    assert "wallet_number" in table_out
+    everything = out + err + table_out + err2 + caplog.text
+    assert not [p for p in PERSONAL if p in everything]
+
+
+def test_quarantine_stats_and_generate(
+    config_path: Path, defects_csv: Path, tmp_path: Path
+) -> None:
+    code, out, _ = run("import", str(defects_csv), "--quarantine", "--user", "officer.a")
+    assert code == 0, out
+    assert "01*******78" in out
+    assert "imported" in out
+    code, out, _ = run("stats", "--json")
+    stats = json.loads(out)
+    assert stats["beneficiaries"] == 5
+    assert stats["duplicates"]["nid"] == 1
+    assert stats["by_district"][0]["adm2_pcode"] == "BD5549"
+    assert not [p for p in PERSONAL if p in out]
+    target = tmp_path / "syn.csv"
+    code, out, _ = run("generate", str(target), "--households", "200", "--format", "csv", "--json")
+    assert code == 0
+    assert json.loads(out)["synthetic"] is True
+    assert target.read_text(encoding="utf-8").splitlines()[1].endswith("true")
+
+
+def test_formula_detection_spares_phone_numbers() -> None:
+    cells = pa.array(
+        [
+            '=HYPERLINK("http://x","y")',
+            "=1+2",
+            "@SUM(A1)",
+            "+cmd|' /C calc'!A0",
+            "-2+3+cmd|x",
+            "+8801712345678",
+            "+88 01712-345678",
+            "-",
+            "Rahima",
+            "01712345678",
+            None,
+        ]
+    )
+    assert nz.is_formula(cells).tolist() == [True] * 5 + [False] * 6
+
+
+def test_bangla_digits_keep_leading_zero() -> None:
+    assert (
+        nz.phone_field(pa.array(["০১৭১২৩৪৫৬৭৮", "+৮৮০১৭১২৩৪৫৬৭৮", "0088 01712 345678"])).to_pylist()
+        == ["01712345678"] * 3
+    )
+    assert nz.digits_field(pa.array(["০১২৩-৪৫৬ ৭৮৯", " "])).to_pylist() == ["0123456789", None]
+
+
+def test_docs_table_matches_the_schema() -> None:
+    docs = Path(__file__).resolve().parents[2] / "docs" / "registry-schema.md"
+    assert schema_markdown() in docs.read_text(encoding="utf-8")
