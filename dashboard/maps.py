@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import folium
@@ -42,6 +43,7 @@ def union_map(
     tiles: str | None = "OpenStreetMap",
     asset_base_url: str = "",
     alert_geojson: str | None = None,
+    overlays: Sequence[Callable[[folium.Map], None]] = (),
 ) -> folium.Map:
     """The national union layer (light) plus, when a district is chosen, its detailed unions."""
     fmap = folium.Map(
@@ -85,5 +87,7 @@ def union_map(
         fmap.fit_bounds(focus_bounds)
     else:
         fmap.fit_bounds([[20.59, 88.0], [26.64, 92.68]])
+    for overlay in overlays:  # before the layer control, which must see every layer
+        overlay(fmap)
     folium.LayerControl(collapsed=True).add_to(fmap)
     return use_local_assets(fmap, asset_base_url)

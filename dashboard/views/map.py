@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 from streamlit_folium import st_folium
 
@@ -37,6 +39,14 @@ national = loaders.national_geojson(
 focus, bounds = loaders.district_geojson(fingerprint, choice) if choice else (None, None)
 alerts = data.alerts_table(principal)
 stages = union_stages(alerts)
+forecasts = latest_forecasts(loaders.app_context(), loaders.now())
+points = [
+    {"name": p.name, "lat": p.lat, "lon": p.lon}
+    for p in loaders.app_context().feed("glofas").config.points
+]
+overlays = [partial(add_stations, stations=points, label=t("map_layer_stations", lg))]
+if "gdacs" in forecasts and forecasts["gdacs"].footprints is not None:
+    overlays.append(partial(add_gdacs, forecast=forecasts["gdacs"], label=t("map_layer_gdacs", lg)))
 fmap = union_map(
     national,
     focus_geojson=focus,
@@ -45,18 +55,11 @@ fmap = union_map(
     asset_base_url=cfg.asset_base_url,
     lang=lg,
     alert_geojson=alert_geojson(layer.frame, stages, lg),
+    overlays=overlays,
 )
 caption = t("map_caption", lg, count=fmt_int(len(layer), lg))
 if choice:
     caption += " · " + t("map_showing", lg, name=labels[choice])
-forecasts = latest_forecasts(loaders.app_context(), loaders.now())
-if "gdacs" in forecasts and forecasts["gdacs"].footprints is not None:
-    add_gdacs(fmap, forecasts["gdacs"], t("map_layer_gdacs", lg))
-points = [
-    {"name": p.name, "lat": p.lat, "lon": p.lon}
-    for p in loaders.app_context().feed("glofas").config.points
-]
-add_stations(fmap, points, t("map_layer_stations", lg))
 st.caption(caption)
 if stages:
     st.caption(t("map_alert_legend", lg, count=fmt_int(len(stages), lg)))

@@ -86,10 +86,19 @@ def test_gdacs_and_station_layers(union_layer: UnionLayer) -> None:
         "gdacs", "file://x", content, hashlib.sha256(content).hexdigest(), datetime.now(UTC)
     )
     forecast = GdacsFeed(GdacsConfig(interval_minutes=30)).parse(raw)
-    fmap = union_map(light_geojson(union_layer.frame.head(5), 0.0, 5), tiles=None)
-    add_gdacs(fmap, forecast, "GDACS")
-    add_stations(fmap, [{"name": "<Bahadurabad>", "lat": 25.15, "lon": 89.65}], "Stations")
+    fmap = union_map(
+        light_geojson(union_layer.frame.head(5), 0.0, 5),
+        tiles=None,
+        overlays=[
+            lambda m: add_gdacs(m, forecast, "GDACS"),
+            lambda m: add_stations(
+                m, [{"name": "<Bahadurabad>", "lat": 25.15, "lon": 89.65}], "Stations"
+            ),
+        ],
+    )
     html = fmap.get_root().render()
     assert "L.polyline" in html  # the track
     assert "#dc2626" in html  # the 120 km/h band
     assert "&lt;Bahadurabad&gt;" in html
+    # every overlay is defined before the layer control that lists it
+    assert html.index("L.control.layers") > html.rindex("L.polyline")
