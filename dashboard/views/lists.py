@@ -68,6 +68,8 @@ elif not lines.empty:
         width="stretch",
     )
 
+if flash := st.session_state.pop("lists_flash", None):
+    st.success(flash)
 reason = st.text_input(t("lists_reason", lg), key="decision_reason")
 actions = {
     "officer": [("submit", "lists_submit")],
@@ -86,7 +88,8 @@ for col, (action, label) in zip(cols, actions, strict=False):
                 list_repo.decide(
                     session, int(list_id), principal, action, loaders.now(), reason or None
                 )
-            st.success(t("lists_done", lg, action=t(label, lg)))
+            # shown after the rerun, which redraws the page for the list's new status
+            st.session_state["lists_flash"] = t("lists_done", lg, action=t(label, lg))
             st.rerun()
         except AgamError as exc:
             st.error(str(exc))
