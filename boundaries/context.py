@@ -1,4 +1,4 @@
-"""The union layer as the trigger engine sees it (triggers.evaluate.UnionContext)."""
+"""The union layer as the trigger engine sees it (triggers.results.UnionContext)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,17 @@ class LayerUnionContext:
     def __init__(self, layer: UnionLayer) -> None:
         self.layer = layer
         self.frame = layer.frame
+
+    def district_unions(
+        self, district_pcodes: Sequence[str], upazila_pcodes: Sequence[str] = ()
+    ) -> list[str]:
+        return self.unions_of(district_pcodes, upazila_pcodes)
+
+    def union_names(self, pcodes: Sequence[str]) -> Mapping[str, str]:
+        wanted = self.frame[self.frame["adm4_pcode"].isin(set(pcodes))]
+        return {
+            str(k): str(v) for k, v in zip(wanted["adm4_pcode"], wanted["adm4_en"], strict=True)
+        }
 
     def unions_of(self, districts: Sequence[str], upazilas: Sequence[str]) -> list[str]:
         """Unions of the listed upazilas (either P-code scheme) within the districts, or of

@@ -1,138 +1,125 @@
-"""Rule kinds and rule sets as data (pydantic, frozen, extra fields refused).
+"""Rule sets as data: the discriminated union of rule kinds, combinators, stages, rule sets.
 
-Every threshold, window and comparison lives in the versioned TOML rule sets; the code only
-knows how to evaluate each kind. Comparisons are explicit: "gt" (strictly above) or "ge".
+Every threshold, window and comparison lives in the versioned TOML under triggers/rulesets/;
+the code only knows how to evaluate each kind. Comparisons are explicit: "gt" or "ge".
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-Comparison = Literal["gt", "ge"]
-Stage = Literal["readiness", "action", "observational"]
-ModelName = Literal["BMD", "IMD", "ECMWF", "GFS", "JTWC"]
+from triggers.results import (
+    EvalContext,
+    RuleBase,
+    RuleResult,
+    kleene_all,
+    kleene_any,
+    result,
+)
+from triggers.rules_cyclone import (
+    BmdSignal,
+    FootprintExposure,
+    ModelAgreement,
+    ObservedLandfall,
+    UnionWindDecay,
+)
+from triggers.rules_flood import EnsembleExceedance, WaterLevelCrossing
 
+__all__ = [
+    "AllOf",
+    "AnyOf",
+    "BmdSignal",
+    "EnsembleExceedance",
+    "FootprintExposure",
+    "ModelAgreement",
+    "ObservedLandfall",
+    "Rule",
+    "RuleSet",
+    "SourceDocument",
+    "StageSpec",
+    "ThresholdSpec",
+    "UnionWindDecay",
+    "WaterLevelCrossing",
+    "walk",
+]
 
-class _Rule(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    max_age_hours: float = Field(default=36.0, gt=0)
-
-
-class EnsembleExceedance(_Rule):
-    """P(members cmp threshold) cmp min_probability on N consecutive days in a lead window."""
-
-    kind: Literal["ensemble_exceedance"]
-    feed: str = "glofas"
-    station: str
-    threshold_m3s: float = Field(gt=0)
-    threshold_source: str
-    comparison: Comparison
-    min_probability: float = Field(gt=0, lt=1)
-    probability_comparison: Comparison
-    consecutive_days: int = Field(ge=1)
-    min_lead_days: int = Field(ge=0)
-    max_lead_days: int = Field(ge=1)
-    min_members: int = Field(ge=1)
-
-
-class Trend(BaseModel):
-    """Ensemble-median discharge sustained or increasing over N days from the crossing day
-    (that day and the N-1 after it): each day's median >= (1 - tolerance_fraction) x the
-    median of the day before it."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    feed: str = "glofas"
-    station: str
-    days: int = Field(ge=1)
-    tolerance_fraction: float = Field(ge=0, lt=1)
-    min_members: int = Field(ge=1)
-
-
-class WaterLevelCrossing(_Rule):
-    """Deterministic forecast level cmp danger level (read from the feed) + offset."""
-
-    kind: Literal["water_level_crossing"]
-    feed: str = "ffwc"
-    station: str
-    offset_m: float
-    comparison: Comparison
-    min_lead_days: float = Field(ge=0)
-    max_lead_days: float = Field(gt=0)
-    trend: Trend | None = None
+StageName = Literal["readiness", "action", "observational"]
+STAGE_ORDER: tuple[str, ...] = ("readiness", "action", "observational")
+DISTRICT_CODE = re.compile(r"^BD\d{4}$")
+UPAZILA_CODE = {"bbs2020": re.compile(r"^BD\d{6}$"), "codab2025": re.compile(r"^BD\d{8}$")}
 
 
-class ModelAgreement(_Rule):
-    """At least k of the listed models forecast wind cmp threshold within a lead window."""
+class _Combinator(RuleBase):
+    kind: str
+    rules: tuple[Rule, ...] = Field(min_length=1)
 
-    kind: Literal["model_agreement"]
-    feed: str = "bmd"
-    models: tuple[ModelName, ...]
-    min_models: int = Field(ge=1)
-    threshold_kmh: float = Field(gt=0)
-    comparison: Comparison
-    min_lead_hours: float = Field(ge=0)
-    max_lead_hours: float = Field(gt=0)
-    requires_system_at_least: str | None = None  # e.g. "depression" in the Bay of Bengal
+    def _parts(self, ctx: EvalContext) -> list[RuleResult]:
+        return [rule.evaluate(ctx.child(i)) for i, rule in enumerate(self.rules)]
 
 
-class ObservedLandfall(_Rule):
-    kind: Literal["observed_landfall"]
-    feed: str = "bmd"
-    threshold_kmh: float = Field(gt=0)
-    comparison: Comparison
-    any_of_sources: tuple[ModelName, ...]
-    or_at_least: int = Field(ge=1)
-    of_sources: tuple[ModelName, ...]
+class AllOf(_Combinator):
+    """Met when every part is met; not met when any part is not met; else unknown. Unions:
+    the intersection over the parts that single out unions."""
 
-
-class UnionWindDecay(_Rule):
-    """Landfall wind x factor_a x exp(-decay_b_per_km x distance to the union boundary)."""
-
-    kind: Literal["union_wind_decay"]
-    feed: str = "bmd"
-    models: tuple[ModelName, ...]
-    landfall_wind: Literal["max_of_models", "median_of_models"]
-    factor_a: float = Field(gt=0)
-    decay_b_per_km: float = Field(ge=0)
-    threshold_kmh: float = Field(gt=0)
-    comparison: Comparison
-
-
-class FootprintExposure(_Rule):
-    kind: Literal["footprint_exposure"]
-    feed: str = "gdacs"
-    min_wind_kmh: float = Field(gt=0)
-    min_share: float = Field(ge=0, le=1)
-
-
-class BmdSignal(_Rule):
-    kind: Literal["bmd_signal"]
-    feed: str = "bmd"
-    min_signal: int = Field(ge=1, le=11)
-    ports: tuple[str, ...] = ()
-
-
-class AllOf(_Rule):
     kind: Literal["all_of"]
-    rules: tuple[Rule, ...] = Field(min_length=1)
+
+    def describe(self) -> str:
+        return "all of: (" + "; ".join(r.describe() for r in self.rules) + ")"
+
+    def evaluate(self, ctx: EvalContext) -> RuleResult:
+        parts = self._parts(ctx)
+        sets = [set(p.unions) for p in parts if p.unions is not None]
+        unions = set.intersection(*sets) if sets else None
+        return _combined(self, ctx, parts, kleene_all(p.state for p in parts), unions, "and")
 
 
-class AnyOf(_Rule):
+class AnyOf(_Combinator):
+    """Met when any part is met; not met when every part is not met; else unknown. Unions:
+    the union over the met parts that single out unions."""
+
     kind: Literal["any_of"]
-    rules: tuple[Rule, ...] = Field(min_length=1)
+
+    def describe(self) -> str:
+        return "any of: (" + "; ".join(r.describe() for r in self.rules) + ")"
+
+    def evaluate(self, ctx: EvalContext) -> RuleResult:
+        parts = self._parts(ctx)
+        met = [p for p in parts if p.state == "met"]
+        sets = [set(p.unions) for p in met if p.unions is not None]
+        unions = set.union(*sets) if sets else None
+        return _combined(self, ctx, parts, kleene_any(p.state for p in parts), unions, "or")
+
+
+def _combined(
+    rule: _Combinator,
+    ctx: EvalContext,
+    parts: list[RuleResult],
+    state: Literal["met", "not_met", "unknown"],
+    unions: set[str] | None,
+    joiner: str,
+) -> RuleResult:
+    summary = f"; {joiner} ".join(p.summary for p in parts)
+    observed = {"parts": {p.rule_id: p.state for p in parts}}
+    inputs = [ref for p in parts for ref in p.inputs]
+    ends = [p.window_end for p in parts if p.window_end is not None]
+    out = result(rule.rule_id(ctx), rule.kind, state, summary, observed, inputs, unions)
+    return replace(out, children=tuple(parts), window_end=max(ends, default=None))
 
 
 Rule = Annotated[
     EnsembleExceedance
     | WaterLevelCrossing
     | ModelAgreement
-    | ObservedLandfall
     | UnionWindDecay
     | FootprintExposure
     | BmdSignal
+    | ObservedLandfall
     | AllOf
     | AnyOf,
     Field(discriminator="kind"),
@@ -141,31 +128,156 @@ AllOf.model_rebuild()
 AnyOf.model_rebuild()
 
 
-class Trigger(BaseModel):
+def walk(rule: Rule) -> Iterator[Rule]:
+    yield rule
+    if isinstance(rule, AllOf | AnyOf):
+        for child in rule.rules:
+            yield from walk(child)
+
+
+class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-    id: str
-    stage: Stage
-    title: str
-    districts: tuple[str, ...] = Field(min_length=1)  # ADM2 P-codes
-    upazilas: tuple[str, ...] = ()  # ADM3 P-codes (2020 or 2025 scheme); empty = whole district
-    only_if_not_reached: tuple[Stage, ...] = ()
+
+
+class SourceDocument(_Frozen):
+    title: str = Field(min_length=1)
+    url: str = Field(pattern=r"^https?://")
+
+
+class ThresholdSpec(_Frozen):
+    """A station threshold rules may reference by id (`threshold_ref`)."""
+
+    station: str
+    variable: Literal["discharge_m3s"]
+    value_m3s: float = Field(gt=0)
+    return_period_years: float | None = Field(default=None, gt=1)
+    source: str = Field(min_length=1)
+    provisional: bool  # True: placeholder until recomputed; shown in every explanation
+
+
+class StageSpec(_Frozen):
+    """One trigger stage: its rule tree, its geography (defaults to the rule set's), an
+    optional targeting rule that picks the affected unions, and suppression."""
+
+    id: str = Field(pattern=r"^[A-Z][A-Z0-9_]*$")
+    stage: StageName
+    track: str = Field(min_length=1)  # stages of one track follow readiness -> action -> obs.
+    title: str = Field(min_length=1)
+    districts: tuple[str, ...] = ()
+    upazilas: tuple[str, ...] = ()
+    # Ids of earlier stages: if one of them fired (now or earlier in this activation), this
+    # stage does not apply (e.g. observational only if action did not fire).
+    unless_fired: tuple[str, ...] = ()
     rule: Rule
+    targeting: Rule | None = None
 
 
-class SourceDocument(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    title: str
-    url: str
-
-
-class RuleSet(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    id: str
-    version: str
+class RuleSet(_Frozen):
+    schema_version: Literal[1]
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    version: str = Field(min_length=1)
+    title: str = Field(min_length=1)
+    hazard: Literal["flood", "cyclone"]
     effective_from: date
     effective_to: date | None = None
-    hazard: Literal["flood", "cyclone"]
     enabled_by_default: bool
-    code_scheme: Literal["BBS2020", "CODAB2025"]
+    code_scheme: Literal["bbs2020", "codab2025"]
     source_document: SourceDocument
-    triggers: tuple[Trigger, ...] = Field(min_length=1)
+    districts: tuple[str, ...] = Field(min_length=1)  # ADM2 P-codes
+    upazilas: tuple[str, ...] = ()  # ADM3 P-codes in code_scheme; empty = whole districts
+    thresholds: dict[str, ThresholdSpec] = Field(default_factory=dict)
+    stages: tuple[StageSpec, ...] = Field(min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill(cls, data: Any) -> Any:
+        """Stages without districts take the rule set's; threshold_ref is resolved into the
+        rule (value, source, provisional flag) so every loaded rule is self-contained."""
+        if not isinstance(data, dict) or not isinstance(data.get("stages"), list):
+            return data
+        thresholds = data.get("thresholds") or {}
+        stages: list[Any] = []
+        for i, stage in enumerate(data["stages"]):
+            if isinstance(stage, dict):
+                stage = dict(stage)
+                if not stage.get("districts") and "districts" in data:
+                    stage["districts"] = data["districts"]
+                for key in ("rule", "targeting"):
+                    if key in stage:
+                        stage[key] = _resolve(stage[key], thresholds, f"stages[{i}].{key}")
+            stages.append(stage)
+        return data | {"stages": stages}
+
+    @property
+    def triggers(self) -> tuple[StageSpec, ...]:
+        """The stages (earlier name, kept for callers written against it)."""
+        return self.stages
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if self.effective_to is not None and self.effective_to < self.effective_from:
+            raise ValueError("effective_to is before effective_from")
+        bad = [d for d in self.districts if not DISTRICT_CODE.match(d)]
+        bad += [u for u in self.upazilas if not UPAZILA_CODE[self.code_scheme].match(u)]
+        if bad:
+            raise ValueError(f"P-codes not valid for {self.code_scheme}: {bad}")
+        strays = [u for u in self.upazilas if u[:6] not in self.districts]
+        if strays:
+            raise ValueError(f"upazilas outside the listed districts: {strays}")
+        seen: dict[str, StageSpec] = {}
+        for i, stage in enumerate(self.stages):
+            self._check_stage(i, stage, seen)
+            seen[stage.id] = stage
+        return self
+
+    def _check_stage(self, i: int, stage: StageSpec, seen: dict[str, StageSpec]) -> None:
+        where = f"stages[{i}] ({stage.id})"
+        if stage.id in seen:
+            raise ValueError(f"{where}: duplicate stage id")
+        outside = set(stage.districts) - set(self.districts)
+        outside |= set(stage.upazilas) - set(self.upazilas)
+        if outside:
+            raise ValueError(f"{where}: codes not in the rule set's area: {sorted(outside)}")
+        for earlier in seen.values():
+            if earlier.track == stage.track and STAGE_ORDER.index(
+                earlier.stage
+            ) > STAGE_ORDER.index(stage.stage):
+                raise ValueError(f"{where}: {stage.stage} listed after {earlier.stage}")
+        unknown = [s for s in stage.unless_fired if s not in seen]
+        if unknown:
+            raise ValueError(f"{where}.unless_fired: not an earlier stage: {unknown}")
+
+    def stage_area(self, stage: StageSpec) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(districts, upazilas) of a stage: its own upazilas, else the rule set's upazilas
+        that lie in the stage's districts (none listed: whole districts)."""
+        districts = set(stage.districts or self.districts)
+        upazilas = stage.upazilas or tuple(u for u in self.upazilas if u[:6] in districts)
+        return tuple(sorted(districts)), tuple(sorted(upazilas))
+
+    def in_force(self, on: date) -> bool:
+        return self.effective_from <= on and (self.effective_to is None or on <= self.effective_to)
+
+
+def _resolve(rule: Any, thresholds: Any, where: str) -> Any:
+    if not isinstance(rule, dict):
+        return rule
+    rule = dict(rule)
+    if isinstance(rule.get("rules"), list):
+        rule["rules"] = [
+            _resolve(r, thresholds, f"{where}.rules[{i}]") for i, r in enumerate(rule["rules"])
+        ]
+    ref = rule.get("threshold_ref")
+    if ref is None:
+        return rule
+    if "threshold_m3s" in rule:
+        raise ValueError(f"{where}: give threshold_m3s or threshold_ref, not both")
+    entry = thresholds.get(ref) if isinstance(thresholds, dict) else None
+    if not isinstance(entry, dict):
+        raise ValueError(f"{where}.threshold_ref: {ref!r} is not in [thresholds]")
+    if entry.get("station") != rule.get("station"):
+        raise ValueError(f"{where}.threshold_ref: {ref!r} is for station {entry.get('station')!r}")
+    return rule | {
+        "threshold_m3s": entry.get("value_m3s"),
+        "threshold_source": entry.get("source"),
+        "threshold_provisional": entry.get("provisional"),
+    }

@@ -131,11 +131,17 @@ def explain_cmd(
 
 
 def _decay_rule() -> UnionWindDecay:
+    """The union wind decay of the active cyclone rule set (a stage's rule or targeting)."""
     for rule_set in load_rule_sets():
+        if not rule_set.enabled_by_default:
+            continue
         for trigger in rule_set.triggers:
-            rules: list[Any] = list(getattr(trigger.rule, "rules", [trigger.rule]))
-            for rule in rules:
-                if isinstance(rule, UnionWindDecay) and rule_set.enabled_by_default:
+            candidates: list[Any] = [trigger.rule, *getattr(trigger.rule, "rules", ())]
+            targeting = getattr(trigger, "targeting", None)
+            if targeting is not None:
+                candidates.append(targeting)
+            for rule in candidates:
+                if isinstance(rule, UnionWindDecay):
                     return rule
     raise RuleError("no active rule set defines a union wind decay")
 
