@@ -8,6 +8,7 @@ boundaries.zonal gives the same results otherwise.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numpy as np
@@ -62,6 +63,9 @@ def _stream(
 
 
 fused = njit(parallel=True, nogil=True)(_stream) if HAVE_NUMBA else None
+# numba's default threading layer cannot be entered from two threads at once (Streamlit
+# serves sessions on threads), so parallel calls are serialised.
+_PARALLEL = threading.Lock()
 
 
 def fused_stats(
@@ -85,9 +89,10 @@ def fused_stats(
     fill = float(nodata) if (use_nodata and nodata is not None) else 0.0
     limit = float(threshold) if threshold is not None else np.inf
     parts = max(1, numba.get_num_threads()) * 4
-    total, count, vmax, vmin, above, exposed = fused(
-        flat, zone, n, fill, use_nodata, limit, w, weights is not None, parts
-    )
+    with _PARALLEL:
+        total, count, vmax, vmin, above, exposed = fused(
+            flat, zone, n, fill, use_nodata, limit, w, weights is not None, parts
+        )
     # merge the per-slice accumulators; column 0 is "no union"
     return (
         total.sum(axis=0)[1:],
