@@ -11,6 +11,7 @@ import io
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import unquote, urlparse
 
 import numpy as np
 import xarray as xr
@@ -100,8 +101,15 @@ class Bulletin(_Model):
 
 
 class BmdConfig(FeedConfig):
-    drop_folder: Path = Path("bulletins")
+    drop_folder: Path = Path("bulletins")  # a folder path, or file:///… to one
     max_age_hours: float = 12.0
+
+    @field_validator("drop_folder", mode="before")
+    @classmethod
+    def _file_url(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.startswith("file://"):
+            return Path(unquote(urlparse(value).path))
+        return value
 
 
 def _from_csv(text: str) -> dict[str, Any]:

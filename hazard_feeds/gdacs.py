@@ -2,14 +2,18 @@
 
 Wind bands: Poly_Green = 60, Poly_Orange = 90, Poly_Red = 120 km/h, one polygon per
 timestep (`polygondate`); zero-area bands are dropped. Poly_Cones is the uncertainty cone.
-Track points are the Point_Polygon_Point_N circles (time in `key` = MMDDHHMM). GDACS gives
-the episode's maximum wind, not per point, so per-point wind stays unknown (NaN). Use GDACS
-for display and cross-checks, not as a trigger (DOMAIN.md §2.3).
+Track points are the Point_Polygon_Point_N circles (time in `key` = MMDDHHMM; `polygondate` on
+them is the episode time, not the point's). Line_Line_N segments start at a track point and
+carry its category (`polygonlabel`: TD/TS/HU…) and a `forecast` flag. GDACS gives the episode's
+maximum wind (`severitydata`), not a wind per point, so per-point wind stays unknown (None/NaN)
+unless a payload carries one in km/h. Use GDACS for display and cross-checks, not as a trigger
+(DOMAIN.md §2.3).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import logging
+from datetime import datetime
 from typing import Any
 
 import geopandas as gpd
@@ -23,8 +27,9 @@ from agam.core.timeutil import iso_utc, utc_now
 from hazard_feeds.bundle import Part, is_bundle, load_json, make_bundle, read_bundle
 from hazard_feeds.config import FeedConfig
 from hazard_feeds.contract import HazardForecast, QualityIssue, RawArtifact
+from hazard_feeds.gdacs_geometry import naive_utc, parse_event
 
-BAND_KMH = {"Poly_Green": 60.0, "Poly_Orange": 90.0, "Poly_Red": 120.0}
+log = logging.getLogger(__name__)
 
 
 class GdacsConfig(FeedConfig):
@@ -37,29 +42,47 @@ class GdacsConfig(FeedConfig):
     max_events: int = Field(default=3, ge=1)
 
 
-def _naive_utc(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+def _overlaps(bbox: list[float] | None, box: tuple[float, float, float, float]) -> bool:
+    if not bbox or len(bbox) < 4:
+        return False
+    west, south, east, north = box
+    return bbox[0] <= east and bbox[2] >= west and bbox[1] <= north and bbox[3] >= south
 
 
 def relevant_events(eventlist: dict[str, Any], cfg: GdacsConfig) -> list[dict[str, Any]]:
-    """TC events touching Bangladesh or inside the Bay of Bengal box, newest first."""
+    """TC events touching Bangladesh or the Bay of Bengal box, current and newest first."""
     if not isinstance(eventlist, dict) or not isinstance(eventlist.get("features"), list):
         raise FeedError("gdacs: event list has an unknown schema (no `features` list)")
     west, south, east, north = cfg.bay_of_bengal_box
     hits = []
-    for feature in eventlist.get("features", []):
-        props = feature.get("properties", {})
+    for index, feature in enumerate(eventlist["features"]):
+        props = feature.get("properties") if isinstance(feature, dict) else None
+        if not isinstance(props, dict):
+            raise FeedError(f"gdacs: event list feature {index} has no properties object")
         if props.get("eventtype") != "TC":
             continue
-        iso3 = {c.get("iso3") for c in props.get("affectedcountries") or []}
-        lon, lat = (feature.get("geometry") or {}).get("coordinates", [None, None])[:2]
-        in_box = lon is not None and west <= lon <= east and south <= lat <= north
-        if iso3 & set(cfg.countries_iso3) or in_box:
+        for key in ("eventid", "episodeid"):
+            if not str(props.get(key, "")).isdigit():
+                raise FeedError(f"gdacs: event list feature {index} field {key} is not a number")
+        iso3 = {c.get("iso3") for c in props.get("affectedcountries") or [] if isinstance(c, dict)}
+        coords = (feature.get("geometry") or {}).get("coordinates") or [None, None]
+        lon, lat = coords[0], coords[1]
+        in_box = (
+            isinstance(lon, int | float)
+            and isinstance(lat, int | float)
+            and west <= lon <= east
+            and south <= lat <= north
+        )
+        if (
+            iso3 & set(cfg.countries_iso3)
+            or in_box
+            or _overlaps(feature.get("bbox"), cfg.bay_of_bengal_box)
+        ):
             hits.append(props)
-    hits.sort(key=lambda p: (p.get("iscurrent") == "true", p.get("datemodified", "")), reverse=True)
+    hits.sort(
+        key=lambda p: (str(p.get("iscurrent")).lower() == "true", p.get("datemodified", "")),
+        reverse=True,
+    )
     return hits[: cfg.max_events]
 
 
@@ -70,148 +93,125 @@ class GdacsFeed:
         self.config = config
 
     def fetch(self, http: Any, since: RawArtifact | None) -> RawArtifact:
-        url = self.config.base_url.rstrip("/") + "/" + self.config.event_list_path
+        """Event list (conditional GET) + getgeometry for each relevant event, as one bundle."""
+        base = self.config.base_url.rstrip("/")
+        url = base + "/" + self.config.event_list_path.lstrip("/")
         listing = http.get(url, feed_id=self.feed_id, since=since, accept="application/json")
         if listing.not_modified:
             return listing  # type: ignore[no-any-return]
         eventlist = load_json(listing.content, self.feed_id, "event list")
-        parts = [Part("eventlist", listing.source_uri, listing.content.decode("utf-8"))]
+        parts = [Part("eventlist", listing.source_uri, _text(listing.content, "event list"))]
         for props in relevant_events(eventlist, self.config):
             # Built from our own base URL: never follow URLs found inside feed content.
+            event_id, episode_id = int(props["eventid"]), int(props["episodeid"])
             geo_url = (
-                self.config.base_url.rstrip("/") + "/polygons/getgeometry?eventtype=TC"
-                f"&eventid={int(props['eventid'])}&episodeid={int(props['episodeid'])}"
+                f"{base}/polygons/getgeometry?eventtype=TC&eventid={event_id}"
+                f"&episodeid={episode_id}"
             )
             geo = http.get(geo_url, feed_id=self.feed_id, accept="application/json")
-            parts.append(
-                Part(
-                    f"geometry-{props['eventid']}-{props['episodeid']}",
-                    geo.source_uri,
-                    geo.content.decode("utf-8"),
-                )
-            )
+            name = f"geometry-{event_id}-{episode_id}"
+            parts.append(Part(name, geo.source_uri, _text(geo.content, name)))
+        log.info("gdacs: %d relevant TC event(s)", len(parts) - 1)
         return make_bundle(self.feed_id, parts, utc_now(), listing.etag, listing.last_modified)
+
+    def parse(self, raw: RawArtifact) -> HazardForecast:
+        listing: dict[str, Any] = {"features": []}
+        if is_bundle(raw.content):
+            parts = read_bundle(raw.content, self.feed_id)
+            geo_parts = [p for p in parts if p.name.startswith("geometry-")]
+            docs = [load_json(p.body, self.feed_id, p.name) for p in geo_parts]
+            parts_names = [p.name for p in geo_parts]
+            for p in parts:
+                if p.name == "eventlist":
+                    listing = load_json(p.body, self.feed_id, "event list")
+        else:
+            docs = [load_json(raw.content, self.feed_id, "getgeometry response")]
+            parts_names = ["getgeometry"]
+        usable = [d for d in docs if not (isinstance(d, dict) and d.get("features") == [])]
+        if not usable:
+            return _no_event(listing, raw)
+        events = [parse_event(doc, raw.fetched_at) for doc in usable]
+        return _forecast(events, raw, _without_geometry(parts_names, docs))
 
     def to_json(self, forecast: HazardForecast) -> dict[str, Any]:
         return gdacs_json(forecast)
 
-    def parse(self, raw: RawArtifact) -> HazardForecast:
-        if is_bundle(raw.content):
-            parts = read_bundle(raw.content, self.feed_id)
-            geometries = [
-                load_json(p.body, self.feed_id, p.name)
-                for p in parts
-                if p.name.startswith("geometry-")
-            ]
-            listing: dict[str, Any] = next(
-                (
-                    load_json(p.body, self.feed_id, "event list")
-                    for p in parts
-                    if p.name == "eventlist"
-                ),
-                {"features": []},
-            )
-        else:
-            doc = load_json(raw.content, self.feed_id, "getgeometry response")
-            geometries, listing = [doc], {"features": []}
-        if not geometries:
-            times = [_naive_utc(f["properties"].get("datemodified")) for f in listing["features"]]
-            issued = max(
-                [t for t in times if t is not None],
-                default=raw.fetched_at,
-            )
-            return HazardForecast(
-                self.feed_id,
-                "footprint",
-                issued or raw.fetched_at,
-                footprints=_empty_footprints(),
-                payload={"events": [], "event_id": None},
-                source_uri=raw.source_uri,
-                raw_sha256=raw.sha256,
-            )
-        return parse_geometry(geometries[0], raw)
+
+def _text(content: bytes, what: str) -> str:
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError:
+        raise FeedError(f"gdacs: {what} is not UTF-8 text") from None
 
 
 def _empty_footprints() -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
-        {"kind": [], "wind_kmh": [], "valid_time": [], "label": []}, geometry=[], crs="EPSG:4326"
+        {"event_id": [], "kind": [], "wind_kmh": [], "valid_time": [], "label": []},
+        geometry=[],
+        crs="EPSG:4326",
     )
 
 
-def _point_time(key: str, year: int) -> datetime:
-    return datetime(year, int(key[0:2]), int(key[2:4]), int(key[4:6]), int(key[6:8]), tzinfo=UTC)
-
-
-def parse_geometry(doc: dict[str, Any], raw: RawArtifact) -> HazardForecast:
-    """A getgeometry FeatureCollection -> footprint forecast with track."""
-    features = doc.get("features")
-    if doc.get("type") != "FeatureCollection" or not isinstance(features, list):
-        raise FeedError("gdacs: getgeometry response is not a FeatureCollection with features")
-    centroid = next(
-        (f for f in features if f["properties"].get("Class") == "Point_Centroid"),
-        features[0] if features else None,
+def _no_event(listing: dict[str, Any], raw: RawArtifact) -> HazardForecast:
+    """No relevant cyclone: an empty footprint, issued when GDACS last changed its list."""
+    times = [naive_utc(f.get("properties", {}).get("datemodified")) for f in listing["features"]]
+    issued = max((t for t in times if t is not None), default=raw.fetched_at)
+    return HazardForecast(
+        "gdacs",
+        "footprint",
+        issued,
+        footprints=_empty_footprints(),
+        payload={"events": [], "event_id": None, "track": []},
+        source_uri=raw.source_uri,
+        raw_sha256=raw.sha256,
     )
-    if centroid is None:
-        raise FeedError("gdacs: getgeometry response has no features")
-    head = centroid["properties"]
-    issued = _naive_utc(head.get("datemodified")) or raw.fetched_at
-    start = _naive_utc(head.get("fromdate")) or issued
-    rows: list[dict[str, Any]] = []
-    track: list[dict[str, Any]] = []
-    dropped = 0
-    for feature in features:
-        props, cls = feature["properties"], feature["properties"].get("Class", "")
-        geom = shapely.geometry.shape(feature["geometry"]) if feature.get("geometry") else None
-        if geom is None:
-            continue
-        if cls in BAND_KMH or cls == "Poly_Cones":
-            if geom.area <= 0:
-                dropped += 1
-                continue
-            rows.append(
-                {
-                    "kind": "cone" if cls == "Poly_Cones" else "wind_band",
-                    "wind_kmh": BAND_KMH.get(cls, np.nan),
-                    "valid_time": _naive_utc(props.get("polygondate")),
-                    "label": str(props.get("polygonlabel", "")),
-                    "geometry": geom,
-                }
-            )
-        elif cls.startswith("Point_Polygon_Point_") and props.get("key"):
-            when = _point_time(str(props["key"]), start.year)
-            if when < start.replace(month=1, day=1):
-                when = when.replace(year=start.year + 1)
-            point = geom.centroid
-            track.append(
-                {
-                    "valid_time": when,
-                    "lat": round(point.y, 4),
-                    "lon": round(point.x, 4),
-                    "max_wind_kmh": None,
-                    "forecast": when > issued,
-                }
-            )
-    track.sort(key=lambda p: p["valid_time"])
+
+
+def _event_of(part_name: str) -> str:
+    """ "geometry-<eventid>-<episodeid>" -> "<eventid>"."""
+    pieces = part_name.split("-")
+    return pieces[1] if len(pieces) == 3 else part_name
+
+
+def _without_geometry(names: list[str], docs: list[Any]) -> list[QualityIssue]:
+    """Events GDACS listed but whose geometry came back empty: reported, not dropped."""
+    return [
+        QualityIssue(
+            "partial", f"GDACS returned no geometry for {n}", n.split("-")[1 if "-" in n else 0]
+        )
+        for n, d in zip(names, docs, strict=True)
+        if isinstance(d, dict) and d.get("features") == []
+    ]
+
+
+def _forecast(
+    events: list[dict[str, Any]], raw: RawArtifact, extra: list[QualityIssue] | None = None
+) -> HazardForecast:
+    main = events[0]
+    rows = [r for e in events for r in e["rows"]]
     footprints = (
         gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
         if rows
         else _empty_footprints()
     )
-    severity = (head.get("severitydata") or {}).get("severity")
+    track = main["track"]
     quality: list[QualityIssue] = []
-    if track:
+    if any(p["max_wind_kmh"] is None for p in track):
         quality.append(
             QualityIssue(
                 "partial",
-                "GDACS gives the episode maximum wind only; per-point wind is unknown",
+                "GDACS gives the episode maximum wind and a category per segment; "
+                "per-point wind is unknown",
                 "track",
             )
         )
+    quality += extra or []
+    winds = [np.nan if p["max_wind_kmh"] is None else p["max_wind_kmh"] for p in track]
     data = xr.Dataset(
         {
             "lat": (("model", "valid_time"), [[p["lat"] for p in track]]),
             "lon": (("model", "valid_time"), [[p["lon"] for p in track]]),
-            "max_wind_kmh": (("model", "valid_time"), np.full((1, len(track)), np.nan)),
+            "max_wind_kmh": (("model", "valid_time"), np.asarray([winds], dtype="float64")),
         },
         coords={
             "model": ["GDACS"],
@@ -220,22 +220,12 @@ def parse_geometry(doc: dict[str, Any], raw: RawArtifact) -> HazardForecast:
             ),
         },
     )
-    payload = {
-        "event_id": head.get("eventid"),
-        "episode_id": head.get("episodeid"),
-        "name": head.get("eventname") or head.get("name"),
-        "issued_at": issued,
-        "alert_level": head.get("episodealertlevel") or head.get("alertlevel"),
-        "alert_score": head.get("episodealertscore") or head.get("alertscore"),
-        "max_wind_kmh": float(severity) if severity is not None else None,
-        "source": head.get("source"),
-        "track": track,
-        "dropped_zero_area": dropped,
-    }
+    payload = {k: v for k, v in main.items() if k != "rows"}
+    payload["events"] = [{k: v for k, v in e.items() if k != "rows"} for e in events]
     return HazardForecast(
         "gdacs",
         "footprint",
-        issued,
+        main["issued_at"],
         data=data,
         footprints=footprints,
         payload=payload,
@@ -245,42 +235,61 @@ def parse_geometry(doc: dict[str, Any], raw: RawArtifact) -> HazardForecast:
     )
 
 
-def gdacs_json(forecast: HazardForecast) -> dict[str, Any]:
-    p = dict(forecast.payload)
-    bands = forecast.footprints
-    wind = bands[bands["kind"] == "wind_band"] if bands is not None and len(bands) else bands
-    cone = bands[bands["kind"] == "cone"] if bands is not None and len(bands) else bands
+def parse_geometry(doc: dict[str, Any], raw: RawArtifact) -> HazardForecast:
+    """A single getgeometry FeatureCollection -> footprint forecast with its track."""
+    return _forecast([parse_event(doc, raw.fetched_at)], raw)
+
+
+def _event_json(event: dict[str, Any], bands: Any) -> dict[str, Any]:
+    mine = bands[bands["event_id"] == event["event_id"]] if len(bands) else bands
+    wind = mine[mine["kind"] == "wind_band"] if len(mine) else mine
+    cone = mine[mine["kind"] == "cone"] if len(mine) else mine
     return {
-        "feed": "gdacs",
-        "event_id": p.get("event_id"),
-        "episode_id": p.get("episode_id"),
-        "name": p.get("name"),
-        "issued_at": iso_utc(forecast.issued_at),
-        "alert_level": p.get("alert_level"),
-        "alert_score": p.get("alert_score"),
-        "max_wind_kmh": p.get("max_wind_kmh"),
+        "event_id": event.get("event_id"),
+        "episode_id": event.get("episode_id"),
+        "name": event.get("name"),
+        "issued_at": iso_utc(event["issued_at"]) if event.get("issued_at") else None,
+        "alert_level": event.get("alert_level"),
+        "alert_score": event.get("alert_score"),
+        "max_wind_kmh": event.get("max_wind_kmh"),
+        "affected_iso3": event.get("affected_iso3", []),
         "track": [
             {
                 "valid_time": iso_utc(t["valid_time"]),
                 "lat": t["lat"],
                 "lon": t["lon"],
                 "max_wind_kmh": t["max_wind_kmh"],
+                "category": t.get("category"),
                 "forecast": t["forecast"],
             }
-            for t in p.get("track", [])
+            for t in event.get("track", [])
         ],
         "wind_bands": [
             {
-                "wind_kmh": r.wind_kmh,
+                "wind_kmh": float(r.wind_kmh),
                 "label": r.label,
-                "valid_time": iso_utc(r.valid_time) if r.valid_time else None,
+                "valid_time": iso_utc(r.valid_time) if isinstance(r.valid_time, datetime) else None,
                 "geometry": shapely.geometry.mapping(r.geometry),
             }
-            for r in (wind.itertuples() if wind is not None else [])
+            for r in wind.itertuples()
         ],
-        "cone": [
-            shapely.geometry.mapping(r.geometry)
-            for r in (cone.itertuples() if cone is not None else [])
+        "cone": [shapely.geometry.mapping(r.geometry) for r in cone.itertuples()],
+    }
+
+
+def gdacs_json(forecast: HazardForecast) -> dict[str, Any]:
+    """The main event's fields at the top level, every relevant event under `events`."""
+    p = forecast.payload
+    bands = forecast.footprints if forecast.footprints is not None else _empty_footprints()
+    events = [_event_json(e, bands) for e in p.get("events", [])]
+    top = events[0] if events else {"event_id": None, "name": None, "track": [], "wind_bands": []}
+    return {
+        "feed": "gdacs",
+        **top,
+        "issued_at": iso_utc(forecast.issued_at),
+        "dropped_zero_area": p.get("dropped_zero_area", 0),
+        "events": events,
+        "quality": [
+            {"code": q.code, "message": q.message, "subject": q.subject} for q in forecast.quality
         ],
-        "quality": [q.__dict__ for q in forecast.quality],
     }

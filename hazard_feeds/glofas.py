@@ -1,172 +1,220 @@
 """GloFAS ensemble river discharge (Copernicus EWDS `cems-glofas-forecast`, `dis24`).
 
 fetch: a cdsapi request for Bangladesh's box (control + perturbed members, 24-360 h leads),
-key only from the environment (CDSAPI_URL / CDSAPI_KEY, or ~/.cdsapirc). parse: netCDF with
-xarray (GRIB through cfgrib when the `grib` extra is installed), sample the configured
-reporting points at the nearest cell, keep every member and lead day. Missing members,
-stations or days are reported, never filled.
+the key only from the environment (CDSAPI_URL / CDSAPI_KEY, or ~/.cdsapirc). parse: netCDF
+with xarray (GRIB through cfgrib when the `grib` extra is installed), sample the configured
+reporting points at the nearest grid cell, keep every member and lead day. Missing members,
+stations or days are reported as quality issues, never filled.
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import os
 import tempfile
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 import xarray as xr
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from agam.core.errors import FeedError
 from agam.core.timeutil import iso_utc, utc_now
 from hazard_feeds.config import FeedConfig
 from hazard_feeds.contract import HazardForecast, QualityIssue, RawArtifact
+from hazard_feeds.glofas_grid import canonical_cube, open_dataset
+from hazard_feeds.http import redact
 
-MEMBER_DIMS = ("number", "realization", "member", "ensemble")
-REF_DIMS = ("forecast_reference_time", "time")
-LEAD_DIMS = ("step", "forecast_period", "leadtime", "lead_time")
+log = logging.getLogger(__name__)
+
+# Reporting points, name -> (lon, lat). Bahadurabad is the GloFAS control point OCHA uses
+# (ocha-anticipy bgd.yaml); the other Jamuna stations are OCHA's 2021 points moved onto the
+# river (pa-anticipatory-action src/bangladesh/get_glofas_data.py, the same points as the real
+# reanalysis in tests/fixtures/feeds/glofas); Goalundo (Baruria transit), Mawa and Hardinge
+# Bridge from OCHA-DAP/pa-aa-bgd-flooding src/bgd.yaml. Chosen on the v3 0.1° grid: re-check on
+# the v4 0.05° grid (parse reports the cell actually used).
+DEFAULT_POINTS: dict[str, tuple[float, float]] = {
+    "Bahadurabad": (89.65, 25.15),
+    "Goalundo": (89.77873, 23.76775),
+    "Mawa": (90.25666, 23.47216),
+    "Noonkhawa": (89.9509, 25.9496),
+    "Chilmari": (89.7476, 25.5451),
+    "Sariakandi": (89.6518, 24.8901),
+    "Kazipur": (89.7498, 24.6637),
+    "Serajganj": (89.7479, 24.4676),
+    "Aricha": (89.6550, 23.9032),
+    "Hardinge Bridge": (89.05, 24.05),
+}
 
 
-class ReportingPoint(BaseModel):
+class ReturnPeriodThreshold(BaseModel):
+    """A discharge threshold at one reporting point, with how it was obtained."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
-    name: str
-    lon: float = Field(ge=80, le=100)
-    lat: float = Field(ge=15, le=32)
+    station: str
+    return_period_years: float = Field(gt=1)
+    discharge_m3s: float = Field(gt=0)
+    method: str = Field(min_length=3)
+    source: str | None = None
+
+
+DEFAULT_THRESHOLDS = (
+    ReturnPeriodThreshold(
+        station="Bahadurabad",
+        return_period_years=5,
+        discharge_m3s=100_000,
+        method="OCHA GEV fit GloFAS v3, rounded (framework trigger message)",
+        source="OCHA/CERF Bangladesh monsoon-flood framework 2020-2025",
+    ),
+    ReturnPeriodThreshold(
+        station="Bahadurabad",
+        return_period_years=10,
+        discharge_m3s=115_000,
+        method="BDRCS EAP2019BD02 1-in-10-yr, GloFAS v2/v3 (rounded)",
+        source="IFRC EAP2019BD02 activation 2020",
+    ),
+)
 
 
 class GlofasConfig(FeedConfig):
     base_url: str = "https://ewds.climate.copernicus.eu/api"
     dataset: str = "cems-glofas-forecast"
     system_version: str = "operational"
-    data_format: str = "netcdf"
-    # N, W, S, E snapped to the v4 0.05° grid (x.x25 / x.x75).
+    hydrological_model: str = "lisflood"
+    data_format: Literal["netcdf", "grib"] = "netcdf"
+    # N, W, S, E: Bangladesh (88.0-92.7 E, 20.5-26.7 N) snapped outwards to the v4 0.05° grid
+    # cell centres (x.x25 / x.x75).
     area: tuple[float, float, float, float] = (26.725, 87.975, 20.475, 92.725)
     leadtime_hours: tuple[int, ...] = tuple(24 * d for d in range(1, 16))
+    lag_days: int = Field(default=0, ge=0, le=30)  # request the run of today minus lag_days
     expected_members: int = Field(default=51, ge=1)
     max_age_hours: float = 36.0
     # Nearest-cell sampling: a point further than this from any cell centre is "missing".
-    max_snap_distance_deg: float = 0.1
-    points: tuple[ReportingPoint, ...] = (
-        ReportingPoint(name="Bahadurabad", lon=89.65, lat=25.15),
-        ReportingPoint(name="Noonkhawa", lon=89.77, lat=25.919),
-        ReportingPoint(name="Chilmari", lon=89.68, lat=25.56),
-        ReportingPoint(name="Sariakandi", lon=89.65, lat=24.89),
-        ReportingPoint(name="Kazipur", lon=89.70, lat=24.63),
-        ReportingPoint(name="Serajganj", lon=89.71, lat=24.46),
-        ReportingPoint(name="Aricha", lon=89.65, lat=23.88),
-        ReportingPoint(name="Goalundo", lon=89.77873, lat=23.76775),
-        ReportingPoint(name="Mawa", lon=90.25666, lat=23.47216),
-        ReportingPoint(name="Hardinge Bridge", lon=89.05, lat=24.05),
-    )
+    max_snap_distance_deg: float = Field(default=0.05, gt=0)
+    points: dict[str, tuple[float, float]] = Field(default_factory=lambda: dict(DEFAULT_POINTS))
+    thresholds: tuple[ReturnPeriodThreshold, ...] = DEFAULT_THRESHOLDS
+
+    @field_validator("points")
+    @classmethod
+    def _inside_region(
+        cls, value: dict[str, tuple[float, float]]
+    ) -> dict[str, tuple[float, float]]:
+        for name, (lon, lat) in value.items():
+            if not (80 <= lon <= 100 and 15 <= lat <= 32):
+                raise ValueError(f"{name}: (lon, lat) = ({lon}, {lat}) is not near Bangladesh")
+        return value
+
+    def threshold(self, station: str, return_period_years: float) -> ReturnPeriodThreshold | None:
+        return next(
+            (
+                t
+                for t in self.thresholds
+                if t.station == station and t.return_period_years == return_period_years
+            ),
+            None,
+        )
 
 
-def open_dataset(content: bytes, feed_id: str = "glofas") -> xr.Dataset:
-    """netCDF (or GRIB with cfgrib) bytes -> Dataset; names the problem when it cannot."""
-    if content[:4] == b"GRIB":
-        try:
-            import cfgrib  # noqa: F401
-        except ImportError:
-            raise FeedError(f"{feed_id}: GRIB input needs the `grib` extra (cfgrib)") from None
-        with tempfile.NamedTemporaryFile(suffix=".grib") as tmp:
-            tmp.write(content)
-            tmp.flush()
-            parts = [
-                xr.open_dataset(
-                    tmp.name, engine="cfgrib", backend_kwargs={"filter_by_keys": {"dataType": kind}}
-                ).load()
-                for kind in ("cf", "pf")
-            ]
-        control = parts[0].expand_dims(number=[0]) if "number" not in parts[0].dims else parts[0]
-        return xr.concat([control, parts[1]], dim="number")
-    try:
-        return _open_netcdf(content)
-    except (OSError, ValueError) as exc:
-        raise FeedError(f"{feed_id}: not a readable netCDF/GRIB file ({exc})") from None
-
-
-def _open_netcdf(content: bytes) -> xr.Dataset:
-    with tempfile.NamedTemporaryFile(suffix=".nc") as tmp:
-        tmp.write(content)
-        tmp.flush()
-        return xr.open_dataset(tmp.name, engine="netcdf4").load()
-
-
-def _dim(ds: xr.Dataset | xr.DataArray, names: tuple[str, ...]) -> str | None:
-    return next((n for n in names if n in ds.dims or n in ds.coords), None)
+def _nat(values: np.ndarray) -> np.ndarray:
+    return np.asarray(values, dtype="datetime64[ns]")
 
 
 def station_series(
     ds: xr.Dataset, cfg: GlofasConfig
 ) -> tuple[xr.Dataset, list[QualityIssue], datetime]:
-    if "dis24" not in ds:
-        raise FeedError(f"glofas: no `dis24` variable (found {', '.join(map(str, ds.data_vars))})")
-    da = ds["dis24"]
-    member = _dim(da, MEMBER_DIMS)
-    ref = _dim(ds, REF_DIMS)
-    if ref is None:
-        raise FeedError("glofas: no forecast reference time (time / forecast_reference_time)")
-    ref_values = np.atleast_1d(ds[ref].values)
-    issued_np = ref_values.max()
-    if ref in da.dims:
-        da = da.sel({ref: issued_np})
-    issued = pd.Timestamp(issued_np).to_pydatetime().replace(tzinfo=UTC)
-    lead = _dim(da, LEAD_DIMS)
-    if lead is not None:
-        steps = pd.to_timedelta(da[lead].values)
-        valid = pd.Timestamp(issued_np) + steps
-        da = da.assign_coords(valid_time=(lead, valid)).swap_dims({lead: "valid_time"})
-    elif "valid_time" not in da.dims:
-        raise FeedError("glofas: no lead-time dimension (step / forecast_period / valid_time)")
-    da = da.expand_dims(member=[0]) if member is None else da.rename({member: "member"})
-    lat = "latitude" if "latitude" in da.dims else "lat"
-    lon = "longitude" if "longitude" in da.dims else "lon"
+    """Sample every reporting point; (member, valid_time, station) discharge plus findings."""
+    da, issued = canonical_cube(ds)
+    lats, lons = da["latitude"].values, da["longitude"].values
     quality: list[QualityIssue] = []
-    columns, names = [], []
-    for point in cfg.points:
-        cell = da.sel({lat: point.lat, lon: point.lon}, method="nearest")
-        distance = max(abs(float(cell[lat]) - point.lat), abs(float(cell[lon]) - point.lon))
-        values = cell.transpose("member", "valid_time").values.astype("float64")
-        if distance > cfg.max_snap_distance_deg or np.isnan(values).all():
-            quality.append(
-                QualityIssue(
-                    "missing_station", f"{point.name} is outside the forecast grid", point.name
-                )
-            )
+    columns: list[np.ndarray] = []
+    names: list[str] = []
+    meta: dict[str, list[float]] = {"lon": [], "lat": [], "cell_lon": [], "cell_lat": []}
+    for name, (lon, lat) in cfg.points.items():
+        i, j = int(np.abs(lats - lat).argmin()), int(np.abs(lons - lon).argmin())
+        distance = max(abs(float(lats[i]) - lat), abs(float(lons[j]) - lon))
+        values = da.isel(latitude=i, longitude=j).values
+        if distance > cfg.max_snap_distance_deg:
+            quality.append(QualityIssue("missing_station", f"{name} is outside the grid", name))
+            continue
+        if np.isnan(values).all():
+            quality.append(QualityIssue("missing_station", f"{name} has no data (all NaN)", name))
             continue
         columns.append(values)
-        names.append(point.name)
-    members = int(da.sizes["member"])
-    if members < cfg.expected_members:
-        quality.append(
-            QualityIssue(
-                "missing_member",
-                f"{members} of {cfg.expected_members} ensemble members present",
-                None,
-            )
+        names.append(name)
+        for key, number in zip(meta, (lon, lat, float(lons[j]), float(lats[i])), strict=True):
+            meta[key].append(round(number, 5))
+    n_members, n_times = da.sizes["member"], da.sizes["valid_time"]
+    cube = np.stack(columns, axis=-1) if columns else np.empty((n_members, n_times, 0))
+    quality += _member_issues(cube, cfg.expected_members)
+    valid = pd.DatetimeIndex(da["valid_time"].values)
+    quality += _timestep_issues(cube, valid, names, issued, cfg.leadtime_hours)
+    lead_hours = (
+        (valid - pd.Timestamp(issued.replace(tzinfo=None))) / pd.Timedelta(hours=1)
+    ).values
+    coords: dict[str, Any] = {
+        "member": np.asarray(da["member"].values),
+        "valid_time": _nat(valid.values),
+        "station": names,
+        "lead_hours": ("valid_time", lead_hours.astype("int64")),
+    }
+    coords |= {key: ("station", values) for key, values in meta.items()}
+    for years in sorted({t.return_period_years for t in cfg.thresholds}):
+        label = f"rp{years:g}_m3s"
+        coords[label] = (
+            "station",
+            [getattr(cfg.threshold(n, years), "discharge_m3s", np.nan) for n in names],
         )
-    expected_days = len(cfg.leadtime_hours)
-    if da.sizes["valid_time"] < expected_days:
-        quality.append(
-            QualityIssue(
-                "missing_timestep",
-                f"{da.sizes['valid_time']} of {expected_days} lead days present",
-                None,
-            )
-        )
-    cube = np.stack(columns, axis=-1) if columns else np.empty((members, da.sizes["valid_time"], 0))
     out = xr.Dataset(
         {"discharge_m3s": (("member", "valid_time", "station"), cube)},
-        coords={
-            "member": np.asarray(da["member"].values),
-            "station": names,
-            "valid_time": np.asarray(da["valid_time"].values, dtype="datetime64[ns]"),
-        },
+        coords=coords,
         attrs={"source": "GloFAS", "variable": "dis24", "units": "m3 s-1"},
     )
     return out, quality, issued
+
+
+def _member_issues(cube: np.ndarray, expected: int) -> list[QualityIssue]:
+    present = int((~np.isnan(cube)).any(axis=(1, 2)).sum()) if cube.size else cube.shape[0]
+    if present >= expected:
+        return []
+    return [QualityIssue("missing_member", f"{present} of {expected} ensemble members present")]
+
+
+def _timestep_issues(
+    cube: np.ndarray,
+    valid: pd.DatetimeIndex,
+    names: list[str],
+    issued: datetime,
+    leadtime_hours: tuple[int, ...],
+) -> list[QualityIssue]:
+    base = pd.Timestamp(issued.replace(tzinfo=None))
+    expected = {base + pd.Timedelta(hours=h) for h in leadtime_hours}
+    issues = [
+        QualityIssue(
+            "missing_timestep",
+            f"lead {int((t - base) / pd.Timedelta(hours=1))} h ({iso_utc(_aware(t))}) is missing",
+            iso_utc(_aware(t)),
+        )
+        for t in sorted(expected - set(valid))
+    ]
+    for k, name in enumerate(names):
+        empty = np.isnan(cube[:, :, k]).all(axis=0)
+        if empty.any() and not empty.all():
+            issues.append(
+                QualityIssue(
+                    "missing_timestep",
+                    f"{name}: {int(empty.sum())} of {len(empty)} lead times without data",
+                    name,
+                )
+            )
+    return issues
+
+
+def _aware(value: Any) -> datetime:
+    return pd.Timestamp(value).to_pydatetime().replace(tzinfo=UTC)
 
 
 class GlofasFeed:
@@ -176,14 +224,15 @@ class GlofasFeed:
         self.config = config
 
     def request(self, day: datetime) -> dict[str, Any]:
+        """The cdsapi request body for one day's run."""
         return {
             "system_version": [self.config.system_version],
-            "hydrological_model": ["lisflood"],
+            "hydrological_model": [self.config.hydrological_model],
             "product_type": ["control_forecast", "ensemble_perturbed_forecasts"],
             "variable": "river_discharge_in_the_last_24_hours",
-            "year": f"{day.year}",
-            "month": f"{day.month:02d}",
-            "day": f"{day.day:02d}",
+            "year": [f"{day.year}"],
+            "month": [f"{day.month:02d}"],
+            "day": [f"{day.day:02d}"],
             "leadtime_hour": [str(h) for h in self.config.leadtime_hours],
             "data_format": self.config.data_format,
             "download_format": "unarchived",
@@ -191,38 +240,50 @@ class GlofasFeed:
         }
 
     def fetch(self, http: Any, since: RawArtifact | None) -> RawArtifact:
-        """Ask EWDS for today's forecast (the key comes from the environment)."""
+        """Ask EWDS for the day's forecast; the key comes from the environment only."""
         del http, since  # cdsapi has its own session; EWDS has no conditional GET
         try:
             import cdsapi
         except ImportError:
-            raise FeedError("glofas: fetching needs the `glofas` extra (cdsapi)") from None
-        url = os.environ.get("CDSAPI_URL", self.config.base_url)
+            raise FeedError(
+                "glofas: fetching needs the `glofas` extra (pip install cdsapi)"
+            ) from None
+        url = os.environ.get("CDSAPI_URL") or self.config.base_url
         key = os.environ.get("CDSAPI_KEY")
+        # Without CDSAPI_KEY, cdsapi reads ~/.cdsapirc itself.
         client = cdsapi.Client(url=url, key=key, quiet=True) if key else cdsapi.Client(url=url)
-        today = utc_now()
+        now = utc_now()
+        day = now - timedelta(days=self.config.lag_days)
+        suffix = ".nc" if self.config.data_format == "netcdf" else ".grib"
+        log.info(
+            "glofas: requesting %s run %s from %s", self.config.dataset, day.date(), redact(url)
+        )
         with tempfile.TemporaryDirectory() as folder:
-            target = Path(folder) / "glofas.nc"
+            target = Path(folder) / f"glofas{suffix}"
             try:
-                client.retrieve(self.config.dataset, self.request(today), str(target))
-            except Exception as exc:  # cdsapi raises bare Exceptions with the server message
+                client.retrieve(self.config.dataset, self.request(day), str(target))
+            except Exception as exc:  # cdsapi raises bare Exceptions carrying the server text
+                text = " ".join(str(exc).split())[:200]
+                if key:
+                    text = text.replace(key, "***")
                 raise FeedError(
-                    f"glofas: EWDS request failed ({type(exc).__name__}: {str(exc)[:200]})"
+                    f"glofas: EWDS request failed ({type(exc).__name__}: {redact(text)})"
                 ) from None
             content = target.read_bytes()
-        import hashlib
-
         return RawArtifact(
             self.feed_id,
-            f"{url}#{self.config.dataset}/{today:%Y-%m-%d}",
+            f"{redact(url)}#{self.config.dataset}/{day:%Y-%m-%d}",
             content,
             hashlib.sha256(content).hexdigest(),
-            today,
-            content_type="application/x-netcdf",
+            now,
+            content_type="application/x-netcdf"
+            if self.config.data_format == "netcdf"
+            else "application/grib",
         )
 
     def parse(self, raw: RawArtifact) -> HazardForecast:
         data, quality, issued = station_series(open_dataset(raw.content), self.config)
+        wanted = set(data["station"].values.tolist())
         return HazardForecast(
             self.feed_id,
             "station_series",
@@ -231,29 +292,39 @@ class GlofasFeed:
             quality=tuple(quality),
             source_uri=raw.source_uri,
             raw_sha256=raw.sha256,
-            payload={"members": int(data.sizes["member"])},
+            payload={
+                "members": int(data.sizes["member"]),
+                "thresholds": [
+                    t.model_dump() for t in self.config.thresholds if t.station in wanted
+                ],
+            },
         )
 
     def to_json(self, forecast: HazardForecast) -> dict[str, Any]:
         data = forecast.data
-        times = [
-            iso_utc(pd.Timestamp(t).to_pydatetime().replace(tzinfo=UTC))
-            for t in data["valid_time"].values
-        ]
-        stations = {}
-        for name in data["station"].values:
-            cube = data["discharge_m3s"].sel(station=name).transpose("valid_time", "member")
+        times = [iso_utc(_aware(t)) for t in data["valid_time"].values]
+        stations: dict[str, Any] = {}
+        for k, name in enumerate(data["station"].values.tolist()):
+            cube = data["discharge_m3s"].isel(station=k).transpose("valid_time", "member").values
             stations[str(name)] = {
+                "lon": float(data["lon"].values[k]),
+                "lat": float(data["lat"].values[k]),
+                "cell_lon": float(data["cell_lon"].values[k]),
+                "cell_lat": float(data["cell_lat"].values[k]),
                 "valid_time": times,
                 "discharge_m3s": [
-                    [None if np.isnan(v) else round(float(v), 2) for v in row]
-                    for row in cube.values
+                    [None if np.isnan(v) else round(float(v), 2) for v in row] for row in cube
                 ],
             }
         return {
-            "feed": "glofas",
+            "feed": self.feed_id,
             "issued_at": iso_utc(forecast.issued_at),
             "members": int(data.sizes["member"]),
             "stations": stations,
-            "quality": [q.__dict__ for q in forecast.quality],
+            "thresholds": list(forecast.payload.get("thresholds", [])),
+            "quality": [_issue(q) for q in forecast.quality],
         }
+
+
+def _issue(q: QualityIssue) -> dict[str, Any]:
+    return {"code": q.code, "message": q.message, "subject": q.subject}

@@ -13,49 +13,84 @@ from agam.core.errors import ConfigError, FeedError
 from agam.core.timeutil import utc_now
 from hazard_feeds.bmd import BmdConfig, BmdFeed
 from hazard_feeds.config import FeedConfig
-from hazard_feeds.contract import HazardForecast, RawArtifact
+from hazard_feeds.contract import Feed, HazardForecast, RawArtifact
 from hazard_feeds.ffwc import FfwcConfig, FfwcFeed
+from hazard_feeds.ffwc_logsheet import FfwcLogsheetConfig, FfwcLogsheetFeed
 from hazard_feeds.gdacs import GdacsConfig, GdacsFeed
 from hazard_feeds.glofas import GlofasConfig, GlofasFeed
 from hazard_feeds.raster import RasterConfig, RasterFeed
 
-FEEDS: dict[str, tuple[type[FeedConfig], Callable[[Any], Any]]] = {
-    "bmd": (BmdConfig, BmdFeed),
-    "ffwc": (FfwcConfig, FfwcFeed),
-    "gdacs": (GdacsConfig, GdacsFeed),
-    "glofas": (GlofasConfig, GlofasFeed),
-    "raster": (RasterConfig, RasterFeed),
-}
+FeedFactory = Callable[[Any], Any]
+FEEDS: dict[str, tuple[type[FeedConfig], FeedFactory]] = {}
+
+
+def register(name: str, config_type: type[FeedConfig], factory: FeedFactory) -> None:
+    """Make a feed known by name (its config model validates the [feeds.<name>] table)."""
+    if name in FEEDS:
+        raise ValueError(f"feed {name!r} is already registered")
+    FEEDS[name] = (config_type, factory)
+
+
+for _name, _config, _factory in (
+    ("bmd", BmdConfig, BmdFeed),
+    ("ffwc", FfwcConfig, FfwcFeed),
+    ("ffwc_logsheet", FfwcLogsheetConfig, FfwcLogsheetFeed),
+    ("gdacs", GdacsConfig, GdacsFeed),
+    ("glofas", GlofasConfig, GlofasFeed),
+    ("raster", RasterConfig, RasterFeed),
+):
+    register(_name, _config, _factory)
 
 
 def feed_names() -> list[str]:
     return sorted(FEEDS)
 
 
-def build_feed(name: str, table: dict[str, Any] | None) -> Any:
-    """Validate a [feeds.<name>] table (ConfigError names the key) and build the feed."""
+def validate_table(name: str, table: dict[str, Any] | None) -> FeedConfig:
+    """The validated config of [feeds.<name>]; ConfigError names feeds.<name>.<key>."""
     if name not in FEEDS:
         raise FeedError(f"unknown feed {name!r}; known: {', '.join(feed_names())}")
-    config_type, feed_type = FEEDS[name]
+    config_type, _ = FEEDS[name]
     # An absent table means "known but not scheduled" (offline parsing still works).
     data = dict(table) if table else {"enabled": False}
     try:
-        config = config_type.model_validate(data)
+        return config_type.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
+        errors = exc.errors()
+        first = errors[0]
         key = ".".join(str(p) for p in first["loc"]) or "(table)"
-        raise ConfigError(f"[feeds.{name}.{key}] {first['msg']}") from None
-    return feed_type(config)
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise ConfigError(f"[feeds.{name}.{key}] {first['msg']}{more}") from None
+
+
+def build_feed(name: str, table: dict[str, Any] | None) -> Any:
+    """Validate a [feeds.<name>] table and build the feed (a `Feed`, with `.config`)."""
+    config = validate_table(name, table)
+    feed: Feed = FEEDS[name][1](config)
+    return feed
 
 
 def raw_from_file(name: str, path: Path) -> RawArtifact:
-    content = path.read_bytes()
+    """A local upstream file as a RawArtifact (for offline parsing and tests)."""
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        raise FeedError(f"{name}: cannot read {path} ({exc.strerror})") from None
     return RawArtifact(
         name, path.resolve().as_uri(), content, hashlib.sha256(content).hexdigest(), utc_now()
     )
 
 
 def parse_file(name: str, path: Path, table: dict[str, Any] | None) -> tuple[HazardForecast, Any]:
-    """Parse a raw upstream file offline: (forecast, feed) so callers can print to_json."""
+    """Parse a raw upstream file offline -> (forecast, feed), so callers can print to_json.
+
+    Returns the feed too because `agam feeds parse` needs its `to_json`;
+    `parse_file_forecast` gives the HazardForecast alone.
+    """
     feed = build_feed(name, table)
     return feed.parse(raw_from_file(name, path)), feed
+
+
+def parse_file_forecast(name: str, path: Path, table: dict[str, Any] | None) -> HazardForecast:
+    forecast, _ = parse_file(name, path, table)
+    return forecast

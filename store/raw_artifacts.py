@@ -8,17 +8,23 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
+import re
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from agam.core.errors import StoreError
 from agam.core.timeutil import iso_utc, parse_utc
 
+log = logging.getLogger(__name__)
+
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
+FEED_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 EXTENSIONS = {
     "json": ".json",
     "xml": ".xml",
@@ -67,6 +73,20 @@ class StoredArtifact:
     parts: Mapping[str, bytes] = field(default_factory=dict)
 
 
+class PutResult(NamedTuple):
+    """Where the artifact lives, and whether it was already there (nothing written)."""
+
+    path: Path
+    already_stored: bool
+
+
+def _check_ids(feed_id: str, sha256: str) -> None:
+    if not FEED_ID.match(feed_id):
+        raise StoreError(f"invalid feed id {feed_id!r} for the raw-artifact folder")
+    if not SHA256.match(sha256):
+        raise StoreError(f"invalid sha256 {sha256[:70]!r} (64 lowercase hex digits expected)")
+
+
 def atomic_write_bytes(target: Path, data: bytes) -> None:
     """temp file in the same folder -> fsync -> rename -> fsync the folder."""
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -96,20 +116,26 @@ def _extension(raw: Artifact) -> str:
 
 
 class RawArtifactStore:
+    """root/<feed_id>/<sha256[:2]>/<sha256>.<ext>, plus <sha256>.meta.json and any parts."""
+
     def __init__(self, root: Path) -> None:
         self.root = root
 
     def path_for(self, raw: Artifact) -> Path:
+        _check_ids(raw.feed_id, raw.sha256)
         return self.root / raw.feed_id / raw.sha256[:2] / f"{raw.sha256}{_extension(raw)}"
 
-    def put(self, raw: Artifact) -> tuple[Path, bool]:
-        """Store the bytes (and parts) once; returns (path, already_stored)."""
+    def put(self, raw: Artifact) -> PutResult:
+        """Store the bytes (and parts) once; an artifact already kept is not written again."""
+        path = self.path_for(raw)
         if hashlib.sha256(raw.content).hexdigest() != raw.sha256:
             raise StoreError(f"{raw.feed_id}: artifact content does not match its sha256")
-        path = self.path_for(raw)
-        if path.exists():
-            return path, True
+        if path.exists() and path.stat().st_size == len(raw.content):
+            log.debug("%s: raw artifact %s already stored", raw.feed_id, raw.sha256[:12])
+            return PutResult(path, True)
         for name, data in sorted(raw.parts.items()):
+            if not FEED_ID.match(name):
+                raise StoreError(f"{raw.feed_id}: invalid part name {name!r}")
             atomic_write_bytes(path.with_name(f"{raw.sha256}.part-{name}"), data)
         meta = {
             "feed_id": raw.feed_id,
@@ -120,29 +146,47 @@ class RawArtifactStore:
             "etag": raw.etag,
             "last_modified": raw.last_modified,
             "parts": sorted(raw.parts),
+            "part_sha256": {n: hashlib.sha256(d).hexdigest() for n, d in sorted(raw.parts.items())},
         }
         atomic_write_bytes(
             path.with_name(f"{raw.sha256}.meta.json"), json.dumps(meta, indent=2).encode("utf-8")
         )
-        atomic_write_bytes(path, raw.content)
-        return path, False
+        atomic_write_bytes(path, raw.content)  # last: its presence means "complete"
+        log.info("%s: stored raw artifact %s (%d bytes)", raw.feed_id, path, len(raw.content))
+        return PutResult(path, False)
+
+    def exists(self, feed_id: str, sha256: str) -> bool:
+        _check_ids(feed_id, sha256)
+        return self._data_path(feed_id, sha256) is not None
+
+    def _data_path(self, feed_id: str, sha256: str) -> Path | None:
+        folder = self.root / feed_id / sha256[:2]
+        if not (folder / f"{sha256}.meta.json").exists():
+            return None
+        return next(
+            (
+                p
+                for p in sorted(folder.glob(f"{sha256}.*"))
+                if not p.name.endswith(".meta.json") and ".part-" not in p.name
+            ),
+            None,
+        )
 
     def get(self, feed_id: str, sha256: str) -> StoredArtifact:
-        """Read an artifact back, verifying its checksum."""
+        """Read an artifact back by hash, verifying the checksum of the body and its parts."""
+        _check_ids(feed_id, sha256)
         folder = self.root / feed_id / sha256[:2]
-        meta_path = folder / f"{sha256}.meta.json"
-        if not meta_path.exists():
+        data_path = self._data_path(feed_id, sha256)
+        if data_path is None:
             raise StoreError(f"no raw artifact {sha256[:12]} for feed {feed_id}")
-        meta = json.loads(meta_path.read_text("utf-8"))
-        data_path = next(
-            p
-            for p in folder.glob(f"{sha256}.*")
-            if not p.name.endswith((".meta.json",)) and ".part-" not in p.name
-        )
+        meta = json.loads((folder / f"{sha256}.meta.json").read_text("utf-8"))
         content = data_path.read_bytes()
         if hashlib.sha256(content).hexdigest() != sha256:
             raise StoreError(f"raw artifact {data_path} is corrupt (checksum mismatch)")
         parts = {name: (folder / f"{sha256}.part-{name}").read_bytes() for name in meta["parts"]}
+        for name, expected in (meta.get("part_sha256") or {}).items():
+            if hashlib.sha256(parts[name]).hexdigest() != expected:
+                raise StoreError(f"raw artifact {data_path} part {name!r} is corrupt")
         return StoredArtifact(
             feed_id=feed_id,
             source_uri=meta["source_uri"],

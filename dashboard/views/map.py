@@ -41,8 +41,8 @@ alerts = data.alerts_table(principal)
 stages = union_stages(alerts)
 forecasts = latest_forecasts(loaders.app_context(), loaders.now())
 points = [
-    {"name": p.name, "lat": p.lat, "lon": p.lon}
-    for p in loaders.app_context().feed("glofas").config.points
+    {"name": name, "lat": lat, "lon": lon}
+    for name, (lon, lat) in loaders.app_context().feed("glofas").config.points.items()
 ]
 overlays = [partial(add_stations, stations=points, label=t("map_layer_stations", lg))]
 if "gdacs" in forecasts and forecasts["gdacs"].footprints is not None:

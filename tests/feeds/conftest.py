@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+import socket
+import threading
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from hazard_feeds.bundle import Part, make_bundle
 from hazard_feeds.contract import RawArtifact
+from hazard_feeds.http import HttpClient, HttpSettings
 
 FEEDS = Path(__file__).resolve().parents[1] / "fixtures" / "feeds"
 FETCHED = datetime(2020, 6, 7, 4, 0, tzinfo=UTC)
@@ -66,3 +70,63 @@ def ffwc_bundle() -> Callable[..., RawArtifact]:
 @pytest.fixture
 def feeds_dir() -> Path:
     return FEEDS
+
+
+def truncating_server(body: bytes, attempts: int = 8) -> tuple[int, threading.Event]:
+    """A raw socket server announcing the whole body, sending a third, then closing."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(8)
+    sock.settimeout(10)
+    done = threading.Event()
+
+    def serve() -> None:
+        try:
+            for _ in range(attempts):  # the client may retry; answer each attempt the same way
+                try:
+                    conn, _ = sock.accept()
+                except OSError:
+                    return
+                with conn:
+                    conn.recv(65536)
+                    conn.sendall(
+                        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                        + f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+                        + body[: len(body) // 3]
+                    )
+                if done.is_set():
+                    return
+        finally:
+            sock.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return int(sock.getsockname()[1]), done
+
+
+def fast_settings(**overrides: Any) -> HttpSettings:
+    """Retries without waiting and short timeouts, so failure tests stay fast."""
+    values: dict[str, Any] = {
+        "connect_timeout_s": 2.0,
+        "read_timeout_s": 0.5,
+        "total_deadline_s": 20.0,
+        "retries": 2,
+        "backoff_factor_s": 0.0,
+    }
+    return HttpSettings(**(values | overrides))
+
+
+@pytest.fixture
+def http() -> Iterator[HttpClient]:
+    client = HttpClient(fast_settings())
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def truncating() -> Callable[..., tuple[int, threading.Event]]:
+    return truncating_server
+
+
+@pytest.fixture
+def settings_for_tests() -> Callable[..., HttpSettings]:
+    return fast_settings

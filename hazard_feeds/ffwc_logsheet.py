@@ -1,0 +1,203 @@
+"""FFWC forecast log sheets (CSV exports of FFWC's "Flood Forecast Log Sheet"), for backtests.
+
+Layout of the real 2020 sheet (OCHA-DAP/pa-bangladesh-aa): a title line, then a header whose
+quoted cells span lines ("Danger Level\\n(mPWD)"), then one row per 3-hourly time
+`dd/mm/yyyy HH:MM` in Bangladesh time with the observed level, the forecast level for that
+time, the danger level, the FbF danger level, the record high, "Station, River", a notification
+and the team. The sheet is a snapshot: observed values stop at the time it was issued; forecast
+values after that are the live 5-day forecast, those before it are earlier forecasts (kept in
+the payload as `forecast_log`).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import logging
+import math
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field
+
+from agam.core.errors import FeedError
+from agam.core.timeutil import DHAKA, utc_now
+from hazard_feeds.config import FeedConfig
+from hazard_feeds.contract import HazardForecast, QualityIssue, RawArtifact
+from hazard_feeds.ffwc import water_level_forecast, water_level_json
+
+log = logging.getLogger(__name__)
+
+COLUMNS = {  # our key -> how the header cell starts (whitespace collapsed, lower case)
+    "time": "date",
+    "observed": "observed water level",
+    "forecast": "forecast water level",
+    "danger": "danger level",
+    "fbf_danger": "fbf danger level",
+    "record_high": "recorded highest water level",
+    "station": "station",
+    "notification": "notification",
+}
+DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4}) (\d{1,2}):(\d{2})")
+REQUIRED = ("time", "observed", "forecast", "danger", "station")
+
+
+class FfwcLogsheetConfig(FeedConfig):
+    path: Path = Path("ffwc_logsheets")  # a log-sheet CSV, or a folder: the newest *.csv
+    station_codes: dict[str, str] = Field(default_factory=lambda: {"Bahadurabad": "SW46.9L"})
+    max_age_hours: float = 30.0
+
+
+def _header(row: list[str]) -> dict[str, int]:
+    cells = [" ".join(c.split()).lower() for c in row]
+    found = {}
+    for key, start in COLUMNS.items():
+        # "danger level" must not match "fbf danger level": match on the start of the cell.
+        index = next((i for i, c in enumerate(cells) if c.startswith(start)), None)
+        if index is not None:
+            found[key] = index
+    missing = [COLUMNS[k] for k in REQUIRED if k not in found]
+    if missing:
+        raise FeedError(f"ffwc_logsheet: header lacks column(s): {', '.join(missing)}")
+    return found
+
+
+def _float(text: str, line: int, column: str) -> float | None:
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise FeedError(
+            f"ffwc_logsheet: row {line} column {column!r}: {text!r} is not a number"
+        ) from None
+    if not math.isfinite(value):
+        raise FeedError(f"ffwc_logsheet: row {line} column {column!r}: not a finite number")
+    return value
+
+
+def _time(text: str, line: int) -> datetime:
+    """dd/mm/yyyy HH:MM in Asia/Dhaka -> UTC."""
+    match = DATE.fullmatch(text.strip())
+    try:
+        if match is None:
+            raise ValueError(text)
+        day, month, year, hour, minute = (int(g) for g in match.groups())
+        local = datetime(year, month, day, hour, minute, tzinfo=DHAKA)
+    except ValueError:
+        raise FeedError(
+            f"ffwc_logsheet: row {line} column 'Date': {text!r} is not dd/mm/yyyy HH:MM"
+        ) from None
+    return local.astimezone(UTC)
+
+
+def read_logsheet(content: bytes) -> dict[str, dict[str, Any]]:
+    """Station name -> {river, observed, forecast_log, danger levels, notifications}."""
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise FeedError("ffwc_logsheet: the file is not UTF-8 text") from None
+    rows = list(csv.reader(io.StringIO(text)))
+    start = next((i for i, r in enumerate(rows) if r and r[0].strip().lower() == "date"), None)
+    if start is None:
+        raise FeedError("ffwc_logsheet: no header row starting with 'Date' (not a log sheet?)")
+    cols = _header(rows[start])
+    stations: dict[str, dict[str, Any]] = {}
+    for line, row in enumerate(rows[start + 1 :], start + 2):
+        if not any(c.strip() for c in row):
+            continue
+        if len(row) <= max(cols.values()):
+            row = row + [""] * (max(cols.values()) + 1 - len(row))
+        when = _time(row[cols["time"]], line)
+        name, _, river = row[cols["station"]].partition(",")
+        info = stations.setdefault(
+            name.strip() or "unknown",
+            {"river": river.strip() or None, "observed": [], "forecast_log": [], "notes": []},
+        )
+        for key, target in (("observed", "observed"), ("forecast", "forecast_log")):
+            value = _float(row[cols[key]], line, COLUMNS[key])
+            if value is not None:
+                info[target].append((when, value))
+        for key in ("danger", "fbf_danger", "record_high"):
+            if key in cols and (value := _float(row[cols[key]], line, COLUMNS[key])) is not None:
+                info[key] = value
+        if "notification" in cols and row[cols["notification"]].strip():
+            info["notes"].append((when, " ".join(row[cols["notification"]].split())))
+    if not stations:
+        raise FeedError("ffwc_logsheet: the sheet has a header but no rows")
+    return stations
+
+
+def logsheet_forecast(
+    content: bytes, raw: RawArtifact, station_codes: dict[str, str]
+) -> HazardForecast:
+    stations = read_logsheet(content)
+    observed_times = [t for s in stations.values() for t, _ in s["observed"]]
+    if not observed_times:
+        raise FeedError("ffwc_logsheet: no observed water level: cannot tell when it was issued")
+    issued = max(observed_times)
+    quality: list[QualityIssue] = []
+    series: dict[str, list[tuple[datetime, float]]] = {}
+    meta: dict[str, dict[str, Any]] = {}
+    for name, info in stations.items():
+        code = station_codes.get(name, name)
+        if "danger" not in info:
+            raise FeedError(f"ffwc_logsheet: {name} has no danger level in any row")
+        series[code] = [(t, v) for t, v in info["forecast_log"] if t >= issued]
+        if not series[code]:
+            quality.append(
+                QualityIssue("missing_timestep", f"no forecast after issue for {name}", code)
+            )
+        meta[code] = {
+            "code": code,
+            "name": name,
+            "river": info["river"],
+            "danger_level_m": info["danger"],
+            "fbf_danger_level_m": info.get("fbf_danger"),
+            "record_high_m": info.get("record_high"),
+            "observed": info["observed"],
+            "forecast_log": info["forecast_log"],
+            "notifications": info["notes"],
+        }
+    return water_level_forecast("ffwc_logsheet", series, meta, quality, raw, issued)
+
+
+class FfwcLogsheetFeed:
+    feed_id = "ffwc_logsheet"
+
+    def __init__(self, config: FfwcLogsheetConfig) -> None:
+        self.config = config
+
+    def fetch(self, http: Any, since: RawArtifact | None) -> RawArtifact:
+        """The configured sheet, or the newest *.csv in the configured folder (no network)."""
+        del http
+        path = self.config.path
+        if path.is_dir():
+            files = sorted(path.glob("*.csv"), key=lambda p: (p.stat().st_mtime, p.name))
+            if not files:
+                raise FeedError(f"ffwc_logsheet: no *.csv log sheet in {path}")
+            path = files[-1]
+        if not path.is_file():
+            raise FeedError(f"ffwc_logsheet: {path} not found")
+        content = path.read_bytes()
+        digest = hashlib.sha256(content).hexdigest()
+        if since is not None and since.sha256 == digest:
+            return RawArtifact(self.feed_id, path.as_uri(), b"", "", utc_now(), not_modified=True)
+        return RawArtifact(
+            self.feed_id,
+            path.resolve().as_uri(),
+            content,
+            digest,
+            utc_now(),
+            content_type="text/csv",
+        )
+
+    def parse(self, raw: RawArtifact) -> HazardForecast:
+        return logsheet_forecast(raw.content, raw, self.config.station_codes)
+
+    def to_json(self, forecast: HazardForecast) -> dict[str, Any]:
+        return water_level_json(forecast)

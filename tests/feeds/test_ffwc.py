@@ -1,0 +1,204 @@
+"""FFWC: bundles of constructed API responses (real 2020 values) and the real log sheet."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agam.core.errors import FeedError
+from hazard_feeds.contract import RawArtifact
+from hazard_feeds.ffwc import FfwcConfig, FfwcFeed, normalise_series, normalise_stations
+from hazard_feeds.ffwc_logsheet import FfwcLogsheetConfig, FfwcLogsheetFeed, read_logsheet
+
+FOLDER = Path(__file__).resolve().parents[1] / "fixtures" / "feeds" / "ffwc"
+LOGSHEET = (FOLDER / "logsheet-2020-bahadurabad.csv").read_bytes()
+FEED = FfwcFeed(FfwcConfig(interval_minutes=60))
+
+
+def test_bundle_with_danger_level_from_the_feed(ffwc_bundle: Callable[..., RawArtifact]) -> None:
+    forecast = FEED.parse(ffwc_bundle())
+    out = FEED.to_json(forecast)
+    bahadurabad = out["stations"]["SW46.9L"]
+    assert bahadurabad["name"] == "Bahadurabad"
+    assert bahadurabad["danger_level_m"] == 19.5
+    # FFWC writes Bangladesh time without an offset: 06:00 BST is 00:00 UTC.
+    assert bahadurabad["observed"][0] == {"time": "2020-06-07T00:00:00Z", "water_level_m": 17.19}
+    assert bahadurabad["forecast"][1] == {
+        "valid_time": "2020-06-07T03:00:00Z",
+        "water_level_m": 17.21,
+    }
+    assert len(bahadurabad["forecast"]) == 21
+    assert out["issued_at"] == "2020-06-07T00:00:00Z"
+    missing = {q["subject"] for q in out["quality"] if q["code"] == "missing_station"}
+    assert missing == {"SW91.9R", "SW93.5L"}  # no forecast file for them in this run
+    assert float(forecast.data["danger_level_m"].sel(station="SW46.9L")) == 19.5
+    assert forecast.data.sizes["member"] == 1
+    assert forecast.payload["danger_levels_m"] == {"SW46.9L": 19.5}
+
+
+def test_stored_bundle_fixture_parses(raw_of: Callable[..., RawArtifact]) -> None:
+    forecast = FEED.parse(raw_of("ffwc", (FOLDER / "bundle-20200607.json").read_bytes()))
+    assert list(forecast.data["station"].values) == ["SW46.9L"]
+
+
+def test_legacy_field_names(ffwc_bundle: Callable[..., RawArtifact]) -> None:
+    forecast = FEED.parse(ffwc_bundle("stations-legacy.json"))
+    assert forecast.payload["danger_levels_m"] == {"SW46.9L": 19.5}
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        {"id": 46, "station": "Bahadurabad", "dl": "19.50", "lat": "25.15", "long": "89.70"},
+        {"st_id": "46", "name": "Bahadurabad", "dangerlevel": 19.5, "latitude": 25.15},
+        {"station_id": 46, "station_name": "Bahadurabad", "danger_level": " 19.5 "},
+    ],
+)
+def test_station_variants(record: dict[str, Any]) -> None:
+    [station] = normalise_stations([record])
+    assert (station["ffwc_id"], station["name"], station["danger_level_m"]) == (
+        "46",
+        "Bahadurabad",
+        19.5,
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        [{"fc_date": "2020-06-07T00:00:00Z", "waterlevel": "17.19"}],
+        [{"date": "2020-06-07T06:00:00", "wl": 17.19}],
+        [{"fc_date": "2020-06-07T06:00:00+06:00", "water_level": "17.19"}],
+        {"results": [{"wl_date": "2020-06-07T06:00:00", "waterlevel": "17.19"}]},
+    ],
+)
+def test_series_variants(body: Any) -> None:
+    [(when, level)] = normalise_series(body, "forecast")
+    assert when.isoformat() == "2020-06-07T00:00:00+00:00"
+    assert level == 17.19
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        (
+            {"stations": '[{"id": 46, "station": "Bahadurabad", "danger": "19.5"}]'},
+            "ffwc: stations-2025/?format=json record 0: missing field dl "
+            "(also accepted: dangerlevel, danger_level)",
+        ),
+        (
+            {
+                "stations": '[{"id": 46, "station": "Bahadurabad", "dl": "19.5"}, '
+                '{"id": 47, "station": "X", "dangerlevel": "high"}]'
+            },
+            "ffwc: stations-2025/?format=json record 1 field dangerlevel: 'high' is not a number",
+        ),
+        (
+            {
+                "forecast": '[{"fc_date": "2020-06-07T06:00:00", "waterlevel": "17.2"}, '
+                '{"fc_date": "07/06/2020", "waterlevel": "17.2"}]'
+            },
+            "ffwc: seven-days-forecast-waterlevel-by-station/46/ record 1 field fc_date: "
+            "'07/06/2020' is not ISO-8601",
+        ),
+        (
+            {"forecast": '[{"fc_date": "2020-06-07T06:00:00", "level": "17.2"}]'},
+            "seven-days-forecast-waterlevel-by-station/46/ record 0: missing field waterlevel",
+        ),
+        (
+            {"forecast": '{"unexpected": true}'},
+            "seven-days-forecast-waterlevel-by-station/46/ has an unknown schema",
+        ),
+        ({"forecast": '["17.2"]'}, "by-station/46/ record 0 is a str, not an object"),
+        ({"observed": "[{"}, "ffwc: observed/ is not valid JSON"),
+        (
+            {
+                "observed": '[{"name": "Bahadurabad", "wl_date": "2020-06-07T06:00:00", '
+                '"waterlevel": "NaN"}]'
+            },
+            "observed/ record 0 field waterlevel: not a finite number",
+        ),
+    ],
+)
+def test_rejects_everything_else(
+    override: dict[str, str], message: str, ffwc_bundle: Callable[..., RawArtifact]
+) -> None:
+    with pytest.raises(FeedError) as caught:
+        FEED.parse(ffwc_bundle(**override))
+    assert message in str(caught.value)
+
+
+def test_not_a_bundle(raw_of: Callable[..., RawArtifact]) -> None:
+    with pytest.raises(FeedError, match="ffwc_logsheet"):
+        FEED.parse(raw_of("ffwc", LOGSHEET))
+
+
+def test_station_found_by_numeric_id_or_alias(ffwc_bundle: Callable[..., RawArtifact]) -> None:
+    feed = FfwcFeed(
+        FfwcConfig(
+            interval_minutes=60,
+            stations=({"code": "SW46.9L", "name": "Bahadurabad Ghat", "ffwc_id": 46},),
+        )
+    )
+    assert list(feed.parse(ffwc_bundle()).data["station"].values) == ["SW46.9L"]
+
+
+# --- the real FFWC 2020 forecast log sheet (title line, multi-line quoted headers, Dhaka time)
+
+
+def test_logsheet_real_file(raw_of: Callable[..., RawArtifact]) -> None:
+    feed = FfwcLogsheetFeed(FfwcLogsheetConfig(enabled=False))
+    forecast = feed.parse(raw_of("ffwc_logsheet", LOGSHEET))
+    assert forecast.issued_at.isoformat() == "2020-06-07T00:00:00+00:00"  # 07/06 06:00 BST
+    assert float(forecast.data["danger_level_m"].sel(station="SW46.9L")) == 19.5
+    levels = forecast.data["water_level_m"].sel(station="SW46.9L", member=0).to_series()
+    assert len(levels) == 21  # 07/06 06:00 .. 11/06 06:00, 3-hourly by day
+    assert levels.iloc[-1] == 17.26
+    out = feed.to_json(forecast)
+    station = out["stations"]["SW46.9L"]
+    assert station["fbf_danger_level_m"] == 20.35
+    assert station["observed"][0] == {"time": "2020-06-01T00:00:00Z", "water_level_m": 18.09}
+    assert forecast.payload["stations"]["SW46.9L"]["river"] == "Jamuna"
+    assert forecast.payload["stations"]["SW46.9L"]["record_high_m"] == 21.16
+
+
+def test_logsheet_headers_span_lines() -> None:
+    sheet = read_logsheet(LOGSHEET)
+    assert set(sheet) == {"Bahadurabad"}
+    assert sheet["Bahadurabad"]["notes"][0][1] == "No Flood next 10 days"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("just,some,csv\n1,2,3\n", "no header row starting with 'Date'"),
+        ("Date,Observed Water Level Today\n", "header lacks column(s): forecast water level"),
+        (
+            "T,,,,\nDate,Observed Water Level Today,Forecast Water Level Next 5 days,"
+            '"Danger Level\n(mPWD)",Station & River Name\n2020-06-01 06:00,1,2,3,"A, B"\n',
+            "row 3 column 'Date': '2020-06-01 06:00' is not dd/mm/yyyy HH:MM",
+        ),
+        (
+            "Date,Observed Water Level Today,Forecast Water Level Next 5 days,"
+            '"Danger Level\n(mPWD)",Station & River Name\n01/06/2020 06:00,high,2,3,"A, B"\n',
+            "column 'observed water level': 'high' is not a number",
+        ),
+    ],
+)
+def test_logsheet_rejections(text: str, message: str) -> None:
+    with pytest.raises(FeedError) as caught:
+        read_logsheet(text.encode())
+    assert message in str(caught.value)
+
+
+def test_logsheet_fetch_from_folder(tmp_path: Path) -> None:
+    (tmp_path / "2020.csv").write_bytes(LOGSHEET)
+    feed = FfwcLogsheetFeed(FfwcLogsheetConfig(enabled=False, path=tmp_path))
+    raw = feed.fetch(None, None)
+    assert raw.content == LOGSHEET
+    assert feed.fetch(None, raw).not_modified
+    assert json.dumps(feed.to_json(feed.parse(raw)))  # JSON-ready

@@ -1,0 +1,111 @@
+"""GDACS on the real captured payloads (event list + getgeometry of GENEVIEVE-26)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from agam.core.errors import FeedError
+from hazard_feeds.bundle import Part, make_bundle
+from hazard_feeds.contract import RawArtifact
+from hazard_feeds.gdacs import GdacsConfig, GdacsFeed, relevant_events
+
+FEED = GdacsFeed(GdacsConfig(interval_minutes=30))
+
+
+def test_real_geometry(gdacs_geometry: bytes, raw_of: Callable[..., RawArtifact]) -> None:
+    forecast = FEED.parse(raw_of("gdacs", gdacs_geometry))
+    out = FEED.to_json(forecast)
+    assert (out["event_id"], out["name"]) == (1001296, "GENEVIEVE-26")
+    assert out["issued_at"] == "2026-07-28T03:23:23Z"
+    assert (out["alert_level"], out["alert_score"]) == ("Green", 1.0)
+    assert len(out["track"]) == 23
+    first, last = out["track"][0], out["track"][-1]
+    assert first == {
+        "valid_time": "2026-07-24T15:00:00Z",
+        "lat": 9.0,
+        "lon": -100.5,
+        "max_wind_kmh": None,  # GDACS has no per-point wind here: unknown, never invented
+        "category": "TS",
+        "forecast": False,
+    }
+    assert last["valid_time"] == "2026-08-02T00:00:00Z"
+    assert last["category"] is None
+    assert out["track"][20]["forecast"] is True
+    assert {b["wind_kmh"] for b in out["wind_bands"]} == {60.0, 90.0, 120.0}
+    assert all(b["geometry"]["type"] in ("Polygon", "MultiPolygon") for b in out["wind_bands"])
+    assert out["wind_bands"][0]["valid_time"].endswith("Z")
+    assert len(out["cone"]) == 1
+    assert any(q["code"] == "partial" for q in out["quality"])
+    assert json.dumps(out)  # JSON-ready as is
+
+
+def test_zero_area_bands_dropped(gdacs_geometry: bytes, raw_of: Callable[..., RawArtifact]) -> None:
+    forecast = FEED.parse(raw_of("gdacs", gdacs_geometry))
+    bands = forecast.footprints
+    assert forecast.payload["dropped_zero_area"] == 5  # 30 band polygons, 5 of zero area
+    assert (bands["kind"] == "wind_band").sum() == 25
+    assert all(g.area > 0 for g in bands.geometry)
+    assert str(bands.crs) == "EPSG:4326"
+    assert set(bands["kind"]) == {"wind_band", "cone"}
+    assert bands.loc[bands["kind"] == "wind_band", "valid_time"].notna().all()
+
+
+def test_track_dataset(gdacs_geometry: bytes, raw_of: Callable[..., RawArtifact]) -> None:
+    data = FEED.parse(raw_of("gdacs", gdacs_geometry)).data
+    assert dict(data.sizes) == {"model": 1, "valid_time": 23}
+    assert set(data.data_vars) == {"lat", "lon", "max_wind_kmh"}
+
+
+def test_filters_bangladesh_and_bay_of_bengal(gdacs_eventlist: dict[str, Any]) -> None:
+    names = [e["eventname"] for e in relevant_events(gdacs_eventlist, FEED.config)]
+    assert "DITWAH-25" in names
+    assert "MONTHA-25" in names
+    assert "GENEVIEVE-26" not in names  # eastern Pacific
+
+
+def test_bangladesh_by_country_even_outside_the_box(gdacs_eventlist: dict[str, Any]) -> None:
+    feature = next(
+        f for f in gdacs_eventlist["features"] if f["properties"]["eventname"] == "GENEVIEVE-26"
+    )
+    feature["properties"]["affectedcountries"] = [{"iso3": "BGD", "countryname": "Bangladesh"}]
+    feature["properties"]["iscurrent"] = "true"
+    hits = relevant_events(gdacs_eventlist, FEED.config)
+    assert hits[0]["eventname"] == "GENEVIEVE-26"
+
+
+def test_bundle_without_relevant_event(
+    gdacs_eventlist: dict[str, Any], raw_of: Callable[..., RawArtifact]
+) -> None:
+    from datetime import UTC, datetime
+
+    raw = make_bundle(
+        "gdacs",
+        [Part("eventlist", "https://gdacs/list", json.dumps(gdacs_eventlist))],
+        datetime(2026, 7, 28, tzinfo=UTC),
+    )
+    forecast = FEED.parse(raw)
+    assert len(forecast.footprints) == 0
+    assert FEED.to_json(forecast)["track"] == []
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b'{"type": "Feature"}', "not a FeatureCollection"),
+        (b'{"type": "FeatureCollection", "features": [}', "not valid JSON"),
+        (b'{"type": "FeatureCollection", "features": [42]}', "feature 0 has no properties"),
+    ],
+)
+def test_unknown_schema(raw_of: Callable[..., RawArtifact], content: bytes, message: str) -> None:
+    with pytest.raises(FeedError, match=message):
+        FEED.parse(raw_of("gdacs", content))
+
+
+def test_event_list_rejects_bad_ids(gdacs_eventlist: dict[str, Any]) -> None:
+    gdacs_eventlist["features"][0]["properties"]["eventid"] = "1; DROP"
+    with pytest.raises(FeedError, match="feature 0 field eventid is not a number"):
+        relevant_events(gdacs_eventlist, FEED.config)
