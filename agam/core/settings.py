@@ -49,7 +49,7 @@ class BoundarySettings(_Frozen):
 class DashboardSettings(_Frozen):
     port: int = Field(default=8501, ge=1, le=65535)
     address: str = "127.0.0.1"
-    simplify_tolerance_deg: float = Field(default=0.005, ge=0)
+    simplify_tolerance_deg: float = Field(default=0.006, ge=0)
     coordinate_decimals: int = Field(default=4, ge=3, le=7)
     # Basemap tiles for folium; "" draws no basemap (offline sites).
     tiles: str = "OpenStreetMap"

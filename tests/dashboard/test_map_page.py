@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 
 import geopandas as gpd
 from streamlit.testing.v1 import AppTest
@@ -102,3 +103,12 @@ def test_gdacs_and_station_layers(union_layer: UnionLayer) -> None:
     assert "&lt;Bahadurabad&gt;" in html
     # every overlay is defined before the layer control that lists it
     assert html.index("L.control.layers") > html.rindex("L.polyline")
+
+
+def test_national_layer_payload_stays_under_2_mb(union_layer: UnionLayer) -> None:
+    from agam.core.settings import load_settings
+
+    cfg = load_settings(Path(__file__).resolve().parents[2] / "config.toml").dashboard
+    payload = light_geojson(union_layer.frame, cfg.simplify_tolerance_deg, cfg.coordinate_decimals)
+    assert len(payload.encode()) <= 2_000_000
+    assert len(json.loads(payload)["features"]) == len(union_layer)
