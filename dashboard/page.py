@@ -23,3 +23,10 @@ def require_principal(roles: tuple[str, ...] | None = None) -> Principal:
         st.error(t("not_allowed", lang()))
         st.stop()
     return principal
+
+
+def require_page(key: str) -> Principal:
+    """Sign-in plus the page's roles from dashboard.nav (the same table the menu uses)."""
+    from dashboard.nav import ROLE_PAGES
+
+    return require_principal(tuple(role for role, pages in ROLE_PAGES.items() if key in pages))

@@ -6,9 +6,9 @@ import streamlit as st
 
 from dashboard import data, loaders
 from dashboard.i18n import fmt_int, fmt_time, t
-from dashboard.page import lang, require_principal
+from dashboard.page import lang, require_page
 
-principal = require_principal()
+principal = require_page("alerts")
 lg = lang()
 st.header(t("nav_alerts", lg))
 names = loaders.district_names(loaders.union_layer().source.fingerprint, lg)

@@ -8,7 +8,7 @@ from agam.pipeline.briefing import gather
 from dashboard import loaders
 from dashboard.briefing_pdf import build_briefing_pdf, stage_map_png
 from dashboard.i18n import fmt_bdt, fmt_int, t
-from dashboard.page import lang, require_principal
+from dashboard.page import lang, require_page
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -17,7 +17,7 @@ def district_shapes(fingerprint: str):  # type: ignore[no-untyped-def]
     return loaders.union_layer().units(2).assign(geometry=lambda f: f.geometry.simplify(0.01))
 
 
-require_principal()
+require_page("briefing")
 lg = lang()
 st.header(t("briefing_header", lg))
 data = gather(loaders.app_context())

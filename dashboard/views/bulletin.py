@@ -11,12 +11,12 @@ from agam.core.errors import AgamError
 from agam.core.timeutil import DHAKA
 from dashboard import loaders
 from dashboard.i18n import t
-from dashboard.page import lang, require_principal
+from dashboard.page import lang, require_page
 from hazard_feeds.bmd import MODELS, SYSTEM_ORDER, parse_bulletin
 from store import audit
 from store.raw_artifacts import atomic_write_bytes
 
-principal = require_principal(roles=("officer", "admin"))
+principal = require_page("bulletin")
 lg = lang()
 st.header(t("bulletin_header", lg))
 st.caption(t("bulletin_help", lg))

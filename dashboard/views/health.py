@@ -8,10 +8,10 @@ import streamlit as st
 from agam.pipeline.health import feed_health
 from dashboard import loaders
 from dashboard.i18n import fmt_int, fmt_time, t
-from dashboard.page import lang, require_principal
+from dashboard.page import lang, require_page
 from store import audit, feed_repo
 
-require_principal()
+require_page("health")
 lg = lang()
 st.header(t("health_header", lg))
 

@@ -9,10 +9,10 @@ import streamlit as st
 from agam.core.errors import AgamError
 from dashboard import data, jobs, loaders
 from dashboard.i18n import fmt_bdt, fmt_int, fmt_time, t
-from dashboard.page import lang, require_principal
+from dashboard.page import lang, require_page
 from store import list_repo
 
-principal = require_principal()
+principal = require_page("lists")
 lg = lang()
 st.header(t("lists_header", lg))
 table = data.lists_table(principal)

@@ -13,10 +13,10 @@ from dashboard.alert_layer import alert_geojson, union_stages
 from dashboard.hazard_layers import add_gdacs, add_stations
 from dashboard.i18n import fmt_int, fmt_time, t
 from dashboard.maps import union_map
-from dashboard.page import lang, require_principal
+from dashboard.page import lang, require_page
 from dashboard.sidebar import data_versions
 
-principal = require_principal()
+principal = require_page("map")
 lg = lang()
 cfg = loaders.settings().dashboard
 layer = loaders.union_layer()

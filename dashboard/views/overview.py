@@ -8,10 +8,10 @@ import streamlit as st
 from agam.pipeline.health import feed_health
 from dashboard import data, loaders
 from dashboard.i18n import fmt_bdt, fmt_int, fmt_time, t
-from dashboard.page import lang, require_principal
+from dashboard.page import lang, require_page
 from store import alert_repo, audit
 
-principal = require_principal()
+principal = require_page("overview")
 lg = lang()
 st.header(t("nav_overview", lg))
 names = loaders.district_names(loaders.union_layer().source.fingerprint, lg)

@@ -10,11 +10,11 @@ import streamlit as st
 from agam.pipeline.evaluate import latest_forecasts
 from dashboard import loaders
 from dashboard.i18n import fmt_time, t
-from dashboard.page import lang, require_principal
+from dashboard.page import lang, require_page
 from triggers.engine import load_rule_sets
 from triggers.model import EnsembleExceedance, WaterLevelCrossing
 
-require_principal()
+require_page("stations")
 lg = lang()
 st.header(t("nav_stations", lg))
 forecasts = latest_forecasts(loaders.app_context(), loaders.now())
