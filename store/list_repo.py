@@ -158,8 +158,13 @@ def decide(
     action: str,
     at: datetime,
     reason: str | None = None,
+    *,
+    second_approval: bool = False,
 ) -> AllowanceList:
-    """submit / approve / reject / export, checked against role, district and four-eyes."""
+    """submit / approve / reject / export, checked against role, district and four-eyes.
+
+    With `second_approval`, a list needs two different district administrators: the first
+    approval is recorded and the list stays submitted until the second."""
     row = get_list(session, list_id)
     authorise(principal, action, row)
     new_status = LIST_TRANSITIONS.get((row.status, action))
@@ -176,8 +181,19 @@ def decide(
             raise PermissionDenied("the person who prepared or submitted a list cannot decide it")
         if digest != row.content_sha256:
             raise InvalidTransition(f"list {list_id} changed after submission; resubmit it")
-        row.approved_by = principal.username if action == "approve" else None
-        row.decided_at = at
+        if action == "approve" and second_approval and row.approved_by is None:
+            row.approved_by = principal.username  # first of two approvals
+            new_status = "submitted"
+            action = "approve_first"
+        elif action == "approve" and second_approval:
+            if principal.username == row.approved_by:
+                raise PermissionDenied("the second approval must come from another administrator")
+            row.second_approved_by = principal.username
+            row.decided_at = at
+        else:
+            row.approved_by = principal.username if action == "approve" else None
+            row.second_approved_by = None
+            row.decided_at = at
     elif action == "export" and digest != row.content_sha256:
         raise InvalidTransition(f"list {list_id} does not match its approved hash; not exported")
     row.status = new_status

@@ -121,7 +121,15 @@ def _decide(
     ctx = AppContext(settings_for(config))
     with ctx.store.session() as session:
         principal = to_principal(get_user(session, user))
-        row = list_repo.decide(session, list_id, principal, action, ctx.now(), reason)
+        row = list_repo.decide(
+            session,
+            list_id,
+            principal,
+            action,
+            ctx.now(),
+            reason,
+            second_approval=bool(ctx.settings.allowances.get("second_approval", False)),
+        )
         summary = _summary(row)
     if as_json:
         emit_json(summary)

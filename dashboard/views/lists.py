@@ -86,7 +86,15 @@ for col, (action, label) in zip(cols, actions, strict=False):
         try:
             with loaders.store().session() as session:
                 list_repo.decide(
-                    session, int(list_id), principal, action, loaders.now(), reason or None
+                    session,
+                    int(list_id),
+                    principal,
+                    action,
+                    loaders.now(),
+                    reason or None,
+                    second_approval=bool(
+                        loaders.settings().allowances.get("second_approval", False)
+                    ),
                 )
             # shown after the rerun, which redraws the page for the list's new status
             st.session_state["lists_flash"] = t("lists_done", lg, action=t(label, lg))

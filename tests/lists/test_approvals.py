@@ -190,3 +190,43 @@ def test_payment_files_match_their_manifest(store: Store, tmp_path: Path, fmt: s
     assert (row.households, row.total_bdt, row.status) == (rows, total, "exported")
     with store.session() as session:
         assert audit.verify(session).ok
+
+
+def test_optional_second_approver(store: Store) -> None:
+    from store.user_repo import add_user
+
+    with store.session() as session:
+        add_user(
+            session,
+            username="adc.kurigram",
+            role="district_admin",
+            districts=[KURIGRAM],
+            password=None,
+            display_name="ADC Kurigram",
+            at=T0,
+        )
+    list_id = _propose(store)
+    with store.session() as session:
+        list_repo.decide(session, list_id, principal(store, "officer.kurigram"), "submit", T0)
+        first = list_repo.decide(
+            session, list_id, principal(store, "dc.kurigram"), "approve", T0, second_approval=True
+        )
+        assert (first.status, first.approved_by) == ("submitted", "dc.kurigram")
+    with pytest.raises(PermissionDenied, match="another administrator"), store.session() as session:
+        list_repo.decide(
+            session, list_id, principal(store, "dc.kurigram"), "approve", T0, second_approval=True
+        )
+    with pytest.raises(PermissionDenied), store.session() as session:
+        list_repo.decide(
+            session, list_id, principal(store, "dc.jamalpur"), "approve", T0, second_approval=True
+        )
+    with pytest.raises(DatabaseError, match="second approver"), store.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE allowance_lists SET second_approved_by = 'dc.kurigram' WHERE id = :id"),
+            {"id": list_id},
+        )
+    with store.session() as session:
+        done = list_repo.decide(
+            session, list_id, principal(store, "adc.kurigram"), "approve", T0, second_approval=True
+        )
+        assert (done.status, done.second_approved_by) == ("approved", "adc.kurigram")
