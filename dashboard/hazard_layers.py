@@ -52,3 +52,25 @@ def add_stations(fmap: folium.Map, stations: list[dict[str, Any]], label: str) -
             tooltip=html.escape(s["name"]),
         ).add_to(group)
     group.add_to(fmap)
+
+
+def add_density(fmap: folium.Map, unions_geojson: str, label: str, tooltip_label: str) -> None:
+    """Beneficiary households per km² by union (aggregates only), shaded in five classes."""
+    breaks = (1.0, 5.0, 20.0, 50.0)
+    colours = ("#eff6ff", "#bfdbfe", "#60a5fa", "#2563eb", "#1e3a8a")
+
+    def style(feature: dict[str, Any]) -> dict[str, Any]:
+        value = float(feature["properties"].get("households_per_km2") or 0.0)
+        colour = colours[sum(value >= b for b in breaks)]
+        return {"color": "#1e3a8a", "weight": 0.2, "fillColor": colour, "fillOpacity": 0.55}
+
+    folium.GeoJson(
+        unions_geojson,
+        name=label,
+        show=False,
+        style_function=style,
+        tooltip=folium.GeoJsonTooltip(
+            fields=["adm4_en", "households_per_km2"],
+            aliases=[tooltip_label.split("|")[0], tooltip_label.split("|")[1]],
+        ),
+    ).add_to(fmap)

@@ -72,3 +72,20 @@ def districts(fingerprint: str) -> list[dict[str, Any]]:
         {"pcode": r.adm2_pcode, "name_en": r.adm2_en, "name_bn": r.adm2_bn, "division": r.adm1_en}
         for r in table.itertuples()
     ]
+
+
+@st.cache_data(show_spinner=False, max_entries=4, ttl=300)
+def density_geojson(fingerprint: str, tolerance_deg: float, decimals: int) -> str | None:
+    """Households per km² by union from the exposure table (aggregates, no personal data)."""
+    del fingerprint
+    from allowances.exposure import exposure_by_union
+    from dashboard.geojson import light_geojson
+
+    exposure = exposure_by_union(store())
+    if exposure.empty:
+        return None
+    frame = union_layer().frame.merge(
+        exposure[["adm4_pcode", "households"]], how="left", on="adm4_pcode"
+    )
+    frame["households_per_km2"] = (frame["households"].fillna(0) / frame["area_km2"]).round(1)
+    return light_geojson(frame, tolerance_deg, decimals, extra_columns=("households_per_km2",))

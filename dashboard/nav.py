@@ -22,13 +22,24 @@ ALL_PAGES = {
     "briefing": PageSpec("briefing", "briefing.py", "nav_briefing", ":material/description:"),
     "bulletin": PageSpec("bulletin", "bulletin.py", "nav_bulletin", ":material/cyclone:"),
     "health": PageSpec("health", "health.py", "nav_health", ":material/monitor_heart:"),
+    "admin": PageSpec("admin", "admin.py", "nav_admin", ":material/admin_panel_settings:"),
 }
 
 ROLE_PAGES: dict[str, tuple[str, ...]] = {
     "committee": ("overview", "map", "alerts", "lists", "briefing", "health"),
     "officer": ("overview", "map", "stations", "alerts", "lists", "bulletin", "briefing", "health"),
     "district_admin": ("overview", "map", "stations", "alerts", "lists", "briefing", "health"),
-    "admin": ("overview", "map", "stations", "alerts", "lists", "bulletin", "briefing", "health"),
+    "admin": (
+        "overview",
+        "map",
+        "stations",
+        "alerts",
+        "lists",
+        "bulletin",
+        "briefing",
+        "health",
+        "admin",
+    ),
 }
 
 

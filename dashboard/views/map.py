@@ -10,7 +10,7 @@ from streamlit_folium import st_folium
 from agam.pipeline.evaluate import latest_forecasts
 from dashboard import data, loaders
 from dashboard.alert_layer import alert_geojson, union_stages
-from dashboard.hazard_layers import add_gdacs, add_stations
+from dashboard.hazard_layers import add_density, add_gdacs, add_stations
 from dashboard.i18n import fmt_int, fmt_time, t
 from dashboard.maps import union_map
 from dashboard.page import lang, require_page
@@ -45,6 +45,16 @@ points = [
     for name, (lon, lat) in loaders.app_context().feed("glofas").config.points.items()
 ]
 overlays = [partial(add_stations, stations=points, label=t("map_layer_stations", lg))]
+density = loaders.density_geojson(fingerprint, cfg.simplify_tolerance_deg, cfg.coordinate_decimals)
+if density is not None:
+    overlays.append(
+        partial(
+            add_density,
+            unions_geojson=density,
+            label=t("map_layer_density", lg),
+            tooltip_label=f"{t('tooltip_union', lg)}|{t('map_density_unit', lg)}",
+        )
+    )
 if "gdacs" in forecasts and forecasts["gdacs"].footprints is not None:
     overlays.append(partial(add_gdacs, forecast=forecasts["gdacs"], label=t("map_layer_gdacs", lg)))
 fmap = union_map(

@@ -112,3 +112,33 @@ def test_national_layer_payload_stays_under_2_mb(union_layer: UnionLayer) -> Non
     payload = light_geojson(union_layer.frame, cfg.simplify_tolerance_deg, cfg.coordinate_decimals)
     assert len(payload.encode()) <= 2_000_000
     assert len(json.loads(payload)["features"]) == len(union_layer)
+
+
+def test_density_layer_from_the_registry(
+    view: object, accounts: object, union_layer: UnionLayer, tmp_path: Path
+) -> None:
+    from allowances.registry_import import import_registry
+    from allowances.synthetic import generate_registry
+    from dashboard.hazard_layers import add_density
+
+    generated = generate_registry(union_layer, 2_000, 5, tmp_path / "syn.parquet", year=2025)
+    report = import_registry(accounts, generated.path, union_layer)  # type: ignore[arg-type]
+    assert report.status == "imported"
+    at = view("map.py", "officer")  # type: ignore[operator]
+    assert not at.exception, at.exception
+    frame = union_layer.frame.head(20).assign(households_per_km2=[0.5, 3.0, 60.0] + [1.0] * 17)
+    fmap = union_map(
+        light_geojson(union_layer.frame.head(2), 0.0, 5),
+        tiles=None,
+        overlays=[
+            lambda m: add_density(
+                m,
+                light_geojson(frame, 0.0, 5, extra_columns=("households_per_km2",)),
+                "Density",
+                "Union|Households per km²",
+            )
+        ],
+    )
+    html = fmap.get_root().render()
+    assert "#1e3a8a" in html  # the darkest class for 60 households/km²
+    assert "households_per_km2" in html

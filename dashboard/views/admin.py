@@ -1,0 +1,90 @@
+"""Administration: accounts (add, disable) and the configuration in force (no secrets)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from agam.core.errors import AgamError
+from dashboard import loaders
+from dashboard.i18n import t
+from dashboard.page import lang, require_page
+from store import audit, user_repo
+
+principal = require_page("admin")
+lg = lang()
+st.header(t("admin_header", lg))
+
+with loaders.store().session() as session:
+    users = pd.DataFrame(
+        [
+            {
+                "username": u.username,
+                "name": u.display_name,
+                "role": u.role,
+                "districts": ", ".join(u.districts or []),
+                "disabled": u.disabled,
+            }
+            for u in user_repo.list_users(session)
+        ]
+    )
+st.dataframe(users, hide_index=True, width="stretch")
+
+with st.form("add_user"):
+    st.subheader(t("admin_add_user", lg))
+    username = st.text_input(t("signin_username", lg), key="new_username")
+    name = st.text_input(t("admin_display_name", lg), key="new_name")
+    role = st.selectbox(t("admin_role", lg), user_repo.ROLES, key="new_role")
+    districts = st.text_input(t("admin_districts", lg), key="new_districts")
+    password = st.text_input(t("signin_password", lg), type="password", key="new_password")
+    if st.form_submit_button(t("admin_add_button", lg)):
+        try:
+            with loaders.store().session() as session:
+                user_repo.add_user(
+                    session,
+                    username=username.strip().lower(),
+                    role=role,
+                    districts=[d.strip().upper() for d in districts.split(",") if d.strip()],
+                    password=password or None,
+                    display_name=name,
+                    at=loaders.now(),
+                )
+                audit.append(
+                    session,
+                    at=loaders.now(),
+                    actor=principal.username,
+                    action="user.add",
+                    entity="user",
+                    entity_id=username,
+                    payload={"role": role},
+                )
+            st.success(t("admin_added", lg, name=username))
+        except AgamError as exc:
+            st.error(str(exc))
+
+active = [u for u in users.to_dict("records") if not u["disabled"]] if not users.empty else []
+target = st.selectbox(
+    t("admin_disable", lg), [""] + [u["username"] for u in active], key="disable_user"
+)
+if target and st.button(t("admin_disable_button", lg), key="do_disable"):
+    if target == principal.username:
+        st.error(t("admin_not_self", lg))
+    else:
+        with loaders.store().session() as session:
+            user_repo.set_disabled(session, target, True)
+            audit.append(
+                session,
+                at=loaders.now(),
+                actor=principal.username,
+                action="user.disable",
+                entity="user",
+                entity_id=target,
+                payload={},
+            )
+        st.success(t("admin_disabled", lg, name=target))
+
+st.subheader(t("admin_config", lg))
+settings = loaders.settings()
+shown = settings.model_dump(mode="json")
+shown["database"]["url"] = settings.database_url.split("@")[-1]  # never show credentials
+st.json(shown, expanded=False)
