@@ -26,6 +26,7 @@ from agam.cli.common import (
     JsonOption,
     console,
     emit_json,
+    err_console,
     handle_errors,
     settings_for,
 )
@@ -135,14 +136,31 @@ def demo(
     prepare_only: Annotated[bool, typer.Option("--prepare-only")] = False,
     as_json: JsonOption = False,
     port: Annotated[int | None, typer.Option("--port")] = None,
+    households: Annotated[
+        int, typer.Option("--households", help="size of the SYNTHETIC demo registry")
+    ] = 200_000,
 ) -> None:
-    """Prepare the data dir and store, load boundaries, then serve the dashboard."""
+    """Prepare the store, boundaries, demo accounts and a synthetic registry; serve the UI."""
+    from agam.pipeline.demo import ensure_demo_accounts, ensure_synthetic_registry
+
     settings = settings_for(config)
-    summary = AppContext(settings).prepare()
+    ctx = AppContext(settings)
+    summary: dict[str, object] = dict(ctx.prepare())
+    accounts = ensure_demo_accounts(ctx)
+    summary["registry"] = ensure_synthetic_registry(ctx, households)
+    summary["demo_accounts_created"] = sorted(accounts)
     if as_json:
         emit_json(summary)
     else:
-        console.print(f"prepared {summary['data_dir']}: {summary['unions']:,} unions", markup=False)
+        console.print(
+            f"prepared {summary['data_dir']}: {summary['unions']:,} unions; "
+            f"SYNTHETIC registry {summary['registry']}",
+            markup=False,
+        )
+    if accounts:  # shown once: only the hashes are stored
+        err_console.print("Demo accounts (passwords shown once, keep them):", markup=False)
+        for username, password in accounts.items():
+            err_console.print(f"  {username:18} {password}", markup=False)
     if prepare_only:
         return
     serve_port = port or settings.dashboard.port
