@@ -74,3 +74,30 @@ def add_density(fmap: folium.Map, unions_geojson: str, label: str, tooltip_label
             aliases=[tooltip_label.split("|")[0], tooltip_label.split("|")[1]],
         ),
     ).add_to(fmap)
+
+
+def add_raster_unions(
+    fmap: folium.Map, unions_geojson: str, label: str, aliases: list[str]
+) -> None:
+    """Union means of the newest hazard raster (e.g. flood depth, m), shaded by value."""
+    breaks = (0.1, 0.5, 1.0, 2.0)
+    colours = ("#f0f9ff", "#bae6fd", "#38bdf8", "#0284c7", "#0c4a6e")
+
+    def style(feature: dict[str, Any]) -> dict[str, Any]:
+        value = float(feature["properties"].get("hazard_mean") or 0.0)
+        return {
+            "color": "#0c4a6e",
+            "weight": 0.2,
+            "fillOpacity": 0.6,
+            "fillColor": colours[sum(value >= b for b in breaks)],
+        }
+
+    folium.GeoJson(
+        unions_geojson,
+        name=label,
+        show=True,
+        style_function=style,
+        tooltip=folium.GeoJsonTooltip(
+            fields=["adm4_en", "hazard_mean", "hazard_max", "share_above"], aliases=aliases
+        ),
+    ).add_to(fmap)

@@ -89,3 +89,45 @@ def density_geojson(fingerprint: str, tolerance_deg: float, decimals: int) -> st
     )
     frame["households_per_km2"] = (frame["households"].fillna(0) / frame["area_km2"]).round(1)
     return light_geojson(frame, tolerance_deg, decimals, extra_columns=("households_per_km2",))
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def raster_union_geojson(
+    fingerprint: str, raw_sha256: str, tolerance_deg: float, decimals: int
+) -> str | None:
+    """Mean and max of the newest hazard raster per union (cached per raster and layer)."""
+    del fingerprint, raw_sha256  # cache keys
+    from affine import Affine
+
+    from agam.pipeline.evaluate import latest_forecasts
+    from boundaries.zonal import build_zone_index, zonal_stats
+    from dashboard.geojson import light_geojson
+
+    grid = latest_forecasts(app_context(), now()).get("raster")
+    if grid is None:
+        return None
+    data = grid.data
+    variable = next(iter(data.data_vars))
+    values = data[variable].isel(valid_time=0).values
+    index = build_zone_index(
+        union_layer().frame,
+        values.shape,
+        Affine(*data.attrs["transform"]),
+        data.attrs["crs"],
+        settings().cache_dir,
+    )
+    stats = zonal_stats(index, values, threshold=0.5)
+    frame = union_layer().frame.merge(
+        stats[["mean", "max", "frac_above"]].rename(
+            columns={"mean": "hazard_mean", "max": "hazard_max", "frac_above": "share_above"}
+        ),
+        left_on="adm4_pcode",
+        right_index=True,
+        how="inner",
+    )
+    frame = frame[frame["hazard_mean"].notna()]
+    for col in ("hazard_mean", "hazard_max", "share_above"):
+        frame[col] = frame[col].round(2)
+    return light_geojson(
+        frame, tolerance_deg, decimals, extra_columns=("hazard_mean", "hazard_max", "share_above")
+    )

@@ -10,7 +10,7 @@ from streamlit_folium import st_folium
 from agam.pipeline.evaluate import latest_forecasts
 from dashboard import data, loaders
 from dashboard.alert_layer import alert_geojson, union_stages
-from dashboard.hazard_layers import add_density, add_gdacs, add_stations
+from dashboard.hazard_layers import add_density, add_gdacs, add_raster_unions, add_stations
 from dashboard.i18n import fmt_int, fmt_time, t
 from dashboard.maps import union_map
 from dashboard.page import lang, require_page
@@ -55,6 +55,27 @@ if density is not None:
             tooltip_label=f"{t('tooltip_union', lg)}|{t('map_density_unit', lg)}",
         )
     )
+if "raster" in forecasts:
+    hazard = loaders.raster_union_geojson(
+        fingerprint,
+        forecasts["raster"].raw_sha256 or "",
+        cfg.simplify_tolerance_deg,
+        cfg.coordinate_decimals,
+    )
+    if hazard is not None:
+        overlays.append(
+            partial(
+                add_raster_unions,
+                unions_geojson=hazard,
+                label=t("map_layer_raster", lg),
+                aliases=[
+                    t("tooltip_union", lg),
+                    t("map_raster_mean", lg),
+                    t("map_raster_max", lg),
+                    t("map_raster_share", lg),
+                ],
+            )
+        )
 if "gdacs" in forecasts and forecasts["gdacs"].footprints is not None:
     overlays.append(partial(add_gdacs, forecast=forecasts["gdacs"], label=t("map_layer_gdacs", lg)))
 fmap = union_map(

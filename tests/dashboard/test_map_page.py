@@ -142,3 +142,63 @@ def test_density_layer_from_the_registry(
     html = fmap.get_root().render()
     assert "#1e3a8a" in html  # the darkest class for 60 households/km²
     assert "households_per_km2" in html
+
+
+def test_flood_raster_layer(
+    view: object, config_path: Path, tmp_path: Path, union_layer: UnionLayer
+) -> None:
+    import numpy as np
+    import rasterio
+    from affine import Affine
+
+    from agam.core.settings import load_settings
+    from agam.pipeline.context import AppContext
+    from agam.pipeline.ingest import ingest
+    from dashboard.hazard_layers import add_raster_unions
+
+    path = tmp_path / "depth.tif"
+    depth = np.full((120, 100), 1.2, dtype="float32")  # 89.5-90.5E, 24.6-25.8N (Jamalpur)
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        height=120,
+        width=100,
+        count=1,
+        dtype="float32",
+        crs="EPSG:4326",
+        nodata=-9999,
+        transform=Affine(0.01, 0, 89.5, 0, -0.01, 25.8),
+    ) as dst:
+        dst.write(depth, 1)
+        dst.update_tags(TIFFTAG_DATETIME="2026:07:04 00:00:00")
+    config_path.write_text(
+        config_path.read_text()
+        + (f"\n[feeds.raster]\ninterval_minutes = 60\nmax_age_hours = 48\nurl = '{path}'\n"),
+        encoding="utf-8",
+    )
+    ctx = AppContext(load_settings(config_path))
+    ctx.store.upgrade()
+    assert ingest(ctx, "raster").outcome == "success"
+    at = view("map.py", "officer")  # type: ignore[operator]
+    assert not at.exception, at.exception
+    part = union_layer.frame.head(3).assign(
+        hazard_mean=[0.05, 0.7, 2.5], hazard_max=1.0, share_above=0.5
+    )
+    fmap = union_map(
+        light_geojson(union_layer.frame.head(2), 0.0, 5),
+        tiles=None,
+        overlays=[
+            lambda m: add_raster_unions(
+                m,
+                light_geojson(
+                    part, 0.0, 5, extra_columns=("hazard_mean", "hazard_max", "share_above")
+                ),
+                "Flood depth",
+                ["Union", "Mean", "Max", "Share"],
+            )
+        ],
+    )
+    html = fmap.get_root().render()
+    assert "#0c4a6e" in html
+    assert "hazard_mean" in html
