@@ -54,6 +54,7 @@ app.add_typer(alerts_cmd.app, name="alerts")
 app.add_typer(registry_cmd.app, name="registry")
 app.add_typer(triggers_cmd.cyclone_app, name="cyclone")
 app.command("evaluate")(triggers_cmd.evaluate_cmd)
+app.command("backtest")(triggers_cmd.backtest_cmd)
 
 DASHBOARD_ENTRY = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -204,3 +205,33 @@ def landfall(
             "yes" if r.above_threshold else "",
         )
     console.print(out)
+
+
+@handle_errors
+def backtest_cmd(
+    rules: Annotated[str, typer.Option("--rules", help="rule set id, e.g. ocha_cerf_flood_2025")],
+    series: Annotated[
+        list[Path], typer.Option("--series", help="daily discharge CSV(s) or a folder of them")
+    ],
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Per rule reading the series' stations: each year and the first day it would have fired
+    (the series taken as a perfect forecast)."""
+    from agam.pipeline.backtest import as_rows, backtest_series, read_series
+    from boundaries.context import LayerUnionContext
+
+    ctx = AppContext(settings_for(config))
+    sets = {s.id: s for s in load_rule_sets()}
+    if rules not in sets:
+        raise NotFound(f"no rule set {rules!r}; see `agam triggers list`")
+    files = sorted(f for p in series for f in (p.glob("*.csv") if p.is_dir() else [p]))
+    firings = backtest_series(sets[rules], read_series(files), LayerUnionContext(ctx.union_layer()))
+    rows = as_rows(firings)
+    if as_json:
+        emit_json(rows)
+        return
+    table = Table("stage", "station", "year", "first fired (perfect forecast)")
+    for r in rows:
+        table.add_row(r["stage_id"], r["station"], str(r["year"]), r["first_fired"] or "—")
+    console.print(table)

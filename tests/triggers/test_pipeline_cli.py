@@ -159,3 +159,23 @@ def test_a_person_closes_an_alert_with_a_reason(
     }
     assert after[barguna["alert_id"]]["status"] == "closed"
     assert runner.invoke(app, ["audit", "verify"]).exit_code == 0
+
+
+def test_backtest_on_the_real_glofas_reanalysis(config_path: Path) -> None:
+    data = Path(__file__).resolve().parents[2] / "agam" / "data" / "glofas_reanalysis"
+    args = ["backtest", "--rules", "ocha_cerf_flood_2025", "--json"]
+    for year in (2018, 2019, 2020):
+        args += ["--series", str(data / f"{year}.csv")]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.stderr
+    rows = json.loads(result.stdout)
+    fired = {(r["stage_id"], r["year"]): r["first_fired"] for r in rows}
+    # Real GloFAS reanalysis at Bahadurabad as a perfect forecast, RP5 = 100,000 m³/s:
+    # 2019 is above it on 16-19 Jul, so the 15-day window sees it from the 3 Jul issue;
+    # 2018 peaks at 61,700 and 2020 stays below in this series.
+    assert fired[("FLOOD_JAMUNA_READINESS", 2019)] == "2019-07-03"
+    assert fired[("FLOOD_JAMUNA_READINESS", 2018)] is None
+    assert fired[("FLOOD_JAMUNA_READINESS", 2020)] is None
+    assert {r["station"] for r in rows} == {"Bahadurabad"}
+    missing = runner.invoke(app, ["backtest", "--rules", "nope", "--series", str(data)])
+    assert missing.exit_code == 1
