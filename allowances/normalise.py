@@ -15,8 +15,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from allowances.registry_schema import label_key
-
 BANGLA_DIGITS = "০১২৩৪৫৬৭৮৯"  # U+09E6 … U+09EF
 # White space as spreadsheets deliver it: ASCII, no-break, thin/figure spaces, BOM. Not ZWJ/ZWNJ
 # (U+200C/U+200D), which are meaningful inside Bangla words.
@@ -110,11 +108,6 @@ def lookup_bool(arr: pa.Array, mapping: Mapping[str, str]) -> tuple[pa.Array, np
     """Booleans from yes/no, true/false, 1/0, হ্যাঁ/না (whatever data/registry_aliases lists)."""
     codes, unknown = lookup(arr, mapping)
     return pc.equal(codes, "true"), unknown
-
-
-def with_label_key(mapping: Mapping[str, str]) -> dict[str, str]:
-    """Make sure keys are in `label_key` form (data files are already)."""
-    return {label_key(k): v for k, v in mapping.items()}
 
 
 def blank(n: int) -> pa.Array:

@@ -48,6 +48,22 @@ def read_codab(path: Path, layer: str | None = None) -> gpd.GeoDataFrame:
     return out
 
 
+def read_parent_layer(path: Path, level: int) -> gpd.GeoDataFrame | None:
+    """The ADM<level> layer of a multi-layer COD-AB file (GeoPackage), if it has one."""
+    try:
+        layers = [str(row[0]) for row in pyogrio.list_layers(path)]
+    except Exception:  # a single-layer format has no parent layers
+        return None
+    names = [n for n in layers if f"adm{level}" in n.lower()]
+    if not names:
+        return None
+    frame = gpd.read_file(path, layer=names[0], engine="pyogrio")
+    if f"ADM{level}_PCODE" not in frame.columns:
+        raise BoundaryError(f"{path}: layer {names[0]} lacks ADM{level}_PCODE")
+    frame = frame.rename(columns={f"ADM{level}_PCODE": pcode(level)})
+    return frame.to_crs("EPSG:4326") if frame.crs is not None else frame
+
+
 def _default_layer(path: Path) -> str | None:
     """Pick the ADM4 layer of a multi-layer file (GeoPackage, FileGDB)."""
     try:

@@ -18,9 +18,9 @@ import pandas as pd
 import shapely
 
 from agam.core.errors import BoundaryError
-from boundaries.codab import read_codab
+from boundaries.codab import read_codab, read_parent_layer
 from boundaries.schema import LEVEL_NAMES, LEVELS, UNION_COLUMNS, name_bn, name_en, pcode
-from boundaries.validate import validate_unions
+from boundaries.validate import check_containment, validate_unions
 
 log = logging.getLogger(__name__)
 
@@ -157,6 +157,7 @@ def load_union_layer(
     layer: str | None = None,
     cache_dir: Path | None = None,
     repair_invalid: bool = False,
+    parent_min_share: float = 0.5,
 ) -> UnionLayer:
     """Load the configured layer; a warm load reads the prepared GeoParquet from the cache."""
     if source == "embedded":
@@ -179,6 +180,10 @@ def load_union_layer(
     else:
         frame = read_codab(src_path, layer)
     valid, report = validate_unions(frame, str(src_path), repair=repair_invalid)
+    if source == "cod-ab":  # the official release ships parent layers: check nesting in space
+        parents = read_parent_layer(src_path, 3)
+        if parents is not None:
+            check_containment(valid, parents, 3, parent_min_share, str(src_path))
     valid = valid[UNION_COLUMNS]
     if cache_dir:
         _write_cache(cache_dir, fingerprint, valid, report.as_dict())

@@ -167,12 +167,6 @@ def _no_event(listing: dict[str, Any], raw: RawArtifact) -> HazardForecast:
     )
 
 
-def _event_of(part_name: str) -> str:
-    """ "geometry-<eventid>-<episodeid>" -> "<eventid>"."""
-    pieces = part_name.split("-")
-    return pieces[1] if len(pieces) == 3 else part_name
-
-
 def _without_geometry(names: list[str], docs: list[Any]) -> list[QualityIssue]:
     """Events GDACS listed but whose geometry came back empty: reported, not dropped."""
     return [
@@ -233,11 +227,6 @@ def _forecast(
         source_uri=raw.source_uri,
         raw_sha256=raw.sha256,
     )
-
-
-def parse_geometry(doc: dict[str, Any], raw: RawArtifact) -> HazardForecast:
-    """A single getgeometry FeatureCollection -> footprint forecast with its track."""
-    return _forecast([parse_event(doc, raw.fetched_at)], raw)
 
 
 def _event_json(event: dict[str, Any], bands: Any) -> dict[str, Any]:

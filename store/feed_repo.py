@@ -134,17 +134,6 @@ def latest_forecast(
     return session.scalars(stmt.order_by(ForecastRun.issued_at.desc()).limit(1)).first()
 
 
-def forecasts_between(
-    session: Session, start: datetime | None, end: datetime | None
-) -> list[ForecastRun]:
-    stmt = select(ForecastRun)
-    if start is not None:
-        stmt = stmt.where(ForecastRun.issued_at >= start)
-    if end is not None:
-        stmt = stmt.where(ForecastRun.issued_at <= end)
-    return list(session.scalars(stmt.order_by(ForecastRun.issued_at, ForecastRun.feed_id)))
-
-
 def recent_runs(session: Session, feed_id: str | None = None, limit: int = 50) -> list[FeedRun]:
     stmt = select(FeedRun)
     if feed_id is not None:

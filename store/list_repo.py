@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from agam.core.errors import InvalidTransition, NotFound, PermissionDenied
@@ -250,10 +250,6 @@ def latest_revision(session: Session, alert_id: int, district: str) -> Allowance
         .limit(1)
     )
     return session.scalars(stmt).first()
-
-
-def count_lists(session: Session) -> int:
-    return int(session.scalar(select(func.count(AllowanceList.id))) or 0)
 
 
 TARGETING_COLUMNS = (

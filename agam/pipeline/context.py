@@ -59,6 +59,7 @@ class AppContext:
             layer=b.layer,
             cache_dir=self.settings.cache_dir,
             repair_invalid=b.repair_invalid,
+            parent_min_share=b.parent_containment_min_share,
         )
 
     def prepare(self) -> dict[str, object]:

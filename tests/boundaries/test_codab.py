@@ -137,3 +137,17 @@ def test_unreadable_file_names_the_file(tmp_path: Path) -> None:
         _load(path, tmp_path / "cache")
     with pytest.raises(BoundaryError, match="file not found"):
         _load(tmp_path / "absent.gpkg", tmp_path / "cache")
+
+
+def test_union_outside_its_parent_polygon(extract: gpd.GeoDataFrame, tmp_path: Path) -> None:
+    path = tmp_path / "bgd_adm_bbs_20201113.gpkg"
+    extract.to_file(path, layer="bgd_admbnda_adm4_bbs_20201113", driver="GPKG")
+    parents = extract.dissolve("ADM3_PCODE").reset_index()
+    chilmari = parents.loc[parents.ADM3_PCODE == "BD554909", "geometry"].iloc[0]
+    parents.loc[parents.ADM3_PCODE == "BD453929", "geometry"] = chilmari  # Islampur misplaced
+    parents.to_file(path, layer="bgd_admbnda_adm3_bbs_20201113", driver="GPKG")
+    with pytest.raises(
+        BoundaryError, match=r"lies only 0% inside its parent ADM3_PCODE 'BD453929'"
+    ):
+        _load(path, tmp_path / "cache")
+    assert _nothing_cached(tmp_path / "cache")
