@@ -14,7 +14,7 @@ import signal
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from agam.core.errors import AgamError, ConfigError
 from agam.pipeline.context import AppContext
-from agam.pipeline.evaluate import after_feed_run
+from agam.pipeline.evaluate import AlertChange, after_feed_run
 from agam.pipeline.ingest import FeedOutcome, ingest
 
 log = logging.getLogger(__name__)
@@ -58,8 +58,9 @@ def single_instance(data_dir: Path) -> Iterator[None]:
         handle.close()
 
 
-def feed_trigger(feed_id: str, table: dict[str, Any]) -> BaseTrigger:
-    """cron = "…" (UTC) or interval_minutes / interval_seconds from [feeds.<id>]."""
+def feed_trigger(feed_id: str, table: dict[str, Any], start: datetime | None = None) -> BaseTrigger:
+    """cron = "…" (UTC) or interval_minutes / interval_seconds from [feeds.<id>]; `start`
+    anchors intervals (scenario time in accelerated plays; default: now)."""
     if table.get("cron"):
         try:
             return CronTrigger.from_crontab(str(table["cron"]), timezone=UTC)
@@ -70,7 +71,15 @@ def feed_trigger(feed_id: str, table: dict[str, Any]) -> BaseTrigger:
     )
     if seconds <= 0:
         raise ConfigError(f"[feeds.{feed_id}] needs cron, interval_minutes or interval_seconds")
-    return IntervalTrigger(seconds=seconds, timezone=UTC)
+    return IntervalTrigger(seconds=seconds, timezone=UTC, start_date=start)
+
+
+def run_feed_job(
+    ctx: AppContext, feed_id: str, trigger: str = "scheduler"
+) -> tuple[FeedOutcome, list[AlertChange]]:
+    """What every scheduled feed job does: one feed run, then judge what it brought."""
+    outcome = ingest(ctx, feed_id, trigger=trigger)
+    return outcome, after_feed_run(ctx, outcome)
 
 
 def enabled_feeds(ctx: AppContext) -> dict[str, dict[str, Any]]:
@@ -90,8 +99,7 @@ def build_scheduler(
     )
 
     def run(feed_id: str) -> None:
-        outcome = ingest(ctx, feed_id, trigger="scheduler")
-        after_feed_run(ctx, outcome)
+        outcome, _ = run_feed_job(ctx, feed_id)
         if on_outcome is not None:
             on_outcome(outcome)
 

@@ -41,6 +41,7 @@ class AllowancePolicy(_Frozen):
     effective_from: date
     source_document: str
     amount_per_household_bdt: int = Field(gt=0)
+    propose_at_stages: tuple[str, ...]
     one_payment_per_household: bool
     eligible_programmes: tuple[str, ...]
     payable_channels: tuple[str, ...]

@@ -13,6 +13,7 @@ import hashlib
 import logging
 import os
 import tempfile
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -91,6 +92,9 @@ class GlofasConfig(FeedConfig):
     area: tuple[float, float, float, float] = (26.725, 87.975, 20.475, 92.725)
     leadtime_hours: tuple[int, ...] = tuple(24 * d for d in range(1, 16))
     lag_days: int = Field(default=0, ge=0, le=30)  # request the run of today minus lag_days
+    # A mirror of the daily netCDF (HTTP(S) or file URL) instead of EWDS, e.g. an agency's
+    # bucket filled by its own downloader: "{date:%Y%m%d}" names the run. Conditional GET.
+    mirror_url: str = ""
     expected_members: int = Field(default=51, ge=1)
     max_age_hours: float = 36.0
     # Nearest-cell sampling: a point further than this from any cell centre is "missing".
@@ -222,6 +226,10 @@ class GlofasFeed:
 
     def __init__(self, config: GlofasConfig) -> None:
         self.config = config
+        self.clock: Callable[[], datetime] = utc_now  # the pipeline injects its clock
+
+    def run_day(self) -> datetime:
+        return self.clock() - timedelta(days=self.config.lag_days)
 
     def request(self, day: datetime) -> dict[str, Any]:
         """The cdsapi request body for one day's run."""
@@ -240,7 +248,10 @@ class GlofasFeed:
         }
 
     def fetch(self, http: Any, since: RawArtifact | None) -> RawArtifact:
-        """Ask EWDS for the day's forecast; the key comes from the environment only."""
+        """The day's run from the mirror when one is set, else from EWDS (key from the
+        environment only)."""
+        if self.config.mirror_url:
+            return self._fetch_mirror(http, since)
         del http, since  # cdsapi has its own session; EWDS has no conditional GET
         try:
             import cdsapi
@@ -252,8 +263,8 @@ class GlofasFeed:
         key = os.environ.get("CDSAPI_KEY")
         # Without CDSAPI_KEY, cdsapi reads ~/.cdsapirc itself.
         client = cdsapi.Client(url=url, key=key, quiet=True) if key else cdsapi.Client(url=url)
-        now = utc_now()
-        day = now - timedelta(days=self.config.lag_days)
+        now = self.clock()
+        day = self.run_day()
         suffix = ".nc" if self.config.data_format == "netcdf" else ".grib"
         log.info(
             "glofas: requesting %s run %s from %s", self.config.dataset, day.date(), redact(url)
@@ -280,6 +291,13 @@ class GlofasFeed:
             if self.config.data_format == "netcdf"
             else "application/grib",
         )
+
+    def _fetch_mirror(self, http: Any, since: RawArtifact | None) -> RawArtifact:
+        url = self.config.mirror_url.format(date=self.run_day())
+        if url.startswith("file:"):
+            return raw_from_file_url(self.feed_id, url, self.clock())
+        got: RawArtifact = http.get(url, feed_id=self.feed_id, since=since)
+        return got
 
     def parse(self, raw: RawArtifact) -> HazardForecast:
         data, quality, issued = station_series(open_dataset(raw.content), self.config)
@@ -324,6 +342,18 @@ class GlofasFeed:
             "thresholds": list(forecast.payload.get("thresholds", [])),
             "quality": [_issue(q) for q in forecast.quality],
         }
+
+
+def raw_from_file_url(feed_id: str, url: str, now: datetime) -> RawArtifact:
+    """A file:// mirror (an agency share mounted locally)."""
+    from urllib.parse import unquote, urlparse
+
+    path = Path(unquote(urlparse(url).path))
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        raise FeedError(f"{feed_id}: cannot read {path} ({exc.strerror})") from None
+    return RawArtifact(feed_id, url, content, hashlib.sha256(content).hexdigest(), now)
 
 
 def _issue(q: QualityIssue) -> dict[str, Any]:

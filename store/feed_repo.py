@@ -127,10 +127,11 @@ def all_status(session: Session) -> list[FeedStatus]:
 def latest_forecast(
     session: Session, feed_id: str, as_of: datetime | None = None
 ) -> ForecastRun | None:
-    """The newest forecast issued at or before `as_of` (all of them when None)."""
+    """The newest forecast issued at or before `as_of` that we had fetched by then (all of
+    them when None): backtests and replays must not see a forecast before it arrived."""
     stmt = select(ForecastRun).where(ForecastRun.feed_id == feed_id)
     if as_of is not None:
-        stmt = stmt.where(ForecastRun.issued_at <= as_of)
+        stmt = stmt.where(ForecastRun.issued_at <= as_of, ForecastRun.fetched_at <= as_of)
     return session.scalars(stmt.order_by(ForecastRun.issued_at.desc()).limit(1)).first()
 
 

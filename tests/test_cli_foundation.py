@@ -100,28 +100,6 @@ def test_db_upgrade_and_status(config_path: Path) -> None:
     assert "audit_log" in status["tables"]
 
 
-def test_demo_prepare_only(config_path: Path) -> None:
-    code, out, err = run("demo", "--prepare-only", "--json", "--households", "2000")
-    assert code == 0, err
-    summary = json.loads(out)
-    assert summary["unions"] >= 5000
-    assert summary["registry"]["status"] == "imported"
-    assert summary["demo_accounts_created"] == [
-        "admin.demo",
-        "committee.demo",
-        "dc.kurigram",
-        "officer.kurigram",
-    ]
-    assert "Demo accounts" in err  # passwords printed once, on stderr
-    assert (config_path.parent / "data" / "agam.sqlite3").exists()
-    code, out, err = run("demo", "--prepare-only", "--json", "--households", "2000")
-    again = json.loads(out)
-    assert code == 0
-    assert again["demo_accounts_created"] == []
-    assert again["registry"]["status"] == "exists"
-    assert "Demo accounts" not in err
-
-
 def test_data_dir_override_keeps_stores_apart(
     config_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -18,6 +14,7 @@ from agam.cli import (
     feeds_cmd,
     lists_cmd,
     registry_cmd,
+    season_cmd,
     triggers_cmd,
     users_cmd,
 )
@@ -26,10 +23,10 @@ from agam.cli.common import (
     JsonOption,
     console,
     emit_json,
-    err_console,
     handle_errors,
     settings_for,
 )
+from agam.cli.demo_cmd import ScenarioOption, run_demo
 from agam.core.errors import ConfigError
 from agam.pipeline.context import AppContext
 from hazard_feeds.registry import build_feed
@@ -55,8 +52,7 @@ app.add_typer(registry_cmd.app, name="registry")
 app.add_typer(triggers_cmd.cyclone_app, name="cyclone")
 app.command("evaluate")(triggers_cmd.evaluate_cmd)
 app.command("backtest")(triggers_cmd.backtest_cmd)
-
-DASHBOARD_ENTRY = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
+app.command("replay")(season_cmd.replay_cmd)
 
 
 @app.command("version")
@@ -134,59 +130,31 @@ def scheduler(
 @handle_errors
 def demo(
     config: ConfigOption = None,
-    prepare_only: Annotated[bool, typer.Option("--prepare-only")] = False,
+    scenario: ScenarioOption = "both",
+    prepare_only: Annotated[
+        bool, typer.Option("--prepare-only", help="prepare and play, print a summary, exit")
+    ] = False,
     as_json: JsonOption = False,
     port: Annotated[int | None, typer.Option("--port")] = None,
     households: Annotated[
         int, typer.Option("--households", help="size of the SYNTHETIC demo registry")
     ] = 200_000,
+    speed: Annotated[
+        float | None,
+        typer.Option("--speed", help="scenario seconds per real second (default: no waiting)"),
+    ] = None,
 ) -> None:
-    """Prepare the store, boundaries, demo accounts and a synthetic registry; serve the UI."""
-    from agam.pipeline.demo import ensure_demo_accounts, ensure_synthetic_registry
-
-    settings = settings_for(config)
-    ctx = AppContext(settings)
-    summary: dict[str, object] = dict(ctx.prepare())
-    accounts = ensure_demo_accounts(ctx)
-    summary["registry"] = ensure_synthetic_registry(ctx, households)
-    summary["demo_accounts_created"] = sorted(accounts)
-    if as_json:
-        emit_json(summary)
-    else:
-        console.print(
-            f"prepared {summary['data_dir']}: {summary['unions']:,} unions; "
-            f"SYNTHETIC registry {summary['registry']}",
-            markup=False,
-        )
-    if accounts:  # shown once: only the hashes are stored
-        err_console.print("Demo accounts (passwords shown once, keep them):", markup=False)
-        for username, password in accounts.items():
-            err_console.print(f"  {username:18} {password}", markup=False)
-    if prepare_only:
-        return
-    serve_port = port or settings.dashboard.port
-    console.print(f"serving the dashboard at http://localhost:{serve_port}", markup=False)
-    env = dict(os.environ, AGAM_CONFIG=str(settings.config_path))
-    cmd = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(DASHBOARD_ENTRY),
-        "--server.port",
-        str(serve_port),
-        "--server.headless",
-        "true",
-        "--browser.gatherUsageStats",
-        "false",
-        "--server.enableStaticServing",
-        "true",
-        "--server.address",
-        settings.dashboard.address,
-        "--client.toolbarMode",
-        "viewer",
-    ]
-    raise typer.Exit(subprocess.call(cmd, env=env))
+    """Prepare the store, boundaries, demo accounts and a SYNTHETIC registry, play the bundled
+    scenarios through the feed jobs, then serve the dashboard. Safe to re-run."""
+    run_demo(
+        settings_for(config),
+        scenario=scenario,
+        households=households,
+        prepare_only=prepare_only,
+        as_json=as_json,
+        port=port,
+        speed=speed,
+    )
 
 
 if __name__ == "__main__":

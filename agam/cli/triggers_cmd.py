@@ -211,13 +211,44 @@ def landfall(
 def backtest_cmd(
     rules: Annotated[str, typer.Option("--rules", help="rule set id, e.g. ocha_cerf_flood_2025")],
     series: Annotated[
-        list[Path], typer.Option("--series", help="daily discharge CSV(s) or a folder of them")
-    ],
+        list[Path] | None,
+        typer.Option("--series", help="daily discharge CSV(s) or a folder: a perfect forecast"),
+    ] = None,
+    observed: Annotated[
+        Path | None,
+        typer.Option("--observed", help="observed events CSV, scored on the stored forecasts"),
+    ] = None,
+    start: Annotated[
+        str | None, typer.Option("--start", help="with --observed: first forecast arrival")
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option("--end", help="with --observed: last forecast arrival")
+    ] = None,
+    lead_window_days: Annotated[
+        int, typer.Option("--lead-window-days", min=0, help="with --observed: days before onset")
+    ] = 15,
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Per rule reading the series' stations: each year and the first day it would have fired
-    (the series taken as a perfect forecast)."""
+    """What the rules would have done. --observed: hits, misses, false alarms and lead times
+    of the stored season's forecasts against observed events. --series: per rule reading the
+    series' stations, each year and the first day it would have fired (a perfect forecast)."""
+    if (series is None) == (observed is None):
+        raise typer.BadParameter("give exactly one of --series or --observed")
+    if observed is not None:
+        from agam.cli.season_cmd import backtest_observed
+
+        backtest_observed(
+            rules=rules,
+            observed=observed,
+            start=start,
+            end=end,
+            lead_window_days=lead_window_days,
+            config=config,
+            as_json=as_json,
+        )
+        return
+    assert series is not None
     from agam.pipeline.backtest import as_rows, backtest_series, read_series
     from boundaries.context import LayerUnionContext
 

@@ -42,7 +42,10 @@ class AppContext:
     def feed(self, feed_id: str) -> Any:
         """The configured feed object (validated from its [feeds.<id>] table)."""
         if feed_id not in self._feeds:
-            self._feeds[feed_id] = build_feed(feed_id, self.settings.feeds.get(feed_id))
+            feed = build_feed(feed_id, self.settings.feeds.get(feed_id))
+            if hasattr(feed, "clock"):  # feeds that pick a run by date read our clock
+                feed.clock = self.clock
+            self._feeds[feed_id] = feed
         return self._feeds[feed_id]
 
     def http_for(self, feed_id: str) -> HttpClient:

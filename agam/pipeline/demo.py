@@ -14,11 +14,14 @@ from store import audit, list_repo, user_repo
 
 log = logging.getLogger(__name__)
 
-# One account per role; the district administrator and officer serve Kurigram (Jamuna basin).
+# One account per role; an officer and a district administrator for Kurigram (Jamuna flood
+# scenario) and for Satkhira (cyclone scenario).
 DEMO_ACCOUNTS: tuple[tuple[str, str, list[str], str], ...] = (
     ("committee.demo", "committee", [], "ASP Committee (demo)"),
     ("officer.kurigram", "officer", ["BD5549"], "DMO Kurigram (demo)"),
     ("dc.kurigram", "district_admin", ["BD5549"], "DC Kurigram (demo)"),
+    ("officer.satkhira", "officer", ["BD4087"], "DMO Satkhira (demo)"),
+    ("dc.satkhira", "district_admin", ["BD4087"], "DC Satkhira (demo)"),
     ("admin.demo", "admin", [], "Administrator (demo)"),
 )
 

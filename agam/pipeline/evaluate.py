@@ -10,6 +10,7 @@ from typing import Any, cast
 
 from agam.pipeline.notify import notify_alert
 from agam.pipeline.propose import propose_for_alert
+from allowances.policy import load_policy
 from boundaries.context import LayerUnionContext
 from hazard_feeds.contract import HazardForecast, RawArtifact
 from store import alert_repo, audit, feed_repo
@@ -59,14 +60,16 @@ def latest_forecasts(ctx: Any, as_of: datetime) -> dict[str, HazardForecast]:
     return out
 
 
-def after_feed_run(ctx: Any, outcome: Any) -> None:
-    """The scheduler's follow-up: a new forecast is judged at once; failures are logged."""
+def after_feed_run(ctx: Any, outcome: Any) -> list[AlertChange]:
+    """The scheduler's follow-up: a new forecast is judged at once; failures are logged.
+    Returns the alert changes it made."""
     if outcome.outcome != "success":
-        return
+        return []
     try:
-        run_evaluation(ctx)
+        return run_evaluation(ctx)[1]
     except Exception:  # evaluation trouble must not stop the scheduler
         log.exception("evaluation after %s failed", outcome.feed_id)
+        return []
 
 
 def run_evaluation(
@@ -86,9 +89,12 @@ def run_evaluation(
             if change is not None:
                 changes.append(change)
     if propose_lists:
+        policy = load_policy()
         for change in changes:
-            if change.change in ("raised", "escalated"):
-                propose_for_alert(ctx, change.alert_id)
+            if change.change in ("raised", "escalated") and change.stage in (
+                policy.propose_at_stages
+            ):
+                propose_for_alert(ctx, change.alert_id, policy)
     return results, changes
 
 

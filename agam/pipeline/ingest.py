@@ -5,6 +5,7 @@ A failed run is recorded and never replaces the last good forecast; it never rai
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import math
@@ -84,6 +85,8 @@ def _ingest(
             last_modified=last_modified,
         )
     raw: RawArtifact = feed.fetch(ctx.http_for(feed_id), since)
+    # "When we fetched it" is the pipeline's clock (scenario time in demos and replays).
+    raw = dataclasses.replace(raw, fetched_at=ctx.now())
     if raw.not_modified:
         return _finish(ctx, feed_id, run_id, "not_modified", raw, None)
     ctx.raw_store.put(raw)

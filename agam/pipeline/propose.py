@@ -23,7 +23,10 @@ def propose_for_alert(
     with ctx.store.session() as session:
         alert = alert_repo.get_alert(session, alert_id)
         evaluation = alert_repo.get_evaluation(session, alert.last_evaluation_id)
-        unions = [u for u in alert.affected_unions if u.startswith(alert.district_pcode)]
+        # The unions the current stage targets (e.g. the action stage's wind decay), not every
+        # union an earlier stage touched; the alert's own set when the evaluation has none.
+        picked = evaluation.affected_unions or alert.affected_unions
+        unions = [u for u in picked if u.startswith(alert.district_pcode)]
         row = propose(
             session,
             alert_id=alert.id,

@@ -1,0 +1,150 @@
+"""`agam demo`: a fresh clone to a dashboard with alerts and proposed lists, offline."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from agam.cli.common import console, emit_json, err_console
+from agam.core.settings import Settings
+from agam.core.timeutil import to_dhaka
+from agam.pipeline.context import AppContext
+
+DASHBOARD_ENTRY = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
+ScenarioOption = Annotated[
+    str, typer.Option("--scenario", help="flood, cyclone or both (bundled, SYNTHETIC data)")
+]
+
+
+class Progress:
+    """One line per scenario day, plus every alert change and failed feed run."""
+
+    def __init__(self) -> None:
+        self.day: date | None = None
+        self.runs = 0
+
+    def __call__(self, step: Any) -> None:
+        day = to_dhaka(step.at).date()
+        if day != self.day:
+            self.day = day
+            err_console.print(f"  {day:%d %b %Y} (scenario time, BST)", markup=False)
+        if step.changes or step.outcome == "failed":
+            err_console.print("    " + step.line().replace("\n", "\n    "), markup=False)
+
+
+def play_scenarios(settings: Settings, scenario: str, speed: float | None) -> list[Any]:
+    from agam.scenarios.player import play
+    from agam.scenarios.spec import load_scenario, scenario_names
+
+    results = []
+    quiet = logging.getLogger()
+    level = quiet.level
+    for name in scenario_names(scenario):
+        spec = load_scenario(name)
+        err_console.print(
+            f"scenario {name}: {spec.title}\n  modelled on {spec.modelled_on}; played "
+            f"{to_dhaka(spec.play_from):%d %b} - {to_dhaka(spec.play_to):%d %b %Y} through "
+            "the scheduler's feed jobs on an accelerated clock",
+            markup=False,
+        )
+        quiet.setLevel(max(level, logging.WARNING))  # the progress lines tell the story
+        try:
+            result = play(settings, name, progress=Progress(), speed=speed)
+        finally:
+            quiet.setLevel(level)
+        if not result.played:
+            err_console.print("  already played into this store (nothing to do)", markup=False)
+        results.append(result)
+    return results
+
+
+def print_summary(summary: dict[str, Any]) -> None:
+    alerts = Table("district", "rule set", "stage", "opened (BST)", "unions", title="Open alerts")
+    for a in summary["alerts"]:
+        alerts.add_row(a["district"], a["rule_set"], a["stage"], a["opened_bst"], str(a["unions"]))
+    console.print(alerts)
+    lists = Table("district", "list", "status", "households", "total BDT", title="Lists")
+    for row in summary["lists"]:
+        lists.add_row(
+            row["district"],
+            str(row["list_id"]),
+            row["status"],
+            f"{row['households']:,}",
+            f"{row['total_bdt']:,}",
+        )
+    console.print(lists)
+    console.print(
+        f"{len(summary['alerts'])} open alerts {summary['alerts_by_stage']}; "
+        f"{len(summary['lists'])} lists {summary['lists_by_status']}; "
+        f"{summary['households']:,} households, BDT {summary['total_bdt']:,}",
+        markup=False,
+    )
+
+
+def serve(settings: Settings, port: int | None) -> int:
+    serve_port = port or settings.dashboard.port
+    console.print(f"serving the dashboard at http://localhost:{serve_port}", markup=False)
+    env = dict(os.environ, AGAM_CONFIG=str(settings.config_path))
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", str(DASHBOARD_ENTRY),
+        "--server.port", str(serve_port),
+        "--server.headless", "true",
+        "--browser.gatherUsageStats", "false",
+        "--server.enableStaticServing", "true",
+        "--server.address", settings.dashboard.address,
+        "--client.toolbarMode", "viewer",
+    ]  # fmt: skip
+    return subprocess.call(cmd, env=env)
+
+
+def run_demo(
+    settings: Settings,
+    *,
+    scenario: str,
+    households: int,
+    prepare_only: bool,
+    as_json: bool,
+    port: int | None,
+    speed: float | None,
+) -> None:
+    from agam.pipeline.demo import ensure_demo_accounts, ensure_synthetic_registry
+    from agam.scenarios.spec import scenario_names
+    from agam.scenarios.summary import store_summary
+
+    scenario_names(scenario)  # a bad --scenario fails before anything is prepared
+    ctx = AppContext(settings)
+    prepared: dict[str, object] = dict(ctx.prepare())
+    accounts = ensure_demo_accounts(ctx)
+    if accounts:  # shown once, first thing: only the hashes are stored
+        err_console.print("Demo accounts (passwords shown once, keep them):", markup=False)
+        for username, password in accounts.items():
+            err_console.print(f"  {username:18} {password}", markup=False)
+    prepared["registry"] = ensure_synthetic_registry(ctx, households)
+    err_console.print(
+        f"prepared {prepared['data_dir']}: {prepared['unions']:,} unions; "
+        f"SYNTHETIC registry {prepared['registry']}",
+        markup=False,
+    )
+    results = play_scenarios(settings, scenario, speed)
+    summary = store_summary(ctx)
+    if as_json:
+        emit_json(
+            {
+                "prepared": prepared,
+                "demo_accounts_created": sorted(accounts),
+                "scenarios": [r.to_dict() for r in results],
+                **summary,
+            }
+        )
+    else:
+        print_summary(summary)
+    if not prepare_only:
+        raise typer.Exit(serve(settings, port))

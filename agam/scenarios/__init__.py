@@ -1,0 +1,1 @@
+"""Bundled scenarios: upstream files in the real formats, served to the real fetchers."""

@@ -1,0 +1,67 @@
+"""`agam demo --prepare-only`: from an empty data dir to alerts and proposed lists for both
+bundled scenarios, offline; a second run changes nothing and shows no password again."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from agam.cli.main import app
+
+runner = CliRunner()
+FLOOD_DISTRICTS = {"BD4539", "BD5010", "BD5088", "BD5532", "BD5549"}
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_demo_prepares_plays_and_summarises(config_path: Path) -> None:
+    code, out, err = run("demo", "--prepare-only", "--json", "--households", "3000")
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["prepared"]["unions"] == 5160
+    assert summary["prepared"]["registry"]["status"] == "imported"
+    assert summary["demo_accounts_created"] == sorted(
+        [
+            "admin.demo",
+            "committee.demo",
+            "dc.kurigram",
+            "officer.kurigram",
+            "dc.satkhira",
+            "officer.satkhira",
+        ]
+    )
+    assert err.index("Demo accounts") < err.index("scenario flood")  # printed once, at start
+    assert [s["scenario"] for s in summary["scenarios"]] == ["flood", "cyclone"]
+    assert all(s["played"] for s in summary["scenarios"])
+    action = {
+        (a["rule_set"], a["district_pcode"]) for a in summary["alerts"] if a["stage"] == "action"
+    }
+    assert {d for r, d in action if r == "ocha_cerf_flood_2025"} == FLOOD_DISTRICTS
+    assert {d for r, d in action if r == "ocha_cerf_cyclone_2025"} >= {"BD4087"}  # Satkhira
+    listed = {row["district_pcode"] for row in summary["lists"]}
+    assert listed == {d for _, d in action}  # one proposed list per district at action
+    assert summary["lists_by_status"] == {"draft": len(listed)}
+    assert summary["households"] == sum(r["households"] for r in summary["lists"]) > 0
+    assert summary["total_bdt"] == 5000 * summary["households"]
+    assert "alert escalated" in err
+    assert "-> action" in err
+
+    code, out, err = run("demo", "--prepare-only", "--json", "--households", "3000")
+    again = json.loads(out)
+    assert code == 0, err
+    assert again["demo_accounts_created"] == []
+    assert "Demo accounts" not in err
+    assert not any(s["played"] for s in again["scenarios"])
+    assert again["alerts"] == summary["alerts"]
+    assert again["lists"] == summary["lists"]
+
+
+def test_demo_rejects_an_unknown_scenario(config_path: Path) -> None:
+    code, _, err = run("demo", "--prepare-only", "--scenario", "tsunami")
+    assert code != 0
+    assert "--scenario must be flood, cyclone or both" in err
