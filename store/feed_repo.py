@@ -135,6 +135,12 @@ def latest_forecast(
     return session.scalars(stmt.order_by(ForecastRun.issued_at.desc()).limit(1)).first()
 
 
+def stored_feed_ids(session: Session) -> list[str]:
+    """Feeds with at least one stored forecast (configured now or not)."""
+    stmt = select(ForecastRun.feed_id).distinct()
+    return sorted(session.scalars(stmt))
+
+
 def recent_runs(session: Session, feed_id: str | None = None, limit: int = 50) -> list[FeedRun]:
     stmt = select(FeedRun)
     if feed_id is not None:

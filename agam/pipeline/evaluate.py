@@ -35,10 +35,8 @@ def latest_forecasts(ctx: Any, as_of: datetime) -> dict[str, HazardForecast]:
     artifact (parse is pure, so this is exactly what the live run saw)."""
     out: dict[str, HazardForecast] = {}
     with ctx.store.session() as session:
-        runs = [
-            feed_repo.latest_forecast(session, feed_id, as_of)
-            for feed_id in sorted(ctx.settings.feeds)
-        ]
+        feed_ids = set(ctx.settings.feeds) | set(feed_repo.stored_feed_ids(session))
+        runs = [feed_repo.latest_forecast(session, f, as_of) for f in sorted(feed_ids)]
         refs = [(r.feed_id, r.raw_sha256) for r in runs if r is not None]
     for feed_id, sha in refs:
         cache = ctx.__dict__.setdefault("_parsed", {})

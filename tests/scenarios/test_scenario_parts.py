@@ -1,0 +1,113 @@
+"""Scenario building blocks: the ATCF b-deck reader, the time-aware upstream server with
+conditional GET, the GloFAS mirror fetch, and clear errors for bad scenario input."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import requests
+
+from agam.core.errors import ConfigError, FeedError, NotFound
+from agam.scenarios import cyclone
+from agam.scenarios.manifest import Manifest
+from agam.scenarios.player import VirtualClock
+from agam.scenarios.server import serving
+from agam.scenarios.spec import DATA, load_scenario, scenario_names
+from hazard_feeds.atcf import read_bdeck
+from hazard_feeds.glofas import GlofasConfig, GlofasFeed
+from hazard_feeds.http import HttpClient, HttpSettings
+
+T0 = datetime(2026, 6, 1, tzinfo=UTC)
+
+
+def test_bdeck_is_read_one_fix_per_time() -> None:
+    fixes = read_bdeck(DATA / "tracks" / "AMPHAN_2020__bio012020.dat")
+    assert len(fixes) == 25  # 6-hourly, 15 May 06Z - 21 May 06Z; radii rows folded
+    peak = max(fixes, key=lambda f: f.max_wind_kt)
+    assert (peak.time, peak.max_wind_kt, peak.lat, peak.lon) == (
+        datetime(2020, 5, 18, 12, tzinfo=UTC),
+        145,
+        14.1,
+        86.4,
+    )
+    land = cyclone.landfall(fixes, 21.65)
+    assert datetime(2020, 5, 20, 9, tzinfo=UTC) < land.time < datetime(2020, 5, 20, 11, tzinfo=UTC)
+    assert land.max_wind_kt == 95
+
+
+def test_bdeck_errors_name_file_line_and_field(tmp_path: Path) -> None:
+    good = (DATA / "tracks" / "AMPHAN_2020__bio012020.dat").read_text().splitlines()
+    bad = tmp_path / "bio012020.dat"
+    bad.write_text("\n".join([good[0], good[1].replace(" 95N", " 9XN")]), encoding="ascii")
+    with pytest.raises(FeedError, match=r"bio012020.dat line 2: field Lat: '9XN'"):
+        read_bdeck(bad)
+    bad.write_text(good[0].replace("2020051506", "2020133106"), encoding="ascii")
+    with pytest.raises(FeedError, match=r"line 1: field YYYYMMDDHH"):
+        read_bdeck(bad)
+
+
+def test_server_answers_as_upstream_did_at_scenario_time(tmp_path: Path) -> None:
+    manifest = Manifest(tmp_path, "t", "SYNTHETIC test")
+    manifest.publish("/a/b/", T0, "a/1.json", b"[1]", "application/json")
+    manifest.publish("/a/b/", T0 + timedelta(hours=6), "a/2.json", b"[2]", "application/json")
+    manifest.save()
+    loaded = Manifest.load(tmp_path)
+    clock = VirtualClock(T0 - timedelta(minutes=1))
+    with serving(loaded, clock) as base:
+        assert requests.get(f"{base}/a/b/", timeout=5).status_code == 404  # not yet published
+        clock.current = T0 + timedelta(hours=1)
+        first = requests.get(f"{base}/a/b/", timeout=5)
+        assert first.json() == [1]
+        same = requests.get(
+            f"{base}/a/b/", headers={"If-None-Match": first.headers["ETag"]}, timeout=5
+        )
+        assert same.status_code == 304
+        clock.current = T0 + timedelta(hours=7)
+        newer = requests.get(
+            f"{base}/a/b/", headers={"If-None-Match": first.headers["ETag"]}, timeout=5
+        )
+        assert (newer.status_code, newer.json()) == (200, [2])
+        assert newer.headers["Last-Modified"] == "Mon, 01 Jun 2026 06:00:00 GMT"
+
+
+def test_glofas_mirror_is_fetched_for_the_clocks_day(tmp_path: Path) -> None:
+    manifest = Manifest(tmp_path, "t", "SYNTHETIC test")
+    manifest.publish("/glofas/glofas_20260601.nc", T0, "g/1.nc", b"CDF-one", "application/x-netcdf")
+    clock = VirtualClock(T0 + timedelta(hours=9))
+    with serving(manifest, clock) as base:
+        feed = GlofasFeed(
+            GlofasConfig(enabled=False, mirror_url=base + "/glofas/glofas_{date:%Y%m%d}.nc")
+        )
+        feed.clock = clock
+        http = HttpClient(HttpSettings(retries=0))
+        raw = feed.fetch(http, None)
+        assert raw.content == b"CDF-one"
+        assert raw.etag
+        assert feed.fetch(http, raw).not_modified  # conditional GET on the next run
+        clock.current += timedelta(days=1)  # no run for 2 Jun on the mirror: a clear failure
+        with pytest.raises(FeedError, match="404"):
+            feed.fetch(http, None)
+    file_feed = GlofasFeed(
+        GlofasConfig(enabled=False, mirror_url=f"file://{tmp_path}/g/{{date:%d}}.nc")
+    )
+    (tmp_path / "g" / "01.nc").write_bytes(b"CDF-file")
+    file_feed.clock = VirtualClock(T0)
+    assert file_feed.fetch(None, None).content == b"CDF-file"
+
+
+def test_scenario_choice_and_spec_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert scenario_names("both") == ["flood", "cyclone"]
+    with pytest.raises(ConfigError, match="flood, cyclone or both"):
+        scenario_names("earthquake")
+    with pytest.raises(NotFound):
+        load_scenario("earthquake")
+    broken = tmp_path / "flood_jamuna.toml"
+    text = (
+        (DATA / "flood_jamuna.toml").read_text().replace("schema_version = 1", "schema_version = 9")
+    )
+    broken.write_text(text, encoding="utf-8")
+    monkeypatch.setattr("agam.scenarios.spec.DATA", tmp_path)
+    with pytest.raises(ConfigError, match=r"flood_jamuna.toml: \[schema_version\]"):
+        load_scenario("flood")

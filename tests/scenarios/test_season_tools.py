@@ -1,0 +1,89 @@
+"""Backtest and replay on the bundled flood season (the scenario played into a store)."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from agam.cli.main import app
+from agam.pipeline.context import AppContext
+from agam.pipeline.replay import alert_overview, replay, replay_settings
+
+runner = CliRunner()
+OBSERVED = Path(str(resources.files("agam.scenarios") / "data" / "observed_flood_2026.csv"))
+
+
+def test_backtest_on_the_bundled_season(flood_site) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "backtest",
+            "--rules",
+            "ocha_cerf_flood_2025",
+            "--observed",
+            str(OBSERVED),
+            "--json",
+            "--config",
+            str(flood_site.config),
+        ],
+    )
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    table = {
+        (e["event_id"], stage): (cell["result"], cell["lead_days"])
+        for e in report["events"]
+        for stage, cell in e["stages"].items()
+    }
+    assert table == {
+        # readiness 27 Jun 09:30 UTC, action 2 Jul 03:15 UTC; onset 6 Jul 00:00 BST
+        ("jamuna-2026-07", "readiness"): ("hit", 8.4),
+        ("jamuna-2026-07", "action"): ("hit", 3.6),
+        ("padma-2026-07", "readiness"): ("miss", None),
+        ("padma-2026-07", "action"): ("miss", None),
+    }
+    assert report["false_alarms"] == []
+    assert {s: (t["hits"], t["misses"]) for s, t in report["totals"].items()} == {
+        "readiness": (1, 1),
+        "action": (1, 1),
+    }
+    text = runner.invoke(
+        app,
+        [
+            "backtest",
+            "--rules",
+            "ocha_cerf_flood_2025",
+            "--observed",
+            str(OBSERVED),
+            "--config",
+            str(flood_site.config),
+        ],
+    )
+    assert "hit (8.4 d)" in text.stdout
+    assert "no false alarms" in text.stdout
+
+
+def test_backtest_needs_one_source(flood_site) -> None:
+    result = runner.invoke(
+        app, ["backtest", "--rules", "ocha_cerf_flood_2025", "--config", str(flood_site.config)]
+    )
+    assert result.exit_code != 0
+    assert "exactly one of --series or --observed" in result.stderr
+
+
+def test_replay_of_the_season_reaches_the_same_stages_on_the_same_times(
+    flood_site, tmp_path: Path
+) -> None:
+    from datetime import UTC, datetime
+
+    target = AppContext(replay_settings(flood_site.settings, tmp_path / "replay"))
+    summary = replay(
+        flood_site.ctx, target, datetime(2026, 6, 1, tzinfo=UTC), datetime(2026, 7, 31, tzinfo=UTC)
+    )
+    assert summary.steps == 64
+    assert alert_overview(target) == alert_overview(flood_site.ctx)
+    reached = {(d, s): t.date().isoformat() for (_, d, s), t in summary.first_reached.items()}
+    assert reached[("BD5549", "readiness")] == "2026-06-27"
+    assert reached[("BD5549", "action")] == "2026-07-02"
