@@ -114,3 +114,37 @@ def test_audit_log_is_append_only_in_the_database(store: Store) -> None:
         conn.execute(text("UPDATE audit_log SET actor = 'mallory'"))
     with pytest.raises(DatabaseError, match="append-only"), store.engine.begin() as conn:
         conn.execute(text("DELETE FROM audit_log"))
+
+
+def test_latest_forecast_is_what_had_arrived_by_then(store: Store) -> None:
+    from store import feed_repo
+
+    issued = datetime(2026, 7, 1, 0, tzinfo=UTC)
+    with store.session() as session:
+        for day, sha in ((0, "a"), (1, "b")):
+            feed_repo.add_forecast(
+                session,
+                feed_repo.NewForecast(
+                    feed_id="glofas",
+                    kind="station_series",
+                    issued_at=issued + timedelta(days=day),
+                    fetched_at=issued + timedelta(days=day, hours=9, minutes=30),
+                    source_uri="http://mirror/",
+                    raw_sha256=sha * 64,
+                    raw_path="x",
+                    processed_path=None,
+                    complete=True,
+                    quality=[],
+                    summary={},
+                ),
+            )
+    with store.session() as session:
+        # Day 2's run was issued at 00:00 but only arrived at 09:30: not visible before.
+        seen = feed_repo.latest_forecast(session, "glofas", issued + timedelta(days=1, hours=5))
+        assert seen is not None
+        assert seen.raw_sha256 == "a" * 64
+        later = feed_repo.latest_forecast(session, "glofas", issued + timedelta(days=1, hours=10))
+        assert later is not None
+        assert later.raw_sha256 == "b" * 64
+        assert feed_repo.latest_forecast(session, "glofas", issued + timedelta(hours=1)) is None
+        assert feed_repo.stored_feed_ids(session) == ["glofas"]

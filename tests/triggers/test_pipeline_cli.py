@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -92,7 +93,9 @@ def test_bulletin_to_alerts_idempotent(config_path: Path, tmp_path: Path) -> Non
         + (f"\n[feeds.bmd]\ninterval_minutes = 10\nmax_age_hours = 12\ndrop_folder = '{drop}'\n"),
         encoding="utf-8",
     )
-    ctx = AppContext(load_settings(config_path))
+    # Fetched when it was issued (09:00 UTC): --as-of sees only what had arrived by then.
+    fetched = datetime(2025, 5, 25, 9, 30, tzinfo=UTC)
+    ctx = AppContext(load_settings(config_path), clock=lambda: fetched)
     ctx.store.upgrade()
     assert ingest(ctx, "bmd").outcome == "success"
     as_of = "2025-05-25T12:00:00Z"
