@@ -152,11 +152,6 @@ def _holds_forecasts(ctx: Any) -> bool:
         return session.scalars(select(ForecastRun.id).limit(1)).first() is not None
 
 
-def _event_count(ctx: Any) -> int:
-    with ctx.store.session() as session:
-        return sum(len(alert_repo.events(session, a.id)) for a in alert_repo.all_alerts(session))
-
-
 def _stored_raw(source: AppContext, run: ForecastRun) -> RawArtifact:
     """The raw artifact as fetched, stamped with when the live system saw it as new."""
     stored = source.raw_store.get(run.feed_id, run.raw_sha256)
@@ -230,10 +225,8 @@ def replay(
         previous = raw.fetched_at
         clock.now = raw.fetched_at
         work._feeds[run.feed_id] = StoredArtifactFeed(source.feed(run.feed_id), raw)
-        events_before = _event_count(work)
         outcome = ingest(work, run.feed_id, trigger="replay")
-        after_feed_run(work, outcome)
-        changes = _event_count(work) - events_before
+        changes = len(after_feed_run(work, outcome))
         by_feed.setdefault(run.feed_id, Counter())[outcome.outcome] += 1
         log.info("replay %d/%d %s: %s", index, len(runs), run.feed_id, outcome.outcome)
         issued = ensure_utc(run.issued_at)
