@@ -29,4 +29,15 @@ def require_page(key: str) -> Principal:
     """Sign-in plus the page's roles from dashboard.nav (the same table the menu uses)."""
     from dashboard.nav import ROLE_PAGES
 
-    return require_principal(tuple(role for role, pages in ROLE_PAGES.items() if key in pages))
+    principal = require_principal(tuple(role for role, pages in ROLE_PAGES.items() if key in pages))
+    scenario_banner()
+    return principal
+
+
+def scenario_banner() -> None:
+    """Say so, on every page, when the store holds SYNTHETIC scenarios played by the demo."""
+    from dashboard.loaders import played_scenarios
+
+    titles = played_scenarios()
+    if titles:
+        st.sidebar.warning(t("demo_scenarios_banner", lang(), names="; ".join(titles)))

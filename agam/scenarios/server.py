@@ -39,7 +39,8 @@ def _handler(manifest: Manifest, clock: Callable[[], datetime]) -> type[BaseHTTP
                 self.end_headers()
                 return
             body = (manifest.folder / item.path).read_bytes()
-            self._send(200, body, item.content_type, {"ETag": etag, "Last-Modified": modified})
+            headers = {"ETag": etag, "Last-Modified": modified, "X-Agam-Scenario": manifest.label}
+            self._send(200, body, item.content_type, headers)
 
         def _not_modified(self, etag: str, published: datetime) -> bool:
             if self.headers.get("If-None-Match"):

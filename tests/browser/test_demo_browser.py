@@ -67,6 +67,7 @@ def test_each_scenario_reaches_an_action_alert_and_a_proposed_list(
     url, passwords, log = demo_site
     assert "alert escalated" in log  # the play's progress was on the terminal
     sign_in(page, url, username, passwords[username], wait_for_app)
+    page.get_by_text("Demo data: this store holds SYNTHETIC scenarios").wait_for(timeout=60_000)
     page.get_by_role("link", name="Alerts").click()
     wait_for_app(page)
     expander = re.compile(rf"{district} · action · ocha_cerf_\w+ · open", re.IGNORECASE)

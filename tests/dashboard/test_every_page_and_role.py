@@ -38,3 +38,26 @@ def test_no_page_without_sign_in(view: Callable[..., AppTest]) -> None:
         at = view(page.file, None)
         assert not at.header, page.file
         assert at.warning, page.file
+
+
+def test_scenario_data_is_announced_on_every_page(view: Callable[..., AppTest], accounts) -> None:
+    from datetime import UTC, datetime
+
+    from store import audit
+
+    plain = view("overview.py", "officer")
+    assert not [w for w in plain.sidebar.warning if "SYNTHETIC" in w.value]
+    with accounts.session() as session:
+        audit.append(
+            session,
+            at=datetime(2026, 7, 4, tzinfo=UTC),
+            actor="demo",
+            action="scenario.played",
+            entity="scenario",
+            entity_id="flood@test",
+            payload={"title": "Jamuna monsoon flood (SYNTHETIC, test)"},
+        )
+    for file, lang in (("overview.py", "en"), ("map.py", "bn")):
+        at = view(file, "officer", lang=lang)
+        banner = [w.value for w in at.sidebar.warning]
+        assert any("Jamuna monsoon flood (SYNTHETIC, test)" in b for b in banner), (file, banner)

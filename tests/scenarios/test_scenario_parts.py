@@ -60,6 +60,7 @@ def test_server_answers_as_upstream_did_at_scenario_time(tmp_path: Path) -> None
         clock.current = T0 + timedelta(hours=1)
         first = requests.get(f"{base}/a/b/", timeout=5)
         assert first.json() == [1]
+        assert first.headers["X-Agam-Scenario"] == "SYNTHETIC test"  # every answer says so
         same = requests.get(
             f"{base}/a/b/", headers={"If-None-Match": first.headers["ETag"]}, timeout=5
         )
