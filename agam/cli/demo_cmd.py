@@ -25,19 +25,22 @@ ScenarioOption = Annotated[
 
 
 class Progress:
-    """One line per scenario day, plus every alert change and failed feed run."""
+    """One line per scenario day, what each feed newly said, every alert change and failure."""
 
     def __init__(self) -> None:
         self.day: date | None = None
-        self.runs = 0
+        self.said: dict[str, str | None] = {}
 
     def __call__(self, step: Any) -> None:
         day = to_dhaka(step.at).date()
         if day != self.day:
             self.day = day
             err_console.print(f"  {day:%d %b %Y} (scenario time, BST)", markup=False)
-        if step.changes or step.outcome == "failed":
-            err_console.print("    " + step.line().replace("\n", "\n    "), markup=False)
+        news = step.headline and step.headline != self.said.get(step.feed_id)
+        self.said[step.feed_id] = step.headline or self.said.get(step.feed_id)
+        if step.changes or news or step.outcome == "failed":
+            text = "    " + step.line().replace("\n", "\n    ")
+            err_console.print(text, markup=False, soft_wrap=True)
 
 
 def play_scenarios(settings: Settings, scenario: str, speed: float | None) -> list[Any]:

@@ -23,8 +23,9 @@ from sqlalchemy import select
 from agam.core.settings import Settings
 from agam.core.timeutil import format_dhaka
 from agam.pipeline.context import AppContext
-from agam.pipeline.evaluate import AlertChange
+from agam.pipeline.evaluate import AlertChange, latest_forecasts
 from agam.scenarios import cyclone, flood
+from agam.scenarios.headlines import headline
 from agam.scenarios.manifest import Manifest
 from agam.scenarios.server import serving
 from agam.scenarios.spec import DATA, SCENARIOS, ScenarioSpec, load_scenario
@@ -52,11 +53,14 @@ class PlayStep:
     outcome: str
     changes: tuple[AlertChange, ...] = ()
     error: str | None = None
+    headline: str | None = None  # what a new forecast said
 
     def line(self) -> str:
         text = f"{format_dhaka(self.at)}  {self.feed_id:7} {self.outcome}"
         if self.error:
             text += f" ({self.error})"
+        if self.headline:
+            text += f": {self.headline}"
         for c in self.changes:
             text += f"\n    alert {c.change}: {c.rule_set_id} {c.district_pcode} -> {c.stage}"
         return text
@@ -153,7 +157,12 @@ def play(
             clock.current = at
             _drop_bulletins(manifest, at, drop)
             outcome, changes = run_feed_job(ctx, feed_id, trigger=f"scenario:{spec.id}")
-            step = PlayStep(spec.id, at, feed_id, outcome.outcome, tuple(changes), outcome.error)
+            said = None
+            if outcome.outcome == "success":
+                said = headline(feed_id, latest_forecasts(ctx, at)[feed_id])
+            step = PlayStep(
+                spec.id, at, feed_id, outcome.outcome, tuple(changes), outcome.error, said
+            )
             result.steps.append(step)
             if progress is not None:
                 progress(step)

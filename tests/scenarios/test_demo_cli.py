@@ -48,6 +48,11 @@ def test_demo_prepares_plays_and_summarises(config_path: Path) -> None:
     assert summary["lists_by_status"] == {"draft": len(listed)}
     assert summary["households"] == sum(r["households"] for r in summary["lists"]) > 0
     assert summary["total_bdt"] == 5000 * summary["households"]
+    # what each feed newly said, in the order the scheduler's jobs ran
+    assert "GloFAS run 27 Jun: Bahadurabad ≥ 100,000 m³/s (RP5) in up to 63% of 51" in err
+    assert "FFWC forecast: Bahadurabad peak 20.35 m (danger level 19.50, +0.85)" in err
+    assert "BMD SL. NO. 9: very severe cyclonic storm; signals Mongla 4" in err
+    assert err.index("GloFAS run 27 Jun") < err.index("-> readiness") < err.index("-> action")
     assert "alert escalated" in err
     assert "-> action" in err
 
