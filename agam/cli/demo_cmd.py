@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import logging
 import os
-import subprocess
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.table import Table
@@ -92,7 +91,7 @@ def print_summary(summary: dict[str, Any]) -> None:
     )
 
 
-def serve(settings: Settings, port: int | None) -> int:
+def serve(settings: Settings, port: int | None) -> NoReturn:
     serve_port = port or settings.dashboard.port
     console.print(f"serving the dashboard at http://localhost:{serve_port}", markup=False)
     env = dict(os.environ, AGAM_CONFIG=str(settings.config_path))
@@ -105,7 +104,11 @@ def serve(settings: Settings, port: int | None) -> int:
         "--server.address", settings.dashboard.address,
         "--client.toolbarMode", "viewer",
     ]  # fmt: skip
-    return subprocess.call(cmd, env=env)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Become the dashboard server: signals (Ctrl-C, SIGTERM from a service manager) reach it
+    # directly and no orphan server is left behind.
+    os.execve(sys.executable, cmd, env)  # noqa: S606 (fixed argv, no shell)
 
 
 def run_demo(
@@ -150,4 +153,4 @@ def run_demo(
     else:
         print_summary(summary)
     if not prepare_only:
-        raise typer.Exit(serve(settings, port))
+        serve(settings, port)

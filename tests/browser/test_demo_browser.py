@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -44,8 +45,10 @@ def demo_site(tmp_path_factory: pytest.TempPathFactory, browser_path: Path) -> I
             passwords = dict(re.findall(r"^  (\S+\.\S+) +(\S+)$", text, flags=re.MULTILINE))
             yield url, passwords, text
         finally:
-            proc.terminate()
+            proc.terminate()  # the demo became the server (exec): nothing is left behind
             proc.wait(timeout=30)
+            with pytest.raises(OSError):
+                urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
 
 
 def sign_in(pg: Any, url: str, username: str, password: str, wait_for_app: Any) -> None:
