@@ -151,6 +151,21 @@ def load_rule_sets(dir_or_paths: str | Path | Iterable[str | Path] | None = None
     return sorted(sets, key=lambda s: (s.id, s.version))
 
 
+def _version_key(version: str) -> tuple[tuple[int, str], ...]:
+    """ "2025.10" > "2025.9": numeric parts compare as numbers, others as text."""
+    parts = version.replace("-", ".").split(".")
+    return tuple((int(p), "") if p.isdigit() else (-1, p) for p in parts)
+
+
+def newest_versions(rule_sets: Iterable[RuleSet]) -> list[RuleSet]:
+    """One rule set per id: the highest version (a draft file may supersede a shipped one)."""
+    best: dict[str, RuleSet] = {}
+    for s in rule_sets:
+        if s.id not in best or _version_key(s.version) > _version_key(best[s.id].version):
+            best[s.id] = s
+    return sorted(best.values(), key=lambda s: s.id)
+
+
 def in_force(rule_sets: Iterable[RuleSet], on: date) -> list[RuleSet]:
     return [s for s in rule_sets if s.in_force(on)]
 

@@ -92,6 +92,10 @@ def replay_cmd(
     rule_set: Annotated[
         list[str] | None, typer.Option("--rule-set", help="evaluate only this rule set (repeat)")
     ] = None,
+    rule_set_file: Annotated[
+        list[Path] | None,
+        typer.Option("--rule-set-file", help="extra rule set TOML, e.g. a draft new version"),
+    ] = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -109,6 +113,7 @@ def replay_cmd(
         speed=speed,
         rule_sets=rule_set or None,
         on_step=_progress,
+        rule_set_files=rule_set_file or None,
     )
     if as_json:
         emit_json(summary.to_dict())

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any, cast
 
 from agam.pipeline.notify import notify_alert
@@ -15,8 +16,17 @@ from boundaries.context import LayerUnionContext
 from hazard_feeds.contract import HazardForecast, RawArtifact
 from store import alert_repo, audit, feed_repo
 from store.models import Alert
-from triggers.engine import TriggerEvaluation, active, district_stages, evaluate, load_rule_sets
+from triggers.engine import (
+    TriggerEvaluation,
+    active,
+    builtin_rule_set_dir,
+    district_stages,
+    evaluate,
+    load_rule_sets,
+    newest_versions,
+)
 from triggers.lifecycle import AlertState, Status, reconcile
+from triggers.model import RuleSet
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +38,16 @@ class AlertChange:
     district_pcode: str
     change: str
     stage: str | None
+
+
+def configured_rule_sets(settings: Any) -> list[RuleSet]:
+    """The shipped rule sets plus [triggers] rule_set_files (files or folders, relative to
+    config.toml); where an id comes twice, the newest version is used."""
+    extra = [
+        p if (p := Path(str(item))).is_absolute() else settings.config_path.parent / p
+        for item in settings.triggers.get("rule_set_files") or []
+    ]
+    return newest_versions(load_rule_sets([builtin_rule_set_dir(), *extra]))
 
 
 def latest_forecasts(ctx: Any, as_of: datetime) -> dict[str, HazardForecast]:
@@ -75,7 +95,9 @@ def run_evaluation(
 ) -> tuple[list[TriggerEvaluation], list[AlertChange]]:
     as_of = as_of or ctx.now()
     enabled = ctx.settings.triggers.get("enabled_rule_sets")
-    rule_sets = active(load_rule_sets(), as_of.date(), enabled)
+    if "_rule_sets" not in ctx.__dict__:
+        ctx.__dict__["_rule_sets"] = configured_rule_sets(ctx.settings)
+    rule_sets = active(ctx.__dict__["_rule_sets"], as_of.date(), enabled)
     results = evaluate(rule_sets, latest_forecasts(ctx, as_of), _unions(ctx), as_of)
     changes: list[AlertChange] = []
     with ctx.store.session() as session:

@@ -24,13 +24,12 @@ from agam.core.errors import ConfigError, RuleError
 from agam.core.settings import Settings
 from agam.core.timeutil import ensure_utc, iso_utc
 from agam.pipeline.context import AppContext
-from agam.pipeline.evaluate import after_feed_run
+from agam.pipeline.evaluate import after_feed_run, configured_rule_sets
 from agam.pipeline.ingest import ingest
 from hazard_feeds.contract import HazardForecast, RawArtifact
 from store import alert_repo
 from store.db import require_current_schema
 from store.models import ForecastRun
-from triggers.engine import load_rule_sets
 
 log = logging.getLogger(__name__)
 MAX_SLEEP_S = 5.0
@@ -164,16 +163,23 @@ def _working_context(
     feed_ids: set[str],
     rule_sets: list[str] | None,
     clock: SteppedClock,
+    rule_set_files: list[Path] | None = None,
 ) -> AppContext:
-    """The target's settings with the replayed feeds known, notifications off and,
-    if asked, only the given rule sets; on a stepped clock."""
+    """The target's settings with the replayed feeds known, notifications off, any extra
+    rule set files (e.g. a draft new version) and, if asked, only the given rule sets; on a
+    stepped clock."""
     settings = target.settings
     feeds = dict(settings.feeds)
     for feed_id in sorted(feed_ids - set(feeds)):
         feeds[feed_id] = dict(source.settings.feeds.get(feed_id) or {"enabled": False})
     triggers = dict(settings.triggers)
+    if rule_set_files:
+        extra = [str(p.resolve()) for p in rule_set_files]
+        triggers["rule_set_files"] = [*(triggers.get("rule_set_files") or []), *extra]
+    probe = settings.model_copy(update={"triggers": triggers})
+    loaded = configured_rule_sets(probe)  # a bad file fails here, naming it
     if rule_sets is not None:
-        known = {s.id for s in load_rule_sets()}
+        known = {s.id for s in loaded}
         unknown = sorted(set(rule_sets) - known)
         if unknown:
             raise RuleError(f"unknown rule set(s): {', '.join(unknown)}")
@@ -194,6 +200,7 @@ def replay(
     speed: float | None = None,
     rule_sets: list[str] | None = None,
     on_step: Callable[[ReplayStep], None] | None = None,
+    rule_set_files: list[Path] | None = None,
 ) -> ReplaySummary:
     """Re-run the source's stored forecasts issued in [start, end] into the target store."""
     start, end = ensure_utc(start), ensure_utc(end)
@@ -208,7 +215,8 @@ def replay(
     require_current_schema(source.store.engine)
     runs = stored_forecasts(source, start, end)
     clock = SteppedClock(start)
-    work = _working_context(source, target, {r.feed_id for r in runs}, rule_sets, clock)
+    feed_ids = {r.feed_id for r in runs}
+    work = _working_context(source, target, feed_ids, rule_sets, clock, rule_set_files)
     for folder in (work.settings.data_dir, work.settings.raw_dir, work.settings.cache_dir):
         folder.mkdir(parents=True, exist_ok=True)
     work.store.upgrade()

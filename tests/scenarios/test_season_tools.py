@@ -87,3 +87,42 @@ def test_replay_of_the_season_reaches_the_same_stages_on_the_same_times(
     reached = {(d, s): t.date().isoformat() for (_, d, s), t in summary.first_reached.items()}
     assert reached[("BD5549", "readiness")] == "2026-06-27"
     assert reached[("BD5549", "action")] == "2026-07-02"
+
+
+def test_replay_checks_the_season_against_a_draft_rule_set_version(
+    flood_site, tmp_path: Path
+) -> None:
+    from store import alert_repo
+    from triggers.engine import builtin_rule_set_dir
+
+    shipped = (builtin_rule_set_dir() / "ocha_cerf_flood_2025.toml").read_text(encoding="utf-8")
+    assert 'version = "2025.1"' in shipped
+    assert "offset_m = 0.85" in shipped
+    draft = tmp_path / "flood_draft.toml"
+    draft.write_text(
+        shipped.replace('version = "2025.1"', 'version = "2026.1"').replace(
+            "offset_m = 0.85",
+            "offset_m = 1.20",  # a stricter action level: DL + 1.20 m
+        ),
+        encoding="utf-8",
+    )
+
+    def replay_with(rule_file: Path, into: str, *extra: str):
+        args = ["replay", "--from", "2026-06-01", "--to", "2026-07-31", "--into"]
+        args += [str(tmp_path / into), "--rule-set-file", str(rule_file), *extra]
+        return runner.invoke(app, [*args, "--config", str(flood_site.config)])
+
+    result = replay_with(draft, "replay", "--json")
+    assert result.exit_code == 0, result.stderr
+    reached = {(r["district"], r["stage"]) for r in json.loads(result.stdout)["first_reached"]}
+    assert ("BD5549", "readiness") in reached
+    assert ("BD5549", "action") not in reached  # the forecasts never reach DL + 1.20 m
+    target = AppContext(replay_settings(flood_site.settings, tmp_path / "replay"))
+    with target.store.session() as session:
+        versions = {a.rule_set_version for a in alert_repo.all_alerts(session)}
+    assert versions == {"2026.1"}
+    broken = tmp_path / "broken.toml"
+    broken.write_text("schema_version = 1\nid = 'x'\n", encoding="utf-8")
+    failed = replay_with(broken, "replay2")
+    assert failed.exit_code != 0
+    assert "broken.toml" in failed.stderr

@@ -206,3 +206,15 @@ def test_evaluate_reads_no_clock_and_returns_a_stable_order(
     ]
     assert all(r.state == "unknown" for r in first)
     assert all(r.as_of == fx.AS_OF for r in first)
+
+
+def test_the_newest_version_of_each_rule_set_wins() -> None:
+    from triggers.engine import load_rule_sets, newest_versions
+
+    shipped = load_rule_sets()
+    flood = next(s for s in shipped if s.id == "ocha_cerf_flood_2025")
+    later = flood.model_copy(update={"version": "2025.10"})
+    earlier = flood.model_copy(update={"version": "2025.9"})
+    picked = newest_versions([earlier, *shipped, later])
+    assert [s.version for s in picked if s.id == flood.id] == ["2025.10"]
+    assert sorted(s.id for s in picked) == sorted(s.id for s in shipped)
