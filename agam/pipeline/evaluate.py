@@ -198,7 +198,9 @@ def _reconcile(
     alert.status = str(decision.status)
     alert.updated_at = now
     alert.last_evaluation_id = evaluation_id
-    if unions:
+    if unions and decision.change == "escalated":
+        alert.affected_unions = unions  # the new stage's own targeting (e.g. wind decay)
+    elif unions:
         alert.affected_unions = sorted(set(alert.affected_unions or []) | set(unions))
     explanation = (
         top.explanation

@@ -43,9 +43,10 @@ def test_lists_only_for_the_unions_the_wind_decay_picks(cyclone_site) -> None:
             alert = alert_repo.get_alert(session, row.alert_id)
             evaluation = alert_repo.get_evaluation(session, alert.last_evaluation_id)
             picked = {u for u in evaluation.affected_unions if u.startswith(row.district_pcode)}
-            district_unions = set(alert.affected_unions)
+            district_unions = set(ctx.union_layer().unions_in([row.district_pcode])["adm4_pcode"])
             assert picked, "the action stage names its unions"
             assert picked < district_unions  # a subset: not the whole district
+            assert set(alert.affected_unions) == picked  # the map shows what action targets
             lines = list_repo.lines_frame(session, row.id)
             assert set(lines["adm4_pcode"]) <= picked
             assert "118 km/h" in evaluation.explanation
