@@ -35,13 +35,10 @@ def store() -> Store:
 @st.cache_data(ttl=60, show_spinner=False)
 def played_scenarios() -> list[str]:
     """Titles of the SYNTHETIC scenarios `agam demo` played into this store (audit log)."""
-    from sqlalchemy import select
+    from store import audit
 
-    from store.models import AuditEntry
-
-    stmt = select(AuditEntry.payload).where(AuditEntry.action == "scenario.played")
     with store().session() as session:
-        payloads = session.scalars(stmt).all()
+        payloads = [e.payload for e in audit.entries_for(session, "scenario.played")]
     return sorted({str(p["title"]) for p in payloads if isinstance(p, dict) and p.get("title")})
 
 

@@ -14,10 +14,15 @@ HazardForecast layouts (ARCHITECTURE.md "Data model"):
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Literal, Protocol
+
+from agam.core.errors import FeedError
+from agam.core.timeutil import utc_now
 
 ForecastKind = Literal["station_series", "track", "footprint", "grid", "bulletin"]
 
@@ -76,3 +81,14 @@ class Feed(Protocol):
     def parse(self, raw: RawArtifact) -> HazardForecast: ...
 
     def to_json(self, forecast: HazardForecast) -> dict[str, Any]: ...
+
+
+def raw_from_file(name: str, path: Path) -> RawArtifact:
+    """A local upstream file as a RawArtifact (offline parsing, file:// mirrors, tests)."""
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        raise FeedError(f"{name}: cannot read {path} ({exc.strerror})") from None
+    return RawArtifact(
+        name, path.resolve().as_uri(), content, hashlib.sha256(content).hexdigest(), utc_now()
+    )

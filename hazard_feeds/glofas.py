@@ -17,6 +17,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import unquote, urlparse
 
 import numpy as np
 import pandas as pd
@@ -26,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from agam.core.errors import FeedError
 from agam.core.timeutil import iso_utc, utc_now
 from hazard_feeds.config import FeedConfig
-from hazard_feeds.contract import HazardForecast, QualityIssue, RawArtifact
+from hazard_feeds.contract import HazardForecast, QualityIssue, RawArtifact, raw_from_file
 from hazard_feeds.glofas_grid import canonical_cube, open_dataset
 from hazard_feeds.http import redact
 
@@ -294,8 +295,8 @@ class GlofasFeed:
 
     def _fetch_mirror(self, http: Any, since: RawArtifact | None) -> RawArtifact:
         url = self.config.mirror_url.format(date=self.run_day())
-        if url.startswith("file:"):
-            return raw_from_file_url(self.feed_id, url, self.clock())
+        if url.startswith("file:"):  # an agency share mounted locally
+            return raw_from_file(self.feed_id, Path(unquote(urlparse(url).path)))
         got: RawArtifact = http.get(url, feed_id=self.feed_id, since=since)
         return got
 
@@ -342,18 +343,6 @@ class GlofasFeed:
             "thresholds": list(forecast.payload.get("thresholds", [])),
             "quality": [_issue(q) for q in forecast.quality],
         }
-
-
-def raw_from_file_url(feed_id: str, url: str, now: datetime) -> RawArtifact:
-    """A file:// mirror (an agency share mounted locally)."""
-    from urllib.parse import unquote, urlparse
-
-    path = Path(unquote(urlparse(url).path))
-    try:
-        content = path.read_bytes()
-    except OSError as exc:
-        raise FeedError(f"{feed_id}: cannot read {path} ({exc.strerror})") from None
-    return RawArtifact(feed_id, url, content, hashlib.sha256(content).hexdigest(), now)
 
 
 def _issue(q: QualityIssue) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -10,10 +9,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from agam.core.errors import ConfigError, FeedError
-from agam.core.timeutil import utc_now
 from hazard_feeds.bmd import BmdConfig, BmdFeed
 from hazard_feeds.config import FeedConfig
-from hazard_feeds.contract import Feed, HazardForecast, RawArtifact
+from hazard_feeds.contract import Feed, HazardForecast, raw_from_file
 from hazard_feeds.ffwc import FfwcConfig, FfwcFeed
 from hazard_feeds.ffwc_logsheet import FfwcLogsheetConfig, FfwcLogsheetFeed
 from hazard_feeds.gdacs import GdacsConfig, GdacsFeed
@@ -68,17 +66,6 @@ def build_feed(name: str, table: dict[str, Any] | None) -> Any:
     config = validate_table(name, table)
     feed: Feed = FEEDS[name][1](config)
     return feed
-
-
-def raw_from_file(name: str, path: Path) -> RawArtifact:
-    """A local upstream file as a RawArtifact (for offline parsing and tests)."""
-    try:
-        content = path.read_bytes()
-    except OSError as exc:
-        raise FeedError(f"{name}: cannot read {path} ({exc.strerror})") from None
-    return RawArtifact(
-        name, path.resolve().as_uri(), content, hashlib.sha256(content).hexdigest(), utc_now()
-    )
 
 
 def parse_file(name: str, path: Path, table: dict[str, Any] | None) -> tuple[HazardForecast, Any]:

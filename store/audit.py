@@ -87,6 +87,14 @@ def append(
     return row
 
 
+def entries_for(session: Session, action: str, entity_id: str | None = None) -> list[AuditEntry]:
+    """Entries of one action (and entity id), oldest first."""
+    stmt = select(AuditEntry).where(AuditEntry.action == action)
+    if entity_id is not None:
+        stmt = stmt.where(AuditEntry.entity_id == entity_id)
+    return list(session.scalars(stmt.order_by(AuditEntry.id)))
+
+
 @dataclass(frozen=True)
 class ChainReport:
     ok: bool

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -139,6 +140,28 @@ def stored_feed_ids(session: Session) -> list[str]:
     """Feeds with at least one stored forecast (configured now or not)."""
     stmt = select(ForecastRun.feed_id).distinct()
     return sorted(session.scalars(stmt))
+
+
+def forecasts_issued_between(session: Session, start: datetime, end: datetime) -> list[ForecastRun]:
+    """Forecast runs issued in [start, end], by issue time, then fetch time, then feed."""
+    stmt = (
+        select(ForecastRun)
+        .where(ForecastRun.issued_at >= start, ForecastRun.issued_at <= end)
+        .order_by(ForecastRun.issued_at, ForecastRun.fetched_at, ForecastRun.feed_id)
+    )
+    return list(session.scalars(stmt))
+
+
+def arrival_times(
+    session: Session, feed_ids: Iterable[str], start: datetime | None, end: datetime | None
+) -> list[datetime]:
+    """Distinct times a new forecast of these feeds was fetched, within [start, end]."""
+    stmt = select(ForecastRun.fetched_at).where(ForecastRun.feed_id.in_(sorted(feed_ids)))
+    if start is not None:
+        stmt = stmt.where(ForecastRun.fetched_at >= start)
+    if end is not None:
+        stmt = stmt.where(ForecastRun.fetched_at <= end)
+    return sorted(set(session.scalars(stmt.distinct())))
 
 
 def recent_runs(session: Session, feed_id: str | None = None, limit: int = 50) -> list[FeedRun]:

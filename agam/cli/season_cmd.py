@@ -1,5 +1,5 @@
 """`agam replay` (a stored season into a separate store) and the observed-events backtest that
-`agam backtest --observed` runs; to be registered in agam/cli/main.py."""
+`agam backtest --observed` runs."""
 
 from __future__ import annotations
 
@@ -121,21 +121,15 @@ def replay_cmd(
         _print_summary(summary)
 
 
-@handle_errors
 def backtest_observed(
-    rules: Annotated[str, typer.Option("--rules", help="rule set id, e.g. ocha_cerf_cyclone_2025")],
-    observed: Annotated[
-        Path, typer.Option("--observed", help="CSV: event_id,start,end,districts,description")
-    ],
-    start: Annotated[
-        str | None, typer.Option("--start", help="first forecast arrival (default: all stored)")
-    ] = None,
-    end: Annotated[str | None, typer.Option("--end", help="last forecast arrival")] = None,
-    lead_window_days: Annotated[
-        int, typer.Option("--lead-window-days", min=0, help="days before onset that count")
-    ] = 15,
-    config: ConfigOption = None,
-    as_json: JsonOption = False,
+    *,
+    rules: str,
+    observed: Path,
+    start: str | None,
+    end: str | None,
+    lead_window_days: int,
+    config: Path | None,
+    as_json: bool,
 ) -> None:
     """Hits, misses, lead times and false alarms of a rule set on the stored forecasts,
     against observed events."""

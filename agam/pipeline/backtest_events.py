@@ -12,20 +12,17 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from statistics import mean
 from typing import Any
 
-from sqlalchemy import select
-
 from agam.core.errors import RuleError
 from agam.core.timeutil import DHAKA, ensure_utc, iso_utc, to_dhaka
 from agam.pipeline.evaluate import latest_forecasts
 from boundaries.context import LayerUnionContext
-from store.models import ForecastRun
+from store import feed_repo
 from triggers.engine import district_stages, evaluate
 from triggers.model import RuleSet, walk
 
@@ -146,25 +143,16 @@ def rule_set_feeds(rule_set: RuleSet) -> set[str]:
     return {str(f) for f in feeds if f}
 
 
-def arrival_times(
-    ctx: Any, feeds: Iterable[str], start: datetime | None, end: datetime | None
-) -> list[datetime]:
-    """Distinct times a new forecast of these feeds was fetched, within [start, end]."""
-    stmt = select(ForecastRun.fetched_at).where(ForecastRun.feed_id.in_(sorted(feeds)))
-    if start is not None:
-        stmt = stmt.where(ForecastRun.fetched_at >= ensure_utc(start))
-    if end is not None:
-        stmt = stmt.where(ForecastRun.fetched_at <= ensure_utc(end))
-    with ctx.store.session() as session:
-        return sorted({ensure_utc(t) for t in session.scalars(stmt.distinct())})
-
-
 def season_firings(
     ctx: Any, rule_set: RuleSet, start: datetime | None, end: datetime | None
 ) -> SeasonFirings:
     """Judge the rule set at each forecast arrival (None bounds: the whole store)."""
     unions = LayerUnionContext(ctx.union_layer())
-    evaluated = arrival_times(ctx, rule_set_feeds(rule_set), start, end)
+    first = ensure_utc(start) if start is not None else None
+    last = ensure_utc(end) if end is not None else None
+    with ctx.store.session() as session:
+        arrived = feed_repo.arrival_times(session, rule_set_feeds(rule_set), first, last)
+    evaluated = [ensure_utc(t) for t in arrived]
     met: dict[tuple[str, str], list[datetime]] = {}
     for as_of in evaluated:
         results = evaluate([rule_set], latest_forecasts(ctx, as_of), unions, as_of)

@@ -108,7 +108,7 @@ def run_evaluation(
             )
             if change is not None:
                 changes.append(change)
-    if propose_lists:
+    if propose_lists and changes:
         policy = load_policy()
         for change in changes:
             if change.change in ("raised", "escalated") and change.stage in (

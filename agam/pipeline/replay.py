@@ -18,32 +18,20 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
 from agam.core.errors import ConfigError, RuleError
 from agam.core.settings import Settings
-from agam.core.timeutil import ensure_utc, iso_utc
+from agam.core.timeutil import SteppedClock, ensure_utc, iso_utc
 from agam.pipeline.context import AppContext
 from agam.pipeline.evaluate import after_feed_run, configured_rule_sets
 from agam.pipeline.ingest import ingest
 from hazard_feeds.contract import HazardForecast, RawArtifact
-from store import alert_repo
+from store import alert_repo, feed_repo
 from store.db import require_current_schema
 from store.models import ForecastRun
 
 log = logging.getLogger(__name__)
 MAX_SLEEP_S = 5.0
 ALERT_STAGES = ("readiness", "action", "observational")
-
-
-class SteppedClock:
-    """A clock that shows whatever scenario time the replay last set."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = ensure_utc(now)
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 class StoredArtifactFeed:
@@ -118,15 +106,8 @@ def replay_settings(settings: Settings, data_dir: Path) -> Settings:
 
 
 def stored_forecasts(ctx: Any, start: datetime, end: datetime) -> list[ForecastRun]:
-    """Forecast runs issued in [start, end], by issue time, then fetch time, then feed."""
-    # A read-only listing that store.feed_repo does not offer yet.
-    stmt = (
-        select(ForecastRun)
-        .where(ForecastRun.issued_at >= start, ForecastRun.issued_at <= end)
-        .order_by(ForecastRun.issued_at, ForecastRun.fetched_at, ForecastRun.feed_id)
-    )
     with ctx.store.session() as session:
-        return list(session.scalars(stmt))
+        return feed_repo.forecasts_issued_between(session, start, end)
 
 
 def alert_overview(
@@ -144,11 +125,6 @@ def alert_overview(
                     key = (alert.rule_set_id, alert.district_pcode, event.to_stage)
                     first[key] = min(first.get(key, event.at), ensure_utc(event.at))
     return dict(counts), first
-
-
-def _holds_forecasts(ctx: Any) -> bool:
-    with ctx.store.session() as session:
-        return session.scalars(select(ForecastRun.id).limit(1)).first() is not None
 
 
 def _stored_raw(source: AppContext, run: ForecastRun) -> RawArtifact:
@@ -220,7 +196,9 @@ def replay(
     for folder in (work.settings.data_dir, work.settings.raw_dir, work.settings.cache_dir):
         folder.mkdir(parents=True, exist_ok=True)
     work.store.upgrade()
-    if _holds_forecasts(work):
+    with work.store.session() as session:
+        holds = bool(feed_repo.stored_feed_ids(session))
+    if holds:
         raise ConfigError(f"replay target {work.settings.data_dir} already holds forecasts")
     by_feed: dict[str, Counter[str]] = {}
     previous: datetime | None = None

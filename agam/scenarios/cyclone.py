@@ -9,12 +9,10 @@ import json
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict
-
 from agam.core.timeutil import DHAKA, iso_utc
 from agam.scenarios.gdacs_render import Episode, episode_geometry, event_list
 from agam.scenarios.manifest import Manifest
-from agam.scenarios.spec import DATA, ScenarioSpec
+from agam.scenarios.spec import DATA, Frozen, ScenarioSpec
 from hazard_feeds.atcf import KNOT_KMH, BestTrackFix, read_bdeck
 
 LABEL = "SYNTHETIC scenario data on the REAL JTWC best track of Amphan (2020), moved to 2026"
@@ -31,18 +29,14 @@ SYSTEM_CLASSES = (
 )
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class TrackPart(_Frozen):
+class TrackPart(Frozen):
     file: str
     name: str
     year_shift: int
     coast_lat: float
 
 
-class GdacsPart(_Frozen):
+class GdacsPart(Frozen):
     event_id: int
     episode_every_hours: int
     published_after_hours: int
@@ -50,12 +44,12 @@ class GdacsPart(_Frozen):
     min_wind_kt: int
 
 
-class ModelPart(_Frozen):
+class ModelPart(Frozen):
     factor: float
     averaging_minutes: int
 
 
-class BmdPart(_Frozen):
+class BmdPart(Frozen):
     every_hours: int
     published_after_hours: int
     first_bulletin: datetime

@@ -17,27 +17,23 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import xarray as xr
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from agam.core.timeutil import DHAKA
 from agam.scenarios.ewds import ewds_dataset, write_netcdf
 from agam.scenarios.manifest import Manifest
-from agam.scenarios.spec import ScenarioSpec
+from agam.scenarios.spec import Frozen, ScenarioSpec
 from hazard_feeds.glofas import DEFAULT_POINTS
 
 LABEL = "SYNTHETIC scenario data (Agam flood scenario, modelled on early July 2024)"
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class StationMix(_Frozen):
+class StationMix(Frozen):
     scale: float
     offset_m3s: float = 0.0
 
 
-class GlofasPart(_Frozen):
+class GlofasPart(Frozen):
     run_hour_utc: int = 0
     published_after_hours: int
     first_run: date
@@ -56,7 +52,7 @@ class GlofasPart(_Frozen):
     stations: dict[str, StationMix]
 
 
-class FfwcStation(_Frozen):
+class FfwcStation(Frozen):
     id: int
     river: str
     basin: str
@@ -69,7 +65,7 @@ class FfwcStation(_Frozen):
     levels_m: list[float]
 
 
-class FfwcPart(_Frozen):
+class FfwcPart(Frozen):
     forecast_hour_bst: int
     forecast_published_after_hours: int
     forecast_days: int

@@ -44,8 +44,19 @@ class Episode:
     label: str
     at_time: AtTime
 
-    def fields(self) -> tuple[Any, ...]:
-        return (self.track, self.at, self.number, self.part, self.name, self.label, self.at_time)
+    def points(self) -> list[tuple[BestTrackFix, bool]]:
+        """Past fixes, the storm now, and the forecast fixes ahead (flag True)."""
+        return _points(self.track, self.at, self.part.forecast_hours, self.at_time)
+
+    def now(self) -> BestTrackFix:
+        return self.at_time(self.track, self.at)
+
+    def props(self, points: list[tuple[BestTrackFix, bool]]) -> dict[str, Any]:
+        """The event fields every feature of the episode repeats."""
+        return _props(
+            self.track, self.at, self.number, self.part.event_id, self.name, self.label,
+            _peak(points),
+        )  # fmt: skip
 
 
 def _gdacs_time(value: datetime) -> str:
@@ -138,10 +149,8 @@ def _peak(points: list[tuple[BestTrackFix, bool]]) -> float:
 
 
 def episode_geometry(ep: Episode) -> bytes:
-    track, at, episode, part, name, label, at_time = ep.fields()
-    points = _points(track, at, part.forecast_hours, at_time)
-    head = _props(track, at, episode, part.event_id, name, label, _peak(points))
-    now = at_time(track, at)
+    at, points, now = ep.at, ep.points(), ep.now()
+    head = ep.props(points)
     features: list[dict[str, Any]] = [
         {"type": "Feature", "geometry": mapping(Point(now.lon, now.lat)), "properties": head}
     ]
@@ -197,16 +206,14 @@ def episode_geometry(ep: Episode) -> bytes:
 
 
 def event_list(ep: Episode) -> bytes:
-    track, at, episode, part, name, label, at_time = ep.fields()
-    points = _points(track, at, part.forecast_hours, at_time)
-    now = at_time(track, at)
+    points, now = ep.points(), ep.now()
     lons = [f.lon for f, _ in points]
     lats = [f.lat for f, _ in points]
     feature = {
         "type": "Feature",
         "bbox": [min(lons), min(lats), max(lons), max(lats)],
         "geometry": {"type": "Point", "coordinates": [round(now.lon, 2), round(now.lat, 2)]},
-        "properties": _props(track, at, episode, part.event_id, name, label, _peak(points)),
+        "properties": ep.props(points),
     }
     doc = {"type": "FeatureCollection", "features": [feature]}
     return json.dumps(doc, ensure_ascii=False).encode("utf-8")

@@ -18,10 +18,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
 from agam.core.settings import Settings
-from agam.core.timeutil import format_dhaka
+from agam.core.timeutil import SteppedClock, format_dhaka
 from agam.pipeline.context import AppContext
 from agam.pipeline.evaluate import AlertChange, latest_forecasts
 from agam.scenarios import cyclone, flood
@@ -31,18 +29,9 @@ from agam.scenarios.server import serving
 from agam.scenarios.spec import DATA, SCENARIOS, ScenarioSpec, load_scenario
 from agam.scheduler import feed_trigger, run_feed_job
 from store import audit
-from store.models import AuditEntry
 
 log = logging.getLogger(__name__)
 RENDERERS = {"flood": flood.render, "cyclone": cyclone.render}
-
-
-@dataclass
-class VirtualClock:
-    current: datetime
-
-    def __call__(self) -> datetime:
-        return self.current
 
 
 @dataclass(frozen=True)
@@ -103,10 +92,7 @@ def prepare_files(spec: ScenarioSpec, folder: Path) -> Manifest:
 
 def _played(ctx: AppContext, key: str) -> bool:
     with ctx.store.session() as session:
-        stmt = select(AuditEntry.id).where(
-            AuditEntry.action == "scenario.played", AuditEntry.entity_id == key
-        )
-        return session.scalars(stmt).first() is not None
+        return bool(audit.entries_for(session, "scenario.played", key))
 
 
 def _drop_bulletins(manifest: Manifest, now: datetime, drop: Path) -> None:
@@ -137,10 +123,12 @@ def play(
     key = f"{spec.id}@{spec_digest(name)}"
     check = AppContext(settings)
     check.store.upgrade()
-    if _played(check, key) and not force:
+    played = _played(check, key)
+    check.store.dispose()
+    if played and not force:
         return PlayResult(spec.id, spec.title, played=False)
     manifest = prepare_files(spec, folder)
-    clock = VirtualClock(spec.play_from)
+    clock = SteppedClock(spec.play_from)
     drop = folder / "bmd-drop"
     result = PlayResult(spec.id, spec.title, played=True)
     with serving(manifest, clock) as base_url:
@@ -153,8 +141,8 @@ def play(
             if at > spec.play_to:
                 break
             if speed:
-                time.sleep(min(5.0, (at - clock.current).total_seconds() / speed))
-            clock.current = at
+                time.sleep(min(5.0, (at - clock.now).total_seconds() / speed))
+            clock.now = at
             _drop_bulletins(manifest, at, drop)
             outcome, changes = run_feed_job(ctx, feed_id, trigger=f"scenario:{spec.id}")
             said = None
@@ -170,11 +158,12 @@ def play(
         with ctx.store.session() as session:
             audit.append(
                 session,
-                at=clock.current,
+                at=clock.now,
                 actor="demo",
                 action="scenario.played",
                 entity="scenario",
                 entity_id=key,
                 payload=result.to_dict() | {"label": manifest.label},
             )
+        ctx.store.dispose()
     return result

@@ -15,6 +15,12 @@ DATA = Path(__file__).resolve().parent / "data"
 SCENARIOS = {"flood": "flood_jamuna.toml", "cyclone": "cyclone_amphan.toml"}
 
 
+class Frozen(BaseModel):
+    """A validated, immutable table of a scenario TOML."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
 class ScenarioSpec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="allow")
 

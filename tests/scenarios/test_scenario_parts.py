@@ -10,9 +10,9 @@ import pytest
 import requests
 
 from agam.core.errors import ConfigError, FeedError, NotFound
+from agam.core.timeutil import SteppedClock
 from agam.scenarios import cyclone
 from agam.scenarios.manifest import Manifest
-from agam.scenarios.player import VirtualClock
 from agam.scenarios.server import serving
 from agam.scenarios.spec import DATA, load_scenario, scenario_names
 from hazard_feeds.atcf import read_bdeck
@@ -54,10 +54,10 @@ def test_server_answers_as_upstream_did_at_scenario_time(tmp_path: Path) -> None
     manifest.publish("/a/b/", T0 + timedelta(hours=6), "a/2.json", b"[2]", "application/json")
     manifest.save()
     loaded = Manifest.load(tmp_path)
-    clock = VirtualClock(T0 - timedelta(minutes=1))
+    clock = SteppedClock(T0 - timedelta(minutes=1))
     with serving(loaded, clock) as base:
         assert requests.get(f"{base}/a/b/", timeout=5).status_code == 404  # not yet published
-        clock.current = T0 + timedelta(hours=1)
+        clock.now = T0 + timedelta(hours=1)
         first = requests.get(f"{base}/a/b/", timeout=5)
         assert first.json() == [1]
         assert first.headers["X-Agam-Scenario"] == "SYNTHETIC test"  # every answer says so
@@ -65,7 +65,7 @@ def test_server_answers_as_upstream_did_at_scenario_time(tmp_path: Path) -> None
             f"{base}/a/b/", headers={"If-None-Match": first.headers["ETag"]}, timeout=5
         )
         assert same.status_code == 304
-        clock.current = T0 + timedelta(hours=7)
+        clock.now = T0 + timedelta(hours=7)
         newer = requests.get(
             f"{base}/a/b/", headers={"If-None-Match": first.headers["ETag"]}, timeout=5
         )
@@ -76,7 +76,7 @@ def test_server_answers_as_upstream_did_at_scenario_time(tmp_path: Path) -> None
 def test_glofas_mirror_is_fetched_for_the_clocks_day(tmp_path: Path) -> None:
     manifest = Manifest(tmp_path, "t", "SYNTHETIC test")
     manifest.publish("/glofas/glofas_20260601.nc", T0, "g/1.nc", b"CDF-one", "application/x-netcdf")
-    clock = VirtualClock(T0 + timedelta(hours=9))
+    clock = SteppedClock(T0 + timedelta(hours=9))
     with serving(manifest, clock) as base:
         feed = GlofasFeed(
             GlofasConfig(enabled=False, mirror_url=base + "/glofas/glofas_{date:%Y%m%d}.nc")
@@ -87,14 +87,14 @@ def test_glofas_mirror_is_fetched_for_the_clocks_day(tmp_path: Path) -> None:
         assert raw.content == b"CDF-one"
         assert raw.etag
         assert feed.fetch(http, raw).not_modified  # conditional GET on the next run
-        clock.current += timedelta(days=1)  # no run for 2 Jun on the mirror: a clear failure
+        clock.now += timedelta(days=1)  # no run for 2 Jun on the mirror: a clear failure
         with pytest.raises(FeedError, match="404"):
             feed.fetch(http, None)
     file_feed = GlofasFeed(
         GlofasConfig(enabled=False, mirror_url=f"file://{tmp_path}/g/{{date:%d}}.nc")
     )
     (tmp_path / "g" / "01.nc").write_bytes(b"CDF-file")
-    file_feed.clock = VirtualClock(T0)
+    file_feed.clock = SteppedClock(T0)
     assert file_feed.fetch(None, None).content == b"CDF-file"
 
 

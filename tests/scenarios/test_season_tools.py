@@ -16,20 +16,13 @@ runner = CliRunner()
 OBSERVED = Path(str(resources.files("agam.scenarios") / "data" / "observed_flood_2026.csv"))
 
 
+def backtest(flood_site, *extra: str):
+    args = ["backtest", "--rules", "ocha_cerf_flood_2025", "--observed", str(OBSERVED)]
+    return runner.invoke(app, [*args, *extra, "--config", str(flood_site.config)])
+
+
 def test_backtest_on_the_bundled_season(flood_site) -> None:
-    result = runner.invoke(
-        app,
-        [
-            "backtest",
-            "--rules",
-            "ocha_cerf_flood_2025",
-            "--observed",
-            str(OBSERVED),
-            "--json",
-            "--config",
-            str(flood_site.config),
-        ],
-    )
+    result = backtest(flood_site, "--json")
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)
     table = {
@@ -49,18 +42,7 @@ def test_backtest_on_the_bundled_season(flood_site) -> None:
         "readiness": (1, 1),
         "action": (1, 1),
     }
-    text = runner.invoke(
-        app,
-        [
-            "backtest",
-            "--rules",
-            "ocha_cerf_flood_2025",
-            "--observed",
-            str(OBSERVED),
-            "--config",
-            str(flood_site.config),
-        ],
-    )
+    text = backtest(flood_site)
     assert "hit (8.4 d)" in text.stdout
     assert "no false alarms" in text.stdout
 

@@ -14,11 +14,10 @@ from typing import Any
 import pytest
 
 from agam.core.settings import load_settings
-from agam.core.timeutil import iso_utc
+from agam.core.timeutil import SteppedClock, iso_utc
 from agam.pipeline.context import AppContext
 from agam.pipeline.evaluate import after_feed_run
 from agam.pipeline.ingest import ingest
-from agam.pipeline.replay import SteppedClock
 
 RULE_SET = "ocha_cerf_cyclone_2025"
 MODELS = ("BMD", "IMD", "ECMWF", "GFS", "JTWC")

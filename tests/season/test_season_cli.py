@@ -1,5 +1,4 @@
-"""The replay and observed-events backtest commands, on a Typer app built here (the lead wires
-them into agam/cli/main.py)."""
+"""`agam replay` and `agam backtest --observed` on a stored cyclone season."""
 
 from __future__ import annotations
 
@@ -8,14 +7,10 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-import typer
 from typer.testing import CliRunner
 
-from agam.cli.season_cmd import backtest_observed, replay_cmd
+from agam.cli.main import app
 
-app = typer.Typer()
-app.command("replay")(replay_cmd)
-app.command("backtest-observed")(backtest_observed)
 runner = CliRunner()
 
 
@@ -73,7 +68,7 @@ def test_backtest_observed_json_and_table(season: SimpleNamespace, tmp_path: Pat
         "surge-sep,2026-09-10,2026-09-12,BD2075,CONSTRUCTED\n",
         encoding="utf-8",
     )
-    args = ["backtest-observed", "--rules", "ocha_cerf_cyclone_2025", "--observed", str(observed)]
+    args = ["backtest", "--rules", "ocha_cerf_cyclone_2025", "--observed", str(observed)]
     args += ["--config", str(season.config)]
     result = runner.invoke(app, [*args, "--json"])
     assert result.exit_code == 0, result.stderr
