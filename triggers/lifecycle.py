@@ -12,29 +12,16 @@ from datetime import datetime
 from typing import Literal
 
 from agam.core.errors import InvalidTransition
+from agam.core.transitions import ALERT_TRANSITIONS, AlertChange
 
 Stage = Literal["readiness", "action", "observational"]
 Status = Literal["open", "stood_down", "closed"]
-Change = Literal["raised", "escalated", "stood_down", "closed", "unchanged"]
+Change = AlertChange
 
 STAGE_RANK: dict[str, int] = {"readiness": 1, "action": 2, "observational": 2}
 
-# (current stage or None, new stage) -> change. Missing pairs are illegal.
-TRANSITIONS: dict[tuple[str | None, str], Change] = {
-    (None, "readiness"): "raised",
-    (None, "action"): "raised",
-    (None, "observational"): "raised",
-    ("readiness", "readiness"): "unchanged",
-    ("readiness", "action"): "escalated",
-    ("readiness", "observational"): "escalated",
-    ("action", "readiness"): "unchanged",
-    ("action", "action"): "unchanged",
-    # Observational applies only where action never fired: it never follows or replaces action.
-    ("action", "observational"): "unchanged",
-    ("observational", "action"): "unchanged",
-    ("observational", "readiness"): "unchanged",
-    ("observational", "observational"): "unchanged",
-}
+# The table lives in agam.core.transitions, beside the list one (the store reads both).
+TRANSITIONS: dict[tuple[str | None, str], Change] = ALERT_TRANSITIONS
 
 
 @dataclass(frozen=True)
