@@ -1,4 +1,9 @@
-"""Proposed lists: for a district alert, the qualifying households of its affected unions."""
+"""Proposed lists: for a district alert, the qualifying households of its affected unions;
+edits (a new revision), amendments (payees changed after approval) and decisions.
+
+`decide_list` is what the CLI and the dashboard call: one transaction for the decision and, if
+it is refused, another that audits the refusal.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +13,16 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from agam.core.errors import NotFound
+from agam.core.errors import InvalidTransition, NotFound
+from agam.core.transitions import LIST_ACTION_ROLES
 from allowances.policy import AllowancePolicy
 from allowances.targeting import household_lines
-from store import list_repo
+from store import audit, list_repo, payee_repo
+from store.db import Store
+from store.identity import Principal, require_active
 from store.models import AllowanceList
-from store.user_repo import Principal
+
+LIVE = ("draft", "submitted", "approved", "exported")
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +80,7 @@ def edit(
 ) -> AllowanceList:
     """Exclude households (id -> why) in a new revision; the old revision is superseded."""
     old = list_repo.decide(session, list_id, principal, "edit", at, reason)
-    lines = list_repo.lines_frame(session, list_id).drop(columns=["id", "list_id"])
+    lines = list_repo.raw_lines(session, list_id).drop(columns=["id", "list_id"])
     unknown = sorted(set(exclude) - set(lines["household_id"]))
     if unknown:
         raise NotFound(f"households not on list {list_id}: {', '.join(unknown[:5])}")
@@ -94,3 +103,72 @@ def edit(
         supersedes=old,
         edit_reason=reason,
     )
+
+
+def amend(session: Session, *, list_id: int, principal: Principal, at: datetime) -> AllowanceList:
+    """A draft amendment of an approved list: the lines whose pinned payee the registry has
+    changed since, each with the registry's payee as it is now. It is submitted and approved
+    like any list; once approved, the original's payment file leaves those lines out."""
+    original = list_repo.get_list(session, list_id)
+    user = require_active(
+        session,
+        principal,
+        LIST_ACTION_ROLES["submit"],
+        district=original.district_pcode,
+        doing="propose amendments",
+    )
+    if original.status != "approved":
+        raise InvalidTransition(
+            f"list {list_id} is {original.status}; only an approved list not yet exported "
+            "can be amended"
+        )
+    changed = payee_repo.changes(session, list_id)
+    taken = list_repo.amended_refs(session, list_id, LIVE)
+    changed = changed[~changed["line_ref"].isin(taken) & (changed["changed"] != payee_repo.REMOVED)]
+    if changed.empty:
+        raise InvalidTransition(f"no payee of list {list_id} changed without an amendment")
+    lines = list_repo.raw_lines(session, list_id)
+    lines = lines[lines["rank"].isin(changed["rank"]) & lines["included"].astype(bool)]
+    lines = lines.assign(amends_line_ref=lines["line_ref"]).drop(columns=["id", "list_id"])
+    row = list_repo.create_list(
+        session,
+        alert_id=original.alert_id,
+        district_pcode=original.district_pcode,
+        lines=lines,
+        policy=original.policy,
+        amount_per_household_bdt=original.amount_per_household_bdt,
+        prepared_by=user.username,
+        at=at,
+        synthetic=original.synthetic,
+        edit_reason=f"payees changed in the registry after list {list_id} was approved",
+        amends=original,
+    )
+    log.info("amendment %d of list %d: %d lines", row.id, list_id, row.households)
+    return row
+
+
+def decide_list(
+    store: Store,
+    list_id: int,
+    principal: Principal,
+    action: str,
+    at: datetime,
+    reason: str | None = None,
+    *,
+    second_approval: bool = False,
+) -> AllowanceList:
+    """One decision in its own transaction; a refusal is audited, then raised."""
+    with (
+        audit.refusals_recorded(
+            store,
+            at=at,
+            actor=principal.username,
+            action=f"list.{action}",
+            entity="allowance_list",
+            entity_id=list_id,
+        ),
+        store.session() as session,
+    ):
+        return list_repo.decide(
+            session, list_id, principal, action, at, reason, second_approval=second_approval
+        )

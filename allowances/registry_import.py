@@ -1,7 +1,9 @@
 """Import a beneficiary registry extract into the store, all or nothing.
 
 Two passes. Pass 1 streams the file in chunks, normalises and checks every row
-(`registry_validate`) and spills the normalised good rows to a temporary Parquet file; duplicate
+(`registry_validate`) and spills the normalised good rows to an anonymous Parquet file in the
+data directory (`registry_staging`: owner-only, unlinked at once, so a killed import leaves no
+personal data behind); duplicate
 beneficiary ids across the whole file are found at the end of the pass. If any row is bad the
 batch is rejected and the store is not touched, unless `quarantine=True`: then the good rows are
 imported and the bad ones recorded by file, row, field and reason (never their values). Pass 2
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import tempfile
 import time
 from dataclasses import dataclass
@@ -43,10 +46,12 @@ from allowances.registry_schema import (
     Status,
     load_aliases,
 )
+from allowances.registry_staging import Spill, Staging
 from allowances.registry_validate import Context, validate_chunk
 from boundaries.layer import UnionLayer
 from store import audit
 from store.db import Store
+from store.identity import Principal, require_active
 from store.models import Beneficiary, RegistryImport, RegistryQuarantine
 
 log = logging.getLogger(__name__)
@@ -54,6 +59,16 @@ log = logging.getLogger(__name__)
 DEFAULT_ERROR_LIMIT = 1_000_000
 QUARANTINE: Table = RegistryQuarantine.__table__  # type: ignore[assignment]
 FIELD_ORDER = {name: i for i, name in enumerate(FIELD_NAMES)}
+IMPORT_ROLES = ("admin",)
+
+
+def default_staging(store: Store) -> Path:
+    """`staging/` beside a SQLite database file; a private folder in the system temp
+    directory otherwise (the spill file is anonymous either way)."""
+    url = store.engine.url
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return Path(url.database).resolve().parent / "staging"
+    return Path(tempfile.gettempdir()) / f"agam-staging-{os.getuid()}"
 
 
 def file_sha256(path: Path) -> str:
@@ -67,7 +82,7 @@ def file_sha256(path: Path) -> str:
 @dataclass
 class _Pass1:
     file_name: str
-    spill: Path
+    spill: Spill
     total: int
     errors: pd.DataFrame  # row, field, reason (sorted)
     bad_index: np.ndarray  # record positions excluded from the import
@@ -82,6 +97,8 @@ def import_registry(
     union_layer: UnionLayer,
     *,
     user: str = "cli",
+    principal: Principal | None = None,
+    staging_dir: Path | None = None,
     dry_run: bool = False,
     quarantine: bool = False,
     at: datetime | None = None,
@@ -91,8 +108,11 @@ def import_registry(
     """Validate and import `path` (CSV, XLSX or Parquet); see the module docstring.
 
     Returns the report whatever happened; a rejected batch has ``status == "rejected"`` and the
-    store is exactly as before. Raises RegistryError only for a file that cannot be read at all
-    (unknown type, missing columns, undecodable header) or a conflict with the store.
+    store is exactly as before. With `principal` (a person at the CLI) the account must be an
+    active admin, checked again in the import's transaction; without it `user` names the
+    system actor (the demo). `staging_dir` defaults to `staging/` beside a SQLite database.
+    Raises RegistryError only for a file that cannot be read at all (unknown type, missing
+    columns, undecodable header) or a conflict with the store.
     """
     started = time.perf_counter()
     at = at or utc_now()
@@ -107,8 +127,12 @@ def import_registry(
     reader = open_reader(path, chunk_rows)
     codes = pa.array(union_layer.frame["adm4_pcode"].astype(str).tolist(), pa.string())
     ctx = Context(name, codes, load_aliases(), at.year)
-    with tempfile.TemporaryDirectory(prefix="agam-registry-") as tmp:
-        first = _pass1(reader, ctx, Path(tmp) / "rows.parquet")
+    if principal is not None:
+        user = principal.username
+        with store.session() as session:
+            require_active(session, principal, IMPORT_ROLES, doing="import registries")
+    with Staging(staging_dir or default_staging(store)) as staging:
+        first = _pass1(reader, ctx, staging.spill())
         errors = _row_errors(name, first.errors, error_limit)
         if len(first.errors) and not quarantine and not dry_run:
             log.warning(
@@ -119,7 +143,14 @@ def import_registry(
             )
             return _report(first, sha, errors, "rejected", time.perf_counter() - started)
         counts, import_id, dups = _pass2(
-            store, first, at=at, user=user, dry_run=dry_run, quarantine=quarantine, sha=sha
+            store,
+            first,
+            at=at,
+            user=user,
+            principal=principal,
+            dry_run=dry_run,
+            quarantine=quarantine,
+            sha=sha,
         )
     report = _report(
         first,
@@ -179,7 +210,7 @@ def _report(
     )
 
 
-def _pass1(reader: Reader, ctx: Context, spill: Path) -> _Pass1:
+def _pass1(reader: Reader, ctx: Context, spill: Spill) -> _Pass1:
     writer: pq.ParquetWriter | None = None
     error_frames: list[pd.DataFrame] = []
     id_tables: list[pa.Table] = []
@@ -189,7 +220,7 @@ def _pass1(reader: Reader, ctx: Context, spill: Path) -> _Pass1:
         total += result.rows
         synthetic_true += result.synthetic_true
         if writer is None:
-            writer = pq.ParquetWriter(spill, result.valid.schema, compression="lz4")
+            writer = pq.ParquetWriter(spill.sink(), result.valid.schema, compression="lz4")
         writer.write_table(result.valid)
         id_tables.append(result.ids)
         for index, fld, reasons in result.errors:
@@ -260,6 +291,7 @@ def _pass2(
     *,
     at: datetime,
     user: str,
+    principal: Principal | None,
     dry_run: bool,
     quarantine: bool,
     sha: str,
@@ -268,6 +300,8 @@ def _pass2(
     session = Session(store.engine, expire_on_commit=False)
     try:
         with session.begin():
+            if principal is not None:  # still an active admin, in the transaction that writes
+                require_active(session, principal, IMPORT_ROLES, doing="import registries")
             _refuse_mixing(session, first.synthetic, name)
             row = RegistryImport(
                 file_name=name,
@@ -333,7 +367,7 @@ def _apply(conn: Connection, first: _Pass1, import_id: int, at: datetime) -> dic
     counts = {"inserted": 0, "updated": 0, "unchanged": 0}
     empty = not conn.scalar(select(func.count()).select_from(Beneficiary.__table__))
     bad = pa.array(first.bad_index)
-    if not first.spill.exists():  # every row was unreadable
+    if not first.spill.written:  # every row was unreadable
         return counts
     with rw.bulk_load(conn, enabled=empty and first.total >= rw.BULK_LOAD_ROWS):
         _apply_batches(conn, first, bad, empty, import_id, at, counts)
@@ -349,7 +383,7 @@ def _apply_batches(
     at: datetime,
     counts: dict[str, int],
 ) -> None:
-    for batch in pq.ParquetFile(first.spill).iter_batches(batch_size=50_000):
+    for batch in pq.ParquetFile(first.spill.source()).iter_batches(batch_size=50_000):
         table = pa.Table.from_batches([batch])
         if len(bad):
             table = table.filter(pc.invert(pc.is_in(table.column("_index"), value_set=bad)))

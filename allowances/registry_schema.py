@@ -260,10 +260,3 @@ class ImportReport:
             "ignored_columns": list(self.ignored_columns),
             "seconds": round(self.seconds, 3),
         }
-
-
-def mask_identifier(value: str, keep: int = 2) -> str:
-    """``01712345678`` -> ``01*******78``: enough to tell records apart on screen, no more."""
-    if len(value) <= 2 * keep:
-        return "*" * len(value)
-    return value[:keep] + "*" * (len(value) - 2 * keep) + value[-keep:]

@@ -8,6 +8,7 @@ Reasons never contain the cell's value, only what is wrong with it (its length, 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -28,7 +29,18 @@ from allowances.registry_schema import (
 
 ID_PATTERN = r"[A-Za-z0-9\-_./]{1,64}"
 REQUIRED = "required, empty"
-FORMULA = "formula-like cell (starts with = + - @); type plain values, not formulas"
+FORMULA = (
+    "formula-like cell (starts with = + - @, tab or CR, which a spreadsheet may run); "
+    "type plain values"
+)
+# Cells refused in every column whatever follows (CSV injection): = + - @ after spaces, or a
+# leading tab or CR. A wallet number may start with + when only a phone number follows.
+UNSAFE_LEAD = rf"^[\t\r]|^[{nz.SPACES}]*[=+\-@]"
+PHONE_LIKE = rf"^[{nz.SPACES}]*\+[0-9{nz.BANGLA_DIGITS}{nz.SPACES}\-().]*$"
+# NUL and every other control character (C0, DEL, C1), and bidirectional overrides that make
+# a name display differently from what it is. ZWJ/ZWNJ (meaningful in Bangla) are allowed.
+CONTROL = r"[\x00-\x1F\x7F-\x9F\x{202A}-\x{202E}\x{2066}-\x{2069}]"
+CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 NOT_DIGITS = "contains characters other than digits"
 NOT_BOOL = "not a boolean (yes/no, true/false, 1/0, হ্যাঁ/না)"
 
@@ -143,13 +155,38 @@ def _text(
     return arr
 
 
+def unsafe_cells(arr: pa.Array, phone: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """(control-character mask, formula-like mask) of raw text cells."""
+    control = nz.to_mask(pc.match_substring_regex(arr, CONTROL))
+    lead = nz.to_mask(pc.match_substring_regex(arr, UNSAFE_LEAD))
+    if phone:
+        lead &= ~nz.to_mask(pc.match_substring_regex(arr, PHONE_LIKE))
+    return control, lead | nz.is_formula(arr)
+
+
+def _hygiene(checks: _Checks, name: str, arr: pa.Array) -> None:
+    control, formula = unsafe_cells(arr, phone=name == "wallet_number")
+    if control.any():
+        values = arr.to_pylist()
+
+        def which(idx: np.ndarray) -> list[str]:
+            found = (CONTROL_CHARS.search(values[i]) for i in idx)
+            return [
+                f"control character U+{ord(m.group()):04X}; remove it" if m else "control character"
+                for m in found
+            ]
+
+        checks.flag(name, control, which)
+    checks.flag(name, formula, FORMULA)
+
+
 def validate_chunk(chunk: RawChunk, ctx: Context) -> ChunkResult:
     """Normalise, check and hash one chunk; see the module docstring of registry_schema."""
     n = len(chunk)
     checks = _Checks(chunk)
     raw = {name: chunk.columns.get(name, nz.blank(n)) for name in (*STORED, "synthetic")}
     for name, arr in chunk.columns.items():
-        checks.flag(name, nz.is_formula(arr), FORMULA)
+        _hygiene(checks, name, arr)
     aliases = ctx.aliases
     out: dict[str, pa.Array] = {}
 

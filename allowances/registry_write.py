@@ -17,8 +17,9 @@ from typing import Any
 import pyarrow as pa
 from sqlalchemy import Connection, Table, bindparam, func, insert, select, update
 
+from agam.core.masking import mask_identifier
 from agam.core.timeutil import iso_utc
-from allowances.registry_schema import STORED, DuplicateGroup, mask_identifier
+from allowances.registry_schema import STORED, DuplicateGroup
 from store.models import Beneficiary, BeneficiaryHistory
 
 BENEFICIARIES: Table = Beneficiary.__table__  # type: ignore[assignment]

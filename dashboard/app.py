@@ -6,7 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard.auth import current_principal, sign_in_form, sign_out
+from dashboard.auth import current_principal, persist_session, sign_in_form, sign_out
 from dashboard.i18n import LANGUAGES, t
 from dashboard.nav import pages_for
 
@@ -29,6 +29,7 @@ with st.sidebar:
         st.rerun()
 
 principal = current_principal()
+persist_session()  # the session cookie, so a browser reload stays signed in
 if principal is None:
     st.navigation(
         [st.Page(lambda: sign_in_form(lang), title=t("signin_header", lang), url_path="signin")]

@@ -1,26 +1,38 @@
 """Who is signed in: the one function every page asks, `current_principal()`.
 
-With an identity provider configured ([auth] in Streamlit secrets) identity comes from OIDC
-(`st.login`) and is mapped to an Agam account by subject or e-mail. Otherwise local accounts
-sign in with a password (argon2, throttled in the store). The account is re-read from the
-store on every run, so a disabled user or a changed district applies at the next click.
-Tests may inject a username only when AGAM_TEST_IDENTITY=1 and no provider is configured.
+Every principal comes from the store after a verification (store.identity):
+- an identity provider ([auth] in Streamlit secrets, `st.login`): the provider's subject is
+  bound to an invited account (store/oidc_repo.py); refusals are audited once per session;
+- otherwise a local password (throttled with growing waits, never locked out; the same answer
+  for unknown users and wrong passwords; every failure audited), which opens a dashboard
+  session: a signed, expiring, revocable token kept in a cookie, so a browser reload stays
+  signed in. The token is re-checked on every run: sign-out, a disabled account or a password
+  reset ends it wherever the cookie is.
+Tests may sign a user in without the form only when AGAM_TEST_IDENTITY=1, no provider is
+configured, and the password is given in AGAM_TEST_PASSWORD: the seam verifies it like the form.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import secrets
+from pathlib import Path
 from typing import Any
 
 import streamlit as st
 
-from agam.core.errors import NotFound
 from dashboard import loaders
-from store import audit
-from store.user_repo import Principal, authenticate, get_user, to_principal
+from store import audit, oidc_repo, session_repo, throttle, user_repo
+from store.identity import Principal
 
 TEST_IDENTITY_ENV = "AGAM_TEST_IDENTITY"
-SESSION_KEY = "agam_username"
+TEST_PASSWORD_ENV = "AGAM_TEST_PASSWORD"  # noqa: S105 (the variable's name)
+SESSION_KEY_ENV = "AGAM_SESSION_KEY"
+COOKIE = "agam_session"
+TOKEN = "agam_session_token"  # noqa: S105 (a session_state key)
+TEST_USER = "agam_test_user"
+OIDC_REFUSED = "agam_oidc_refused"
 
 
 def oidc_configured() -> bool:
@@ -30,38 +42,108 @@ def oidc_configured() -> bool:
         return False
 
 
-def _load(username: str) -> Principal | None:
-    with loaders.store().session() as session:
+@st.cache_resource(show_spinner=False)
+def session_key() -> bytes:
+    """The key that signs session tokens: $AGAM_SESSION_KEY (hex), else a file made once in
+    <data_dir>/secrets/ (owner-only). Not in the database."""
+    if os.environ.get(SESSION_KEY_ENV):
+        return bytes.fromhex(os.environ[SESSION_KEY_ENV])
+    folder = loaders.settings().data_dir / "secrets"
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = folder / "session.key"
+    if not path.exists():
         try:
-            user = get_user(session, username)
-        except NotFound:
-            return None
-        return None if user.disabled else to_principal(user)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w", encoding="ascii") as handle:
+                handle.write(secrets.token_hex(32))
+        except FileExistsError:
+            pass  # another server process made it first
+    return bytes.fromhex(Path(path).read_text(encoding="ascii").strip())
+
+
+def client() -> str:
+    """The browser's address; behind the reverse proxy (Streamlit on loopback) the address the
+    proxy puts first in X-Forwarded-For."""
+    peer = st.context.ip_address or "unknown"
+    forwarded = st.context.headers.get("X-Forwarded-For", "")
+    if peer in ("127.0.0.1", "::1") and forwarded:
+        peer = forwarded.split(",")[0].strip()
+    return f"dashboard:{peer}"
 
 
 def _from_oidc() -> Principal | None:
     user: Any = st.user
     if not getattr(user, "is_logged_in", False):
         return None
-    from sqlalchemy import or_, select
-
-    from store.models import User
-
-    subject, email = user.get("sub"), user.get("email")
+    claims = user.to_dict() if hasattr(user, "to_dict") else dict(user)
+    subject = str(claims.get("sub") or "")
+    refused = st.session_state.get(OIDC_REFUSED)
+    if refused == subject:
+        return None  # refused (and audited) once in this session already
     with loaders.store().session() as session:
-        row = session.scalars(
-            select(User).where(or_(User.oidc_subject == subject, User.email == email))
-        ).first()
-        return None if row is None or row.disabled else to_principal(row)
+        result = oidc_repo.sign_in(session, claims, loaders.now(), client())
+    if result.principal is None:
+        st.session_state[OIDC_REFUSED] = subject
+    return result.principal
+
+
+def _from_token() -> Principal | None:
+    token = st.session_state.get(TOKEN) or st.context.cookies.get(COOKIE)
+    if not token:
+        return None
+    with loaders.store().session() as session:
+        principal = session_repo.principal_for(session, str(token), session_key(), loaders.now())
+    if principal is None:
+        st.session_state.pop(TOKEN, None)
+    else:
+        st.session_state[TOKEN] = token
+    return principal
+
+
+def _test_sign_in() -> None:
+    """The test seam: a password sign-in without the form (see the module docstring)."""
+    username = st.session_state.get("test_username")
+    password = os.environ.get(TEST_PASSWORD_ENV)
+    if not username or not password or st.session_state.get(TEST_USER) == username:
+        return
+    with loaders.store().session() as session:
+        result = user_repo.authenticate(session, str(username), password, loaders.now(), "test")
+        if result.principal is not None:
+            token = session_repo.create(session, result.principal, session_key(), loaders.now())
+            st.session_state[TOKEN] = token
+            st.session_state[TEST_USER] = username
 
 
 def current_principal() -> Principal | None:
     if oidc_configured():
         return _from_oidc()
-    if os.environ.get(TEST_IDENTITY_ENV) == "1" and st.session_state.get("test_username"):
-        return _load(str(st.session_state["test_username"]))
-    username = st.session_state.get(SESSION_KEY)
-    return _load(str(username)) if username else None
+    if os.environ.get(TEST_IDENTITY_ENV) == "1":
+        _test_sign_in()
+    return _from_token()
+
+
+def persist_session() -> None:
+    """Keep the browser's cookie in step with the session: set it after a sign-in so a reload
+    stays signed in, clear it once the session is gone. (Streamlit reads cookies when the page
+    connects; only the browser can write them.)"""
+    if oidc_configured():
+        return
+    token = st.session_state.get(TOKEN)
+    cookie = st.context.cookies.get(COOKIE)
+    if token and cookie != token:
+        max_age = int(throttle.policy().sessions.hours * 3600)
+        _cookie_script(f"{COOKIE}={token}; Max-Age={max_age}")
+    elif not token and (cookie or st.session_state.pop("agam_clear_cookie", False)):
+        _cookie_script(f"{COOKIE}=; Max-Age=0")
+
+
+def _cookie_script(assignment: str) -> None:
+    value = json.dumps(f"{assignment}; Path=/; SameSite=Strict")
+    st.html(
+        "<script>document.cookie = "
+        f"{value} + (location.protocol === 'https:' ? '; Secure' : '');</script>",
+        unsafe_allow_javascript=True,
+    )
 
 
 def sign_in_form(lang: str) -> None:
@@ -70,6 +152,12 @@ def sign_in_form(lang: str) -> None:
 
     st.header(t("signin_header", lang))
     if oidc_configured():
+        if st.session_state.get(OIDC_REFUSED) and getattr(st.user, "is_logged_in", False):
+            st.error(t("signin_oidc_refused", lang))
+            if st.button(t("signout_button", lang), key="oidc_signout"):
+                st.session_state.pop(OIDC_REFUSED, None)
+                st.logout()
+            return
         if st.button(t("signin_provider", lang), type="primary"):
             st.login()
         return
@@ -78,31 +166,54 @@ def sign_in_form(lang: str) -> None:
         password = st.text_input(t("signin_password", lang), type="password", key="signin_password")
         submitted = st.form_submit_button(t("signin_button", lang), type="primary")
     if submitted:
-        with loaders.store().session() as session:
-            result = authenticate(session, username.strip().lower(), password, loaders.now())
-        if result.principal is None:
-            st.error(
-                t("signin_failed", lang)
-                if "too many" not in result.message
-                else t("signin_locked", lang)
-            )
-            return
-        with loaders.store().session() as session:
-            audit.append(
-                session,
-                at=loaders.now(),
-                actor=result.principal.username,
-                action="session.sign_in",
-                entity="user",
-                entity_id=result.principal.username,
-            )
-        st.session_state[SESSION_KEY] = result.principal.username
-        st.session_state["signed_in_at"] = loaders.now()
-        st.rerun()
+        _password_sign_in(username, password, lang)
+
+
+def _password_sign_in(username: str, password: str, lang: str) -> None:
+    from dashboard.i18n import t
+
+    at = loaders.now()
+    with loaders.store().session() as session:
+        result = user_repo.authenticate(session, username.strip().lower(), password, at, client())
+    if result.principal is None:
+        if result.wait_s > 0:
+            st.error(t("signin_locked", lang, seconds=int(result.wait_s) + 1))
+        else:
+            st.error(t("signin_failed", lang))
+        return
+    with loaders.store().session() as session:
+        token = session_repo.create(session, result.principal, session_key(), at)
+        audit.append(
+            session,
+            at=at,
+            actor=result.principal.username,
+            action="session.sign_in",
+            entity="user",
+            entity_id=result.principal.username,
+            payload={"client": client()},
+        )
+    st.session_state[TOKEN] = token
+    st.session_state["signed_in_at"] = at
+    st.rerun()
 
 
 def sign_out() -> None:
-    st.session_state.pop(SESSION_KEY, None)
+    """End the session in the store (the cookie dies with it) and in this browser."""
+    token = st.session_state.pop(TOKEN, None) or st.context.cookies.get(COOKIE)
     st.session_state.pop("test_username", None)
+    st.session_state.pop(TEST_USER, None)
+    st.session_state["agam_clear_cookie"] = True
+    if token and not oidc_configured():
+        with loaders.store().session() as session:
+            username = session_repo.revoke(session, str(token), session_key(), loaders.now())
+            if username is not None:
+                audit.append(
+                    session,
+                    at=loaders.now(),
+                    actor=username,
+                    action="session.sign_out",
+                    entity="user",
+                    entity_id=username,
+                )
     if oidc_configured():
         st.logout()

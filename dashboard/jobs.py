@@ -12,9 +12,9 @@ from typing import Any, Literal
 
 import streamlit as st
 
-from allowances.payment_files import export_list
+from allowances.payment_files import export_payment_files
 from dashboard import loaders
-from store.user_repo import Principal
+from store.identity import Principal
 
 
 @st.cache_resource(show_spinner=False)
@@ -25,15 +25,7 @@ def _pool() -> tuple[ThreadPoolExecutor, dict[tuple[str, int], Future[Any]]]:
 def _export(
     principal: Principal, list_id: int, fmt: Literal["csv", "xlsx"], outdir: Path
 ) -> dict[str, Any]:
-    with loaders.store().session() as session:
-        result = export_list(
-            session,
-            list_id,
-            principal,
-            fmt,
-            outdir,
-            loaders.now(),
-        )
+    result = export_payment_files(loaders.store(), list_id, principal, fmt, outdir, loaders.now())
     return {"folder": str(result.folder), "manifest": result.manifest}
 
 

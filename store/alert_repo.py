@@ -9,7 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agam.core.errors import NotFound
+from store.identity import Principal, require_active
 from store.models import Alert, AlertEvent, Evaluation
+
+CLOSE_ROLES = ("officer", "district_admin", "admin")
 
 
 def get_alert(session: Session, alert_id: int) -> Alert:
@@ -105,30 +108,24 @@ def events_since(
 
 
 def close_alert(
-    session: Session,
-    alert_id: int,
-    username: str,
-    role: str,
-    districts: list[str],
-    reason: str,
-    at: datetime,
+    session: Session, alert_id: int, principal: Principal, reason: str, at: datetime
 ) -> Alert:
     """A person closes an open alert with a reason (officers and administrators of the
-    district, or an admin); the decision is an event like any other."""
-    from agam.core.errors import InvalidTransition, PermissionDenied
+    district, or an admin, as the account is stored now); the decision is an event like any
+    other."""
+    from agam.core.errors import InvalidTransition
 
     alert = get_alert(session, alert_id)
-    if role not in ("officer", "district_admin", "admin"):
-        raise PermissionDenied(f"{username} ({role}) may not close alerts")
-    if role != "admin" and alert.district_pcode not in districts:
-        raise PermissionDenied(f"{username} may not close alerts of {alert.district_pcode}")
+    user = require_active(
+        session, principal, CLOSE_ROLES, district=alert.district_pcode, doing="close alerts"
+    )
     if alert.status != "open":
         raise InvalidTransition(f"alert {alert_id} is {alert.status}; only open alerts close")
     if not reason.strip():
         raise InvalidTransition("closing an alert needs a reason")
     alert.status = "closed"
     alert.closed_reason = reason
-    alert.closed_by = username
+    alert.closed_by = user.username
     alert.updated_at = at
     add_event(
         session,
@@ -137,7 +134,7 @@ def close_alert(
         from_stage=alert.stage,
         to_stage="closed",
         evaluation_id=None,
-        explanation=f"Closed by {username}: {reason}",
-        actor=username,
+        explanation=f"Closed by {user.username}: {reason}",
+        actor=user.username,
     )
     return alert

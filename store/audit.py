@@ -2,23 +2,34 @@
 
 entry_hash = sha256(prev_hash || canonical JSON of the entry). UPDATE and DELETE are refused by
 database triggers; `verify` recomputes the chain and names the first row that does not match.
-The chain is tamper-evident, not tamper-proof: publish the head hash outside the database
-(e.g. in the committee briefing) to anchor it.
+The chain is tamper-evident, not tamper-proof: whoever can write the database can delete the
+newest rows, or edit a row and recompute every hash after it, and the chain still verifies.
+`checkpoint` anchors it outside: a signed {entries, last id, head hash, time} kept elsewhere
+(e.g. in the committee's minutes); `verify_checkpoint` then finds deleted tail rows (fewer
+entries than the checkpoint counted) and a recomputed chain (a different hash at that
+position). Refused actions are audited too (`refusals_recorded`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from agam.core.errors import AgamError
 from agam.core.timeutil import iso_utc
 from store.models import AuditEntry
+
+if TYPE_CHECKING:
+    from store.db import Store
 
 GENESIS = "0" * 64
 _PG_AUDIT_LOCK = 0x41474D  # advisory lock id serialising appends on PostgreSQL
@@ -131,3 +142,99 @@ def last_action_at(session: Session, actor: str, action: str, before: datetime) 
         .limit(1)
     )
     return session.scalars(stmt).first()
+
+
+@contextmanager
+def refusals_recorded(
+    store: Store,
+    *,
+    at: datetime,
+    actor: str,
+    action: str,
+    entity: str,
+    entity_id: str | int,
+    payload: dict[str, Any] | None = None,
+) -> Iterator[None]:
+    """Run a decision; if it is refused (any AgamError), its transaction is rolled back and
+    the refusal is audited in a transaction of its own, then the error goes on."""
+    try:
+        yield
+    except AgamError as exc:
+        with store.session() as session:
+            append(
+                session,
+                at=at,
+                actor=actor,
+                action=f"{action}.refused",
+                entity=entity,
+                entity_id=entity_id,
+                payload={**(payload or {}), "reason": str(exc)},
+            )
+        raise
+
+
+CHECKPOINT_VERSION = 1
+
+
+def checkpoint(session: Session, at: datetime) -> dict[str, Any]:
+    """{entries, last_id, head, at}: what the log holds now, to keep outside the database."""
+    entries = session.scalar(select(func.count()).select_from(AuditEntry)) or 0
+    last = session.execute(
+        select(AuditEntry.id, AuditEntry.entry_hash).order_by(AuditEntry.id.desc()).limit(1)
+    ).first()
+    return {
+        "version": CHECKPOINT_VERSION,
+        "entries": int(entries),
+        "last_id": int(last[0]) if last else 0,
+        "head": str(last[1]) if last else GENESIS,
+        "at": iso_utc(at),
+    }
+
+
+def _mac(data: dict[str, Any], key: bytes) -> str:
+    body = canonical({k: v for k, v in data.items() if k != "hmac_sha256"})
+    return hmac.new(key, body.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def sign_checkpoint(data: dict[str, Any], key: bytes) -> dict[str, Any]:
+    return {**data, "hmac_sha256": _mac(data, key)}
+
+
+def checkpoint_signed(data: dict[str, Any], key: bytes) -> bool:
+    given = data.get("hmac_sha256")
+    return isinstance(given, str) and hmac.compare_digest(given, _mac(data, key))
+
+
+def verify_checkpoint(session: Session, data: dict[str, Any]) -> ChainReport:
+    """The chain verifies AND still holds the checkpoint's entries with the same head."""
+    report = verify(session)
+    if not report.ok:
+        return report
+    entries, when = int(data["entries"]), data.get("at", "?")
+    if report.entries < entries:
+        return ChainReport(
+            False,
+            report.entries,
+            report.head,
+            None,
+            f"{entries - report.entries} entries deleted since the checkpoint of {when} "
+            f"(it counted {entries}, the log has {report.entries})",
+        )
+    if entries == 0:
+        return report
+    row = session.execute(
+        select(AuditEntry.id, AuditEntry.entry_hash)
+        .order_by(AuditEntry.id)
+        .offset(entries - 1)
+        .limit(1)
+    ).one()
+    if row[0] != data["last_id"] or row[1] != data["head"]:
+        return ChainReport(
+            False,
+            report.entries,
+            report.head,
+            int(row[0]),
+            f"entry {entries} differs from the checkpoint of {when}: "
+            "the log was rewritten and its chain recomputed",
+        )
+    return report

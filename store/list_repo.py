@@ -1,7 +1,10 @@
-"""Allowance lists: creation, the status table, role and district checks, content hashes.
+"""Allowance lists: creation with pinned payees, the decisions, content hashes.
 
 Every decision is checked here, in the same transaction that writes it, whatever the caller
-(CLI, dashboard, tests): the UI hiding a button is a convenience, not the control.
+(CLI, dashboard, tests): the acting account is re-read (active, role, district), the step must
+be in agam.core.transitions, and the decision row is written before the list changes. The
+database checks the same again (store/list_guards.py): the UI hiding a button is a
+convenience, not the control.
 """
 
 from __future__ import annotations
@@ -12,45 +15,45 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from agam.core.errors import InvalidTransition, NotFound, PermissionDenied
-from store import audit
+from agam.core.transitions import (
+    FOUR_EYES_ACTIONS,
+    LIST_ACTION_ROLES,
+    LIST_TRANSITIONS,
+    next_list_status,
+)
+from store import audit, payee_repo
+from store.identity import Principal, require_active
 from store.models import AllowanceLine, AllowanceList, Decision
-from store.user_repo import Principal
 
-# (status, action) -> new status. Anything else is refused.
-LIST_TRANSITIONS: dict[tuple[str, str], str] = {
-    ("draft", "submit"): "submitted",
-    ("submitted", "approve"): "approved",
-    ("submitted", "reject"): "rejected",
-    ("approved", "export"): "exported",
-    ("exported", "export"): "exported",
-    # An edit makes a new revision; the old one is kept, marked superseded. Never after approval.
-    ("draft", "edit"): "superseded",
-    ("submitted", "edit"): "superseded",
-    ("rejected", "edit"): "superseded",
-}
-# Which roles may take each action (district scope is checked as well).
-ACTION_ROLES: dict[str, tuple[str, ...]] = {
-    "submit": ("officer", "admin"),
-    "approve": ("district_admin",),
-    "reject": ("district_admin",),
-    "export": ("district_admin",),
-    "edit": ("officer", "admin"),
-}
+__all__ = ["LIST_TRANSITIONS", "decide"]
 INSERT_CHUNK = 50_000
+HASH_VERSION = 2
 
 
-def content_hash(lines: Iterable[tuple[Any, ...]]) -> str:
-    """sha256 over the canonical lines (rank order, fixed fields, UTF-8)."""
+def line_ref(list_id: int, rank: int) -> str:
+    return f"L{list_id}-{rank}"
+
+
+def content_hash(lines: Iterable[tuple[Any, ...]], version: int = HASH_VERSION) -> str:
+    """sha256 over the canonical lines in rank order. Version 1: line fields only (lists
+    decided before payees were pinned); version 2: also the line reference and every pinned
+    payee field, so an approval covers who is paid and where."""
     digest = hashlib.sha256()
-    for rank, household, beneficiary, union, amount, included in lines:
-        digest.update(
-            f"{rank}|{household}|{beneficiary}|{union}|{amount}|{int(included)}\n".encode()
-        )
+    for rank, household, beneficiary, union, amount, included, *rest in lines:
+        text = f"{rank}|{household}|{beneficiary}|{union}|{amount}|{int(included)}"
+        if version >= 2:
+            text += "|" + "\x1f".join("" if v is None else str(v) for v in rest)
+        digest.update((text + "\n").encode())
     return digest.hexdigest()
+
+
+def list_hash(session: Session, list_id: int, version: int = HASH_VERSION) -> str:
+    rows = session.execute(payee_repo.hash_rows(list_id))
+    return content_hash((tuple(r) for r in rows), version)
 
 
 def create_list(
@@ -66,15 +69,20 @@ def create_list(
     synthetic: bool = False,
     supersedes: AllowanceList | None = None,
     edit_reason: str | None = None,
+    amends: AllowanceList | None = None,
 ) -> AllowanceList:
-    revision = 1
-    if supersedes is not None:
-        revision = supersedes.revision + 1
+    """A draft with its lines; payees are pinned from the registry now, or kept from the
+    revision it supersedes. An amendment (`amends`) pins the registry's current payees."""
+    newest = session.scalar(
+        select(func.max(AllowanceList.revision)).where(
+            AllowanceList.alert_id == alert_id, AllowanceList.district_pcode == district_pcode
+        )
+    )
     included = lines.loc[lines["included"].astype(bool)]
     row = AllowanceList(
         alert_id=alert_id,
         district_pcode=district_pcode,
-        revision=revision,
+        revision=(newest or 0) + 1,
         status="draft",
         policy=policy,
         amount_per_household_bdt=amount_per_household_bdt,
@@ -85,26 +93,36 @@ def create_list(
         synthetic=synthetic,
         supersedes_id=supersedes.id if supersedes is not None else None,
         edit_reason=edit_reason,
+        kind="amendment" if amends is not None else "proposal",
+        amends_id=amends.id if amends is not None else None,
+        hash_version=HASH_VERSION,
     )
     session.add(row)
     session.flush()
-    records: list[dict[str, Any]] = lines.assign(list_id=row.id).to_dict("records")  # type: ignore[assignment]
+    frame = lines.drop(columns=["line_ref"], errors="ignore").assign(list_id=row.id)
+    frame["line_ref"] = [line_ref(row.id, int(r)) for r in frame["rank"]]
+    records: list[dict[str, Any]] = frame.to_dict("records")  # type: ignore[assignment]
     for start in range(0, len(records), INSERT_CHUNK):
         session.execute(insert(AllowanceLine), records[start : start + INSERT_CHUNK])
+    if supersedes is not None and amends is None:
+        payee_repo.copy_payees(session, supersedes.id, row.id)
+    else:
+        payee_repo.snapshot_from_registry(session, row.id, at)
     audit.append(
         session,
         at=at,
         actor=prepared_by,
-        action="list.propose",
+        action="list.amend" if amends is not None else "list.propose",
         entity="allowance_list",
         entity_id=row.id,
         payload={
             "alert_id": alert_id,
             "district": district_pcode,
-            "revision": revision,
+            "revision": row.revision,
             "households": row.households,
             "total_bdt": row.total_bdt,
             "supersedes": row.supersedes_id,
+            "amends": row.amends_id,
             "reason": edit_reason,
         },
     )
@@ -118,37 +136,24 @@ def get_list(session: Session, list_id: int) -> AllowanceList:
     return row
 
 
-def lines_frame(session: Session, list_id: int) -> pd.DataFrame:
+def raw_lines(session: Session, list_id: int) -> pd.DataFrame:
+    """The stored lines, as created (id and list_id included)."""
     stmt = (
         select(AllowanceLine).where(AllowanceLine.list_id == list_id).order_by(AllowanceLine.rank)
     )
-    conn = session.connection()
-    return pd.read_sql(stmt, conn)
+    return pd.read_sql(stmt, session.connection())
 
 
-def list_hash(session: Session, list_id: int) -> str:
-    stmt = (
-        select(
-            AllowanceLine.rank,
-            AllowanceLine.household_id,
-            AllowanceLine.beneficiary_id,
-            AllowanceLine.adm4_pcode,
-            AllowanceLine.amount_bdt,
-            AllowanceLine.included,
-        )
-        .where(AllowanceLine.list_id == list_id)
-        .order_by(AllowanceLine.rank)
-    )
-    return content_hash(tuple(r) for r in session.execute(stmt))
-
-
-def authorise(principal: Principal, action: str, row: AllowanceList) -> None:
-    if principal.role not in ACTION_ROLES.get(action, ()):
-        raise PermissionDenied(f"{principal.username} ({principal.role}) may not {action} lists")
-    if principal.role != "admin" and not principal.covers(row.district_pcode):
-        raise PermissionDenied(
-            f"{principal.username} may not {action} lists of district {row.district_pcode}"
-        )
+def lines_frame(session: Session, list_id: int) -> pd.DataFrame:
+    """Lines for review: each with its masked pinned payee and, where the registry changed
+    that payee since the snapshot, the names of the fields that changed."""
+    lines = raw_lines(session, list_id)
+    payees = payee_repo.masked(session, list_id)
+    changed = payee_repo.changes(session, list_id)[["rank", "changed"]]
+    out = lines.merge(payees, on="rank", how="left").merge(changed, on="rank", how="left")
+    out["payee"] = out["payee"].fillna("")
+    out["payee_changed"] = out.pop("changed").fillna("")
+    return out
 
 
 def decide(
@@ -161,57 +166,55 @@ def decide(
     *,
     second_approval: bool = False,
 ) -> AllowanceList:
-    """submit / approve / reject / export, checked against role, district and four-eyes.
+    """submit / approve / reject / export / edit, checked against the acting account (as
+    stored now), the transition table, four-eyes and the content hash.
 
     With `second_approval`, a list needs two different district administrators: the first
     approval is recorded and the list stays submitted until the second."""
     row = get_list(session, list_id)
-    authorise(principal, action, row)
-    new_status = LIST_TRANSITIONS.get((row.status, action))
+    user = require_active(
+        session,
+        principal,
+        LIST_ACTION_ROLES.get(action, ()),
+        district=row.district_pcode,
+        doing=f"{action} lists",
+    )
+    if action == "approve" and second_approval and row.approved_by is None:
+        action = "approve_first"
+    new_status = next_list_status(row.status, action)
     if new_status is None:
         raise InvalidTransition(f"list {list_id} is {row.status}; cannot {action}")
     if action in ("reject", "edit") and not (reason or "").strip():
         raise InvalidTransition(f"to {action} a list needs a reason")
-    digest = list_hash(session, list_id)
-    if action == "submit":
-        row.submitted_by = principal.username
-        row.content_sha256 = digest
-    elif action in ("approve", "reject"):
-        if principal.username in (row.submitted_by, row.prepared_by):
-            raise PermissionDenied("the person who prepared or submitted a list cannot decide it")
-        if digest != row.content_sha256:
-            raise InvalidTransition(f"list {list_id} changed after submission; resubmit it")
-        if action == "approve" and second_approval and row.approved_by is None:
-            row.approved_by = principal.username  # first of two approvals
-            new_status = "submitted"
-            action = "approve_first"
-        elif action == "approve" and second_approval:
-            if principal.username == row.approved_by:
-                raise PermissionDenied("the second approval must come from another administrator")
-            row.second_approved_by = principal.username
-            row.decided_at = at
-        else:
-            row.approved_by = principal.username if action == "approve" else None
-            row.second_approved_by = None
-            row.decided_at = at
-    elif action == "export" and digest != row.content_sha256:
-        raise InvalidTransition(f"list {list_id} does not match its approved hash; not exported")
-    row.status = new_status
-    session.add(
-        Decision(
-            list_id=list_id,
-            action=action,
-            username=principal.username,
-            role=principal.role,
-            reason=reason,
-            content_sha256=digest,
-            at=at,
-        )
+    if action in FOUR_EYES_ACTIONS and user.username in (row.submitted_by, row.prepared_by):
+        raise PermissionDenied("the person who prepared or submitted a list cannot decide it")
+    if action == "approve" and user.username == row.approved_by:
+        raise PermissionDenied("the second approval must come from another administrator")
+    digest = list_hash(session, list_id, row.hash_version)
+    if action not in ("submit", "edit") and digest != row.content_sha256:
+        what = "its approved hash; not exported" if action == "export" else "its submission"
+        raise InvalidTransition(f"list {list_id} does not match {what}; resubmit it")
+    decision = Decision(
+        list_id=list_id,
+        action=action,
+        username=user.username,
+        role=user.role,
+        reason=reason,
+        content_sha256=digest,
+        at=at,
+        from_status=row.status,
+        to_status=new_status,
+        via=principal.via,
     )
+    session.add(decision)
+    session.flush()  # the decision first: the database accepts the list change only after it
+    _apply(row, action, user.username, digest, at)
+    row.status = new_status
+    row.last_decision_id = decision.id
     audit.append(
         session,
         at=at,
-        actor=principal.username,
+        actor=user.username,
         action=f"list.{action}",
         entity="allowance_list",
         entity_id=list_id,
@@ -220,10 +223,58 @@ def decide(
             "content_sha256": digest,
             "reason": reason,
             "district": row.district_pcode,
+            "via": principal.via,
         },
     )
     session.flush()
     return row
+
+
+def _apply(row: AllowanceList, action: str, username: str, digest: str, at: datetime) -> None:
+    """The columns each decision sets (the database allows exactly these)."""
+    if action == "submit":
+        row.submitted_by = username
+        row.content_sha256 = digest
+    elif action == "approve_first":
+        row.approved_by = username
+    elif action == "approve" and row.approved_by is not None:
+        row.second_approved_by = username
+        row.decided_at = at
+    elif action == "approve":
+        row.approved_by = username
+        row.decided_at = at
+    elif action == "reject":
+        row.decided_at = at
+
+
+def approval(session: Session, list_id: int) -> Decision | None:
+    """The decision that approved a list (the last approve), if any."""
+    stmt = (
+        select(Decision)
+        .where(Decision.list_id == list_id, Decision.action == "approve")
+        .order_by(Decision.id.desc())
+        .limit(1)
+    )
+    return session.scalars(stmt).first()
+
+
+def amendments_of(session: Session, list_id: int) -> list[AllowanceList]:
+    stmt = select(AllowanceList).where(AllowanceList.amends_id == list_id)
+    return list(session.scalars(stmt.order_by(AllowanceList.id)))
+
+
+def amended_refs(session: Session, list_id: int, statuses: tuple[str, ...]) -> dict[str, int]:
+    """Line refs of `list_id` replaced by an amendment in one of `statuses` -> amendment id."""
+    stmt = (
+        select(AllowanceLine.amends_line_ref, AllowanceList.id)
+        .join(AllowanceList, AllowanceList.id == AllowanceLine.list_id)
+        .where(
+            AllowanceList.amends_id == list_id,
+            AllowanceList.status.in_(statuses),
+            AllowanceLine.included.is_(True),
+        )
+    )
+    return {str(ref): int(aid) for ref, aid in session.execute(stmt) if ref}
 
 
 def paid_households(session: Session, alert_id: int, exclude_list: int | None = None) -> set[str]:
@@ -243,9 +294,14 @@ def paid_households(session: Session, alert_id: int, exclude_list: int | None = 
 
 
 def latest_revision(session: Session, alert_id: int, district: str) -> AllowanceList | None:
+    """The newest proposal (not amendment) of an alert's district."""
     stmt = (
         select(AllowanceList)
-        .where(AllowanceList.alert_id == alert_id, AllowanceList.district_pcode == district)
+        .where(
+            AllowanceList.alert_id == alert_id,
+            AllowanceList.district_pcode == district,
+            AllowanceList.kind == "proposal",
+        )
         .order_by(AllowanceList.revision.desc())
         .limit(1)
     )

@@ -164,13 +164,63 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(32))
     districts: Mapped[list[Any]] = mapped_column(default=list)
     password_hash: Mapped[str | None] = mapped_column(Text)
+    # OIDC: bound to the provider's subject at the first sign-in with the invited, verified
+    # e-mail; later sign-ins match the subject only.
     oidc_subject: Mapped[str | None] = mapped_column(String(255), unique=True)
+    oidc_issuer: Mapped[str | None] = mapped_column(String(255))
     email: Mapped[str | None] = mapped_column(String(255))
     language: Mapped[str] = mapped_column(String(8), default="en")
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None]
     created_at: Mapped[datetime]
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    invited_at: Mapped[datetime | None]
+    linked_at: Mapped[datetime | None]
+    password_changed_at: Mapped[datetime | None]
+
+
+class ApiToken(Base):
+    """A personal API token for scripts: only its sha256 is kept; shown once at creation."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+
+
+class DashboardSession(Base):
+    """A signed-in browser: the cookie holds a signed token naming this row; revoking the row
+    (sign-out, account disabled, password reset) ends the session wherever the cookie is."""
+
+    __tablename__ = "dashboard_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    secret_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    via: Mapped[str] = mapped_column(String(16))
+
+
+class SignInAttempt(Base):
+    """Failed (and successful) sign-ins for throttling. Keys are hashes: a password typed into
+    the user-name field is never stored."""
+
+    __tablename__ = "sign_in_attempts"
+    __table_args__ = (Index("ix_sign_in_attempts_account_at", "account_key", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime]
+    account_key: Mapped[str] = mapped_column(String(64))
+    client_key: Mapped[str] = mapped_column(String(64), index=True)
+    ok: Mapped[bool] = mapped_column(Boolean)
 
 
 class RegistryImport(Base):
@@ -303,11 +353,21 @@ class AllowanceList(Base):
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("allowance_lists.id"))
     edit_reason: Mapped[str | None] = mapped_column(Text)
     synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+    # "proposal" (from an alert) or "amendment" (payees changed after approval of amends_id).
+    kind: Mapped[str] = mapped_column(String(16), default="proposal")
+    amends_id: Mapped[int | None] = mapped_column(Integer)
+    # 1: lines only (lists decided before payee pinning); 2: lines and their pinned payees.
+    hash_version: Mapped[int] = mapped_column(Integer, default=2)
+    # Every change of a list row is one decision: the database checks this is the newest one.
+    last_decision_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class AllowanceLine(Base):
     __tablename__ = "allowance_lines"
-    __table_args__ = (UniqueConstraint("list_id", "household_id", name="one_payment_per_hh"),)
+    __table_args__ = (
+        UniqueConstraint("list_id", "household_id", name="one_payment_per_hh"),
+        Index("uq_allowance_lines_line_ref", "line_ref", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     list_id: Mapped[int] = mapped_column(ForeignKey("allowance_lists.id"), index=True)
@@ -320,6 +380,40 @@ class AllowanceLine(Base):
     amount_bdt: Mapped[int] = mapped_column(Integer)
     included: Mapped[bool] = mapped_column(Boolean, default=True)
     exclusion_reason: Mapped[str | None] = mapped_column(Text)
+    # Stable reference a payment provider's return file quotes (L<list id>-<rank>).
+    line_ref: Mapped[str | None] = mapped_column(String(32))
+    # On an amendment: the approved line whose payee this line replaces.
+    amends_line_ref: Mapped[str | None] = mapped_column(String(32))
+
+
+class AllowancePayee(Base):
+    """The payment identity of an included line, copied from the registry when the list is
+    proposed. Covered by the list's content hash; payment files are written from here only."""
+
+    __tablename__ = "allowance_payees"
+    __table_args__ = (UniqueConstraint("list_id", "rank", name="one_payee_per_line"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    list_id: Mapped[int] = mapped_column(ForeignKey("allowance_lists.id"), index=True)
+    rank: Mapped[int] = mapped_column(Integer)
+    beneficiary_id: Mapped[str] = mapped_column(String(64))
+    programme: Mapped[str] = mapped_column(String(32))
+    name_en: Mapped[str | None] = mapped_column(String(128))
+    name_bn: Mapped[str | None] = mapped_column(String(128))
+    nid: Mapped[str | None] = mapped_column(String(17))
+    birth_registration: Mapped[str | None] = mapped_column(String(17))
+    sex: Mapped[str] = mapped_column(String(8))
+    birth_year: Mapped[int] = mapped_column(Integer)
+    ward: Mapped[str | None] = mapped_column(String(16))
+    village: Mapped[str | None] = mapped_column(String(128))
+    payment_channel: Mapped[str] = mapped_column(String(16))
+    mfs_provider: Mapped[str | None] = mapped_column(String(16))
+    wallet_number: Mapped[str | None] = mapped_column(String(11))
+    bank_account: Mapped[str | None] = mapped_column(String(32))
+    routing_number: Mapped[str | None] = mapped_column(String(9))
+    post_office_code: Mapped[str | None] = mapped_column(String(16))
+    source_row_sha256: Mapped[str] = mapped_column(String(64))
+    snapshot_at: Mapped[datetime]
 
 
 class Decision(Base):
@@ -327,12 +421,16 @@ class Decision(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     list_id: Mapped[int] = mapped_column(ForeignKey("allowance_lists.id"), index=True)
-    action: Mapped[str] = mapped_column(String(16))  # submit|approve|reject|edit|export
+    action: Mapped[str] = mapped_column(String(16))  # a key of LIST_ACTION_ROLES
     username: Mapped[str] = mapped_column(String(64))
     role: Mapped[str] = mapped_column(String(32))
     reason: Mapped[str | None] = mapped_column(Text)
     content_sha256: Mapped[str | None] = mapped_column(String(64))
     at: Mapped[datetime]
+    # The step this decision takes (checked by the database against LIST_TRANSITIONS).
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str | None] = mapped_column(String(16))
+    via: Mapped[str | None] = mapped_column(String(16))  # how the decider was verified
 
 
 class AuditEntry(Base):

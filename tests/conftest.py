@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,6 +14,36 @@ from agam.core.settings import Settings, load_settings
 from boundaries.layer import UnionLayer, load_union_layer
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+PASSWORD = "a long test password"
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2 at its cheapest in this process (the shipped parameters cost ~0.1-1 s a hash);
+    subprocesses (CLI, dashboard server) keep the real ones."""
+    from argon2 import PasswordHasher, profiles
+
+    from store import user_repo
+
+    cheap = PasswordHasher.from_parameters(profiles.CHEAPEST)
+    monkeypatch.setattr(user_repo, "_hasher", cheap)
+    monkeypatch.setattr(user_repo, "_DUMMY", cheap.hash("agam-timing-equaliser"))
+
+
+@pytest.fixture
+def principal_for() -> Callable[..., Any]:
+    """principal_for(store, "dc.kurigram"[, password]): a principal by password sign-in."""
+    from datetime import UTC, datetime
+
+    from store.user_repo import authenticate
+
+    def sign_in(store: Any, username: str, password: str = PASSWORD) -> Any:
+        with store.session() as session:
+            result = authenticate(session, username, password, datetime.now(UTC), "test")
+        assert result.principal is not None, result.message
+        return result.principal
+
+    return sign_in
 
 
 def write_config(folder: Path, extra: str = "") -> Path:

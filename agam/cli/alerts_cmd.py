@@ -1,4 +1,4 @@
-"""`agam alerts list|close`: alerts per district and closing one with a reason."""
+"""`agam alerts list|close`: alerts per district; a signed-in person closes one with a reason."""
 
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ from agam.cli.common import (
     handle_errors,
     settings_for,
 )
+from agam.cli.credentials import UserOption, sign_in
 from agam.core.timeutil import format_dhaka, iso_utc
 from agam.pipeline.context import AppContext
 from store import alert_repo, audit
-from store.user_repo import get_user
 
 app = typer.Typer(help="Alerts raised by the trigger engine.", no_args_is_help=True)
 
@@ -65,31 +65,33 @@ def list_alerts(config: ConfigOption = None, as_json: JsonOption = False) -> Non
 @handle_errors
 def close(
     alert_id: int,
-    user: Annotated[str, typer.Option("--user", help="the acting account")],
     reason: Annotated[str, typer.Option("--reason", help="why it is closed")],
+    user: UserOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Close an open alert with a reason (stand-down by a person)."""
+    """Close an open alert with a reason (stand-down by a person, who signs in)."""
     ctx = AppContext(settings_for(config))
-    with ctx.store.session() as session:
-        account = get_user(session, user)
-        alert = alert_repo.close_alert(
-            session,
-            alert_id,
-            account.username,
-            account.role,
-            list(account.districts),
-            reason,
-            ctx.now(),
-        )
+    principal = sign_in(ctx, user)
+    with (
+        audit.refusals_recorded(
+            ctx.store,
+            at=ctx.now(),
+            actor=principal.username,
+            action="alert.close",
+            entity="alert",
+            entity_id=alert_id,
+        ),
+        ctx.store.session() as session,
+    ):
+        alert = alert_repo.close_alert(session, alert_id, principal, reason, ctx.now())
         audit.append(
             session,
             at=ctx.now(),
-            actor=account.username,
+            actor=principal.username,
             action="alert.closed",
             entity="alert",
             entity_id=alert_id,
-            payload={"reason": reason},
+            payload={"reason": reason, "via": principal.via},
         )
         district = alert.district_pcode
     console.print(f"alert {alert_id} ({district}) closed", markup=False)

@@ -1,7 +1,9 @@
-"""`agam lists …`: propose, review, decide and export anticipatory allowance lists.
+"""`agam lists …`: propose, review, decide, amend and export anticipatory allowance lists.
 
-`--user` names the acting account; the store checks its role and district on every decision.
-Output carries pseudonymous ids only; personal data leaves only in an approved payment file.
+Decisions sign in first (agam/cli/credentials.py); the store then checks the account's role,
+district and four-eyes on every decision, and refusals are audited. Output carries
+pseudonymous ids and masked payees only; personal data leaves only in an approved payment
+file, written from the payees pinned when the list was proposed.
 """
 
 from __future__ import annotations
@@ -21,15 +23,15 @@ from agam.cli.common import (
     handle_errors,
     settings_for,
 )
+from agam.cli.credentials import UserOption, sign_in
 from agam.core.timeutil import format_dhaka, iso_utc
 from agam.pipeline.context import AppContext
 from agam.pipeline.propose import propose_for_alert
-from allowances.payment_files import export_list
-from store import list_repo
-from store.user_repo import get_user, to_principal
+from allowances.lists import amend, decide_list
+from allowances.payment_files import export_payment_files
+from store import audit, list_repo
 
 app = typer.Typer(help="Anticipatory allowance lists.", no_args_is_help=True)
-UserOption = Annotated[str, typer.Option("--user", help="the acting account")]
 ReasonOption = Annotated[str | None, typer.Option("--reason")]
 
 
@@ -54,6 +56,8 @@ def _summary(row: Any) -> dict[str, Any]:
         "approved_by": row.approved_by,
         "created_at": iso_utc(row.created_at),
         "synthetic": row.synthetic,
+        "kind": row.kind,
+        "amends_list_id": row.amends_id,
     }
 
 
@@ -82,66 +86,82 @@ def show(
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """A list with its lines in priority order and the reasons for each."""
+    """A list with its lines in priority order, the reasons for each, the masked payee pinned
+    at proposal, and a flag where the registry changed that payee since."""
     ctx = AppContext(settings_for(config))
     with ctx.store.session() as session:
         row = list_repo.get_list(session, list_id)
         lines = list_repo.lines_frame(session, list_id)
         summary = _summary(row)
+    changed = lines[lines["payee_changed"] != ""]
+    summary["payees_changed"] = len(changed)
     shown = lines if limit == 0 else lines.head(limit)
     records = shown.drop(columns=["id", "list_id"]).to_dict("records")
     if as_json:
         emit_json(summary | {"lines": records, "lines_total": len(lines)})
         return
     synthetic = " [SYNTHETIC registry]" if summary["synthetic"] else ""
+    kind = f" · amends list {row.amends_id}" if row.amends_id else ""
     console.print(
         f"list {list_id} · {summary['district_pcode']} · rev {summary['revision']} · "
         f"{summary['status']} · {summary['households']:,} households · "
         f"BDT {summary['total_bdt']:,} · created {format_dhaka(row.created_at)}"
-        f"{synthetic}",
+        f"{kind}{synthetic}",
         markup=False,
     )
-    table = Table("rank", "household", "union", "score", "BDT", "reasons / exclusion")
+    table = Table("rank", "line", "household", "union", "score", "BDT", "payee", "reasons")
     for r in records:
         why = "; ".join(r["reasons"]) if r["included"] else f"excluded: {r['exclusion_reason']}"
+        payee = r["payee"] + (
+            f" [REGISTRY CHANGED: {r['payee_changed']}]" if r["payee_changed"] else ""
+        )
         table.add_row(
             str(r["rank"]),
+            str(r["line_ref"]),
             r["household_id"],
             r["adm4_pcode"],
             f"{r['priority_score']:.1f}",
             f"{r['amount_bdt']:,}",
+            payee,
             why,
         )
     console.print(table)
+    if len(changed):
+        refs = ", ".join(changed["line_ref"].astype(str).head(10))
+        console.print(
+            f"warning: the registry changed the payee of {len(changed):,} line(s) since they "
+            f"were pinned ({refs}); they are paid as approved unless an amendment "
+            f"(`agam lists amend {list_id}`) is approved",
+            markup=False,
+        )
 
 
 def _decide(
-    action: str, list_id: int, user: str, reason: str | None, config: Any, as_json: bool
+    action: str, list_id: int, user: str | None, reason: str | None, config: Any, as_json: bool
 ) -> None:
     ctx = AppContext(settings_for(config))
-    with ctx.store.session() as session:
-        principal = to_principal(get_user(session, user))
-        row = list_repo.decide(
-            session,
-            list_id,
-            principal,
-            action,
-            ctx.now(),
-            reason,
-            second_approval=bool(ctx.settings.allowances.get("second_approval", False)),
-        )
-        summary = _summary(row)
+    principal = sign_in(ctx, user)
+    row = decide_list(
+        ctx.store,
+        list_id,
+        principal,
+        action,
+        ctx.now(),
+        reason,
+        second_approval=bool(ctx.settings.allowances.get("second_approval", False)),
+    )
+    summary = _summary(row)
     if as_json:
         emit_json(summary)
     else:
-        console.print(f"list {list_id}: {summary['status']} by {user}", markup=False)
+        console.print(f"list {list_id}: {summary['status']} by {principal.username}", markup=False)
 
 
 @app.command("submit")
 @handle_errors
 def submit(
     list_id: int,
-    user: UserOption,
+    user: UserOption = None,
     reason: ReasonOption = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
@@ -154,7 +174,7 @@ def submit(
 @handle_errors
 def approve(
     list_id: int,
-    user: UserOption,
+    user: UserOption = None,
     reason: ReasonOption = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
@@ -167,7 +187,7 @@ def approve(
 @handle_errors
 def reject(
     list_id: int,
-    user: UserOption,
+    user: UserOption = None,
     reason: ReasonOption = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
@@ -181,22 +201,65 @@ def reject(
 def export(
     list_id: int,
     outdir: Annotated[Path, typer.Argument(help="folder for the payment files")],
-    user: UserOption,
+    user: UserOption = None,
     fmt: Annotated[PaymentFormat, typer.Option("--format")] = PaymentFormat.csv,
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Write the payment files of an approved list, per channel, with a manifest."""
+    """Write the payment files of an approved list from its pinned payees, per channel, with
+    a manifest carrying the approved hash (re-verified first)."""
     ctx = AppContext(settings_for(config))
-    with ctx.store.session() as session:
-        principal = to_principal(get_user(session, user))
-        result = export_list(session, list_id, principal, fmt.value, outdir, ctx.now())
+    principal = sign_in(ctx, user)
+    result = export_payment_files(ctx.store, list_id, principal, fmt.value, outdir, ctx.now())
     if as_json:
         emit_json(result.manifest | {"folder": str(result.folder)})
-    else:
-        m = result.manifest
+        return
+    m = result.manifest
+    console.print(
+        f"wrote {len(m['files'])} file(s) to {result.folder}: {m['rows']:,} rows, "
+        f"BDT {m['total_bdt']:,}",
+        markup=False,
+    )
+    if m["held_lines"]:
+        console.print(f"{len(m['held_lines']):,} line(s) held: paid by their amendment list")
+    if m["registry_changed_lines"]:
         console.print(
-            f"wrote {len(m['files'])} file(s) to {result.folder}: {m['rows']:,} rows, "
-            f"BDT {m['total_bdt']:,}",
+            f"warning: {len(m['registry_changed_lines']):,} line(s) paid to the approved payee "
+            "although the registry changed it since (see the manifest)",
+            markup=False,
+        )
+
+
+@app.command("amend")
+@handle_errors
+def amend_cmd(
+    list_id: int,
+    user: UserOption = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Propose an amendment of an approved list: the lines whose payee the registry changed,
+    with the new payee, to be submitted and approved like a list (officer)."""
+    ctx = AppContext(settings_for(config))
+    principal = sign_in(ctx, user)
+    with (
+        audit.refusals_recorded(
+            ctx.store,
+            at=ctx.now(),
+            actor=principal.username,
+            action="list.amend",
+            entity="allowance_list",
+            entity_id=list_id,
+        ),
+        ctx.store.session() as session,
+    ):
+        row = amend(session, list_id=list_id, principal=principal, at=ctx.now())
+        summary = _summary(row)
+    if as_json:
+        emit_json(summary)
+    else:
+        console.print(
+            f"amendment list {row.id} of list {list_id} (draft): {row.households:,} line(s), "
+            f"BDT {row.total_bdt:,}",
             markup=False,
         )

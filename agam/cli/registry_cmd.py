@@ -21,12 +21,14 @@ from agam.cli.common import (
     handle_errors,
     settings_for,
 )
+from agam.cli.credentials import UserOption, sign_in
 from agam.core.errors import RegistryError
 from agam.pipeline.context import AppContext
 from allowances.registry_import import import_registry
 from allowances.registry_schema import ImportReport
 from allowances.registry_stats import registry_stats
 from allowances.synthetic import generate_registry
+from store import audit
 
 app = typer.Typer(help="Beneficiary registry: import, stats, synthetic data.", no_args_is_help=True)
 MAX_TABLE_ERRORS = 200
@@ -78,22 +80,32 @@ def import_cmd(
     quarantine: Annotated[
         bool, typer.Option("--quarantine", help="import the valid rows, record the bad ones")
     ] = False,
-    user: Annotated[str, typer.Option("--user", help="who imports (audit log)")] = "cli",
+    user: UserOption = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Validate and import a registry extract; all or nothing unless --quarantine."""
+    """Validate and import a registry extract (admins, signed in); all or nothing unless
+    --quarantine. Rows are staged, owner-only, in the data directory."""
     ctx = AppContext(settings_for(config))
-    ctx.store.upgrade()
-    report = import_registry(
+    principal = sign_in(ctx, user)
+    with audit.refusals_recorded(
         ctx.store,
-        file,
-        ctx.union_layer(),
-        user=user,
-        dry_run=dry_run,
-        quarantine=quarantine,
         at=ctx.now(),
-    )
+        actor=principal.username,
+        action="registry.import",
+        entity="registry_import",
+        entity_id=file.name,
+    ):
+        report = import_registry(
+            ctx.store,
+            file,
+            ctx.union_layer(),
+            principal=principal,
+            staging_dir=ctx.settings.data_dir / "staging",
+            dry_run=dry_run,
+            quarantine=quarantine,
+            at=ctx.now(),
+        )
     if as_json:
         emit_json(report.to_dict())
     else:

@@ -1,8 +1,11 @@
-"""`agam users add|list|disable`: local accounts, roles and district scopes."""
+"""`agam users …`: accounts, roles and district scopes, invitations, passwords, API tokens.
+
+`bootstrap` creates the first admin of a store that has none; everything else signs in first
+(agam/cli/credentials.py) and, except one's own password and tokens, needs an admin.
+"""
 
 from __future__ import annotations
 
-import os
 from typing import Annotated, Any
 
 import typer
@@ -16,33 +19,64 @@ from agam.cli.common import (
     handle_errors,
     settings_for,
 )
-from agam.core.errors import StoreError
+from agam.cli.credentials import UserOption, new_password, sign_in
+from agam.core.timeutil import iso_utc
 from agam.pipeline.context import AppContext
-from store import audit, user_repo
+from store import audit, token_repo, user_repo
+from store.identity import require_active
 
 app = typer.Typer(help="Local accounts, roles and districts.", no_args_is_help=True)
-PASSWORD_ENV = "AGAM_NEW_PASSWORD"  # noqa: S105 (the variable name, not a secret)
+token_app = typer.Typer(help="Personal API tokens (for scripts: AGAM_TOKEN).", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+RoleOption = Annotated[str, typer.Option("--role", help="committee|officer|district_admin|admin")]
+DistrictOption = Annotated[list[str] | None, typer.Option("--district", help="ADM2 P-code")]
+NameOption = Annotated[str, typer.Option("--name")]
+
+
+def _audited(ctx: AppContext, actor: str, action: str, target: str) -> Any:
+    return audit.refusals_recorded(
+        ctx.store, at=ctx.now(), actor=actor, action=action, entity="user", entity_id=target
+    )
+
+
+@app.command("bootstrap")
+@handle_errors
+def bootstrap(
+    username: Annotated[str, typer.Argument()],
+    name: NameOption = "",
+    config: ConfigOption = None,
+) -> None:
+    """Create the first admin of a store without one (refused once an admin exists); the
+    password is typed twice (or read from $AGAM_NEW_PASSWORD)."""
+    ctx = AppContext(settings_for(config))
+    ctx.store.upgrade()
+    password = new_password()
+    with _audited(ctx, username, "user.bootstrap", username), ctx.store.session() as session:
+        user_repo.bootstrap_admin(
+            session, username=username, password=password, display_name=name, at=ctx.now()
+        )
+    console.print(f"created the first admin, {username}", markup=False)
 
 
 @app.command("add")
 @handle_errors
 def add(
     username: Annotated[str, typer.Argument()],
-    role: Annotated[str, typer.Option("--role", help="committee|officer|district_admin|admin")],
-    district: Annotated[list[str] | None, typer.Option("--district", help="ADM2 P-code")] = None,
-    name: Annotated[str, typer.Option("--name")] = "",
+    role: RoleOption,
+    district: DistrictOption = None,
+    name: NameOption = "",
     email: Annotated[str | None, typer.Option("--email")] = None,
+    user: UserOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Add an account; the password is prompted (or read from $AGAM_NEW_PASSWORD)."""
+    """An admin adds an account with a password (typed twice, or $AGAM_NEW_PASSWORD)."""
     ctx = AppContext(settings_for(config))
-    ctx.store.upgrade()
-    password = os.environ.get(PASSWORD_ENV) or typer.prompt(
-        "Password", hide_input=True, confirmation_prompt=True
-    )
-    with ctx.store.session() as session:
-        user = user_repo.add_user(
+    actor = sign_in(ctx, user)
+    password = new_password(f"Password for {username}")
+    with _audited(ctx, actor.username, "user.add", username), ctx.store.session() as session:
+        user_repo.admin_add_user(
             session,
+            actor,
             username=username,
             role=role,
             districts=list(district or []),
@@ -51,25 +85,49 @@ def add(
             at=ctx.now(),
             email=email,
         )
-        audit.append(
-            session,
-            at=ctx.now(),
-            actor="cli",
-            action="user.add",
-            entity="user",
-            entity_id=user.username,
-            payload={"role": role, "districts": user.districts},
-        )
     console.print(f"added {username} ({role})", markup=False)
+
+
+@app.command("invite")
+@handle_errors
+def invite(
+    username: Annotated[str, typer.Argument()],
+    email: Annotated[str, typer.Option("--email", help="the address the provider verifies")],
+    role: RoleOption,
+    district: DistrictOption = None,
+    name: NameOption = "",
+    user: UserOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """An admin invites an organisation (OIDC) account: the first sign-in with this verified
+    e-mail binds it to the provider's subject; later sign-ins match the subject only."""
+    ctx = AppContext(settings_for(config))
+    actor = sign_in(ctx, user)
+    with _audited(ctx, actor.username, "user.invite", username), ctx.store.session() as session:
+        user_repo.admin_add_user(
+            session,
+            actor,
+            username=username,
+            role=role,
+            districts=list(district or []),
+            password=None,
+            display_name=name,
+            at=ctx.now(),
+            email=email,
+        )
+    console.print(f"invited {username} ({role}) at {email}", markup=False)
 
 
 @app.command("list")
 @handle_errors
-def list_users(config: ConfigOption = None, as_json: JsonOption = False) -> None:
-    """Accounts with role, districts and state (never password hashes)."""
+def list_users(
+    user: UserOption = None, config: ConfigOption = None, as_json: JsonOption = False
+) -> None:
+    """Accounts with role, districts and state (never password hashes); admins only."""
     ctx = AppContext(settings_for(config))
-    ctx.store.upgrade()
+    actor = sign_in(ctx, user)
     with ctx.store.session() as session:
+        require_active(session, actor, ("admin",), doing="list accounts")
         rows: list[dict[str, Any]] = [
             {
                 "username": u.username,
@@ -77,41 +135,151 @@ def list_users(config: ConfigOption = None, as_json: JsonOption = False) -> None
                 "role": u.role,
                 "districts": list(u.districts),
                 "disabled": u.disabled,
+                "sign_in": "oidc" if u.oidc_subject else "invited" if u.invited_at else "password",
             }
             for u in user_repo.list_users(session)
         ]
     if as_json:
         emit_json(rows)
         return
-    table = Table("username", "name", "role", "districts", "state")
+    table = Table("username", "name", "role", "districts", "sign-in", "state")
     for r in rows:
         table.add_row(
             r["username"],
             r["name"],
             r["role"],
             ", ".join(r["districts"]) or "—",
+            r["sign_in"],
             "disabled" if r["disabled"] else "active",
         )
     console.print(table)
 
 
+def _set_disabled(username: str, disabled: bool, user: str | None, config: Any) -> None:
+    ctx = AppContext(settings_for(config))
+    actor = sign_in(ctx, user)
+    action = "user.disable" if disabled else "user.enable"
+    with _audited(ctx, actor.username, action, username), ctx.store.session() as session:
+        user_repo.set_disabled(session, actor, username, disabled, ctx.now())
+    console.print(f"{'disabled' if disabled else 'enabled'} {username}", markup=False)
+
+
 @app.command("disable")
 @handle_errors
-def disable(username: Annotated[str, typer.Argument()], config: ConfigOption = None) -> None:
-    """Disable an account (it can no longer sign in; history keeps its name)."""
+def disable(
+    username: Annotated[str, typer.Argument()],
+    user: UserOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Disable an account: it can no longer sign in and its sessions and tokens end at once
+    (history keeps its name)."""
+    _set_disabled(username, True, user, config)
+
+
+@app.command("enable")
+@handle_errors
+def enable(
+    username: Annotated[str, typer.Argument()],
+    user: UserOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Enable a disabled account again (its old tokens stay revoked)."""
+    _set_disabled(username, False, user, config)
+
+
+@app.command("reset-password")
+@handle_errors
+def reset_password(
+    username: Annotated[str, typer.Argument()],
+    user: UserOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Set a new password (admins for anyone, everyone for themselves); the account's
+    dashboard sessions and API tokens end."""
     ctx = AppContext(settings_for(config))
-    ctx.store.upgrade()
+    actor = sign_in(ctx, user)
+    password = new_password(f"New password for {username}")
+    action = "user.reset_password"
+    with _audited(ctx, actor.username, action, username), ctx.store.session() as session:
+        user_repo.reset_password(session, actor, username, password, ctx.now())
+    console.print(f"password of {username} reset; its sessions and tokens ended", markup=False)
+
+
+@token_app.command("create")
+@handle_errors
+def token_create(
+    name: Annotated[str, typer.Option("--name", help="what the token is for")],
+    days: Annotated[
+        int | None, typer.Option("--days", help="lifetime (default: the maximum)")
+    ] = None,
+    user: UserOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """A personal API token for scripts (sign in with your password). Shown once: only its
+    hash is kept. Use it as AGAM_TOKEN."""
+    ctx = AppContext(settings_for(config))
+    actor = sign_in(ctx, user, password_only=True)
     with ctx.store.session() as session:
-        user = user_repo.set_disabled(session, username, True)
-        if user is None:
-            raise StoreError(f"no user {username!r}")
-        audit.append(
-            session,
-            at=ctx.now(),
-            actor="cli",
-            action="user.disable",
-            entity="user",
-            entity_id=username,
-            payload={},
+        row, token = token_repo.create_token(session, actor, name, ctx.now(), days)
+        expires = iso_utc(row.expires_at) if row.expires_at else "never"
+    console.print(f"token {row.id} ({name}) for {actor.username}, expires {expires}:", markup=False)
+    console.print(token, markup=False, highlight=False, soft_wrap=True)
+
+
+@token_app.command("list")
+@handle_errors
+def token_list(
+    everyone: Annotated[
+        bool, typer.Option("--all", help="every account's tokens (admins)")
+    ] = False,
+    user: UserOption = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Your tokens (or everyone's): id, name, prefix, dates; never the token."""
+    ctx = AppContext(settings_for(config))
+    actor = sign_in(ctx, user)
+    with ctx.store.session() as session:
+        rows: list[dict[str, Any]] = [
+            {
+                "id": t.id,
+                "username": username,
+                "name": t.name,
+                "prefix": t.prefix,
+                "created_at": iso_utc(t.created_at),
+                "expires_at": iso_utc(t.expires_at) if t.expires_at else None,
+                "last_used_at": iso_utc(t.last_used_at) if t.last_used_at else None,
+                "revoked": t.revoked_at is not None,
+            }
+            for t, username in token_repo.tokens_of(session, actor, everyone)
+        ]
+    if as_json:
+        emit_json(rows)
+        return
+    table = Table("id", "account", "name", "prefix", "expires", "last used", "state")
+    for r in rows:
+        table.add_row(
+            str(r["id"]),
+            r["username"],
+            r["name"],
+            r["prefix"] + "…",
+            r["expires_at"] or "—",
+            r["last_used_at"] or "—",
+            "revoked" if r["revoked"] else "active",
         )
-    console.print(f"disabled {username}", markup=False)
+    console.print(table)
+
+
+@token_app.command("revoke")
+@handle_errors
+def token_revoke(
+    token_id: Annotated[int, typer.Argument()],
+    user: UserOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Revoke one of your tokens (admins: anyone's)."""
+    ctx = AppContext(settings_for(config))
+    actor = sign_in(ctx, user)
+    with ctx.store.session() as session:
+        token_repo.revoke_token(session, actor, token_id, ctx.now())
+    console.print(f"token {token_id} revoked", markup=False)

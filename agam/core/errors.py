@@ -53,6 +53,13 @@ class PermissionDenied(StoreError):
     """The acting user's role or district does not allow this."""
 
 
+class NotAuthenticated(AgamError):
+    """No credentials, wrong ones, or a disabled account: nothing was done (the attempt is
+    audited)."""
+
+    exit_code = 9
+
+
 class NotFound(AgamError):
     """A requested object does not exist (exit 1, like `find` with no answer)."""
 

@@ -66,9 +66,13 @@ class AppContext:
         )
 
     def prepare(self) -> dict[str, object]:
-        """Create the data dir, migrate the store, prepare the union layer cache."""
+        """Create the data dir, migrate the store, prepare the union layer cache; remove
+        registry staging left by an import that was killed."""
+        from allowances.registry_staging import clean_stale
+
         for folder in (self.settings.data_dir, self.settings.raw_dir, self.settings.cache_dir):
             folder.mkdir(parents=True, exist_ok=True)
+        clean_stale(self.settings.data_dir / "staging")
         self.store.upgrade()
         layer = self.union_layer()
         log.info("prepared data dir %s with %d unions", self.settings.data_dir, len(layer))

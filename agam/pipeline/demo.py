@@ -28,10 +28,16 @@ DEMO_ACCOUNTS: tuple[tuple[str, str, list[str], str], ...] = (
 
 def ensure_demo_accounts(ctx: Any) -> dict[str, str]:
     """Create the demo accounts that do not exist; returns {username: password} for those
-    created now (passwords are shown once and never stored in clear)."""
+    created now (passwords are shown once and never stored in clear). A store that holds any
+    other account is not a demo store: nothing is created there (no known passwords planted
+    in a real deployment)."""
     created: dict[str, str] = {}
+    demo_names = {username for username, *_ in DEMO_ACCOUNTS}
     with ctx.store.session() as session:
         existing = {u.username for u in user_repo.list_users(session)}
+        if existing - demo_names:
+            log.warning("the store has non-demo accounts; no demo accounts created")
+            return created
         for username, role, districts, name in DEMO_ACCOUNTS:
             if username in existing:
                 continue
@@ -44,6 +50,7 @@ def ensure_demo_accounts(ctx: Any) -> dict[str, str]:
                 password=password,
                 display_name=name,
                 at=ctx.now(),
+                created_by="demo",
             )
             audit.append(
                 session,
@@ -67,7 +74,13 @@ def ensure_synthetic_registry(ctx: Any, households: int, seed: int = 2024) -> di
     folder.mkdir(parents=True, exist_ok=True)
     layer = ctx.union_layer()
     generated = generate_registry(layer, households, seed, folder / "synthetic_registry.parquet")
-    report = import_registry(ctx.store, generated.path, layer, user="demo")
+    report = import_registry(
+        ctx.store,
+        generated.path,
+        layer,
+        user="demo",
+        staging_dir=Path(ctx.settings.data_dir) / "staging",
+    )
     log.info("demo registry: %s", report.status)
     return {"status": report.status, "households": households, "path": str(generated.path)}
 

@@ -9,7 +9,7 @@ from agam.core.errors import AgamError
 from dashboard import loaders
 from dashboard.i18n import t
 from dashboard.page import lang, require_page
-from store import audit, user_repo
+from store import user_repo
 
 principal = require_page("admin")
 lg = lang()
@@ -36,27 +36,21 @@ with st.form("add_user"):
     name = st.text_input(t("admin_display_name", lg), key="new_name")
     role = st.selectbox(t("admin_role", lg), user_repo.ROLES, key="new_role")
     districts = st.text_input(t("admin_districts", lg), key="new_districts")
+    email = st.text_input(t("admin_email", lg), key="new_email")
     password = st.text_input(t("signin_password", lg), type="password", key="new_password")
     if st.form_submit_button(t("admin_add_button", lg)):
         try:
             with loaders.store().session() as session:
-                user_repo.add_user(
+                user_repo.admin_add_user(
                     session,
+                    principal,
                     username=username.strip().lower(),
                     role=role,
                     districts=[d.strip().upper() for d in districts.split(",") if d.strip()],
                     password=password or None,
                     display_name=name,
                     at=loaders.now(),
-                )
-                audit.append(
-                    session,
-                    at=loaders.now(),
-                    actor=principal.username,
-                    action="user.add",
-                    entity="user",
-                    entity_id=username,
-                    payload={"role": role},
+                    email=email.strip() or None,
                 )
             st.success(t("admin_added", lg, name=username))
         except AgamError as exc:
@@ -71,16 +65,7 @@ if target and st.button(t("admin_disable_button", lg), key="do_disable"):
         st.error(t("admin_not_self", lg))
     else:
         with loaders.store().session() as session:
-            user_repo.set_disabled(session, target, True)
-            audit.append(
-                session,
-                at=loaders.now(),
-                actor=principal.username,
-                action="user.disable",
-                entity="user",
-                entity_id=target,
-                payload={},
-            )
+            user_repo.set_disabled(session, principal, target, True, loaders.now())
         st.success(t("admin_disabled", lg, name=target))
 
 st.subheader(t("admin_config", lg))

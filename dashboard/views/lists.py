@@ -7,6 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from agam.core.errors import AgamError
+from allowances.lists import decide_list
 from dashboard import data, jobs, loaders
 from dashboard.i18n import fmt_bdt, fmt_int, fmt_time, t
 from dashboard.page import lang, require_page
@@ -49,6 +50,9 @@ lines = data.list_lines(principal, int(list_id))
 if principal.role == "committee":
     st.info(t("lists_committee_aggregates", lg))
 elif not lines.empty:
+    changed = int((lines["payee_changed"] != "").sum())
+    if changed:
+        st.warning(t("lists_payees_changed", lg, count=fmt_int(changed, lg)))
     only_included = st.toggle(t("lists_only_included", lg), value=True, key="only_included")
     view = lines[lines["included"]] if only_included else lines
     view = view.assign(reasons=view["reasons"].map("; ".join))
@@ -56,10 +60,13 @@ elif not lines.empty:
         view[
             [
                 "rank",
+                "line_ref",
                 "household_id",
                 "adm4_pcode",
                 "priority_score",
                 "amount_bdt",
+                "payee",
+                "payee_changed",
                 "reasons",
                 "exclusion_reason",
             ]
@@ -84,18 +91,15 @@ for col, (action, label) in zip(cols, actions, strict=False):
         t(label, lg), key=f"do_{action}", type="primary" if action == "approve" else "secondary"
     ):
         try:
-            with loaders.store().session() as session:
-                list_repo.decide(
-                    session,
-                    int(list_id),
-                    principal,
-                    action,
-                    loaders.now(),
-                    reason or None,
-                    second_approval=bool(
-                        loaders.settings().allowances.get("second_approval", False)
-                    ),
-                )
+            decide_list(
+                loaders.store(),
+                int(list_id),
+                principal,
+                action,
+                loaders.now(),
+                reason or None,
+                second_approval=bool(loaders.settings().allowances.get("second_approval", False)),
+            )
             # shown after the rerun, which redraws the page for the list's new status
             st.session_state["lists_flash"] = t("lists_done", lg, action=t(label, lg))
             st.rerun()

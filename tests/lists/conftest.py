@@ -13,8 +13,9 @@ from store.models import Alert, Beneficiary, Evaluation, RegistryImport
 from store.user_repo import add_user
 
 T0 = datetime(2024, 7, 4, 6, 0, tzinfo=UTC)
+PASSWORD = "a long test password"  # tests/conftest.py signs in with it
 KURIGRAM, JAMALPUR = "BD5549", "BD4539"
-UNIONS = ["BD55490911", "BD55490915", "BD55490931"]  # Chilmari (Kurigram)
+UNIONS = ["BD55490911", "BD55490923", "BD55490947"]  # Chilmari (Kurigram)
 
 
 def _beneficiary(i: int, **kw: object) -> Beneficiary:
@@ -50,14 +51,16 @@ def seed(s: Store) -> Store:
             ("officer.kurigram", "officer", [KURIGRAM]),
             ("dc.kurigram", "district_admin", [KURIGRAM]),
             ("dc.jamalpur", "district_admin", [JAMALPUR]),
+            ("adc.kurigram", "district_admin", [KURIGRAM]),
             ("committee.a", "committee", []),
+            ("admin.a", "admin", []),
         ]:
             add_user(
                 session,
                 username=name,
                 role=role,
                 districts=districts,
-                password=None,
+                password=PASSWORD,
                 display_name=name,
                 at=T0,
             )

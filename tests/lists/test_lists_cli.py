@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
 
@@ -13,6 +14,12 @@ from agam.core.settings import Settings
 from store.db import Store
 
 runner = CliRunner()
+PASSWORD = "a long test password"
+
+
+@pytest.fixture(autouse=True)
+def _password(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AGAM_PASSWORD", PASSWORD)  # every seeded account has it
 
 
 def run(*args: str) -> tuple[int, str, str]:

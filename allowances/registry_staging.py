@@ -1,0 +1,140 @@
+"""Where a registry import keeps its normalised rows between the two passes.
+
+Inside the data directory (`<data_dir>/staging`, owner-only), never in the system temp folder.
+Each import works in its own folder holding a lock for as long as it runs; the spill file of
+normalised rows (every name, NID and wallet of the file) is unlinked as soon as it is created,
+so it has no name anyone could open and the kernel frees it when the import ends, however it
+ends (kill -9 included). A folder whose lock nobody holds is stale and is removed the next
+time an import, or `agam demo`, starts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any
+
+import pyarrow as pa
+
+log = logging.getLogger(__name__)
+
+PREFIX = "import-"
+LOCK = ".lock"
+
+
+def _private_dir(path: Path) -> Path:
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(path, 0o700)
+    return path
+
+
+def clean_stale(root: Path) -> int:
+    """Remove import folders no running import holds; returns how many were removed."""
+    if not root.is_dir():
+        return 0
+    removed = 0
+    for folder in root.glob(f"{PREFIX}*"):
+        lock = folder / LOCK
+        try:
+            handle = lock.open("a")
+        except OSError:  # no lock file: a folder left half-made
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+            continue
+        with handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue  # an import is running there
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    if removed:
+        log.info("removed %d stale registry staging folder(s) from %s", removed, root)
+    return removed
+
+
+class _KeepOpen:
+    """A file Arrow may 'close' when its writer finishes without closing our descriptor."""
+
+    def __init__(self, handle: IO[bytes]) -> None:
+        self._handle = handle
+        self.closed = False
+
+    def write(self, data: Any) -> int:
+        return self._handle.write(data)
+
+    def flush(self) -> None:
+        self._handle.flush()
+
+    def tell(self) -> int:
+        return self._handle.tell()
+
+    def close(self) -> None:
+        self._handle.flush()
+
+
+class Spill:
+    """An anonymous (already unlinked) file: write once, then read back."""
+
+    def __init__(self, folder: Path) -> None:
+        fd, name = tempfile.mkstemp(dir=folder, suffix=".parquet")  # mode 0600
+        os.unlink(name)
+        self._handle = os.fdopen(fd, "w+b")
+        self.written = False
+
+    def sink(self) -> pa.NativeFile:
+        self.written = True
+        return pa.PythonFile(_KeepOpen(self._handle), mode="w")
+
+    def source(self) -> str | pa.NativeFile:
+        self._handle.flush()
+        self._handle.seek(0)
+        proc = f"/proc/self/fd/{self._handle.fileno()}"
+        return proc if os.path.exists(proc) else pa.PythonFile(self._handle, mode="r")
+
+    def close(self) -> None:
+        self._handle.close()
+
+
+class Staging:
+    """`with Staging(root) as staging: spill = staging.spill()` for one import."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = _private_dir(root)
+        clean_stale(self.root)
+        self.folder: Path | None = None
+        self._lock: IO[str] | None = None
+        self._spills: list[Spill] = []
+
+    def __enter__(self) -> Staging:
+        self.folder = Path(tempfile.mkdtemp(prefix=PREFIX, dir=self.root))  # mode 0700
+        fd = os.open(self.folder / LOCK, os.O_CREAT | os.O_WRONLY, 0o600)
+        self._lock = os.fdopen(fd, "w")
+        fcntl.flock(self._lock, fcntl.LOCK_EX)
+        return self
+
+    def spill(self) -> Spill:
+        assert self.folder is not None, "use Staging as a context manager"
+        spill = Spill(self.folder)
+        self._spills.append(spill)
+        return spill
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        for spill in self._spills:
+            with contextlib.suppress(OSError):
+                spill.close()
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+        if self._lock is not None:
+            self._lock.close()

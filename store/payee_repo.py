@@ -1,0 +1,201 @@
+"""Pinned payees: the payment identity of each included line, copied from the registry when a
+list is proposed, compared with the registry later, and the only source of payment files.
+
+Personal data stays in the store: reviews get a masked payee ("mfs bkash 01*******78") and the
+names of the fields that changed, never the values.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+from sqlalchemy import Select, and_, case, insert, literal, or_, select
+from sqlalchemy.orm import Session
+
+from agam.core.masking import mask_identifier
+from store.models import AllowanceLine, AllowancePayee, Beneficiary
+
+# What a payment file carries about the recipient, in the order the content hash uses.
+PAYEE_FIELDS = (
+    "beneficiary_id",
+    "programme",
+    "name_en",
+    "name_bn",
+    "nid",
+    "birth_registration",
+    "sex",
+    "birth_year",
+    "ward",
+    "village",
+    "payment_channel",
+    "mfs_provider",
+    "wallet_number",
+    "bank_account",
+    "routing_number",
+    "post_office_code",
+)
+# A change to any of these after the snapshot is a change of who, or where, is paid.
+IDENTITY_FIELDS = (
+    "name_en",
+    "name_bn",
+    "nid",
+    "birth_registration",
+    "payment_channel",
+    "mfs_provider",
+    "wallet_number",
+    "bank_account",
+    "routing_number",
+    "post_office_code",
+)
+REMOVED = "removed from the registry"
+
+
+def snapshot_from_registry(
+    session: Session, list_id: int, at: datetime, ranks: list[int] | None = None
+) -> None:
+    """Copy the current registry record of each included line (or of `ranks`) of a draft."""
+    line = AllowanceLine
+    source = (
+        select(
+            line.list_id,
+            line.rank,
+            *(getattr(Beneficiary, f) for f in PAYEE_FIELDS),
+            Beneficiary.row_sha256,
+            literal(at, type_=AllowancePayee.__table__.c.snapshot_at.type),
+        )
+        .join(Beneficiary, Beneficiary.beneficiary_id == line.beneficiary_id)
+        .where(line.list_id == list_id, line.included.is_(True))
+    )
+    if ranks is not None:
+        source = source.where(line.rank.in_(ranks))
+    columns = ["list_id", "rank", *PAYEE_FIELDS, "source_row_sha256", "snapshot_at"]
+    session.execute(insert(AllowancePayee).from_select(columns, source))
+
+
+def copy_payees(session: Session, from_list: int, to_list: int) -> None:
+    """A new revision keeps the pinned payees of the lines it still includes."""
+    p, line = AllowancePayee, AllowanceLine
+    source = (
+        select(
+            literal(to_list),
+            p.rank,
+            *(getattr(p, f) for f in PAYEE_FIELDS),
+            p.source_row_sha256,
+            p.snapshot_at,
+        )
+        .join(line, and_(line.list_id == to_list, line.rank == p.rank))
+        .where(p.list_id == from_list, line.included.is_(True))
+    )
+    columns = ["list_id", "rank", *PAYEE_FIELDS, "source_row_sha256", "snapshot_at"]
+    session.execute(insert(AllowancePayee).from_select(columns, source))
+
+
+def hash_rows(list_id: int) -> Select[tuple[object, ...]]:
+    """Lines with their payee fields (empty for lines without a payee), in rank order."""
+    line, p = AllowanceLine, AllowancePayee
+    return (
+        select(
+            line.rank,
+            line.household_id,
+            line.beneficiary_id,
+            line.adm4_pcode,
+            line.amount_bdt,
+            line.included,
+            line.line_ref,
+            line.amends_line_ref,
+            *(getattr(p, f) for f in PAYEE_FIELDS),
+        )
+        .outerjoin(p, and_(p.list_id == line.list_id, p.rank == line.rank))
+        .where(line.list_id == list_id)
+        .order_by(line.rank)
+    )
+
+
+def changes(session: Session, list_id: int) -> pd.DataFrame:
+    """Per pinned line whose registry record now differs: rank, line_ref, beneficiary_id and
+    `changed` (the names of the identity fields that differ, or REMOVED)."""
+    p, b, line = AllowancePayee, Beneficiary, AllowanceLine
+    differs = [
+        case((getattr(p, f).is_distinct_from(getattr(b, f)), literal(f)), else_=literal(""))
+        for f in IDENTITY_FIELDS
+    ]
+    stmt = (
+        select(p.rank, line.line_ref, p.beneficiary_id, b.id.label("registry_id"), *differs)
+        .join(line, and_(line.list_id == p.list_id, line.rank == p.rank))
+        .outerjoin(b, b.beneficiary_id == p.beneficiary_id)
+        .where(
+            p.list_id == list_id,
+            or_(
+                b.id.is_(None),
+                *(getattr(p, f).is_distinct_from(getattr(b, f)) for f in IDENTITY_FIELDS),
+            ),
+        )
+        .order_by(p.rank)
+    )
+    rows = session.execute(stmt).all()
+    out = [
+        {
+            "rank": r[0],
+            "line_ref": r[1],
+            "beneficiary_id": r[2],
+            "changed": REMOVED if r[3] is None else ", ".join(f for f in r[4:] if f),
+        }
+        for r in rows
+    ]
+    return pd.DataFrame(out, columns=["rank", "line_ref", "beneficiary_id", "changed"])
+
+
+def masked(session: Session, list_id: int) -> pd.DataFrame:
+    """rank -> "channel provider masked-account" for each pinned line."""
+    p = AllowancePayee
+    stmt = select(
+        p.rank,
+        p.payment_channel,
+        p.mfs_provider,
+        p.wallet_number,
+        p.bank_account,
+        p.routing_number,
+        p.post_office_code,
+    ).where(p.list_id == list_id)
+    rows = session.execute(stmt).all()
+    return pd.DataFrame([(r[0], describe(*r[1:])) for r in rows], columns=["rank", "payee"]).astype(
+        {"rank": "int64"}
+    )
+
+
+def describe(
+    channel: str,
+    provider: str | None,
+    wallet: str | None,
+    account: str | None,
+    routing: str | None,
+    office: str | None,
+) -> str:
+    """A payee as an approver sees it: channel, provider, masked account."""
+    if channel == "mfs":
+        return f"mfs {provider or '?'} {mask_identifier(wallet or '')}"
+    if channel == "bank":
+        return f"bank {mask_identifier(account or '')} routing {mask_identifier(routing or '')}"
+    return f"{channel} {office or ''}".strip()
+
+
+def payment_rows(session: Session, list_id: int) -> pd.DataFrame:
+    """Included lines with their pinned payee, as text, for the payment file (rank order)."""
+    line, p = AllowanceLine, AllowancePayee
+    stmt = (
+        select(
+            line.rank.label("line_rank"),
+            line.line_ref,
+            line.amends_line_ref,
+            line.household_id,
+            line.adm4_pcode,
+            line.amount_bdt,
+            p.id.label("payee_id"),
+            *(getattr(p, f) for f in PAYEE_FIELDS),
+        )
+        .outerjoin(p, and_(p.list_id == line.list_id, p.rank == line.rank))
+        .where(line.list_id == list_id, line.included.is_(True))
+        .order_by(line.rank)
+    )
+    return pd.read_sql(stmt, session.connection(), dtype=str).fillna("")
