@@ -88,13 +88,18 @@ def _remaining_s(
     since = at - timedelta(minutes=policy().window_minutes)
     if reset:
         last_ok = session.scalar(
-            select(func.max(SignInAttempt.at)).where(*where, SignInAttempt.ok.is_(True))
+            select(func.max(SignInAttempt.at)).where(
+                *where, SignInAttempt.ok.is_(True), SignInAttempt.at <= at
+            )
         )
         if last_ok is not None and last_ok > since:
             since = last_ok
     count, last = session.execute(
         select(func.count(), func.max(SignInAttempt.at)).where(
-            *where, SignInAttempt.ok.is_(False), SignInAttempt.at > since
+            *where,
+            SignInAttempt.ok.is_(False),
+            SignInAttempt.at > since,
+            SignInAttempt.at <= at,
         )
     ).one()
     if not count:

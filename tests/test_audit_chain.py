@@ -9,7 +9,15 @@ import pytest
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DatabaseError
 
-from store.audit import GENESIS, append, verify
+from store.audit import (
+    GENESIS,
+    append,
+    checkpoint,
+    checkpoint_signed,
+    sign_checkpoint,
+    verify,
+    verify_checkpoint,
+)
 from store.db import Store
 
 T0 = datetime(2024, 7, 4, 6, 0, tzinfo=UTC)
@@ -73,3 +81,64 @@ def test_deleting_a_row_breaks_the_link(store: Store) -> None:
         report = verify(session)
     assert not report.ok
     assert report.bad_id == 3
+
+
+def _recompute_from(conn: Connection, first_id: int) -> None:
+    """An attacker who edited a row and then recomputed every hash after it."""
+    from sqlalchemy import select
+
+    from store.audit import entry_hash
+    from store.models import AuditEntry
+
+    table = AuditEntry.__table__
+    rows = conn.execute(select(table).order_by(table.c.id)).all()
+    prev = GENESIS
+    for row in rows:
+        new = entry_hash(
+            prev, row.at, row.actor, row.action, row.entity, row.entity_id, row.payload
+        )
+        if row.id >= first_id:
+            conn.execute(
+                text("UPDATE audit_log SET prev_hash = :p, entry_hash = :h WHERE id = :id"),
+                {"p": prev, "h": new, "id": row.id},
+            )
+        prev = new
+
+
+def test_a_checkpoint_finds_deleted_tail_rows(store: Store) -> None:
+    with store.session() as session:
+        mark = checkpoint(session, T0 + timedelta(hours=1))
+    assert (mark["entries"], mark["last_id"]) == (5, 5)
+    with store.engine.begin() as conn:
+        drop_trigger(conn, "audit_log_no_delete")
+        conn.execute(text("DELETE FROM audit_log WHERE id >= 4"))
+    with store.session() as session:
+        assert verify(session).ok  # the chain alone cannot tell
+        report = verify_checkpoint(session, mark)
+    assert not report.ok
+    assert "2 entries deleted" in (report.reason or "")
+
+
+def test_a_checkpoint_finds_a_recomputed_chain(store: Store) -> None:
+    with store.session() as session:
+        mark = checkpoint(session, T0 + timedelta(hours=1))
+        append(session, at=T0 + timedelta(hours=2), actor="later", action="x", entity="y",
+               entity_id=1)  # fmt: skip
+    with store.engine.begin() as conn:
+        drop_trigger(conn, "audit_log_no_update")
+        conn.execute(text("""UPDATE audit_log SET payload = '{"households": 999}' WHERE id = 3"""))
+        _recompute_from(conn, 3)
+    with store.session() as session:
+        assert verify(session).ok  # a consistent, rewritten chain
+        report = verify_checkpoint(session, mark)
+        assert verify_checkpoint(session, checkpoint(session, T0)).ok
+    assert not report.ok
+    assert "recomputed" in (report.reason or "")
+
+
+def test_checkpoints_are_signed() -> None:
+    mark = {"version": 1, "entries": 5, "last_id": 5, "head": "a" * 64, "at": "t"}
+    signed = sign_checkpoint(mark, b"k" * 32)
+    assert checkpoint_signed(signed, b"k" * 32)
+    assert not checkpoint_signed(signed, b"o" * 32)
+    assert not checkpoint_signed(signed | {"entries": 4}, b"k" * 32)

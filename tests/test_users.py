@@ -1,17 +1,24 @@
-"""Local accounts: validation, argon2 hashes, throttled sign-in."""
+"""Accounts: validation, argon2 hashes, sign-in that resists abuse without locking anyone out,
+API tokens and dashboard sessions, administration by admins only."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select, text
 
-from agam.core.errors import StoreError
+from agam.core.errors import PermissionDenied, StoreError
+from store import audit, session_repo, throttle, token_repo, user_repo
 from store.db import Store
-from store.user_repo import MAX_FAILED, add_user, authenticate, get_user, set_disabled
+from store.models import AuditEntry
+from store.user_repo import add_user, authenticate, get_user
 
 T0 = datetime(2024, 7, 4, tzinfo=UTC)
+PASSWORD = "correct horse battery"
+KEY = b"k" * 32
 
 
 @pytest.fixture
@@ -19,16 +26,31 @@ def store(tmp_path: Path) -> Store:
     s = Store(f"sqlite:///{tmp_path / 'agam.sqlite3'}")
     s.upgrade()
     with s.session() as session:
+        user_repo.bootstrap_admin(
+            session, username="admin", password=PASSWORD, display_name="Admin", at=T0
+        )
         add_user(
             session,
             username="dc.jamalpur",
             role="district_admin",
             districts=["BD4539"],
-            password="correct horse battery",
+            password=PASSWORD,
             display_name="DC Jamalpur",
             at=T0,
         )
     return s
+
+
+def sign_in(
+    store: Store, name: str, password: str = PASSWORD, at: datetime = T0, client: str = "a"
+):
+    with store.session() as session:
+        return authenticate(session, name, password, at, client)
+
+
+def failures(store: Store) -> list[AuditEntry]:
+    with store.session() as session:
+        return audit.entries_for(session, "auth.failed")
 
 
 def test_password_is_hashed_not_stored(store: Store) -> None:
@@ -40,37 +62,84 @@ def test_password_is_hashed_not_stored(store: Store) -> None:
 
 
 def test_sign_in_and_scope(store: Store) -> None:
-    with store.session() as session:
-        result = authenticate(session, "dc.jamalpur", "correct horse battery", T0)
+    result = sign_in(store, "dc.jamalpur")
     assert result.principal is not None
     assert result.principal.covers("BD4539")
     assert not result.principal.covers("BD5549")
+    assert result.principal.via == "password"
 
 
-def test_failed_sign_ins_are_throttled(store: Store) -> None:
-    for _ in range(MAX_FAILED):
-        with store.session() as session:
-            assert authenticate(session, "dc.jamalpur", "wrong", T0).principal is None
-    with store.session() as session:
-        locked = authenticate(session, "dc.jamalpur", "correct horse battery", T0)
-    assert locked.principal is None
-    assert "too many" in locked.message
-    with store.session() as session:
-        later = authenticate(
-            session, "dc.jamalpur", "correct horse battery", T0 + timedelta(minutes=16)
+def test_failed_sign_ins_wait_longer_and_longer_but_never_lock_out(store: Store) -> None:
+    pair = throttle.policy().pair
+    at = T0
+    for _ in range(pair.free_failures):  # the free failures: no wait at all
+        assert sign_in(store, "dc.jamalpur", "wrong", at).wait_s == 0
+    waits = []
+    for _ in range(4):
+        assert sign_in(store, "dc.jamalpur", "wrong", at).principal is None
+        refused = sign_in(store, "dc.jamalpur", PASSWORD, at)  # even the right password waits
+        assert refused.principal is None
+        waits.append(refused.wait_s)
+        at += timedelta(seconds=refused.wait_s)
+    assert waits == sorted(waits)
+    assert waits[-1] > waits[0] > 0
+    # the attacker's client waits; the real user elsewhere waits at most the account cap
+    elsewhere = sign_in(store, "dc.jamalpur", PASSWORD, at, client="b")
+    assert elsewhere.wait_s <= throttle.policy().account.max_delay_seconds
+    later = at + timedelta(seconds=elsewhere.wait_s)
+    assert sign_in(store, "dc.jamalpur", PASSWORD, later, client="b").principal is not None
+    # a success resets the account: the attacker's next guess does not wait on it
+    assert sign_in(store, "dc.jamalpur", "wrong", later + timedelta(hours=2)).wait_s == 0
+
+
+def test_unknown_users_and_wrong_passwords_get_the_same_answer_and_are_audited(
+    store: Store,
+) -> None:
+    answers = [
+        sign_in(store, "dc.jamalpur", "wrong password"),
+        sign_in(store, "nobody", "wrong password"),
+        sign_in(store, PASSWORD, "wrong password"),  # a password typed as the user name
+    ]
+    assert {(a.principal, a.message, a.wait_s) for a in answers} == {(None, user_repo.REFUSED, 0.0)}
+    logged = failures(store)
+    assert [e.actor for e in logged] == ["dc.jamalpur", "unknown", "unknown"]
+    assert [e.payload["reason"] for e in logged] == [
+        "wrong password",
+        "unknown user",
+        "unknown user",
+    ]
+    with store.engine.connect() as conn:
+        stored = " ".join(
+            str(r)
+            for table in ("audit_log", "sign_in_attempts")
+            for r in conn.execute(text(f"SELECT * FROM {table}"))
         )
-    assert later.principal is not None
+    assert "correct horse" not in stored
+    assert "nobody" not in stored
+
+
+def test_unknown_names_are_throttled_like_real_ones(store: Store) -> None:
+    for name in ("dc.jamalpur", "ghost"):
+        for _ in range(throttle.policy().pair.free_failures + 1):
+            sign_in(store, name, "wrong", client="x")
+    real, ghost = (
+        sign_in(store, "dc.jamalpur", "x", client="x"),
+        sign_in(store, "ghost", "x", client="x"),
+    )
+    assert real.wait_s == ghost.wait_s > 0
+    assert real.message == ghost.message
 
 
 def test_disabled_and_unknown_users_are_refused_alike(store: Store) -> None:
+    admin = sign_in(store, "admin").principal
     with store.session() as session:
-        set_disabled(session, "dc.jamalpur", True)
-    with store.session() as session:
-        a = authenticate(session, "dc.jamalpur", "correct horse battery", T0)
-        b = authenticate(session, "nobody", "correct horse battery", T0)
+        user_repo.set_disabled(session, admin, "dc.jamalpur", True, T0)
+    a = sign_in(store, "dc.jamalpur")
+    b = sign_in(store, "nobody")
     assert a.principal is None
     assert b.principal is None
     assert a.message == b.message
+    assert failures(store)[0].payload["reason"] == "disabled"
 
 
 @pytest.mark.parametrize(
@@ -82,6 +151,7 @@ def test_disabled_and_unknown_users_are_refused_alike(store: Store) -> None:
         ({"districts": []}, "at least one district"),
         ({"password": "short"}, "at least 10"),
         ({"username": "dc.jamalpur"}, "exists"),
+        ({"email": "not-an-address"}, "e-mail"),
     ],
 )
 def test_bad_accounts_are_refused(store: Store, kwargs: dict[str, object], message: str) -> None:
@@ -98,45 +168,84 @@ def test_bad_accounts_are_refused(store: Store, kwargs: dict[str, object], messa
         add_user(session, **base)  # type: ignore[arg-type]
 
 
-def test_users_cli(config_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import json
+def test_only_admins_manage_accounts_and_bootstrap_happens_once(store: Store) -> None:
+    dc = sign_in(store, "dc.jamalpur").principal
+    admin = sign_in(store, "admin").principal
+    with pytest.raises(PermissionDenied, match="an admin exists"), store.session() as session:
+        user_repo.bootstrap_admin(
+            session, username="eve", password=PASSWORD, display_name="", at=T0
+        )
+    with pytest.raises(PermissionDenied, match="manage users"), store.session() as session:
+        user_repo.admin_add_user(
+            session, dc, username="eve", role="admin", districts=[], password=PASSWORD,
+            display_name="", at=T0,
+        )  # fmt: skip
+    with pytest.raises(PermissionDenied, match="manage users"), store.session() as session:
+        user_repo.set_disabled(session, dc, "admin", True, T0)
+    with pytest.raises(PermissionDenied, match="own account"), store.session() as session:
+        user_repo.set_disabled(session, admin, "admin", True, T0)
+    with store.session() as session:
+        user_repo.admin_add_user(
+            session, admin, username="dmo", role="officer", districts=["BD4539"], password=None,
+            display_name="", at=T0, email="dmo@example.org",
+        )  # fmt: skip
+        assert get_user(session, "dmo").invited_at == T0
 
-    from typer.testing import CliRunner
 
-    from agam.cli.main import app
+def test_tokens_are_hashed_expire_and_die_with_the_account(store: Store) -> None:
+    dc = sign_in(store, "dc.jamalpur").principal
+    with store.session() as session:
+        row, token = token_repo.create_token(session, dc, "nightly export", T0, days=30)
+        assert token not in str(session.execute(select(row.__class__)).all())
+    with store.session() as session:
+        ok = token_repo.authenticate_token(session, token, T0, "script")
+    assert ok.principal is not None
+    assert ok.principal.via == "token"
+    with pytest.raises(PermissionDenied, match="password"), store.session() as session:
+        token_repo.create_token(session, ok.principal, "more", T0)  # a token mints no tokens
+    with store.session() as session:
+        assert (
+            token_repo.authenticate_token(session, token, T0 + timedelta(days=31), "s").principal
+            is None
+        )
+        assert token_repo.authenticate_token(session, token + "x", T0, "s").principal is None
+    admin = sign_in(store, "admin").principal
+    with store.session() as session:
+        user_repo.set_disabled(session, admin, "dc.jamalpur", True, T0)
+    with store.session() as session:
+        user_repo.set_disabled(session, admin, "dc.jamalpur", False, T0)
+    with store.session() as session:  # revoked at disable: re-enabling does not revive it
+        assert token_repo.authenticate_token(session, token, T0, "script").principal is None
+    assert [e.payload["reason"] for e in failures(store)][-1] == "revoked token"
 
-    runner = CliRunner()
-    monkeypatch.setenv("AGAM_NEW_PASSWORD", "a long password")
-    add = runner.invoke(
-        app,
-        [
-            "users",
-            "add",
-            "officer.kurigram",
-            "--role",
-            "officer",
-            "--district",
-            "BD5549",
-            "--name",
-            "DMO Kurigram",
-        ],
-    )
-    assert add.exit_code == 0, add.stderr
-    listed = json.loads(runner.invoke(app, ["users", "list", "--json"]).stdout)
-    assert listed == [
-        {
-            "username": "officer.kurigram",
-            "name": "DMO Kurigram",
-            "role": "officer",
-            "districts": ["BD5549"],
-            "disabled": False,
-        }
-    ]
-    assert "hash" not in runner.invoke(app, ["users", "list", "--json"]).stdout
-    assert runner.invoke(app, ["users", "disable", "officer.kurigram"]).exit_code == 0
-    assert runner.invoke(app, ["users", "disable", "ghost"]).exit_code == 1
-    bad = runner.invoke(app, ["users", "add", "x y", "--role", "officer"])
-    assert bad.exit_code == 8
-    verified = runner.invoke(app, ["audit", "verify", "--json"])
-    assert verified.exit_code == 0
-    assert json.loads(verified.stdout)["entries"] == 2
+
+def test_dashboard_sessions_are_signed_expiring_and_revocable(store: Store) -> None:
+    dc = sign_in(store, "dc.jamalpur").principal
+    with store.session() as session:
+        token = session_repo.create(session, dc, KEY, T0)
+    later = T0 + timedelta(hours=1)
+    with store.session() as session:
+        assert session_repo.principal_for(session, token, KEY, later).username == "dc.jamalpur"
+        assert session_repo.principal_for(session, token, b"o" * 32, later) is None  # other key
+        row_id, expires, secret, sig = token.split(".")
+        forged = f"{row_id}.{int(expires) + 86400}.{secret}.{sig}"
+        assert session_repo.principal_for(session, forged, KEY, later) is None
+        expiry = T0 + timedelta(hours=throttle.policy().sessions.hours)
+        assert session_repo.principal_for(session, token, KEY, expiry) is None
+        assert session_repo.revoke(session, token, KEY, later) == "dc.jamalpur"
+    with store.session() as session:
+        assert session_repo.principal_for(session, token, KEY, later) is None
+
+
+def test_password_reset_ends_sessions(store: Store) -> None:
+    dc = sign_in(store, "dc.jamalpur").principal
+    with store.session() as session:
+        token = session_repo.create(session, dc, KEY, T0)
+    with store.session() as session:
+        user_repo.reset_password(session, dc, "dc.jamalpur", "a brand new password", T0)
+    with store.session() as session:
+        assert session_repo.principal_for(session, token, KEY, T0) is None
+    assert sign_in(store, "dc.jamalpur", "a brand new password").principal is not None
+    forged = dataclasses.replace(dc, username="admin")
+    with pytest.raises(PermissionDenied, match="verified"), store.session() as session:
+        user_repo.reset_password(session, forged, "admin", "taken over now", T0)

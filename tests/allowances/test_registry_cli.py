@@ -35,13 +35,36 @@ PERSONAL = [
 ]
 
 
+@pytest.fixture
+def admin(config_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An admin signed in through the environment, as a script would be."""
+    from datetime import UTC, datetime
+
+    from agam.core.settings import load_settings
+    from store.db import Store
+    from store.user_repo import bootstrap_admin
+
+    store = Store(load_settings(config_path).database_url)
+    store.upgrade()
+    with store.session() as session:
+        bootstrap_admin(
+            session,
+            username="admin.a",
+            password="a long password",
+            display_name="",
+            at=datetime.now(UTC),
+        )
+    monkeypatch.setenv("AGAM_USER", "admin.a")
+    monkeypatch.setenv("AGAM_PASSWORD", "a long password")
+
+
 def run(*args: str) -> tuple[int, str, str]:
     result = runner.invoke(cli, ["registry", *args])
     return result.exit_code, result.stdout, result.stderr
 
 
 def test_import_with_defects_exits_7_and_leaks_nothing(
-    config_path: Path, defects_csv: Path, caplog: pytest.LogCaptureFixture
+    admin: None, defects_csv: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     code, out, err = run("import", str(defects_csv), "--json")
@@ -59,10 +82,8 @@ def test_import_with_defects_exits_7_and_leaks_nothing(
     assert not [p for p in PERSONAL if p in everything]
 
 
-def test_quarantine_stats_and_generate(
-    config_path: Path, defects_csv: Path, tmp_path: Path
-) -> None:
-    code, out, _ = run("import", str(defects_csv), "--quarantine", "--user", "officer.a")
+def test_quarantine_stats_and_generate(admin: None, defects_csv: Path, tmp_path: Path) -> None:
+    code, out, _ = run("import", str(defects_csv), "--quarantine")
     assert code == 0, out
     assert "01*******78" in out
     assert "imported" in out

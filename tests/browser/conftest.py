@@ -54,6 +54,8 @@ ACCOUNTS = {
     "officer.kurigram": ("officer", ["BD5549"]),
     "dc.kurigram": ("district_admin", ["BD5549"]),
     "dc.jamalpur": ("district_admin", ["BD4539"]),
+    "dmo.session": ("officer", ["BD4539"]),  # signed out by test_session_browser
+    "admin.browser": ("admin", []),
 }
 
 
@@ -88,7 +90,7 @@ def _alert_with_submitted_list(store: Any) -> None:
     from allowances.policy import load_policy
     from store import alert_repo, list_repo
     from store.models import Alert, Beneficiary, Evaluation, RegistryImport
-    from store.user_repo import get_user, to_principal
+    from store.user_repo import authenticate
 
     at = datetime.now(UTC)
     unions = ["BD55490911", "BD55490915", "BD55490931"]
@@ -174,7 +176,8 @@ def _alert_with_submitted_list(store: Any) -> None:
             at=at,
             synthetic=True,
         )
-        officer = to_principal(get_user(session, "officer.kurigram"))
+        officer = authenticate(session, "officer.kurigram", PASSWORD, at, "test").principal
+        assert officer is not None
         list_repo.decide(session, row.id, officer, "submit", at)
 
 
@@ -202,8 +205,14 @@ def browser_path() -> Path:
 
 
 @pytest.fixture(scope="session")
-def dashboard_url(tmp_path_factory: pytest.TempPathFactory, browser_path: Path) -> Iterator[str]:
-    site = tmp_path_factory.mktemp("site")
+def dashboard_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The served site's folder: config.toml and data/ (its store is data/agam.sqlite3)."""
+    return tmp_path_factory.mktemp("site")
+
+
+@pytest.fixture(scope="session")
+def dashboard_url(dashboard_site: Path, browser_path: Path) -> Iterator[str]:
+    site = dashboard_site
     config = site / "config.toml"
     config.write_text(
         '[app]\ndata_dir = "data"\nlog_level = "WARNING"\n[dashboard]\ntiles = ""\n',

@@ -27,6 +27,7 @@ ACCOUNTS = {
 @pytest.fixture
 def accounts(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Store:
     monkeypatch.setenv("AGAM_TEST_IDENTITY", "1")
+    monkeypatch.setenv("AGAM_TEST_PASSWORD", "a long password")  # the seam signs in with it
     # Streamlit caches live for the process: each test gets its own config and store.
     st.cache_resource.clear()
     st.cache_data.clear()

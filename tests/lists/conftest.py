@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy.orm import Session
 
 from agam.core.settings import Settings
 from store.db import Store
@@ -44,17 +45,74 @@ def _beneficiary(i: int, **kw: object) -> Beneficiary:
     return Beneficiary(**data)
 
 
+ACCOUNTS = [
+    ("officer.kurigram", "officer", [KURIGRAM]),
+    ("dc.kurigram", "district_admin", [KURIGRAM]),
+    ("dc.jamalpur", "district_admin", [JAMALPUR]),
+    ("adc.kurigram", "district_admin", [KURIGRAM]),
+    ("committee.a", "committee", []),
+    ("admin.a", "admin", []),
+]
+
+
+def seed_registry_and_alert(session: Session) -> None:
+    """A synthetic registry (40 mobile-money beneficiaries and one paid by post) and an open
+    action alert for Kurigram; ORM only on tables unchanged since migration 0001."""
+    session.add(
+        RegistryImport(
+            file_name="synthetic.parquet",
+            sha256="s" * 64,
+            rows_total=40,
+            rows_imported=40,
+            imported_at=T0,
+            imported_by="test",
+            synthetic=True,
+        )
+    )
+    session.flush()
+    session.add_all([_beneficiary(i) for i in range(40)])
+    session.add(
+        _beneficiary(
+            99,
+            household_id="SYN-H99999",
+            payment_channel="post",
+            mfs_provider=None,
+            wallet_number=None,
+            post_office_code="5600",
+        )
+    )
+    evaluation = Evaluation(
+        input_key="k",
+        rule_set_id="ocha_cerf_flood_2025",
+        rule_set_version="1",
+        stage="action",
+        as_of=T0,
+        state="met",
+        explanation="test",
+        created_at=T0,
+    )
+    session.add(evaluation)
+    session.flush()
+    session.add(
+        Alert(
+            rule_set_id="ocha_cerf_flood_2025",
+            rule_set_version="1",
+            district_pcode=KURIGRAM,
+            stage="action",
+            status="open",
+            opened_at=T0,
+            updated_at=T0,
+            first_evaluation_id=evaluation.id,
+            last_evaluation_id=evaluation.id,
+            affected_unions=UNIONS,
+        )
+    )
+
+
 def seed(s: Store) -> Store:
     s.upgrade()
     with s.session() as session:
-        for name, role, districts in [
-            ("officer.kurigram", "officer", [KURIGRAM]),
-            ("dc.kurigram", "district_admin", [KURIGRAM]),
-            ("dc.jamalpur", "district_admin", [JAMALPUR]),
-            ("adc.kurigram", "district_admin", [KURIGRAM]),
-            ("committee.a", "committee", []),
-            ("admin.a", "admin", []),
-        ]:
+        for name, role, districts in ACCOUNTS:
             add_user(
                 session,
                 username=name,
@@ -64,58 +122,38 @@ def seed(s: Store) -> Store:
                 display_name=name,
                 at=T0,
             )
-        session.add(
-            RegistryImport(
-                file_name="synthetic.parquet",
-                sha256="s" * 64,
-                rows_total=40,
-                rows_imported=40,
-                imported_at=T0,
-                imported_by="test",
-                synthetic=True,
-            )
-        )
-        session.flush()
-        session.add_all([_beneficiary(i) for i in range(40)])
-        session.add_all(
-            [
-                _beneficiary(
-                    99,
-                    household_id="SYN-H99999",
-                    payment_channel="post",
-                    mfs_provider=None,
-                    wallet_number=None,
-                    post_office_code="5600",
-                )
-            ]
-        )
-        evaluation = Evaluation(
-            input_key="k",
-            rule_set_id="ocha_cerf_flood_2025",
-            rule_set_version="1",
-            stage="action",
-            as_of=T0,
-            state="met",
-            explanation="test",
-            created_at=T0,
-        )
-        session.add(evaluation)
-        session.flush()
-        session.add(
-            Alert(
-                rule_set_id="ocha_cerf_flood_2025",
-                rule_set_version="1",
-                district_pcode=KURIGRAM,
-                stage="action",
-                status="open",
-                opened_at=T0,
-                updated_at=T0,
-                first_evaluation_id=evaluation.id,
-                last_evaluation_id=evaluation.id,
-                affected_unions=UNIONS,
-            )
-        )
+        seed_registry_and_alert(session)
     return s
+
+
+def propose_draft(s: Store, at: datetime = T0) -> int:
+    """The draft list of the seeded Kurigram alert (all three unions, default policy)."""
+    from allowances.lists import propose
+    from allowances.policy import load_policy
+
+    with s.session() as session:
+        return propose(
+            session,
+            alert_id=1,
+            district_pcode=KURIGRAM,
+            union_codes=UNIONS,
+            union_intensity={},
+            policy=load_policy(),
+            prepared_by="system",
+            at=at,
+            synthetic=True,
+        ).id
+
+
+@pytest.fixture
+def draft() -> Callable[[Store], int]:
+    return propose_draft
+
+
+@pytest.fixture
+def seeders() -> tuple[Callable[[Store], Store], Callable[[Session], None]]:
+    """(seed, seed_registry_and_alert) for tests that build their own store."""
+    return seed, seed_registry_and_alert
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ accepts only principals the store issued, as the accounts are stored now."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,8 +16,6 @@ from sqlalchemy.exc import DatabaseError
 
 from agam.core.errors import PermissionDenied
 from agam.core.transitions import LIST_TRANSITIONS
-from allowances.lists import propose
-from allowances.policy import load_policy
 from store import list_guards, list_repo
 from store.db import Store
 from store.identity import Principal
@@ -35,23 +34,8 @@ def sign_in(store: Store, username: str) -> Principal:
     return result.principal
 
 
-def _draft(store: Store) -> int:
-    with store.session() as session:
-        return propose(
-            session,
-            alert_id=1,
-            district_pcode=KURIGRAM,
-            union_codes=UNIONS,
-            union_intensity={},
-            policy=load_policy(),
-            prepared_by="system",
-            at=T0,
-            synthetic=True,
-        ).id
-
-
-def _submitted(store: Store) -> int:
-    list_id = _draft(store)
+def _submitted(store: Store, draft: Callable[[Store], int]) -> int:
+    list_id = draft(store)
     officer = sign_in(store, "officer.kurigram")
     with store.session() as session:
         list_repo.decide(session, list_id, officer, "submit", T0)
@@ -91,8 +75,10 @@ def _decision(store: Store, list_id: int, **fields: Any) -> None:
     )
 
 
-def test_raw_update_from_draft_to_approved_is_refused(store: Store) -> None:
-    list_id = _draft(store)
+def test_raw_update_from_draft_to_approved_is_refused(
+    store: Store, draft: Callable[[Store], int]
+) -> None:
+    list_id = draft(store)
     with store.session() as session:
         digest = list_repo.list_hash(session, list_id)
     with pytest.raises(DatabaseError, match="transition table"):
@@ -108,8 +94,10 @@ def test_raw_update_from_draft_to_approved_is_refused(store: Store) -> None:
     assert _row(store, list_id)["status"] == "draft"
 
 
-def test_raw_update_without_its_decision_is_refused(store: Store) -> None:
-    list_id = _submitted(store)
+def test_raw_update_without_its_decision_is_refused(
+    store: Store, draft: Callable[[Store], int]
+) -> None:
+    list_id = _submitted(store, draft)
     with pytest.raises(DatabaseError, match="newest decision"):
         _sql(
             store,
@@ -135,15 +123,17 @@ def test_raw_update_without_its_decision_is_refused(store: Store) -> None:
     ],
 )
 def test_forged_decision_rows_are_refused(
-    store: Store, fields: dict[str, str], message: str
+    store: Store, draft: Callable[[Store], int], fields: dict[str, str], message: str
 ) -> None:
-    list_id = _submitted(store)
+    list_id = _submitted(store, draft)
     with pytest.raises(DatabaseError, match=message):
         _decision(store, list_id, **fields)
 
 
-def test_disabled_or_self_deciding_accounts_cannot_write_decisions(store: Store) -> None:
-    list_id = _submitted(store)
+def test_disabled_or_self_deciding_accounts_cannot_write_decisions(
+    store: Store, draft: Callable[[Store], int]
+) -> None:
+    list_id = _submitted(store, draft)
     _sql(store, "UPDATE users SET disabled = :t WHERE username = 'dc.kurigram'", t=True)
     with pytest.raises(DatabaseError, match="role and district"):
         _decision(store, list_id)
@@ -153,8 +143,10 @@ def test_disabled_or_self_deciding_accounts_cannot_write_decisions(store: Store)
         _decision(store, list_id, username="officer.kurigram")
 
 
-def test_a_decision_is_used_once_and_only_for_its_step(store: Store) -> None:
-    list_id = _submitted(store)
+def test_a_decision_is_used_once_and_only_for_its_step(
+    store: Store, draft: Callable[[Store], int]
+) -> None:
+    list_id = _submitted(store, draft)
     dc = sign_in(store, "dc.kurigram")
     with store.session() as session:
         list_repo.decide(session, list_id, dc, "approve", T0)
@@ -170,8 +162,10 @@ def test_a_decision_is_used_once_and_only_for_its_step(store: Store) -> None:
     assert _row(store, list_id) == approved
 
 
-def test_the_store_refuses_principals_it_did_not_issue(store: Store) -> None:
-    list_id = _submitted(store)
+def test_the_store_refuses_principals_it_did_not_issue(
+    store: Store, draft: Callable[[Store], int]
+) -> None:
+    list_id = _submitted(store, draft)
     officer = sign_in(store, "officer.kurigram")
     forged = Principal(
         officer.user_id, "dc.kurigram", "district_admin", (KURIGRAM,), "", "password", "x"
@@ -183,8 +177,10 @@ def test_the_store_refuses_principals_it_did_not_issue(store: Store) -> None:
     assert _row(store, list_id)["status"] == "submitted"
 
 
-def test_the_store_rereads_the_account_at_each_decision(store: Store) -> None:
-    list_id = _submitted(store)
+def test_the_store_rereads_the_account_at_each_decision(
+    store: Store, draft: Callable[[Store], int]
+) -> None:
+    list_id = _submitted(store, draft)
     dc = sign_in(store, "dc.kurigram")
     with store.session() as session:
         get_user(session, "dc.kurigram").disabled = True
@@ -200,8 +196,8 @@ def test_the_store_rereads_the_account_at_each_decision(store: Store) -> None:
         list_repo.decide(s, list_id, sign_in(store, "dc.kurigram"), "approve", T0)
 
 
-def test_a_promoted_submitter_cannot_approve(store: Store) -> None:
-    list_id = _submitted(store)
+def test_a_promoted_submitter_cannot_approve(store: Store, draft: Callable[[Store], int]) -> None:
+    list_id = _submitted(store, draft)
     with store.session() as session:
         get_user(session, "officer.kurigram").role = "district_admin"
     promoted = sign_in(store, "officer.kurigram")
@@ -209,7 +205,9 @@ def test_a_promoted_submitter_cannot_approve(store: Store) -> None:
         list_repo.decide(s, list_id, promoted, "approve", T0)
 
 
-def test_guards_are_generated_from_the_transition_table(store: Store) -> None:
+def test_guards_are_generated_from_the_transition_table(
+    store: Store, draft: Callable[[Store], int]
+) -> None:
     """The installed guard names every pair of the table, and nothing else decides."""
     dialect = store.engine.dialect.name
     with store.engine.connect() as conn:

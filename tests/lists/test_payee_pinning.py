@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,9 +15,8 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DatabaseError
 
 from agam.core.errors import InvalidTransition
-from allowances.lists import amend, propose
+from allowances.lists import amend
 from allowances.payment_files import export_list
-from allowances.policy import load_policy
 from allowances.registry_import import import_registry
 from allowances.registry_schema import STORED as FIELDS
 from boundaries.layer import UnionLayer
@@ -40,19 +40,8 @@ def sign_in(store: Store, username: str) -> Principal:
     return result.principal
 
 
-def _approved(store: Store) -> int:
-    with store.session() as session:
-        list_id = propose(
-            session,
-            alert_id=1,
-            district_pcode=KURIGRAM,
-            union_codes=UNIONS,
-            union_intensity={},
-            policy=load_policy(),
-            prepared_by="system",
-            at=T0,
-            synthetic=True,
-        ).id
+def _approved(store: Store, draft: Callable[[Store], int]) -> int:
+    list_id = draft(store)
     officer, dc = sign_in(store, "officer.kurigram"), sign_in(store, "dc.kurigram")
     with store.session() as session:
         list_repo.decide(session, list_id, officer, "submit", T0)
@@ -95,9 +84,9 @@ def _paid_wallets(folder: Path) -> dict[str, str]:
 
 
 def test_reimport_after_approval_does_not_move_the_payments(
-    store: Store, tmp_path: Path, union_layer: UnionLayer
+    store: Store, draft: Callable[[Store], int], tmp_path: Path, union_layer: UnionLayer
 ) -> None:
-    list_id = _approved(store)
+    list_id = _approved(store, draft)
     with store.session() as session:
         approved_hash = list_repo.get_list(session, list_id).content_sha256
         pinned = dict(
@@ -133,9 +122,9 @@ def test_reimport_after_approval_does_not_move_the_payments(
 
 
 def test_a_payee_change_reaches_payment_only_through_an_approved_amendment(
-    store: Store, tmp_path: Path, union_layer: UnionLayer
+    store: Store, draft: Callable[[Store], int], tmp_path: Path, union_layer: UnionLayer
 ) -> None:
-    list_id = _approved(store)
+    list_id = _approved(store, draft)
     new_wallets = _reimport_with_new_wallets(store, tmp_path, union_layer)
     officer, dc = sign_in(store, "officer.kurigram"), sign_in(store, "dc.kurigram")
     with store.session() as session:
@@ -163,8 +152,8 @@ def test_a_payee_change_reaches_payment_only_through_an_approved_amendment(
         amend(session, list_id=list_id, principal=officer, at=T1)
 
 
-def test_pinned_payees_are_frozen_and_hashed(store: Store) -> None:
-    list_id = _approved(store)
+def test_pinned_payees_are_frozen_and_hashed(store: Store, draft: Callable[[Store], int]) -> None:
+    list_id = _approved(store, draft)
     for sql in (
         "UPDATE allowance_payees SET wallet_number = '01999999999' WHERE list_id = :id",
         "DELETE FROM allowance_payees WHERE list_id = :id",
@@ -183,19 +172,10 @@ def test_pinned_payees_are_frozen_and_hashed(store: Store) -> None:
     assert list_repo.content_hash(rows, 1) == list_repo.content_hash(changed, 1)
 
 
-def test_export_refuses_a_formula_that_bypassed_the_import(store: Store, tmp_path: Path) -> None:
-    with store.session() as session:
-        list_id = propose(
-            session,
-            alert_id=1,
-            district_pcode=KURIGRAM,
-            union_codes=UNIONS,
-            union_intensity={},
-            policy=load_policy(),
-            prepared_by="system",
-            at=T0,
-            synthetic=True,
-        ).id
+def test_export_refuses_a_formula_that_bypassed_the_import(
+    store: Store, draft: Callable[[Store], int], tmp_path: Path
+) -> None:
+    list_id = draft(store)
     with store.engine.begin() as conn:  # written behind the importer's back, while a draft
         conn.execute(
             text(

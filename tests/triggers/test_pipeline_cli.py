@@ -130,8 +130,10 @@ def test_a_person_closes_an_alert_with_a_reason(
 ) -> None:
     test_bulletin_to_alerts_idempotent(config_path, tmp_path)
     monkeypatch.setenv("AGAM_NEW_PASSWORD", "a long password")
+    monkeypatch.setenv("AGAM_PASSWORD", "a long password")
+    assert runner.invoke(app, ["users", "bootstrap", "admin"]).exit_code == 0
     add = ["users", "add", "dmo.barguna", "--role", "officer", "--district", "BD1004"]
-    assert runner.invoke(app, add).exit_code == 0
+    assert runner.invoke(app, [*add, "--user", "admin"]).exit_code == 0
     alerts = json.loads(runner.invoke(app, ["alerts", "list", "--json"]).stdout)
     barguna = next(a for a in alerts if a["district"] == "BD1004")
     other = next(a for a in alerts if a["district"] != "BD1004")
