@@ -102,6 +102,7 @@ def edit(
         synthetic=old.synthetic,
         supersedes=old,
         edit_reason=reason,
+        payees_from=old,
     )
 
 

@@ -103,7 +103,10 @@ def _pinned_rows(session: Session, list_id: int) -> tuple[pd.DataFrame, dict[str
     """Included lines with their pinned payees, less the lines an approved amendment
     replaces; and what the manifest says about held and changed lines."""
     rows = payee_repo.payment_rows(session, list_id)
-    missing = rows.loc[rows["payee_id"] == "", "line_ref"]
+    missing = rows.loc[
+        (rows["payee_id"] == "") | (rows["beneficiary_id"] != rows["line_beneficiary_id"]),
+        "line_ref",
+    ]
     if len(missing):
         raise InvalidTransition(
             f"list {list_id}: line(s) {', '.join(missing.head(5))} have no pinned payee; "

@@ -33,6 +33,7 @@ COOKIE = "agam_session"
 TOKEN = "agam_session_token"  # noqa: S105 (a session_state key)
 TEST_USER = "agam_test_user"
 OIDC_REFUSED = "agam_oidc_refused"
+OIDC_AUDITED = "agam_oidc_audited"
 
 
 def oidc_configured() -> bool:
@@ -82,6 +83,17 @@ def _from_oidc() -> Principal | None:
         return None  # refused (and audited) once in this session already
     with loaders.store().session() as session:
         result = oidc_repo.sign_in(session, claims, loaders.now(), client())
+        if result.principal is not None and st.session_state.get(OIDC_AUDITED) != subject:
+            audit.append(
+                session,
+                at=loaders.now(),
+                actor=result.principal.username,
+                action="session.sign_in",
+                entity="user",
+                entity_id=result.principal.username,
+                payload={"client": client(), "via": "oidc"},
+            )
+            st.session_state[OIDC_AUDITED] = subject
     if result.principal is None:
         st.session_state[OIDC_REFUSED] = subject
     return result.principal

@@ -70,15 +70,20 @@ def create_list(
     supersedes: AllowanceList | None = None,
     edit_reason: str | None = None,
     amends: AllowanceList | None = None,
+    payees_from: AllowanceList | None = None,
 ) -> AllowanceList:
-    """A draft with its lines; payees are pinned from the registry now, or kept from the
-    revision it supersedes. An amendment (`amends`) pins the registry's current payees."""
+    """A draft with its lines and their payees, pinned from the registry now, or (an edit:
+    the same lines, some excluded) kept from `payees_from`. `amends` makes it an amendment of
+    an approved list; an edit of an amendment stays one."""
     newest = session.scalar(
         select(func.max(AllowanceList.revision)).where(
             AllowanceList.alert_id == alert_id, AllowanceList.district_pcode == district_pcode
         )
     )
     included = lines.loc[lines["included"].astype(bool)]
+    amends_id = amends.id if amends is not None else None
+    if amends_id is None and supersedes is not None:
+        amends_id = supersedes.amends_id
     row = AllowanceList(
         alert_id=alert_id,
         district_pcode=district_pcode,
@@ -93,8 +98,8 @@ def create_list(
         synthetic=synthetic,
         supersedes_id=supersedes.id if supersedes is not None else None,
         edit_reason=edit_reason,
-        kind="amendment" if amends is not None else "proposal",
-        amends_id=amends.id if amends is not None else None,
+        kind="amendment" if amends_id is not None else "proposal",
+        amends_id=amends_id,
         hash_version=HASH_VERSION,
     )
     session.add(row)
@@ -104,8 +109,8 @@ def create_list(
     records: list[dict[str, Any]] = frame.to_dict("records")  # type: ignore[assignment]
     for start in range(0, len(records), INSERT_CHUNK):
         session.execute(insert(AllowanceLine), records[start : start + INSERT_CHUNK])
-    if supersedes is not None and amends is None:
-        payee_repo.copy_payees(session, supersedes.id, row.id)
+    if payees_from is not None:
+        payee_repo.copy_payees(session, payees_from.id, row.id)
     else:
         payee_repo.snapshot_from_registry(session, row.id, at)
     audit.append(

@@ -84,7 +84,14 @@ def copy_payees(session: Session, from_list: int, to_list: int) -> None:
             p.source_row_sha256,
             p.snapshot_at,
         )
-        .join(line, and_(line.list_id == to_list, line.rank == p.rank))
+        .join(
+            line,
+            and_(
+                line.list_id == to_list,
+                line.rank == p.rank,
+                line.beneficiary_id == p.beneficiary_id,
+            ),
+        )
         .where(p.list_id == from_list, line.included.is_(True))
     )
     columns = ["list_id", "rank", *PAYEE_FIELDS, "source_row_sha256", "snapshot_at"]
@@ -186,6 +193,7 @@ def payment_rows(session: Session, list_id: int) -> pd.DataFrame:
     stmt = (
         select(
             line.rank.label("line_rank"),
+            line.beneficiary_id.label("line_beneficiary_id"),
             line.line_ref,
             line.amends_line_ref,
             line.household_id,

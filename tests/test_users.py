@@ -249,3 +249,30 @@ def test_password_reset_ends_sessions(store: Store) -> None:
     forged = dataclasses.replace(dc, username="admin")
     with pytest.raises(PermissionDenied, match="verified"), store.session() as session:
         user_repo.reset_password(session, forged, "admin", "taken over now", T0)
+
+
+def test_demo_plants_no_accounts_in_a_store_with_others(settings: object) -> None:
+    from agam.pipeline.context import AppContext
+    from agam.pipeline.demo import DEMO_ACCOUNTS, ensure_demo_accounts
+
+    ctx = AppContext(settings)  # type: ignore[arg-type]
+    ctx.store.upgrade()
+    created = ensure_demo_accounts(ctx)
+    assert set(created) == {name for name, *_ in DEMO_ACCOUNTS}
+    assert ensure_demo_accounts(ctx) == {}  # re-running is safe
+    other = AppContext(
+        settings.model_copy(
+            update={
+                "app": settings.app.model_copy(  # type: ignore[attr-defined]
+                    update={"data_dir": settings.data_dir / "real"}
+                )
+            }
+        )
+    )  # type: ignore[attr-defined]
+    other.settings.data_dir.mkdir(parents=True)
+    other.store.upgrade()
+    with other.store.session() as session:
+        user_repo.bootstrap_admin(
+            session, username="root", password=PASSWORD, display_name="", at=T0
+        )
+    assert ensure_demo_accounts(other) == {}

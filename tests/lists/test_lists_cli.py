@@ -78,3 +78,27 @@ def test_audit_verify_names_a_tampered_row(seeded_settings: Settings) -> None:
     code, _, err = run("audit", "verify")
     assert code == 8
     assert "audit log row 2" in err
+
+
+def test_show_flags_payees_the_registry_changed(seeded_settings: Settings) -> None:
+    assert run("lists", "propose", "1")[0] == 0
+    shown = json.loads(run("lists", "show", "1", "--limit", "0", "--json")[1])
+    mfs = [r for r in shown["lines"] if r["payee"].startswith("mfs bkash 01*******")]
+    assert mfs
+    assert shown["lines"][0]["line_ref"] == "L1-1"
+    assert shown["payees_changed"] == 0
+    store = Store(seeded_settings.database_url)
+    with store.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE beneficiaries SET wallet_number = '01999999999' WHERE wallet_number > ''")
+        )
+    shown = json.loads(run("lists", "show", "1", "--limit", "0", "--json")[1])
+    assert shown["payees_changed"] == len(mfs)
+    assert {
+        r["payee_changed"] for r in shown["lines"] if r["payee"] in {m["payee"] for m in mfs}
+    } == {"wallet_number"}
+    out = run("lists", "show", "1", "--limit", "0")[1]
+    flat = " ".join(out.split())
+    assert "REGISTRY" in flat
+    assert f"the registry changed the payee of {len(mfs)} line(s)" in flat
+    assert "01999999999" not in out

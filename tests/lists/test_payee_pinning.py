@@ -194,3 +194,49 @@ def test_export_refuses_a_formula_that_bypassed_the_import(
     ):
         export_list(s, list_id, dc, "csv", tmp_path / "pay", T0)
     assert not (tmp_path / "pay").exists() or not any((tmp_path / "pay").iterdir())
+
+
+def _pinned(store: Store, list_id: int) -> dict[str, str]:
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT p.beneficiary_id, p.wallet_number, l.beneficiary_id "
+                "FROM allowance_payees p JOIN allowance_lines l "
+                "ON l.list_id = p.list_id AND l.rank = p.rank WHERE p.list_id = :id"
+            ),
+            {"id": list_id},
+        ).all()
+    assert all(payee == line for payee, _, line in rows)  # every pin is its line's person
+    return {b: w for b, w, _ in rows if w}  # mobile-money payees
+
+
+def test_a_new_proposal_pins_afresh_and_an_edit_keeps_the_pins(
+    store: Store, draft: Callable[[Store], int]
+) -> None:
+    from allowances.lists import edit
+
+    first = draft(store)
+    officer, dc = sign_in(store, "officer.kurigram"), sign_in(store, "dc.kurigram")
+    with store.session() as session:
+        list_repo.decide(session, first, officer, "submit", T0)
+        list_repo.decide(session, first, dc, "reject", T0, "check the wallets")
+    with store.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE beneficiaries SET wallet_number = '01999999999' WHERE wallet_number > ''")
+        )
+    second = draft(store)
+    assert second != first
+    assert set(_pinned(store, second).values()) == {"01999999999"}  # the registry now
+    with store.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE beneficiaries SET wallet_number = '01888888888' WHERE wallet_number > ''")
+        )
+    with store.session() as session:
+        household = list_repo.raw_lines(session, second)["household_id"].iloc[0]
+        third = edit(
+            session, list_id=second, principal=officer, exclude={household: "moved"},
+            reason="field check", at=T1,
+        ).id  # fmt: skip
+    kept = _pinned(store, third)
+    assert set(kept.values()) == {"01999999999"}  # an edit keeps what was pinned
+    assert len(kept) == len(_pinned(store, second)) - 1

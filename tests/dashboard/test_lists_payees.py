@@ -1,0 +1,115 @@
+"""The lists page shows each line's pinned payee masked, and flags the lines whose payee the
+registry changed after the list pinned it (the values themselves never reach the page)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy import text
+from streamlit.testing.v1 import AppTest
+
+from allowances.lists import propose
+from allowances.policy import load_policy
+from store.db import Store
+from store.models import Alert, Beneficiary, Evaluation, RegistryImport
+
+T0 = datetime(2024, 7, 4, 6, 0, tzinfo=UTC)
+
+
+def _list_with_a_changed_wallet(store: Store) -> None:
+    with store.session() as session:
+        session.add(
+            RegistryImport(
+                file_name="s",
+                sha256="p" * 64,
+                rows_total=3,
+                rows_imported=3,
+                imported_at=T0,
+                imported_by="t",
+                synthetic=True,
+            )
+        )
+        session.flush()
+        session.add_all(
+            Beneficiary(
+                beneficiary_id=f"SYN-P{i}",
+                programme="widow",
+                household_id=f"SYN-Q{i}",
+                nid=f"1990{i:06d}",
+                name_en=f"Hidden Name {i}",
+                sex="female",
+                birth_year=1950,
+                female_headed=True,
+                adm4_pcode="BD55490911",
+                payment_channel="mfs",
+                mfs_provider="nagad",
+                wallet_number=f"0181{i:07d}",
+                import_id=1,
+                row_sha256="r" * 64,
+                updated_at=T0,
+            )
+            for i in range(3)
+        )
+        ev = Evaluation(
+            input_key="p",
+            rule_set_id="flood",
+            rule_set_version="1",
+            stage="action",
+            as_of=T0,
+            state="met",
+            explanation="x",
+            created_at=T0,
+        )
+        session.add(ev)
+        session.flush()
+        session.add(
+            Alert(
+                rule_set_id="flood",
+                rule_set_version="1",
+                district_pcode="BD5549",
+                stage="action",
+                status="open",
+                opened_at=T0,
+                updated_at=T0,
+                first_evaluation_id=ev.id,
+                last_evaluation_id=ev.id,
+                affected_unions=["BD55490911"],
+            )
+        )
+        session.flush()
+        propose(
+            session,
+            alert_id=1,
+            district_pcode="BD5549",
+            union_codes=["BD55490911"],
+            union_intensity={},
+            policy=load_policy(),
+            prepared_by="system",
+            at=T0,
+            synthetic=True,
+        )
+    with store.engine.begin() as conn:  # the registry changes one wallet after the snapshot
+        conn.execute(
+            text(
+                "UPDATE beneficiaries SET wallet_number = '01999999999' "
+                "WHERE beneficiary_id = 'SYN-P1'"
+            )
+        )
+
+
+def test_changed_payees_are_flagged_on_the_page(
+    view: Callable[..., AppTest], accounts: Store
+) -> None:
+    _list_with_a_changed_wallet(accounts)
+    at = view("lists.py", "district_admin")
+    assert not at.exception, at.exception
+    assert any("changed the payee of 1 line" in w.value for w in at.warning)
+    lines = at.dataframe[1].value.set_index("household_id")
+    assert lines.loc["SYN-Q1", "payee_changed"] == "wallet_number"
+    assert lines.loc["SYN-Q0", "payee_changed"] == ""
+    assert lines.loc["SYN-Q1", "payee"] == "mfs nagad 01*******01"  # the approved one, masked
+    page = str([d.value for d in at.dataframe])
+    assert "01810000001" not in page
+    assert "01999999999" not in page
+    assert "Hidden Name" not in page
