@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import tempfile
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -46,7 +44,7 @@ from allowances.registry_schema import (
     Status,
     load_aliases,
 )
-from allowances.registry_staging import Spill, Staging
+from allowances.registry_staging import Spill, Staging, default_staging
 from allowances.registry_validate import Context, validate_chunk
 from boundaries.layer import UnionLayer
 from store import audit
@@ -60,15 +58,6 @@ DEFAULT_ERROR_LIMIT = 1_000_000
 QUARANTINE: Table = RegistryQuarantine.__table__  # type: ignore[assignment]
 FIELD_ORDER = {name: i for i, name in enumerate(FIELD_NAMES)}
 IMPORT_ROLES = ("admin",)
-
-
-def default_staging(store: Store) -> Path:
-    """`staging/` beside a SQLite database file; a private folder in the system temp
-    directory otherwise (the spill file is anonymous either way)."""
-    url = store.engine.url
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        return Path(url.database).resolve().parent / "staging"
-    return Path(tempfile.gettempdir()) / f"agam-staging-{os.getuid()}"
 
 
 def file_sha256(path: Path) -> str:

@@ -182,10 +182,11 @@ def _decode_utf8(arr: pa.Array) -> tuple[pa.Array, np.ndarray]:
                 value.decode("utf-8")
             except UnicodeDecodeError:
                 bad.append(i)
-        mask = np.zeros(len(values), dtype=bool)
-        mask[bad] = True
-        cleaned = pc.if_else(pa.array(mask), pa.scalar(None, pa.binary()), arr)
-        return cleaned.cast(pa.string()), np.array(bad, dtype=np.int64)
+        # Rebuilt value by value (rare): the bad bytes must not stay in the buffer under a
+        # null, where string kernels that check UTF-8 would still trip on them.
+        skip = set(bad)
+        text = [None if i in skip or v is None else v.decode("utf-8") for i, v in enumerate(values)]
+        return pa.array(text, pa.string()), np.array(bad, dtype=np.int64)
 
 
 def _cell_text(value: Any) -> tuple[str | None, bool]:

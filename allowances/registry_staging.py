@@ -22,10 +22,21 @@ from typing import IO, Any
 
 import pyarrow as pa
 
+from store.db import Store
+
 log = logging.getLogger(__name__)
 
 PREFIX = "import-"
 LOCK = ".lock"
+
+
+def default_staging(store: Store) -> Path:
+    """`staging/` beside a SQLite database file; a private folder in the system temp
+    directory otherwise (the spill file is anonymous either way)."""
+    url = store.engine.url
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return Path(url.database).resolve().parent / "staging"
+    return Path(tempfile.gettempdir()) / f"agam-staging-{os.getuid()}"
 
 
 def _private_dir(path: Path) -> Path:
