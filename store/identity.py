@@ -1,7 +1,8 @@
 """Who is acting: a `Principal` the store issues only after verifying an identity.
 
 The store's sign-in functions (password, API token, dashboard session, OIDC subject) are the
-only callers of `_issue`. Each principal carries a seal, an HMAC keyed with a secret that
+only callers of `store._principals.issue` (import-linter forbids every other package from
+importing that module). Each principal carries a seal, an HMAC keyed with a secret that
 lives only in this process, so a `Principal(...)` built anywhere else, or one whose role or
 districts were altered, is refused. The seal is not the control on its own: every decision
 re-reads the account inside its own transaction (`require_active`) and acts on the stored
@@ -11,19 +12,15 @@ refused too.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-import secrets
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
 from agam.core.errors import PermissionDenied
 from agam.core.transitions import NATIONAL_ROLES
+from store._principals import seal_of
 from store.models import User
-
-_PROCESS_KEY = secrets.token_bytes(32)
-VIA = ("password", "token", "session", "oidc")
 
 
 @dataclass(frozen=True)
@@ -42,29 +39,8 @@ class Principal:
         return district_pcode in self.districts
 
 
-def _mac(user_id: int, username: str, role: str, districts: tuple[str, ...], via: str) -> str:
-    message = "\x1f".join((str(user_id), username, role, ",".join(districts), via))
-    return hmac.new(_PROCESS_KEY, message.encode(), hashlib.sha256).hexdigest()
-
-
-def _issue(user: User, via: str) -> Principal:
-    """For the store's verification functions only (user_repo, token_repo, session_repo)."""
-    if via not in VIA:
-        raise ValueError(f"unknown verification {via!r}")
-    districts = tuple(sorted(user.districts or ()))
-    return Principal(
-        user.id,
-        user.username,
-        user.role,
-        districts,
-        user.display_name,
-        via,
-        _mac(user.id, user.username, user.role, districts, via),
-    )
-
-
 def is_sealed(principal: Principal) -> bool:
-    expected = _mac(
+    expected = seal_of(
         principal.user_id, principal.username, principal.role, principal.districts, principal.via
     )
     return hmac.compare_digest(expected, principal.seal)

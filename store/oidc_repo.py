@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from store import audit
-from store.identity import _issue
+from store._principals import issue
 from store.models import User
 from store.user_repo import SignIn, refuse
 
@@ -47,7 +47,7 @@ def sign_in(session: Session, claims: Mapping[str, Any], at: datetime, client: s
             return _refused(session, at, "subject bound to another issuer", client, None)
         if bound.disabled:
             return _refused(session, at, "disabled", client, bound)
-        return SignIn(_issue(bound, "oidc"), "ok")
+        return SignIn(issue(bound, "oidc"), "ok")
     email = str(claims.get("email") or "").strip().lower()
     if not email:
         return _refused(session, at, "unknown subject, no e-mail claim", client, None)
@@ -81,4 +81,4 @@ def sign_in(session: Session, claims: Mapping[str, Any], at: datetime, client: s
         payload={"issuer": issuer},
     )
     session.flush()
-    return SignIn(_issue(user, "oidc"), "ok")
+    return SignIn(issue(user, "oidc"), "ok")

@@ -19,7 +19,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.orm import Session
 
 from store import throttle
-from store.identity import Principal, _issue, require_active
+from store._principals import issue
+from store.identity import Principal, require_active
 from store.models import DashboardSession, User
 
 MIN_KEY_BYTES = 32
@@ -86,7 +87,7 @@ def principal_for(session: Session, token: str, key: bytes, at: datetime) -> Pri
     user = session.get(User, row.user_id)
     if user is None or user.disabled:
         return None
-    return _issue(user, "session")
+    return issue(user, "session")
 
 
 def revoke(session: Session, token: str, key: bytes, at: datetime) -> str | None:

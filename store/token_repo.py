@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from agam.core.errors import NotFound, PermissionDenied, StoreError
 from store import audit, throttle
-from store.identity import Principal, _issue, require_active
+from store._principals import issue
+from store.identity import Principal, require_active
 from store.models import ApiToken, User
 from store.user_repo import SignIn, refuse
 
@@ -121,4 +122,4 @@ def authenticate_token(session: Session, token: str, at: datetime, client: str) 
                user=user)  # fmt: skip
         return SignIn(None, REFUSED)
     row.last_used_at = at
-    return SignIn(_issue(user, "token"), "ok")
+    return SignIn(issue(user, "token"), "ok")

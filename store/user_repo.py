@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 
 from agam.core.errors import NotFound, PermissionDenied, StoreError
 from store import audit, throttle
-from store.identity import Principal, _issue, require_active
+from store._principals import issue
+from store.identity import Principal, require_active
 from store.models import ApiToken, DashboardSession, User
 
 __all__ = ["Principal"]
@@ -285,7 +286,7 @@ def authenticate(
         return SignIn(None, REFUSED)
     if _hasher.check_needs_rehash(user.password_hash or ""):
         user.password_hash = _hasher.hash(password)
-    return SignIn(_issue(user, "password"), "ok")
+    return SignIn(issue(user, "password"), "ok")
 
 
 def _password_problem(user: User | None, password: str) -> str | None:
