@@ -29,7 +29,7 @@ def verify(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     """Recompute every entry's hash; fail and name the first row that does not match."""
     ctx = AppContext(settings_for(config))
     ctx.store.upgrade()
-    with ctx.store.session() as session:
+    with ctx.store.read() as session:
         report = audit.verify(session)
     if as_json:
         emit_json(report.__dict__)

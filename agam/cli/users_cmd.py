@@ -69,7 +69,7 @@ def list_users(config: ConfigOption = None, as_json: JsonOption = False) -> None
     """Accounts with role, districts and state (never password hashes)."""
     ctx = AppContext(settings_for(config))
     ctx.store.upgrade()
-    with ctx.store.session() as session:
+    with ctx.store.read() as session:
         rows: list[dict[str, Any]] = [
             {
                 "username": u.username,

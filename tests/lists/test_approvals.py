@@ -30,7 +30,7 @@ UNIONS = ["BD55490911", "BD55490915", "BD55490931"]  # Chilmari (Kurigram)
 def principal(store: Store, username: str) -> Principal:
     from store.user_repo import get_user
 
-    with store.session() as session:
+    with store.read() as session:
         return to_principal(get_user(session, username))
 
 
