@@ -24,6 +24,7 @@ from agam.cli.common import (
 from agam.core.timeutil import format_dhaka, iso_utc
 from agam.pipeline.context import AppContext
 from agam.pipeline.propose import propose_for_alert
+from agam.pipeline.writer import pipeline_writer
 from allowances.payment_files import export_list
 from store import list_repo
 from store.user_repo import get_user, to_principal
@@ -63,7 +64,8 @@ def propose_cmd(alert_id: int, config: ConfigOption = None, as_json: JsonOption 
     """Propose (or show the pending) list for an alert's district."""
     ctx = AppContext(settings_for(config))
     ctx.store.upgrade()
-    row = propose_for_alert(ctx, alert_id)
+    with pipeline_writer(ctx):  # one writer: never alongside an evaluation's proposals
+        row = propose_for_alert(ctx, alert_id)
     if as_json:
         emit_json(_summary(row))
     else:
@@ -84,7 +86,7 @@ def show(
 ) -> None:
     """A list with its lines in priority order and the reasons for each."""
     ctx = AppContext(settings_for(config))
-    with ctx.store.session() as session:
+    with ctx.store.read() as session:
         row = list_repo.get_list(session, list_id)
         lines = list_repo.lines_frame(session, list_id)
         summary = _summary(row)
@@ -128,7 +130,7 @@ def _decide(
             action,
             ctx.now(),
             reason,
-            second_approval=bool(ctx.settings.allowances.get("second_approval", False)),
+            second_approval=ctx.settings.allowances.second_approval,
         )
         summary = _summary(row)
     if as_json:

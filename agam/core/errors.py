@@ -53,6 +53,12 @@ class PermissionDenied(StoreError):
     """The acting user's role or district does not allow this."""
 
 
+class SchedulerDown(AgamError):
+    """No scheduler is beating on this store: nothing is fetched or judged."""
+
+    exit_code = 9
+
+
 class NotFound(AgamError):
     """A requested object does not exist (exit 1, like `find` with no answer)."""
 
