@@ -2,76 +2,56 @@
 
 Jobs are rebuilt from config.toml at every start (in-memory job store: nothing pickled), with
 coalesce, max_instances=1 and a misfire grace. Each run is recorded by the pipeline; a failed
-run is recorded and the scheduler carries on. A lock file keeps it to one instance per data dir.
+run is recorded and the scheduler carries on.
+
+Supervision: only one scheduler is active per store. Another one started on the same store
+waits as a standby on the store's "scheduler" lock (a file lock next to SQLite, an advisory
+lock on PostgreSQL) and takes over when the active one dies. The active scheduler beats a
+heartbeat row every [scheduler] heartbeat_interval_s; on the same tick it heals what an
+interrupted run left (an alert without its list) and delivers the outbox (retries). Losing
+the lock (e.g. the database restarted) stops it with an error, for systemd to restart it.
 """
 
 from __future__ import annotations
 
-import fcntl
 import logging
-import os
 import signal
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from agam.core.errors import AgamError, ConfigError
+from agam.core.errors import AgamError, ConfigError, StoreError
+from agam.core.settings import FeedSettings
 from agam.pipeline.context import AppContext
+from agam.pipeline.delivery import deliver_due
 from agam.pipeline.evaluate import AlertChange, after_feed_run
+from agam.pipeline.heal import heal_missing_lists
+from agam.pipeline.health import notify_scheduler_down, scheduler_health
 from agam.pipeline.ingest import FeedOutcome, ingest
+from agam.pipeline.writer import PIPELINE_LOCK
+from store import heartbeat_repo
+from store.locks import HeldLock, LockTimeout, acquire, exclusive, holder_label
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MISFIRE_GRACE_S = 3600
+SCHEDULER_LOCK = "scheduler"
+MAX_JOB_THREADS = 4
 
 
-class SchedulerBusy(AgamError):
-    """Another scheduler already runs on this data dir."""
-
-
-@contextmanager
-def single_instance(data_dir: Path) -> Iterator[None]:
-    data_dir.mkdir(parents=True, exist_ok=True)
-    path = data_dir / "scheduler.lock"
-    handle = path.open("a+")
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.close()
-        raise SchedulerBusy(f"another scheduler holds {path}") from None
-    handle.truncate(0)
-    handle.write(str(os.getpid()))
-    handle.flush()
-    try:
-        yield
-    finally:
-        fcntl.flock(handle, fcntl.LOCK_UN)
-        handle.close()
-
-
-def feed_trigger(feed_id: str, table: dict[str, Any], start: datetime | None = None) -> BaseTrigger:
-    """cron = "…" (UTC) or interval_minutes / interval_seconds from [feeds.<id>]; `start`
-    anchors intervals (scenario time in accelerated plays; default: now)."""
-    if table.get("cron"):
-        try:
-            return CronTrigger.from_crontab(str(table["cron"]), timezone=UTC)
-        except ValueError as exc:
-            raise ConfigError(f"[feeds.{feed_id}.cron] {exc}") from exc
-    seconds = float(table.get("interval_seconds") or 0) + 60 * float(
-        table.get("interval_minutes") or 0
-    )
-    if seconds <= 0:
-        raise ConfigError(f"[feeds.{feed_id}] needs cron, interval_minutes or interval_seconds")
-    return IntervalTrigger(seconds=seconds, timezone=UTC, start_date=start)
+def feed_trigger(table: FeedSettings, start: datetime | None = None) -> BaseTrigger:
+    """cron = "…" (UTC) or interval_minutes / interval_seconds from a validated
+    [feeds.<id>] table; `start` anchors intervals (scenario time in accelerated plays)."""
+    if table.cron:
+        return CronTrigger.from_crontab(table.cron, timezone=UTC)
+    return IntervalTrigger(seconds=table.interval_s, timezone=UTC, start_date=start)
 
 
 def run_feed_job(
@@ -82,15 +62,17 @@ def run_feed_job(
     return outcome, after_feed_run(ctx, outcome)
 
 
-def enabled_feeds(ctx: AppContext) -> dict[str, dict[str, Any]]:
-    return {k: v for k, v in sorted(ctx.settings.feeds.items()) if v.get("enabled", True)}
+def enabled_feeds(ctx: AppContext) -> dict[str, FeedSettings]:
+    return ctx.settings.enabled_feeds()
 
 
 def build_scheduler(
     ctx: AppContext, on_outcome: Callable[[FeedOutcome], None] | None = None
 ) -> BackgroundScheduler:
+    feeds = enabled_feeds(ctx)
     scheduler = BackgroundScheduler(
         timezone=UTC,
+        executors={"default": ThreadPoolExecutor(max(1, min(MAX_JOB_THREADS, len(feeds))))},
         job_defaults={
             "coalesce": True,
             "max_instances": 1,
@@ -103,15 +85,15 @@ def build_scheduler(
         if on_outcome is not None:
             on_outcome(outcome)
 
-    for feed_id, table in enabled_feeds(ctx).items():
+    for feed_id, table in feeds.items():
         scheduler.add_job(
             run,
-            feed_trigger(feed_id, table),
+            feed_trigger(table),
             args=[feed_id],
             id=f"feed:{feed_id}",
             name=f"feed {feed_id}",
             replace_existing=True,
-            misfire_grace_time=int(table.get("misfire_grace_s", DEFAULT_MISFIRE_GRACE_S)),
+            misfire_grace_time=table.misfire_grace_s,
             next_run_time=ctx.now() + timedelta(seconds=1),
         )
 
@@ -125,22 +107,102 @@ def build_scheduler(
     return scheduler
 
 
+def beat(ctx: AppContext, started_at: datetime, jobs: list[str], state: str = "running") -> None:
+    with ctx.store.session() as session:
+        heartbeat_repo.beat(
+            session,
+            holder=holder_label(),
+            started_at=started_at,
+            at=ctx.now(),
+            jobs=jobs,
+            state=state,
+        )
+
+
+def tick(ctx: AppContext) -> None:
+    """The heartbeat's housekeeping: heal interrupted runs, deliver the outbox. Never raises."""
+    try:
+        with exclusive(ctx.store, PIPELINE_LOCK, timeout_s=1.0):
+            heal_missing_lists(ctx)
+    except LockTimeout:
+        pass  # an evaluation is running; it heals what it finds itself
+    except AgamError as exc:
+        log.error("healing missed lists failed (trying again next heartbeat): %s", exc)
+    except Exception:
+        log.exception("healing missed lists failed; trying again next heartbeat")
+    deliver_due(ctx)
+
+
+def wait_for_lock(ctx: AppContext, stop: threading.Event) -> HeldLock | None:
+    """Become the active scheduler, waiting as standby while another one is; None if told
+    to stop first."""
+    poll = ctx.settings.scheduler.standby_poll_s
+    try:
+        return acquire(ctx.store, SCHEDULER_LOCK, timeout_s=0, poll_s=poll)
+    except LockTimeout:
+        log.warning("another scheduler is active on this store; waiting as standby")
+    try:
+        return acquire(ctx.store, SCHEDULER_LOCK, timeout_s=None, poll_s=poll, stop=stop)
+    except LockTimeout:
+        return None
+
+
+def take_over(ctx: AppContext) -> None:
+    """On becoming active: if the previous scheduler died unnoticed, say so to the admins."""
+    before = scheduler_health(ctx)
+    if before.state == "not_running" and not before.stopped_cleanly:
+        notify_scheduler_down(ctx, before)
+    log.info("active scheduler (%s); %s before", holder_label(), before.sentence())
+
+
 def run_scheduler(ctx: AppContext, *, duration_s: float | None = None) -> int:
     """Run until SIGINT/SIGTERM (or `duration_s`); returns the number of feed runs done."""
     if not enabled_feeds(ctx):
         raise ConfigError("no enabled feeds in [feeds.*]; nothing to schedule")
     stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    timer = threading.Timer(duration_s, stop.set) if duration_s is not None else None
+    if timer is not None:
+        timer.daemon = True
+        timer.start()
+    ctx.store.upgrade()
+    held = wait_for_lock(ctx, stop)
+    if held is None:
+        log.info("stopped while on standby")
+        return 0
     runs: list[FeedOutcome] = []
-    with single_instance(ctx.settings.data_dir):
-        ctx.store.upgrade()
-        scheduler = build_scheduler(ctx, on_outcome=runs.append)
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, lambda *_: stop.set())
-        scheduler.start()
-        log.info("scheduler started with jobs %s", [j.id for j in scheduler.get_jobs()])
+    try:
+        return _active(ctx, held, stop, runs)
+    finally:
+        held.release()
+        if timer is not None:
+            timer.cancel()
+
+
+def _active(ctx: AppContext, held: HeldLock, stop: threading.Event, runs: list[FeedOutcome]) -> int:
+    take_over(ctx)
+    started = ctx.now()
+    scheduler = build_scheduler(ctx, on_outcome=runs.append)
+    jobs = [j.id for j in scheduler.get_jobs()]
+    beat(ctx, started, jobs)
+    scheduler.start()
+    log.info("scheduler started with jobs %s", jobs)
+    interval = ctx.settings.scheduler.heartbeat_interval_s
+    try:
+        while not stop.wait(timeout=interval):
+            if not held.still_held():
+                raise StoreError("lost the scheduler lock (database connection gone?); stopping")
+            try:
+                beat(ctx, started, jobs)
+            except StoreError as exc:
+                log.error("heartbeat not written: %s", exc)
+            tick(ctx)
+    finally:
+        scheduler.shutdown(wait=True)
         try:
-            stop.wait(timeout=duration_s)
-        finally:
-            scheduler.shutdown(wait=True)
-            log.info("scheduler stopped after %d runs", len(runs))
+            beat(ctx, started, jobs, state="stopped")
+        except StoreError as exc:
+            log.error("final heartbeat not written: %s", exc)
+        log.info("scheduler stopped after %d runs", len(runs))
     return len(runs)

@@ -15,8 +15,15 @@ from urllib.parse import unquote, urlparse
 
 import numpy as np
 import xarray as xr
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 
+from agam.core.config_sections import ConfigPath, config_path_field
 from agam.core.errors import FeedError
 from agam.core.timeutil import ensure_utc, iso_utc, utc_now
 from hazard_feeds.config import FeedConfig
@@ -101,7 +108,8 @@ class Bulletin(_Model):
 
 
 class BmdConfig(FeedConfig):
-    drop_folder: Path = Path("bulletins")  # a folder path, or file:///… to one
+    # A folder (relative to config.toml) or file:///… to one.
+    drop_folder: ConfigPath = config_path_field("bulletins")
     max_age_hours: float = 12.0
 
     @field_validator("drop_folder", mode="before")

@@ -24,6 +24,7 @@ import pandas as pd
 import xarray as xr
 
 from agam.core.errors import FeedError
+from hazard_feeds.native_io import NATIVE_IO_LOCK
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ def open_dataset(content: bytes, feed_id: str = "glofas") -> xr.Dataset:
 
 
 def _open_netcdf(content: bytes) -> xr.Dataset:
-    with tempfile.TemporaryDirectory() as folder:
+    with NATIVE_IO_LOCK, tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "glofas.nc"
         path.write_bytes(content)
         # Lead times are converted by canonical_cube from their units (no xarray guessing).
@@ -77,7 +78,7 @@ def _open_grib(content: bytes, feed_id: str) -> xr.Dataset:
             "eccodes), or request data_format = 'netcdf'"
         ) from None
     parts = []
-    with tempfile.TemporaryDirectory() as folder:
+    with NATIVE_IO_LOCK, tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "glofas.grib"
         path.write_bytes(content)
         for kind in ("cf", "pf"):

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from agam.core.config_sections import FeedSettings, register_feed_model
 from agam.core.errors import ConfigError, FeedError
+from agam.core.settings import validate_feed_table
 from hazard_feeds.bmd import BmdConfig, BmdFeed
+from hazard_feeds.catalog import FEED_KINDS
 from hazard_feeds.config import FeedConfig
 from hazard_feeds.contract import Feed, HazardForecast, raw_from_file
 from hazard_feeds.ffwc import FfwcConfig, FfwcFeed
@@ -22,11 +25,20 @@ FeedFactory = Callable[[Any], Any]
 FEEDS: dict[str, tuple[type[FeedConfig], FeedFactory]] = {}
 
 
-def register(name: str, config_type: type[FeedConfig], factory: FeedFactory) -> None:
-    """Make a feed known by name (its config model validates the [feeds.<name>] table)."""
+def register(
+    name: str, config_type: type[FeedConfig], factory: FeedFactory, kind: str | None = None
+) -> None:
+    """Make a feed known by name (its config model validates the [feeds.<name>] table;
+    rule sets may read it). `kind`: the forecast kind it produces, for a feed not in the
+    catalog."""
     if name in FEEDS:
         raise ValueError(f"feed {name!r} is already registered")
+    if name not in FEED_KINDS:
+        if kind is None:
+            raise ValueError(f"feed {name!r} is not in hazard_feeds.catalog; give its kind")
+        FEED_KINDS[name] = kind
     FEEDS[name] = (config_type, factory)
+    register_feed_model(name, config_type)
 
 
 for _name, _config, _factory in (
@@ -44,15 +56,23 @@ def feed_names() -> list[str]:
     return sorted(FEEDS)
 
 
-def validate_table(name: str, table: dict[str, Any] | None) -> FeedConfig:
-    """The validated config of [feeds.<name>]; ConfigError names feeds.<name>.<key>."""
+FeedTable = FeedSettings | Mapping[str, Any] | None
+
+
+def validate_table(name: str, table: FeedTable) -> FeedConfig:
+    """The validated config of [feeds.<name>] (already typed when it comes from Settings);
+    ConfigError names feeds.<name>.<key>."""
     if name not in FEEDS:
         raise FeedError(f"unknown feed {name!r}; known: {', '.join(feed_names())}")
     config_type, _ = FEEDS[name]
-    # An absent table means "known but not scheduled" (offline parsing still works).
-    data = dict(table) if table else {"enabled": False}
+    if isinstance(table, config_type):
+        return table
+    if isinstance(table, FeedSettings):
+        raise ConfigError(f"[feeds.{name}] holds a {type(table).__name__}")
     try:
-        return config_type.model_validate(data)
+        # An absent table means "known but not scheduled" (offline parsing still works).
+        config: FeedConfig = validate_feed_table(name, table, Path.cwd())
+        return config
     except ValidationError as exc:
         errors = exc.errors()
         first = errors[0]
@@ -61,14 +81,14 @@ def validate_table(name: str, table: dict[str, Any] | None) -> FeedConfig:
         raise ConfigError(f"[feeds.{name}.{key}] {first['msg']}{more}") from None
 
 
-def build_feed(name: str, table: dict[str, Any] | None) -> Any:
+def build_feed(name: str, table: FeedTable) -> Any:
     """Validate a [feeds.<name>] table and build the feed (a `Feed`, with `.config`)."""
     config = validate_table(name, table)
     feed: Feed = FEEDS[name][1](config)
     return feed
 
 
-def parse_file(name: str, path: Path, table: dict[str, Any] | None) -> tuple[HazardForecast, Any]:
+def parse_file(name: str, path: Path, table: FeedTable) -> tuple[HazardForecast, Any]:
     """Parse a raw upstream file offline -> (forecast, feed), so callers can print to_json.
 
     Returns the feed too because `agam feeds parse` needs its `to_json`;
@@ -78,6 +98,6 @@ def parse_file(name: str, path: Path, table: dict[str, Any] | None) -> tuple[Haz
     return feed.parse(raw_from_file(name, path)), feed
 
 
-def parse_file_forecast(name: str, path: Path, table: dict[str, Any] | None) -> HazardForecast:
+def parse_file_forecast(name: str, path: Path, table: FeedTable) -> HazardForecast:
     forecast, _ = parse_file(name, path, table)
     return forecast

@@ -45,12 +45,14 @@ def add_evaluation(session: Session, **fields: Any) -> Evaluation:
 
 
 def current_alert(session: Session, rule_set_id: str, district_pcode: str) -> Alert | None:
-    """The newest alert of a rule set for a district, whatever its status."""
+    """The newest alert of a rule set for a district, whatever its status; locked for the
+    caller's transaction on PostgreSQL (a person closing it waits, no lost update)."""
     stmt = (
         select(Alert)
         .where(Alert.rule_set_id == rule_set_id, Alert.district_pcode == district_pcode)
         .order_by(Alert.id.desc())
         .limit(1)
+        .with_for_update()
     )
     return session.scalars(stmt).first()
 
@@ -115,7 +117,7 @@ def close_alert(
     other."""
     from agam.core.errors import InvalidTransition
 
-    alert = get_alert(session, alert_id)
+    alert = session.get(Alert, alert_id, with_for_update=True) or get_alert(session, alert_id)
     user = require_active(
         session, principal, CLOSE_ROLES, district=alert.district_pcode, doing="close alerts"
     )

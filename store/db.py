@@ -1,8 +1,18 @@
-"""Engine, sessions and migrations. SQLite in WAL mode by default; PostgreSQL by URL."""
+"""Engine, sessions and migrations. SQLite in WAL mode by default; PostgreSQL by URL.
+
+SQLite transactions are begun explicitly: `Store.session()` with BEGIN IMMEDIATE (it takes
+the write lock first, waiting up to the busy timeout, so a transaction that read can always
+write: no "database is locked" half way), `Store.read()` and plain connections with a
+deferred BEGIN (readers never wait in WAL mode). Beginning is retried a bounded number of
+times; a lock or connection failure becomes a one-line StoreError, never a traceback.
+"""
 
 from __future__ import annotations
 
+import functools
 import logging
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,7 +22,8 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, create_engine, event, inspect
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
 from agam.core.errors import StoreError
@@ -20,27 +31,71 @@ from agam.core.errors import StoreError
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+BEGIN_ATTEMPTS = 3  # each waits up to the busy timeout inside SQLite
+LOCKED = ("database is locked", "database is busy", "database table is locked")
+
+
+def is_locked(exc: BaseException) -> bool:
+    return any(text in str(exc) for text in LOCKED)
+
+
+def describe(exc: BaseException) -> str:
+    """One line for an operational database failure (no SQL, no parameters)."""
+    orig = getattr(exc, "orig", None) or exc
+    text = " ".join(str(orig).split()) or type(orig).__name__
+    if is_locked(exc):
+        return f"the database stayed locked by another writer ({text}); try again"
+    return f"database unavailable: {text}"
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL (None for other databases and in-memory SQLite)."""
+    if not url.startswith("sqlite"):
+        return None
+    path = url.split("///", 1)[-1] if "///" in url else ""
+    return Path(path) if path and path != ":memory:" else None
 
 
 def make_engine(url: str, busy_timeout_ms: int = 5000) -> Engine:
-    """Create an engine; SQLite gets WAL, foreign keys and a busy timeout on every connection."""
-    if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000})
+    """Create an engine; SQLite gets WAL, foreign keys, a busy timeout and explicit BEGINs."""
+    try:
+        if url.startswith("sqlite"):
+            return _sqlite_engine(url, busy_timeout_ms)
+        return create_engine(url, pool_pre_ping=True)
+    except (ArgumentError, NoSuchModuleError, ImportError) as exc:
+        raise StoreError(f"cannot use database {url.split('@')[-1]}: {exc}") from None
 
-        @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-            cursor = dbapi_conn.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.close()
 
-        return engine
-    return create_engine(url, pool_pre_ping=True)
+def _sqlite_engine(url: str, busy_timeout_ms: int) -> Engine:
+    path = sqlite_path(url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000})
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # the driver never begins on its own; we do
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _sqlite_begin(conn: Connection) -> None:
+        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        for attempt in range(1, BEGIN_ATTEMPTS + 1):
+            try:
+                conn.exec_driver_sql(f"BEGIN {mode}")
+                return
+            except OperationalError as exc:
+                if not is_locked(exc) or attempt == BEGIN_ATTEMPTS:
+                    raise
+                log.warning("database locked; begin attempt %d of %d", attempt, BEGIN_ATTEMPTS)
+                time.sleep(0.05 * attempt)
+
+    return engine
 
 
 def alembic_config(url: str) -> Config:
@@ -53,7 +108,7 @@ def alembic_config(url: str) -> Config:
 def migrate(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to `revision`; the only way the schema changes."""
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.begin() as conn:
+    with engine.execution_options(sqlite_begin="IMMEDIATE").begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
 
@@ -63,6 +118,7 @@ def schema_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+@functools.cache
 def head_revision() -> str | None:
     script = ScriptDirectory.from_config(alembic_config("sqlite://"))
     return script.get_current_head()
@@ -87,15 +143,57 @@ class Store:
     def __init__(self, url: str, busy_timeout_ms: int = 5000) -> None:
         self.url = url
         self.engine = make_engine(url, busy_timeout_ms)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        writer = self.engine.execution_options(sqlite_begin="IMMEDIATE")
+        self._sessions = sessionmaker(writer, expire_on_commit=False)
+        self._readers = sessionmaker(self.engine, expire_on_commit=False)
+        self._writing = threading.local()
+
+    @property
+    def sqlite_file(self) -> Path | None:
+        return sqlite_path(self.url)
 
     def upgrade(self) -> None:
-        migrate(self.engine)
+        """Migrate to the newest schema (a read when it is already there: no write lock)."""
+        with self._failures():
+            if schema_revision(self.engine) == head_revision():
+                return
+            try:
+                migrate(self.engine)
+            except ProgrammingError as exc:  # e.g. the least-privilege app role
+                reason = " ".join(str(exc.orig).split())
+                raise StoreError(
+                    f"cannot migrate the schema ({reason}); run `agam db upgrade` as the "
+                    "database owner role"
+                ) from exc
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        with self._sessions() as session, session.begin():
+        """A read-write transaction (on SQLite it holds the write lock from its start, so a
+        second one opened inside it by the same thread could only wait for itself: that is
+        refused at once - read inside with `read()`)."""
+        sqlite = self.url.startswith("sqlite")
+        if sqlite and getattr(self._writing, "active", False):
+            raise StoreError("a write transaction inside another on SQLite would deadlock")
+        with self._failures(), self._sessions() as session, session.begin():
+            self._writing.active = sqlite
+            try:
+                yield session
+            finally:
+                self._writing.active = False
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read transaction: never waits for writers on SQLite (WAL). Closing the session
+        ends it without committing; loaded objects stay readable."""
+        with self._failures(), self._readers() as session:
             yield session
+
+    @contextmanager
+    def _failures(self) -> Iterator[None]:
+        try:
+            yield
+        except OperationalError as exc:
+            raise StoreError(describe(exc)) from exc
 
     def dispose(self) -> None:
         self.engine.dispose()

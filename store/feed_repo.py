@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from store.models import FeedRun, FeedStatus, ForecastRun
@@ -72,21 +73,35 @@ def find_forecast_by_sha(session: Session, feed_id: str, sha256: str) -> Forecas
 
 
 def add_forecast(session: Session, new: NewForecast) -> ForecastRun:
-    """Insert a forecast run; the same (feed, issued_at) again returns the stored one."""
+    """Insert a forecast run; the same (feed, issued_at) again returns the stored one, also
+    when another process stored it a moment ago (the unique constraint decides)."""
     existing = find_forecast(session, new.feed_id, new.issued_at)
     if existing is not None:
         return existing
-    row = ForecastRun(**new.__dict__)
-    session.add(row)
-    session.flush()
+    try:
+        with session.begin_nested():
+            row = ForecastRun(**new.__dict__)
+            session.add(row)
+    except IntegrityError:
+        existing = find_forecast(session, new.feed_id, new.issued_at)
+        if existing is None:
+            raise
+        return existing
     return row
 
 
 def status_row(session: Session, feed_id: str) -> FeedStatus:
     row = session.get(FeedStatus, feed_id)
-    if row is None:
-        row = FeedStatus(feed_id=feed_id)
-        session.add(row)
+    if row is not None:
+        return row
+    try:
+        with session.begin_nested():
+            row = FeedStatus(feed_id=feed_id)
+            session.add(row)
+    except IntegrityError:  # another process created it first
+        row = session.get(FeedStatus, feed_id, populate_existing=True)
+        if row is None:
+            raise
     return row
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -116,11 +117,25 @@ class Evaluation(Base):
     created_at: Mapped[datetime]
 
 
+OPEN_ALERT = text("status = 'open'")
+
+
 class Alert(Base):
-    """Per rule set and district: none -> readiness -> action (-> observational) -> closed."""
+    """Per rule set and district: none -> readiness -> action (-> observational) -> closed.
+    At most one open alert per rule set and district (a partial unique index)."""
 
     __tablename__ = "alerts"
-    __table_args__ = (Index("ix_alerts_open", "rule_set_id", "district_pcode", "status"),)
+    __table_args__ = (
+        Index("ix_alerts_open", "rule_set_id", "district_pcode", "status"),
+        Index(
+            "uq_alerts_one_open",
+            "rule_set_id",
+            "district_pcode",
+            unique=True,
+            sqlite_where=OPEN_ALERT,
+            postgresql_where=OPEN_ALERT,
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     rule_set_id: Mapped[str] = mapped_column(String(64))
@@ -447,3 +462,53 @@ class AuditEntry(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     entry_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "not_configured")
+
+
+class OutboxMessage(Base):
+    """A notification to send after the transaction that decided it committed.
+
+    Written in the same transaction as the alert (or other event) it reports; delivered by
+    a separate step with bounded retries. `status`: pending -> sending (claimed) -> sent |
+    failed (gave up, `last_error` says why) | not_configured (e.g. no SMS gateway)."""
+
+    __tablename__ = "notification_outbox"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('pending','sending','sent','failed','not_configured')",
+            name="status_known",
+        ),
+        CheckConstraint("channel IN ('email','sms')", name="channel_known"),
+        Index("ix_notification_outbox_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(255), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))  # alert | scheduler
+    channel: Mapped[str] = mapped_column(String(16))
+    recipient: Mapped[str] = mapped_column(String(64))  # a username, never an address
+    subject: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id"), index=True)
+    created_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    claimed_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class SchedulerHeartbeat(Base):
+    """The active scheduler of a store beats here; an old beat means it is not running."""
+
+    __tablename__ = "scheduler_heartbeat"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)  # "scheduler"
+    holder: Mapped[str] = mapped_column(String(255))  # host:pid of the active scheduler
+    started_at: Mapped[datetime]
+    beat_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(16))  # running | stopped
+    jobs: Mapped[list[Any]] = mapped_column(default=list)

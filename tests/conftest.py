@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +48,27 @@ def principal_for() -> Callable[..., Any]:
     return sign_in
 
 
+def write_remal_bulletin(folder: Path) -> Path:
+    """A drop folder holding the Remal-like BMD bulletin moved into 2025 with five model
+    winds of 150 km/h 27 h ahead: the 2025 cyclone framework's action stage in six
+    districts when judged at 2025-05-25 12:00 UTC (fetched 09:30 UTC)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    doc = json.loads((FIXTURES / "feeds" / "bmd" / "bulletin_remal_like.json").read_text())
+    doc["issued_at"] = "2025-05-25T15:00:00+06:00"
+    doc["landfall"]["time"] = "2025-05-26T21:00:00+06:00"
+    doc["system"]["type"] = "depression"
+    for wind in doc["model_winds"]:
+        wind["max_wind_kmh"] = 150
+        wind["valid_time"] = "2025-05-26T18:00:00+06:00"  # 27 h after issue: action lead
+    (folder / "remal.json").write_text(json.dumps(doc), encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def remal_drop(tmp_path: Path) -> Path:
+    return write_remal_bulletin(tmp_path / "bulletins")
+
+
 def write_config(folder: Path, extra: str = "") -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "config.toml"
@@ -75,21 +98,20 @@ def union_layer(tmp_path_factory: pytest.TempPathFactory) -> UnionLayer:
     return load_union_layer(cache_dir=tmp_path_factory.mktemp("layer-cache"))
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """The same store test on SQLite and on a real PostgreSQL (fresh database per test).
-
-    PostgreSQL comes from AGAM_TEST_POSTGRES_URL (scripts/pg_test_cluster.sh); CI sets it,
-    so there a missing server fails instead of skipping.
-    """
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'agam.sqlite3'}"
-        return
+def postgres_admin_url() -> str:
+    """AGAM_TEST_POSTGRES_URL (scripts/pg_test_cluster.sh); CI sets it, so there a missing
+    server fails instead of skipping."""
     admin_url = os.environ.get("AGAM_TEST_POSTGRES_URL")
     if not admin_url:
         if os.environ.get("CI"):
             pytest.fail("AGAM_TEST_POSTGRES_URL is not set: .ci/run must start PostgreSQL")
         pytest.skip("no PostgreSQL (set AGAM_TEST_POSTGRES_URL, see scripts/pg_test_cluster.sh)")
+    return admin_url
+
+
+@contextmanager
+def fresh_postgres_database(admin_url: str) -> Iterator[str]:
+    """A new, empty database on the test cluster, dropped afterwards."""
     import sqlalchemy as sa
 
     name = f"agam_test_{uuid.uuid4().hex[:12]}"
@@ -102,3 +124,20 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The same store test on SQLite and on a real PostgreSQL (fresh database per test)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'agam.sqlite3'}"
+        return
+    with fresh_postgres_database(postgres_admin_url()) as url:
+        yield url
+
+
+@pytest.fixture
+def another_postgres_database() -> Iterator[Callable[[], str]]:
+    """Makes more fresh PostgreSQL databases (e.g. a restore target), dropped afterwards."""
+    with ExitStack() as stack:
+        yield lambda: stack.enter_context(fresh_postgres_database(postgres_admin_url()))

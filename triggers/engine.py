@@ -19,8 +19,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from agam.core.errors import RuleError
+from agam.core.strict import validate_strict
 from agam.core.timeutil import ensure_utc
 from hazard_feeds.contract import HazardForecast
+from triggers.bounds import MAX_DEPTH
 from triggers.model import Rule, RuleSet, StageSpec
 from triggers.results import (
     VERDICT,
@@ -128,12 +130,18 @@ def load_rule_set(path: str | Path) -> RuleSet:
         raise RuleError(f"{path}: cannot read ({exc})") from None
     except tomllib.TOMLDecodeError as exc:
         raise RuleError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise RuleError(f"{path}: nested deeper than {MAX_DEPTH} levels") from None
     try:
-        return RuleSet.model_validate(data)
+        return validate_strict(RuleSet, RuleSet._fill(data))
+    except RecursionError:
+        raise RuleError(f"{path}: nested deeper than {MAX_DEPTH} levels") from None
     except ValidationError as exc:
         problems = [f"{_loc(e['loc'])}: {e['msg']}" for e in exc.errors()[:3]]
         more = f" (+{exc.error_count() - 3} more)" if exc.error_count() > 3 else ""
         raise RuleError(f"{path}: " + "; ".join(problems) + more) from None
+    except ValueError as exc:  # from _fill: nesting, threshold references
+        raise RuleError(f"{path}: {exc}") from None
 
 
 def load_rule_sets(dir_or_paths: str | Path | Iterable[str | Path] | None = None) -> list[RuleSet]:

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from triggers.bounds import MAX_DEPTH, DischargeM3s, ReturnPeriodYears, deepest
 from triggers.results import (
     EvalContext,
     RuleBase,
@@ -149,8 +150,8 @@ class ThresholdSpec(_Frozen):
 
     station: str
     variable: Literal["discharge_m3s"]
-    value_m3s: float = Field(gt=0)
-    return_period_years: float | None = Field(default=None, gt=1)
+    value_m3s: DischargeM3s = Field(gt=0)
+    return_period_years: ReturnPeriodYears | None = Field(default=None, gt=1)
     source: str = Field(min_length=1)
     provisional: bool  # True: placeholder until recomputed; shown in every explanation
 
@@ -188,11 +189,15 @@ class RuleSet(_Frozen):
     thresholds: dict[str, ThresholdSpec] = Field(default_factory=dict)
     stages: tuple[StageSpec, ...] = Field(min_length=1)
 
-    @model_validator(mode="before")
     @classmethod
     def _fill(cls, data: Any) -> Any:
-        """Stages without districts take the rule set's; threshold_ref is resolved into the
-        rule (value, source, provisional flag) so every loaded rule is self-contained."""
+        """Before validation (engine.load_rule_set): stages without districts take the rule
+        set's; threshold_ref is resolved into the rule (value, source, provisional flag) so
+        every loaded rule is self-contained. Not a "before" validator: that would take the
+        strict TOML validation out of JSON mode."""
+        where = deepest(data)
+        if where is not None:
+            raise ValueError(f"nested deeper than {MAX_DEPTH} levels at {where}")
         if not isinstance(data, dict) or not isinstance(data.get("stages"), list):
             return data
         thresholds = data.get("thresholds") or {}

@@ -14,6 +14,16 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from agam.core.timeutil import parse_utc
 from hazard_feeds.contract import HazardForecast
+from triggers.bounds import (
+    AgeHours,
+    DecayPerKm,
+    FeedName,
+    LeadHours,
+    Probability,
+    Sources,
+    WindFactor,
+    WindKmh,
+)
 from triggers.results import (
     Comparison,
     EvalContext,
@@ -129,14 +139,14 @@ class ModelAgreement(RuleBase):
     threshold_kmh at some valid time with lead in [min_lead_hours, max_lead_hours]."""
 
     kind: Literal["model_agreement"]
-    feed: str
+    feed: FeedName
     models: tuple[ModelName, ...] = Field(min_length=1)
-    min_models: int = Field(ge=1)
-    threshold_kmh: float = Field(gt=0)
+    min_models: Sources = Field(ge=1)
+    threshold_kmh: WindKmh = Field(gt=0)
     comparison: Comparison
-    min_lead_hours: float = Field(ge=0)
-    max_lead_hours: float = Field(gt=0)
-    max_age_hours: float = Field(gt=0)
+    min_lead_hours: LeadHours = Field(ge=0)
+    max_lead_hours: LeadHours = Field(gt=0)
+    max_age_hours: AgeHours = Field(gt=0)
     # A listed model the forecast does not carry: "unknown" (it might agree) or "not_met".
     missing_model: Literal["unknown", "not_met"]
     system: SystemCondition | None = None
@@ -212,19 +222,19 @@ class UnionWindDecay(RuleBase):
     threshold are affected."""
 
     kind: Literal["union_wind_decay"]
-    feed: str
+    feed: FeedName
     models: tuple[ModelName, ...] = Field(min_length=1)
     # Landfall wind: the highest or median forecast of `models` in the lead window, or the
     # highest observed landfall wind in the bulletin (after landfall).
     landfall_wind: Literal["max_of_models", "median_of_models", "observed_max"]
-    min_lead_hours: float = Field(ge=0)
-    max_lead_hours: float = Field(gt=0)
-    factor_a: float = Field(gt=0)
-    decay_b_per_km: float = Field(ge=0)
-    threshold_kmh: float = Field(gt=0)
+    min_lead_hours: LeadHours = Field(ge=0)
+    max_lead_hours: LeadHours = Field(gt=0)
+    factor_a: WindFactor = Field(gt=0)
+    decay_b_per_km: DecayPerKm = Field(ge=0)
+    threshold_kmh: WindKmh = Field(gt=0)
     comparison: Comparison
     distance_to: Literal["boundary"]
-    max_age_hours: float = Field(gt=0)
+    max_age_hours: AgeHours = Field(gt=0)
 
     def describe(self) -> str:
         return (
@@ -288,11 +298,11 @@ class FootprintExposure(RuleBase):
     least min_wind_kmh; shares come from ctx.unions.footprint_shares."""
 
     kind: Literal["footprint_exposure"]
-    feed: str
-    min_wind_kmh: float = Field(gt=0)
-    min_share: float = Field(ge=0, le=1)
+    feed: FeedName
+    min_wind_kmh: WindKmh = Field(gt=0)
+    min_share: Probability = Field(ge=0, le=1)
     share_comparison: Comparison
-    max_age_hours: float = Field(gt=0)
+    max_age_hours: AgeHours = Field(gt=0)
 
     def describe(self) -> str:
         return (
@@ -326,11 +336,11 @@ class BmdSignal(RuleBase):
     with no signal hoisted counts as 0."""
 
     kind: Literal["bmd_signal"]
-    feed: str
+    feed: FeedName
     min_signal: int = Field(ge=1, le=11)
     comparison: Comparison
     ports: tuple[str, ...] = ()
-    max_age_hours: float = Field(gt=0)
+    max_age_hours: AgeHours = Field(gt=0)
 
     def describe(self) -> str:
         where = f" at {', '.join(self.ports)}" if self.ports else ""
@@ -357,13 +367,13 @@ class ObservedLandfall(RuleBase):
     at least `min_other_sources` of `other_sources`. No landfall report yet: not met."""
 
     kind: Literal["observed_landfall"]
-    feed: str
-    threshold_kmh: float = Field(gt=0)
+    feed: FeedName
+    threshold_kmh: WindKmh = Field(gt=0)
     comparison: Comparison
     any_of_sources: tuple[ModelName, ...]
     other_sources: tuple[ModelName, ...] = ()
-    min_other_sources: int = Field(ge=1)
-    max_age_hours: float = Field(gt=0)
+    min_other_sources: Sources = Field(ge=1)
+    max_age_hours: AgeHours = Field(gt=0)
 
     def describe(self) -> str:
         return (

@@ -9,6 +9,16 @@ from typing import Any, Literal, Self
 import numpy as np
 from pydantic import Field, model_validator
 
+from triggers.bounds import (
+    AgeHours,
+    Days,
+    DischargeM3s,
+    FeedName,
+    LeadDays,
+    Members,
+    OffsetM,
+    Probability,
+)
 from triggers.days import DayState, longest_run, runs, window_days
 from triggers.results import (
     Comparison,
@@ -45,23 +55,23 @@ class EnsembleExceedance(RuleBase):
     window. A day with fewer valid members than min_members is unknown."""
 
     kind: Literal["ensemble_exceedance"]
-    feed: str
+    feed: FeedName
     station: str
     variable: Literal["discharge_m3s"]
     # The threshold, inline or resolved at load time from a rule-set [thresholds] entry
     # named by threshold_ref (then source and provisional flag come from that entry).
-    threshold_m3s: float = Field(gt=0)
+    threshold_m3s: DischargeM3s = Field(gt=0)
     threshold_ref: str | None = None
     threshold_source: str | None = None
     threshold_provisional: bool = False
     comparison: Comparison
-    min_probability: float = Field(ge=0, le=1)
+    min_probability: Probability = Field(ge=0, le=1)
     probability_comparison: Comparison
-    consecutive_days: int = Field(ge=1)
-    min_lead_days: float = Field(ge=0)
-    max_lead_days: float = Field(gt=0)
-    min_members: int = Field(ge=1)
-    max_age_hours: float = Field(gt=0)
+    consecutive_days: Days = Field(ge=1)
+    min_lead_days: LeadDays = Field(ge=0)
+    max_lead_days: LeadDays = Field(gt=0)
+    min_members: Members = Field(ge=1)
+    max_age_hours: AgeHours = Field(gt=0)
 
     @model_validator(mode="after")
     def _check(self) -> Self:
@@ -206,15 +216,15 @@ class WaterLevelCrossing(RuleBase):
     With `trend`, some crossing day must also start a sustained-or-increasing trend."""
 
     kind: Literal["water_level_crossing"]
-    feed: str
+    feed: FeedName
     station: str
     variable: Literal["water_level_m"]
-    offset_m: float
+    offset_m: OffsetM
     comparison: Comparison
-    consecutive_days_above: int = Field(ge=1)
-    min_lead_days: float = Field(ge=0)
-    max_lead_days: float = Field(gt=0)
-    max_age_hours: float = Field(gt=0)
+    consecutive_days_above: Days = Field(ge=1)
+    min_lead_days: LeadDays = Field(ge=0)
+    max_lead_days: LeadDays = Field(gt=0)
+    max_age_hours: AgeHours = Field(gt=0)
     level_decimals: int = Field(ge=0, le=6)  # levels and the trigger level compared rounded
     trend: Trend | None = None
 

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from triggers.bounds import AgeHours, Days, FeedName, Members
 from triggers.results import (
     EvalContext,
     ForecastRef,
@@ -37,14 +38,14 @@ class TrendCheck:
 
 class Trend(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-    feed: str
+    feed: FeedName
     station: str
     variable: Literal["discharge_m3s"]
     statistic: Literal["median"]
-    consecutive_days: int = Field(ge=2)
+    consecutive_days: Days = Field(ge=2)
     tolerance_fraction: float = Field(ge=0, lt=1)
-    min_members: int = Field(ge=1)
-    max_age_hours: float = Field(gt=0)
+    min_members: Members = Field(ge=1)
+    max_age_hours: AgeHours = Field(gt=0)
 
     def describe(self) -> str:
         return (

@@ -29,7 +29,7 @@ def list_alerts(config: ConfigOption = None, as_json: JsonOption = False) -> Non
     """Every alert with its stage, status, district and latest explanation."""
     ctx = AppContext(settings_for(config))
     ctx.store.upgrade()
-    with ctx.store.session() as session:
+    with ctx.store.read() as session:
         rows: list[dict[str, Any]] = [
             {
                 "alert_id": a.id,

@@ -99,7 +99,7 @@ def checkpoint(
     key = read_key(key_file)
     ctx = AppContext(settings_for(config))
     ctx.store.upgrade()
-    with ctx.store.session() as session:
+    with ctx.store.read() as session:
         report = audit.verify(session)
         if not report.ok:
             raise AuditBroken(f"audit log row {report.bad_id}: {report.reason}; no checkpoint")

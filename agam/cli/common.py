@@ -12,9 +12,11 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from sqlalchemy.exc import OperationalError
 
-from agam.core.errors import AgamError
+from agam.core.errors import AgamError, StoreError
 from agam.core.settings import Settings, load_settings
+from store.db import describe
 
 ConfigOption = Annotated[
     Path | None,
@@ -40,14 +42,21 @@ def settings_for(config: Path | None) -> Settings:
 
 
 def handle_errors(func: F) -> F:
-    """AgamError -> one line on stderr and its exit code; nothing else is swallowed."""
+    """AgamError -> one line per problem on stderr and its exit code. A database that is
+    locked or unreachable outside a store session is a StoreError too, never a traceback;
+    anything else (a bug) is not swallowed."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
+        except OperationalError as exc:
+            error = StoreError(describe(exc))
+            err_console.print(f"error: {error}", markup=False, highlight=False, soft_wrap=True)
+            raise typer.Exit(error.exit_code) from None
         except AgamError as exc:
-            err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+            for line in str(exc).splitlines() or [type(exc).__name__]:
+                err_console.print(f"error: {line}", markup=False, highlight=False, soft_wrap=True)
             raise typer.Exit(exc.exit_code) from None
 
     return wrapper  # type: ignore[return-value]

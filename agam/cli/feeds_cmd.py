@@ -16,13 +16,14 @@ from agam.cli.common import (
     JsonOption,
     console,
     emit_json,
+    err_console,
     handle_errors,
     settings_for,
 )
 from agam.core.errors import FeedError
 from agam.core.timeutil import format_dhaka, iso_utc
 from agam.pipeline.context import AppContext
-from agam.pipeline.health import feed_health
+from agam.pipeline.health import check_scheduler, feed_health
 from agam.pipeline.ingest import ingest
 from hazard_feeds.registry import feed_names, parse_file
 
@@ -47,23 +48,24 @@ def _clean(value: Any) -> Any:
 def list_feeds(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     """Known feeds and whether config.toml enables them."""
     settings = settings_for(config)
-    rows = [
-        {
-            "feed": name,
-            "configured": name in settings.feeds,
-            "enabled": bool(settings.feeds.get(name, {}).get("enabled", name in settings.feeds)),
-            "schedule": settings.feeds.get(name, {}).get("cron")
-            or settings.feeds.get(name, {}).get("interval_minutes"),
-        }
-        for name in feed_names()
-    ]
+    rows = []
+    for name in feed_names():
+        table = settings.feeds.get(name)
+        rows.append(
+            {
+                "feed": name,
+                "configured": table is not None,
+                "enabled": table is not None and table.enabled,
+                "schedule": table and (table.cron or table.interval_minutes),
+            }
+        )
     if as_json:
         emit_json(rows)
         return
-    table = Table("feed", "enabled", "schedule")
+    out = Table("feed", "enabled", "schedule")
     for r in rows:
-        table.add_row(str(r["feed"]), "yes" if r["enabled"] else "no", str(r["schedule"] or "—"))
-    console.print(table)
+        out.add_row(str(r["feed"]), "yes" if r["enabled"] else "no", str(r["schedule"] or "—"))
+    console.print(out)
 
 
 @app.command("fetch")
@@ -94,13 +96,20 @@ def fetch(
 @app.command("status")
 @handle_errors
 def status(config: ConfigOption = None, as_json: JsonOption = False) -> None:
-    """Last success, last failure and staleness per feed."""
+    """Whether the scheduler runs, then last success, last failure and staleness per feed.
+    A scheduler not running is reported (and the administrators told, once per outage)."""
     ctx = AppContext(settings_for(config))
     ctx.store.upgrade()
+    scheduler = check_scheduler(ctx)
     rows = feed_health(ctx)
     if as_json:
-        emit_json([r.as_json() for r in rows])
+        emit_json({"scheduler": scheduler.as_json(), "feeds": [r.as_json() for r in rows]})
         return
+    line = scheduler.sentence()
+    if scheduler.state == "not_running":
+        err_console.print(f"warning: {line}", markup=False, highlight=False, soft_wrap=True)
+    else:
+        console.print(line, markup=False)
     table = Table("feed", "state", "issued (Dhaka)", "age h", "last success", "last failure")
     for r in rows:
         state = r.state + (" · failing" if r.failing else "")
@@ -125,7 +134,7 @@ def parse(
 ) -> None:
     """Parse a raw upstream file offline and print the normalised forecast."""
     settings = settings_for(config)
-    forecast, feed = parse_file(name, file, settings.feeds.get(name, {}))
+    forecast, feed = parse_file(name, file, settings.feeds.get(name))
     data = _clean(feed.to_json(forecast))
     if as_json:
         emit_json(data)

@@ -27,6 +27,7 @@ from agam.cli.credentials import UserOption, sign_in
 from agam.core.timeutil import format_dhaka, iso_utc
 from agam.pipeline.context import AppContext
 from agam.pipeline.propose import propose_for_alert
+from agam.pipeline.writer import pipeline_writer
 from allowances.lists import amend, decide_list
 from allowances.payment_files import export_payment_files
 from store import audit, list_repo
@@ -67,7 +68,8 @@ def propose_cmd(alert_id: int, config: ConfigOption = None, as_json: JsonOption 
     """Propose (or show the pending) list for an alert's district."""
     ctx = AppContext(settings_for(config))
     ctx.store.upgrade()
-    row = propose_for_alert(ctx, alert_id)
+    with pipeline_writer(ctx):  # one writer: never alongside an evaluation's proposals
+        row = propose_for_alert(ctx, alert_id)
     if as_json:
         emit_json(_summary(row))
     else:
@@ -89,7 +91,7 @@ def show(
     """A list with its lines in priority order, the reasons for each, the masked payee pinned
     at proposal, and a flag where the registry changed that payee since."""
     ctx = AppContext(settings_for(config))
-    with ctx.store.session() as session:
+    with ctx.store.read() as session:
         row = list_repo.get_list(session, list_id)
         lines = list_repo.lines_frame(session, list_id)
         summary = _summary(row)
@@ -148,7 +150,7 @@ def _decide(
         action,
         ctx.now(),
         reason,
-        second_approval=bool(ctx.settings.allowances.get("second_approval", False)),
+        second_approval=ctx.settings.allowances.second_approval,
     )
     summary = _summary(row)
     if as_json:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -23,13 +24,16 @@ from agam.cli.common import (
     JsonOption,
     console,
     emit_json,
+    err_console,
     handle_errors,
     settings_for,
 )
 from agam.cli.demo_cmd import ScenarioOption, run_demo
-from agam.core.errors import ConfigError
+from agam.core.errors import ConfigError, SchedulerDown
+from agam.pipeline.config_check import check_config
 from agam.pipeline.context import AppContext
-from hazard_feeds.registry import build_feed
+from agam.pipeline.health import check_scheduler
+from store.backup import backup, restore
 from store.db import head_revision, schema_revision, table_names
 
 app = typer.Typer(
@@ -64,24 +68,36 @@ def version() -> None:
 @config_app.command("check")
 @handle_errors
 def config_check(config: ConfigOption = None, as_json: JsonOption = False) -> None:
-    """Validate config.toml and the environment; fail fast with the offending key."""
-    settings = settings_for(config)
-    bpath = settings.boundaries.path
-    if settings.boundaries.source == "cod-ab" and bpath is not None and not bpath.exists():
-        raise ConfigError(f"[boundaries.path] {bpath} does not exist")
-    for name in settings.feeds:
-        build_feed(name, settings.feeds[name])  # ConfigError names [feeds.<name>.<key>]
-    report = {
+    """Validate config.toml and the environment: every problem, one line each naming the
+    key; also resolves cron expressions, rule-set files, the database driver and paths."""
+    try:
+        settings = settings_for(config)
+    except ConfigError as exc:
+        if not as_json:
+            raise
+        emit_json({"ok": False, "errors": str(exc).splitlines(), "warnings": []})
+        raise typer.Exit(ConfigError.exit_code) from None
+    report = check_config(settings)
+    data = {
         "config": str(settings.config_path),
         "data_dir": str(settings.data_dir),
         "database": settings.database_url.split("@")[-1],
         "boundaries": settings.boundaries.source,
-        "ok": True,
+        "ok": report.ok,
+        "errors": report.errors,
+        "warnings": report.warnings,
     }
     if as_json:
-        emit_json(report)
+        emit_json(data)
     else:
-        console.print(f"ok: {report['config']} (data dir {report['data_dir']})", markup=False)
+        for line in report.warnings:
+            err_console.print(f"warning: {line}", markup=False, highlight=False, soft_wrap=True)
+        if report.ok:
+            console.print(f"ok: {data['config']} (data dir {data['data_dir']})", markup=False)
+    if not report.ok:
+        if not as_json:
+            raise ConfigError("\n".join(report.errors))
+        raise typer.Exit(ConfigError.exit_code)
 
 
 @db_app.command("upgrade")
@@ -111,6 +127,47 @@ def db_status(config: ConfigOption = None, as_json: JsonOption = False) -> None:
         console.print(f"{data['url']}: revision {data['revision']} (head {data['head']})")
 
 
+@db_app.command("backup")
+@handle_errors
+def db_backup(
+    target: Annotated[Path, typer.Argument(help="a new, empty folder")],
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """A consistent copy of the store (while it runs) and its raw artifacts, with a
+    manifest (schema revision, audit head, counts)."""
+    ctx = AppContext(settings_for(config))
+    manifest = backup(ctx.store, target, ctx.now(), ctx.settings.raw_dir)
+    if as_json:
+        emit_json(manifest.__dict__)
+    else:
+        console.print(
+            f"backed up to {target}: {manifest.audit_entries} audit entries, head "
+            f"{manifest.audit_head[:16]}, schema {manifest.schema_revision}",
+            markup=False,
+        )
+
+
+@db_app.command("restore")
+@handle_errors
+def db_restore(
+    source: Annotated[Path, typer.Argument(help="a folder written by `agam db backup`")],
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Restore a backup into this config's new, empty store; checks the audit chain."""
+    ctx = AppContext(settings_for(config))
+    manifest = restore(ctx.store, source, ctx.settings.raw_dir)
+    if as_json:
+        emit_json(manifest.__dict__ | {"restored": True})
+    else:
+        console.print(
+            f"restored {source}: audit chain verified ({manifest.audit_entries} entries, head "
+            f"{manifest.audit_head[:16]})",
+            markup=False,
+        )
+
+
 @app.command("scheduler")
 @handle_errors
 def scheduler(
@@ -124,6 +181,21 @@ def scheduler(
 
     runs = run_scheduler(AppContext(settings_for(config)), duration_s=for_seconds)
     console.print(f"scheduler stopped after {runs} feed runs", markup=False)
+
+
+@app.command("watchdog")
+@handle_errors
+def watchdog(config: ConfigOption = None, as_json: JsonOption = False) -> None:
+    """Check the scheduler's heartbeat; if it is not running, tell the administrators (once
+    per outage, via the outbox) and exit 10. For a systemd timer or any monitoring."""
+    ctx = AppContext(settings_for(config))
+    health = check_scheduler(ctx)
+    if as_json:
+        emit_json(health.as_json())
+    elif health.state != "not_running":
+        console.print(health.sentence(), markup=False)
+    if health.state == "not_running":
+        raise SchedulerDown(health.sentence())
 
 
 @app.command("demo")

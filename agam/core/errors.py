@@ -60,6 +60,12 @@ class NotAuthenticated(AgamError):
     exit_code = 9
 
 
+class SchedulerDown(AgamError):
+    """No scheduler is beating on this store: nothing is fetched or judged."""
+
+    exit_code = 10
+
+
 class NotFound(AgamError):
     """A requested object does not exist (exit 1, like `find` with no answer)."""
 

@@ -3,72 +3,81 @@
 Resolution: `--config PATH` > `AGAM_CONFIG` > `./config.toml`. `AGAM_DATA_DIR` overrides
 `[app].data_dir` and `AGAM_DATABASE_URL` overrides `[database].url`, so several independent
 stores can live side by side. Secrets never live here; they come from the environment.
+
+Every section is typed and validated strictly (TOML types are taken as they are: `"no"` is
+not a boolean, `"abc"` not a port). All problems are reported at once, one line each,
+naming the file and the key (`config.toml: [notifications.smtp_port] …`).
 """
 
 from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
+from agam.core.config_sections import (
+    FEED_MODELS,
+    AllowanceSettings,
+    AppSettings,
+    BoundarySettings,
+    DashboardSettings,
+    DatabaseSettings,
+    FeedSettings,
+    NotificationSettings,
+    SchedulerSettings,
+    Section,
+    TriggerSettings,
+)
 from agam.core.errors import ConfigError
+from agam.core.strict import validate_strict
 
+__all__ = [
+    "AllowanceSettings",
+    "AppSettings",
+    "BoundarySettings",
+    "DashboardSettings",
+    "DatabaseSettings",
+    "FeedSettings",
+    "NotificationSettings",
+    "SchedulerSettings",
+    "Settings",
+    "TriggerSettings",
+    "load_settings",
+    "resolve_config_path",
+    "validate_feed_table",
+]
+
+M = TypeVar("M", bound=BaseModel)
 DEFAULT_CONFIG_NAME = "config.toml"
+SECTIONS = (
+    "app",
+    "database",
+    "boundaries",
+    "dashboard",
+    "notifications",
+    "triggers",
+    "allowances",
+    "scheduler",
+)
+ENV_OVERRIDES = {("app", "data_dir"): "AGAM_DATA_DIR", ("database", "url"): "AGAM_DATABASE_URL"}
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class AppSettings(_Frozen):
-    data_dir: Path = Path("./var")
-    display_timezone: Literal["Asia/Dhaka"] = "Asia/Dhaka"
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-
-
-class DatabaseSettings(_Frozen):
-    # Empty means SQLite (WAL) at <data_dir>/agam.sqlite3; otherwise any SQLAlchemy URL.
-    url: str = ""
-    busy_timeout_ms: int = Field(default=5000, ge=0)
-
-
-class BoundarySettings(_Frozen):
-    # "embedded" = the union layer shipped in the package; "cod-ab" = an official file at `path`.
-    source: Literal["embedded", "cod-ab"] = "embedded"
-    path: Path | None = None
-    layer: str | None = None
-    # Overlap tolerance when checking each unit lies inside its parent (share of its area).
-    parent_containment_min_share: float = Field(default=0.5, gt=0, le=1)
-    # Invalid polygons are an error by default; true repairs them with make_valid and reports.
-    repair_invalid: bool = False
-
-
-class DashboardSettings(_Frozen):
-    port: int = Field(default=8501, ge=1, le=65535)
-    address: str = "127.0.0.1"
-    simplify_tolerance_deg: float = Field(default=0.006, ge=0)
-    coordinate_decimals: int = Field(default=4, ge=3, le=7)
-    # Basemap tiles for folium; "" draws no basemap (offline sites).
-    tiles: str = "OpenStreetMap"
-    # Where the browser loads Leaflet from; "/app/static" = the copy shipped in dashboard/static.
-    asset_base_url: str = "/app/static"
-
-
-class Settings(_Frozen):
+class Settings(Section):
     config_path: Path
     app: AppSettings = AppSettings()
     database: DatabaseSettings = DatabaseSettings()
     boundaries: BoundarySettings = BoundarySettings()
     dashboard: DashboardSettings = DashboardSettings()
-    # Per-feed tables are validated by the feed registry (hazard_feeds), not here.
-    feeds: dict[str, dict[str, Any]] = Field(default_factory=dict)
-    # Sections owned by later capabilities, validated by their own models.
-    triggers: dict[str, Any] = Field(default_factory=dict)
-    allowances: dict[str, Any] = Field(default_factory=dict)
-    notifications: dict[str, Any] = Field(default_factory=dict)
+    notifications: NotificationSettings = NotificationSettings()
+    triggers: TriggerSettings = TriggerSettings()
+    allowances: AllowanceSettings = AllowanceSettings()
+    scheduler: SchedulerSettings = SchedulerSettings()
+    # [feeds.<name>]: each validated by its feed's model (hazard_feeds), typed by name.
+    feeds: dict[str, FeedSettings] = Field(default_factory=dict)
 
     @property
     def data_dir(self) -> Path:
@@ -88,6 +97,16 @@ class Settings(_Frozen):
     def cache_dir(self) -> Path:
         return self.data_dir / "cache"
 
+    def enabled_feeds(self) -> dict[str, FeedSettings]:
+        return {name: table for name, table in sorted(self.feeds.items()) if table.enabled}
+
+    def with_feed_tables(self, tables: Mapping[str, Mapping[str, Any]]) -> Settings:
+        """These settings with [feeds.*] replaced by `tables` (validated like the file's)."""
+        feeds, problems = _feeds(dict(tables), self.config_path.parent)
+        if problems:
+            raise ConfigError("\n".join(f"{self.config_path}: {p}" for p in problems))
+        return self.model_copy(update={"feeds": feeds})
+
 
 def resolve_config_path(explicit: Path | str | None = None) -> Path:
     if explicit:
@@ -97,7 +116,7 @@ def resolve_config_path(explicit: Path | str | None = None) -> Path:
 
 
 def load_settings(path: Path | str | None = None) -> Settings:
-    """Read and validate config.toml; raise ConfigError naming the file and key."""
+    """Read and validate config.toml; ConfigError lists every problem, one line each."""
     config_path = resolve_config_path(path).resolve()
     if not config_path.is_file():
         raise ConfigError(f"{config_path}: configuration file not found")
@@ -109,40 +128,73 @@ def load_settings(path: Path | str | None = None) -> Settings:
 
 
 def settings_from_mapping(raw: dict[str, Any], config_path: Path) -> Settings:
-    data = dict(raw)
-    app = dict(data.get("app", {}))
-    env_dir = os.environ.get("AGAM_DATA_DIR")
-    if env_dir:
-        app["data_dir"] = env_dir
-    base = config_path.parent
-    if "data_dir" in app and not Path(app["data_dir"]).is_absolute():
-        app["data_dir"] = str(base / app["data_dir"])
-    elif "data_dir" not in app:
-        app["data_dir"] = str(base / "var")
-    data["app"] = app
-    database = dict(data.get("database", {}))
-    env_url = os.environ.get("AGAM_DATABASE_URL")
-    if env_url:
-        database["url"] = env_url
-    data["database"] = database
-    bounds = dict(data.get("boundaries", {}))
-    if bounds.get("path") and not Path(bounds["path"]).is_absolute():
-        bounds["path"] = str(base / bounds["path"])
-    for key in ("path", "layer"):
-        if bounds.get(key) == "":
-            bounds[key] = None
-    data["boundaries"] = bounds
-    feeds = {name: dict(table) for name, table in dict(data.get("feeds", {})).items()}
-    for table in feeds.values():  # folder settings are relative to this file, like data_dir
-        if table.get("drop_folder") and not Path(table["drop_folder"]).is_absolute():
-            table["drop_folder"] = str(base / table["drop_folder"])
-    data["feeds"] = feeds
+    data = {k: (dict(v) if isinstance(v, dict) else v) for k, v in raw.items()}
+    sources: dict[str, str] = {}
+    for (section, key), variable in ENV_OVERRIDES.items():
+        value = os.environ.get(variable)
+        if value and isinstance(data.setdefault(section, {}), dict):
+            data[section][key] = value
+            sources[f"{section}.{key}"] = variable
+    for section in SECTIONS:  # absent tables still get their paths resolved
+        data.setdefault(section, {})
+    feeds_raw = data.pop("feeds", {})
+    problems: list[str] = []
+    settings: Settings | None = None
     try:
-        settings = Settings(config_path=config_path, **data)
+        settings = strict_validate(
+            Settings, data | {"config_path": str(config_path)}, config_path.parent
+        )
     except ValidationError as exc:
-        first = exc.errors()[0]
-        key = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"{config_path}: [{key}] {first['msg']}") from exc
-    if settings.boundaries.source == "cod-ab" and settings.boundaries.path is None:
-        raise ConfigError(f"{config_path}: [boundaries.path] required when source = 'cod-ab'")
-    return settings
+        problems += [_line(e, sources) for e in exc.errors()]
+    if not isinstance(feeds_raw, dict):
+        problems.append("[feeds] must be a table of [feeds.<name>] tables")
+        feeds_raw = {}
+    feeds, feed_problems = _feeds(feeds_raw, config_path.parent)
+    problems += feed_problems
+    if problems or settings is None:
+        raise ConfigError("\n".join(f"{config_path}: {p}" for p in problems))
+    return settings.model_copy(update={"feeds": feeds})
+
+
+def validate_feed_table(name: str, table: Mapping[str, Any] | None, config_dir: Path) -> Any:
+    """One [feeds.<name>] table through its feed's model; an absent table means "known but
+    not scheduled". Raises ValidationError (locations relative to the table)."""
+    return strict_validate(FEED_MODELS[name], dict(table or {"enabled": False}), config_dir)
+
+
+def strict_validate(model: type[M], data: Any, config_dir: Path) -> M:
+    """TOML data through `model`, strictly; relative paths resolved against `config_dir`."""
+    return validate_strict(model, data, {"config_dir": config_dir})
+
+
+def _feeds(tables: dict[str, Any], config_dir: Path) -> tuple[dict[str, FeedSettings], list[str]]:
+    if tables and not FEED_MODELS:
+        # hazard_feeds.registry registers the models; without it nothing could be checked.
+        raise ConfigError("no feed models registered: import hazard_feeds.registry first")
+    feeds: dict[str, FeedSettings] = {}
+    problems: list[str] = []
+    for name, table in tables.items():
+        if name not in FEED_MODELS:
+            known = ", ".join(sorted(FEED_MODELS))
+            problems.append(f"[feeds.{name}] unknown feed; known: {known}")
+            continue
+        if not isinstance(table, dict):
+            problems.append(f"[feeds.{name}] must be a table")
+            continue
+        try:
+            feeds[name] = validate_feed_table(name, table, config_dir)
+        except ValidationError as exc:
+            problems += [_line(e, {}, prefix=("feeds", name)) for e in exc.errors()]
+    return feeds, problems
+
+
+def _line(error: Any, sources: dict[str, str], prefix: tuple[str, ...] = ()) -> str:
+    loc = [str(p) for p in (*prefix, *error["loc"])]
+    key = ".".join(loc) or "(top level)"
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        message = "unknown key (misspelled?)"
+    elif error["type"] == "missing":
+        message = "required key missing"
+    origin = f" (from {sources[key]})" if key in sources else ""
+    return f"[{key}]{origin} {message}"

@@ -20,6 +20,7 @@ from typing import Any
 
 from agam.core.errors import RuleError
 from agam.core.timeutil import DHAKA, ensure_utc, iso_utc, to_dhaka
+from agam.pipeline.context import AppContext
 from agam.pipeline.evaluate import latest_forecasts
 from boundaries.context import LayerUnionContext
 from store import feed_repo
@@ -144,7 +145,7 @@ def rule_set_feeds(rule_set: RuleSet) -> set[str]:
 
 
 def season_firings(
-    ctx: Any, rule_set: RuleSet, start: datetime | None, end: datetime | None
+    ctx: AppContext, rule_set: RuleSet, start: datetime | None, end: datetime | None
 ) -> SeasonFirings:
     """Judge the rule set at each forecast arrival (None bounds: the whole store)."""
     unions = LayerUnionContext(ctx.union_layer())

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from agam.pipeline.context import AppContext
 from agam.pipeline.health import feed_health
 from store import alert_repo, audit, list_repo
 
@@ -34,10 +35,10 @@ class BriefingData:
         return sum(r["total_bdt"] for r in self.lists if r["status"] != "superseded")
 
 
-def gather(ctx: Any) -> BriefingData:
+def gather(ctx: AppContext) -> BriefingData:
     layer = ctx.union_layer()
     names = dict(zip(layer.frame["adm2_pcode"], layer.frame["adm2_en"], strict=False))
-    with ctx.store.session() as session:
+    with ctx.store.read() as session:
         alerts = [
             {
                 "alert_id": a.id,

@@ -1,23 +1,73 @@
-"""Application wiring from settings: store, union layer, feeds, HTTP, built once per process."""
+"""The application context: settings, clock, store and what is built from them once.
+
+One AppContext per process (the scheduler shares it between its job threads). Its caches
+are explicit, bounded and thread-safe: the configured rule sets, the union layer and its
+geometry index, and the newest processed forecasts (read back from the processed store,
+never re-parsed from raw). `invalidate()` drops them all (e.g. after config or rule-set
+files changed); `forget_forecasts()` only the forecasts.
+"""
 
 from __future__ import annotations
 
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 from agam.core.settings import Settings
 from agam.core.timeutil import utc_now
+from boundaries.context import LayerUnionContext
 from boundaries.layer import UnionLayer, load_union_layer
+from hazard_feeds.contract import HazardForecast
 from hazard_feeds.http import HttpClient
 from hazard_feeds.registry import build_feed
 from store.db import Store
 from store.raw_artifacts import RawArtifactStore
+from triggers.engine import builtin_rule_set_dir, load_rule_sets, newest_versions
+from triggers.model import RuleSet
 
 log = logging.getLogger(__name__)
+FORECAST_CACHE_SIZE = 32  # processed forecasts kept in memory (a few per feed)
+
+
+def configured_rule_sets(settings: Settings) -> list[RuleSet]:
+    """The shipped rule sets plus [triggers] rule_set_files (files or folders, resolved
+    against config.toml); where an id comes twice, the newest version is used."""
+    extra = list(settings.triggers.rule_set_files)
+    return newest_versions(load_rule_sets([builtin_rule_set_dir(), *extra]))
+
+
+class BoundedCache:
+    """A small thread-safe LRU map with an explicit `clear()`."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[Any, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Any, make: Callable[[], Any]) -> Any:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        value = make()  # outside the lock: loading may take a while
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+    def __len__(self) -> int:
+        return len(self._items)
 
 
 @dataclass
@@ -25,36 +75,93 @@ class AppContext:
     settings: Settings
     # The clock is injectable so replays and accelerated demos run on scenario time.
     clock: Callable[[], datetime] = field(default=utc_now)
+    forecasts: BoundedCache = field(
+        default_factory=lambda: BoundedCache(FORECAST_CACHE_SIZE), repr=False
+    )
     _feeds: dict[str, Any] = field(default_factory=dict, repr=False)
     _http: dict[str, HttpClient] = field(default_factory=dict, repr=False)
+    _built: dict[str, Any] = field(default_factory=dict, repr=False)
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     def now(self) -> datetime:
         return self.clock()
 
-    @cached_property
-    def store(self) -> Store:
-        return Store(self.settings.database_url, self.settings.database.busy_timeout_ms)
+    def _once(self, key: str, make: Callable[[], Any]) -> Any:
+        with self._lock:
+            if key not in self._built:
+                self._built[key] = make()
+            return self._built[key]
 
-    @cached_property
+    @property
+    def store(self) -> Store:
+        store: Store = self._once(
+            "store",
+            lambda: Store(self.settings.database_url, self.settings.database.busy_timeout_ms),
+        )
+        return store
+
+    @property
     def raw_store(self) -> RawArtifactStore:
-        return RawArtifactStore(self.settings.raw_dir)
+        raw: RawArtifactStore = self._once("raw", lambda: RawArtifactStore(self.settings.raw_dir))
+        return raw
+
+    @property
+    def processed_dir(self) -> Path:
+        return self.settings.data_dir / "processed"
 
     def feed(self, feed_id: str) -> Any:
         """The configured feed object (validated from its [feeds.<id>] table)."""
-        if feed_id not in self._feeds:
-            feed = build_feed(feed_id, self.settings.feeds.get(feed_id))
-            if hasattr(feed, "clock"):  # feeds that pick a run by date read our clock
-                feed.clock = self.clock
+        with self._lock:
+            if feed_id not in self._feeds:
+                feed = build_feed(feed_id, self.settings.feeds.get(feed_id))
+                if hasattr(feed, "clock"):  # feeds that pick a run by date read our clock
+                    feed.clock = self.clock
+                self._feeds[feed_id] = feed
+            return self._feeds[feed_id]
+
+    def use_feed(self, feed_id: str, feed: Any) -> None:
+        """Replace a feed object (replays feed stored artifacts through the pipeline)."""
+        with self._lock:
             self._feeds[feed_id] = feed
-        return self._feeds[feed_id]
 
     def http_for(self, feed_id: str) -> HttpClient:
         """One HTTP session per feed, with that feed's timeouts, retries and size limit."""
-        if feed_id not in self._http:
-            self._http[feed_id] = HttpClient(self.feed(feed_id).config.http_settings())
-        return self._http[feed_id]
+        with self._lock:
+            if feed_id not in self._http:
+                self._http[feed_id] = HttpClient(self.feed(feed_id).config.http_settings())
+            return self._http[feed_id]
 
     def union_layer(self) -> UnionLayer:
+        layer: UnionLayer = self._once("layer", self._load_layer)
+        return layer
+
+    def union_context(self) -> LayerUnionContext:
+        """The union layer as the rules see it (its spatial index built once)."""
+        unions: LayerUnionContext = self._once(
+            "unions", lambda: LayerUnionContext(self.union_layer())
+        )
+        return unions
+
+    def rule_sets(self) -> list[RuleSet]:
+        sets: list[RuleSet] = self._once("rule_sets", lambda: configured_rule_sets(self.settings))
+        return sets
+
+    def cached_forecast(self, key: Any, load: Callable[[], HazardForecast]) -> HazardForecast:
+        forecast: HazardForecast = self.forecasts.get(key, load)
+        return forecast
+
+    def forget_forecasts(self) -> None:
+        self.forecasts.clear()
+
+    def invalidate(self) -> None:
+        """Drop every cache except the store (rule sets, union layer, forecasts, feeds)."""
+        with self._lock:
+            self._built = {k: v for k, v in self._built.items() if k in ("store", "raw")}
+            self._feeds.clear()
+            self._http.clear()
+        self.forecasts.clear()
+
+    def _load_layer(self) -> UnionLayer:
         b = self.settings.boundaries
         return load_union_layer(
             source=b.source,

@@ -8,6 +8,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from agam.pipeline.context import AppContext
 from allowances.registry_import import import_registry
 from allowances.synthetic import generate_registry
 from store import audit, list_repo, user_repo
@@ -26,7 +27,7 @@ DEMO_ACCOUNTS: tuple[tuple[str, str, list[str], str], ...] = (
 )
 
 
-def ensure_demo_accounts(ctx: Any) -> dict[str, str]:
+def ensure_demo_accounts(ctx: AppContext) -> dict[str, str]:
     """Create the demo accounts that do not exist; returns {username: password} for those
     created now (passwords are shown once and never stored in clear). A store that holds any
     other account is not a demo store: nothing is created there (no known passwords planted
@@ -65,7 +66,7 @@ def ensure_demo_accounts(ctx: Any) -> dict[str, str]:
     return created
 
 
-def ensure_synthetic_registry(ctx: Any, households: int, seed: int = 2024) -> dict[str, Any]:
+def ensure_synthetic_registry(ctx: AppContext, households: int, seed: int = 2024) -> dict[str, Any]:
     """Generate and import a labelled synthetic registry unless one is already imported."""
     with ctx.store.session() as session:
         if list_repo.registry_is_synthetic(session) or _has_registry(session):

@@ -1,32 +1,36 @@
 """Judge the latest forecasts with the active rule sets, store the evaluations, reconcile the
-alerts, notify, and propose allowance lists. Re-running on the same inputs changes nothing."""
+alerts, notify, and propose allowance lists. Re-running on the same inputs changes nothing.
+
+Structure (issue 12): one writer at a time per store (pipeline_writer); alerts and their
+outbox messages commit together; lists are proposed after, and any open alert left without
+a list by an interrupted run is healed; the outbox is delivered after everything committed.
+"""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
-from typing import Any, cast
+from typing import cast
 
-from agam.pipeline.notify import notify_alert
+from sqlalchemy.orm import Session
+
+from agam.core.errors import AgamError
+from agam.core.faults import crash_point
+from agam.pipeline.context import AppContext
+from agam.pipeline.delivery import deliver_due
+from agam.pipeline.forecasts import load_forecast
+from agam.pipeline.heal import heal_missing_lists
+from agam.pipeline.ingest import FeedOutcome
+from agam.pipeline.notify import enqueue_alert
 from agam.pipeline.propose import propose_for_alert
+from agam.pipeline.writer import pipeline_writer
 from allowances.policy import load_policy
-from boundaries.context import LayerUnionContext
-from hazard_feeds.contract import HazardForecast, RawArtifact
+from hazard_feeds.contract import HazardForecast
 from store import alert_repo, audit, feed_repo
 from store.models import Alert
-from triggers.engine import (
-    TriggerEvaluation,
-    active,
-    builtin_rule_set_dir,
-    district_stages,
-    evaluate,
-    load_rule_sets,
-    newest_versions,
-)
+from triggers.engine import TriggerEvaluation, active, district_stages, evaluate
 from triggers.lifecycle import AlertState, Status, reconcile
-from triggers.model import RuleSet
 
 log = logging.getLogger(__name__)
 
@@ -40,65 +44,55 @@ class AlertChange:
     stage: str | None
 
 
-def configured_rule_sets(settings: Any) -> list[RuleSet]:
-    """The shipped rule sets plus [triggers] rule_set_files (files or folders, relative to
-    config.toml); where an id comes twice, the newest version is used."""
-    extra = [
-        p if (p := Path(str(item))).is_absolute() else settings.config_path.parent / p
-        for item in settings.triggers.get("rule_set_files") or []
-    ]
-    return newest_versions(load_rule_sets([builtin_rule_set_dir(), *extra]))
-
-
-def latest_forecasts(ctx: Any, as_of: datetime) -> dict[str, HazardForecast]:
-    """Newest stored forecast per feed issued at or before `as_of`, re-parsed from its raw
-    artifact (parse is pure, so this is exactly what the live run saw)."""
-    out: dict[str, HazardForecast] = {}
-    with ctx.store.session() as session:
+def latest_forecasts(ctx: AppContext, as_of: datetime) -> dict[str, HazardForecast]:
+    """Newest stored forecast per feed issued at or before `as_of`, read back from its
+    processed copy (parsed once at ingest: exactly what the live run saw)."""
+    with ctx.store.read() as session:
         feed_ids = set(ctx.settings.feeds) | set(feed_repo.stored_feed_ids(session))
         runs = [feed_repo.latest_forecast(session, f, as_of) for f in sorted(feed_ids)]
-        refs = [(r.feed_id, r.raw_sha256) for r in runs if r is not None]
-    for feed_id, sha in refs:
-        cache = ctx.__dict__.setdefault("_parsed", {})
-        if sha not in cache:
-            stored = ctx.raw_store.get(feed_id, sha)
-            raw = RawArtifact(
-                feed_id,
-                stored.source_uri,
-                stored.content,
-                stored.sha256,
-                stored.fetched_at,
-                stored.content_type,
-                stored.etag,
-                stored.last_modified,
-                parts=stored.parts,
-            )
-            cache[sha] = ctx.feed(feed_id).parse(raw)
-        out[feed_id] = cache[sha]
-    return out
+        refs = [(r.feed_id, r.raw_sha256, r.processed_path) for r in runs if r is not None]
+    return {feed_id: load_forecast(ctx, feed_id, sha, path) for feed_id, sha, path in refs}
 
 
-def after_feed_run(ctx: Any, outcome: Any) -> list[AlertChange]:
+def after_feed_run(ctx: AppContext, outcome: FeedOutcome) -> list[AlertChange]:
     """The scheduler's follow-up: a new forecast is judged at once; failures are logged.
     Returns the alert changes it made."""
     if outcome.outcome != "success":
         return []
     try:
         return run_evaluation(ctx)[1]
-    except Exception:  # evaluation trouble must not stop the scheduler
+    except AgamError as exc:  # e.g. the store stayed locked: one line, the next run retries
+        log.error("evaluation after %s failed: %s", outcome.feed_id, exc)
+        return []
+    except Exception:  # a bug: keep the traceback, but never stop the scheduler
         log.exception("evaluation after %s failed", outcome.feed_id)
         return []
 
 
 def run_evaluation(
-    ctx: Any, as_of: datetime | None = None, *, propose_lists: bool = True
+    ctx: AppContext, as_of: datetime | None = None, *, propose_lists: bool = True
 ) -> tuple[list[TriggerEvaluation], list[AlertChange]]:
+    """Judge, reconcile alerts, propose lists - one writer at a time - then deliver the
+    outbox. A notification problem never blocks or undoes an alert."""
     as_of = as_of or ctx.now()
-    enabled = ctx.settings.triggers.get("enabled_rule_sets")
-    if "_rule_sets" not in ctx.__dict__:
-        ctx.__dict__["_rule_sets"] = configured_rule_sets(ctx.settings)
-    rule_sets = active(ctx.__dict__["_rule_sets"], as_of.date(), enabled)
-    results = evaluate(rule_sets, latest_forecasts(ctx, as_of), _unions(ctx), as_of)
+    with pipeline_writer(ctx):
+        results, changes = judge_and_reconcile(ctx, as_of)
+        crash_point("after_alert_commit")  # fault-injection tests kill the process here
+        if propose_lists:
+            propose_changed(ctx, changes)
+            heal_missing_lists(ctx)
+    deliver_due(ctx)
+    return results, changes
+
+
+def judge_and_reconcile(
+    ctx: AppContext, as_of: datetime
+) -> tuple[list[TriggerEvaluation], list[AlertChange]]:
+    """Evaluate the active rule sets and reconcile the alerts in one transaction (alerts,
+    their events, audit entries and outbox messages commit together)."""
+    enabled = ctx.settings.triggers.enabled_rule_sets
+    rule_sets = active(ctx.rule_sets(), as_of.date(), enabled)
+    results = evaluate(rule_sets, latest_forecasts(ctx, as_of), ctx.union_context(), as_of)
     changes: list[AlertChange] = []
     with ctx.store.session() as session:
         stored = {r.input_key: _store(session, r, ctx.now()) for r in results}
@@ -108,23 +102,20 @@ def run_evaluation(
             )
             if change is not None:
                 changes.append(change)
-    if propose_lists and changes:
-        policy = load_policy()
-        for change in changes:
-            if change.change in ("raised", "escalated") and change.stage in (
-                policy.propose_at_stages
-            ):
-                propose_for_alert(ctx, change.alert_id, policy)
     return results, changes
 
 
-def _unions(ctx: Any) -> LayerUnionContext:
-    if "_union_ctx" not in ctx.__dict__:
-        ctx.__dict__["_union_ctx"] = LayerUnionContext(ctx.union_layer())
-    return ctx.__dict__["_union_ctx"]  # type: ignore[no-any-return]
+def propose_changed(ctx: AppContext, changes: list[AlertChange]) -> None:
+    """Lists for alerts raised or escalated to a proposing stage (each its own transaction)."""
+    if not changes:
+        return
+    policy = load_policy()
+    for change in changes:
+        if change.change in ("raised", "escalated") and change.stage in (policy.propose_at_stages):
+            propose_for_alert(ctx, change.alert_id, policy)
 
 
-def _store(session: Any, r: TriggerEvaluation, now: datetime) -> int:
+def _store(session: Session, r: TriggerEvaluation, now: datetime) -> int:
     observed = dict(r.observed) | {
         "trigger_id": r.trigger_id,
         "window_end": r.window_end.isoformat() if r.window_end else None,
@@ -147,14 +138,14 @@ def _store(session: Any, r: TriggerEvaluation, now: datetime) -> int:
     return int(row.id)
 
 
-def _window_end(session: Any, alert: Alert) -> datetime | None:
+def _window_end(session: Session, alert: Alert) -> datetime | None:
     text = alert_repo.get_evaluation(session, alert.last_evaluation_id).observed.get("window_end")
     return datetime.fromisoformat(text) if text else None
 
 
 def _reconcile(
-    ctx: Any,
-    session: Any,
+    ctx: AppContext,
+    session: Session,
     rule_set_id: str,
     district: str,
     stage: str | None,
@@ -207,7 +198,7 @@ def _reconcile(
         if decision.change != "stood_down"
         else f"Stood down: nothing met and the forecast window ended ({as_of:%d %b %H:%M} UTC)."
     )
-    alert_repo.add_event(
+    event = alert_repo.add_event(
         session,
         alert_id=alert.id,
         at=now,
@@ -231,6 +222,8 @@ def _reconcile(
             "unions": len(alert.affected_unions),
         },
     )
-    notify_alert(ctx, session, alert, decision.change, explanation)
+    enqueue_alert(
+        session, ctx.settings.notifications, alert, decision.change, explanation, now, event.id
+    )
     log.info("alert %s %s: %s %s", alert.id, decision.change, district, decision.stage)
     return AlertChange(alert.id, rule_set_id, district, decision.change, decision.stage)

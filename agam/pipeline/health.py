@@ -1,4 +1,9 @@
-"""Feed freshness: a stale, failed or missing forecast means "unknown" downstream."""
+"""Feed freshness and scheduler liveness: what `agam feeds status` and the dashboard show.
+
+A stale, failed or missing forecast means "unknown" downstream. A scheduler whose
+heartbeat is older than [scheduler] stale_after_s is "not running since ..." - and
+`check_scheduler` tells the administrators through the outbox, once per outage.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,11 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from agam.core.timeutil import iso_utc
-from store import feed_repo
+from agam.core.timeutil import format_dhaka, iso_utc
+from agam.pipeline.context import AppContext
+from agam.pipeline.delivery import deliver_due
+from agam.pipeline.notify import admins, enqueue_to
+from store import feed_repo, heartbeat_repo, outbox_repo
 
 DEFAULT_MAX_AGE_HOURS = 36.0
 
@@ -34,16 +42,16 @@ class FeedHealth:
         return data
 
 
-def feed_health(ctx: Any, as_of: datetime | None = None) -> list[FeedHealth]:
+def feed_health(ctx: AppContext, as_of: datetime | None = None) -> list[FeedHealth]:
     """One row per configured feed (and any feed with history), judged at `as_of`."""
     now = as_of or ctx.now()
     configured = ctx.settings.feeds
-    with ctx.store.session() as session:
+    with ctx.store.read() as session:
         rows = {row.feed_id: row for row in feed_repo.all_status(session)}
     out = []
     for feed_id in sorted(set(configured) | set(rows)):
-        table = configured.get(feed_id, {})
-        max_age = float(table.get("max_age_hours", DEFAULT_MAX_AGE_HOURS))
+        table = configured.get(feed_id)
+        max_age = table.max_age_hours if table is not None else DEFAULT_MAX_AGE_HOURS
         row = rows.get(feed_id)
         issued = row.latest_issued_at if row else None
         age = (now - issued).total_seconds() / 3600 if issued else None
@@ -57,7 +65,7 @@ def feed_health(ctx: Any, as_of: datetime | None = None) -> list[FeedHealth]:
         out.append(
             FeedHealth(
                 feed_id=feed_id,
-                enabled=bool(table.get("enabled", bool(table))),
+                enabled=table is not None and table.enabled,
                 state=state,
                 failing=failing,
                 max_age_hours=max_age,
@@ -70,3 +78,91 @@ def feed_health(ctx: Any, as_of: datetime | None = None) -> list[FeedHealth]:
             )
         )
     return out
+
+
+SchedulerState = Literal["running", "not_running", "never"]
+
+
+@dataclass(frozen=True)
+class SchedulerHealth:
+    state: SchedulerState
+    holder: str | None
+    started_at: datetime | None
+    beat_at: datetime | None
+    stopped_cleanly: bool
+    stale_after_s: float
+
+    @property
+    def running(self) -> bool:
+        return self.state == "running"
+
+    def sentence(self) -> str:
+        if self.state == "never" or self.beat_at is None:
+            return "scheduler has never run on this store"
+        if self.state == "running":
+            return (
+                f"scheduler running on {self.holder} (last heartbeat {format_dhaka(self.beat_at)})"
+            )
+        how = "stopped" if self.stopped_cleanly else "no heartbeat"
+        return (
+            f"scheduler not running since {format_dhaka(self.beat_at)} ({how}; was {self.holder})"
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        data = asdict(self) | {"running": self.running, "message": self.sentence()}
+        for key in ("started_at", "beat_at"):
+            data[key] = iso_utc(data[key]) if data[key] else None
+        return data
+
+
+def scheduler_health(ctx: AppContext, as_of: datetime | None = None) -> SchedulerHealth:
+    """Is a scheduler beating on this store? Judged against [scheduler] stale_after_s."""
+    now = as_of or ctx.now()
+    stale_after = ctx.settings.scheduler.stale_after_s
+    with ctx.store.read() as session:
+        row = heartbeat_repo.get(session)
+        if row is None:
+            return SchedulerHealth("never", None, None, None, False, stale_after)
+        fresh = (now - row.beat_at).total_seconds() <= stale_after
+        state: SchedulerState = "running" if fresh and row.state == "running" else "not_running"
+        return SchedulerHealth(
+            state, row.holder, row.started_at, row.beat_at, row.state == "stopped", stale_after
+        )
+
+
+def outage_key(health: SchedulerHealth) -> str:
+    beat = iso_utc(health.beat_at) if health.beat_at else "never"
+    return f"scheduler:down:{beat}"
+
+
+def notify_scheduler_down(ctx: AppContext, health: SchedulerHealth) -> bool:
+    """Tell the administrators, once per outage (keyed by the last heartbeat); True if new."""
+    key = outage_key(health)
+    with ctx.store.session() as session:
+        if outbox_repo.exists(session, f"{key}:none") or any(
+            outbox_repo.exists(session, f"{key}:email:{u.username}") for u in admins(session)
+        ):
+            return False
+        enqueue_to(
+            session,
+            admins(session),
+            key=key,
+            kind="scheduler",
+            subject=f"[Agam] {health.sentence()}",
+            body=(
+                f"{health.sentence()}.\n\nNo feed is fetched and no trigger is judged until a "
+                "scheduler runs again: restart the agam-scheduler service (see "
+                "docs/operations.md). Alerts shown meanwhile may be out of date.\n"
+            ),
+            settings=ctx.settings.notifications,
+            at=ctx.now(),
+        )
+    return True
+
+
+def check_scheduler(ctx: AppContext, *, notify: bool = True) -> SchedulerHealth:
+    """The scheduler's health; when it is not running, the admins are told (via the outbox)."""
+    health = scheduler_health(ctx)
+    if notify and health.state == "not_running" and notify_scheduler_down(ctx, health):
+        deliver_due(ctx)
+    return health

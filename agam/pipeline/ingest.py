@@ -6,19 +6,15 @@ A failed run is recorded and never replaces the last good forecast; it never rai
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
-import math
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
-from typing import Any
 
 from agam.core.errors import AgamError
-from agam.core.timeutil import iso_utc
+from agam.pipeline.context import AppContext
+from agam.pipeline.forecasts import keep_forecast
 from hazard_feeds.contract import HazardForecast, RawArtifact
 from store import feed_repo
-from store.raw_artifacts import atomic_write_bytes
 
 log = logging.getLogger(__name__)
 
@@ -39,15 +35,7 @@ def _one_line(exc: BaseException) -> str:
     return text if isinstance(exc, AgamError) else f"{type(exc).__name__}: {text}"
 
 
-def _json_default(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return iso_utc(value)
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return str(value)
-
-
-def ingest(ctx: Any, feed_id: str, *, trigger: str = "manual") -> FeedOutcome:
+def ingest(ctx: AppContext, feed_id: str, *, trigger: str = "manual") -> FeedOutcome:
     """Run one feed end to end. `ctx` is an AppContext (feeds, http, raw store, store, clock)."""
     started = ctx.now()
     with ctx.store.session() as session:
@@ -70,7 +58,7 @@ def ingest(ctx: Any, feed_id: str, *, trigger: str = "manual") -> FeedOutcome:
 
 
 def _ingest(
-    ctx: Any, feed_id: str, run_id: int, etag: str | None, last_modified: str | None
+    ctx: AppContext, feed_id: str, run_id: int, etag: str | None, last_modified: str | None
 ) -> FeedOutcome:
     feed = ctx.feed(feed_id)
     since = None
@@ -96,7 +84,7 @@ def _ingest(
     if known_id is not None:
         return _finish(ctx, feed_id, run_id, "unchanged", raw, known_id)
     forecast: HazardForecast = feed.parse(raw)
-    processed = _write_processed(ctx, feed, forecast, raw)
+    processed = keep_forecast(ctx, forecast, raw)
     new = feed_repo.NewForecast(
         feed_id=feed_id,
         kind=forecast.kind,
@@ -119,7 +107,7 @@ def _ingest(
 
 
 def _finish(
-    ctx: Any,
+    ctx: AppContext,
     feed_id: str,
     run_id: int,
     outcome: str,
@@ -143,12 +131,3 @@ def _finish(
         feed_repo.mark_success(session, feed_id, finished, forecast, raw.etag, raw.last_modified)
     log.info("feed %s: %s", feed_id, outcome)
     return FeedOutcome(feed_id, outcome, run_id, forecast_id, issued, raw.sha256 or None)
-
-
-def _write_processed(ctx: Any, feed: Any, forecast: HazardForecast, raw: RawArtifact) -> Path:
-    stamp = forecast.issued_at.strftime("%Y%m%dT%H%MZ")
-    folder: Path = ctx.settings.data_dir / "processed" / forecast.feed_id
-    target = folder / f"{stamp}-{raw.sha256[:12]}.json"
-    body = json.dumps(feed.to_json(forecast), default=_json_default, ensure_ascii=False)
-    atomic_write_bytes(target, body.encode("utf-8"))
-    return target

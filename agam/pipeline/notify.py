@@ -1,64 +1,51 @@
-"""Tell people when an alert is raised or escalated: e-mail (SMTP) and an SMS adapter.
+"""Who is told what: notifications are written to the outbox, never sent from a decision.
 
-Recipients are the district administrators and officers of the alert's district with an
-e-mail address. Each message is recorded in the audit log (recipient, channel, subject); a
-failed send is recorded too and never stops the pipeline. Secrets come from the environment.
+When an alert is raised or escalated, one outbox message per recipient and channel is
+written in the alert's own transaction (recipients: the district's administrators and
+officers). `agam.pipeline.delivery` sends them after the commit. A notification problem can
+therefore never block or undo an alert. Message bodies carry no personal data of
+beneficiaries; recipients are named by username, their addresses read only when sending.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import smtplib
 import ssl
 from dataclasses import dataclass
+from datetime import datetime
 from email.message import EmailMessage
-from typing import Any, Protocol
+from typing import Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
 
-from store import audit, user_repo
+from agam.core.settings import NotificationSettings
+from store import outbox_repo, user_repo
+from store.models import Alert, User
 
 log = logging.getLogger(__name__)
 SMTP_PASSWORD_ENV = "AGAM_SMTP_PASSWORD"  # noqa: S105 (the variable name, not a secret)
-
-
-class NotificationSettings(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    enabled: bool = False
-    smtp_host: str = "localhost"
-    smtp_port: int = Field(default=587, ge=1, le=65535)
-    smtp_starttls: bool = True
-    smtp_username: str | None = None
-    from_address: str = "agam@localhost"
-    timeout_s: float = Field(default=10.0, gt=0)
-    dashboard_url: str = "http://localhost:8501"
-    sms_enabled: bool = False
+NOTIFIED_CHANGES = ("raised", "escalated")
+NO_RECIPIENT = "(none)"
 
 
 @dataclass(frozen=True)
-class Message:
-    to_username: str
-    to_email: str
+class Email:
+    message_id: int
+    to_address: str
     subject: str
     body: str
 
 
 class SmsGateway(Protocol):
+    """A real SMS gateway (none ships: a text without one is recorded as not sent)."""
+
     def send(self, username: str, text: str) -> None: ...
 
 
-class LoggingSmsGateway:
-    """Default SMS adapter: records that a text would go out; wire a real gateway here."""
-
-    def send(self, username: str, text: str) -> None:
-        log.info("SMS to %s queued (%d characters)", username, len(text))
-
-
-def compose(
-    alert: Any, change: str, explanation: str, settings: NotificationSettings, recipients: list[Any]
-) -> list[Message]:
+def compose_alert(
+    alert: Alert, change: str, explanation: str, settings: NotificationSettings
+) -> tuple[str, str]:
     subject = f"[Agam] {change.upper()}: {alert.stage} alert for district {alert.district_pcode}"
     body = (
         f"{explanation}\n\nRule set: {alert.rule_set_id} (version {alert.rule_set_version})\n"
@@ -66,10 +53,10 @@ def compose(
         f"Affected unions: {len(alert.affected_unions)}\n\n"
         f"Review it in Agam: {settings.dashboard_url}\n"
     )
-    return [Message(u.username, u.email, subject, body) for u in recipients if u.email]
+    return subject, body
 
 
-def recipients_for(session: Any, district_pcode: str) -> list[Any]:
+def recipients_for(session: Session, district_pcode: str) -> list[User]:
     return [
         u
         for u in user_repo.list_users(session)
@@ -79,10 +66,92 @@ def recipients_for(session: Any, district_pcode: str) -> list[Any]:
     ]
 
 
-def send_email(messages: list[Message], settings: NotificationSettings) -> list[str]:
-    """Send each message; returns one error string per message that failed."""
-    errors = []
-    password = os.environ.get(SMTP_PASSWORD_ENV)
+def admins(session: Session) -> list[User]:
+    return [u for u in user_repo.list_users(session) if not u.disabled and u.role == "admin"]
+
+
+def channels(settings: NotificationSettings) -> tuple[str, ...]:
+    return ("email", "sms") if settings.sms_enabled else ("email",)
+
+
+def enqueue_to(
+    session: Session,
+    users: list[User],
+    *,
+    key: str,
+    kind: str,
+    subject: str,
+    body: str,
+    settings: NotificationSettings,
+    at: datetime,
+    alert_id: int | None = None,
+) -> int:
+    """One outbox message per user and channel (`key` makes it idempotent); with nobody to
+    tell, one message recorded as not sent, so the silence is on record."""
+    if not users:
+        outbox_repo.enqueue(
+            session,
+            dedupe_key=f"{key}:none",
+            kind=kind,
+            channel="email",
+            recipient=NO_RECIPIENT,
+            subject=subject,
+            body=body,
+            at=at,
+            alert_id=alert_id,
+            status="not_configured",
+            reason="no recipient: no active user of the right role for this notice",
+        )
+        return 0
+    added = 0
+    for user in users:
+        for channel in channels(settings):
+            row = outbox_repo.enqueue(
+                session,
+                dedupe_key=f"{key}:{channel}:{user.username}",
+                kind=kind,
+                channel=channel,
+                recipient=user.username,
+                subject=subject,
+                body=body,
+                at=at,
+                alert_id=alert_id,
+            )
+            added += row is not None
+    return added
+
+
+def enqueue_alert(
+    session: Session,
+    settings: NotificationSettings,
+    alert: Alert,
+    change: str,
+    explanation: str,
+    at: datetime,
+    event_id: int,
+) -> int:
+    """Outbox messages for a raised or escalated alert, in the caller's transaction."""
+    if change not in NOTIFIED_CHANGES:
+        return 0
+    subject, body = compose_alert(alert, change, explanation, settings)
+    return enqueue_to(
+        session,
+        recipients_for(session, alert.district_pcode),
+        key=f"alert:{alert.id}:event:{event_id}",
+        kind="alert",
+        subject=subject,
+        body=body,
+        settings=settings,
+        at=at,
+        alert_id=alert.id,
+    )
+
+
+def send_emails(
+    emails: list[Email], settings: NotificationSettings, password: str | None
+) -> dict[int, str | None]:
+    """Send over one SMTP session; message id -> None when accepted, else why not."""
+    outcome: dict[int, str | None] = {}
     try:
         with smtplib.SMTP(
             settings.smtp_host, settings.smtp_port, timeout=settings.timeout_s
@@ -91,59 +160,23 @@ def send_email(messages: list[Message], settings: NotificationSettings) -> list[
                 smtp.starttls(context=ssl.create_default_context())
             if settings.smtp_username and password:
                 smtp.login(settings.smtp_username, password)
-            for message in messages:
-                email = EmailMessage()
-                email["From"] = settings.from_address
-                email["To"] = message.to_email
-                email["Subject"] = message.subject
-                email.set_content(message.body)
+            for email in emails:
+                message = EmailMessage()
+                message["From"] = settings.from_address
+                message["To"] = email.to_address
+                message["Subject"] = email.subject
+                message.set_content(email.body)
                 try:
-                    smtp.send_message(email)
+                    smtp.send_message(message)
+                    outcome[email.message_id] = None
                 except smtplib.SMTPException as exc:
-                    errors.append(f"{message.to_username}: {exc}")
+                    outcome[email.message_id] = _one_line(exc)
     except (OSError, smtplib.SMTPException) as exc:
-        errors.extend(f"{m.to_username}: {exc}" for m in messages)
-    return errors
+        reason = f"SMTP {settings.smtp_host}:{settings.smtp_port}: {_one_line(exc)}"
+        for email in emails:
+            outcome.setdefault(email.message_id, reason)
+    return outcome
 
 
-def notify_alert(
-    ctx: Any, session: Any, alert: Any, change: str, explanation: str, sms: SmsGateway | None = None
-) -> int:
-    """Send and audit notifications for a raised or escalated alert; returns messages sent."""
-    settings = NotificationSettings.model_validate(ctx.settings.notifications)
-    if not settings.enabled or change not in ("raised", "escalated"):
-        return 0
-    users = recipients_for(session, alert.district_pcode)
-    messages = compose(alert, change, explanation, settings, users)
-    errors = send_email(messages, settings) if messages else []
-    failed = {e.split(":", 1)[0] for e in errors}
-    for message in messages:
-        audit.append(
-            session,
-            at=ctx.now(),
-            actor="system",
-            action="notification.email",
-            entity="alert",
-            entity_id=alert.id,
-            payload={
-                "to": message.to_username,
-                "subject": message.subject,
-                "delivered": message.to_username not in failed,
-            },
-        )
-    if settings.sms_enabled:
-        gateway = sms or LoggingSmsGateway()
-        for user in users:
-            gateway.send(user.username, f"Agam: {alert.stage} alert {alert.district_pcode}")
-            audit.append(
-                session,
-                at=ctx.now(),
-                actor="system",
-                action="notification.sms",
-                entity="alert",
-                entity_id=alert.id,
-                payload={"to": user.username},
-            )
-    for error in errors:
-        log.warning("notification failed: %s", error)
-    return len(messages) - len(failed)
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from agam.pipeline.context import AppContext
 from allowances.lists import propose
 from allowances.policy import AllowancePolicy, load_policy
 from store import alert_repo, list_repo
@@ -17,7 +18,7 @@ def union_intensity(observed: dict[str, Any], unions: list[str]) -> dict[str, fl
 
 
 def propose_for_alert(
-    ctx: Any, alert_id: int, policy: AllowancePolicy | None = None, actor: str = "system"
+    ctx: AppContext, alert_id: int, policy: AllowancePolicy | None = None, actor: str = "system"
 ) -> AllowanceList:
     policy = policy or load_policy()
     with ctx.store.session() as session:

@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from agam.core.errors import ConfigError, RuleError
-from agam.core.settings import Settings
+from agam.core.settings import Settings, validate_feed_table
 from agam.core.timeutil import SteppedClock, ensure_utc, iso_utc
-from agam.pipeline.context import AppContext
-from agam.pipeline.evaluate import after_feed_run, configured_rule_sets
+from agam.pipeline.context import AppContext, configured_rule_sets
+from agam.pipeline.evaluate import after_feed_run
 from agam.pipeline.ingest import ingest
 from hazard_feeds.contract import HazardForecast, RawArtifact
 from store import alert_repo, feed_repo
@@ -105,13 +105,13 @@ def replay_settings(settings: Settings, data_dir: Path) -> Settings:
     )
 
 
-def stored_forecasts(ctx: Any, start: datetime, end: datetime) -> list[ForecastRun]:
+def stored_forecasts(ctx: AppContext, start: datetime, end: datetime) -> list[ForecastRun]:
     with ctx.store.session() as session:
         return feed_repo.forecasts_issued_between(session, start, end)
 
 
 def alert_overview(
-    ctx: Any,
+    ctx: AppContext,
 ) -> tuple[dict[tuple[str, str, str, str], int], dict[tuple[str, str, str], datetime]]:
     """Alerts counted by (rule set, district, stage, status), and the first time each
     (rule set, district) reached each stage, from the alert events."""
@@ -147,20 +147,23 @@ def _working_context(
     settings = target.settings
     feeds = dict(settings.feeds)
     for feed_id in sorted(feed_ids - set(feeds)):
-        feeds[feed_id] = dict(source.settings.feeds.get(feed_id) or {"enabled": False})
-    triggers = dict(settings.triggers)
+        known = source.settings.feeds.get(feed_id)
+        feeds[feed_id] = known or validate_feed_table(feed_id, None, settings.config_path.parent)
+    triggers = settings.triggers
     if rule_set_files:
-        extra = [str(p.resolve()) for p in rule_set_files]
-        triggers["rule_set_files"] = [*(triggers.get("rule_set_files") or []), *extra]
+        extra = tuple(p.resolve() for p in rule_set_files)
+        triggers = triggers.model_copy(update={"rule_set_files": triggers.rule_set_files + extra})
     probe = settings.model_copy(update={"triggers": triggers})
     loaded = configured_rule_sets(probe)  # a bad file fails here, naming it
     if rule_sets is not None:
-        known = {s.id for s in loaded}
-        unknown = sorted(set(rule_sets) - known)
+        known_ids = {s.id for s in loaded}
+        unknown = sorted(set(rule_sets) - known_ids)
         if unknown:
             raise RuleError(f"unknown rule set(s): {', '.join(unknown)}")
-        triggers["enabled_rule_sets"] = list(rule_sets)
-    notifications = dict(settings.notifications) | {"enabled": False, "sms_enabled": False}
+        triggers = triggers.model_copy(update={"enabled_rule_sets": tuple(rule_sets)})
+    notifications = settings.notifications.model_copy(
+        update={"enabled": False, "sms_enabled": False}
+    )
     work_settings = settings.model_copy(
         update={"feeds": feeds, "triggers": triggers, "notifications": notifications}
     )
@@ -210,7 +213,7 @@ def replay(
                 time.sleep(min(gap_s, MAX_SLEEP_S))
         previous = raw.fetched_at
         clock.now = raw.fetched_at
-        work._feeds[run.feed_id] = StoredArtifactFeed(source.feed(run.feed_id), raw)
+        work.use_feed(run.feed_id, StoredArtifactFeed(source.feed(run.feed_id), raw))
         outcome = ingest(work, run.feed_id, trigger="replay")
         changes = len(after_feed_run(work, outcome))
         by_feed.setdefault(run.feed_id, Counter())[outcome.outcome] += 1

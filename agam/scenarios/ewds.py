@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from hazard_feeds.native_io import NATIVE_IO_LOCK
+
 
 def ewds_dataset(
     cube: np.ndarray,
@@ -59,4 +61,5 @@ def write_netcdf(ds: xr.Dataset, target: Path) -> None:
         "forecast_reference_time": {"units": seconds, "dtype": "int64"},
         "valid_time": {"units": seconds, "dtype": "int64"},
     }
-    ds.to_netcdf(target, encoding=encoding, engine="netcdf4")
+    with NATIVE_IO_LOCK:
+        ds.to_netcdf(target, encoding=encoding, engine="netcdf4")

@@ -132,9 +132,9 @@ def play(
     drop = folder / "bmd-drop"
     result = PlayResult(spec.id, spec.title, played=True)
     with serving(manifest, clock) as base_url:
-        tables = spec.feed_tables(base_url, drop)
-        ctx = AppContext(settings.model_copy(update={"feeds": tables}), clock=clock)
-        triggers = {f: feed_trigger(f, t, start=spec.play_from) for f, t in tables.items()}
+        work = settings.with_feed_tables(spec.feed_tables(base_url, drop))
+        ctx = AppContext(work, clock=clock)
+        triggers = {f: feed_trigger(t, start=spec.play_from) for f, t in work.feeds.items()}
         due = {f: tr.get_next_fire_time(None, spec.play_from) for f, tr in triggers.items()}
         while True:
             feed_id, at = min(((f, t) for f, t in due.items() if t), key=lambda x: (x[1], x[0]))

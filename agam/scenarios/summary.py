@@ -6,19 +6,20 @@ from collections import Counter
 from typing import Any
 
 from agam.core.timeutil import format_dhaka, iso_utc
+from agam.pipeline.context import AppContext
 from boundaries.schema import name_en, pcode
 from store import alert_repo, list_repo
 
 
-def district_names(ctx: Any) -> dict[str, str]:
+def district_names(ctx: AppContext) -> dict[str, str]:
     frame = ctx.union_layer().frame
     pairs = frame[[pcode(2), name_en(2)]].drop_duplicates()
     return dict(zip(pairs[pcode(2)], pairs[name_en(2)], strict=True))
 
 
-def store_summary(ctx: Any) -> dict[str, Any]:
+def store_summary(ctx: AppContext) -> dict[str, Any]:
     names = district_names(ctx)
-    with ctx.store.session() as session:
+    with ctx.store.read() as session:
         alerts = [a for a in alert_repo.all_alerts(session) if a.status == "open"]
         lists = list_repo.lists_for(session)
         alert_rows = [

@@ -20,7 +20,7 @@ principal = require_page("bulletin")
 lg = lang()
 st.header(t("bulletin_header", lg))
 st.caption(t("bulletin_help", lg))
-folder = loaders.settings().feeds.get("bmd", {}).get("drop_folder")
+folder = getattr(loaders.settings().feeds.get("bmd"), "drop_folder", None)
 
 with st.form("bulletin"):
     serial = st.text_input(t("bulletin_serial", lg), key="b_serial")

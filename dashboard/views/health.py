@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from agam.pipeline.health import feed_health
+from agam.pipeline.health import feed_health, scheduler_health
 from dashboard import loaders
 from dashboard.i18n import fmt_int, fmt_time, t
 from dashboard.page import lang, require_page
@@ -14,6 +14,9 @@ from store import audit, feed_repo
 require_page("health")
 lg = lang()
 st.header(t("health_header", lg))
+scheduler = scheduler_health(loaders.app_context())
+if scheduler.state == "not_running":
+    st.error(t("health_scheduler_down", lg, since=fmt_time(scheduler.beat_at, lg)))
 
 rows = feed_health(loaders.app_context())
 if not rows:

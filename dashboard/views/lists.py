@@ -98,7 +98,7 @@ for col, (action, label) in zip(cols, actions, strict=False):
                 action,
                 loaders.now(),
                 reason or None,
-                second_approval=bool(loaders.settings().allowances.get("second_approval", False)),
+                second_approval=loaders.settings().allowances.second_approval,
             )
             # shown after the rerun, which redraws the page for the list's new status
             st.session_state["lists_flash"] = t("lists_done", lg, action=t(label, lg))

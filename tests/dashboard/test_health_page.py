@@ -17,7 +17,8 @@ def test_health_shows_staleness_and_verifies_audit(
     view: Callable[..., AppTest], accounts: Store, config_path: Path
 ) -> None:
     config_path.write_text(
-        config_path.read_text() + "\n[feeds.ffwc]\nenabled = true\nmax_age_hours = 30\n"
+        config_path.read_text()
+        + "\n[feeds.ffwc]\nenabled = true\ninterval_minutes = 180\nmax_age_hours = 30\n"
     )
     now = datetime.now(UTC)
     with accounts.session() as session:

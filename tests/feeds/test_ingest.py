@@ -6,10 +6,12 @@ Each failure mode ends in a recorded feed run, and the last good forecast stays 
 from __future__ import annotations
 
 import json
+import shutil
 import socket
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,7 @@ from werkzeug import Request, Response
 
 from agam.core.settings import load_settings
 from agam.pipeline.context import AppContext
+from agam.pipeline.evaluate import latest_forecasts
 from agam.pipeline.health import feed_health
 from agam.pipeline.ingest import ingest
 from store import feed_repo
@@ -76,7 +79,7 @@ def _truncating_server(body: bytes) -> int:
 def _context_for(ctx: AppContext, base_url: str) -> AppContext:
     """The same site and store, with GDACS pointed elsewhere."""
     path = ctx.settings.config_path
-    text = path.read_text().replace(str(ctx.settings.feeds["gdacs"]["base_url"]), base_url)
+    text = path.read_text().replace(str(ctx.settings.feeds["gdacs"].base_url), base_url)
     path.write_text(text, encoding="utf-8")
     return AppContext(load_settings(path))
 
@@ -118,7 +121,8 @@ def test_success_keeps_raw_and_processed(ctx: AppContext, httpserver: HTTPServer
     bundle = json.loads(raw_path.read_text())
     assert bundle["parts"][0]["name"] == "eventlist"
     assert bundle["parts"][0]["body"].encode() == EVENTLIST  # upstream bytes kept verbatim
-    assert json.loads(processed.read_text())["name"] == "GENEVIEVE-26"
+    assert json.loads((processed / "summary.json").read_text())["name"] == "GENEVIEVE-26"
+    assert (processed / "meta.json").is_file()  # the parsed forecast, kept once
     # The same upstream again: stored once, recorded as unchanged.
     _serve_ok(httpserver)
     again = ingest(ctx, "gdacs")
@@ -192,3 +196,33 @@ def test_stale_feed_is_reported(ctx: AppContext, httpserver: HTTPServer) -> None
     health = {h.feed_id: h for h in feed_health(ctx)}["gdacs"]
     assert health.state == "stale"  # issued 2026-07-28, max age 6 h, judged now
     assert not health.failing
+
+
+def test_evaluation_reads_the_processed_forecast_never_the_raw(
+    ctx: AppContext, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One parse per artifact: after ingest, judging reads the processed copy back."""
+    _good_run(ctx, httpserver)
+    feed = ctx.feed("gdacs")
+    parsed = feed.parse
+
+    def no_parse(raw: object) -> object:
+        raise AssertionError("re-parsed from raw")
+
+    monkeypatch.setattr(feed, "parse", no_parse)
+    ctx.forget_forecasts()
+    forecast = latest_forecasts(ctx, datetime.now(UTC))["gdacs"]
+    assert forecast.footprints is not None
+    assert forecast.payload["name"] == "GENEVIEVE-26"
+    assert forecast.issued_at.isoformat() == "2026-07-28T03:23:23+00:00"
+    # A run stored before processed copies existed is parsed from raw once, then kept.
+    with ctx.store.session() as session:
+        run = feed_repo.latest_forecast(session, "gdacs")
+        assert run is not None
+        shutil.rmtree(run.processed_path or "")
+    monkeypatch.setattr(feed, "parse", parsed)
+    ctx.forget_forecasts()
+    assert latest_forecasts(ctx, datetime.now(UTC))["gdacs"].payload["name"] == "GENEVIEVE-26"
+    monkeypatch.setattr(feed, "parse", no_parse)
+    ctx.forget_forecasts()
+    assert latest_forecasts(ctx, datetime.now(UTC))["gdacs"].payload["name"] == "GENEVIEVE-26"

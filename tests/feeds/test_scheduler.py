@@ -55,7 +55,11 @@ def test_scheduler_survives_a_failure_and_reports_status(
     assert "scheduler stopped after" in done.stdout
     result = CliRunner().invoke(app, ["feeds", "status", "--json"])
     assert result.exit_code == 0, result.stderr
-    gdacs = next(row for row in json.loads(result.stdout) if row["feed_id"] == "gdacs")
+    report = json.loads(result.stdout)
+    assert report["scheduler"]["state"] == "not_running"  # it stopped after 5 s
+    assert report["scheduler"]["stopped_cleanly"] is True
+    assert report["scheduler"]["message"].startswith("scheduler not running since ")
+    gdacs = next(row for row in report["feeds"] if row["feed_id"] == "gdacs")
     assert gdacs["last_failure_at"] is not None
     assert gdacs["last_success_at"] is not None
     assert gdacs["last_success_at"] > gdacs["last_failure_at"]
@@ -63,18 +67,3 @@ def test_scheduler_survives_a_failure_and_reports_status(
     assert gdacs["latest_issued_at"] == "2026-07-28T03:23:23Z"
     assert gdacs["state"] == "stale"  # the recorded payload is months old
     assert calls["n"] >= 2
-
-
-def test_second_scheduler_on_the_same_data_dir_is_refused(config_path: Path) -> None:
-    import fcntl
-
-    data_dir = config_path.parent / "data"
-    data_dir.mkdir(parents=True, exist_ok=True)
-    config_path.write_text(
-        config_path.read_text() + "\n[feeds.gdacs]\ninterval_minutes = 30\n", encoding="utf-8"
-    )
-    with (data_dir / "scheduler.lock").open("a+") as held:
-        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        result = CliRunner().invoke(app, ["scheduler", "--for-seconds", "1"])
-    assert result.exit_code != 0
-    assert "another scheduler holds" in result.stderr

@@ -22,6 +22,7 @@ from store import audit, list_repo
 from store.db import Store
 from store.identity import Principal
 from store.user_repo import authenticate
+from tests.lists.conftest import ACCOUNTS
 
 T0 = datetime(2024, 7, 4, 6, 0, tzinfo=UTC)
 KURIGRAM = "BD5549"
@@ -31,12 +32,28 @@ UNIONS = ["BD55490911", "BD55490923", "BD55490947"]  # Chilmari (Kurigram)
 PASSWORD = "a long test password"
 
 
+_SIGNED_IN: dict[tuple[int, str], Principal] = {}
+
+
+@pytest.fixture(autouse=True)
+def _sign_in_before_writing(request: pytest.FixtureRequest) -> None:
+    """Sign every account in before the test opens its own write transaction (a second one
+    inside it would wait for itself on SQLite); the store re-reads the account at each
+    decision, so a principal issued early is checked as strictly as one issued late."""
+    _SIGNED_IN.clear()
+    if "store" not in request.fixturenames:
+        return
+    store = request.getfixturevalue("store")
+    for username, _role, _districts in ACCOUNTS:
+        with store.session() as session:
+            result = authenticate(session, username, PASSWORD, T0, "test")
+        assert result.principal is not None, result.message
+        _SIGNED_IN[(id(store), username)] = result.principal
+
+
 def principal(store: Store, username: str) -> Principal:
     """Signed in by password, the only way to a principal."""
-    with store.session() as session:
-        result = authenticate(session, username, PASSWORD, T0, "test")
-    assert result.principal is not None, result.message
-    return result.principal
+    return _SIGNED_IN[(id(store), username)]
 
 
 def _propose(store: Store, cap: int = 0) -> int:

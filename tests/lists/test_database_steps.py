@@ -192,8 +192,9 @@ def test_the_store_rereads_the_account_at_each_decision(
         user.districts = ["BD4539"]
     with pytest.raises(PermissionDenied, match="changed since sign-in"), store.session() as s:
         list_repo.decide(s, list_id, dc, "approve", T0)
+    moved = sign_in(store, "dc.kurigram")
     with pytest.raises(PermissionDenied, match="district BD5549"), store.session() as s:
-        list_repo.decide(s, list_id, sign_in(store, "dc.kurigram"), "approve", T0)
+        list_repo.decide(s, list_id, moved, "approve", T0)
 
 
 def test_a_promoted_submitter_cannot_approve(store: Store, draft: Callable[[Store], int]) -> None:

@@ -109,10 +109,9 @@ def test_reimport_after_approval_does_not_move_the_payments(
     assert not any(w in " ".join(lines["payee"]) for w in [*pinned.values(), *new_wallets.values()])
     assert all("*" in p for p in flagged["payee"])
 
+    dc = sign_in(store, "dc.kurigram")
     with store.session() as session:
-        result = export_list(
-            session, list_id, sign_in(store, "dc.kurigram"), "csv", tmp_path / "pay", T1
-        )
+        result = export_list(session, list_id, dc, "csv", tmp_path / "pay", T1)
     paid = _paid_wallets(result.folder)
     assert {b: paid[b] for b in pinned} == pinned  # the approved payees, not the new wallets
     assert not set(paid.values()) & set(new_wallets.values())

@@ -76,18 +76,8 @@ def test_triggers_list_and_explain(config_path: Path) -> None:
     assert runner.invoke(app, ["triggers", "explain", "NOPE"]).exit_code == 1
 
 
-def test_bulletin_to_alerts_idempotent(config_path: Path, tmp_path: Path) -> None:
-    drop = tmp_path / "bulletins"
-    drop.mkdir()
-    doc = json.loads((FEEDS / "bmd" / "bulletin_remal_like.json").read_text())
-    # The 2025 framework is in force from 25 Apr 2025: replay the Remal-like bulletin in 2025.
-    doc["issued_at"] = "2025-05-25T15:00:00+06:00"
-    doc["landfall"]["time"] = "2025-05-26T21:00:00+06:00"
-    doc["system"]["type"] = "depression"
-    for wind in doc["model_winds"]:
-        wind["max_wind_kmh"] = 150
-        wind["valid_time"] = "2025-05-26T18:00:00+06:00"  # 27 h after issue: action lead
-    (drop / "remal.json").write_text(json.dumps(doc))
+def test_bulletin_to_alerts_idempotent(config_path: Path, remal_drop: Path) -> None:
+    drop = remal_drop  # the Remal-like bulletin replayed in 2025 (tests/conftest.py)
     config_path.write_text(
         config_path.read_text()
         + (f"\n[feeds.bmd]\ninterval_minutes = 10\nmax_age_hours = 12\ndrop_folder = '{drop}'\n"),
@@ -126,9 +116,9 @@ def test_bulletin_to_alerts_idempotent(config_path: Path, tmp_path: Path) -> Non
 
 
 def test_a_person_closes_an_alert_with_a_reason(
-    config_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    config_path: Path, remal_drop: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    test_bulletin_to_alerts_idempotent(config_path, tmp_path)
+    test_bulletin_to_alerts_idempotent(config_path, remal_drop)
     monkeypatch.setenv("AGAM_NEW_PASSWORD", "a long password")
     monkeypatch.setenv("AGAM_PASSWORD", "a long password")
     assert runner.invoke(app, ["users", "bootstrap", "admin"]).exit_code == 0

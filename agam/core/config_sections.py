@@ -1,0 +1,224 @@
+"""The typed sections of config.toml. Every table is frozen and refuses unknown keys; the
+loader validates them strictly (no "no" for a boolean, no "abc" for a port).
+
+Relative paths are resolved against the folder of config.toml through the validation
+context key `config_dir`; the feed tables' common keys live here (the scheduler and the
+health report read them), each feed's own keys in its model in hazard_feeds.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC
+from pathlib import Path
+from typing import Annotated, Any, Literal, Self
+
+from apscheduler.triggers.cron import CronTrigger
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+DATABASE_BACKENDS = ("sqlite", "postgresql")
+HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+
+
+def resolve_path(value: Path, info: ValidationInfo) -> Path:
+    """A relative path is relative to config.toml's folder (context `config_dir`)."""
+    base = (info.context or {}).get("config_dir")
+    if base is not None and not value.is_absolute():
+        return Path(base) / value
+    return value
+
+
+ConfigPath = Annotated[Path, AfterValidator(resolve_path)]
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def config_path_field(default: str) -> Any:
+    """A path field whose default, too, is resolved against config.toml's folder."""
+    return Field(default=default, validate_default=True)
+
+
+class AppSettings(Section):
+    data_dir: ConfigPath = config_path_field("var")
+    display_timezone: Literal["Asia/Dhaka"] = "Asia/Dhaka"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
+class DatabaseSettings(Section):
+    # Empty means SQLite (WAL) at <data_dir>/agam.sqlite3; otherwise a SQLAlchemy URL of a
+    # supported backend, e.g. postgresql+psycopg://agam@db/agam.
+    url: str = ""
+    busy_timeout_ms: int = Field(default=5000, ge=0, le=600_000)
+    # How long an evaluation waits for another one to finish before giving up (one writer).
+    lock_timeout_s: float = Field(default=600.0, gt=0, le=86_400)
+
+    @field_validator("url")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        if not value:
+            return value
+        try:
+            backend = make_url(value).get_backend_name()
+        except ArgumentError:
+            raise ValueError(
+                "not a database URL (e.g. postgresql+psycopg://user@host/db)"
+            ) from None
+        if backend not in DATABASE_BACKENDS:
+            raise ValueError(f"unknown database scheme {backend!r}; use sqlite or postgresql")
+        return value
+
+
+class BoundarySettings(Section):
+    # "embedded" = the union layer shipped in the package; "cod-ab" = an official file at `path`.
+    source: Literal["embedded", "cod-ab"] = "embedded"
+    path: ConfigPath | None = Field(default=None, validate_default=True)
+    layer: str | None = None
+    # Overlap tolerance when checking each unit lies inside its parent (share of its area).
+    parent_containment_min_share: float = Field(default=0.5, gt=0, le=1)
+    # Invalid polygons are an error by default; true repairs them with make_valid and reports.
+    repair_invalid: bool = False
+
+    @field_validator("path", "layer", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @field_validator("path")
+    @classmethod
+    def _path_for_cod_ab(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        if value is None and info.data.get("source") == "cod-ab":
+            raise ValueError("required when source = 'cod-ab'")
+        return value
+
+
+class DashboardSettings(Section):
+    port: int = Field(default=8501, ge=1, le=65535)
+    address: str = "127.0.0.1"
+    simplify_tolerance_deg: float = Field(default=0.006, ge=0, le=1)
+    coordinate_decimals: int = Field(default=4, ge=3, le=7)
+    # Basemap tiles for folium; "" draws no basemap (offline sites).
+    tiles: str = "OpenStreetMap"
+    # Where the browser loads Leaflet from; "/app/static" = the copy shipped in dashboard/static.
+    asset_base_url: str = "/app/static"
+
+
+class NotificationSettings(Section):
+    """E-mail (SMTP) and SMS. Messages go through the outbox: written with the alert, sent
+    after the commit with bounded retries. The SMTP password comes from AGAM_SMTP_PASSWORD."""
+
+    enabled: bool = False
+    smtp_host: str = "localhost"
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_starttls: bool = True
+    smtp_username: str | None = None
+    from_address: str = "agam@localhost"
+    timeout_s: float = Field(default=10.0, gt=0, le=300)
+    dashboard_url: str = "http://localhost:8501"
+    sms_enabled: bool = False
+    # Delivery: a failed message is tried again on later ticks, at most max_attempts times,
+    # waiting retry_backoff_s x 2^(attempt-1) between attempts.
+    max_attempts: int = Field(default=5, ge=1, le=20)
+    retry_backoff_s: float = Field(default=60.0, ge=0, le=86_400)
+
+    @field_validator("smtp_host")
+    @classmethod
+    def _hostname(cls, value: str) -> str:
+        if not HOSTNAME.match(value):
+            raise ValueError(f"{value!r} is not a host name or IP address")
+        return value
+
+    @field_validator("from_address")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        if not EMAIL.match(value):
+            raise ValueError(f"{value!r} is not an e-mail address")
+        return value
+
+    @field_validator("dashboard_url")
+    @classmethod
+    def _web_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        return value
+
+
+class TriggerSettings(Section):
+    # None: each shipped rule set by its enabled_by_default; else exactly these ids.
+    enabled_rule_sets: tuple[str, ...] | None = None
+    # Extra rule-set TOML files or folders (relative to config.toml); newest version wins.
+    rule_set_files: tuple[ConfigPath, ...] = ()
+
+
+class AllowanceSettings(Section):
+    # true: a list needs two different district administrators of its district.
+    second_approval: bool = False
+
+
+class SchedulerSettings(Section):
+    """The running scheduler writes a heartbeat; older than stale_after_s means "not running"."""
+
+    heartbeat_interval_s: float = Field(default=30.0, gt=0, le=3600)
+    stale_after_s: float = Field(default=180.0, gt=0, le=86_400)
+    # A standby scheduler (another process on the same store) retries the lock this often.
+    standby_poll_s: float = Field(default=5.0, gt=0, le=600)
+
+    @model_validator(mode="after")
+    def _stale_after_beats(self) -> Self:
+        if self.stale_after_s <= self.heartbeat_interval_s:
+            raise ValueError("stale_after_s must be longer than heartbeat_interval_s")
+        return self
+
+
+class FeedSettings(Section):
+    """Keys every [feeds.<name>] table shares: schedule (UTC cron or interval) and freshness.
+    Each feed's model in hazard_feeds extends this with its upstream and HTTP keys."""
+
+    enabled: bool = True
+    cron: str | None = None  # UTC crontab, e.g. "15 */6 * * *"
+    interval_minutes: float | None = Field(default=None, gt=0, le=7 * 24 * 60)
+    interval_seconds: float | None = Field(default=None, gt=0, le=7 * 24 * 3600)  # tests, demos
+    misfire_grace_s: int = Field(default=3600, ge=1, le=7 * 24 * 3600)
+    max_age_hours: float = Field(default=36.0, gt=0, le=24 * 366)
+
+    @field_validator("cron")
+    @classmethod
+    def _valid_cron(cls, value: str | None) -> str | None:
+        if value:
+            try:
+                CronTrigger.from_crontab(value, timezone=UTC)
+            except ValueError as exc:
+                raise ValueError(f"not a valid cron expression {value!r}: {exc}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _one_schedule(self) -> Self:
+        if self.enabled and not (self.cron or self.interval_minutes or self.interval_seconds):
+            raise ValueError("needs cron, interval_minutes or interval_seconds")
+        return self
+
+    @property
+    def interval_s(self) -> float:
+        return float(self.interval_seconds or 0) + 60 * float(self.interval_minutes or 0)
+
+
+# Feed name -> its config model; filled by hazard_feeds.registry when it is imported.
+FEED_MODELS: dict[str, type[FeedSettings]] = {}
+
+
+def register_feed_model(name: str, model: type[FeedSettings]) -> None:
+    if FEED_MODELS.get(name, model) is not model:
+        raise ValueError(f"feed {name!r} already has a config model")
+    FEED_MODELS[name] = model

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Create Agam's PostgreSQL database with two roles (least privilege):
+#   owner (AGAM_OWNER, default agam_owner): owns the schema; only `agam db upgrade` uses it.
+#   app   (AGAM_APP, default agam_app): what the scheduler, dashboard and CLI connect as -
+#         read and write rows, never change the schema, never rewrite the audit log.
+#
+#   sudo -u postgres bash deploy/postgres/setup.sh          # roles, database, schema
+#   AGAM_DATABASE_URL=postgresql+psycopg://agam_owner@/agam agam db upgrade
+#   sudo -u postgres bash deploy/postgres/setup.sh grants   # after every upgrade
+#
+# Passwords: set them with \password in psql (or use peer/cert authentication); they are
+# never written here. ADMIN_URL (default: the local socket as the current user) is the
+# superuser connection the script uses.
+set -euo pipefail
+DB=${AGAM_DB:-agam}
+OWNER=${AGAM_OWNER:-agam_owner}
+APP=${AGAM_APP:-agam_app}
+ADMIN_URL=${ADMIN_URL:-postgres}
+HERE=$(cd "$(dirname "$0")" && pwd)
+psql_admin() { psql "$ADMIN_URL" -v ON_ERROR_STOP=1 -q "$@"; }
+# The same server, database $DB: swap the URL's database (or use dbname= for a plain name).
+in_db() {
+  case "$ADMIN_URL" in
+    *://*) psql "${ADMIN_URL%/*}/$DB" -v ON_ERROR_STOP=1 -q "$@" ;;
+    *) psql "dbname=$DB" -v ON_ERROR_STOP=1 -q "$@" ;;
+  esac
+}
+
+case "${1:-setup}" in
+  setup)
+    psql_admin -v db="$DB" -v owner="$OWNER" -v app="$APP" -f "$HERE/roles.sql"
+    in_db -v owner="$OWNER" -v app="$APP" -f "$HERE/schema.sql"
+    echo "database $DB ready: run 'agam db upgrade' as $OWNER, then '$0 grants'"
+    ;;
+  grants)
+    in_db -v app="$APP" -f "$HERE/grants.sql"
+    echo "privileges of $APP on $DB set"
+    ;;
+  *)
+    echo "usage: $0 [setup|grants]" >&2
+    exit 2
+    ;;
+esac

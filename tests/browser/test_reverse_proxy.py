@@ -1,0 +1,138 @@
+"""deploy/nginx/agam.conf in front of the real dashboard, in Chromium: TLS, the security
+headers on every answer, the websocket upgrade (the app renders and signs in through it),
+and a Content-Security-Policy the dashboard - map included - runs under without a single
+violation."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.browser
+ROOT = Path(__file__).resolve().parents[2]
+CONF = ROOT / "deploy" / "nginx" / "agam.conf"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def site_config(dashboard_port: int, http_port: int, https_port: int, folder: Path) -> Path:
+    """The shipped config with test ports, a self-signed certificate and a private prefix."""
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=localhost", "-keyout", str(folder / "key.pem"),
+         "-out", str(folder / "cert.pem")],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    text = CONF.read_text(encoding="utf-8")
+    text = text.replace("server 127.0.0.1:8501;", f"server 127.0.0.1:{dashboard_port};")
+    text = re.sub(r"\n\s*listen \[::\]:\d+[^\n]*", "", text)
+    text = text.replace("listen 80;", f"listen 127.0.0.1:{http_port};")
+    text = text.replace("listen 443 ssl http2;", f"listen 127.0.0.1:{https_port} ssl http2;")
+    text = text.replace("/etc/ssl/agam/fullchain.pem", str(folder / "cert.pem"))
+    text = text.replace("/etc/ssl/agam/privkey.pem", str(folder / "key.pem"))
+    (folder / "agam.conf").write_text(text, encoding="utf-8")
+    main = folder / "nginx.conf"
+    main.write_text(
+        f"pid {folder}/nginx.pid;\nerror_log {folder}/error.log;\nevents {{}}\n"
+        f"http {{\n access_log off;\n client_body_temp_path {folder};\n"
+        f" proxy_temp_path {folder};\n include {folder}/agam.conf;\n}}\n",
+        encoding="utf-8",
+    )
+    return main
+
+
+@pytest.fixture(scope="module")
+def proxied(
+    dashboard_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, int]]:
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not Path(nginx).exists():
+        if os.environ.get("CI"):
+            pytest.fail("nginx missing: .ci/run must install nginx-light")
+        pytest.skip("nginx not installed (apt-get install nginx-light)")
+    folder = tmp_path_factory.mktemp("nginx")
+    ports = {"http": free_port(), "https": free_port()}
+    main = site_config(int(dashboard_url.rsplit(":", 1)[1]), ports["http"], ports["https"], folder)
+    proc = subprocess.Popen(
+        [nginx, "-c", str(main), "-p", str(folder), "-g", "daemon off;"],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", ports["https"])) == 0:
+                break
+        if proc.poll() is not None:
+            raise RuntimeError(f"nginx exited: {proc.stderr.read() if proc.stderr else ''}")
+        time.sleep(0.2)
+    try:
+        yield ports
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        if proc.stderr is not None:
+            proc.stderr.close()
+
+
+def test_plain_http_redirects_to_https(proxied: dict[str, int]) -> None:
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        opener.open(f"http://127.0.0.1:{proxied['http']}/", timeout=10)
+    caught.value.close()
+    assert caught.value.code == 301
+    assert caught.value.headers["Location"].startswith("https://")
+
+
+@pytest.mark.self_signed_tls
+def test_dashboard_works_behind_the_proxy_under_its_csp(
+    proxied: dict[str, int], page: Any, wait_for_app: Any, sign_in: Any
+) -> None:
+    problems: list[str] = []
+    page.on(
+        "console",
+        lambda m: (
+            problems.append(m.text)
+            if "Content Security Policy" in m.text or "Refused to" in m.text
+            else None
+        ),
+    )
+    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    url = f"https://127.0.0.1:{proxied['https']}"
+    first = page.goto(url)
+    assert first is not None
+    headers = first.headers
+    assert headers["strict-transport-security"].startswith("max-age=63072000")
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["referrer-policy"] == "strict-origin-when-cross-origin"
+    # Other sites may not frame the dashboard; it frames its own components (the map).
+    assert "frame-ancestors 'self'" in headers["content-security-policy"]
+    assert headers["x-frame-options"] == "SAMEORIGIN"
+    # Signing in and every rerun go over Streamlit's websocket, through the proxy.
+    sign_in(page, url, "officer.kurigram")
+    nav = page.get_by_role("link", name="Map")
+    if nav.count():
+        nav.first.click()
+        wait_for_app(page)
+    frame = page.frame_locator('iframe[title="streamlit_folium.st_folium"]')
+    frame.locator(".leaflet-container").wait_for(timeout=60_000)
+    frame.locator("canvas.leaflet-zoom-animated").first.wait_for(timeout=30_000)
+    assert problems == []
