@@ -65,8 +65,17 @@ def test_owner_migrates_app_runs_with_least_privilege(
     app_env["AGAM_NEW_PASSWORD"] = app_env["AGAM_PASSWORD"] = "a long password"
     for argv in (
         ["users", "bootstrap", "admin.ops"],
-        ["users", "add", "dmo.kurigram", "--role", "officer", "--district", "BD5549"]
-        + ["--user", "admin.ops"],
+        [
+            "users",
+            "add",
+            "dmo.kurigram",
+            "--role",
+            "officer",
+            "--district",
+            "BD5549",
+            "--user",
+            "admin.ops",
+        ],
         ["evaluate", "--json"],
         ["feeds", "status", "--json"],
         ["audit", "verify"],
