@@ -21,6 +21,7 @@ from agam.core.errors import FeedError
 from agam.core.timeutil import ensure_utc, iso_utc, utc_now
 from hazard_feeds.config import FeedConfig
 from hazard_feeds.contract import HazardForecast, RawArtifact
+from hazard_feeds.guard import guarded_parse
 
 SystemType = Literal[
     "low",
@@ -214,6 +215,7 @@ class BmdFeed:
             content_type=f"application/{files[-1].suffix.lstrip('.')}",
         )
 
+    @guarded_parse
     def parse(self, raw: RawArtifact) -> HazardForecast:
         return bulletin_forecast(parse_bulletin(raw.content, raw.source_uri), raw)
 

@@ -28,6 +28,7 @@ from agam.core.timeutil import DHAKA, utc_now
 from hazard_feeds.config import FeedConfig
 from hazard_feeds.contract import HazardForecast, QualityIssue, RawArtifact
 from hazard_feeds.ffwc import water_level_forecast, water_level_json
+from hazard_feeds.guard import guarded_parse
 
 log = logging.getLogger(__name__)
 
@@ -196,6 +197,7 @@ class FfwcLogsheetFeed:
             content_type="text/csv",
         )
 
+    @guarded_parse
     def parse(self, raw: RawArtifact) -> HazardForecast:
         return logsheet_forecast(raw.content, raw, self.config.station_codes)
 

@@ -28,6 +28,7 @@ from hazard_feeds.bundle import Part, is_bundle, load_json, make_bundle, read_bu
 from hazard_feeds.config import FeedConfig
 from hazard_feeds.contract import HazardForecast, QualityIssue, RawArtifact
 from hazard_feeds.gdacs_geometry import naive_utc, parse_event
+from hazard_feeds.guard import guarded_parse
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +115,7 @@ class GdacsFeed:
         log.info("gdacs: %d relevant TC event(s)", len(parts) - 1)
         return make_bundle(self.feed_id, parts, utc_now(), listing.etag, listing.last_modified)
 
+    @guarded_parse
     def parse(self, raw: RawArtifact) -> HazardForecast:
         listing: dict[str, Any] = {"features": []}
         if is_bundle(raw.content):

@@ -29,6 +29,7 @@ from agam.core.timeutil import iso_utc, utc_now
 from hazard_feeds.config import FeedConfig
 from hazard_feeds.contract import HazardForecast, QualityIssue, RawArtifact, raw_from_file
 from hazard_feeds.glofas_grid import canonical_cube, open_dataset
+from hazard_feeds.guard import guarded_parse
 from hazard_feeds.http import redact
 
 log = logging.getLogger(__name__)
@@ -300,6 +301,7 @@ class GlofasFeed:
         got: RawArtifact = http.get(url, feed_id=self.feed_id, since=since)
         return got
 
+    @guarded_parse
     def parse(self, raw: RawArtifact) -> HazardForecast:
         data, quality, issued = station_series(open_dataset(raw.content), self.config)
         wanted = set(data["station"].values.tolist())

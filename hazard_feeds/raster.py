@@ -25,6 +25,7 @@ from agam.core.errors import FeedError
 from agam.core.timeutil import ensure_utc, iso_utc, utc_now
 from hazard_feeds.config import FeedConfig
 from hazard_feeds.contract import HazardForecast, RawArtifact
+from hazard_feeds.guard import guarded_parse
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +117,7 @@ class RasterFeed:
             content_type="image/tiff",
         )
 
+    @guarded_parse
     def parse(self, raw: RawArtifact) -> HazardForecast:
         data = read_raster(
             raw.content,
