@@ -81,7 +81,7 @@ def latest_forecasts(ctx: Any, as_of: datetime) -> dict[str, HazardForecast]:
 def after_feed_run(ctx: Any, outcome: Any) -> list[AlertChange]:
     """The scheduler's follow-up: a new forecast is judged at once; failures are logged.
     Returns the alert changes it made."""
-    if outcome.outcome != "success":
+    if not outcome.new_forecast:  # success or partial: a new forecast to judge
         return []
     try:
         return run_evaluation(ctx)[1]

@@ -1,6 +1,9 @@
 """One feed run: fetch -> keep raw (atomic, by hash) -> parse -> save forecast run -> status.
 
-A failed run is recorded and never replaces the last good forecast; it never raises.
+A failed run is recorded and never replaces the last good forecast; it never raises. A run
+whose forecast lacks a station, member or timestep is recorded as "partial": its forecast is
+stored and judged (the missing parts are "unknown" to the triggers) and the run row says what
+is missing.
 """
 
 from __future__ import annotations
@@ -8,15 +11,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import math
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from agam.core.errors import AgamError
-from agam.core.timeutil import iso_utc
 from hazard_feeds.contract import HazardForecast, RawArtifact
+from hazard_feeds.guard import json_ready
 from store import feed_repo
 from store.raw_artifacts import atomic_write_bytes
 
@@ -26,12 +28,20 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class FeedOutcome:
     feed_id: str
-    outcome: str  # success | unchanged | not_modified | failed
+    outcome: str  # success | partial | unchanged | not_modified | failed
     run_id: int
     forecast_run_id: int | None = None
     issued_at: datetime | None = None
     artifact_sha256: str | None = None
-    error: str | None = None
+    error: str | None = None  # failed: why; partial: what is missing
+
+    @property
+    def new_forecast(self) -> bool:
+        """A new forecast was stored (complete or partial): time to evaluate."""
+        return self.outcome in NEW_FORECAST_OUTCOMES
+
+
+NEW_FORECAST_OUTCOMES = frozenset({"success", "partial"})
 
 
 def _one_line(exc: BaseException) -> str:
@@ -39,12 +49,11 @@ def _one_line(exc: BaseException) -> str:
     return text if isinstance(exc, AgamError) else f"{type(exc).__name__}: {text}"
 
 
-def _json_default(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return iso_utc(value)
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return str(value)
+def partial_summary(forecast: HazardForecast, limit: int = 3) -> str:
+    """One line naming what a partial forecast lacks, e.g. "SW93.5L missing_station (…)"."""
+    shown = [f"{q.subject or 'all'} {q.code} ({q.message})" for q in forecast.quality[:limit]]
+    more = len(forecast.quality) - limit
+    return "; ".join(shown) + (f"; and {more} more" if more > 0 else "")
 
 
 def ingest(ctx: Any, feed_id: str, *, trigger: str = "manual") -> FeedOutcome:
@@ -115,7 +124,11 @@ def _ingest(
     with ctx.store.session() as session:
         row = feed_repo.add_forecast(session, new)
         forecast_id = row.id
-    return _finish(ctx, feed_id, run_id, "success", raw, forecast_id, forecast.issued_at)
+    if forecast.complete:
+        return _finish(ctx, feed_id, run_id, "success", raw, forecast_id, forecast.issued_at)
+    note = partial_summary(forecast)
+    log.warning("feed %s: %s", feed_id, note)
+    return _finish(ctx, feed_id, run_id, "partial", raw, forecast_id, forecast.issued_at, note)
 
 
 def _finish(
@@ -126,6 +139,7 @@ def _finish(
     raw: RawArtifact,
     forecast_id: int | None,
     issued_at: datetime | None = None,
+    note: str | None = None,
 ) -> FeedOutcome:
     finished = ctx.now()
     with ctx.store.session() as session:
@@ -136,19 +150,22 @@ def _finish(
             run_id,
             finished_at=finished,
             outcome=outcome,
+            error=note,
             artifact_sha256=raw.sha256 or None,
             issued_at=issued,
             forecast_run_id=forecast_id,
         )
         feed_repo.mark_success(session, feed_id, finished, forecast, raw.etag, raw.last_modified)
     log.info("feed %s: %s", feed_id, outcome)
-    return FeedOutcome(feed_id, outcome, run_id, forecast_id, issued, raw.sha256 or None)
+    return FeedOutcome(feed_id, outcome, run_id, forecast_id, issued, raw.sha256 or None, note)
 
 
 def _write_processed(ctx: Any, feed: Any, forecast: HazardForecast, raw: RawArtifact) -> Path:
     stamp = forecast.issued_at.strftime("%Y%m%dT%H%MZ")
     folder: Path = ctx.settings.data_dir / "processed" / forecast.feed_id
     target = folder / f"{stamp}-{raw.sha256[:12]}.json"
-    body = json.dumps(feed.to_json(forecast), default=_json_default, ensure_ascii=False)
+    body = json.dumps(
+        json_ready(feed.to_json(forecast)), ensure_ascii=False, allow_nan=False, default=str
+    )
     atomic_write_bytes(target, body.encode("utf-8"))
     return target
