@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from hazard_feeds import safe_json
-from hazard_feeds.checks import check_count, refuse
+from hazard_feeds.checks import a_kind, check_count, refuse
 from hazard_feeds.contract import RawArtifact
 from hazard_feeds.limits import current
 
@@ -71,7 +71,7 @@ def read_bundle(content: bytes, feed_id: str) -> list[Part]:
     """The parts of a bundle; a damaged envelope is a FeedError naming the part and key."""
     doc = load_json(content, feed_id, "bundle")
     if not isinstance(doc, dict):
-        raise refuse(feed_id, "bundle", f"a {type(doc).__name__}, not an object")
+        raise refuse(feed_id, "bundle", f"{a_kind(doc)}, not an object")
     if doc.get("format") != FORMAT:
         raise refuse(feed_id, "bundle format", f"unknown bundle format {str(doc.get('format'))!r}")
     parts = doc.get("parts")

@@ -19,6 +19,12 @@ def refuse(feed_id: str, field: str, problem: str) -> FeedError:
     return FeedError(f"{feed_id}: {field}: {problem}")
 
 
+def a_kind(value: Any) -> str:
+    """ "a list", "an int", "a str": what a value is, for messages."""
+    name = type(value).__name__
+    return ("an " if name[0] in "aeiou" else "a ") + name
+
+
 def check_bytes(content: bytes, max_bytes: int, feed_id: str, what: str) -> None:
     """Refuse a body over its byte limit before anything parses it."""
     if len(content) > max_bytes:

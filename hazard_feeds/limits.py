@@ -146,6 +146,19 @@ def current() -> FeedLimits:
     return _override.get() or _shipped()
 
 
+def largest_input_bytes() -> int:
+    """The most bytes any parser accepts (a file larger than this is not read at all)."""
+    limits = current()
+    return max(
+        limits.json_limits.max_bytes,
+        limits.csv.max_bytes,
+        limits.netcdf.max_bytes,
+        limits.raster.max_bytes,
+        limits.bmd.max_bytes,
+        limits.atcf.max_bytes,
+    )
+
+
 @contextmanager
 def use_limits(limits: FeedLimits) -> Iterator[FeedLimits]:
     """Parse with other limits inside the block (tests, a site with bigger rasters)."""

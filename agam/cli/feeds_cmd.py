@@ -107,12 +107,13 @@ def status(config: ConfigOption = None, as_json: JsonOption = False) -> None:
 @app.command("parse")
 @handle_errors
 def parse(
-    name: Annotated[str, typer.Argument(help="feed name")],
+    name: Annotated[str, typer.Argument(help="feed name, or atcf for a JTWC b-deck")],
     file: Annotated[Path, typer.Argument(help="a raw upstream file", exists=True, dir_okay=False)],
     config: ConfigOption = None,
     as_json: JsonOption = True,
 ) -> None:
-    """Parse a raw upstream file offline and print the normalised forecast."""
+    """Parse a raw upstream file offline and print the normalised forecast; a file the parser
+    refuses (shape, size or values) is one line naming the file and field, exit 5."""
     settings = settings_for(config)
     forecast, feed = parse_file(name, file, settings.feeds.get(name, {}))
     data = json_ready(feed.to_json(forecast))
