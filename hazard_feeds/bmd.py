@@ -270,7 +270,7 @@ class BmdFeed:
 
     @guarded_parse
     def parse(self, raw: RawArtifact) -> HazardForecast:
-        return bulletin_forecast(parse_bulletin(raw.content, raw.source_uri), raw)
+        return bulletin_forecast(parse_bulletin(raw.content), raw)  # the guard names the file
 
     def to_json(self, forecast: HazardForecast) -> dict[str, Any]:
         bulletin = Bulletin.model_validate(forecast.payload)

@@ -186,7 +186,7 @@ def _track_key(props: dict[str, Any], geometry: Any, year: int, where: str) -> N
         return
     if len(key) != 8:
         raise refuse(FEED, f"{where}.properties.key", f"{key[:20]!r} is not MMDDHHMM")
-    if not geometry or not _has_positions(geometry.get("coordinates")):
+    if geometry and not _has_positions(geometry.get("coordinates")):  # null: point skipped
         raise refuse(FEED, f"{where}.geometry", "a track point without a position")
     try:
         datetime(year, int(key[0:2]), int(key[2:4]), int(key[4:6]), int(key[6:8]), tzinfo=UTC)

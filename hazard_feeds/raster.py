@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
+import warnings
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ import xarray as xr
 from affine import Affine
 from pydantic import Field, field_validator
 from rasterio.enums import Resampling
+from rasterio.errors import NotGeoreferencedWarning
 from rasterio.io import MemoryFile
 from rasterio.warp import transform_bounds
 from rasterio.windows import Window, from_bounds
@@ -66,7 +68,7 @@ def read_raster(
     limits = current().raster
     check_bytes(content, limits.max_bytes, "raster", "file")
     try:
-        with MemoryFile(content) as memfile, memfile.open() as src:
+        with MemoryFile(content) as memfile, _quiet_open(memfile) as src:
             _check_header(src, band)
             west, south, east, north = transform_bounds("EPSG:4326", src.crs, *BANGLADESH_LONLAT)
             window = _whole_pixels(from_bounds(west, south, east, north, src.transform))
@@ -105,6 +107,13 @@ def read_raster(
         },
     )
     return dataset, quality
+
+
+def _quiet_open(memfile: MemoryFile) -> Any:
+    """Open without NotGeoreferencedWarning: a missing CRS is refused by _check_header."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        return memfile.open()
 
 
 def _whole_pixels(window: Window) -> Window:

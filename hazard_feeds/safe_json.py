@@ -42,8 +42,9 @@ def _check_tree(doc: Any, feed_id: str, what: str, max_depth: int) -> None:
         node, path, depth = stack.pop()
         if isinstance(node, dict | list):
             if depth >= max_depth:
+                where = path if len(path) <= 80 else f"{path[:40]}…{path[-20:]}"
                 raise refuse(
-                    feed_id, f"{what} {path or '(top)'}", f"nested deeper than {max_depth} levels"
+                    feed_id, f"{what} {where or '(top)'}", f"nested deeper than {max_depth} levels"
                 )
             items = node.items() if isinstance(node, dict) else enumerate(node)
             for key, value in items:
