@@ -27,7 +27,8 @@ log = logging.getLogger(__name__)
 
 FeedT = TypeVar("FeedT")
 Parse = Callable[[FeedT, RawArtifact], HazardForecast]
-PARSER_FAULT = "parser fault"
+PARSER_FAULT = "parser fault"  # marks what only the net caught: a gap in validation
+OUTPUT_CHECK = "parsed forecast rejected"  # likewise, caught by the check of the output
 
 
 def with_source(message: str, feed_id: str, source: str) -> str:
@@ -49,7 +50,10 @@ def guarded_parse(parse: Parse[FeedT]) -> Parse[FeedT]:
         source = raw.source_uri or "(unnamed input)"
         try:
             forecast = parse(feed, raw)
-            check_forecast(forecast)
+            try:
+                check_forecast(forecast)
+            except FeedError as exc:
+                raise FeedError(f"{OUTPUT_CHECK}: {exc}") from None
         except FeedError as exc:
             raise FeedError(with_source(str(exc), feed_id, source)) from None
         except (MemoryError, RecursionError, Exception) as exc:

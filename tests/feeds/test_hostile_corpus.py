@@ -25,7 +25,7 @@ from typer.testing import CliRunner
 
 from agam.cli.main import app
 from agam.core.errors import FeedError
-from hazard_feeds.guard import PARSER_FAULT, check_forecast, json_ready
+from hazard_feeds.guard import OUTPUT_CHECK, PARSER_FAULT, check_forecast, json_ready
 from hazard_feeds.registry import parse_file
 
 HOSTILE = Path(__file__).resolve().parents[1] / "fixtures" / "hostile"
@@ -67,6 +67,7 @@ def test_refused_cleanly_or_parsed_finite(case: dict[str, str]) -> None:
         assert message.startswith(f"{case['feed']}: {path.resolve().as_uri()}: "), message
         assert case["field"] in message
         assert PARSER_FAULT not in message
+        assert OUTPUT_CHECK not in message
         assert "\n" not in message
         return
     forecast, feed = parse_file(case["feed"], path, None)
