@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import itertools
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -26,8 +27,12 @@ from pydantic import (
 from agam.core.config_sections import ConfigPath, config_path_field
 from agam.core.errors import FeedError
 from agam.core.timeutil import ensure_utc, iso_utc, utc_now
+from hazard_feeds.checks import check_bytes, check_count, refuse
 from hazard_feeds.config import FeedConfig
 from hazard_feeds.contract import HazardForecast, RawArtifact
+from hazard_feeds.guard import guarded_parse
+from hazard_feeds.limits import current
+from hazard_feeds.safe_json import load_json
 
 SystemType = Literal[
     "low",
@@ -42,6 +47,18 @@ SystemType = Literal[
 ]
 SYSTEM_ORDER: tuple[str, ...] = SystemType.__args__  # type: ignore[attr-defined]
 MODELS = ("BMD", "IMD", "ECMWF", "GFS", "JTWC")
+
+
+def _utc_in_range(value: datetime) -> datetime:
+    """An aware time in UTC within the years a bulletin can have (naive is refused)."""
+    try:
+        out = ensure_utc(value)
+    except OverflowError:
+        raise ValueError("time out of range") from None
+    span = current().time
+    if not span.min_year <= out.year <= span.max_year:
+        raise ValueError(f"year {out.year} is outside {span.min_year}..{span.max_year}")
+    return out
 
 
 class _Model(BaseModel):
@@ -64,7 +81,7 @@ class Landfall(_Model):
     @field_validator("time")
     @classmethod
     def _aware(cls, value: datetime) -> datetime:
-        return ensure_utc(value)
+        return _utc_in_range(value)
 
 
 class ModelWind(_Model):
@@ -76,7 +93,7 @@ class ModelWind(_Model):
     @field_validator("valid_time")
     @classmethod
     def _aware(cls, value: datetime) -> datetime:
-        return ensure_utc(value)
+        return _utc_in_range(value)
 
 
 class ObservedLandfall(_Model):
@@ -96,7 +113,7 @@ class Bulletin(_Model):
     @field_validator("issued_at")
     @classmethod
     def _aware(cls, value: datetime) -> datetime:
-        return ensure_utc(value)
+        return _utc_in_range(value)
 
     @field_validator("port_signals")
     @classmethod
@@ -120,45 +137,82 @@ class BmdConfig(FeedConfig):
         return value
 
 
+def _index(key: str, where: str) -> int:
+    """A list position in a dotted key, no larger than limits.toml [bmd] max_list_index."""
+    limit = current().bmd.max_list_index
+    if not key.isdigit():
+        raise refuse("bmd", where, f"{key[:20]!r} is not a list position")
+    if len(key) > 6 or int(key) > limit:
+        raise refuse("bmd", where, f"list position {key[:20]} is over the limit of {limit}")
+    return int(key)
+
+
+def _child(node: Any, key: str, empty: Any, where: str) -> Any:
+    """The group `key` under `node` (created empty), which must be a group of the same kind."""
+    if isinstance(node, list):
+        index = _index(key, where)
+        while len(node) <= index:
+            node.append(type(empty)())
+        child = node[index]
+    else:
+        child = node.setdefault(key, empty)
+    if not isinstance(child, type(empty)):
+        raise refuse("bmd", where, f"{key!r} is both a value and a group of values")
+    return child
+
+
+def _set(node: Any, leaf: str, value: str, where: str) -> None:
+    if isinstance(node, list):
+        index = _index(leaf, where)
+        while len(node) <= index:
+            node.append(None)
+        node[index] = value
+        return
+    if leaf in node:
+        raise refuse("bmd", where, "given twice (or both a value and a group of values)")
+    node[leaf] = value
+
+
 def _from_csv(text: str) -> dict[str, Any]:
-    """Rows `key,value` with dotted keys: system.type, port_signals.Mongla, model_winds.0.model…"""
+    """Rows `key,value` with dotted keys: system.type, port_signals.Mongla, model_winds.0.model…
+    Row count, key depth and list positions are limited ([bmd] in limits.toml)."""
+    limits = current().bmd
     doc: dict[str, Any] = {}
-    for number, row in enumerate(csv.reader(io.StringIO(text)), 1):
-        if not row or row[0].startswith("#") or row[0] == "key":
-            continue
-        if len(row) != 2:
-            raise FeedError(f"bmd: CSV row {number}: expected key,value")
-        node: Any = doc
-        keys = row[0].strip().split(".")
-        for i, key in enumerate(keys[:-1]):
-            nxt: Any = [] if keys[i + 1].isdigit() else {}
-            if isinstance(node, list):
-                while len(node) <= int(key):
-                    node.append(nxt)
-                node = node[int(key)]
-            else:
-                node = node.setdefault(key, nxt)
-        leaf = keys[-1]
-        value: Any = row[1].strip()
-        if isinstance(node, list):
-            node.append(value)
-        else:
-            node[leaf] = value
+    reader = csv.reader(io.StringIO(text))
+    try:
+        for number, row in enumerate(reader, 1):
+            check_count(number, limits.max_csv_rows, "bmd", "CSV", "rows")
+            if not row or row[0].startswith("#") or row[0] == "key":
+                continue
+            if len(row) != 2:
+                raise refuse("bmd", f"CSV row {number}", "expected key,value")
+            name = row[0].strip()
+            where = f"CSV row {number} key {name[:60]!r}"
+            keys = name.split(".")
+            if len(keys) > limits.max_key_depth or not all(keys):
+                raise refuse("bmd", where, f"not a dotted key of at most {limits.max_key_depth}")
+            node: Any = doc
+            for key, after in itertools.pairwise(keys):
+                node = _child(node, key, [] if after.isdigit() else {}, where)
+            _set(node, keys[-1], row[1].strip(), where)
+    except csv.Error as exc:
+        raise refuse("bmd", f"CSV row {reader.line_num}", f"unreadable ({exc})") from None
     return doc
 
 
 def parse_bulletin(content: bytes, name: str = "bulletin") -> Bulletin:
+    check_bytes(content, current().bmd.max_bytes, "bmd", name)
     try:
         text = content.decode("utf-8")
     except UnicodeDecodeError:
         raise FeedError(f"bmd: {name} is not UTF-8 text") from None
     try:
-        if text.lstrip().startswith("{"):
-            return Bulletin.model_validate_json(text)
+        if text.lstrip().startswith(("{", "[")):
+            return Bulletin.model_validate(load_json(text, "bmd", name))
         return Bulletin.model_validate(_from_csv(text))
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
+        where = ".".join(str(p) for p in first["loc"]) or "(top)"
         raise FeedError(f"bmd: {name}: field {where}: {first['msg']}") from None
 
 
@@ -222,8 +276,9 @@ class BmdFeed:
             content_type=f"application/{files[-1].suffix.lstrip('.')}",
         )
 
+    @guarded_parse
     def parse(self, raw: RawArtifact) -> HazardForecast:
-        return bulletin_forecast(parse_bulletin(raw.content, raw.source_uri), raw)
+        return bulletin_forecast(parse_bulletin(raw.content), raw)  # the guard names the file
 
     def to_json(self, forecast: HazardForecast) -> dict[str, Any]:
         bulletin = Bulletin.model_validate(forecast.payload)

@@ -23,6 +23,7 @@ from typing import Any, Literal, Protocol
 
 from agam.core.errors import FeedError
 from agam.core.timeutil import utc_now
+from hazard_feeds.limits import largest_input_bytes
 
 ForecastKind = Literal["station_series", "track", "footprint", "grid", "bulletin"]
 
@@ -84,8 +85,13 @@ class Feed(Protocol):
 
 
 def raw_from_file(name: str, path: Path) -> RawArtifact:
-    """A local upstream file as a RawArtifact (offline parsing, file:// mirrors, tests)."""
+    """A local upstream file as a RawArtifact (offline parsing, file:// mirrors, tests); one
+    larger than any parser accepts is refused before it is read."""
+    limit = largest_input_bytes()
     try:
+        size = path.stat().st_size
+        if size > limit:
+            raise FeedError(f"{name}: {path} is {size:,} bytes, over the {limit:,}-byte limit")
         content = path.read_bytes()
     except OSError as exc:
         raise FeedError(f"{name}: cannot read {path} ({exc.strerror})") from None

@@ -1,17 +1,16 @@
 """FFWC (BWDB) water levels: station list with danger levels, observed and 5/7-day forecasts.
 
-The api.ffwc.gov.bd/data_load/ endpoints are undocumented and vary, so an adapter accepts the
-field variants seen in the wild (`dl`/`dangerlevel`, `station`/`name`, `lat`/`long`/`latitude`,
-`fc_date`/`date`, `waterlevel`/`wl`, numbers as strings) and rejects anything else with a
-FeedError naming the endpoint, the record index and the field. The danger level is read from the
-feed and kept with every forecast (DOMAIN.md §2.2: never hard-code it). Times with an offset or
-Z are honoured; times without one are Bangladesh time (UTC+6), as FFWC writes them.
+Records are read by hazard_feeds.ffwc_records (field variants, bounds, times). The danger level
+is read from the feed and kept with every forecast (DOMAIN.md §2.2: never hard-code it).
+A run is partial rather than failed when one followed station's forecast is unavailable (HTTP
+error, bad data, a bad station-list record) or the observed levels are: that station becomes
+missing ("unknown" to the triggers) and the rest proceeds. Only a run with no usable followed
+station fails, so the last good forecast stays in place.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,22 +20,20 @@ import xarray as xr
 from pydantic import BaseModel, ConfigDict, Field
 
 from agam.core.errors import FeedError
-from agam.core.timeutil import DHAKA, iso_utc, utc_now
+from agam.core.timeutil import iso_utc, utc_now
 from hazard_feeds.bundle import Part, is_bundle, load_json, make_bundle, read_bundle
 from hazard_feeds.config import FeedConfig
 from hazard_feeds.contract import HazardForecast, QualityIssue, RawArtifact
+from hazard_feeds.ffwc_records import (
+    RejectedStation,
+    Series,
+    normalise_series,
+    observed_levels,
+    station_list,
+)
+from hazard_feeds.guard import guarded_parse
 
 log = logging.getLogger(__name__)
-
-ID_FIELDS = ("id", "st_id", "station_id")
-NAME_FIELDS = ("station", "name", "station_name")
-DL_FIELDS = ("dl", "dangerlevel", "danger_level")
-LAT_FIELDS = ("lat", "latitude")
-LON_FIELDS = ("long", "lon", "lng", "longitude")
-LEVEL_FIELDS = ("waterlevel", "wl", "water_level")
-TIME_FIELDS = ("fc_date", "wl_date", "date", "datetime")
-
-Series = list[tuple[datetime, float]]
 
 
 class StationRef(BaseModel):
@@ -69,99 +66,6 @@ class FfwcConfig(FeedConfig):
     stations: tuple[StationRef, ...] = DEFAULT_STATIONS
 
 
-def _pick(record: dict[str, Any], fields: tuple[str, ...], where: str, index: int) -> Any:
-    for name in fields:
-        if record.get(name) not in (None, ""):
-            return record[name]
-    also = ", ".join(fields[1:])
-    raise FeedError(
-        f"ffwc: {where} record {index}: missing field {fields[0]} (also accepted: {also})"
-    )
-
-
-def _optional(record: dict[str, Any], fields: tuple[str, ...]) -> tuple[str, Any] | None:
-    return next(((f, record[f]) for f in fields if record.get(f) not in (None, "")), None)
-
-
-def _number(value: Any, where: str, index: int, field: str) -> float:
-    if isinstance(value, bool):
-        value = "bool"
-    try:
-        number = float(str(value).strip())
-    except ValueError:
-        raise FeedError(
-            f"ffwc: {where} record {index} field {field}: {value!r} is not a number"
-        ) from None
-    if not math.isfinite(number):
-        raise FeedError(f"ffwc: {where} record {index} field {field}: not a finite number")
-    return number
-
-
-def parse_time(value: Any, where: str, index: int, field: str = "date") -> datetime:
-    """ISO-8601 with Z/offset as given; without one it is Bangladesh time (UTC+6)."""
-    try:
-        parsed = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise FeedError(
-            f"ffwc: {where} record {index} field {field}: {value!r} is not ISO-8601"
-        ) from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=DHAKA)
-    return parsed.astimezone(UTC)
-
-
-def _records(body: Any, where: str) -> list[dict[str, Any]]:
-    if isinstance(body, dict):
-        for key in ("results", "data", "stations", "forecast"):
-            if isinstance(body.get(key), list):
-                body = body[key]
-                break
-    if not isinstance(body, list):
-        raise FeedError(f"ffwc: {where} has an unknown schema (expected a list of records)")
-    for i, record in enumerate(body):
-        if not isinstance(record, dict):
-            raise FeedError(f"ffwc: {where} record {i} is a {type(record).__name__}, not an object")
-    return body
-
-
-def normalise_stations(body: Any, where: str = "station list") -> list[dict[str, Any]]:
-    """Station list -> [{ffwc_id, name, river, danger_level_m, lat, lon}]."""
-    out = []
-    for i, rec in enumerate(_records(body, where)):
-        lat, lon = _optional(rec, LAT_FIELDS), _optional(rec, LON_FIELDS)
-        dl_field = next((f for f in DL_FIELDS if rec.get(f) not in (None, "")), DL_FIELDS[0])
-        out.append(
-            {
-                "ffwc_id": str(_pick(rec, ID_FIELDS, where, i)).strip(),
-                "name": str(_pick(rec, NAME_FIELDS, where, i)).strip(),
-                "river": rec.get("river"),
-                "danger_level_m": _number(_pick(rec, DL_FIELDS, where, i), where, i, dl_field),
-                "lat": _number(lat[1], where, i, lat[0]) if lat else None,
-                "lon": _number(lon[1], where, i, lon[0]) if lon else None,
-            }
-        )
-    return out
-
-
-def normalise_series(body: Any, where: str) -> Series:
-    """[{fc_date|wl_date|date, waterlevel|wl}] -> sorted [(utc time, metres)]."""
-    series = []
-    for i, rec in enumerate(_records(body, where)):
-        t_field = next((f for f in TIME_FIELDS if rec.get(f) not in (None, "")), TIME_FIELDS[0])
-        l_field = next((f for f in LEVEL_FIELDS if rec.get(f) not in (None, "")), LEVEL_FIELDS[0])
-        when = parse_time(_pick(rec, TIME_FIELDS, where, i), where, i, t_field)
-        series.append((when, _number(_pick(rec, LEVEL_FIELDS, where, i), where, i, l_field)))
-    return sorted(series)
-
-
-def _observed(body: Any, where: str) -> dict[str, Series]:
-    out: dict[str, Series] = {}
-    for i, rec in enumerate(_records(body, where)):
-        name = str(_pick(rec, NAME_FIELDS, where, i)).strip().lower()
-        out.setdefault(name, []).extend(normalise_series([rec], where))
-    return {k: sorted(v) for k, v in out.items()}
-
-
 def _endpoint(part: Part) -> str:
     """How an error names the endpoint: the URL path below data_load/, else the part name."""
     return part.url.split("data_load/", 1)[-1] if "data_load/" in part.url else part.name
@@ -173,6 +77,24 @@ def find_station(stations: list[dict[str, Any]], ref: StationRef) -> dict[str, A
         if hit is not None:
             return hit
     return next((s for s in stations if ref.matches(s["name"])), None)
+
+
+def _why_missing(ref: StationRef, rejected: list[RejectedStation], part: Part | None) -> str:
+    """Why a followed station has no forecast in this run, in one line."""
+    bad = next(
+        (
+            r
+            for r in rejected
+            if (ref.ffwc_id is not None and r.ffwc_id == str(ref.ffwc_id))
+            or (r.name is not None and ref.matches(r.name))
+        ),
+        None,
+    )
+    if bad is not None:
+        return f"its station-list record is unusable ({bad.reason})"
+    if part is not None and part.error:
+        return f"its forecast could not be fetched ({part.error})"
+    return "not in this FFWC run"
 
 
 class FfwcFeed:
@@ -194,24 +116,33 @@ class FfwcFeed:
             raise FeedError(f"ffwc: {path} is not UTF-8 text") from None
         return Part(name, raw.source_uri, body)
 
+    def _get_or_note(self, http: Any, path: str, name: str) -> Part:
+        """One endpoint of the run; its failure is kept in the bundle instead of raised."""
+        try:
+            return self._get(http, path, name)
+        except FeedError as exc:
+            log.warning("ffwc: %s unavailable, the run continues without it: %s", name, exc)
+            return Part(name, self._url(path), "", error=str(exc))
+
     def fetch(self, http: Any, since: RawArtifact | None) -> RawArtifact:
-        """Station list + observed + one forecast per configured station, as one bundle."""
+        """Station list + observed + one forecast per followed station, as one bundle. Only the
+        station list is required; any other response that fails is kept as a failed part."""
         del since  # FFWC sends no validators; the pipeline dedupes on the bundle's sha256
         listing = self._get(http, self.config.stations_path, "stations")
-        stations = normalise_stations(
-            load_json(listing.body, self.feed_id, self.config.stations_path),
-            self.config.stations_path,
-        )
-        parts = [listing, self._get(http, self.config.observed_path, "observed")]
+        where = self.config.stations_path
+        stations, _ = station_list(load_json(listing.body, self.feed_id, where), where)
+        parts = [listing, self._get_or_note(http, self.config.observed_path, "observed")]
         for ref in self.config.stations:
             station = find_station(stations, ref)
             if station is None:
                 log.warning("ffwc: %s (%s) is not in the station list", ref.name, ref.code)
                 continue  # parse reports it as a missing station
             path = self.config.forecast_path.format(station_id=station["ffwc_id"])
-            parts.append(self._get(http, path, f"forecast-{ref.code}"))
-        return make_bundle(self.feed_id, parts, utc_now())
+            parts.append(self._get_or_note(http, path, f"forecast-{ref.code}"))
+        base = self.config.base_url
+        return make_bundle(self.feed_id, parts, utc_now(), source_uri=base)
 
+    @guarded_parse
     def parse(self, raw: RawArtifact) -> HazardForecast:
         if not is_bundle(raw.content):
             raise FeedError(
@@ -219,29 +150,36 @@ class FfwcFeed:
                 "responses (use the `ffwc_logsheet` feed for FFWC log-sheet CSV files)"
             )
         parts = {p.name: p for p in read_bundle(raw.content, self.feed_id)}
-        if "stations" not in parts:
+        if "stations" not in parts or parts["stations"].error:
             raise FeedError("ffwc: bundle has no station list")
         where = _endpoint(parts["stations"])
-        stations = normalise_stations(load_json(parts["stations"].body, "ffwc", where), where)
-        observed: dict[str, Series] = {}
-        if "observed" in parts:
-            where = _endpoint(parts["observed"])
-            observed = _observed(load_json(parts["observed"].body, "ffwc", where), where)
+        stations, rejected = station_list(load_json(parts["stations"].body, "ffwc", where), where)
+        if rejected:
+            log.warning(
+                "ffwc: %d station-list record(s) unusable, first: %s",
+                len(rejected),
+                rejected[0].reason,
+            )
         quality: list[QualityIssue] = []
+        observed = _observed_or_note(parts.get("observed"), quality)
         series: dict[str, Series] = {}
         meta: dict[str, dict[str, Any]] = {}
         for ref in self.config.stations:
             station = find_station(stations, ref)
             part = parts.get(f"forecast-{ref.code}")
-            if station is None or part is None:
+            if station is None or part is None or part.error:
+                why = _why_missing(ref, rejected, part)
                 quality.append(
-                    QualityIssue(
-                        "missing_station", f"{ref.name} ({ref.code}) not in this FFWC run", ref.code
-                    )
+                    QualityIssue("missing_station", f"{ref.name} ({ref.code}): {why}", ref.code)
                 )
                 continue
             where = _endpoint(part)
-            points = normalise_series(load_json(part.body, "ffwc", where), where)
+            try:
+                points = normalise_series(load_json(part.body, "ffwc", where), where)
+            except FeedError as exc:
+                text = f"{ref.name} ({ref.code}): forecast unusable ({exc})"
+                quality.append(QualityIssue("missing_station", text, ref.code))
+                continue
             if not points:
                 quality.append(
                     QualityIssue("missing_timestep", f"no forecast for {ref.name}", ref.code)
@@ -249,10 +187,27 @@ class FfwcFeed:
             series[ref.code] = points
             seen = next((v for k, v in observed.items() if ref.matches(k)), [])
             meta[ref.code] = station | {"code": ref.code, "observed": seen}
+        if not meta:
+            reasons = "; ".join(q.message for q in quality if q.code == "missing_station")
+            raise FeedError(f"ffwc: no followed station is usable in this run ({reasons})")
         return water_level_forecast(self.feed_id, series, meta, quality, raw)
 
     def to_json(self, forecast: HazardForecast) -> dict[str, Any]:
         return water_level_json(forecast)
+
+
+def _observed_or_note(part: Part | None, quality: list[QualityIssue]) -> dict[str, Series]:
+    """Observed levels by station; when they are unavailable the run goes on without them."""
+    if part is None:
+        return {}
+    where = _endpoint(part)
+    try:
+        if part.error:
+            raise FeedError(part.error)
+        return observed_levels(load_json(part.body, "ffwc", where), where)
+    except FeedError as exc:
+        quality.append(QualityIssue("partial", f"observed levels unavailable ({exc})", "observed"))
+        return {}
 
 
 def water_level_forecast(

@@ -15,7 +15,6 @@ import csv
 import hashlib
 import io
 import logging
-import math
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,9 +24,12 @@ from pydantic import Field
 
 from agam.core.errors import FeedError
 from agam.core.timeutil import DHAKA, utc_now
+from hazard_feeds.checks import bounded_number, check_bytes, check_count, check_year
 from hazard_feeds.config import FeedConfig
 from hazard_feeds.contract import HazardForecast, QualityIssue, RawArtifact
 from hazard_feeds.ffwc import water_level_forecast, water_level_json
+from hazard_feeds.guard import guarded_parse
+from hazard_feeds.limits import current
 
 log = logging.getLogger(__name__)
 
@@ -66,42 +68,56 @@ def _header(row: list[str]) -> dict[str, int]:
 
 
 def _float(text: str, line: int, column: str) -> float | None:
+    """A level in m PWD (empty = none), finite and inside the physical bounds."""
     text = text.strip()
     if not text:
         return None
-    try:
-        value = float(text)
-    except ValueError:
-        raise FeedError(
-            f"ffwc_logsheet: row {line} column {column!r}: {text!r} is not a number"
-        ) from None
-    if not math.isfinite(value):
-        raise FeedError(f"ffwc_logsheet: row {line} column {column!r}: not a finite number")
-    return value
+    field = f"row {line} column {column!r}"
+    return bounded_number(text, "water_level_m", "ffwc_logsheet", field)
 
 
 def _time(text: str, line: int) -> datetime:
-    """dd/mm/yyyy HH:MM in Asia/Dhaka -> UTC."""
+    """dd/mm/yyyy HH:MM in Asia/Dhaka -> UTC, within the years a forecast can have."""
     match = DATE.fullmatch(text.strip())
     try:
         if match is None:
             raise ValueError(text)
         day, month, year, hour, minute = (int(g) for g in match.groups())
-        local = datetime(year, month, day, hour, minute, tzinfo=DHAKA)
-    except ValueError:
+        local = datetime(year, month, day, hour, minute, tzinfo=DHAKA).astimezone(UTC)
+    except (ValueError, OverflowError):
         raise FeedError(
-            f"ffwc_logsheet: row {line} column 'Date': {text!r} is not dd/mm/yyyy HH:MM"
+            f"ffwc_logsheet: row {line} column 'Date': {text[:40]!r} is not dd/mm/yyyy HH:MM"
         ) from None
-    return local.astimezone(UTC)
+    return check_year(local, "ffwc_logsheet", f"row {line} column 'Date'")
 
 
-def read_logsheet(content: bytes) -> dict[str, dict[str, Any]]:
-    """Station name -> {river, observed, forecast_log, danger levels, notifications}."""
+def _rows(content: bytes) -> list[list[str]]:
+    """The CSV rows, within the byte, row and field-size limits of limits.toml [csv]."""
+    limits = current().csv
+    check_bytes(content, limits.max_bytes, "ffwc_logsheet", "file")
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise FeedError("ffwc_logsheet: the file is not UTF-8 text") from None
-    rows = list(csv.reader(io.StringIO(text)))
+    reader = csv.reader(io.StringIO(text))
+    rows: list[list[str]] = []
+    try:
+        for row in reader:
+            check_count(len(rows) + 1, limits.max_rows, "ffwc_logsheet", "file", "rows")
+            if any(len(cell) > limits.max_field_chars for cell in row):
+                raise FeedError(
+                    f"ffwc_logsheet: row {reader.line_num}: a cell is longer than "
+                    f"{limits.max_field_chars:,} characters"
+                )
+            rows.append(row)
+    except csv.Error as exc:
+        raise FeedError(f"ffwc_logsheet: row {reader.line_num}: unreadable CSV ({exc})") from None
+    return rows
+
+
+def read_logsheet(content: bytes) -> dict[str, dict[str, Any]]:
+    """Station name -> {river, observed, forecast_log, danger levels, notifications}."""
+    rows = _rows(content)
     start = next((i for i, r in enumerate(rows) if r and r[0].strip().lower() == "date"), None)
     if start is None:
         raise FeedError("ffwc_logsheet: no header row starting with 'Date' (not a log sheet?)")
@@ -196,6 +212,7 @@ class FfwcLogsheetFeed:
             content_type="text/csv",
         )
 
+    @guarded_parse
     def parse(self, raw: RawArtifact) -> HazardForecast:
         return logsheet_forecast(raw.content, raw, self.config.station_codes)
 

@@ -27,7 +27,9 @@ from agam.core.timeutil import iso_utc, utc_now
 from hazard_feeds.bundle import Part, is_bundle, load_json, make_bundle, read_bundle
 from hazard_feeds.config import FeedConfig
 from hazard_feeds.contract import HazardForecast, QualityIssue, RawArtifact
+from hazard_feeds.gdacs_checks import check_eventlist, check_geometry_doc
 from hazard_feeds.gdacs_geometry import naive_utc, parse_event
+from hazard_feeds.guard import guarded_parse
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +55,7 @@ def relevant_events(eventlist: dict[str, Any], cfg: GdacsConfig) -> list[dict[st
     """TC events touching Bangladesh or the Bay of Bengal box, current and newest first."""
     if not isinstance(eventlist, dict) or not isinstance(eventlist.get("features"), list):
         raise FeedError("gdacs: event list has an unknown schema (no `features` list)")
+    check_eventlist(eventlist)
     west, south, east, north = cfg.bay_of_bengal_box
     hits = []
     for index, feature in enumerate(eventlist["features"]):
@@ -114,18 +117,19 @@ class GdacsFeed:
         log.info("gdacs: %d relevant TC event(s)", len(parts) - 1)
         return make_bundle(self.feed_id, parts, utc_now(), listing.etag, listing.last_modified)
 
+    @guarded_parse
     def parse(self, raw: RawArtifact) -> HazardForecast:
         listing: dict[str, Any] = {"features": []}
         if is_bundle(raw.content):
             parts = read_bundle(raw.content, self.feed_id)
             geo_parts = [p for p in parts if p.name.startswith("geometry-")]
-            docs = [load_json(p.body, self.feed_id, p.name) for p in geo_parts]
+            docs = [_geometry_doc(p.body, p.name, raw) for p in geo_parts]
             parts_names = [p.name for p in geo_parts]
             for p in parts:
                 if p.name == "eventlist":
-                    listing = load_json(p.body, self.feed_id, "event list")
+                    listing = check_eventlist(load_json(p.body, self.feed_id, "event list"))
         else:
-            docs = [load_json(raw.content, self.feed_id, "getgeometry response")]
+            docs = [_geometry_doc(raw.content, "getgeometry response", raw)]
             parts_names = ["getgeometry"]
         usable = [d for d in docs if not (isinstance(d, dict) and d.get("features") == [])]
         if not usable:
@@ -135,6 +139,11 @@ class GdacsFeed:
 
     def to_json(self, forecast: HazardForecast) -> dict[str, Any]:
         return gdacs_json(forecast)
+
+
+def _geometry_doc(body: str | bytes, what: str, raw: RawArtifact) -> Any:
+    """A getgeometry document, its shape and ranges checked (hazard_feeds.gdacs_checks)."""
+    return check_geometry_doc(load_json(body, "gdacs", what), raw.fetched_at.year, what)
 
 
 def _text(content: bytes, what: str) -> str:

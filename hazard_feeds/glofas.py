@@ -26,10 +26,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from agam.core.errors import FeedError
 from agam.core.timeutil import iso_utc, utc_now
+from hazard_feeds.checks import mask_outside
 from hazard_feeds.config import FeedConfig
 from hazard_feeds.contract import HazardForecast, QualityIssue, RawArtifact, raw_from_file
 from hazard_feeds.glofas_grid import canonical_cube, open_dataset
+from hazard_feeds.guard import guarded_parse
 from hazard_feeds.http import redact
+from hazard_feeds.limits import current
 
 log = logging.getLogger(__name__)
 
@@ -141,10 +144,12 @@ def station_series(
     for name, (lon, lat) in cfg.points.items():
         i, j = int(np.abs(lats - lat).argmin()), int(np.abs(lons - lon).argmin())
         distance = max(abs(float(lats[i]) - lat), abs(float(lons[j]) - lon))
-        values = da.isel(latitude=i, longitude=j).values
         if distance > cfg.max_snap_distance_deg:
             quality.append(QualityIssue("missing_station", f"{name} is outside the grid", name))
             continue
+        values, hidden = mask_outside(da.isel(latitude=i, longitude=j).values, "discharge_m3s")
+        if hidden:
+            quality.append(_masked_issue(name, hidden, values.size))
         if np.isnan(values).all():
             quality.append(QualityIssue("missing_station", f"{name} has no data (all NaN)", name))
             continue
@@ -152,6 +157,9 @@ def station_series(
         names.append(name)
         for key, number in zip(meta, (lon, lat, float(lons[j]), float(lats[i])), strict=True):
             meta[key].append(round(number, 5))
+    if not columns:
+        reasons = "; ".join(q.message for q in quality)
+        raise FeedError(f"glofas: no reporting point has data in this file ({reasons})")
     n_members, n_times = da.sizes["member"], da.sizes["valid_time"]
     cube = np.stack(columns, axis=-1) if columns else np.empty((n_members, n_times, 0))
     quality += _member_issues(cube, cfg.expected_members)
@@ -179,6 +187,18 @@ def station_series(
         attrs={"source": "GloFAS", "variable": "dis24", "units": "m3 s-1"},
     )
     return out, quality, issued
+
+
+def _masked_issue(name: str, hidden: int, total: int) -> QualityIssue:
+    """Values no river can have (non-finite, negative, beyond the bounds) become missing: that
+    member and timestep is unknown, never a number the triggers would compare."""
+    bound = current().bound("discharge_m3s")
+    return QualityIssue(
+        "partial",
+        f"{name}: {hidden} of {total} values non-finite or outside {bound.min:g}.."
+        f"{bound.max:g} m³/s, kept as missing",
+        name,
+    )
 
 
 def _member_issues(cube: np.ndarray, expected: int) -> list[QualityIssue]:
@@ -300,6 +320,7 @@ class GlofasFeed:
         got: RawArtifact = http.get(url, feed_id=self.feed_id, since=since)
         return got
 
+    @guarded_parse
     def parse(self, raw: RawArtifact) -> HazardForecast:
         data, quality, issued = station_series(open_dataset(raw.content), self.config)
         wanted = set(data["station"].values.tolist())

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from agam.core.config_sections import FeedSettings, register_feed_model
 from agam.core.errors import ConfigError, FeedError
 from agam.core.settings import validate_feed_table
+from hazard_feeds.atcf import AtcfParser
 from hazard_feeds.bmd import BmdConfig, BmdFeed
 from hazard_feeds.catalog import FEED_KINDS
 from hazard_feeds.config import FeedConfig
@@ -52,8 +53,17 @@ for _name, _config, _factory in (
     register(_name, _config, _factory)
 
 
+# Formats `agam feeds parse` reads offline that are not scheduled feeds: name -> parser.
+OFFLINE_PARSERS: dict[str, Callable[[], Any]] = {"atcf": AtcfParser}
+
+
 def feed_names() -> list[str]:
     return sorted(FEEDS)
+
+
+def parse_names() -> list[str]:
+    """What `agam feeds parse` accepts: every feed and the offline-only formats."""
+    return sorted(set(FEEDS) | set(OFFLINE_PARSERS))
 
 
 FeedTable = FeedSettings | Mapping[str, Any] | None
@@ -94,6 +104,11 @@ def parse_file(name: str, path: Path, table: FeedTable) -> tuple[HazardForecast,
     Returns the feed too because `agam feeds parse` needs its `to_json`;
     `parse_file_forecast` gives the HazardForecast alone.
     """
+    if name not in parse_names():
+        raise FeedError(f"unknown feed {name!r}; known: {', '.join(parse_names())}")
+    if name in OFFLINE_PARSERS:
+        parser = OFFLINE_PARSERS[name]()
+        return parser.parse(raw_from_file(name, path)), parser
     feed = build_feed(name, table)
     return feed.parse(raw_from_file(name, path)), feed
 

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import math
-from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -21,26 +19,14 @@ from agam.cli.common import (
     settings_for,
 )
 from agam.core.errors import FeedError
-from agam.core.timeutil import format_dhaka, iso_utc
+from agam.core.timeutil import format_dhaka
 from agam.pipeline.context import AppContext
 from agam.pipeline.health import check_scheduler, feed_health
 from agam.pipeline.ingest import ingest
+from hazard_feeds.guard import json_ready
 from hazard_feeds.registry import feed_names, parse_file
 
 app = typer.Typer(help="Hazard feeds: list, fetch, status, offline parse.", no_args_is_help=True)
-
-
-def _clean(value: Any) -> Any:
-    """JSON-ready: ISO UTC times, NaN -> null."""
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    if isinstance(value, datetime):
-        return iso_utc(value)
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value
 
 
 @app.command("list")
@@ -81,7 +67,7 @@ def fetch(
         raise FeedError(f"unknown feed {name!r}; known: {', '.join(feed_names())}")
     ctx.store.upgrade()
     outcome = ingest(ctx, name, trigger="cli")
-    data = _clean(outcome.__dict__)
+    data = json_ready(outcome.__dict__)
     if as_json:
         emit_json(data)
     else:
@@ -110,14 +96,17 @@ def status(config: ConfigOption = None, as_json: JsonOption = False) -> None:
         err_console.print(f"warning: {line}", markup=False, highlight=False, soft_wrap=True)
     else:
         console.print(line, markup=False)
-    table = Table("feed", "state", "issued (Dhaka)", "age h", "last success", "last failure")
+    table = Table(
+        "feed", "state", "issued (Dhaka)", "age h", "missing", "last success", "last failure"
+    )
     for r in rows:
-        state = r.state + (" · failing" if r.failing else "")
+        state = r.state + (" · partial" if r.partial else "") + (" · failing" if r.failing else "")
         table.add_row(
             r.feed_id,
             state,
             format_dhaka(r.latest_issued_at) if r.latest_issued_at else "—",
             f"{r.age_hours:.1f}" if r.age_hours is not None else "—",
+            ", ".join(r.missing_subjects()) or "—",
             format_dhaka(r.last_success_at) if r.last_success_at else "—",
             (format_dhaka(r.last_failure_at) + f" ({r.last_error})") if r.last_failure_at else "—",
         )
@@ -127,15 +116,16 @@ def status(config: ConfigOption = None, as_json: JsonOption = False) -> None:
 @app.command("parse")
 @handle_errors
 def parse(
-    name: Annotated[str, typer.Argument(help="feed name")],
+    name: Annotated[str, typer.Argument(help="feed name, or atcf for a JTWC b-deck")],
     file: Annotated[Path, typer.Argument(help="a raw upstream file", exists=True, dir_okay=False)],
     config: ConfigOption = None,
     as_json: JsonOption = True,
 ) -> None:
-    """Parse a raw upstream file offline and print the normalised forecast."""
+    """Parse a raw upstream file offline and print the normalised forecast; a file the parser
+    refuses (shape, size or values) is one line naming the file and field, exit 5."""
     settings = settings_for(config)
     forecast, feed = parse_file(name, file, settings.feeds.get(name))
-    data = _clean(feed.to_json(forecast))
+    data = json_ready(feed.to_json(forecast))
     if as_json:
         emit_json(data)
     else:

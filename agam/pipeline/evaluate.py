@@ -57,7 +57,7 @@ def latest_forecasts(ctx: AppContext, as_of: datetime) -> dict[str, HazardForeca
 def after_feed_run(ctx: AppContext, outcome: FeedOutcome) -> list[AlertChange]:
     """The scheduler's follow-up: a new forecast is judged at once; failures are logged.
     Returns the alert changes it made."""
-    if outcome.outcome != "success":
+    if not outcome.new_forecast:  # success or partial: a new forecast to judge
         return []
     try:
         return run_evaluation(ctx)[1]

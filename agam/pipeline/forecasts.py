@@ -9,27 +9,17 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
-from agam.core.timeutil import iso_utc
 from agam.pipeline.context import AppContext
 from hazard_feeds.contract import HazardForecast, RawArtifact
+from hazard_feeds.guard import json_ready
 from hazard_feeds.processed import read_forecast, write_forecast
 from store.raw_artifacts import atomic_write_bytes
 
 log = logging.getLogger(__name__)
 SUMMARY = "summary.json"
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return iso_utc(value)
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return str(value)
 
 
 def processed_folder(ctx: AppContext, feed_id: str, issued_at: datetime, sha256: str) -> Path:
@@ -41,7 +31,7 @@ def keep_forecast(ctx: AppContext, forecast: HazardForecast, raw: RawArtifact) -
     folder = processed_folder(ctx, forecast.feed_id, forecast.issued_at, raw.sha256)
     write_forecast(forecast, folder)
     feed = ctx.feed(forecast.feed_id)
-    body = json.dumps(feed.to_json(forecast), default=_json_default, ensure_ascii=False)
+    body = json.dumps(json_ready(feed.to_json(forecast)), ensure_ascii=False, allow_nan=False)
     atomic_write_bytes(folder / SUMMARY, body.encode("utf-8"))
     return folder
 

@@ -33,6 +33,13 @@ class FeedHealth:
     last_success_at: datetime | None
     last_failure_at: datetime | None
     last_error: str | None
+    # The latest forecast lacks a station, member or timestep (those parts are "unknown").
+    partial: bool = False
+    quality: tuple[dict[str, Any], ...] = ()
+
+    def missing_subjects(self) -> list[str]:
+        """What the latest forecast lacks, e.g. ["SW93.5L", "observed"] (codes if no subject)."""
+        return list(dict.fromkeys(str(q.get("subject") or q.get("code")) for q in self.quality))
 
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -48,6 +55,16 @@ def feed_health(ctx: AppContext, as_of: datetime | None = None) -> list[FeedHeal
     configured = ctx.settings.feeds
     with ctx.store.read() as session:
         rows = {row.feed_id: row for row in feed_repo.all_status(session)}
+        latest = {
+            feed_id: feed_repo.get_forecast(session, row.latest_forecast_run_id)
+            for feed_id, row in rows.items()
+            if row.latest_forecast_run_id is not None
+        }
+        quality = {
+            feed_id: (not run.complete, tuple(run.quality or ()))
+            for feed_id, run in latest.items()
+            if run is not None
+        }
     out = []
     for feed_id in sorted(set(configured) | set(rows)):
         table = configured.get(feed_id)
@@ -75,6 +92,8 @@ def feed_health(ctx: AppContext, as_of: datetime | None = None) -> list[FeedHeal
                 last_success_at=row.last_success_at if row else None,
                 last_failure_at=row.last_failure_at if row else None,
                 last_error=row.last_error if row else None,
+                partial=quality.get(feed_id, (False, ()))[0],
+                quality=quality.get(feed_id, (False, ()))[1],
             )
         )
     return out

@@ -1,6 +1,9 @@
 """One feed run: fetch -> keep raw (atomic, by hash) -> parse -> save forecast run -> status.
 
-A failed run is recorded and never replaces the last good forecast; it never raises.
+A failed run is recorded and never replaces the last good forecast; it never raises. A run
+whose forecast lacks a station, member or timestep is recorded as "partial": its forecast is
+stored and judged (the missing parts are "unknown" to the triggers) and the run row says what
+is missing.
 """
 
 from __future__ import annotations
@@ -22,17 +25,32 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class FeedOutcome:
     feed_id: str
-    outcome: str  # success | unchanged | not_modified | failed
+    outcome: str  # success | partial | unchanged | not_modified | failed
     run_id: int
     forecast_run_id: int | None = None
     issued_at: datetime | None = None
     artifact_sha256: str | None = None
-    error: str | None = None
+    error: str | None = None  # failed: why; partial: what is missing
+
+    @property
+    def new_forecast(self) -> bool:
+        """A new forecast was stored (complete or partial): time to evaluate."""
+        return self.outcome in NEW_FORECAST_OUTCOMES
+
+
+NEW_FORECAST_OUTCOMES = frozenset({"success", "partial"})
 
 
 def _one_line(exc: BaseException) -> str:
     text = " ".join(str(exc).split()) or type(exc).__name__
     return text if isinstance(exc, AgamError) else f"{type(exc).__name__}: {text}"
+
+
+def partial_summary(forecast: HazardForecast, limit: int = 3) -> str:
+    """One line naming what a partial forecast lacks, e.g. "SW93.5L missing_station (…)"."""
+    shown = [f"{q.subject or 'all'} {q.code} ({q.message})" for q in forecast.quality[:limit]]
+    more = len(forecast.quality) - limit
+    return "; ".join(shown) + (f"; and {more} more" if more > 0 else "")
 
 
 def ingest(ctx: AppContext, feed_id: str, *, trigger: str = "manual") -> FeedOutcome:
@@ -103,7 +121,11 @@ def _ingest(
     with ctx.store.session() as session:
         row = feed_repo.add_forecast(session, new)
         forecast_id = row.id
-    return _finish(ctx, feed_id, run_id, "success", raw, forecast_id, forecast.issued_at)
+    if forecast.complete:
+        return _finish(ctx, feed_id, run_id, "success", raw, forecast_id, forecast.issued_at)
+    note = partial_summary(forecast)
+    log.warning("feed %s: %s", feed_id, note)
+    return _finish(ctx, feed_id, run_id, "partial", raw, forecast_id, forecast.issued_at, note)
 
 
 def _finish(
@@ -114,6 +136,7 @@ def _finish(
     raw: RawArtifact,
     forecast_id: int | None,
     issued_at: datetime | None = None,
+    note: str | None = None,
 ) -> FeedOutcome:
     finished = ctx.now()
     with ctx.store.session() as session:
@@ -124,10 +147,11 @@ def _finish(
             run_id,
             finished_at=finished,
             outcome=outcome,
+            error=note,
             artifact_sha256=raw.sha256 or None,
             issued_at=issued,
             forecast_run_id=forecast_id,
         )
         feed_repo.mark_success(session, feed_id, finished, forecast, raw.etag, raw.last_modified)
     log.info("feed %s: %s", feed_id, outcome)
-    return FeedOutcome(feed_id, outcome, run_id, forecast_id, issued, raw.sha256 or None)
+    return FeedOutcome(feed_id, outcome, run_id, forecast_id, issued, raw.sha256 or None, note)

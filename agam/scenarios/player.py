@@ -146,7 +146,7 @@ def play(
             _drop_bulletins(manifest, at, drop)
             outcome, changes = run_feed_job(ctx, feed_id, trigger=f"scenario:{spec.id}")
             said = None
-            if outcome.outcome == "success":
+            if outcome.new_forecast:
                 said = headline(feed_id, latest_forecasts(ctx, at)[feed_id])
             step = PlayStep(
                 spec.id, at, feed_id, outcome.outcome, tuple(changes), outcome.error, said

@@ -34,7 +34,8 @@ def test_stations_page_shows_the_plume(
 
     raw = raw_from_file("glofas", raster_like)
     feed.fetch = lambda http, since: raw  # the EWDS request itself is not under test here
-    assert ingest(ctx, "glofas").outcome == "success"
+    # Goalundo, Mawa and Hardinge Bridge lie outside the fixture's small grid: a partial run.
+    assert ingest(ctx, "glofas").outcome == "partial"
     at = view("stations.py", "district_admin")
     assert not at.exception, at.exception
     captions = " ".join(c.value for c in at.caption)

@@ -11,8 +11,9 @@ import pytest
 
 from agam.core.errors import FeedError
 from hazard_feeds.contract import RawArtifact
-from hazard_feeds.ffwc import FfwcConfig, FfwcFeed, normalise_series, normalise_stations
+from hazard_feeds.ffwc import FfwcConfig, FfwcFeed
 from hazard_feeds.ffwc_logsheet import FfwcLogsheetConfig, FfwcLogsheetFeed, read_logsheet
+from hazard_feeds.ffwc_records import normalise_series, normalise_stations
 
 FOLDER = Path(__file__).resolve().parents[1] / "fixtures" / "feeds" / "ffwc"
 LOGSHEET = (FOLDER / "logsheet-2020-bahadurabad.csv").read_bytes()
@@ -87,22 +88,15 @@ def test_series_variants(body: Any) -> None:
     [
         (
             {"stations": '[{"id": 46, "station": "Bahadurabad", "danger": "19.5"}]'},
-            "ffwc: stations-2025/?format=json record 0: missing field dl "
+            "stations-2025/?format=json record 0: missing field dl "
             "(also accepted: dangerlevel, danger_level)",
-        ),
-        (
-            {
-                "stations": '[{"id": 46, "station": "Bahadurabad", "dl": "19.5"}, '
-                '{"id": 47, "station": "X", "dangerlevel": "high"}]'
-            },
-            "ffwc: stations-2025/?format=json record 1 field dangerlevel: 'high' is not a number",
         ),
         (
             {
                 "forecast": '[{"fc_date": "2020-06-07T06:00:00", "waterlevel": "17.2"}, '
                 '{"fc_date": "07/06/2020", "waterlevel": "17.2"}]'
             },
-            "ffwc: seven-days-forecast-waterlevel-by-station/46/ record 1 field fc_date: "
+            "seven-days-forecast-waterlevel-by-station/46/ record 1 field fc_date: "
             "'07/06/2020' is not ISO-8601",
         ),
         (
@@ -114,22 +108,63 @@ def test_series_variants(body: Any) -> None:
             "seven-days-forecast-waterlevel-by-station/46/ has an unknown schema",
         ),
         ({"forecast": '["17.2"]'}, "by-station/46/ record 0 is a str, not an object"),
-        ({"observed": "[{"}, "ffwc: observed/ is not valid JSON"),
         (
-            {
-                "observed": '[{"name": "Bahadurabad", "wl_date": "2020-06-07T06:00:00", '
-                '"waterlevel": "NaN"}]'
-            },
-            "observed/ record 0 field waterlevel: not a finite number",
+            {"forecast": '[{"fc_date": "2020-06-07T06:00:00", "waterlevel": 1e308}]'},
+            "by-station/46/ record 0 field waterlevel: 1e+308 is outside the physical range",
         ),
     ],
 )
 def test_rejects_everything_else(
     override: dict[str, str], message: str, ffwc_bundle: Callable[..., RawArtifact]
 ) -> None:
+    """Bahadurabad is the only followed station with a forecast in the fixture: when its data
+    is bad, nothing usable is left and the whole run is refused, naming file and field."""
     with pytest.raises(FeedError) as caught:
         FEED.parse(ffwc_bundle(**override))
-    assert message in str(caught.value)
+    text = str(caught.value)
+    assert message in text
+    assert text.startswith("ffwc: https://api.ffwc.gov.bd/data_load/")  # the file, then field
+    assert "no followed station is usable" in text
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ({"observed": "[{"}, "observed/: not valid JSON"),
+        (
+            {
+                "observed": '[{"name": "Bahadurabad", "wl_date": "2020-06-07T06:00:00", '
+                '"waterlevel": "NaN"}]'
+            },
+            "observed/ record 0 field waterlevel: 'NaN' is not a finite number",
+        ),
+    ],
+)
+def test_bad_observed_levels_make_the_run_partial(
+    override: dict[str, str], message: str, ffwc_bundle: Callable[..., RawArtifact]
+) -> None:
+    forecast = FEED.parse(ffwc_bundle(**override))
+    [issue] = [q for q in forecast.quality if q.subject == "observed"]
+    assert issue.code == "partial"
+    assert message in issue.message
+    assert list(forecast.data["station"].values) == ["SW46.9L"]  # the forecast still counts
+    assert not forecast.complete
+
+
+def test_a_bad_record_of_another_station_does_not_sink_the_list(
+    ffwc_bundle: Callable[..., RawArtifact],
+) -> None:
+    stations = (
+        '[{"id": 46, "station": "Bahadurabad", "dl": "19.5"}, '
+        '{"id": 93, "station": "Goalondo", "dangerlevel": "high"}]'
+    )
+    forecast = FEED.parse(ffwc_bundle(stations=stations))
+    assert list(forecast.data["station"].values) == ["SW46.9L"]
+    goalundo = next(q for q in forecast.quality if q.subject == "SW91.9R")
+    assert goalundo.code == "missing_station"
+    assert "record 1 field dangerlevel: 'high' is not a number" in goalundo.message
+    with pytest.raises(FeedError, match="record 1 field dangerlevel: 'high' is not a number"):
+        normalise_stations(json.loads(stations), "stations")  # the strict reader still says it
 
 
 def test_not_a_bundle(raw_of: Callable[..., RawArtifact]) -> None:

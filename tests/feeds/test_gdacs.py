@@ -95,9 +95,12 @@ def test_bundle_without_relevant_event(
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (b'{"type": "Feature"}', "not a FeatureCollection"),
+        (b'{"type": "Feature"}', r"features: missing or not a list \(unknown schema\)"),
         (b'{"type": "FeatureCollection", "features": [}', "not valid JSON"),
-        (b'{"type": "FeatureCollection", "features": [42]}', "feature 0 has no properties"),
+        (
+            b'{"type": "FeatureCollection", "features": [42]}',
+            r"features\[0\]: an int, not a feature",
+        ),
     ],
 )
 def test_unknown_schema(raw_of: Callable[..., RawArtifact], content: bytes, message: str) -> None:

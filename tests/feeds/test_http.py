@@ -210,7 +210,7 @@ def test_gdacs_fetch_304(http: HttpClient, httpserver: HTTPServer) -> None:
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        (EVENTLIST[:-40], "gdacs: event list is not valid JSON"),
+        (EVENTLIST[:-40], "gdacs: event list: not valid JSON"),
         (b'{"events": []}', "gdacs: event list has an unknown schema"),
         (b"\xff\xfe not utf-8", "not valid JSON|not UTF-8"),
     ],
@@ -283,16 +283,26 @@ def test_ffwc_fetch_bundles_every_response(
     assert [q.code for q in forecast.quality] == ["missing_timestep"]  # Goalundo: empty forecast
 
 
-def test_ffwc_fetch_gives_up_on_a_failing_forecast(
+def test_ffwc_fetch_keeps_going_past_a_failing_station(
     httpserver: HTTPServer, settings_for_tests: Callable[..., Any]
 ) -> None:
+    """Mawa (id 95) answers 503 after retries: Mawa becomes missing, the run is partial."""
     _serve_ffwc(httpserver)
     client = HttpClient(settings_for_tests(retries=1))
+    feed = _ffwc(httpserver)
     try:
-        with pytest.raises(FeedError, match=r"ffwc: HTTP 503 .*by-station/95/"):
-            _ffwc(httpserver).fetch(client, None)
+        raw = feed.fetch(client, None)
     finally:
         client.close()
+    parts = {p["name"]: p for p in json.loads(raw.content)["parts"]}
+    assert "HTTP 503" in parts["forecast-SW93.5L"]["error"]
+    assert parts["forecast-SW93.5L"]["body"] == ""
+    forecast = feed.parse(raw)
+    assert list(forecast.data["station"].values) == ["SW46.9L", "SW91.9R"]
+    mawa = next(q for q in forecast.quality if q.subject == "SW93.5L")
+    assert mawa.code == "missing_station"
+    assert "HTTP 503" in mawa.message
+    assert "by-station/95/" in mawa.message
 
 
 def test_ffwc_fetch_rejects_unknown_station_schema(
