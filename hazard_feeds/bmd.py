@@ -10,7 +10,7 @@ import hashlib
 import io
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 import numpy as np
@@ -18,23 +18,14 @@ import xarray as xr
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from agam.core.errors import FeedError
+from agam.core.reference import ModelName, SignalNumber, SystemName, vocabulary
 from agam.core.timeutil import ensure_utc, iso_utc, utc_now
 from hazard_feeds.config import FeedConfig
 from hazard_feeds.contract import HazardForecast, RawArtifact
 
-SystemType = Literal[
-    "low",
-    "well_marked_low",
-    "depression",
-    "deep_depression",
-    "cyclonic_storm",
-    "severe_cyclonic_storm",
-    "very_severe_cyclonic_storm",
-    "extremely_severe_cyclonic_storm",
-    "super_cyclonic_storm",
-]
-SYSTEM_ORDER: tuple[str, ...] = SystemType.__args__  # type: ignore[attr-defined]
-MODELS = ("BMD", "IMD", "ECMWF", "GFS", "JTWC")
+# The shared vocabularies (agam/core/data/vocabulary.toml), named here for the bulletin form.
+SYSTEM_ORDER: tuple[str, ...] = vocabulary().systems.order
+MODELS: tuple[str, ...] = vocabulary().models.names
 
 
 class _Model(BaseModel):
@@ -42,7 +33,7 @@ class _Model(BaseModel):
 
 
 class SystemState(_Model):
-    type: SystemType
+    type: SystemName
     name: str | None = None
     lat: float = Field(ge=0, le=30)
     lon: float = Field(ge=75, le=100)
@@ -61,7 +52,7 @@ class Landfall(_Model):
 
 
 class ModelWind(_Model):
-    model: Literal["BMD", "IMD", "ECMWF", "GFS", "JTWC"]
+    model: ModelName
     max_wind_kmh: float = Field(ge=0, le=400)
     averaging_minutes: int = Field(ge=1, le=10)
     valid_time: datetime
@@ -74,14 +65,14 @@ class ModelWind(_Model):
 
 class ObservedLandfall(_Model):
     max_wind_kmh: float = Field(ge=0, le=400)
-    source: Literal["BMD", "IMD", "ECMWF", "GFS", "JTWC"]
+    source: ModelName
 
 
 class Bulletin(_Model):
     issued_at: datetime
     serial: str
     system: SystemState
-    port_signals: dict[str, int] = Field(default_factory=dict)
+    port_signals: dict[str, SignalNumber] = Field(default_factory=dict)
     landfall: Landfall | None = None
     model_winds: list[ModelWind] = Field(default_factory=list)
     observed_landfall: list[ObservedLandfall] = Field(default_factory=list)
@@ -90,14 +81,6 @@ class Bulletin(_Model):
     @classmethod
     def _aware(cls, value: datetime) -> datetime:
         return ensure_utc(value)
-
-    @field_validator("port_signals")
-    @classmethod
-    def _signals(cls, value: dict[str, int]) -> dict[str, int]:
-        bad = {p: s for p, s in value.items() if not 1 <= s <= 11}
-        if bad:
-            raise ValueError(f"maritime port signals run 1-11, not {bad}")
-        return value
 
 
 class BmdConfig(FeedConfig):

@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from agam.core.errors import RuleError
+from agam.core.reference import vocabulary
 from agam.core.timeutil import ensure_utc
 from hazard_feeds.contract import HazardForecast
 from triggers.model import Rule, RuleSet, StageSpec
@@ -88,7 +89,6 @@ class StageEvaluation:
 
 
 TriggerEvaluation = StageEvaluation
-STAGE_RANK: dict[str, int] = {"readiness": 1, "action": 2, "observational": 2}
 
 
 def builtin_rule_set_dir() -> Path:
@@ -192,7 +192,7 @@ def district_stages(
     out: dict[tuple[str, str], tuple[str | None, bool, list[StageEvaluation]]] = {}
     for key, items in sorted(grouped.items()):
         met = [r for r in items if r.state == "met"]
-        top = max(met, key=lambda r: (STAGE_RANK[r.stage], r.stage == "action"), default=None)
+        top = max(met, key=lambda r: vocabulary().stage_rank(r.stage), default=None)
         out[key] = (top.stage if top else None, any(r.state == "unknown" for r in items), items)
     return out
 

@@ -13,11 +13,8 @@ from typing import Literal
 
 from agam.core.errors import InvalidTransition
 
-Stage = Literal["readiness", "action", "observational"]
 Status = Literal["open", "stood_down", "closed"]
 Change = Literal["raised", "escalated", "stood_down", "closed", "unchanged"]
-
-STAGE_RANK: dict[str, int] = {"readiness": 1, "action": 2, "observational": 2}
 
 # (current stage or None, new stage) -> change. Missing pairs are illegal.
 TRANSITIONS: dict[tuple[str | None, str], Change] = {

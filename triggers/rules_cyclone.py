@@ -12,6 +12,7 @@ from typing import Any, Literal, Self
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from agam.core.reference import ModelName, SignalNumber, SystemName, vocabulary
 from agam.core.timeutil import parse_utc
 from hazard_feeds.contract import HazardForecast
 from triggers.results import (
@@ -29,31 +30,9 @@ from triggers.results import (
     usable,
 )
 
-ModelName = Literal["BMD", "IMD", "ECMWF", "GFS", "JTWC"]
-# The BMD/IMD classification ladder of Bay of Bengal systems, weakest first (a vocabulary,
-# not a threshold: which rung a rule needs is data).
-SYSTEM_ORDER: tuple[str, ...] = (
-    "low",
-    "well_marked_low",
-    "depression",
-    "deep_depression",
-    "cyclonic_storm",
-    "severe_cyclonic_storm",
-    "very_severe_cyclonic_storm",
-    "extremely_severe_cyclonic_storm",
-    "super_cyclonic_storm",
-)
-SystemType = Literal[
-    "low",
-    "well_marked_low",
-    "depression",
-    "deep_depression",
-    "cyclonic_storm",
-    "severe_cyclonic_storm",
-    "very_severe_cyclonic_storm",
-    "extremely_severe_cyclonic_storm",
-    "super_cyclonic_storm",
-]
+# The BMD/IMD classification ladder of Bay of Bengal systems (weakest first), the forecast
+# models and the port signals are shared vocabularies (agam/core/data/vocabulary.toml): which
+# rung or signal a rule needs is rule-set data.
 
 
 def _hours(valid: Any, issued: datetime) -> float:
@@ -105,15 +84,16 @@ class SystemCondition(BaseModel):
     """A system of at least `min_type` exists (from the bulletin), optionally in the Bay."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
-    min_type: SystemType
+    min_type: SystemName
     in_bay_of_bengal: bool
 
     def check(self, payload: Mapping[str, Any]) -> tuple[State, str, str | None]:
         system = payload.get("system")
-        if not isinstance(system, Mapping) or system.get("type") not in SYSTEM_ORDER:
+        order = vocabulary().systems.order
+        if not isinstance(system, Mapping) or system.get("type") not in order:
             return "unknown", "the bulletin names no system", None
         kind = str(system["type"])
-        strong = SYSTEM_ORDER.index(kind) >= SYSTEM_ORDER.index(self.min_type)
+        strong = order.index(kind) >= order.index(self.min_type)
         in_bay = bool(system.get("in_bay_of_bengal", False)) or not self.in_bay_of_bengal
         words = kind.replace("_", " ").replace("well marked", "well-marked")
         need = self.min_type.replace("_", " ").replace("well marked", "well-marked")
@@ -327,7 +307,7 @@ class BmdSignal(RuleBase):
 
     kind: Literal["bmd_signal"]
     feed: str
-    min_signal: int = Field(ge=1, le=11)
+    min_signal: SignalNumber
     comparison: Comparison
     ports: tuple[str, ...] = ()
     max_age_hours: float = Field(gt=0)
