@@ -51,7 +51,8 @@ class LayerUnionContext:
         if footprints is None or len(footprints) == 0:
             return {}
         bands = footprints[
-            (footprints["kind"] == "wind_band") & (footprints["wind_kmh"] >= min_wind_kmh)
+            footprints["kind"].isin(["wind_band", "wind_swath"])
+            & (footprints["wind_kmh"] >= min_wind_kmh)
         ]
         shares = footprint_shares(self._subset(pcodes), bands)
         best = shares.groupby("adm4_pcode")["share_of_union_area"].max()

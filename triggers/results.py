@@ -48,7 +48,8 @@ class UnionContext(Protocol):
     def footprint_shares(
         self, footprints: Any, pcodes: Sequence[str], min_wind_kmh: float
     ) -> Mapping[str, float]:
-        """Share (0-1) of each union's area inside footprint bands of at least min_wind_kmh."""
+        """Share (0-1) of each union's area inside footprint bands of at least min_wind_kmh:
+        the largest share over the timestep bands and the whole-track swath (GDACS)."""
         ...
 
 
