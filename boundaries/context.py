@@ -7,7 +7,7 @@ from typing import Any
 
 from boundaries.crosswalk import adm3_to_2020
 from boundaries.layer import UnionLayer
-from boundaries.overlay import distance_to_boundary_km, footprint_shares
+from boundaries.overlay import DistanceMeasure, distance_to_boundary_km, footprint_shares
 
 
 class LayerUnionContext:
@@ -40,9 +40,13 @@ class LayerUnionContext:
         return self.frame[self.frame["adm4_pcode"].isin(set(pcodes))]
 
     def distance_to_boundary_km(
-        self, lon: float, lat: float, pcodes: Sequence[str]
+        self,
+        lon: float,
+        lat: float,
+        pcodes: Sequence[str],
+        measure: DistanceMeasure = "boundary_line",
     ) -> Mapping[str, float]:
-        distance = distance_to_boundary_km(self._subset(pcodes), lon, lat)
+        distance = distance_to_boundary_km(self._subset(pcodes), lon, lat, measure)
         return {str(k): float(v) for k, v in distance.items()}
 
     def footprint_shares(

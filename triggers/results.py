@@ -38,9 +38,14 @@ class UnionContext(Protocol):
         ...
 
     def distance_to_boundary_km(
-        self, lon: float, lat: float, pcodes: Sequence[str]
+        self,
+        lon: float,
+        lat: float,
+        pcodes: Sequence[str],
+        measure: Literal["boundary_line", "polygon"] = "boundary_line",
     ) -> Mapping[str, float]:
-        """Distance from a point to each union's polygon boundary (EPSG:32646), 0 inside."""
+        """Distance (km, EPSG:32646) from a point to each union: to its boundary line, the
+        containing union included ("boundary_line", OCHA's tool), or 0 inside ("polygon")."""
         ...
 
     def union_names(self, pcodes: Sequence[str]) -> Mapping[str, str]: ...

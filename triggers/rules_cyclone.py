@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any, Literal, Self
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from agam.core.reference import ModelName, SignalNumber, SystemName, vocabulary
 from agam.core.timeutil import parse_utc
@@ -188,8 +188,9 @@ class ModelAgreement(RuleBase):
 
 class UnionWindDecay(RuleBase):
     """wind_union = landfall_wind x factor_a x exp(-decay_b_per_km x d_km), d_km from the
-    landfall point to each target union's boundary (ctx.unions); unions at or above the
-    threshold are affected."""
+    landfall point to each target union (ctx.unions) measured as `distance_to` says: to the
+    union's boundary line, the containing union included (OCHA's tool), or 0 inside the
+    polygon. Unions whose wind compares to the threshold are affected."""
 
     kind: Literal["union_wind_decay"]
     feed: str
@@ -203,13 +204,26 @@ class UnionWindDecay(RuleBase):
     decay_b_per_km: float = Field(ge=0)
     threshold_kmh: float = Field(gt=0)
     comparison: Comparison
-    distance_to: Literal["boundary"]
+    # "boundary_line": st_distance(st_boundary(union), landfall) as OCHA's tool computes it;
+    # "polygon": 0 for the union that contains the landfall (ADR 0003).
+    distance_to: Literal["boundary_line", "polygon"]
     max_age_hours: float = Field(gt=0)
 
+    @field_validator("distance_to", mode="before")
+    @classmethod
+    def _not_ambiguous(cls, value: Any) -> Any:
+        if value == "boundary":
+            raise ValueError(
+                '"boundary" is ambiguous: use "boundary_line" (OCHA\'s tool: the distance to '
+                'the boundary line, the containing union included) or "polygon" (0 inside)'
+            )
+        return value
+
     def describe(self) -> str:
+        where = {"boundary_line": "boundary line", "polygon": "polygon (0 inside)"}
         return (
             f"landfall wind ({self.landfall_wind.replace('_', ' ')}) × {self.factor_a:g} × "
-            f"exp(−{self.decay_b_per_km:g} × km to the union {self.distance_to}) "
+            f"exp(−{self.decay_b_per_km:g} × km to the union {where[self.distance_to]}) "
             f"{symbol(self.comparison)} {self.threshold_kmh:g} km/h in a target union"
         )
 
@@ -232,7 +246,9 @@ class UnionWindDecay(RuleBase):
         median = self.landfall_wind == "median_of_models"
         wind = float(np.median(values)) if median else values[-1]
         lon, lat = float(landfall["lon"]), float(landfall["lat"])
-        distance = ctx.unions.distance_to_boundary_km(lon, lat, sorted(ctx.area_unions))
+        distance = ctx.unions.distance_to_boundary_km(
+            lon, lat, sorted(ctx.area_unions), self.distance_to
+        )
         per_union = {
             code: round(wind * self.factor_a * math.exp(-self.decay_b_per_km * float(d)), 1)
             for code, d in sorted(distance.items())
@@ -257,6 +273,7 @@ class UnionWindDecay(RuleBase):
             "landfall_lon": lon,
             "landfall_wind_kmh": wind,
             "distance_km": {c: round(float(d), 2) for c, d in sorted(distance.items())},
+            "distance_to": self.distance_to,
             "union_wind_kmh": per_union,
         }
         state: State = "met" if hit else "not_met"

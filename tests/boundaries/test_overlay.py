@@ -70,9 +70,16 @@ def test_unions_are_brought_to_the_raster_crs(union_layer: UnionLayer) -> None:
 def test_distance_and_wind_decay(union_layer: UnionLayer) -> None:
     coast = union_layer.unions_in(["BD1004"])  # Barguna
     inside = coast.iloc[0].geometry.representative_point()
+    code = coast.iloc[0]["adm4_pcode"]
+    # OCHA's tool: to the boundary line, so the containing union gets its own edge's distance.
     distance = distance_to_boundary_km(coast, inside.x, inside.y)
-    assert distance.loc[coast.iloc[0]["adm4_pcode"]] == 0.0
+    assert distance.loc[code] > 0.0
+    assert distance.loc[code] == distance.min()  # still the nearest union
     assert (distance >= 0).all()
+    polygon = distance_to_boundary_km(coast, inside.x, inside.y, "polygon")
+    assert polygon.loc[code] == 0.0  # the "0 inside" reading
+    others = polygon.index != code
+    assert (polygon[others] == distance[others]).all()  # outside, both readings agree
     decay = union_wind_decay(coast, 89.6, 21.8, 150.0, 0.9807, 0.003)
     assert decay["distance_km"].is_monotonic_increasing
     assert decay["wind_kmh"].is_monotonic_decreasing
