@@ -29,6 +29,7 @@ def propose(
     prepared_by: str,
     at: datetime,
     synthetic: bool = False,
+    intensity_evidence: Mapping[str, str] | None = None,
 ) -> AllowanceList:
     """Create the next draft revision for (alert, district); idempotent while a draft exists."""
     district_unions = sorted(u for u in union_codes if u.startswith(district_pcode))
@@ -37,7 +38,14 @@ def propose(
         return current
     beneficiaries = list_repo.beneficiaries_for_unions(session, district_unions)
     paid = list_repo.paid_households(session, alert_id)
-    lines = household_lines(beneficiaries, union_intensity, policy, at.year, already_paid=paid)
+    lines = household_lines(
+        beneficiaries,
+        union_intensity,
+        policy,
+        at.year,
+        already_paid=paid,
+        intensity_evidence=intensity_evidence,
+    )
     row = list_repo.create_list(
         session,
         alert_id=alert_id,

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
+
+import numpy as np
+from affine import Affine
 
 from boundaries.crosswalk import adm3_to_2020
 from boundaries.layer import UnionLayer
 from boundaries.overlay import DistanceMeasure, distance_to_boundary_km, footprint_shares
+from boundaries.zonal import build_zone_index, zonal_stats
 
 
 class LayerUnionContext:
@@ -48,6 +52,25 @@ class LayerUnionContext:
     ) -> Mapping[str, float]:
         distance = distance_to_boundary_km(self._subset(pcodes), lon, lat, measure)
         return {str(k): float(v) for k, v in distance.items()}
+
+    def raster_share(
+        self,
+        grid: Any,
+        pcodes: Sequence[str],
+        variable: str,
+        value: float,
+        comparison: Literal["gt", "ge"],
+    ) -> Mapping[str, float]:
+        """Share of each union's valid cells above (gt) or at least (ge) `value`."""
+        values = np.asarray(grid[variable].isel(valid_time=0).values, dtype="float64")
+        index = build_zone_index(
+            self._subset(pcodes), values.shape, Affine(*grid.attrs["transform"]), grid.attrs["crs"]
+        )
+        # zonal_stats counts cells strictly above its threshold; "at least" is the next float
+        # below the value.
+        cut = value if comparison == "gt" else float(np.nextafter(value, -np.inf))
+        stats = zonal_stats(index, values, threshold=cut)
+        return {str(k): float(v) for k, v in stats["frac_above"].items()}
 
     def footprint_shares(
         self, footprints: Any, pcodes: Sequence[str], min_wind_kmh: float

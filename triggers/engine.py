@@ -22,6 +22,7 @@ from agam.core.errors import RuleError
 from agam.core.reference import vocabulary
 from agam.core.timeutil import ensure_utc
 from hazard_feeds.contract import HazardForecast
+from triggers.intensity import UnionIntensity, stage_intensity
 from triggers.model import Rule, RuleSet, StageSpec
 from triggers.results import (
     VERDICT,
@@ -51,6 +52,7 @@ class StageEvaluation:
     affected_unions: tuple[str, ...]  # empty unless met
     as_of: datetime
     suppressed_by: str | None = None  # the earlier stage whose firing made this one not apply
+    intensity: UnionIntensity | None = None  # hazard intensity per union (evidence, targeting)
 
     @property
     def result(self) -> RuleResult:
@@ -72,7 +74,11 @@ class StageEvaluation:
 
     @property
     def observed(self) -> dict[str, Any]:
-        return {r.rule_id: r.observed for r in self.rule_results}
+        """Each rule's observed values by rule id, and the stage's hazard intensity."""
+        out: dict[str, Any] = {r.rule_id: r.observed for r in self.rule_results}
+        if self.intensity is not None:
+            out["intensity"] = self.intensity.as_observed()
+        return out
 
     @property
     def window_end(self) -> datetime | None:
@@ -248,6 +254,7 @@ def _evaluate_set(
             sentence = f"{clause}: {stage.stage} {VERDICT[state]}."
         results = main.flatten() + (targeting.flatten() if targeting is not None else ())
         inputs = tuple(sorted({ref for r in results for ref in r.inputs}))
+        intensity = stage_intensity(stage.intensity, ctx, results, rule_set.ensemble_rule)
         out.append(
             StageEvaluation(
                 rule_set.id,
@@ -264,6 +271,7 @@ def _evaluate_set(
                 hit_unions,
                 as_of,
                 fired[0] if fired else None,
+                intensity,
             )
         )
     return out
@@ -324,5 +332,5 @@ def explain(rule: Rule | StageSpec | RuleSet, stage_id: str | None = None) -> st
             text += f" Affected unions: where {rule.targeting.describe()}."
         if rule.unless_fired:
             text += f" Does not apply if {', '.join(rule.unless_fired)} fired."
-        return text
+        return text + f" Hazard intensity: {rule.intensity.describe()}."
     return rule.describe()

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from agam.core.reference import StageName, StationThreshold, station_thresholds, vocabulary
+from triggers.intensity import DecayedWind, ExceedanceProbability, IntensitySpec
 from triggers.results import (
     EvalContext,
     RuleBase,
@@ -161,6 +162,8 @@ class StageSpec(_Frozen):
     unless_fired: tuple[str, ...] = ()
     rule: Rule
     targeting: Rule | None = None
+    # How hazard intensity (0-1) per affected union is measured, for the list's priority score.
+    intensity: IntensitySpec
 
 
 class RuleSet(_Frozen):
@@ -240,6 +243,25 @@ class RuleSet(_Frozen):
         unknown = [s for s in stage.unless_fired if s not in seen]
         if unknown:
             raise ValueError(f"{where}.unless_fired: not an earlier stage: {unknown}")
+        self._check_intensity(where, stage)
+
+    def _check_intensity(self, where: str, stage: StageSpec) -> None:
+        spec = stage.intensity
+        own = [*walk(stage.rule), *(walk(stage.targeting) if stage.targeting else ())]
+        if isinstance(spec, DecayedWind) and not any(isinstance(r, UnionWindDecay) for r in own):
+            raise ValueError(f"{where}.intensity: decayed_wind needs a union_wind_decay rule")
+        if isinstance(spec, ExceedanceProbability) and self.ensemble_rule(spec.stage) is None:
+            raise ValueError(
+                f"{where}.intensity.stage: {spec.stage!r} is not a stage of this rule set with "
+                "an ensemble_exceedance rule"
+            )
+
+    def ensemble_rule(self, stage_id: str) -> EnsembleExceedance | None:
+        """The ensemble exceedance rule of a stage (for intensity and the Stations page)."""
+        stage = next((s for s in self.stages if s.id == stage_id), None)
+        if stage is None:
+            return None
+        return next((r for r in walk(stage.rule) if isinstance(r, EnsembleExceedance)), None)
 
     def stage_area(self, stage: StageSpec) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """(districts, upazilas) of a stage: its own upazilas, else the rule set's upazilas

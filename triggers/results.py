@@ -50,6 +50,18 @@ class UnionContext(Protocol):
 
     def union_names(self, pcodes: Sequence[str]) -> Mapping[str, str]: ...
 
+    def raster_share(
+        self,
+        grid: Any,
+        pcodes: Sequence[str],
+        variable: str,
+        value: float,
+        comparison: Literal["gt", "ge"],
+    ) -> Mapping[str, float]:
+        """Share (0-1) of each union's valid cells of `grid[variable]` (first time step) whose
+        value compares to `value`; NaN where the union has no valid cell."""
+        ...
+
     def footprint_shares(
         self, footprints: Any, pcodes: Sequence[str], min_wind_kmh: float
     ) -> Mapping[str, float]:

@@ -151,6 +151,7 @@ class FakeUnions:
         self.distances = {c: 500.0 for c in codes} | dict(distances or {})
         self.containing = set(containing)
         self.shares: dict[str, float] = {}
+        self.raster_shares: dict[str, float] = {}
 
     def district_unions(
         self, district_pcodes: Sequence[str], upazila_pcodes: Sequence[str] = ()
@@ -171,6 +172,11 @@ class FakeUnions:
         self, footprints: Any, pcodes: Sequence[str], min_wind_kmh: float
     ) -> Mapping[str, float]:
         return {p: self.shares[p] for p in pcodes if p in self.shares}
+
+    def raster_share(
+        self, grid: Any, pcodes: Sequence[str], variable: str, value: float, comparison: str
+    ) -> Mapping[str, float]:
+        return {p: self.raster_shares[p] for p in pcodes if p in self.raster_shares}
 
 
 @pytest.fixture(scope="session")
