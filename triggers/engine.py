@@ -23,7 +23,14 @@ from agam.core.reference import vocabulary
 from agam.core.timeutil import ensure_utc
 from hazard_feeds.contract import HazardForecast
 from triggers.intensity import UnionIntensity, stage_intensity
-from triggers.model import Rule, RuleSet, StageSpec
+from triggers.model import (
+    EnsembleExceedance,
+    Rule,
+    RuleSet,
+    StageSpec,
+    WaterLevelCrossing,
+    walk,
+)
 from triggers.results import (
     VERDICT,
     EvalContext,
@@ -185,6 +192,19 @@ def active(
         for s in rule_sets
         if s.in_force(on) and (s.id in enabled if enabled is not None else s.enabled_by_default)
     ]
+
+
+def station_rules(rule_sets: Iterable[RuleSet]) -> dict[str, list[Rule]]:
+    """The station-series rules (ensemble exceedance, water-level crossing) of the given rule
+    sets, by station, in rule-set and stage order: what the Stations page shows the engine's
+    own numbers for (triggers.exceedance.station_exceedance)."""
+    out: dict[str, list[Rule]] = {}
+    for rule_set in sorted(rule_sets, key=lambda s: (s.id, s.version)):
+        for stage in rule_set.stages:
+            for rule in walk(stage.rule):
+                if isinstance(rule, EnsembleExceedance | WaterLevelCrossing):
+                    out.setdefault(rule.station, []).append(rule)
+    return out
 
 
 def district_stages(

@@ -56,7 +56,7 @@ def test_shipped_rule_sets_load_with_the_framework_geography() -> None:
 
 
 def test_bad_toml_names_the_file(tmp_path: Path) -> None:
-    path = copy_flood(tmp_path, 'version = "2025.1"', 'version = "2025.1')
+    path = copy_flood(tmp_path, 'version = "2025.2"', 'version = "2025.2')
     with pytest.raises(RuleError, match=r"flood\.toml: not valid TOML"):
         load_rule_sets(path)
 
@@ -100,7 +100,7 @@ def test_duplicate_rule_set_version_names_both_files(tmp_path: Path) -> None:
     shutil.copy(first, second)
     with pytest.raises(
         RuleError,
-        match=r"flood\.toml: rule set ocha_cerf_flood_2025 2025\.1 is also in .*again\.toml",
+        match=r"flood\.toml: rule set ocha_cerf_flood_2025 2025\.2 is also in .*again\.toml",
     ):
         load_rule_sets(tmp_path)
 
