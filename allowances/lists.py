@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from agam.core.errors import NotFound
 from allowances.policy import AllowancePolicy
 from allowances.targeting import household_lines
-from store import list_repo
+from store import audit, list_repo
 from store.models import AllowanceList
 from store.user_repo import Principal
 
@@ -30,12 +30,17 @@ def propose(
     at: datetime,
     synthetic: bool = False,
     intensity_evidence: Mapping[str, str] | None = None,
+    evaluation_id: int | None = None,
 ) -> AllowanceList:
-    """Create the next draft revision for (alert, district); idempotent while a draft exists."""
+    """Create the next draft revision for (alert, district) from the evaluation whose unions it
+    covers; idempotent while a list exists, except that a system draft nobody has touched yet
+    is replaced when the alert moved to a newer evaluation (its unions changed)."""
     district_unions = sorted(u for u in union_codes if u.startswith(district_pcode))
     current = list_repo.latest_revision(session, alert_id, district_pcode)
     if current is not None and current.status in ("draft", "submitted", "approved", "exported"):
-        return current
+        if not _stale_system_draft(current, prepared_by, evaluation_id):
+            return current
+        _supersede_system_draft(session, current, evaluation_id, at)
     beneficiaries = list_repo.beneficiaries_for_unions(session, district_unions)
     paid = list_repo.paid_households(session, alert_id)
     lines = household_lines(
@@ -58,6 +63,8 @@ def propose(
         synthetic=synthetic,
         supersedes=current,
     )
+    row.evaluation_id = evaluation_id
+    session.flush()
     log.info(
         "proposed list %d for alert %d district %s: %d households",
         row.id,
@@ -66,6 +73,42 @@ def propose(
         row.households,
     )
     return row
+
+
+def _stale_system_draft(
+    current: AllowanceList, prepared_by: str, evaluation_id: int | None
+) -> bool:
+    """A draft the system proposed (an officer's edit is prepared by the officer) from an
+    older evaluation than the one asked for."""
+    return (
+        current.status == "draft"
+        and current.prepared_by == "system"
+        and prepared_by == "system"
+        and evaluation_id is not None
+        and current.evaluation_id is not None
+        and current.evaluation_id != evaluation_id
+    )
+
+
+def _supersede_system_draft(
+    session: Session, current: AllowanceList, evaluation_id: int | None, at: datetime
+) -> None:
+    """The system's own untouched draft gives way to one built on the newer evaluation."""
+    current.status = "superseded"
+    audit.append(
+        session,
+        at=at,
+        actor="system",
+        action="list.superseded",
+        entity="allowance_list",
+        entity_id=current.id,
+        payload={
+            "reason": "the alert moved to a newer evaluation",
+            "evaluation_id": evaluation_id,
+            "previous_evaluation_id": current.evaluation_id,
+        },
+    )
+    session.flush()
 
 
 def edit(

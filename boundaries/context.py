@@ -30,6 +30,14 @@ class LayerUnionContext:
             str(k): str(v) for k, v in zip(wanted["adm4_pcode"], wanted["adm4_en"], strict=True)
         }
 
+    def district_names(self, pcodes: Sequence[str]) -> dict[str, str]:
+        wanted = self.frame[self.frame["adm2_pcode"].isin(set(pcodes))].drop_duplicates(
+            "adm2_pcode"
+        )
+        return {
+            str(k): str(v) for k, v in zip(wanted["adm2_pcode"], wanted["adm2_en"], strict=True)
+        }
+
     def unions_of(self, districts: Sequence[str], upazilas: Sequence[str]) -> list[str]:
         """Unions of the listed upazilas (either P-code scheme) within the districts, or of
         the whole districts when no upazila is listed."""

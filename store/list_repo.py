@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from agam.core.errors import InvalidTransition, NotFound, PermissionDenied
 from store import audit
-from store.models import AllowanceLine, AllowanceList, Decision
+from store.models import Alert, AllowanceLine, AllowanceList, Decision
 from store.user_repo import Principal
 
 # (status, action) -> new status. Anything else is refused.
@@ -227,12 +227,18 @@ def decide(
 
 
 def paid_households(session: Session, alert_id: int, exclude_list: int | None = None) -> set[str]:
-    """Households already on an approved or exported list of this activation."""
+    """Households already on an approved or exported list of this alert's activation (the
+    hazard event: every alert it grouped across stage changes, stand-downs and re-raises);
+    of this alert alone when it has no activation (alerts stored before activations)."""
+    activation = select(Alert.activation_id).where(Alert.id == alert_id).scalar_subquery()
+    alerts = select(Alert.id).where(
+        (Alert.id == alert_id) | ((Alert.activation_id == activation) & activation.is_not(None))
+    )
     stmt = (
         select(AllowanceLine.household_id)
         .join(AllowanceList)
         .where(
-            AllowanceList.alert_id == alert_id,
+            AllowanceList.alert_id.in_(alerts),
             AllowanceList.status.in_(("approved", "exported")),
             AllowanceLine.included.is_(True),
         )

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from agam.core.reference import StageName, StationThreshold, station_thresholds, vocabulary
+from triggers.activation import ActivationSpec, LifecycleSpec
 from triggers.intensity import DecayedWind, ExceedanceProbability, IntensitySpec
 from triggers.results import (
     EvalContext,
@@ -182,6 +183,9 @@ class RuleSet(_Frozen):
     # Thresholds of this rule set only (a draft's own values). The shared ones live in
     # agam/core/data/station_thresholds.toml; an id there cannot be redefined here.
     thresholds: dict[str, ThresholdSpec] = Field(default_factory=dict)
+    # What one activation (hazard event) is, and when an open alert stands down.
+    activation: ActivationSpec
+    lifecycle: LifecycleSpec = LifecycleSpec()
     stages: tuple[StageSpec, ...] = Field(min_length=1)
 
     @model_validator(mode="before")

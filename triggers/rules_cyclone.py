@@ -69,6 +69,21 @@ def model_winds(
     return {m: (max(found[m]) if m in found else None) for m in sorted(models)}
 
 
+def landfall_time(forecast: HazardForecast) -> datetime | None:
+    """The forecast landfall time (the bulletin's `landfall.time`), else the last valid time
+    of its winds: when the hazard the forecast describes has passed. Stand-down is counted
+    from it (rule-set lifecycle)."""
+    landfall = forecast.payload.get("landfall")
+    if isinstance(landfall, Mapping) and landfall.get("time") is not None:
+        when = landfall["time"]
+        return when if isinstance(when, datetime) else parse_utc(str(when))
+    data = forecast.data
+    if data is not None and "valid_time" in data.coords and data.sizes.get("valid_time"):
+        last = np.asarray(data["valid_time"].values).max()
+        return parse_utc(str(np.datetime_as_string(last, unit="s")) + "Z")
+    return None
+
+
 def observed_winds(payload: Mapping[str, Any]) -> dict[str, float]:
     """Highest observed landfall wind per source in a bulletin payload."""
     reports: dict[str, float] = {}
@@ -183,7 +198,10 @@ class ModelAgreement(RuleBase):
             observed["system"] = sys_kind
             states.append(sys_state)
             text += f" and {sys_text}"
-        return result(rid, kind, kleene_all(states), text, observed, [ForecastRef.of(forecast)])
+        refs = [ForecastRef.of(forecast)]
+        return result(
+            rid, kind, kleene_all(states), text, observed, refs, window_end=landfall_time(forecast)
+        )
 
 
 class UnionWindDecay(RuleBase):
@@ -277,7 +295,8 @@ class UnionWindDecay(RuleBase):
             "union_wind_kmh": per_union,
         }
         state: State = "met" if hit else "not_met"
-        return result(rid, kind, state, text, observed, ref, unions=hit)
+        end = landfall_time(forecast)
+        return result(rid, kind, state, text, observed, ref, unions=hit, window_end=end)
 
 
 class FootprintExposure(RuleBase):
@@ -390,4 +409,5 @@ class ObservedLandfall(RuleBase):
             else "no observed landfall wind reported yet"
         )
         observed = {"observed_landfall_kmh": dict(sorted(reports.items()))}
-        return result(rid, kind, state, text, observed, [ForecastRef.of(forecast)])
+        end = landfall_time(forecast) or forecast.issued_at
+        return result(rid, kind, state, text, observed, [ForecastRef.of(forecast)], window_end=end)

@@ -47,6 +47,7 @@ def propose_for_alert(
             prepared_by=actor,
             at=ctx.now(),
             synthetic=list_repo.registry_is_synthetic(session),
+            evaluation_id=evaluation.id,
         )
         session.expunge(row)
         return row
