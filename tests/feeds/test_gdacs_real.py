@@ -94,3 +94,17 @@ def test_event_list_from_the_command_line(config_path: Path) -> None:
     assert out["name"] == "MOCHA-23"
     assert [e["name"] for e in out["events"]] == ["MOCHA-23"]
     assert out["track"] == []
+
+
+def test_a_geometry_without_an_advisory_time_is_refused(
+    raw_of: Callable[..., RawArtifact],
+) -> None:
+    import pytest
+
+    from agam.core.errors import FeedError
+
+    doc = json.loads(GEOMETRY.read_text())
+    for feature in doc["features"]:
+        feature["properties"].pop("polygondate", None)
+    with pytest.raises(FeedError, match="no advisory time"):
+        FEED.parse(raw_of("gdacs", json.dumps(doc).encode()))
