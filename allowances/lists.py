@@ -38,15 +38,28 @@ def propose(
     prepared_by: str,
     at: datetime,
     synthetic: bool = False,
+    intensity_evidence: Mapping[str, str] | None = None,
+    evaluation_id: int | None = None,
 ) -> AllowanceList:
-    """Create the next draft revision for (alert, district); idempotent while a draft exists."""
+    """Create the next draft revision for (alert, district) from the evaluation whose unions it
+    covers; idempotent while a list exists, except that a system draft nobody has touched yet
+    is replaced when the alert moved to a newer evaluation (its unions changed)."""
     district_unions = sorted(u for u in union_codes if u.startswith(district_pcode))
     current = list_repo.latest_revision(session, alert_id, district_pcode)
     if current is not None and current.status in ("draft", "submitted", "approved", "exported"):
-        return current
+        if not _stale_system_draft(current, prepared_by, evaluation_id):
+            return current
+        _supersede_system_draft(session, current, evaluation_id, at)
     beneficiaries = list_repo.beneficiaries_for_unions(session, district_unions)
     paid = list_repo.paid_households(session, alert_id)
-    lines = household_lines(beneficiaries, union_intensity, policy, at.year, already_paid=paid)
+    lines = household_lines(
+        beneficiaries,
+        union_intensity,
+        policy,
+        at.year,
+        already_paid=paid,
+        intensity_evidence=intensity_evidence,
+    )
     row = list_repo.create_list(
         session,
         alert_id=alert_id,
@@ -58,6 +71,7 @@ def propose(
         amount_per_household_bdt=policy.amount_per_household_bdt,
         synthetic=synthetic,
         supersedes=current,
+        evaluation_id=evaluation_id,
     )
     log.info(
         "proposed list %d for alert %d district %s: %d households",
@@ -67,6 +81,38 @@ def propose(
         row.households,
     )
     return row
+
+
+def _stale_system_draft(
+    current: AllowanceList, prepared_by: str, evaluation_id: int | None
+) -> bool:
+    """A draft the system proposed (an officer's edit is prepared by the officer) from an
+    older evaluation than the one asked for."""
+    return (
+        current.status == "draft"
+        and current.prepared_by == "system"
+        and current.last_decision_id is None
+        and prepared_by == "system"
+        and evaluation_id is not None
+        and current.evaluation_id is not None
+        and current.evaluation_id != evaluation_id
+    )
+
+
+def _supersede_system_draft(
+    session: Session, current: AllowanceList, evaluation_id: int | None, at: datetime
+) -> None:
+    """The system's own untouched draft gives way to one built on the newer evaluation."""
+    list_repo.withdraw_system_draft(
+        session,
+        current,
+        at,
+        {
+            "reason": "the alert moved to a newer evaluation",
+            "evaluation_id": evaluation_id,
+            "previous_evaluation_id": current.evaluation_id,
+        },
+    )
 
 
 def edit(

@@ -41,8 +41,11 @@ def household_lines(
     policy: AllowancePolicy,
     as_of_year: int,
     already_paid: Collection[str] = (),
+    intensity_evidence: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
-    """Rank households by a transparent additive score and apply the district cap."""
+    """Rank households by a transparent additive score and apply the district cap.
+    `union_intensity` (0-1 per union) comes from the evaluation; `intensity_evidence` says
+    what each union's value was measured from (e.g. "139.2 km/h"), shown in the reasons."""
     if beneficiaries.empty:
         return pd.DataFrame(columns=LINE_COLUMNS).astype(
             {"included": bool, "amount_bdt": "int64", "rank": "int64", "priority_score": "float64"}
@@ -70,12 +73,15 @@ def household_lines(
     grouped["children_under5"] = grouped["children_under5"].astype(int) > 0
     w = policy.weights
     weights = {f: getattr(w, f) for f in FLAG_LABELS}
+    known = grouped["adm4_pcode"].isin(set(union_intensity))
     intensity = grouped["adm4_pcode"].map(dict(union_intensity)).fillna(0.0).clip(0.0, 1.0)
     score = intensity * w.hazard_intensity
     for flag, weight in weights.items():
         score = score + grouped[flag].astype(float) * weight
     grouped["priority_score"] = score.round(3)
     grouped["intensity"] = intensity
+    grouped["intensity_known"] = known
+    grouped["intensity_from"] = grouped["adm4_pcode"].map(dict(intensity_evidence or {}))
     grouped["reasons"] = _reasons(grouped, weights, w.hazard_intensity)
     grouped = grouped.reset_index().sort_values(
         ["priority_score", "intensity", "household_id"],
@@ -108,8 +114,13 @@ def _reasons(frame: pd.DataFrame, weights: Mapping[str, float], w_hazard: float)
         if weights[flag] > 0
     }
     hazard = [
-        f"hazard intensity {v:.2f} in the union (+{v * w_hazard:.2f})" if v > 0 else ""
-        for v in frame["intensity"].to_numpy()
+        f"hazard intensity {v:.2f} in the union{f', from {src}' if isinstance(src, str) else ''}"
+        f" (+{v * w_hazard:.2f})"
+        if known
+        else ""
+        for v, known, src in zip(
+            frame["intensity"], frame["intensity_known"], frame["intensity_from"], strict=True
+        )
     ]
     columns = [*parts.values(), np.asarray(hazard, dtype=object)]
     return [[r for r in row if r] for row in zip(*columns, strict=True)]

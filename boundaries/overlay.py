@@ -1,12 +1,16 @@
 """Hazard footprints x unions: distances, wind decay from a landfall point, polygon shares.
 
-Distances and areas are computed in UTM 46N (EPSG:32646), to each union's boundary (0 when
-the point lies inside), as OCHA's cyclone monitoring tool does.
+Distances and areas are computed in UTM 46N (EPSG:32646). A landfall's distance to a union is
+measured as OCHA's cyclone monitoring tool (ds-aa-bgd-cyclone-monitoring, app.R) measures it,
+`st_distance(st_boundary(unions), point)`: to the union's boundary LINE, so the union that
+contains the point gets the distance to its own edge, not 0 ("boundary_line"). The other
+reading, 0 inside the union ("polygon"), is kept for rule sets that choose it (ADR 0003).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Literal
 
 import geopandas as gpd
 import numpy as np
@@ -17,6 +21,7 @@ from agam.core.errors import BoundaryError
 from boundaries.schema import DISTANCE_CRS
 
 M_PER_KM = 1000.0
+DistanceMeasure = Literal["boundary_line", "polygon"]
 
 
 def _projected(unions: gpd.GeoDataFrame) -> gpd.GeoSeries:
@@ -25,10 +30,16 @@ def _projected(unions: gpd.GeoDataFrame) -> gpd.GeoSeries:
     return unions.geometry.to_crs(DISTANCE_CRS)
 
 
-def distance_to_boundary_km(unions: gpd.GeoDataFrame, lon: float, lat: float) -> pd.Series:
-    """Distance from a point to each union polygon (0 inside), km, indexed by ADM4 P-code."""
+def distance_to_boundary_km(
+    unions: gpd.GeoDataFrame, lon: float, lat: float, measure: DistanceMeasure = "boundary_line"
+) -> pd.Series:
+    """Distance from a point to each union, km, indexed by ADM4 P-code: to its boundary line
+    (OCHA's tool; the containing union too) or to its polygon (0 inside)."""
     point = gpd.GeoSeries([shapely.Point(lon, lat)], crs="EPSG:4326").to_crs(DISTANCE_CRS)[0]
-    distance = shapely.distance(_projected(unions).to_numpy(), point) / M_PER_KM
+    shapes = _projected(unions).to_numpy()
+    if measure == "boundary_line":
+        shapes = shapely.boundary(shapes)
+    distance = shapely.distance(shapes, point) / M_PER_KM
     return pd.Series(
         np.round(distance, 3), index=unions["adm4_pcode"].to_numpy(), name="distance_km"
     )
@@ -41,9 +52,10 @@ def union_wind_decay(
     landfall_wind_kmh: float,
     factor_a: float,
     decay_b_per_km: float,
+    measure: DistanceMeasure = "boundary_line",
 ) -> pd.DataFrame:
     """wind_union = landfall_wind x a x exp(-b x d_km); coefficients come from rule data."""
-    distance = distance_to_boundary_km(unions, lon, lat)
+    distance = distance_to_boundary_km(unions, lon, lat, measure)
     factor = factor_a * np.exp(-decay_b_per_km * distance.to_numpy())
     frame = pd.DataFrame(
         {

@@ -6,10 +6,9 @@ from typing import Any
 
 import geopandas as gpd
 
+from agam.core.reference import vocabulary
 from dashboard.geojson import light_geojson
 from dashboard.i18n import t
-
-STAGE_ORDER = {"readiness": 1, "observational": 2, "action": 3}
 
 
 def union_stages(alerts: list[dict[str, Any]]) -> dict[str, str]:
@@ -20,7 +19,8 @@ def union_stages(alerts: list[dict[str, Any]]) -> dict[str, str]:
             continue
         for union in alert["union_codes"]:
             current = stages.get(union)
-            if current is None or STAGE_ORDER[alert["stage"]] > STAGE_ORDER[current]:
+            rank = vocabulary().stage_rank
+            if current is None or rank(alert["stage"]) > rank(current):
                 stages[union] = alert["stage"]
     return stages
 

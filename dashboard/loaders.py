@@ -46,6 +46,20 @@ def now() -> datetime:
     return app_context().now()
 
 
+@st.cache_resource(show_spinner=False)
+def configured_rule_sets() -> list[Any]:
+    """The rule sets the engine runs with: shipped plus [triggers] rule_set_files."""
+    return list(app_context().rule_sets())
+
+
+def active_rule_sets() -> list[Any]:
+    """The configured rule sets in force today and enabled, as the engine selects them."""
+    from triggers.engine import active
+
+    enabled = settings().triggers.enabled_rule_sets
+    return active(configured_rule_sets(), now().date(), enabled)
+
+
 @st.cache_resource(show_spinner="Loading the union layer…")
 def union_layer() -> UnionLayer:
     return app_context().union_layer()

@@ -11,7 +11,7 @@ import io
 import itertools
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 import numpy as np
@@ -26,6 +26,7 @@ from pydantic import (
 
 from agam.core.config_sections import ConfigPath, config_path_field
 from agam.core.errors import FeedError
+from agam.core.reference import ModelName, SignalNumber, SystemName, vocabulary
 from agam.core.timeutil import ensure_utc, iso_utc, utc_now
 from hazard_feeds.checks import check_bytes, check_count, refuse
 from hazard_feeds.config import FeedConfig
@@ -34,19 +35,9 @@ from hazard_feeds.guard import guarded_parse
 from hazard_feeds.limits import current
 from hazard_feeds.safe_json import load_json
 
-SystemType = Literal[
-    "low",
-    "well_marked_low",
-    "depression",
-    "deep_depression",
-    "cyclonic_storm",
-    "severe_cyclonic_storm",
-    "very_severe_cyclonic_storm",
-    "extremely_severe_cyclonic_storm",
-    "super_cyclonic_storm",
-]
-SYSTEM_ORDER: tuple[str, ...] = SystemType.__args__  # type: ignore[attr-defined]
-MODELS = ("BMD", "IMD", "ECMWF", "GFS", "JTWC")
+# The shared vocabularies (agam/core/data/vocabulary.toml), named here for the bulletin form.
+SYSTEM_ORDER: tuple[str, ...] = vocabulary().systems.order
+MODELS: tuple[str, ...] = vocabulary().models.names
 
 
 def _utc_in_range(value: datetime) -> datetime:
@@ -66,7 +57,7 @@ class _Model(BaseModel):
 
 
 class SystemState(_Model):
-    type: SystemType
+    type: SystemName
     name: str | None = None
     lat: float = Field(ge=0, le=30)
     lon: float = Field(ge=75, le=100)
@@ -85,7 +76,7 @@ class Landfall(_Model):
 
 
 class ModelWind(_Model):
-    model: Literal["BMD", "IMD", "ECMWF", "GFS", "JTWC"]
+    model: ModelName
     max_wind_kmh: float = Field(ge=0, le=400)
     averaging_minutes: int = Field(ge=1, le=10)
     valid_time: datetime
@@ -98,14 +89,14 @@ class ModelWind(_Model):
 
 class ObservedLandfall(_Model):
     max_wind_kmh: float = Field(ge=0, le=400)
-    source: Literal["BMD", "IMD", "ECMWF", "GFS", "JTWC"]
+    source: ModelName
 
 
 class Bulletin(_Model):
     issued_at: datetime
     serial: str
     system: SystemState
-    port_signals: dict[str, int] = Field(default_factory=dict)
+    port_signals: dict[str, SignalNumber] = Field(default_factory=dict)
     landfall: Landfall | None = None
     model_winds: list[ModelWind] = Field(default_factory=list)
     observed_landfall: list[ObservedLandfall] = Field(default_factory=list)
@@ -114,14 +105,6 @@ class Bulletin(_Model):
     @classmethod
     def _aware(cls, value: datetime) -> datetime:
         return _utc_in_range(value)
-
-    @field_validator("port_signals")
-    @classmethod
-    def _signals(cls, value: dict[str, int]) -> dict[str, int]:
-        bad = {p: s for p, s in value.items() if not 1 <= s <= 11}
-        if bad:
-            raise ValueError(f"maritime port signals run 1-11, not {bad}")
-        return value
 
 
 class BmdConfig(FeedConfig):

@@ -1,13 +1,11 @@
 """GDACS tropical cyclones: event list + polygons/getgeometry per episode.
 
-Wind bands: Poly_Green = 60, Poly_Orange = 90, Poly_Red = 120 km/h, one polygon per
-timestep (`polygondate`); zero-area bands are dropped. Poly_Cones is the uncertainty cone.
-Track points are the Point_Polygon_Point_N circles (time in `key` = MMDDHHMM; `polygondate` on
-them is the episode time, not the point's). Line_Line_N segments start at a track point and
-carry its category (`polygonlabel`: TD/TS/HU…) and a `forecast` flag. GDACS gives the episode's
-maximum wind (`severitydata`), not a wind per point, so per-point wind stays unknown (None/NaN)
-unless a payload carries one in km/h. Use GDACS for display and cross-checks, not as a trigger
-(DOMAIN.md §2.3).
+The payload semantics (advisory time, segment flags, timestep bands vs whole-track swaths)
+are described in hazard_feeds/gdacs_geometry.py. An event list given on its own (a saved
+`geteventlist` response) yields the Bay of Bengal events touching Bangladesh, without
+geometry; never the first event in the world. GDACS gives the episode's maximum wind
+(`severitydata`), not a wind per point, so per-point wind stays unknown (None/NaN) unless a
+payload carries one in km/h. Use GDACS for display and cross-checks, not as a trigger.
 """
 
 from __future__ import annotations
@@ -28,7 +26,7 @@ from hazard_feeds.bundle import Part, is_bundle, load_json, make_bundle, read_bu
 from hazard_feeds.config import FeedConfig
 from hazard_feeds.contract import HazardForecast, QualityIssue, RawArtifact
 from hazard_feeds.gdacs_checks import check_eventlist, check_geometry_doc
-from hazard_feeds.gdacs_geometry import naive_utc, parse_event
+from hazard_feeds.gdacs_geometry import is_event_list, naive_utc, parse_event
 from hazard_feeds.guard import guarded_parse
 
 log = logging.getLogger(__name__)
@@ -82,8 +80,8 @@ def relevant_events(eventlist: dict[str, Any], cfg: GdacsConfig) -> list[dict[st
             or _overlaps(feature.get("bbox"), cfg.bay_of_bengal_box)
         ):
             hits.append(props)
-    hits.sort(
-        key=lambda p: (str(p.get("iscurrent")).lower() == "true", p.get("datemodified", "")),
+    hits.sort(  # current first, then the newest advisory (`todate`), never the record's edit
+        key=lambda p: (str(p.get("iscurrent")).lower() == "true", str(p.get("todate") or "")),
         reverse=True,
     )
     return hits[: cfg.max_events]
@@ -129,8 +127,10 @@ class GdacsFeed:
                 if p.name == "eventlist":
                     listing = check_eventlist(load_json(p.body, self.feed_id, "event list"))
         else:
-            docs = [_geometry_doc(raw.content, "getgeometry response", raw)]
-            parts_names = ["getgeometry"]
+            doc = _geometry_doc(raw.content, "getgeometry response", raw)
+            if is_event_list(doc):
+                return _listed_only(doc, raw, self.config)
+            docs, parts_names = [doc], ["getgeometry"]
         usable = [d for d in docs if not (isinstance(d, dict) and d.get("features") == [])]
         if not usable:
             return _no_event(listing, raw)
@@ -155,15 +155,20 @@ def _text(content: bytes, what: str) -> str:
 
 def _empty_footprints() -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
-        {"event_id": [], "kind": [], "wind_kmh": [], "valid_time": [], "label": []},
+        {"event_id": [], "kind": [], "wind_kmh": [], "valid_time": [], "valid_to": [], "label": []},
         geometry=[],
         crs="EPSG:4326",
     )
 
 
+def _listed_time(props: dict[str, Any]) -> datetime | None:
+    """An event's latest advisory as the list gives it (`todate`), never `datemodified`."""
+    return naive_utc(props.get("todate")) or naive_utc(props.get("fromdate"))
+
+
 def _no_event(listing: dict[str, Any], raw: RawArtifact) -> HazardForecast:
-    """No relevant cyclone: an empty footprint, issued when GDACS last changed its list."""
-    times = [naive_utc(f.get("properties", {}).get("datemodified")) for f in listing["features"]]
+    """No relevant cyclone: an empty footprint, as of the newest advisory GDACS lists."""
+    times = [_listed_time(f.get("properties") or {}) for f in listing["features"]]
     issued = max((t for t in times if t is not None), default=raw.fetched_at)
     return HazardForecast(
         "gdacs",
@@ -171,6 +176,48 @@ def _no_event(listing: dict[str, Any], raw: RawArtifact) -> HazardForecast:
         issued,
         footprints=_empty_footprints(),
         payload={"events": [], "event_id": None, "track": []},
+        source_uri=raw.source_uri,
+        raw_sha256=raw.sha256,
+    )
+
+
+def _listed_only(listing: dict[str, Any], raw: RawArtifact, cfg: GdacsConfig) -> HazardForecast:
+    """A saved event list: the Bay of Bengal events touching Bangladesh, without geometry."""
+    hits = relevant_events(listing, cfg)
+    if not hits:
+        return _no_event(listing, raw)
+    events: list[dict[str, Any]] = [
+        {
+            "event_id": int(p["eventid"]),
+            "episode_id": int(p["episodeid"]),
+            "name": p.get("eventname") or p.get("name"),
+            "issued_at": _listed_time(p) or raw.fetched_at,
+            "alert_level": p.get("episodealertlevel") or p.get("alertlevel"),
+            "alert_score": p.get("episodealertscore") or p.get("alertscore"),
+            "max_wind_kmh": (p.get("severitydata") or {}).get("severity"),
+            "affected_iso3": [
+                c.get("iso3") for c in p.get("affectedcountries") or [] if isinstance(c, dict)
+            ],
+            "track": [],
+        }
+        for p in hits
+    ]
+    issue = QualityIssue(
+        "partial",
+        "an event list carries no geometry: fetch polygons/getgeometry for "
+        + ", ".join(
+            f"{e['name']} (event {e['event_id']}, episode {e['episode_id']})" for e in events
+        ),
+        "track",
+    )
+    payload = dict(events[0]) | {"events": events, "dropped_zero_area": 0}
+    return HazardForecast(
+        "gdacs",
+        "footprint",
+        max(_listed_time(p) or raw.fetched_at for p in hits),
+        footprints=_empty_footprints(),
+        payload=payload,
+        quality=(issue,),
         source_uri=raw.source_uri,
         raw_sha256=raw.sha256,
     )
@@ -240,7 +287,7 @@ def _forecast(
 
 def _event_json(event: dict[str, Any], bands: Any) -> dict[str, Any]:
     mine = bands[bands["event_id"] == event["event_id"]] if len(bands) else bands
-    wind = mine[mine["kind"] == "wind_band"] if len(mine) else mine
+    wind = mine[mine["kind"].isin(["wind_band", "wind_swath"])] if len(mine) else mine
     cone = mine[mine["kind"] == "cone"] if len(mine) else mine
     return {
         "event_id": event.get("event_id"),
@@ -266,7 +313,9 @@ def _event_json(event: dict[str, Any], bands: Any) -> dict[str, Any]:
             {
                 "wind_kmh": float(r.wind_kmh),
                 "label": r.label,
+                "kind": r.kind,
                 "valid_time": iso_utc(r.valid_time) if isinstance(r.valid_time, datetime) else None,
+                "valid_to": iso_utc(r.valid_to) if isinstance(r.valid_to, datetime) else None,
                 "geometry": shapely.geometry.mapping(r.geometry),
             }
             for r in wind.itertuples()

@@ -22,9 +22,10 @@ from urllib.parse import unquote, urlparse
 import numpy as np
 import pandas as pd
 import xarray as xr
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
 from agam.core.errors import FeedError
+from agam.core.reference import station_thresholds
 from agam.core.timeutil import iso_utc, utc_now
 from hazard_feeds.checks import mask_outside
 from hazard_feeds.config import FeedConfig
@@ -56,35 +57,6 @@ DEFAULT_POINTS: dict[str, tuple[float, float]] = {
 }
 
 
-class ReturnPeriodThreshold(BaseModel):
-    """A discharge threshold at one reporting point, with how it was obtained."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    station: str
-    return_period_years: float = Field(gt=1)
-    discharge_m3s: float = Field(gt=0)
-    method: str = Field(min_length=3)
-    source: str | None = None
-
-
-DEFAULT_THRESHOLDS = (
-    ReturnPeriodThreshold(
-        station="Bahadurabad",
-        return_period_years=5,
-        discharge_m3s=100_000,
-        method="OCHA GEV fit GloFAS v3, rounded (framework trigger message)",
-        source="OCHA/CERF Bangladesh monsoon-flood framework 2020-2025",
-    ),
-    ReturnPeriodThreshold(
-        station="Bahadurabad",
-        return_period_years=10,
-        discharge_m3s=115_000,
-        method="BDRCS EAP2019BD02 1-in-10-yr, GloFAS v2/v3 (rounded)",
-        source="IFRC EAP2019BD02 activation 2020",
-    ),
-)
-
-
 class GlofasConfig(FeedConfig):
     base_url: str = "https://ewds.climate.copernicus.eu/api"
     dataset: str = "cems-glofas-forecast"
@@ -104,7 +76,8 @@ class GlofasConfig(FeedConfig):
     # Nearest-cell sampling: a point further than this from any cell centre is "missing".
     max_snap_distance_deg: float = Field(default=0.05, gt=0)
     points: dict[str, tuple[float, float]] = Field(default_factory=lambda: dict(DEFAULT_POINTS))
-    thresholds: tuple[ReturnPeriodThreshold, ...] = DEFAULT_THRESHOLDS
+    # Thresholds are not configured here: they come from agam/core/data/station_thresholds.toml,
+    # the one source the rule sets and the dashboard read too.
 
     @field_validator("points")
     @classmethod
@@ -116,15 +89,15 @@ class GlofasConfig(FeedConfig):
                 raise ValueError(f"{name}: (lon, lat) = ({lon}, {lat}) is not near Bangladesh")
         return value
 
-    def threshold(self, station: str, return_period_years: float) -> ReturnPeriodThreshold | None:
-        return next(
-            (
-                t
-                for t in self.thresholds
-                if t.station == station and t.return_period_years == return_period_years
-            ),
-            None,
-        )
+
+def _return_periods(names: list[str]) -> dict[str, list[float]]:
+    """`rp<N>_m3s` per station from the shared thresholds (NaN where a station has none)."""
+    shared = [t for t in station_thresholds().thresholds.values() if t.return_period_years]
+    out: dict[str, list[float]] = {}
+    for years in sorted({float(t.return_period_years or 0) for t in shared}):
+        by_station = {t.station: t.value for t in shared if t.return_period_years == years}
+        out[f"rp{years:g}_m3s"] = [by_station.get(n, np.nan) for n in names]
+    return out
 
 
 def _nat(values: np.ndarray) -> np.ndarray:
@@ -175,12 +148,7 @@ def station_series(
         "lead_hours": ("valid_time", lead_hours.astype("int64")),
     }
     coords |= {key: ("station", values) for key, values in meta.items()}
-    for years in sorted({t.return_period_years for t in cfg.thresholds}):
-        label = f"rp{years:g}_m3s"
-        coords[label] = (
-            "station",
-            [getattr(cfg.threshold(n, years), "discharge_m3s", np.nan) for n in names],
-        )
+    coords |= {label: ("station", values) for label, values in _return_periods(names).items()}
     out = xr.Dataset(
         {"discharge_m3s": (("member", "valid_time", "station"), cube)},
         coords=coords,
@@ -335,7 +303,9 @@ class GlofasFeed:
             payload={
                 "members": int(data.sizes["member"]),
                 "thresholds": [
-                    t.model_dump() for t in self.config.thresholds if t.station in wanted
+                    {"id": key} | t.model_dump()
+                    for key, t in sorted(station_thresholds().thresholds.items())
+                    if t.station in wanted
                 ],
             },
         )

@@ -25,6 +25,8 @@ from agam.core.transitions import (
     LIST_ACTION_ROLES,
     LIST_TRANSITIONS,
     NATIONAL_ROLES,
+    SYSTEM_ACTIONS,
+    SYSTEM_ACTOR,
 )
 
 SQLITE_TRIGGERS = ("decisions_authority", "allowance_lists_step")
@@ -48,6 +50,7 @@ BAD_STEP = "decision: not a step the list's status allows"
 BAD_DECIDER = "decision: not an active account whose role and district may take it"
 SAME_PERSON = "decision: the person who prepared or submitted a list cannot decide it"
 BAD_HASH = "decision: content hash differs from the submitted list"
+BAD_SYSTEM_STEP = "decision: the system may only withdraw its own draft nobody has decided on"
 
 
 def _quote(values: tuple[str, ...] | list[str]) -> str:
@@ -100,6 +103,7 @@ def decision_conditions(dialect: str) -> list[tuple[str, str]]:
     """(refusal condition over NEW, message) for a decision row about to be inserted."""
     d = _Dialect(dialect)
     four_eyes = _quote(FOUR_EYES_ACTIONS)
+    system = _quote(SYSTEM_ACTIONS)
     return [
         (
             f"NOT {_transition_ok('NEW.from_status', 'NEW.action', 'NEW.to_status')} "
@@ -108,6 +112,14 @@ def decision_conditions(dialect: str) -> list[tuple[str, str]]:
             BAD_STEP,
         ),
         (
+            f"NEW.action IN ({system}) AND (NEW.username <> '{SYSTEM_ACTOR}' "
+            f"OR NEW.role <> '{SYSTEM_ACTOR}' OR NOT EXISTS (SELECT 1 FROM allowance_lists l "
+            f"WHERE l.id = NEW.list_id AND l.prepared_by = '{SYSTEM_ACTOR}' "
+            "AND l.last_decision_id IS NULL))",
+            BAD_SYSTEM_STEP,
+        ),
+        (
+            f"NEW.action NOT IN ({system}) AND "
             "NOT EXISTS (SELECT 1 FROM users u, allowance_lists l "
             "WHERE u.username = NEW.username AND l.id = NEW.list_id "
             f"AND {d.active('u')} AND u.role = NEW.role "
@@ -124,7 +136,7 @@ def decision_conditions(dialect: str) -> list[tuple[str, str]]:
         ),
         (
             "(NEW.action = 'submit' AND NEW.content_sha256 IS NULL) OR "
-            "(NEW.action NOT IN ('submit', 'edit') AND NOT EXISTS (SELECT 1 FROM "
+            f"(NEW.action NOT IN ('submit', 'edit', {system}) AND NOT EXISTS (SELECT 1 FROM "
             "allowance_lists l WHERE l.id = NEW.list_id "
             "AND l.content_sha256 = NEW.content_sha256))",
             BAD_HASH,

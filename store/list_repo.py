@@ -23,11 +23,12 @@ from agam.core.transitions import (
     FOUR_EYES_ACTIONS,
     LIST_ACTION_ROLES,
     LIST_TRANSITIONS,
+    SYSTEM_ACTOR,
     next_list_status,
 )
 from store import audit, payee_repo
 from store.identity import Principal, require_active
-from store.models import AllowanceLine, AllowanceList, Decision
+from store.models import Alert, AllowanceLine, AllowanceList, Decision
 
 __all__ = ["LIST_TRANSITIONS", "decide"]
 INSERT_CHUNK = 50_000
@@ -71,6 +72,7 @@ def create_list(
     edit_reason: str | None = None,
     amends: AllowanceList | None = None,
     payees_from: AllowanceList | None = None,
+    evaluation_id: int | None = None,
 ) -> AllowanceList:
     """A draft with its lines and their payees, pinned from the registry now, or (an edit:
     the same lines, some excluded) kept from `payees_from`. `amends` makes it an amendment of
@@ -101,6 +103,10 @@ def create_list(
         kind="amendment" if amends_id is not None else "proposal",
         amends_id=amends_id,
         hash_version=HASH_VERSION,
+        # the evaluation whose unions it covers (an edit keeps its predecessor's)
+        evaluation_id=evaluation_id
+        if evaluation_id is not None or supersedes is None
+        else supersedes.evaluation_id,
     )
     session.add(row)
     session.flush()
@@ -235,6 +241,41 @@ def decide(
     return row
 
 
+def withdraw_system_draft(
+    session: Session, row: AllowanceList, at: datetime, payload: dict[str, Any]
+) -> None:
+    """The system withdraws a draft it prepared that nobody has decided on (the alert moved to
+    a newer evaluation); a decision like any other, which the database checks."""
+    if row.status != "draft" or row.prepared_by != SYSTEM_ACTOR or row.last_decision_id:
+        raise InvalidTransition(f"list {row.id} is not an untouched system draft")
+    decision = Decision(
+        list_id=row.id,
+        action="withdraw",
+        username=SYSTEM_ACTOR,
+        role=SYSTEM_ACTOR,
+        reason=str(payload.get("reason") or ""),
+        content_sha256=None,
+        at=at,
+        from_status=row.status,
+        to_status="superseded",
+        via="system",
+    )
+    session.add(decision)
+    session.flush()
+    row.status = "superseded"
+    row.last_decision_id = decision.id
+    audit.append(
+        session,
+        at=at,
+        actor=SYSTEM_ACTOR,
+        action="list.superseded",
+        entity="allowance_list",
+        entity_id=row.id,
+        payload=payload,
+    )
+    session.flush()
+
+
 def _apply(row: AllowanceList, action: str, username: str, digest: str, at: datetime) -> None:
     """The columns each decision sets (the database allows exactly these)."""
     if action == "submit":
@@ -283,12 +324,18 @@ def amended_refs(session: Session, list_id: int, statuses: tuple[str, ...]) -> d
 
 
 def paid_households(session: Session, alert_id: int, exclude_list: int | None = None) -> set[str]:
-    """Households already on an approved or exported list of this activation."""
+    """Households already on an approved or exported list of this alert's activation (the
+    hazard event: every alert it grouped across stage changes, stand-downs and re-raises);
+    of this alert alone when it has no activation (alerts stored before activations)."""
+    activation = select(Alert.activation_id).where(Alert.id == alert_id).scalar_subquery()
+    alerts = select(Alert.id).where(
+        (Alert.id == alert_id) | ((Alert.activation_id == activation) & activation.is_not(None))
+    )
     stmt = (
         select(AllowanceLine.household_id)
         .join(AllowanceList)
         .where(
-            AllowanceList.alert_id == alert_id,
+            AllowanceList.alert_id.in_(alerts),
             AllowanceList.status.in_(("approved", "exported")),
             AllowanceLine.included.is_(True),
         )

@@ -120,6 +120,31 @@ class Evaluation(Base):
 OPEN_ALERT = text("status = 'open'")
 
 
+class Activation(Base):
+    """One hazard event (a cyclone, a flood season per basin) grouping its alerts: one payment
+    per household per activation, across stage changes, stand-downs and re-raises."""
+
+    __tablename__ = "activations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hazard: Mapped[str] = mapped_column(String(16))  # flood | cyclone
+    label: Mapped[str] = mapped_column(String(128))  # e.g. "AMPHAN-2026", "jamuna 2026"
+    opened_at: Mapped[datetime]
+    last_active_at: Mapped[datetime]  # the last evaluation that met a stage or had an alert open
+    # rule set id -> stage ids met in this activation (the engine's `already_fired`)
+    fired_stages: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class ActivationKey(Base):
+    """An identity of the event (a GDACS event id, a storm name and year, a basin and season).
+    Unique: the database will not let one event open two activations."""
+
+    __tablename__ = "activation_keys"
+
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    activation_id: Mapped[int] = mapped_column(ForeignKey("activations.id"), index=True)
+
+
 class Alert(Base):
     """Per rule set and district: none -> readiness -> action (-> observational) -> closed.
     At most one open alert per rule set and district (a partial unique index)."""
@@ -150,6 +175,10 @@ class Alert(Base):
     affected_unions: Mapped[list[Any]] = mapped_column(default=list)
     closed_reason: Mapped[str | None] = mapped_column(Text)
     closed_by: Mapped[str | None] = mapped_column(String(64))
+    activation_id: Mapped[int | None] = mapped_column(ForeignKey("activations.id"), index=True)
+    # When an open alert with nothing met stands down: the newest qualifying forecast's window
+    # end (cyclone: forecast landfall) plus the rule set's stand-down hours.
+    stand_down_at: Mapped[datetime | None]
 
 
 class AlertEvent(Base):
@@ -375,6 +404,8 @@ class AllowanceList(Base):
     hash_version: Mapped[int] = mapped_column(Integer, default=2)
     # Every change of a list row is one decision: the database checks this is the newest one.
     last_decision_id: Mapped[int | None] = mapped_column(Integer)
+    # The evaluation whose unions the list covers (the alert's evaluation when it was proposed).
+    evaluation_id: Mapped[int | None] = mapped_column(ForeignKey("evaluations.id"))
 
 
 class AllowanceLine(Base):

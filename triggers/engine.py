@@ -19,11 +19,20 @@ from typing import Any
 from pydantic import ValidationError
 
 from agam.core.errors import RuleError
+from agam.core.reference import vocabulary
 from agam.core.strict import validate_strict
 from agam.core.timeutil import ensure_utc
 from hazard_feeds.contract import HazardForecast
 from triggers.bounds import MAX_DEPTH
-from triggers.model import Rule, RuleSet, StageSpec
+from triggers.intensity import UnionIntensity, stage_intensity
+from triggers.model import (
+    EnsembleExceedance,
+    Rule,
+    RuleSet,
+    StageSpec,
+    WaterLevelCrossing,
+    walk,
+)
 from triggers.results import (
     VERDICT,
     EvalContext,
@@ -52,6 +61,7 @@ class StageEvaluation:
     affected_unions: tuple[str, ...]  # empty unless met
     as_of: datetime
     suppressed_by: str | None = None  # the earlier stage whose firing made this one not apply
+    intensity: UnionIntensity | None = None  # hazard intensity per union (evidence, targeting)
 
     @property
     def result(self) -> RuleResult:
@@ -73,7 +83,11 @@ class StageEvaluation:
 
     @property
     def observed(self) -> dict[str, Any]:
-        return {r.rule_id: r.observed for r in self.rule_results}
+        """Each rule's observed values by rule id, and the stage's hazard intensity."""
+        out: dict[str, Any] = {r.rule_id: r.observed for r in self.rule_results}
+        if self.intensity is not None:
+            out["intensity"] = self.intensity.as_observed()
+        return out
 
     @property
     def window_end(self) -> datetime | None:
@@ -90,7 +104,6 @@ class StageEvaluation:
 
 
 TriggerEvaluation = StageEvaluation
-STAGE_RANK: dict[str, int] = {"readiness": 1, "action": 2, "observational": 2}
 
 
 def builtin_rule_set_dir() -> Path:
@@ -189,6 +202,19 @@ def active(
     ]
 
 
+def station_rules(rule_sets: Iterable[RuleSet]) -> dict[str, list[Rule]]:
+    """The station-series rules (ensemble exceedance, water-level crossing) of the given rule
+    sets, by station, in rule-set and stage order: what the Stations page shows the engine's
+    own numbers for (triggers.exceedance.station_exceedance)."""
+    out: dict[str, list[Rule]] = {}
+    for rule_set in sorted(rule_sets, key=lambda s: (s.id, s.version)):
+        for stage in rule_set.stages:
+            for rule in walk(stage.rule):
+                if isinstance(rule, EnsembleExceedance | WaterLevelCrossing):
+                    out.setdefault(rule.station, []).append(rule)
+    return out
+
+
 def district_stages(
     results: Iterable[StageEvaluation],
 ) -> dict[tuple[str, str], tuple[str | None, bool, list[StageEvaluation]]]:
@@ -200,7 +226,7 @@ def district_stages(
     out: dict[tuple[str, str], tuple[str | None, bool, list[StageEvaluation]]] = {}
     for key, items in sorted(grouped.items()):
         met = [r for r in items if r.state == "met"]
-        top = max(met, key=lambda r: (STAGE_RANK[r.stage], r.stage == "action"), default=None)
+        top = max(met, key=lambda r: vocabulary().stage_rank(r.stage), default=None)
         out[key] = (top.stage if top else None, any(r.state == "unknown" for r in items), items)
     return out
 
@@ -256,6 +282,7 @@ def _evaluate_set(
             sentence = f"{clause}: {stage.stage} {VERDICT[state]}."
         results = main.flatten() + (targeting.flatten() if targeting is not None else ())
         inputs = tuple(sorted({ref for r in results for ref in r.inputs}))
+        intensity = stage_intensity(stage.intensity, ctx, results, rule_set.ensemble_rule)
         out.append(
             StageEvaluation(
                 rule_set.id,
@@ -272,6 +299,7 @@ def _evaluate_set(
                 hit_unions,
                 as_of,
                 fired[0] if fired else None,
+                intensity,
             )
         )
     return out
@@ -332,5 +360,5 @@ def explain(rule: Rule | StageSpec | RuleSet, stage_id: str | None = None) -> st
             text += f" Affected unions: where {rule.targeting.describe()}."
         if rule.unless_fired:
             text += f" Does not apply if {', '.join(rule.unless_fired)} fired."
-        return text
+        return text + f" Hazard intensity: {rule.intensity.describe()}."
     return rule.describe()

@@ -1,8 +1,10 @@
 """Alert lifecycle per rule set and district, as a table-driven, pure state machine.
 
 none -> readiness -> action; observational only where action never fired; an open alert
-stands down when its window has passed with nothing met, or a person closes it with a reason.
-An "unknown" evaluation (stale, partial or missing data) never lowers or closes an alert.
+stands down when its stand-down time (the newest qualifying forecast's window end plus the
+rule set's hours) has passed with nothing met, or a person closes it with a reason. An
+"unknown" evaluation (stale, partial or missing data) never lowers or closes an alert, unless
+the rule set says so for the time after its hazard has passed (cyclones past landfall).
 """
 
 from __future__ import annotations
@@ -14,11 +16,8 @@ from typing import Literal
 from agam.core.errors import InvalidTransition
 from agam.core.transitions import ALERT_TRANSITIONS, AlertChange
 
-Stage = Literal["readiness", "action", "observational"]
 Status = Literal["open", "stood_down", "closed"]
 Change = AlertChange
-
-STAGE_RANK: dict[str, int] = {"readiness": 1, "action": 2, "observational": 2}
 
 # The table lives in agam.core.transitions, beside the list one (the store reads both).
 TRANSITIONS: dict[tuple[str | None, str], Change] = ALERT_TRANSITIONS
@@ -28,7 +27,7 @@ TRANSITIONS: dict[tuple[str | None, str], Change] = ALERT_TRANSITIONS
 class AlertState:
     stage: str | None
     status: Status | None  # None: no alert yet
-    window_end: datetime | None = None
+    window_end: datetime | None = None  # when the alert stands down if nothing is met
 
 
 @dataclass(frozen=True)
@@ -56,11 +55,12 @@ def reconcile(
     met_stage: str | None,
     any_unknown: bool,
     as_of: datetime,
+    stand_down_when_unknown: bool = False,
 ) -> Decision:
     """What one evaluation does to an alert: raise, escalate, stand down or nothing."""
     if met_stage is not None:
         return transition(current, met_stage)
-    if current.status != "open" or any_unknown:
+    if current.status != "open" or (any_unknown and not stand_down_when_unknown):
         return Decision("unchanged", current.stage, current.status)
     if current.window_end is not None and as_of > current.window_end:
         return Decision("stood_down", current.stage, "stood_down")

@@ -14,7 +14,10 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from triggers.bounds import MAX_DEPTH, DischargeM3s, ReturnPeriodYears, deepest
+from agam.core.reference import StageName, StationThreshold, station_thresholds, vocabulary
+from triggers.activation import ActivationSpec, LifecycleSpec
+from triggers.bounds import MAX_DEPTH, deepest
+from triggers.intensity import DecayedWind, ExceedanceProbability, IntensitySpec
 from triggers.results import (
     EvalContext,
     RuleBase,
@@ -50,8 +53,6 @@ __all__ = [
     "walk",
 ]
 
-StageName = Literal["readiness", "action", "observational"]
-STAGE_ORDER: tuple[str, ...] = ("readiness", "action", "observational")
 DISTRICT_CODE = re.compile(r"^BD\d{4}$")
 UPAZILA_CODE = {"bbs2020": re.compile(r"^BD\d{6}$"), "codab2025": re.compile(r"^BD\d{8}$")}
 
@@ -145,15 +146,7 @@ class SourceDocument(_Frozen):
     url: str = Field(pattern=r"^https?://")
 
 
-class ThresholdSpec(_Frozen):
-    """A station threshold rules may reference by id (`threshold_ref`)."""
-
-    station: str
-    variable: Literal["discharge_m3s"]
-    value_m3s: DischargeM3s = Field(gt=0)
-    return_period_years: ReturnPeriodYears | None = Field(default=None, gt=1)
-    source: str = Field(min_length=1)
-    provisional: bool  # True: placeholder until recomputed; shown in every explanation
+ThresholdSpec = StationThreshold  # station thresholds rules reference by id (`threshold_ref`)
 
 
 class StageSpec(_Frozen):
@@ -171,6 +164,8 @@ class StageSpec(_Frozen):
     unless_fired: tuple[str, ...] = ()
     rule: Rule
     targeting: Rule | None = None
+    # How hazard intensity (0-1) per affected union is measured, for the list's priority score.
+    intensity: IntensitySpec
 
 
 class RuleSet(_Frozen):
@@ -186,7 +181,12 @@ class RuleSet(_Frozen):
     source_document: SourceDocument
     districts: tuple[str, ...] = Field(min_length=1)  # ADM2 P-codes
     upazilas: tuple[str, ...] = ()  # ADM3 P-codes in code_scheme; empty = whole districts
+    # Thresholds of this rule set only (a draft's own values). The shared ones live in
+    # agam/core/data/station_thresholds.toml; an id there cannot be redefined here.
     thresholds: dict[str, ThresholdSpec] = Field(default_factory=dict)
+    # What one activation (hazard event) is, and when an open alert stands down.
+    activation: ActivationSpec
+    lifecycle: LifecycleSpec = LifecycleSpec()
     stages: tuple[StageSpec, ...] = Field(min_length=1)
 
     @classmethod
@@ -200,7 +200,7 @@ class RuleSet(_Frozen):
             raise ValueError(f"nested deeper than {MAX_DEPTH} levels at {where}")
         if not isinstance(data, dict) or not isinstance(data.get("stages"), list):
             return data
-        thresholds = data.get("thresholds") or {}
+        thresholds = _thresholds(data.get("thresholds"))
         stages: list[Any] = []
         for i, stage in enumerate(data["stages"]):
             if isinstance(stage, dict):
@@ -244,13 +244,33 @@ class RuleSet(_Frozen):
         if outside:
             raise ValueError(f"{where}: codes not in the rule set's area: {sorted(outside)}")
         for earlier in seen.values():
-            if earlier.track == stage.track and STAGE_ORDER.index(
-                earlier.stage
-            ) > STAGE_ORDER.index(stage.stage):
+            order = vocabulary().stages.order
+            if earlier.track == stage.track and order.index(earlier.stage) > order.index(
+                stage.stage
+            ):
                 raise ValueError(f"{where}: {stage.stage} listed after {earlier.stage}")
         unknown = [s for s in stage.unless_fired if s not in seen]
         if unknown:
             raise ValueError(f"{where}.unless_fired: not an earlier stage: {unknown}")
+        self._check_intensity(where, stage)
+
+    def _check_intensity(self, where: str, stage: StageSpec) -> None:
+        spec = stage.intensity
+        own = [*walk(stage.rule), *(walk(stage.targeting) if stage.targeting else ())]
+        if isinstance(spec, DecayedWind) and not any(isinstance(r, UnionWindDecay) for r in own):
+            raise ValueError(f"{where}.intensity: decayed_wind needs a union_wind_decay rule")
+        if isinstance(spec, ExceedanceProbability) and self.ensemble_rule(spec.stage) is None:
+            raise ValueError(
+                f"{where}.intensity.stage: {spec.stage!r} is not a stage of this rule set with "
+                "an ensemble_exceedance rule"
+            )
+
+    def ensemble_rule(self, stage_id: str) -> EnsembleExceedance | None:
+        """The ensemble exceedance rule of a stage (for intensity and the Stations page)."""
+        stage = next((s for s in self.stages if s.id == stage_id), None)
+        if stage is None:
+            return None
+        return next((r for r in walk(stage.rule) if isinstance(r, EnsembleExceedance)), None)
 
     def stage_area(self, stage: StageSpec) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """(districts, upazilas) of a stage: its own upazilas, else the rule set's upazilas
@@ -261,6 +281,20 @@ class RuleSet(_Frozen):
 
     def in_force(self, on: date) -> bool:
         return self.effective_from <= on and (self.effective_to is None or on <= self.effective_to)
+
+
+def _thresholds(own: Any) -> dict[str, Any]:
+    """The shared station thresholds plus the rule set's own; redefining a shared id fails."""
+    shared = {k: t.model_dump() for k, t in station_thresholds().thresholds.items()}
+    own = own if isinstance(own, dict) else {}
+    clash = sorted(set(own) & set(shared))
+    if clash:
+        raise ValueError(
+            f"thresholds {clash} are shared (agam/core/data/station_thresholds.toml): "
+            "name a new threshold id instead of redefining one"
+        )
+    merged: dict[str, Any] = shared | own
+    return merged
 
 
 def _resolve(rule: Any, thresholds: Any, where: str) -> Any:
@@ -278,11 +312,11 @@ def _resolve(rule: Any, thresholds: Any, where: str) -> Any:
         raise ValueError(f"{where}: give threshold_m3s or threshold_ref, not both")
     entry = thresholds.get(ref) if isinstance(thresholds, dict) else None
     if not isinstance(entry, dict):
-        raise ValueError(f"{where}.threshold_ref: {ref!r} is not in [thresholds]")
+        raise ValueError(f"{where}.threshold_ref: {ref!r} is not a known threshold id")
     if entry.get("station") != rule.get("station"):
         raise ValueError(f"{where}.threshold_ref: {ref!r} is for station {entry.get('station')!r}")
     return rule | {
-        "threshold_m3s": entry.get("value_m3s"),
+        "threshold_m3s": entry.get("value"),
         "threshold_source": entry.get("source"),
         "threshold_provisional": entry.get("provisional"),
     }

@@ -38,17 +38,35 @@ class UnionContext(Protocol):
         ...
 
     def distance_to_boundary_km(
-        self, lon: float, lat: float, pcodes: Sequence[str]
+        self,
+        lon: float,
+        lat: float,
+        pcodes: Sequence[str],
+        measure: Literal["boundary_line", "polygon"] = "boundary_line",
     ) -> Mapping[str, float]:
-        """Distance from a point to each union's polygon boundary (EPSG:32646), 0 inside."""
+        """Distance (km, EPSG:32646) from a point to each union: to its boundary line, the
+        containing union included ("boundary_line", OCHA's tool), or 0 inside ("polygon")."""
         ...
 
     def union_names(self, pcodes: Sequence[str]) -> Mapping[str, str]: ...
 
+    def raster_share(
+        self,
+        grid: Any,
+        pcodes: Sequence[str],
+        variable: str,
+        value: float,
+        comparison: Literal["gt", "ge"],
+    ) -> Mapping[str, float]:
+        """Share (0-1) of each union's valid cells of `grid[variable]` (first time step) whose
+        value compares to `value`; NaN where the union has no valid cell."""
+        ...
+
     def footprint_shares(
         self, footprints: Any, pcodes: Sequence[str], min_wind_kmh: float
     ) -> Mapping[str, float]:
-        """Share (0-1) of each union's area inside footprint bands of at least min_wind_kmh."""
+        """Share (0-1) of each union's area inside footprint bands of at least min_wind_kmh:
+        the largest share over the timestep bands and the whole-track swath (GDACS)."""
         ...
 
 

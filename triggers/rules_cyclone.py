@@ -10,8 +10,9 @@ from datetime import datetime
 from typing import Any, Literal, Self
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from agam.core.reference import ModelName, SignalNumber, SystemName, vocabulary
 from agam.core.timeutil import parse_utc
 from hazard_feeds.contract import HazardForecast
 from triggers.bounds import (
@@ -39,31 +40,9 @@ from triggers.results import (
     usable,
 )
 
-ModelName = Literal["BMD", "IMD", "ECMWF", "GFS", "JTWC"]
-# The BMD/IMD classification ladder of Bay of Bengal systems, weakest first (a vocabulary,
-# not a threshold: which rung a rule needs is data).
-SYSTEM_ORDER: tuple[str, ...] = (
-    "low",
-    "well_marked_low",
-    "depression",
-    "deep_depression",
-    "cyclonic_storm",
-    "severe_cyclonic_storm",
-    "very_severe_cyclonic_storm",
-    "extremely_severe_cyclonic_storm",
-    "super_cyclonic_storm",
-)
-SystemType = Literal[
-    "low",
-    "well_marked_low",
-    "depression",
-    "deep_depression",
-    "cyclonic_storm",
-    "severe_cyclonic_storm",
-    "very_severe_cyclonic_storm",
-    "extremely_severe_cyclonic_storm",
-    "super_cyclonic_storm",
-]
+# The BMD/IMD classification ladder of Bay of Bengal systems (weakest first), the forecast
+# models and the port signals are shared vocabularies (agam/core/data/vocabulary.toml): which
+# rung or signal a rule needs is rule-set data.
 
 
 def _hours(valid: Any, issued: datetime) -> float:
@@ -100,6 +79,21 @@ def model_winds(
     return {m: (max(found[m]) if m in found else None) for m in sorted(models)}
 
 
+def landfall_time(forecast: HazardForecast) -> datetime | None:
+    """The forecast landfall time (the bulletin's `landfall.time`), else the last valid time
+    of its winds: when the hazard the forecast describes has passed. Stand-down is counted
+    from it (rule-set lifecycle)."""
+    landfall = forecast.payload.get("landfall")
+    if isinstance(landfall, Mapping) and landfall.get("time") is not None:
+        when = landfall["time"]
+        return when if isinstance(when, datetime) else parse_utc(str(when))
+    data = forecast.data
+    if data is not None and "valid_time" in data.coords and data.sizes.get("valid_time"):
+        last = np.asarray(data["valid_time"].values).max()
+        return parse_utc(str(np.datetime_as_string(last, unit="s")) + "Z")
+    return None
+
+
 def observed_winds(payload: Mapping[str, Any]) -> dict[str, float]:
     """Highest observed landfall wind per source in a bulletin payload."""
     reports: dict[str, float] = {}
@@ -115,15 +109,16 @@ class SystemCondition(BaseModel):
     """A system of at least `min_type` exists (from the bulletin), optionally in the Bay."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
-    min_type: SystemType
+    min_type: SystemName
     in_bay_of_bengal: bool
 
     def check(self, payload: Mapping[str, Any]) -> tuple[State, str, str | None]:
         system = payload.get("system")
-        if not isinstance(system, Mapping) or system.get("type") not in SYSTEM_ORDER:
+        order = vocabulary().systems.order
+        if not isinstance(system, Mapping) or system.get("type") not in order:
             return "unknown", "the bulletin names no system", None
         kind = str(system["type"])
-        strong = SYSTEM_ORDER.index(kind) >= SYSTEM_ORDER.index(self.min_type)
+        strong = order.index(kind) >= order.index(self.min_type)
         in_bay = bool(system.get("in_bay_of_bengal", False)) or not self.in_bay_of_bengal
         words = kind.replace("_", " ").replace("well marked", "well-marked")
         need = self.min_type.replace("_", " ").replace("well marked", "well-marked")
@@ -213,13 +208,17 @@ class ModelAgreement(RuleBase):
             observed["system"] = sys_kind
             states.append(sys_state)
             text += f" and {sys_text}"
-        return result(rid, kind, kleene_all(states), text, observed, [ForecastRef.of(forecast)])
+        refs = [ForecastRef.of(forecast)]
+        return result(
+            rid, kind, kleene_all(states), text, observed, refs, window_end=landfall_time(forecast)
+        )
 
 
 class UnionWindDecay(RuleBase):
     """wind_union = landfall_wind x factor_a x exp(-decay_b_per_km x d_km), d_km from the
-    landfall point to each target union's boundary (ctx.unions); unions at or above the
-    threshold are affected."""
+    landfall point to each target union (ctx.unions) measured as `distance_to` says: to the
+    union's boundary line, the containing union included (OCHA's tool), or 0 inside the
+    polygon. Unions whose wind compares to the threshold are affected."""
 
     kind: Literal["union_wind_decay"]
     feed: FeedName
@@ -233,13 +232,26 @@ class UnionWindDecay(RuleBase):
     decay_b_per_km: DecayPerKm = Field(ge=0)
     threshold_kmh: WindKmh = Field(gt=0)
     comparison: Comparison
-    distance_to: Literal["boundary"]
+    # "boundary_line": st_distance(st_boundary(union), landfall) as OCHA's tool computes it;
+    # "polygon": 0 for the union that contains the landfall (ADR 0003).
+    distance_to: Literal["boundary_line", "polygon"]
     max_age_hours: AgeHours = Field(gt=0)
 
+    @field_validator("distance_to", mode="before")
+    @classmethod
+    def _not_ambiguous(cls, value: Any) -> Any:
+        if value == "boundary":
+            raise ValueError(
+                '"boundary" is ambiguous: use "boundary_line" (OCHA\'s tool: the distance to '
+                'the boundary line, the containing union included) or "polygon" (0 inside)'
+            )
+        return value
+
     def describe(self) -> str:
+        where = {"boundary_line": "boundary line", "polygon": "polygon (0 inside)"}
         return (
             f"landfall wind ({self.landfall_wind.replace('_', ' ')}) × {self.factor_a:g} × "
-            f"exp(−{self.decay_b_per_km:g} × km to the union {self.distance_to}) "
+            f"exp(−{self.decay_b_per_km:g} × km to the union {where[self.distance_to]}) "
             f"{symbol(self.comparison)} {self.threshold_kmh:g} km/h in a target union"
         )
 
@@ -262,7 +274,9 @@ class UnionWindDecay(RuleBase):
         median = self.landfall_wind == "median_of_models"
         wind = float(np.median(values)) if median else values[-1]
         lon, lat = float(landfall["lon"]), float(landfall["lat"])
-        distance = ctx.unions.distance_to_boundary_km(lon, lat, sorted(ctx.area_unions))
+        distance = ctx.unions.distance_to_boundary_km(
+            lon, lat, sorted(ctx.area_unions), self.distance_to
+        )
         per_union = {
             code: round(wind * self.factor_a * math.exp(-self.decay_b_per_km * float(d)), 1)
             for code, d in sorted(distance.items())
@@ -287,10 +301,12 @@ class UnionWindDecay(RuleBase):
             "landfall_lon": lon,
             "landfall_wind_kmh": wind,
             "distance_km": {c: round(float(d), 2) for c, d in sorted(distance.items())},
+            "distance_to": self.distance_to,
             "union_wind_kmh": per_union,
         }
         state: State = "met" if hit else "not_met"
-        return result(rid, kind, state, text, observed, ref, unions=hit)
+        end = landfall_time(forecast)
+        return result(rid, kind, state, text, observed, ref, unions=hit, window_end=end)
 
 
 class FootprintExposure(RuleBase):
@@ -337,7 +353,7 @@ class BmdSignal(RuleBase):
 
     kind: Literal["bmd_signal"]
     feed: FeedName
-    min_signal: int = Field(ge=1, le=11)
+    min_signal: SignalNumber
     comparison: Comparison
     ports: tuple[str, ...] = ()
     max_age_hours: AgeHours = Field(gt=0)
@@ -403,4 +419,5 @@ class ObservedLandfall(RuleBase):
             else "no observed landfall wind reported yet"
         )
         observed = {"observed_landfall_kmh": dict(sorted(reports.items()))}
-        return result(rid, kind, state, text, observed, [ForecastRef.of(forecast)])
+        end = landfall_time(forecast) or forecast.issued_at
+        return result(rid, kind, state, text, observed, [ForecastRef.of(forecast)], window_end=end)

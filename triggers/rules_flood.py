@@ -20,6 +20,7 @@ from triggers.bounds import (
     Probability,
 )
 from triggers.days import DayState, longest_run, runs, window_days
+from triggers.exceedance import station_exceedance
 from triggers.results import (
     Comparison,
     EvalContext,
@@ -108,41 +109,12 @@ class EnsembleExceedance(RuleBase):
             text = f"{self.station} {self.variable} is missing from the {self.feed} forecast"
             return result(rid, kind, "unknown", text, inputs=ref)
         threshold, observed = self.threshold_m3s, self.threshold_observed()
-        cube = forecast.data[self.variable].sel(station=self.station)
-        values = np.asarray(cube.transpose("valid_time", "member").values, dtype=float)
-        window = window_days(
-            forecast.data["valid_time"].values,
-            forecast.issued_at,
-            self.min_lead_days,
-            self.max_lead_days,
-        )
+        days, window = station_exceedance(self, forecast)
         if not window.days:
             text = f"the {self.feed} forecast does not reach the lead window at {self.station}"
             return result(rid, kind, "unknown", text, observed, ref)
-        states: list[DayState] = []
-        per_day: list[dict[str, Any]] = []
-        for n in window.days:
-            rows = values[window.steps.get(n, [])]
-            valid = np.isfinite(rows).any(axis=0)
-            hit = (compare(rows, threshold, self.comparison) & np.isfinite(rows)).any(axis=0)
-            n_valid, n_above = int(valid.sum()), int(hit.sum())
-            share = n_above / n_valid if n_valid else 0.0
-            if n_valid < self.min_members:
-                states.append("unknown")
-            elif compare(share, self.min_probability, self.probability_comparison):
-                states.append("above")
-            else:
-                states.append("below")
-            per_day.append(
-                {
-                    "lead_day": n,
-                    "date": window.dates[n].date().isoformat(),
-                    "valid_members": n_valid,
-                    "members_above": n_above,
-                    "probability": round(share, 4),
-                    "day_state": states[-1],
-                }
-            )
+        states: list[DayState] = [d.day_state for d in days]
+        per_day = [d.as_dict() for d in days]
         state, starts = runs(states, self.consecutive_days)
         if state == "not_met" and is_partial(forecast, self.station):
             state = "unknown"
@@ -154,7 +126,7 @@ class EnsembleExceedance(RuleBase):
             "consecutive_days": self.consecutive_days,
             "days": per_day,
             "longest_run_days": best_len,
-            "members_total": int(values.shape[1]),
+            "members_total": int(forecast.data.sizes["member"]),
         }
         summary = self._summary(state, starts, states, per_day, window.dates, threshold, observed)
         return result(rid, kind, state, summary, observed, ref, window_end=window.end)

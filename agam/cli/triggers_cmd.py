@@ -23,6 +23,7 @@ from agam.pipeline.evaluate import run_evaluation
 from boundaries.overlay import union_wind_decay
 from triggers.engine import explain, load_rule_sets
 from triggers.model import UnionWindDecay
+from triggers.results import compare, symbol
 
 triggers_app = typer.Typer(help="Rule sets and their triggers.", no_args_is_help=True)
 cyclone_app = typer.Typer(help="Cyclone tools.", no_args_is_help=True)
@@ -161,10 +162,18 @@ def landfall(
     lat: Annotated[float, typer.Option("--lat")],
     wind_kmh: Annotated[float, typer.Option("--wind-kmh", help="landfall wind, km/h")],
     district: Annotated[list[str] | None, typer.Option("--district", help="name or P-code")] = None,
+    distance_to: Annotated[
+        str | None,
+        typer.Option(
+            "--distance-to",
+            help="boundary_line (OCHA's tool, the default of the shipped rule set) or polygon "
+            "(0 inside the union that contains the landfall)",
+        ),
+    ] = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Wind per union from a landfall point (OCHA's monitoring-tool decay to the boundary)."""
+    """Wind per union from a landfall point, decayed as OCHA's monitoring tool does."""
     layer = AppContext(settings_for(config)).union_layer()
     frame = layer.frame
     codes = _cyclone_districts()
@@ -175,10 +184,20 @@ def landfall(
         if unknown:
             raise NotFound(f"unknown district(s): {', '.join(unknown)}")
     rule = _decay_rule()
+    if distance_to is not None:
+        if distance_to not in ("boundary_line", "polygon"):
+            raise RuleError(f"--distance-to must be boundary_line or polygon, not {distance_to!r}")
+        rule = rule.model_copy(update={"distance_to": distance_to})
     table = union_wind_decay(
-        layer.unions_in(codes), lon, lat, wind_kmh, rule.factor_a, rule.decay_b_per_km
+        layer.unions_in(codes),
+        lon,
+        lat,
+        wind_kmh,
+        rule.factor_a,
+        rule.decay_b_per_km,
+        rule.distance_to,
     )
-    table["above_threshold"] = table["wind_kmh"] >= rule.threshold_kmh
+    table["above_threshold"] = compare(table["wind_kmh"], rule.threshold_kmh, rule.comparison)
     if as_json:
         emit_json(
             {
@@ -187,21 +206,29 @@ def landfall(
                     "factor_a": rule.factor_a,
                     "decay_b_per_km": rule.decay_b_per_km,
                     "threshold_kmh": rule.threshold_kmh,
-                    "distance_to": "boundary",
+                    "comparison": rule.comparison,
+                    "distance_to": rule.distance_to,
                     "crs": "EPSG:32646",
                 },
                 "unions": table.to_dict("records"),
             }
         )
         return
-    out = Table("union", "upazila", "district", "km", "wind km/h", f"≥ {rule.threshold_kmh:.0f}")
+    out = Table(
+        "union",
+        "upazila",
+        "district",
+        "km",
+        "wind km/h",
+        f"{symbol(rule.comparison)} {rule.threshold_kmh:g}",
+    )
     for r in table.itertuples():
         out.add_row(
             f"{r.adm4_en} ({r.adm4_pcode})",
             str(r.adm3_en),
             str(r.adm2_en),
             f"{r.distance_km:.1f}",
-            f"{r.wind_kmh:.0f}",
+            f"{r.wind_kmh:.1f}",
             "yes" if r.above_threshold else "",
         )
     console.print(out)

@@ -43,6 +43,9 @@ LIST_TRANSITIONS: dict[tuple[str, str], str] = {
     ("draft", "edit"): "superseded",
     ("submitted", "edit"): "superseded",
     ("rejected", "edit"): "superseded",
+    # The system withdraws its own draft, untouched by anyone, when the alert it was proposed
+    # for moved to a newer evaluation (its unions changed); a fresh draft replaces it.
+    ("draft", "withdraw"): "superseded",
 }
 
 # Which roles may take each action; every role but admin also needs the list's district.
@@ -57,6 +60,10 @@ LIST_ACTION_ROLES: dict[str, tuple[str, ...]] = {
 
 # Decisions the list's preparer and submitter may not take (four eyes).
 FOUR_EYES_ACTIONS = ("approve", "approve_first", "reject")
+# Steps the system itself takes (as SYSTEM_ACTOR), only on a list it prepared and nobody
+# has decided on yet; the database checks both.
+SYSTEM_ACTIONS = ("withdraw",)
+SYSTEM_ACTOR = "system"
 # Roles not bound to a district.
 NATIONAL_ROLES = ("admin",)
 

@@ -19,6 +19,7 @@ from statistics import mean
 from typing import Any
 
 from agam.core.errors import RuleError
+from agam.core.reference import vocabulary
 from agam.core.timeutil import DHAKA, ensure_utc, iso_utc, to_dhaka
 from agam.pipeline.context import AppContext
 from agam.pipeline.evaluate import latest_forecasts
@@ -29,7 +30,6 @@ from triggers.model import RuleSet, walk
 
 COLUMNS = ("event_id", "start", "end", "districts", "description")
 DISTRICT_CODE = re.compile(r"^BD\d{4}$")
-STAGE_ORDER = ("readiness", "action", "observational")
 
 
 @dataclass(frozen=True)
@@ -186,7 +186,7 @@ def score(
     rule_set: RuleSet,
     lead_window_days: int,
 ) -> BacktestScore:
-    stages = tuple(s for s in STAGE_ORDER if s in {x.stage for x in rule_set.stages})
+    stages = tuple(s for s in vocabulary().stages.order if s in {x.stage for x in rule_set.stages})
     # stage -> as_of -> districts where it was met
     fired: dict[str, dict[datetime, set[str]]] = {s: {} for s in stages}
     for (district, stage), times in firings.met.items():

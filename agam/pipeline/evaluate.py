@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from agam.core.errors import AgamError
 from agam.core.faults import crash_point
+from agam.pipeline import activation, alert_follow
 from agam.pipeline.context import AppContext
 from agam.pipeline.delivery import deliver_due
 from agam.pipeline.forecasts import load_forecast
@@ -31,6 +32,7 @@ from store import alert_repo, audit, feed_repo
 from store.models import Alert
 from triggers.engine import TriggerEvaluation, active, district_stages, evaluate
 from triggers.lifecycle import AlertState, Status, reconcile
+from triggers.model import RuleSet
 
 log = logging.getLogger(__name__)
 
@@ -92,26 +94,36 @@ def judge_and_reconcile(
     their events, audit entries and outbox messages commit together)."""
     enabled = ctx.settings.triggers.enabled_rule_sets
     rule_sets = active(ctx.rule_sets(), as_of.date(), enabled)
-    results = evaluate(rule_sets, latest_forecasts(ctx, as_of), ctx.union_context(), as_of)
+    forecasts = latest_forecasts(ctx, as_of)
+    with ctx.store.read() as session:  # the activation each track belongs to (if any)
+        fired = activation.already_fired(activation.find(session, rule_sets, forecasts, as_of))
+    results = evaluate(rule_sets, forecasts, ctx.union_context(), as_of, already_fired=fired)
+    by_id = {s.id: s for s in rule_sets}
     changes: list[AlertChange] = []
     with ctx.store.session() as session:
+        found = activation.find(session, rule_sets, forecasts, as_of)
         stored = {r.input_key: _store(session, r, ctx.now()) for r in results}
+        linked = activation.record(session, found, results, as_of)
         for (rule_set_id, district), (stage, unknown, items) in district_stages(results).items():
             change = _reconcile(
-                ctx, session, rule_set_id, district, stage, unknown, items, stored, as_of
+                ctx, session, by_id[rule_set_id], district, stage, unknown, items, stored, as_of
             )
             if change is not None:
                 changes.append(change)
+        activation.attach(session, [c.alert_id for c in changes], linked)
     return results, changes
 
 
 def propose_changed(ctx: AppContext, changes: list[AlertChange]) -> None:
-    """Lists for alerts raised or escalated to a proposing stage (each its own transaction)."""
+    """Lists for alerts raised or escalated to a proposing stage, or whose unions followed a
+    new forecast (each its own transaction)."""
     if not changes:
         return
     policy = load_policy()
     for change in changes:
-        if change.change in ("raised", "escalated") and change.stage in (policy.propose_at_stages):
+        if change.change in ("raised", "escalated", "updated") and change.stage in (
+            policy.propose_at_stages
+        ):
             propose_for_alert(ctx, change.alert_id, policy)
 
 
@@ -138,6 +150,25 @@ def _store(session: Session, r: TriggerEvaluation, now: datetime) -> int:
     return int(row.id)
 
 
+def _district_explanation(
+    ctx: AppContext,
+    top: TriggerEvaluation,
+    district: str,
+    items: list[TriggerEvaluation],
+    stage: str | None,
+) -> str:
+    """The stage's sentence (area-wide) and what it means for this district's unions."""
+    if top.state != "met":
+        return top.explanation
+    unions = ctx.union_context()
+    picked = alert_follow.district_unions(items, str(stage), district)
+    judged = top.intensity.values if top.intensity is not None else {}
+    area = [u for u in judged if u.startswith(district)] or unions.district_unions([district])
+    names = unions.district_names([district])
+    sentence = alert_follow.district_sentence(names, district, len(picked), len(area))
+    return f"{top.explanation} {sentence}"
+
+
 def _window_end(session: Session, alert: Alert) -> datetime | None:
     text = alert_repo.get_evaluation(session, alert.last_evaluation_id).observed.get("window_end")
     return datetime.fromisoformat(text) if text else None
@@ -146,7 +177,7 @@ def _window_end(session: Session, alert: Alert) -> datetime | None:
 def _reconcile(
     ctx: AppContext,
     session: Session,
-    rule_set_id: str,
+    rule_set: RuleSet,
     district: str,
     stage: str | None,
     unknown: bool,
@@ -154,18 +185,32 @@ def _reconcile(
     stored: dict[str, int],
     as_of: datetime,
 ) -> AlertChange | None:
+    rule_set_id = rule_set.id
     alert = alert_repo.current_alert(session, rule_set_id, district)
     state = (
-        AlertState(alert.stage, cast(Status, alert.status), _window_end(session, alert))
+        AlertState(
+            alert.stage,
+            cast(Status, alert.status),
+            alert.stand_down_at or _window_end(session, alert),
+        )
         if alert
         else AlertState(None, None)
     )  # type: ignore[arg-type]
-    decision = reconcile(state, stage, unknown, as_of)
-    if decision.change == "unchanged":
-        return None
+    lifecycle = rule_set.lifecycle
+    decision = reconcile(state, stage, unknown, as_of, lifecycle.stand_down_when_unknown)
     now = ctx.now()
     top = next((r for r in items if r.state == "met" and r.stage == stage), items[0])
     evaluation_id = stored[top.input_key]
+    explanation = _district_explanation(ctx, top, district, items, stage)
+    if decision.change == "unchanged":
+        if alert is None or alert.status != "open" or stage != alert.stage:
+            return None
+        followed = alert_follow.district_unions(items, str(stage), district)
+        if not alert_follow.follow(
+            session, alert, rule_set, top, followed, evaluation_id, explanation, now
+        ):
+            return None
+        return AlertChange(alert.id, rule_set_id, district, "updated", alert.stage)
     unions = sorted(
         {u for r in items if r.state == "met" for u in r.unions if u.startswith(district)}
     )
@@ -188,16 +233,14 @@ def _reconcile(
     alert.stage = str(decision.stage)
     alert.status = str(decision.status)
     alert.updated_at = now
-    alert.last_evaluation_id = evaluation_id
-    if unions and decision.change == "escalated":
-        alert.affected_unions = unions  # the new stage's own targeting (e.g. wind decay)
-    elif unions:
-        alert.affected_unions = sorted(set(alert.affected_unions or []) | set(unions))
-    explanation = (
-        top.explanation
-        if decision.change != "stood_down"
-        else f"Stood down: nothing met and the forecast window ended ({as_of:%d %b %H:%M} UTC)."
-    )
+    if decision.change != "stood_down":
+        # The alert shows the evaluation that caused it: its unions, and its stand-down time.
+        alert.last_evaluation_id = evaluation_id
+        alert.affected_unions = alert_follow.district_unions(items, str(stage), district) or unions
+        alert.stand_down_at = alert_follow.stand_down_at(rule_set, top)
+    else:
+        hours = lifecycle.stand_down_after_hours
+        explanation = alert_follow.stood_down_text(alert, as_of, hours)
     event = alert_repo.add_event(
         session,
         alert_id=alert.id,

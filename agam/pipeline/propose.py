@@ -11,10 +11,18 @@ from store import alert_repo, list_repo
 from store.models import AllowanceList
 
 
-def union_intensity(observed: dict[str, Any], unions: list[str]) -> dict[str, float]:
-    """Hazard intensity per union in [0, 1] from the evaluation evidence, else 1 for affected."""
-    per_union = observed.get("union_intensity") or {}
-    return {u: float(per_union.get(u, 1.0)) for u in unions}
+def union_intensity(
+    observed: dict[str, Any], unions: list[str]
+) -> tuple[dict[str, float], dict[str, str]]:
+    """Hazard intensity per union in [0, 1] and what it was measured from, as the evaluation
+    recorded it (its `intensity` evidence). A union it does not cover gets no hazard term."""
+    stored = observed.get("intensity") or {}
+    values = stored.get("union_intensity") or {}
+    evidence = stored.get("evidence") or {}
+    picked = [u for u in unions if u in values]
+    return {u: float(values[u]) for u in picked}, {
+        u: str(evidence[u]) for u in picked if u in evidence
+    }
 
 
 def propose_for_alert(
@@ -28,16 +36,19 @@ def propose_for_alert(
         # union an earlier stage touched; the alert's own set when the evaluation has none.
         picked = evaluation.affected_unions or alert.affected_unions
         unions = [u for u in picked if u.startswith(alert.district_pcode)]
+        intensity, evidence = union_intensity(evaluation.observed, unions)
         row = propose(
             session,
             alert_id=alert.id,
             district_pcode=alert.district_pcode,
             union_codes=unions,
-            union_intensity=union_intensity(evaluation.observed, unions),
+            union_intensity=intensity,
+            intensity_evidence=evidence,
             policy=policy,
             prepared_by=actor,
             at=ctx.now(),
             synthetic=list_repo.registry_is_synthetic(session),
+            evaluation_id=evaluation.id,
         )
         session.expunge(row)
         return row

@@ -1,7 +1,10 @@
-"""GDACS tropical-cyclone payloads for a scenario episode, in the layout of the real
-`events/geteventlist` and `polygons/getgeometry` responses (tests/fixtures/feeds/gdacs):
-Point_Centroid, Point_Polygon_Point_N track circles, Line_Line_N segments, Poly_Green /
-Poly_Orange / Poly_Red wind bands (60 / 90 / 120 km/h) and Poly_Cones. SYNTHETIC content."""
+"""GDACS tropical-cyclone payloads for a scenario episode, in the layout and with the meaning
+of the real `events/geteventlist` and `polygons/getgeometry` responses (tests/fixtures/feeds/
+gdacs): Point_Centroid, Point_Polygon_Point_N track circles, Line_Line_N segments whose
+`forecast` flag and category describe their END point, Poly_Green / Poly_Orange / Poly_Red wind
+bands (60 / 90 / 120 km/h) per timestep from the advisory on (with `key`) plus one whole-track
+swath per colour (without), and Poly_Cones. Every track feature's `polygondate` is the advisory
+time. SYNTHETIC content."""
 
 from __future__ import annotations
 
@@ -71,6 +74,21 @@ def _circle(lon: float, lat: float, radius_km: float) -> Any:
 def _band_radius_km(wind_kmh: float, band_kmh: float) -> float:
     """SYNTHETIC wind-band radius: grows with how far the storm exceeds the band."""
     return 0.0 if wind_kmh < band_kmh else 150.0 * math.log(wind_kmh / band_kmh) + 30.0
+
+
+def _band_disc(fix: BestTrackFix, band_kmh: float) -> Any:
+    radius = _band_radius_km(fix.max_wind_kt * KNOT_KMH, band_kmh)
+    return _circle(fix.lon, fix.lat, radius).simplify(0.01) if radius > 0 else None
+
+
+def _swath(discs: list[Any]) -> Any:
+    """The area a band covers along the whole track: hulls of consecutive discs, merged."""
+    hulls = [
+        shapely.union(p, q).convex_hull if p is not None and q is not None else (p or q)
+        for p, q in itertools.pairwise(discs)
+    ]
+    kept = [h for h in hulls if h is not None] or [d for d in discs if d is not None]
+    return shapely.union_all(kept).simplify(0.01) if kept else None
 
 
 def _alert(wind_kmh: float) -> tuple[str, float]:
@@ -162,7 +180,6 @@ def episode_geometry(ep: Episode) -> bytes:
                 "Class": cls,
                 "polygondate": _gdacs_time(when),
                 "polygonlabel": text,
-                "key": when.strftime("%m%d%H%M"),
             }
             | more
         )
@@ -176,8 +193,9 @@ def episode_geometry(ep: Episode) -> bytes:
             fix.time.strftime("%d/%m %H:%M UTC"),
             key=fix.time.strftime("%m%d%H%M"),
         )
-    for n, ((a, forecast), (b, _)) in enumerate(itertools.pairwise(points)):
-        category = next(c for floor, c in SAFFIR_SIMPSON_KT if a.max_wind_kt >= floor)
+    for n, ((a, _), (b, forecast)) in enumerate(itertools.pairwise(points)):
+        # A segment describes its END point: the one ending at the advisory says "observed".
+        category = next(c for floor, c in SAFFIR_SIMPSON_KT if b.max_wind_kt >= floor)
         feature(
             LineString([(a.lon, a.lat), (b.lon, b.lat)]),
             f"Line_Line_{n}",
@@ -185,13 +203,15 @@ def episode_geometry(ep: Episode) -> bytes:
             category,
             forecast=forecast,
         )
-        for cls, band in BANDS:
-            radius = _band_radius_km(a.max_wind_kt * KNOT_KMH, band)
-            if radius > 0:
-                hull = shapely.union(_circle(a.lon, a.lat, radius), _circle(b.lon, b.lat, radius))
-                feature(
-                    hull.convex_hull.simplify(0.01), cls, a.time, a.time.strftime("%d/%m %H:%M")
-                )
+    for cls, band in BANDS:
+        discs = [(fix, _band_disc(fix, band)) for fix, _ in points]
+        for fix, disc in discs:
+            if disc is not None and fix.time >= at:  # timesteps from the advisory on
+                stamp = fix.time.strftime("%d/%m %H:%M")
+                feature(disc, cls, fix.time, stamp, key=fix.time.strftime("%m%d%H%M"))
+        swath = _swath([d for _, d in discs])
+        if swath is not None:  # the whole track, one polygon per colour, without a key
+            feature(swath, cls, at, f"{band:g} km/h")
     ahead = [f for f, forecast in points if forecast]
     if ahead:
         discs = [_circle(now.lon, now.lat, 30.0)] + [

@@ -21,10 +21,10 @@ def glofas(forecast: HazardForecast) -> str:
         if t["station"] not in data["station"].values:
             continue
         q = data["discharge_m3s"].sel(station=t["station"]).values  # (member, lead)
-        share = (q >= t["discharge_m3s"]).mean(axis=0)
+        share = (q >= t["value"]).mean(axis=0)
         best = int(np.argmax(share))
         parts.append(
-            f"{t['station']} ≥ {t['discharge_m3s']:,.0f} m³/s (RP{t['return_period_years']:g}) "
+            f"{t['station']} ≥ {t['value']:,.0f} m³/s (RP{t['return_period_years']:g}) "
             f"in up to {share[best]:.0%} of {q.shape[0]} members (lead day {best + 1})"
         )
     return f"GloFAS run {to_dhaka(forecast.issued_at):%d %b}: " + ("; ".join(parts) or "—")

@@ -1,5 +1,6 @@
 """Stations: the GloFAS ensemble plume against the trigger threshold with the exceedance
-probability per day, and the FFWC forecast against the danger and trigger levels."""
+probability per lead day exactly as the engine judges it (quorum, lead window, configured rule
+sets), and the FFWC forecast against the danger and trigger levels."""
 
 from __future__ import annotations
 
@@ -11,20 +12,15 @@ from agam.pipeline.evaluate import latest_forecasts
 from dashboard import loaders
 from dashboard.i18n import fmt_time, t
 from dashboard.page import lang, require_page
-from triggers.engine import load_rule_sets
+from triggers.engine import station_rules
+from triggers.exceedance import station_exceedance
 from triggers.model import EnsembleExceedance, WaterLevelCrossing
 
 require_page("stations")
 lg = lang()
 st.header(t("nav_stations", lg))
 forecasts = latest_forecasts(loaders.app_context(), loaders.now())
-rules = [
-    r
-    for s in load_rule_sets()
-    if s.enabled_by_default
-    for tr in s.triggers
-    for r in [tr.rule, *getattr(tr.rule, "rules", ())]
-]
+rules = [r for found in station_rules(loaders.active_rule_sets()).values() for r in found]
 exceedance = {r.station: r for r in rules if isinstance(r, EnsembleExceedance)}
 crossing = {r.station: r for r in rules if isinstance(r, WaterLevelCrossing)}
 
@@ -44,14 +40,12 @@ else:
     rule = exceedance.get(station)
     if rule is not None:
         plume["threshold"] = rule.threshold_m3s
-        above = (
-            (cube.values >= rule.threshold_m3s)
-            if rule.comparison == "ge"
-            else (cube.values > rule.threshold_m3s)
+        days, _ = station_exceedance(rule, glofas)  # the engine's own numbers
+        # A day under the quorum is unknown to the engine: shown empty, never as 0.
+        probability = pd.Series(
+            [d.probability if d.day_state != "unknown" else np.nan for d in days],
+            index=pd.to_datetime([d.date for d in days]),
         )
-        probability = np.where(np.isfinite(cube.values), above, False).sum(axis=1) / np.isfinite(
-            cube.values
-        ).sum(axis=1)
         st.caption(
             t(
                 "stations_threshold",
@@ -71,7 +65,7 @@ else:
     st.line_chart(plume, height=320)
     if rule is not None:
         st.bar_chart(
-            pd.DataFrame({t("stations_probability", lg): probability}, index=plume.index),
+            pd.DataFrame({t("stations_probability", lg): probability}, index=probability.index),
             height=180,
         )
 

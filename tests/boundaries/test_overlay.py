@@ -70,9 +70,16 @@ def test_unions_are_brought_to_the_raster_crs(union_layer: UnionLayer) -> None:
 def test_distance_and_wind_decay(union_layer: UnionLayer) -> None:
     coast = union_layer.unions_in(["BD1004"])  # Barguna
     inside = coast.iloc[0].geometry.representative_point()
+    code = coast.iloc[0]["adm4_pcode"]
+    # OCHA's tool: to the boundary line, so the containing union gets its own edge's distance.
     distance = distance_to_boundary_km(coast, inside.x, inside.y)
-    assert distance.loc[coast.iloc[0]["adm4_pcode"]] == 0.0
+    assert distance.loc[code] > 0.0
+    assert distance.loc[code] == distance.min()  # still the nearest union
     assert (distance >= 0).all()
+    polygon = distance_to_boundary_km(coast, inside.x, inside.y, "polygon")
+    assert polygon.loc[code] == 0.0  # the "0 inside" reading
+    others = polygon.index != code
+    assert (polygon[others] == distance[others]).all()  # outside, both readings agree
     decay = union_wind_decay(coast, 89.6, 21.8, 150.0, 0.9807, 0.003)
     assert decay["distance_km"].is_monotonic_increasing
     assert decay["wind_kmh"].is_monotonic_decreasing
@@ -112,3 +119,30 @@ def test_numba_and_numpy_engines_agree(union_layer: UnionLayer, dtype: str) -> N
     slow = zonal_stats(index, values, nodata=-1, threshold=1.5, weights=weights, engine="numpy")
     pd.testing.assert_frame_equal(fast, slow, check_exact=False, rtol=1e-6)
     assert index.fallback.any() or (index.counts > 0).all()
+
+
+def test_raster_share_compares_as_the_rule_says(union_layer: UnionLayer) -> None:
+    """Share of a union's cells deeper than (gt) or at least (ge) the value; exactly at the
+    value counts only for ge."""
+    import xarray as xr
+
+    from boundaries.context import LayerUnionContext
+
+    ctx = LayerUnionContext(union_layer)
+    codes = list(union_layer.unions_in(["BD5549"])["adm4_pcode"])[:5]  # Kurigram
+    west, south, east, north = union_layer.unions_in(["BD5549"]).total_bounds
+    step = 0.005
+    cols, rows = int((east - west) / step) + 2, int((north - south) / step) + 2
+    depth = np.full((1, rows, cols), 0.5)
+    depth[:, :, : cols // 2] = 0.2  # the western half is shallow
+    grid = xr.Dataset(
+        {"flood_depth_m": (("valid_time", "y", "x"), depth)},
+        coords={"valid_time": [np.datetime64("2026-07-01T00:00", "ns")]},
+        attrs={"crs": "EPSG:4326", "transform": (step, 0.0, west - step, 0.0, -step, north + step)},
+    )
+    strict = ctx.raster_share(grid, codes, "flood_depth_m", 0.5, "gt")
+    inclusive = ctx.raster_share(grid, codes, "flood_depth_m", 0.5, "ge")
+    assert set(strict) == set(codes)
+    assert all(v == 0.0 for v in strict.values())  # 0.5 is not deeper than 0.5
+    assert all(0.0 <= v <= 1.0 for v in inclusive.values())
+    assert max(inclusive.values()) > 0.0  # ... but it is at least 0.5

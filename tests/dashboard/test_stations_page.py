@@ -42,3 +42,49 @@ def test_stations_page_shows_the_plume(
     assert "100,000" in captions
     assert "51 members" in captions
     assert at.selectbox(key="glofas_station").value == "Bahadurabad"
+
+
+def test_stations_page_reads_the_configured_rule_sets(
+    view: Callable[..., AppTest], config_path: Path, tmp_path: Path
+) -> None:
+    """A site's own rule-set version (config [triggers] rule_set_files) is what the page
+    shows, as the engine uses it; not the shipped file."""
+    from triggers.engine import builtin_rule_set_dir
+
+    shipped = (builtin_rule_set_dir() / "ocha_cerf_flood_2025.toml").read_text(encoding="utf-8")
+    draft = tmp_path / "flood_site.toml"
+    draft.write_text(
+        shipped.replace('version = "2025.2"', 'version = "2099.1"')
+        .replace("effective_to = 2026-12-31\n", "")
+        .replace('threshold_ref = "bahadurabad_rp5"', 'threshold_ref = "bahadurabad_site"')
+        + """
+[thresholds.bahadurabad_site]
+station = "Bahadurabad"
+variable = "discharge_m3s"
+value = 90000
+method = "a site's own recomputation (test)"
+source = "test"
+provisional = true
+""",
+        encoding="utf-8",
+    )
+    glofas = tmp_path / "glofas.nc"
+    shutil.copy(FEEDS / "glofas" / "glofas_fc_20200625.nc", glofas)
+    config_path.write_text(
+        config_path.read_text()
+        + "\n[feeds.glofas]\ninterval_minutes = 60\nmax_age_hours = 36\n"
+        + f"\n[triggers]\nrule_set_files = [{str(draft)!r}]\n",
+        encoding="utf-8",
+    )
+    ctx = AppContext(load_settings(config_path))
+    ctx.store.upgrade()
+    from hazard_feeds.registry import raw_from_file
+
+    raw = raw_from_file("glofas", glofas)
+    ctx.feed("glofas").fetch = lambda http, since: raw
+    assert ingest(ctx, "glofas").outcome == "success"
+    at = view("stations.py", "district_admin")
+    assert not at.exception, at.exception
+    captions = " ".join(c.value for c in at.caption)
+    assert "90,000" in captions
+    assert "100,000" not in captions

@@ -20,7 +20,8 @@ def test_real_geometry(gdacs_geometry: bytes, raw_of: Callable[..., RawArtifact]
     forecast = FEED.parse(raw_of("gdacs", gdacs_geometry))
     out = FEED.to_json(forecast)
     assert (out["event_id"], out["name"]) == (1001296, "GENEVIEVE-26")
-    assert out["issued_at"] == "2026-07-28T03:23:23Z"
+    # The advisory time (polygondate on the track), not the record's edit (03:23:23).
+    assert out["issued_at"] == "2026-07-28T03:00:00Z"
     assert (out["alert_level"], out["alert_score"]) == ("Green", 1.0)
     assert len(out["track"]) == 23
     first, last = out["track"][0], out["track"][-1]
@@ -29,12 +30,15 @@ def test_real_geometry(gdacs_geometry: bytes, raw_of: Callable[..., RawArtifact]
         "lat": 9.0,
         "lon": -100.5,
         "max_wind_kmh": None,  # GDACS has no per-point wind here: unknown, never invented
-        "category": "TS",
+        "category": None,  # no segment ends at the first point
         "forecast": False,
     }
-    assert last["valid_time"] == "2026-08-02T00:00:00Z"
-    assert last["category"] is None
-    assert out["track"][20]["forecast"] is True
+    # A segment's flag and category belong to its END point.
+    assert last == last | {"valid_time": "2026-08-02T00:00:00Z", "category": "TS"}
+    assert last["forecast"] is True
+    advisory = next(p for p in out["track"] if p["valid_time"] == "2026-07-28T03:00:00Z")
+    assert (advisory["forecast"], advisory["category"]) == (False, "HU")
+    assert [p["forecast"] for p in out["track"]] == [False] * 15 + [True] * 8
     assert {b["wind_kmh"] for b in out["wind_bands"]} == {60.0, 90.0, 120.0}
     assert all(b["geometry"]["type"] in ("Polygon", "MultiPolygon") for b in out["wind_bands"])
     assert out["wind_bands"][0]["valid_time"].endswith("Z")
@@ -47,11 +51,16 @@ def test_zero_area_bands_dropped(gdacs_geometry: bytes, raw_of: Callable[..., Ra
     forecast = FEED.parse(raw_of("gdacs", gdacs_geometry))
     bands = forecast.footprints
     assert forecast.payload["dropped_zero_area"] == 5  # 30 band polygons, 5 of zero area
-    assert (bands["kind"] == "wind_band").sum() == 25
+    assert (bands["kind"] == "wind_band").sum() == 22  # one per colour and timestep
+    assert (bands["kind"] == "wind_swath").sum() == 3  # one per colour for the whole track
     assert all(g.area > 0 for g in bands.geometry)
     assert str(bands.crs) == "EPSG:4326"
-    assert set(bands["kind"]) == {"wind_band", "cone"}
-    assert bands.loc[bands["kind"] == "wind_band", "valid_time"].notna().all()
+    assert set(bands["kind"]) == {"wind_band", "wind_swath", "cone"}
+    timestep = bands[bands["kind"] == "wind_band"]
+    assert (timestep["valid_time"] == timestep["valid_to"]).all()
+    swaths = bands[bands["kind"] != "wind_band"]
+    assert {str(t) for t in swaths["valid_time"]} == {"2026-07-28 03:00:00+00:00"}
+    assert {str(t) for t in swaths["valid_to"]} == {"2026-08-02 00:00:00+00:00"}
 
 
 def test_track_dataset(gdacs_geometry: bytes, raw_of: Callable[..., RawArtifact]) -> None:

@@ -73,7 +73,8 @@ def test_to_json_shape(raw_of: Callable[..., RawArtifact]) -> None:
     assert station["valid_time"][0] == "2020-06-26T00:00:00Z"
     assert len(station["discharge_m3s"]) == 15
     assert len(station["discharge_m3s"][0]) == 51
-    assert out["thresholds"][0]["method"].startswith("OCHA GEV fit")
+    rp5 = next(t for t in out["thresholds"] if t["id"] == "bahadurabad_rp5")
+    assert rp5["method"].startswith("OCHA GEV fit")
     assert out["quality"] == []
 
 
@@ -171,9 +172,9 @@ def test_config_validation() -> None:
         GlofasConfig(interval_minutes=60, unknown_key=1)
     cfg = GlofasConfig(interval_minutes=60)
     assert cfg.points["Bahadurabad"] == (89.65, 25.15)
-    threshold = cfg.threshold("Bahadurabad", 5)
-    assert threshold is not None
-    assert threshold.discharge_m3s == 100_000
+    # Thresholds are not feed configuration: one shared source (agam/core/data).
+    with pytest.raises(ValueError, match="extra"):
+        GlofasConfig(interval_minutes=60, thresholds=[])
 
 
 def test_request_body() -> None:

@@ -118,7 +118,7 @@ def test_success_keeps_raw_and_processed(ctx: AppContext, httpserver: HTTPServer
         run = feed_repo.get_forecast(session, run_id)
         assert run is not None
         raw_path, processed = Path(run.raw_path), Path(run.processed_path or "")
-        assert run.issued_at.isoformat() == "2026-07-28T03:23:23+00:00"
+        assert run.issued_at.isoformat() == "2026-07-28T03:00:00+00:00"  # the advisory
     assert raw_path.exists()
     bundle = json.loads(raw_path.read_text())
     assert bundle["parts"][0]["name"] == "eventlist"

@@ -172,7 +172,7 @@ def test_feeds_status_shows_a_partial_run(ctx: AppContext, httpserver: HTTPServe
     runner = CliRunner()
     result = runner.invoke(app, ["feeds", "status", "--json"])
     assert result.exit_code == 0, result.stderr
-    row = next(r for r in json.loads(result.stdout) if r["feed_id"] == "ffwc")
+    row = next(r for r in json.loads(result.stdout)["feeds"] if r["feed_id"] == "ffwc")
     assert row["partial"] is True
     assert {q["subject"] for q in row["quality"]} == {"SW91.9R", "SW93.5L"}
     assert any("HTTP 503" in q["message"] for q in row["quality"])

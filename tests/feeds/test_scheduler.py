@@ -64,6 +64,6 @@ def test_scheduler_survives_a_failure_and_reports_status(
     assert gdacs["last_success_at"] is not None
     assert gdacs["last_success_at"] > gdacs["last_failure_at"]
     assert gdacs["failing"] is False
-    assert gdacs["latest_issued_at"] == "2026-07-28T03:23:23Z"
+    assert gdacs["latest_issued_at"] == "2026-07-28T03:00:00Z"
     assert gdacs["state"] == "stale"  # the recorded payload is months old
     assert calls["n"] >= 2

@@ -72,6 +72,25 @@ def test_order_by_score_with_reasons_and_cap() -> None:
     assert (lines.loc[~lines.included, "amount_bdt"] == 0).all()
 
 
+def test_hazard_intensity_separates_unions_and_shows_its_source() -> None:
+    """Two otherwise identical households in unions at 160 and 119 km/h: the stronger wind
+    ranks first and each line says its intensity and the wind it came from."""
+    frame = pd.DataFrame(
+        [person("H1", "B1", adm4_pcode="BD40870001"), person("H2", "B2", adm4_pcode="BD40870002")]
+    )
+    intensity = {"BD40870001": 0.0208, "BD40870002": 0.875}
+    evidence = {"BD40870001": "119.0 km/h", "BD40870002": "160.0 km/h"}
+    lines = household_lines(frame, intensity, POLICY, 2025, intensity_evidence=evidence)
+    assert list(lines["household_id"]) == ["H2", "H1"]
+    assert lines.loc[0, "reasons"] == [
+        "hazard intensity 0.88 in the union, from 160.0 km/h (+3.50)"
+    ]
+    assert lines.loc[1, "reasons"] == [
+        "hazard intensity 0.02 in the union, from 119.0 km/h (+0.08)"
+    ]
+    assert lines.loc[0, "priority_score"] > lines.loc[1, "priority_score"]
+
+
 def test_budget_cap_and_already_paid() -> None:
     frame = pd.DataFrame([person(f"H{i}", f"B{i}") for i in range(5)])
     budget = POLICY.model_copy(

@@ -112,3 +112,31 @@ def test_scenario_choice_and_spec_errors(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.setattr("agam.scenarios.spec.DATA", tmp_path)
     with pytest.raises(ConfigError, match=r"flood_jamuna.toml: \[schema_version\]"):
         load_scenario("flood")
+
+
+def test_rendered_gdacs_episode_has_the_real_semantics() -> None:
+    """The scenario's GDACS files mean what real ones mean (tests/feeds/test_gdacs_real.py):
+    issued at the advisory, segment flags at their end points, swaths for the whole track."""
+    from agam.scenarios.gdacs_render import Episode, episode_geometry
+    from hazard_feeds.contract import RawArtifact
+    from hazard_feeds.gdacs import GdacsConfig, GdacsFeed
+
+    spec = load_scenario("cyclone")
+    track = cyclone.shifted_track(cyclone.TrackPart.model_validate(spec.extra["track"]))
+    part = cyclone.GdacsPart.model_validate(spec.extra["gdacs"])
+    at = datetime(2026, 5, 19, 6, tzinfo=UTC)  # a synoptic time between best-track fixes
+    ep = Episode(track, at, 12, part, "AMPHAN", "SYNTHETIC", cyclone.at_time)
+    body = episode_geometry(ep)
+    raw = RawArtifact("gdacs", "file://x", body, "0" * 64, at + timedelta(hours=9))
+    out = GdacsFeed(GdacsConfig(interval_minutes=30)).to_json(
+        GdacsFeed(GdacsConfig(interval_minutes=30)).parse(raw)
+    )
+    assert out["issued_at"] == "2026-05-19T06:00:00Z"  # the advisory, not datemodified
+    flags = {p["valid_time"]: p["forecast"] for p in out["track"]}
+    assert flags["2026-05-19T06:00:00Z"] is False  # the advisory position is observed
+    assert flags["2026-05-19T12:00:00Z"] is True  # the next one is a forecast
+    assert [t for t, f in flags.items() if f] == sorted(t for t in flags if t > out["issued_at"])
+    kinds = {b["kind"] for b in out["wind_bands"]}
+    assert kinds == {"wind_band", "wind_swath"}
+    swaths = [b for b in out["wind_bands"] if b["kind"] == "wind_swath"]
+    assert {b["valid_to"] for b in swaths} == {out["track"][-1]["valid_time"]}

@@ -78,11 +78,11 @@ def test_replay_checks_the_season_against_a_draft_rule_set_version(
     from triggers.engine import builtin_rule_set_dir
 
     shipped = (builtin_rule_set_dir() / "ocha_cerf_flood_2025.toml").read_text(encoding="utf-8")
-    assert 'version = "2025.1"' in shipped
+    assert 'version = "2025.2"' in shipped
     assert "offset_m = 0.85" in shipped
     draft = tmp_path / "flood_draft.toml"
     draft.write_text(
-        shipped.replace('version = "2025.1"', 'version = "2026.1"').replace(
+        shipped.replace('version = "2025.2"', 'version = "2026.1"').replace(
             "offset_m = 0.85",
             "offset_m = 1.20",  # a stricter action level: DL + 1.20 m
         ),

@@ -45,14 +45,18 @@ def test_replay_reproduces_alerts_and_first_stage_times(
     assert alert_overview(target) == (original_alerts, original_first)
     assert summary.alerts == original_alerts
     assert summary.first_reached == original_first
-    assert original_alerts == {(RULE_SET, d, "action", "open"): 1 for d in HIT}
+    # Each alert stands down 24 h after its forecast landfall with nothing met: the May 1
+    # false alarm on May 10, the May 20-21 event on May 26.
+    assert original_alerts == {
+        (RULE_SET, d, stage, "stood_down"): 1 for d in HIT for stage in ("readiness", "action")
+    }
     assert original_first[(RULE_SET, "BD1004", "readiness")] == datetime(2026, 5, 1, 6, tzinfo=UTC)
     assert original_first[(RULE_SET, "BD1004", "action")] == datetime(2026, 5, 21, 6, tzinfo=UTC)
     assert summary.steps == 6
     assert summary.by_feed == {"bmd": {"success": 6}}
     assert [s.index for s in steps] == [1, 2, 3, 4, 5, 6]
     assert {s.total for s in steps} == {6}
-    assert [s.alert_changes for s in steps] == [4, 0, 0, 0, 4, 0]
+    assert [s.alert_changes for s in steps] == [4, 0, 4, 4, 4, 4]
     assert steps[0].issued_at == datetime(2026, 5, 1, 5, tzinfo=UTC)
     assert steps[0].fetched_at == datetime(2026, 5, 1, 6, tzinfo=UTC)
     assert summary.data_dir == (tmp_path / "replay").resolve()

@@ -140,12 +140,18 @@ def bulletin(
 
 class FakeUnions:
     """Two unions per district (`<district>0001`, `<district>0002`) at fixed distances from any
-    landfall point; upazila filters keep unions of districts that have a listed upazila."""
+    landfall point; upazila filters keep unions of districts that have a listed upazila.
+    `containing` unions hold the landfall: 0 km when measured to the polygon, their listed
+    distance (to their own edge) when measured to the boundary line."""
 
-    def __init__(self, distances: Mapping[str, float] | None = None) -> None:
+    def __init__(
+        self, distances: Mapping[str, float] | None = None, containing: Sequence[str] = ()
+    ) -> None:
         codes = [f"{d}{i:04d}" for d in (*JAMUNA, *PADMA, *COAST) for i in (1, 2)]
         self.distances = {c: 500.0 for c in codes} | dict(distances or {})
+        self.containing = set(containing)
         self.shares: dict[str, float] = {}
+        self.raster_shares: dict[str, float] = {}
 
     def district_unions(
         self, district_pcodes: Sequence[str], upazila_pcodes: Sequence[str] = ()
@@ -154,9 +160,10 @@ class FakeUnions:
         return sorted(c for c in self.distances if c[:6] in keep and c[:6] in set(district_pcodes))
 
     def distance_to_boundary_km(
-        self, lon: float, lat: float, pcodes: Sequence[str]
+        self, lon: float, lat: float, pcodes: Sequence[str], measure: str = "boundary_line"
     ) -> Mapping[str, float]:
-        return {p: self.distances[p] for p in pcodes}
+        inside = self.containing if measure == "polygon" else set()
+        return {p: 0.0 if p in inside else self.distances[p] for p in pcodes}
 
     def union_names(self, pcodes: Sequence[str]) -> Mapping[str, str]:
         return {p: f"Union {p[-4:]}" for p in pcodes}
@@ -165,6 +172,11 @@ class FakeUnions:
         self, footprints: Any, pcodes: Sequence[str], min_wind_kmh: float
     ) -> Mapping[str, float]:
         return {p: self.shares[p] for p in pcodes if p in self.shares}
+
+    def raster_share(
+        self, grid: Any, pcodes: Sequence[str], variable: str, value: float, comparison: str
+    ) -> Mapping[str, float]:
+        return {p: self.raster_shares[p] for p in pcodes if p in self.raster_shares}
 
 
 @pytest.fixture(scope="session")

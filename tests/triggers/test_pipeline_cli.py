@@ -43,7 +43,7 @@ def test_cyclone_landfall_json(config_path: Path) -> None:
     assert unions[0]["wind_kmh"] > 118
     assert unions[0]["above_threshold"] is True
     assert unions[-1]["above_threshold"] is False
-    assert out["model"]["distance_to"] == "boundary"
+    assert out["model"]["distance_to"] == "boundary_line"
     one = runner.invoke(
         app,
         [

@@ -45,8 +45,10 @@ def test_shipped_rule_sets_load_with_the_framework_geography() -> None:
         ("BD3054", "BD3056", "BD3086"),
         tuple(sorted(u for u in flood.upazilas if u[:4] == "BD30")),
     )
-    assert flood.thresholds["goalundo_rp5"].provisional is True
-    assert flood.thresholds["bahadurabad_rp5"].provisional is False
+    # Thresholds come from the shared station thresholds, resolved into each rule.
+    assert flood.stages[2].rule.threshold_provisional is True  # Goalundo RP5 placeholder
+    assert flood.stages[0].rule.threshold_provisional is False
+    assert flood.stages[0].rule.threshold_m3s == 100_000
     cyclone = sets["ocha_cerf_cyclone_2025"]
     assert cyclone.districts == ("BD4087", "BD1078", "BD1009", "BD2075", "BD1004", "BD4047")
     assert all(s.districts == cyclone.districts for s in cyclone.stages)
@@ -54,7 +56,7 @@ def test_shipped_rule_sets_load_with_the_framework_geography() -> None:
 
 
 def test_bad_toml_names_the_file(tmp_path: Path) -> None:
-    path = copy_flood(tmp_path, 'version = "2025.1"', 'version = "2025.1')
+    path = copy_flood(tmp_path, 'version = "2025.2"', 'version = "2025.2')
     with pytest.raises(RuleError, match=r"flood\.toml: not valid TOML"):
         load_rule_sets(path)
 
@@ -98,7 +100,7 @@ def test_duplicate_rule_set_version_names_both_files(tmp_path: Path) -> None:
     shutil.copy(first, second)
     with pytest.raises(
         RuleError,
-        match=r"flood\.toml: rule set ocha_cerf_flood_2025 2025\.1 is also in .*again\.toml",
+        match=r"flood\.toml: rule set ocha_cerf_flood_2025 2025\.2 is also in .*again\.toml",
     ):
         load_rule_sets(tmp_path)
 

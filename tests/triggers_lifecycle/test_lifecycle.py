@@ -33,6 +33,23 @@ def test_stand_down_only_after_window_and_never_on_unknown() -> None:
     assert (d.change, d.status) == ("stood_down", "stood_down")
 
 
+def test_a_rule_set_may_stand_down_past_its_hazard_even_when_unknown() -> None:
+    """Cyclones: bulletins stop after landfall; stale (unknown) must not hold an alert open
+    once the stand-down time has passed, if the rule set says so."""
+    open_alert = AlertState("action", "open", T0)
+    late = T0 + timedelta(hours=1)
+    assert reconcile(open_alert, None, True, late).change == "unchanged"
+    assert reconcile(open_alert, None, True, late, stand_down_when_unknown=True).change == (
+        "stood_down"
+    )
+    assert reconcile(open_alert, None, True, T0, stand_down_when_unknown=True).change == (
+        "unchanged"  # not before the stand-down time
+    )
+    assert reconcile(open_alert, "action", True, late, stand_down_when_unknown=True).change == (
+        "unchanged"  # a qualifying forecast keeps it
+    )
+
+
 def test_new_activation_after_stand_down() -> None:
     d = reconcile(AlertState("action", "stood_down"), "readiness", False, T0)
     assert (d.change, d.stage, d.status) == ("raised", "readiness", "open")
