@@ -10,6 +10,7 @@ from __future__ import annotations
 STAGE_ORDER = {"readiness": 1, "observational": 2, "action": 3}
 STAGE_COLOURS = {"readiness": "#d97706", "action": "#dc2626", "observational": "#7c3aed"}
 STAGE_FILLS = {"readiness": "#fbbf24", "action": "#ef4444", "observational": "#a78bfa"}
+STAGE_TINTS = {"readiness": "#fef3c7", "action": "#fee2e2", "observational": "#ede9fe"}
 NO_ALERT = "#e5e7eb"
 # Streamlit markdown colour names for badges (":orange-badge[…]").
 STAGE_BADGE = {"readiness": "orange", "action": "red", "observational": "violet"}

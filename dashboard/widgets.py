@@ -4,11 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 
 from dashboard import data, labels
 from dashboard.i18n import fmt_date, fmt_time, t
-from dashboard.stages import FEED_BADGE, STAGE_BADGE, badge
+from dashboard.stages import FEED_BADGE, STAGE_BADGE, STAGE_COLOURS, STAGE_TINTS, badge
+
+
+def stage_table(frame: pd.DataFrame, column: str, stages: list[str]) -> Any:
+    """The table with its stage column tinted in the stage's colours (same order as rows)."""
+
+    def tint(values: pd.Series) -> list[str]:
+        return [
+            f"background-color: {STAGE_TINTS.get(s, '')}; color: {STAGE_COLOURS.get(s, '')};"
+            " font-weight: 600"
+            for s in stages[: len(values)]
+        ]
+
+    return frame.style.apply(tint, subset=[column])
 
 
 def stage_badge(stage: str, lang: str) -> str:

@@ -263,7 +263,16 @@
     map.createPane("focus").style.zIndex = 430;
     map.getPane("borders").style.pointerEvents = "none";
     map.fitBounds(args.bounds);
-    L.control.scale({ imperial: false }).addTo(map);
+    var scale = L.control.scale({ imperial: false });
+    if (args.lang === "bn") {  // "100 km" -> "১০০ কিমি"
+      var update = scale._updateScale;
+      scale._updateScale = function (bar, text, ratio) {
+        var local = text.replace(/\d/g, function (d) { return "০১২৩৪৫৬৭৮৯".charAt(+d); })
+          .replace("km", args.labels.km || "km").replace(/ m$/, " " + (args.labels.m || "m"));
+        update.call(this, bar, local, ratio);
+      };
+    }
+    scale.addTo(map);
     state.control = L.control.layers({}, {}, { collapsed: false }).addTo(map);
     addBasemap(args);
     return drawUnions(args).then(function () {

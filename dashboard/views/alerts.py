@@ -24,6 +24,7 @@ statuses = st.multiselect(
     ["open", "stood_down", "closed"],
     default=["open"],
     format_func=lambda s: labels.alert_status(s, lg),
+    placeholder=t("filter_all_statuses", lg),
     key="alert_status",
 )
 shown = [a for a in alerts if not statuses or a["status"] in statuses]

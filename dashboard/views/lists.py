@@ -33,6 +33,7 @@ status_filter = st.multiselect(
     t("lists_filter_status", lg),
     statuses,
     format_func=lambda s: labels.list_status(s, lg),
+    placeholder=t("filter_all_statuses", lg),
     key="lists_status",
 )
 shown = table[table["status"].isin(status_filter)] if status_filter else table

@@ -142,6 +142,8 @@ args = {
         "upazila": t("tooltip_upazila", lg),
         "district": t("tooltip_district", lg),
         "stage": t("overview_stage", lg),
+        "km": t("unit_km", lg),
+        "m": t("unit_m", lg),
     },
     "legend": [
         {"colour": STAGE_FILLS[s], "label": t("map_legend_stage", lg, stage=labels.stage(s, lg))}

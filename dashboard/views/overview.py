@@ -10,7 +10,7 @@ from dashboard import data, labels, loaders
 from dashboard.i18n import fmt_bdt, fmt_bdt_short, fmt_int, fmt_time, t, zone_label
 from dashboard.page import lang, require_page
 from dashboard.stages import STAGE_ORDER
-from dashboard.widgets import feed_line, stage_badge, stale_warning
+from dashboard.widgets import feed_line, stage_badge, stage_table, stale_warning
 from store import alert_repo
 
 principal = require_page("overview")
@@ -58,7 +58,8 @@ latest_list = (
 )
 if alerts:
     rows = []
-    for a in sorted(alerts, key=lambda a: (-STAGE_ORDER[a["stage"]], names.get(a["district"], ""))):
+    ordered = sorted(alerts, key=lambda a: (-STAGE_ORDER[a["stage"]], names.get(a["district"], "")))
+    for a in ordered:
         step = (
             labels.next_step(latest_list.loc[a["alert_id"]], lg)
             if a["alert_id"] in latest_list.index
@@ -76,7 +77,8 @@ if alerts:
                 t("col_next_step", lg): step,
             }
         )
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    table = stage_table(pd.DataFrame(rows), t("col_stage", lg), [a["stage"] for a in ordered])
+    st.dataframe(table, hide_index=True, width="stretch")
 else:
     st.success(t("briefing_no_alerts", lg), icon=":material/check_circle:")
 

@@ -30,7 +30,8 @@ def test_district_admin_sees_alert_approves_and_downloads(
     page.get_by_text("SYNTHETIC registry").wait_for()
     # the list's heading (the grid's hidden accessibility cells say "submitted" too)
     page.get_by_text(re.compile(r"List \d+ · Kurigram")).first.wait_for()
-    page.get_by_text("Waiting for the district administrator to approve or reject it").first.wait_for()
+    waiting = "Waiting for the district administrator to approve or reject it"
+    page.get_by_text(waiting).first.wait_for()
     page.get_by_role("button", name="Approve").click()
     page.get_by_text("Done: Approve.").wait_for(timeout=30_000)
     wait_for_app(page)

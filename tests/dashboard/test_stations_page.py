@@ -47,5 +47,7 @@ def test_stations_page_shows_the_plume(
     charts = at.get("vega_lite_chart")
     assert len(charts) == 1  # the fan (no exceedance without a rule; no FFWC stored)
     spec = charts[0].proto.spec  # type: ignore[attr-defined]
-    assert '"q10"' in spec and '"q90"' in spec and '"median"' in spec
+    assert '"q10"' in spec
+    assert '"q90"' in spec
+    assert '"median"' in spec
     assert '"m0"' not in spec  # no longer one line per member

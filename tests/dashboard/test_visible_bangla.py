@@ -89,6 +89,9 @@ def visible(at: AppTest) -> list[str]:
     for kind in ("selectbox", "multiselect", "radio"):
         for e in getattr(at, kind):
             out += [str(e.label), *(str(o) for o in e.options)]
+            empty = e.value is None or (kind == "multiselect" and not e.value)
+            if kind != "radio" and empty:  # the placeholder shows; Streamlit's is English
+                out.append(str(e.proto.placeholder) or "Choose an option")
     for e in at.expander:
         out.append(str(e.label))
     for frame in at.dataframe:
