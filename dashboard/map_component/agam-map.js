@@ -123,7 +123,7 @@
       state.names = topo.names || {};
       state.features = topojson.feature(topo, topo.objects.unions).features;
       state.unions = L.geoJSON(state.features, {
-        renderer: state.canvas, style: unionStyle(args), onEachFeature: bindUnion
+        style: unionStyle(args), onEachFeature: bindUnion
       }).addTo(state.map);
       mark("polygons");
       window.requestAnimationFrame(function () { addBorders(topo); mark("borders"); });
@@ -135,7 +135,6 @@
   function classLayer(spec) {
     var classes = spec.classes || "";
     return L.geoJSON(state.features, {
-      renderer: state.canvas,
       style: function (feature) {
         var index = state.featureIndex[feature.properties.c];
         var cls = classes.charAt(index);
@@ -233,7 +232,6 @@
     getJson(focus.detail).then(function (topo) {
       if (state.last.focus !== key) { return; }
       state.focusLayer = L.geoJSON(topojson.feature(topo, topo.objects.unions), {
-        renderer: state.canvas, pane: "focus",
         style: function (feature) {
           var style = unionStyle(state.args)(feature);
           style.color = "#c2410c"; style.weight = 1.2;
@@ -257,10 +255,10 @@
     div.style.height = args.height + "px";
     var map = L.map(div, { preferCanvas: true, zoomSnap: 0.25, attributionControl: true });
     state.map = map;
-    state.canvas = L.canvas({ padding: 0.3 });
+    // One canvas for every interactive layer (preferCanvas): a second canvas in the same pane
+    // would sit on top and swallow the hover and click events of the unions below it.
     map.createPane("basemap").style.zIndex = 250;
     map.createPane("borders").style.zIndex = 420;
-    map.createPane("focus").style.zIndex = 430;
     map.getPane("borders").style.pointerEvents = "none";
     map.fitBounds(args.bounds);
     var scale = L.control.scale({ imperial: false });

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 pytestmark = pytest.mark.browser
+MARKDOWN = "[data-testid='stMarkdownContainer']"  # not the table's hidden accessibility cells
 
 
 def test_district_admin_sees_alert_approves_and_downloads(
@@ -31,7 +32,7 @@ def test_district_admin_sees_alert_approves_and_downloads(
     # the list's heading (the grid's hidden accessibility cells say "submitted" too)
     page.get_by_text(re.compile(r"List \d+ · Kurigram")).first.wait_for()
     waiting = "Waiting for the district administrator to approve or reject it"
-    page.get_by_text(waiting).first.wait_for()
+    page.locator(MARKDOWN).get_by_text(waiting).first.wait_for()
     page.get_by_role("button", name="Approve").click()
     page.get_by_text("Done: Approve.").wait_for(timeout=30_000)
     wait_for_app(page)

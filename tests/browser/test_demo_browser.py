@@ -42,4 +42,5 @@ def test_each_scenario_reaches_an_action_alert_and_a_proposed_list(
     page.get_by_text("SYNTHETIC registry").wait_for(timeout=60_000)
     page.get_by_text(re.compile(rf"List \d+ · {district}")).first.wait_for(timeout=60_000)
     # proposed, awaiting review: the page says who acts next
-    page.get_by_text("Waiting for the officer to check and submit it").first.wait_for()
+    markdown = page.locator("[data-testid='stMarkdownContainer']")  # not hidden grid cells
+    markdown.get_by_text("Waiting for the officer to check and submit it").first.wait_for()

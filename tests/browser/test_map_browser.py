@@ -46,5 +46,8 @@ def test_national_map_draws_offline_with_hover(
     text = tooltip.first.inner_text()
     for label in ("ইউনিয়ন", "উপজেলা", "জেলা"):
         assert label in text, text
+    # A click on a union shows its details below the map (names from the layer, in Bangla).
+    page.mouse.click(box["x"] + box["width"] * 0.5 + 3, box["y"] + box["height"] * 0.45 + 3)
+    page.get_by_text("ইউনিয়নের বিবরণ").wait_for(timeout=30_000)
     assert not outside, outside  # nothing was fetched from the internet
     assert page.get_by_text("bgd_adm_bbs_20201113", exact=False).count() >= 1

@@ -58,7 +58,8 @@ def test_map_view_and_district_pick_stay_within_budget(
     url, passwords, _ = demo_site
     meter = Meter(page.context.new_cdp_session(page))
     sign_in_as(page, url, "dc.kurigram", passwords["dc.kurigram"], wait_for_app)
-    time.sleep(1)
+    page.wait_for_load_state("networkidle")  # the Overview's own scripts and fonts are done
+    time.sleep(2)
     meter.reset()
     started = time.monotonic()
     page.get_by_role("link", name="Map").click()
