@@ -23,6 +23,7 @@ DISTRICT_PICK_BUDGET = 200_000
 class Meter:
     def __init__(self, cdp: Any) -> None:
         self.http = self.ws = 0
+        self.last = time.monotonic()
         self.urls: dict[str, str] = {}
         self.sizes: list[tuple[int, str]] = []
         cdp.send("Network.enable")
@@ -34,6 +35,7 @@ class Meter:
         self.urls[event["requestId"]] = event["request"]["url"]
 
     def _finished(self, event: dict[str, Any]) -> None:
+        self.last = time.monotonic()
         size = int(event["encodedDataLength"])
         self.http += size
         self.sizes.append((size, self.urls.get(event["requestId"], "?")))
@@ -42,6 +44,13 @@ class Meter:
         payload = event["response"]["payloadData"]
         binary = event["response"]["opcode"] == 2
         self.ws += len(base64.b64decode(payload)) if binary else len(payload.encode())
+
+    def settle(self, page: Any, quiet_s: float = 3.0, limit_s: float = 60.0) -> None:
+        """Wait until no HTTP response has finished for quiet_s (lazy scripts, fonts)."""
+        self.last = time.monotonic()
+        deadline = self.last + limit_s
+        while time.monotonic() < deadline and time.monotonic() - self.last < quiet_s:
+            page.wait_for_timeout(250)  # lets Playwright deliver the DevTools events
 
     def reset(self) -> None:
         self.http = self.ws = 0
@@ -58,8 +67,7 @@ def test_map_view_and_district_pick_stay_within_budget(
     url, passwords, _ = demo_site
     meter = Meter(page.context.new_cdp_session(page))
     sign_in_as(page, url, "dc.kurigram", passwords["dc.kurigram"], wait_for_app)
-    page.wait_for_load_state("networkidle")  # the Overview's own scripts and fonts are done
-    time.sleep(2)
+    meter.settle(page)  # the Overview's own scripts and fonts are done
     meter.reset()
     started = time.monotonic()
     page.get_by_role("link", name="Map").click()
@@ -67,7 +75,7 @@ def test_map_view_and_district_pick_stay_within_budget(
     frame.locator("#map[data-ready='1']").wait_for(timeout=120_000)
     drawn = time.monotonic() - started
     wait_for_app(page)
-    time.sleep(2)  # late responses (fonts, tiles of the layer control) are counted too
+    meter.settle(page)  # late responses (fonts, lazy scripts) are counted too
     first = meter.total
     geometry = [s for s, u in meter.sizes if u.endswith("/national.json")]
     print(f"first Map view: {first:,} bytes (HTTP {meter.http:,}, websocket {meter.ws:,});"
@@ -81,7 +89,7 @@ def test_map_view_and_district_pick_stay_within_budget(
     page.keyboard.press("Enter")
     frame.locator("#map[data-focus='BD5549']").wait_for(timeout=120_000)
     wait_for_app(page)
-    time.sleep(2)
+    meter.settle(page)
     pick = meter.total
     print(f"district pick: {pick:,} bytes (HTTP {meter.http:,}, websocket {meter.ws:,})")
     assert not [u for _, u in meter.sizes if u.endswith("/national.json")]
