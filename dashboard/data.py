@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from agam.pipeline.briefing import APPROVED, PROPOSED
 from dashboard import labels, loaders
 from dashboard.i18n import fmt_date, t
 from store import alert_repo, audit, list_repo
@@ -15,10 +16,10 @@ from store.user_repo import Principal
 
 SCOPED_ROLES = ("district_admin", "officer")
 # Lists that count towards "households on lists" and the budget (proposed or decided for
-# payment); rejected and superseded revisions never do.
-CURRENT_LIST_STATUSES = ("draft", "submitted", "approved", "exported")
-PROPOSED_STATUSES = ("draft", "submitted")
-APPROVED_STATUSES = ("approved", "exported")
+# payment); rejected and superseded revisions never do (the same split as the briefing).
+PROPOSED_STATUSES = PROPOSED
+APPROVED_STATUSES = APPROVED
+CURRENT_LIST_STATUSES = PROPOSED + APPROVED
 # A feed whose newest data fall inside a played scenario's period (with this margin) is
 # scenario data, not a stale feed.
 SCENARIO_MARGIN = timedelta(days=2)

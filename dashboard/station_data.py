@@ -17,7 +17,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from agam.core.timeutil import to_dhaka
 from triggers.results import EvalContext
 
 RP_COORD = re.compile(r"^rp(\d+(?:\.\d+)?)_m3s$")
@@ -112,7 +111,3 @@ def observed_levels(runs: Iterable[Any], code: str) -> pd.DataFrame:
 def observed_window(issued_at: datetime, days: int = 10) -> tuple[datetime, datetime]:
     """The stored runs worth reading for the observed part of a chart."""
     return issued_at - timedelta(days=days), issued_at
-
-
-def local_day(value: datetime) -> str:
-    return f"{to_dhaka(value):%Y-%m-%d}"

@@ -62,7 +62,8 @@ for code in ("en", "bn"):
         scenarios=scenarios,
     )
     st.download_button(
-        f"{t('briefing_download', code)} · {'English' if code == 'en' else 'বাংলা'}",
+        # in the page's language; each PDF's language by its own name, as language pickers do
+        f"{t('briefing_download', lg)} · {'English' if code == 'en' else 'বাংলা'}",
         data=pdf,
         file_name=f"agam-briefing-{brief.generated_at:%Y%m%dT%H%M}Z-{code}.pdf",
         mime="application/pdf",

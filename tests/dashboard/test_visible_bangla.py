@@ -86,6 +86,7 @@ def visible(at: AppTest) -> list[str]:
         out += [metric.label, str(metric.value)]
     for kind in ("button", "toggle", "text_input", "number_input", "date_input", "time_input"):
         out += [str(e.label) for e in getattr(at, kind)]
+    out += [str(e.proto.label) for e in at.get("download_button")]
     for kind in ("selectbox", "multiselect", "radio"):
         for e in getattr(at, kind):
             out += [str(e.label), *(str(o) for o in e.options)]
