@@ -10,7 +10,13 @@ from dashboard.auth import current_principal, persist_session, sign_in_form, sig
 from dashboard.i18n import LANGUAGES, t
 from dashboard.nav import pages_for
 
-st.set_page_config(page_title="Agam · আগাম", page_icon="🌊", layout="wide")
+# A local favicon: with none, Streamlit shows each page's Material icon, fetched from
+# fonts.gstatic.com (no internet at many sites).
+st.set_page_config(
+    page_title="Agam · আগাম",
+    page_icon=str(Path(__file__).resolve().parent / "static" / "favicon.png"),
+    layout="wide",
+)
 
 VIEWS = Path(__file__).resolve().parent / "views"
 lang = st.session_state.setdefault("lang", "en")

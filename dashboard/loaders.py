@@ -10,7 +10,6 @@ import streamlit as st
 from agam.core.settings import Settings, load_settings
 from agam.pipeline.context import AppContext
 from boundaries.layer import UnionLayer
-from dashboard.geojson import bounds_of, light_geojson
 from store.db import Store
 
 
@@ -33,13 +32,28 @@ def store() -> Store:
 
 
 @st.cache_data(ttl=60, show_spinner=False)
-def played_scenarios() -> list[str]:
-    """Titles of the SYNTHETIC scenarios `agam demo` played into this store (audit log)."""
+def played_scenarios() -> list[dict[str, Any]]:
+    """The SYNTHETIC scenarios `agam demo` played into this store (audit log): name, title
+    and the period they stand for (play_from, play_to, UTC)."""
+    from agam.core.errors import NotFound
+    from agam.scenarios.spec import load_scenario
     from store import audit
 
     with store().session() as session:
         payloads = [e.payload for e in audit.entries_for(session, "scenario.played")]
-    return sorted({str(p["title"]) for p in payloads if isinstance(p, dict) and p.get("title")})
+    out: dict[str, dict[str, Any]] = {}
+    for p in payloads:
+        if not isinstance(p, dict) or not p.get("title"):
+            continue
+        name = str(p.get("scenario") or "")
+        item: dict[str, Any] = {"name": name, "title": str(p["title"])}
+        try:
+            spec = load_scenario(name)
+            item |= {"play_from": spec.play_from, "play_to": spec.play_to}
+        except NotFound:
+            item |= {"play_from": None, "play_to": None}
+        out[item["title"]] = item
+    return [out[k] for k in sorted(out)]
 
 
 def now() -> datetime:
@@ -48,7 +62,9 @@ def now() -> datetime:
 
 @st.cache_resource(show_spinner=False)
 def configured_rule_sets() -> list[Any]:
-    """The rule sets the engine runs with: shipped plus [triggers] rule_set_files."""
+    """The rule sets the engine runs with: shipped plus [triggers] rule_set_files (newest
+    version of each id). An evaluation judged by an older version keeps its stored English
+    explanation."""
     return list(app_context().rule_sets())
 
 
@@ -65,26 +81,25 @@ def union_layer() -> UnionLayer:
     return app_context().union_layer()
 
 
-@st.cache_data(show_spinner="Preparing the national map…", max_entries=2)
-def national_geojson(fingerprint: str, tolerance_deg: float, decimals: int) -> str:
-    del fingerprint  # part of the cache key only
-    return light_geojson(union_layer().frame, tolerance_deg, decimals)
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def district_geojson(fingerprint: str, district_pcode: str) -> tuple[str, list[list[float]]]:
+@st.cache_data(show_spinner=False, max_entries=4)
+def place_names(fingerprint: str, lang: str) -> dict[str, str]:
+    """P-code -> name of every division, district, upazila and union, in Bangla where the
+    layer has it (else the layer's English spelling, which is the official one)."""
     del fingerprint
     frame = union_layer().frame
-    part = frame[frame["adm2_pcode"] == district_pcode]
-    return light_geojson(part, 0.0, 5), bounds_of(part)
+    out: dict[str, str] = {}
+    for level in ("adm1", "adm2", "adm3", "adm4"):
+        table = frame.drop_duplicates(f"{level}_pcode")
+        english = table[f"{level}_en"].astype(str)
+        bangla = table[f"{level}_bn"].fillna("").astype(str).str.strip()
+        local = bangla.where(bangla != "", english)
+        names = local if lang == "bn" else english
+        out |= dict(zip(table[f"{level}_pcode"].astype(str), names.astype(str), strict=True))
+    return out
 
 
-@st.cache_data(show_spinner=False)
-def district_names(fingerprint: str, lang: str) -> dict[str, str]:
-    return {
-        d["pcode"]: (d["name_bn"] if lang == "bn" and d["name_bn"] else d["name_en"])
-        for d in districts(fingerprint)
-    }
+def names(lang: str) -> dict[str, str]:
+    return place_names(union_layer().source.fingerprint, lang)
 
 
 @st.cache_data(show_spinner=False)
@@ -99,37 +114,33 @@ def districts(fingerprint: str) -> list[dict[str, Any]]:
 
 
 @st.cache_data(show_spinner=False, max_entries=4, ttl=300)
-def density_geojson(fingerprint: str, tolerance_deg: float, decimals: int) -> str | None:
-    """Households per km² by union from the exposure table (aggregates, no personal data)."""
+def density_values(fingerprint: str) -> dict[str, float]:
+    """Beneficiary households per km² by union from the exposure table (aggregates only)."""
     del fingerprint
     from allowances.exposure import exposure_by_union
-    from dashboard.geojson import light_geojson
 
     exposure = exposure_by_union(store())
     if exposure.empty:
-        return None
+        return {}
     frame = union_layer().frame.merge(
         exposure[["adm4_pcode", "households"]], how="left", on="adm4_pcode"
     )
-    frame["households_per_km2"] = (frame["households"].fillna(0) / frame["area_km2"]).round(1)
-    return light_geojson(frame, tolerance_deg, decimals, extra_columns=("households_per_km2",))
+    per_km2 = (frame["households"].fillna(0) / frame["area_km2"]).round(1)
+    return dict(zip(frame["adm4_pcode"].astype(str), per_km2.astype(float), strict=True))
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def raster_union_geojson(
-    fingerprint: str, raw_sha256: str, tolerance_deg: float, decimals: int
-) -> str | None:
-    """Mean and max of the newest hazard raster per union (cached per raster and layer)."""
+def raster_union_values(fingerprint: str, raw_sha256: str) -> dict[str, float]:
+    """Mean of the newest hazard raster per union (cached per raster and layer)."""
     del fingerprint, raw_sha256  # cache keys
     from affine import Affine
 
     from agam.pipeline.evaluate import latest_forecasts
     from boundaries.zonal import build_zone_index, zonal_stats
-    from dashboard.geojson import light_geojson
 
     grid = latest_forecasts(app_context(), now()).get("raster")
     if grid is None:
-        return None
+        return {}
     data = grid.data
     variable = next(iter(data.data_vars))
     values = data[variable].isel(valid_time=0).values
@@ -141,17 +152,22 @@ def raster_union_geojson(
         settings().cache_dir,
     )
     stats = zonal_stats(index, values, threshold=0.5)
-    frame = union_layer().frame.merge(
-        stats[["mean", "max", "frac_above"]].rename(
-            columns={"mean": "hazard_mean", "max": "hazard_max", "frac_above": "share_above"}
-        ),
-        left_on="adm4_pcode",
-        right_index=True,
-        how="inner",
-    )
-    frame = frame[frame["hazard_mean"].notna()]
-    for col in ("hazard_mean", "hazard_max", "share_above"):
-        frame[col] = frame[col].round(2)
-    return light_geojson(
-        frame, tolerance_deg, decimals, extra_columns=("hazard_mean", "hazard_max", "share_above")
-    )
+    means = stats["mean"].dropna().round(2)
+    return {str(code): float(v) for code, v in means.items()}
+
+
+def station_rules(kind: type, on: datetime | None) -> dict[str, tuple[str, Any]]:
+    """station -> (stage, rule) for rules of `kind` in the rule sets active on that day."""
+    from triggers.engine import active
+    from triggers.model import walk
+
+    if on is None:
+        return {}
+    enabled = settings().triggers.enabled_rule_sets
+    out: dict[str, tuple[str, Any]] = {}
+    for rule_set in active(configured_rule_sets(), on.date(), enabled):
+        for stage in rule_set.stages:
+            for rule in walk(stage.rule):
+                if isinstance(rule, kind):
+                    out.setdefault(str(getattr(rule, "station", "")), (stage.stage, rule))
+    return out

@@ -36,8 +36,11 @@ def require_page(key: str) -> Principal:
 
 def scenario_banner() -> None:
     """Say so, on every page, when the store holds SYNTHETIC scenarios played by the demo."""
-    from dashboard.loaders import played_scenarios
+    from dashboard.data import scenario_names
 
-    titles = played_scenarios()
-    if titles:
-        st.sidebar.warning(t("demo_scenarios_banner", lang(), names="; ".join(titles)))
+    names = scenario_names(lang())
+    if names:
+        st.sidebar.warning(
+            t("demo_scenarios_banner", lang(), names="; ".join(names)),
+            icon=":material/science:",
+        )

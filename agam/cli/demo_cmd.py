@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import logging
-import os
-import sys
 from datetime import date
-from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
 from agam.cli.common import console, emit_json, err_console
+from agam.cli.serve_cmd import prepare_map, serve
 from agam.core.settings import Settings
 from agam.core.timeutil import to_dhaka
 from agam.pipeline.context import AppContext
 
-DASHBOARD_ENTRY = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 ScenarioOption = Annotated[
     str, typer.Option("--scenario", help="flood, cyclone or both (bundled, SYNTHETIC data)")
 ]
@@ -34,7 +31,7 @@ class Progress:
         day = to_dhaka(step.at).date()
         if day != self.day:
             self.day = day
-            err_console.print(f"  {day:%d %b %Y} (scenario time, BST)", markup=False)
+            err_console.print(f"  {day:%d %b %Y} (scenario day, Bangladesh time)", markup=False)
         news = step.headline and step.headline != self.said.get(step.feed_id)
         self.said[step.feed_id] = step.headline or self.said.get(step.feed_id)
         if step.changes or news or step.outcome == "failed":
@@ -68,8 +65,25 @@ def play_scenarios(settings: Settings, scenario: str, speed: float | None) -> li
     return results
 
 
+def print_accounts(accounts: dict[str, str], url: str) -> None:
+    """The closing words: where to go and how to sign in (again, not 265 lines up)."""
+    if accounts:
+        console.print(f"Sign in at {url} with (passwords shown only in this run):", markup=False)
+        for username, password in accounts.items():
+            console.print(f"  {username:18} {password}", markup=False)
+    else:
+        console.print(
+            f"Sign in at {url} with the demo accounts created at the first run "
+            "(their passwords were printed then).",
+            markup=False,
+        )
+    console.print(
+        "Lost a password? `agam users reset-password USERNAME` sets a new one.", markup=False
+    )
+
+
 def print_summary(summary: dict[str, Any]) -> None:
-    alerts = Table("district", "rule set", "stage", "opened (BST)", "unions", title="Open alerts")
+    alerts = Table("district", "rule set", "stage", "opened (UTC+6)", "unions", title="Open alerts")
     for a in summary["alerts"]:
         alerts.add_row(a["district"], a["rule_set"], a["stage"], a["opened_bst"], str(a["unions"]))
     console.print(alerts)
@@ -89,26 +103,6 @@ def print_summary(summary: dict[str, Any]) -> None:
         f"{summary['households']:,} households, BDT {summary['total_bdt']:,}",
         markup=False,
     )
-
-
-def serve(settings: Settings, port: int | None) -> NoReturn:
-    serve_port = port or settings.dashboard.port
-    console.print(f"serving the dashboard at http://localhost:{serve_port}", markup=False)
-    env = dict(os.environ, AGAM_CONFIG=str(settings.config_path))
-    cmd = [
-        sys.executable, "-m", "streamlit", "run", str(DASHBOARD_ENTRY),
-        "--server.port", str(serve_port),
-        "--server.headless", "true",
-        "--browser.gatherUsageStats", "false",
-        "--server.enableStaticServing", "true",
-        "--server.address", settings.dashboard.address,
-        "--client.toolbarMode", "viewer",
-    ]  # fmt: skip
-    sys.stdout.flush()
-    sys.stderr.flush()
-    # Become the dashboard server: signals (Ctrl-C, SIGTERM from a service manager) reach it
-    # directly and no orphan server is left behind.
-    os.execve(sys.executable, cmd, env)  # noqa: S606 (fixed argv, no shell)
 
 
 def run_demo(
@@ -152,5 +146,9 @@ def run_demo(
         )
     else:
         print_summary(summary)
+        port_shown = port or settings.dashboard.port
+        print_accounts(accounts, f"http://localhost:{port_shown}")
     if not prepare_only:
+        prepare_map(ctx)
+        ctx.store.dispose()
         serve(settings, port)

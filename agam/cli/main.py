@@ -16,6 +16,7 @@ from agam.cli import (
     lists_cmd,
     registry_cmd,
     season_cmd,
+    serve_cmd,
     triggers_cmd,
     users_cmd,
 )
@@ -57,6 +58,7 @@ app.add_typer(triggers_cmd.cyclone_app, name="cyclone")
 app.command("evaluate")(triggers_cmd.evaluate_cmd)
 app.command("backtest")(triggers_cmd.backtest_cmd)
 app.command("replay")(season_cmd.replay_cmd)
+app.command("serve")(serve_cmd.serve_cmd)
 
 
 @app.command("version")

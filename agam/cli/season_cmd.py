@@ -151,7 +151,7 @@ def backtest_observed(
     for row in as_table_rows(result):
         table.add_row(*row.values())
     console.print(table)
-    alarms = Table("false alarm", "first (BST)", "evaluations", "districts")
+    alarms = Table("false alarm", "first (UTC+6)", "evaluations", "districts")
     for alarm in result.false_alarms:
         alarms.add_row(
             alarm.stage,

@@ -109,9 +109,11 @@ class DashboardSettings(Section):
     address: str = "127.0.0.1"
     simplify_tolerance_deg: float = Field(default=0.006, ge=0, le=1)
     coordinate_decimals: int = Field(default=4, ge=3, le=7)
-    # Basemap tiles for folium; "" draws no basemap (offline sites).
-    tiles: str = "OpenStreetMap"
-    # Where the browser loads Leaflet from; "/app/static" = the copy shipped in dashboard/static.
+    # Online basemap tiles: "" = the offline basemap shipped with Agam (no internet needed);
+    # "OpenStreetMap" or a URL template "https://…/{z}/{x}/{y}.png" for online tiles.
+    tiles: str = ""
+    # Ignored (kept so older config files still load): the map always uses the Leaflet copy
+    # shipped in dashboard/static, so it works without internet.
     asset_base_url: str = "/app/static"
 
 

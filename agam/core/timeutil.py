@@ -38,8 +38,9 @@ def to_dhaka(value: datetime) -> datetime:
 
 
 def format_dhaka(value: datetime, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """A time as people in Bangladesh read it, with the zone named."""
-    return to_dhaka(value).strftime(fmt) + " BST"
+    """A time as people in Bangladesh read it, with the zone named (Bangladesh time, UTC+6;
+    never "BST", which reads as British Summer Time)."""
+    return to_dhaka(value).strftime(fmt) + " UTC+6"
 
 
 class SteppedClock:

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from agam.core.errors import AgamError
-from dashboard import loaders
+from dashboard import labels, loaders
 from dashboard.i18n import t
 from dashboard.page import lang, require_page
 from store import user_repo
@@ -15,6 +15,7 @@ principal = require_page("admin")
 lg = lang()
 st.header(t("admin_header", lg))
 
+names = loaders.names(lg)
 with loaders.store().session() as session:
     users = pd.DataFrame(
         [
@@ -22,19 +23,41 @@ with loaders.store().session() as session:
                 "username": u.username,
                 "name": u.display_name,
                 "role": u.role,
-                "districts": ", ".join(u.districts or []),
+                "districts": list(u.districts or []),
                 "disabled": u.disabled,
             }
             for u in user_repo.list_users(session)
         ]
     )
-st.dataframe(users, hide_index=True, width="stretch")
+if not users.empty:
+    st.dataframe(
+        pd.DataFrame(
+            {
+                t("signin_username", lg): users["username"],
+                t("admin_display_name", lg): users["name"],
+                t("admin_role", lg): users["role"].map(lambda r: labels.role(r, lg)),
+                t("col_districts", lg): users["districts"].map(
+                    lambda ds: ", ".join(names.get(d, d) for d in ds)
+                ),
+                t("col_account", lg): users["disabled"].map(
+                    lambda off: t("admin_state_disabled" if off else "admin_state_active", lg)
+                ),
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
 
 with st.form("add_user"):
     st.subheader(t("admin_add_user", lg))
     username = st.text_input(t("signin_username", lg), key="new_username")
     name = st.text_input(t("admin_display_name", lg), key="new_name")
-    role = st.selectbox(t("admin_role", lg), user_repo.ROLES, key="new_role")
+    role = st.selectbox(
+        t("admin_role", lg),
+        user_repo.ROLES,
+        format_func=lambda r: labels.role(r, lg),
+        key="new_role",
+    )
     districts = st.text_input(t("admin_districts", lg), key="new_districts")
     email = st.text_input(t("admin_email", lg), key="new_email")
     password = st.text_input(t("signin_password", lg), type="password", key="new_password")

@@ -12,6 +12,7 @@ from agam.core.timeutil import DHAKA
 from dashboard import loaders
 from dashboard.i18n import t
 from dashboard.page import lang, require_page
+from dashboard.rule_text import system_name
 from hazard_feeds.bmd import MODELS, SYSTEM_ORDER, parse_bulletin
 from store import audit
 from store.raw_artifacts import atomic_write_bytes
@@ -26,7 +27,13 @@ with st.form("bulletin"):
     serial = st.text_input(t("bulletin_serial", lg), key="b_serial")
     day = st.date_input(t("bulletin_issued_day", lg), key="b_day")
     hour = st.time_input(t("bulletin_issued_time", lg), value=time(9, 0), key="b_time")
-    system = st.selectbox(t("bulletin_system", lg), SYSTEM_ORDER, index=2, key="b_system")
+    system = st.selectbox(
+        t("bulletin_system", lg),
+        SYSTEM_ORDER,
+        index=2,
+        format_func=lambda s: system_name(s, lg),
+        key="b_system",
+    )
     pos = st.columns(2)
     lat = pos[0].number_input(t("bulletin_lat", lg), 5.0, 25.0, 18.0, key="b_lat")
     lon = pos[1].number_input(t("bulletin_lon", lg), 80.0, 95.0, 89.5, key="b_lon")
@@ -35,10 +42,17 @@ with st.form("bulletin"):
     lf_lat = cols[0].number_input(t("bulletin_lat", lg), 18.0, 27.0, 21.8, key="b_lf_lat")
     lf_lon = cols[1].number_input(t("bulletin_lon", lg), 86.0, 93.0, 89.6, key="b_lf_lon")
     lf_hours = cols[2].number_input(t("bulletin_hours_ahead", lg), 0, 240, 48, key="b_lf_h")
-    mongla = st.number_input(t("bulletin_signal", lg, port="Mongla"), 0, 11, 0, key="b_mongla")
-    payra = st.number_input(t("bulletin_signal", lg, port="Payra"), 0, 11, 0, key="b_payra")
+    mongla = st.number_input(
+        t("bulletin_signal", lg, port=t("port_mongla", lg)), 0, 11, 0, key="b_mongla"
+    )
+    payra = st.number_input(
+        t("bulletin_signal", lg, port=t("port_payra", lg)), 0, 11, 0, key="b_payra"
+    )
     st.markdown(f"**{t('bulletin_model_winds', lg)}**")
-    winds = {m: st.number_input(f"{m} (km/h)", 0, 400, 0, key=f"b_w_{m}") for m in MODELS}
+    winds = {
+        m: st.number_input(t("bulletin_model_wind", lg, model=m), 0, 400, 0, key=f"b_w_{m}")
+        for m in MODELS
+    }
     submitted = st.form_submit_button(t("bulletin_submit", lg), type="primary")
 
 if submitted:

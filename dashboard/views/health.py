@@ -6,9 +6,10 @@ import pandas as pd
 import streamlit as st
 
 from agam.pipeline.health import feed_health, scheduler_health
-from dashboard import loaders
-from dashboard.i18n import fmt_int, fmt_time, t
+from dashboard import labels, loaders
+from dashboard.i18n import fmt_int, fmt_time, t, zone_label
 from dashboard.page import lang, require_page
+from dashboard.widgets import feed_state_word, stale_warning
 from store import audit, feed_repo
 
 require_page("health")
@@ -17,6 +18,8 @@ st.header(t("health_header", lg))
 scheduler = scheduler_health(loaders.app_context())
 if scheduler.state == "not_running":
     st.error(t("health_scheduler_down", lg, since=fmt_time(scheduler.beat_at, lg)))
+st.caption(t("health_times", lg, zone=zone_label(lg)))
+
 
 rows = feed_health(loaders.app_context())
 if not rows:
@@ -25,32 +28,29 @@ else:
     table = pd.DataFrame(
         [
             {
-                t("health_feed", lg): r.feed_id,
-                t("health_state", lg): t(f"health_state_{r.state}", lg)
-                + (f" · {t('health_failing', lg)}" if r.failing else ""),
-                t("health_issued", lg): fmt_time(r.latest_issued_at, lg),
-                t("health_last_success", lg): fmt_time(r.last_success_at, lg),
-                t("health_last_failure", lg): fmt_time(r.last_failure_at, lg),
+                t("health_feed", lg): labels.feed(r.feed_id, lg),
+                t("health_state", lg): feed_state_word(r, lg)[1],
+                t("health_issued", lg): fmt_time(r.latest_issued_at, lg, zone=False),
+                t("health_last_success", lg): fmt_time(r.last_success_at, lg, zone=False),
+                t("health_last_failure", lg): fmt_time(r.last_failure_at, lg, zone=False),
                 t("health_error", lg): r.last_error or "",
             }
             for r in rows
         ]
     )
     st.dataframe(table, hide_index=True, width="stretch")
-    stale = [r.feed_id for r in rows if r.state != "fresh" and r.enabled]
-    if stale:
-        st.warning(t("health_unknown_downstream", lg, feeds=", ".join(stale)))
+    stale_warning(rows, lg)
 
 st.subheader(t("health_runs", lg))
 with loaders.store().session() as session:
     runs = feed_repo.recent_runs(session, limit=100)
     run_rows = [
         {
-            "feed": r.feed_id,
-            "started": fmt_time(r.started_at, lg),
-            "outcome": r.outcome,
-            "issued": fmt_time(r.issued_at, lg),
-            "error": r.error or "",
+            t("health_feed", lg): labels.feed(r.feed_id, lg),
+            t("health_started", lg): fmt_time(r.started_at, lg, zone=False),
+            t("health_outcome", lg): labels.outcome(r.outcome, lg),
+            t("health_issued", lg): fmt_time(r.issued_at, lg, zone=False),
+            t("health_error", lg): r.error or "",
         }
         for r in runs
     ]

@@ -1,17 +1,20 @@
-"""Allowance lists: review with reasons; submit, approve or reject; download once approved."""
+"""Allowance lists: what each list is waiting for and who acts next; review the lines with
+their reasons; the decisions this person may take; payment files once approved."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import pandas as pd
 import streamlit as st
 
 from agam.core.errors import AgamError
 from allowances.lists import decide_list
-from dashboard import data, jobs, loaders
-from dashboard.i18n import fmt_bdt, fmt_int, fmt_time, t
+from dashboard import data, jobs, labels, loaders
+from dashboard.i18n import fmt_bdt, fmt_int, fmt_num, fmt_time, t, zone_label
 from dashboard.page import lang, require_page
-from store import list_repo
+from dashboard.stages import LIST_BADGE, badge
 
 principal = require_page("lists")
 lg = lang()
@@ -20,23 +23,63 @@ table = data.lists_table(principal)
 if table.empty:
     st.info(t("lists_none", lg))
     st.stop()
+names = loaders.names(lg)
+second = loaders.settings().allowances.second_approval
+if table["synthetic"].any():
+    st.warning(t("lists_synthetic", lg), icon=":material/science:")
 
+statuses = sorted(table["status"].unique())
 status_filter = st.multiselect(
-    t("lists_filter_status", lg), sorted(table["status"].unique()), key="lists_status"
+    t("lists_filter_status", lg),
+    statuses,
+    format_func=lambda s: labels.list_status(s, lg),
+    placeholder=t("filter_all_statuses", lg),
+    key="lists_status",
 )
 shown = table[table["status"].isin(status_filter)] if status_filter else table
-summary = shown.assign(
-    households=shown["households"].map(lambda n: fmt_int(n, lg)),
-    total=shown["total_bdt"].map(lambda n: fmt_bdt(n, lg)),
-    created=shown["created_at"].map(lambda v: fmt_time(v, lg)),
-)[["list_id", "district", "revision", "status", "households", "total", "created", "synthetic"]]
+summary = pd.DataFrame(
+    {
+        t("col_list", lg): shown["list_id"].map(lambda n: fmt_int(n, lg)),
+        t("col_district", lg): shown["district"].map(lambda c: names.get(c, c)),
+        t("col_status", lg): shown["status"].map(lambda s: labels.list_status(s, lg)),
+        t("col_next_step", lg): [labels.next_step(r, lg, second) for r in shown.to_dict("records")],
+        t("col_households", lg): shown["households"].map(lambda n: fmt_int(n, lg)),
+        t("col_total", lg): shown["total_bdt"].map(lambda n: fmt_bdt(n, lg)),
+        t("col_prepared", lg, zone=zone_label(lg, short=True)): shown["created_at"].map(
+            lambda v: fmt_time(v, lg, zone=False)
+        ),
+    }
+)
 st.dataframe(summary, hide_index=True, width="stretch")
-if shown["synthetic"].any():
-    st.warning(t("lists_synthetic", lg))
 
-list_id = st.selectbox(t("lists_pick", lg), shown["list_id"].tolist(), key="list_pick")
-row = shown.set_index("list_id").loc[list_id]
-st.subheader(t("lists_detail", lg, id=list_id, district=row["district"], status=row["status"]))
+list_id = st.selectbox(
+    t("lists_pick", lg),
+    shown["list_id"].tolist(),
+    format_func=lambda i: t(
+        "lists_option",
+        lg,
+        id=fmt_int(i, lg),
+        district=names.get(str(table.set_index("list_id").at[i, "district"]), ""),
+    ),
+    key="list_pick",
+)
+if list_id is None:
+    st.stop()
+list_id = int(list_id)
+row: dict[str, Any] = {str(k): v for k, v in shown[shown["list_id"] == list_id].iloc[0].items()}
+record = {"status": row["status"], "approved_by": row["approved_by"]}
+st.subheader(
+    t(
+        "lists_detail",
+        lg,
+        id=fmt_int(list_id, lg),
+        district=names.get(row["district"], row["district"]),
+    )
+)
+st.markdown(
+    f"{badge(LIST_BADGE.get(row['status'], 'gray'), labels.list_status(row['status'], lg))} "
+    f"{labels.next_step(record, lg, second)}"
+)
 st.caption(
     t(
         "lists_totals",
@@ -45,6 +88,38 @@ st.caption(
         total=fmt_bdt(int(row["total_bdt"]), lg),
     )
 )
+
+if flash := st.session_state.pop("lists_flash", None):
+    st.success(flash)
+actions = data.allowed_actions(principal, int(list_id))
+if actions:
+    reason = (
+        st.text_input(t("lists_reason", lg), key="decision_reason") if "reject" in actions else ""
+    )
+    cols = st.columns(len(actions) + 1)
+    for col, action in zip(cols, actions, strict=False):
+        label = t(f"lists_{action}", lg)
+        if not col.button(
+            label,
+            key=f"do_{action}",
+            type="primary" if action in ("approve", "submit") else "secondary",
+        ):
+            continue
+        try:
+            decide_list(
+                loaders.store(),
+                int(list_id),
+                principal,
+                action,
+                loaders.now(),
+                reason or None,
+                second_approval=second,
+            )
+            # shown after the rerun, which redraws the page for the list's new status
+            st.session_state["lists_flash"] = t("lists_done", lg, action=label)
+            st.rerun()
+        except AgamError as exc:
+            st.error(str(exc))
 
 lines = data.list_lines(principal, int(list_id))
 if principal.role == "committee":
@@ -55,56 +130,29 @@ elif not lines.empty:
         st.warning(t("lists_payees_changed", lg, count=fmt_int(changed, lg)))
     only_included = st.toggle(t("lists_only_included", lg), value=True, key="only_included")
     view = lines[lines["included"]] if only_included else lines
-    view = view.assign(reasons=view["reasons"].map("; ".join))
+    view = view.head(5000)
     st.dataframe(
-        view[
-            [
-                "rank",
-                "line_ref",
-                "household_id",
-                "adm4_pcode",
-                "priority_score",
-                "amount_bdt",
-                "payee",
-                "payee_changed",
-                "reasons",
-                "exclusion_reason",
-            ]
-        ].head(5000),
+        pd.DataFrame(
+            {
+                t("col_rank", lg): view["rank"].map(lambda n: fmt_int(n, lg)),
+                t("col_line_ref", lg): view["line_ref"],
+                t("col_household", lg): view["household_id"],
+                t("col_union", lg): view["adm4_pcode"].map(lambda c: names.get(c, c)),
+                t("col_score", lg): view["priority_score"].map(lambda v: fmt_num(v, lg, 1)),
+                t("col_amount", lg): view["amount_bdt"].map(lambda n: fmt_bdt(n, lg)),
+                t("col_payee", lg): view["payee"],
+                t("col_payee_changed", lg): view["payee_changed"],
+                t("col_reasons", lg): view["reasons"].map(
+                    lambda rs: "; ".join(labels.reason(r, lg) for r in rs)
+                ),
+                t("col_excluded", lg): view["exclusion_reason"].map(
+                    lambda r: labels.exclusion(r, lg)
+                ),
+            }
+        ),
         hide_index=True,
         width="stretch",
     )
-
-if flash := st.session_state.pop("lists_flash", None):
-    st.success(flash)
-reason = st.text_input(t("lists_reason", lg), key="decision_reason")
-actions = {
-    "officer": [("submit", "lists_submit")],
-    "admin": [("submit", "lists_submit")],
-    "district_admin": [("approve", "lists_approve"), ("reject", "lists_reject")],
-}.get(principal.role, [])
-# Offer only what the list's status allows (the store refuses the rest anyway).
-actions = [(a, label) for a, label in actions if (row["status"], a) in list_repo.LIST_TRANSITIONS]
-cols = st.columns(max(len(actions), 1) + 1)
-for col, (action, label) in zip(cols, actions, strict=False):
-    if col.button(
-        t(label, lg), key=f"do_{action}", type="primary" if action == "approve" else "secondary"
-    ):
-        try:
-            decide_list(
-                loaders.store(),
-                int(list_id),
-                principal,
-                action,
-                loaders.now(),
-                reason or None,
-                second_approval=loaders.settings().allowances.second_approval,
-            )
-            # shown after the rerun, which redraws the page for the list's new status
-            st.session_state["lists_flash"] = t("lists_done", lg, action=t(label, lg))
-            st.rerun()
-        except AgamError as exc:
-            st.error(str(exc))
 
 if principal.role == "district_admin" and row["status"] in ("approved", "exported"):
     fmt = st.radio(t("lists_format", lg), ("csv", "xlsx"), horizontal=True, key="pay_fmt")

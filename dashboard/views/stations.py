@@ -1,85 +1,116 @@
-"""Stations: the GloFAS ensemble plume against the trigger threshold with the exceedance
-probability per lead day exactly as the engine judges it (quorum, lead window, configured rule
-sets), and the FFWC forecast against the danger and trigger levels."""
+"""Stations as a hydrologist draws them: the GloFAS ensemble as a fan against the trigger
+threshold, the daily exceedance as the trigger judged it, and FFWC observed then forecast
+water levels against the danger level and the trigger level."""
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
 import streamlit as st
 
 from agam.pipeline.evaluate import latest_forecasts
-from dashboard import loaders
-from dashboard.i18n import fmt_time, t
+from dashboard import charts, loaders, station_data
+from dashboard.i18n import fmt_int, fmt_num, fmt_time, t
 from dashboard.page import lang, require_page
-from triggers.engine import station_rules
-from triggers.exceedance import station_exceedance
+from dashboard.rule_text import describe_rule, station_name
+from store import feed_repo
 from triggers.model import EnsembleExceedance, WaterLevelCrossing
 
 require_page("stations")
 lg = lang()
 st.header(t("nav_stations", lg))
+st.caption(t("stations_intro", lg))
 forecasts = latest_forecasts(loaders.app_context(), loaders.now())
-rules = [r for found in station_rules(loaders.active_rule_sets()).values() for r in found]
-exceedance = {r.station: r for r in rules if isinstance(r, EnsembleExceedance)}
-crossing = {r.station: r for r in rules if isinstance(r, WaterLevelCrossing)}
+glofas, ffwc = forecasts.get("glofas"), forecasts.get("ffwc")
+exceedance = loaders.station_rules(EnsembleExceedance, glofas.issued_at if glofas else None)
+crossing = loaders.station_rules(WaterLevelCrossing, ffwc.issued_at if ffwc else None)
 
-glofas = forecasts.get("glofas")
 st.subheader(t("stations_glofas", lg))
 if glofas is None:
     st.info(t("stations_no_data", lg, feed="GloFAS"))
 else:
     stations = [str(s) for s in glofas.data["station"].values]
-    station = st.selectbox(t("stations_pick", lg), stations, key="glofas_station")
-    cube = glofas.data["discharge_m3s"].sel(station=station).transpose("valid_time", "member")
-    plume = pd.DataFrame(
-        cube.values,
-        index=pd.to_datetime(cube["valid_time"].values),
-        columns=[f"m{int(m)}" for m in cube["member"].values],
+    ruled = [s for s in stations if s in exceedance]
+    station = st.selectbox(
+        t("stations_pick", lg),
+        ruled + [s for s in stations if s not in exceedance],
+        format_func=lambda s: station_name(s, lg),
+        key="glofas_station",
     )
-    rule = exceedance.get(station)
-    if rule is not None:
-        plume["threshold"] = rule.threshold_m3s
-        days, _ = station_exceedance(rule, glofas)  # the engine's own numbers
-        # A day under the quorum is unknown to the engine: shown empty, never as 0.
-        probability = pd.Series(
-            [d.probability if d.day_state != "unknown" else np.nan for d in days],
-            index=pd.to_datetime([d.date for d in days]),
-        )
-        st.caption(
-            t(
-                "stations_threshold",
-                lg,
-                value=f"{rule.threshold_m3s:,.0f}",
-                source=rule.threshold_source,
-            )
-        )
+    members = station_data.ensemble_members(glofas, station)
+    fan = station_data.fan_quantiles(members)
+    stage, rule = exceedance.get(station, (None, None))
     st.caption(
         t(
             "stations_issued",
             lg,
             at=fmt_time(glofas.issued_at, lg),
-            members=int(cube.sizes["member"]),
+            members=fmt_int(int(fan["members"].max()), lg),
         )
     )
-    st.line_chart(plume, height=320)
+    threshold_label = ""
     if rule is not None:
-        st.bar_chart(
-            pd.DataFrame({t("stations_probability", lg): probability}, index=probability.index),
-            height=180,
+        threshold_label = t(
+            "chart_threshold",
+            lg,
+            stage=t(f"stage_{stage}", lg),
+            value=fmt_num(rule.threshold_m3s, lg, 0),
         )
+    st.altair_chart(
+        charts.glofas_fan(
+            fan,
+            lg,
+            threshold_m3s=rule.threshold_m3s if rule is not None else None,
+            threshold_label=threshold_label,
+            return_periods=station_data.return_periods(glofas, station),
+        ),
+        width="stretch",
+    )
+    if rule is None:
+        st.caption(t("stations_no_rule", lg, station=station_name(station, lg)))
+    else:
+        st.markdown(f"**{t('stations_exceedance', lg)}**")
+        st.caption(describe_rule(rule, stage, lg))
+        days = station_data.exceedance_days(rule, glofas)
+        if days.empty:
+            st.info(t("stations_no_window", lg))
+        else:
+            st.altair_chart(charts.exceedance_bars(days, rule.min_probability, lg), width="stretch")
 
-ffwc = forecasts.get("ffwc")
 st.subheader(t("stations_ffwc", lg))
 if ffwc is None:
     st.info(t("stations_no_data", lg, feed="FFWC"))
 else:
-    for code in [str(s) for s in ffwc.data["station"].values]:
-        level = ffwc.data["water_level_m"].sel(station=code).isel(member=0).to_series()
-        danger = float(ffwc.data["danger_level_m"].sel(station=code))
-        frame = pd.DataFrame({"forecast_m": level, "danger_level_m": danger})
-        if code in crossing:
-            frame["trigger_level_m"] = danger + crossing[code].offset_m
+    start, end = station_data.observed_window(ffwc.issued_at)
+    with loaders.store().session() as session:
+        runs = [r for r in feed_repo.forecasts_issued_between(session, start, end)]
+        runs = [r for r in runs if r.feed_id == ffwc.feed_id]
+    st.caption(t("stations_ffwc_issued", lg, at=fmt_time(ffwc.issued_at, lg)))
+    codes = [str(s) for s in ffwc.data["station"].values]
+    for code in sorted(codes, key=lambda c: c not in crossing):
         name = str(ffwc.data["name"].sel(station=code).values)
-        st.markdown(f"**{name} ({code})** · {t('stations_danger', lg, value=f'{danger:.2f}')}")
-        st.line_chart(frame, height=220)
+        danger = float(ffwc.data["danger_level_m"].sel(station=code))
+        stage, rule = crossing.get(code, (None, None))
+        trigger_m = round(danger + rule.offset_m, rule.level_decimals) if rule else None
+        st.markdown(f"**{station_name(name, lg)}** ({code})")
+        if rule is not None:
+            st.caption(describe_rule(rule, stage, lg, danger_m=danger))
+        st.altair_chart(
+            charts.water_levels(
+                station_data.observed_levels(runs, code),
+                station_data.water_level_forecast(ffwc, code),
+                danger,
+                lg,
+                trigger_m=trigger_m,
+                trigger_label=(
+                    t(
+                        "chart_trigger_level",
+                        lg,
+                        stage=t(f"stage_{stage}", lg),
+                        offset=fmt_num(rule.offset_m, lg, 2),
+                        value=fmt_num(trigger_m, lg, 2),
+                    )
+                    if rule is not None and trigger_m is not None
+                    else ""
+                ),
+            ),
+            width="stretch",
+        )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -229,7 +231,7 @@ def dashboard_url(dashboard_site: Path, browser_path: Path) -> Iterator[str]:
             "-m",
             "streamlit",
             "run",
-            str(ROOT / "dashboard" / "app.py"),
+            str(ROOT / "dashboard" / "server.py"),
             "--server.port",
             str(port),
             "--server.address",
@@ -258,13 +260,45 @@ def dashboard_url(dashboard_site: Path, browser_path: Path) -> Iterator[str]:
         log.close()
 
 
+NO_BENGALI_FONTS = """<?xml version="1.0"?>
+<!DOCTYPE fontconfig SYSTEM "fonts.dtd">
+<fontconfig>
+  <include ignore_missing="yes">/etc/fonts/fonts.conf</include>
+  <cachedir>{cache}</cachedir>
+  <selectfont><rejectfont>
+    <pattern><patelt name="lang"><string>bn</string></patelt></pattern>
+  </rejectfont></selectfont>
+</fontconfig>
+"""
+
+
+@pytest.fixture(scope="session")
+def browser_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Chromium sees every system font except those that write Bengali: Bangla on the pages
+    can only come from the web font the dashboard serves (what a district office PC has)."""
+    folder = tmp_path_factory.mktemp("fontconfig")
+    conf = folder / "fonts.conf"
+    conf.write_text(NO_BENGALI_FONTS.format(cache=folder / "cache"), encoding="utf-8")
+    env = dict(os.environ, FONTCONFIG_FILE=str(conf))
+    if shutil.which("fc-list"):
+        listed = subprocess.run(
+            ["fc-list", ":lang=bn"], env=env, capture_output=True, text=True, check=True
+        )
+        assert not listed.stdout.strip(), listed.stdout
+    return env
+
+
 @pytest.fixture
-def page(browser_path: Path, request: pytest.FixtureRequest) -> Iterator[object]:
+def page(
+    browser_path: Path, browser_env: dict[str, str], request: pytest.FixtureRequest
+) -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(browser_path), args=CHROMIUM_ARGS)
+        browser = pw.chromium.launch(
+            executable_path=str(browser_path), args=CHROMIUM_ARGS, env=browser_env
+        )
         # A test behind a TLS proxy with a throwaway certificate accepts it.
         tls = request.node.get_closest_marker("self_signed_tls") is not None
         context = browser.new_context(
@@ -289,3 +323,50 @@ def wait_for_app() -> object:
         )
 
     return wait
+
+
+def demo_passwords(log: str) -> dict[str, str]:
+    """The demo accounts' passwords as `agam demo` prints them ("  name.role  password")."""
+    return dict(re.findall(r"^  (\S+\.\S+) +(\S+)$", log, flags=re.MULTILINE))
+
+
+@pytest.fixture(scope="session")
+def demo_site(tmp_path_factory: pytest.TempPathFactory, browser_path: Path) -> Iterator[Any]:
+    """The README's run command on an empty data dir: both scenarios played, then served.
+    Yields (url, passwords, log)."""
+    site = tmp_path_factory.mktemp("demo-site")
+    config = site / "config.toml"
+    config.write_text(
+        '[app]\ndata_dir = "var"\nlog_level = "WARNING"\n[dashboard]\ntiles = ""\n',
+        encoding="utf-8",
+    )
+    port = _free_port()
+    env = dict(os.environ, AGAM_CONFIG=str(config), AGAM_TEST_IDENTITY="0")
+    env.pop("AGAM_DATA_DIR", None)
+    log_path = site / "demo.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "agam.cli.main", "demo", "--households", "3000",
+             "--port", str(port)],
+            cwd=site, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        url = f"http://127.0.0.1:{port}"
+        try:
+            _wait_healthy(url, proc, timeout_s=900)
+            text = log_path.read_text(encoding="utf-8")
+            yield url, demo_passwords(text), text
+        finally:
+            proc.terminate()  # the demo became the server (exec): nothing is left behind
+            proc.wait(timeout=30)
+            with pytest.raises(OSError):
+                urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
+
+
+def sign_in_as(pg: Any, url: str, username: str, password: str, wait_for_app: Any) -> None:
+    pg.goto(url)
+    wait_for_app(pg)
+    pg.get_by_label("Username", exact=True).fill(username)
+    pg.get_by_label("Password", exact=True).fill(password)
+    pg.get_by_role("button", name="Sign in").click()
+    pg.get_by_text("Signed in as").first.wait_for(timeout=60_000)
+    wait_for_app(pg)

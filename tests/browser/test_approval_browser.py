@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 pytestmark = pytest.mark.browser
+MARKDOWN = "[data-testid='stMarkdownContainer']"  # not the table's hidden accessibility cells
 
 
 def test_district_admin_sees_alert_approves_and_downloads(
@@ -22,14 +23,16 @@ def test_district_admin_sees_alert_approves_and_downloads(
     page.get_by_role("link", name="Map").click()
     wait_for_app(page)
     page.get_by_text("3 unions under alert").wait_for(timeout=60_000)
-    frame = page.frame_locator('iframe[title="streamlit_folium.st_folium"]')
-    frame.locator(".leaflet-container").wait_for(timeout=60_000)
+    frame = page.frame_locator('iframe[title="dashboard.map_widget.agam_map"]')
+    frame.locator("#map[data-ready='1']").wait_for(timeout=60_000)
 
     page.get_by_role("link", name="Allowance lists").click()
     wait_for_app(page)
     page.get_by_text("SYNTHETIC registry").wait_for()
     # the list's heading (the grid's hidden accessibility cells say "submitted" too)
-    page.get_by_text(re.compile(r"List \d+ · district BD5549 · submitted")).wait_for()
+    page.get_by_text(re.compile(r"List \d+ · Kurigram")).first.wait_for()
+    waiting = "Waiting for the district administrator to approve or reject it"
+    page.locator(MARKDOWN).get_by_text(waiting).first.wait_for()
     page.get_by_role("button", name="Approve").click()
     page.get_by_text("Done: Approve.").wait_for(timeout=30_000)
     wait_for_app(page)

@@ -1,4 +1,5 @@
-"""The national map in a real browser: Leaflet from our own server, unions drawn, hover labels."""
+"""The national map in a real browser: drawn offline from Agam's own files (Leaflet, the
+cached union TopoJSON, the Natural Earth basemap), with Bangla hover labels."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from urllib.parse import urlparse
 import pytest
 
 pytestmark = pytest.mark.browser
+MAP_FRAME = 'iframe[title="dashboard.map_widget.agam_map"]'
 
 
 def test_national_map_draws_offline_with_hover(
@@ -25,25 +27,27 @@ def test_national_map_draws_offline_with_hover(
 
     page.route("**/*", block_outside)
     sign_in(page, dashboard_url, "officer.kurigram")
-    nav = page.get_by_role("link", name="Map")
-    if nav.count():
-        nav.first.click()
-        wait_for_app(page)
-    frame = page.frame_locator('iframe[title="streamlit_folium.st_folium"]')
-    container = frame.locator(".leaflet-container")
+    page.get_by_text("বাংলা").first.click()
+    wait_for_app(page)
+    page.get_by_role("link", name="মানচিত্র").click()
+    wait_for_app(page)
+    frame = page.frame_locator(MAP_FRAME)
+    container = frame.locator("#map[data-ready='1']")
     container.wait_for(timeout=60_000)
+    assert container.get_attribute("data-unions") == "5160"
     box = container.bounding_box()
     assert box is not None
     assert box["height"] > 300
-    # Unions are drawn (canvas renderer) and a hover shows union / upazila / district.
-    frame.locator("canvas.leaflet-zoom-animated").first.wait_for(timeout=30_000)
+    # Hover a union in the middle of the country: union / upazila / district, in Bangla.
     page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.45)
     page.mouse.move(box["x"] + box["width"] * 0.5 + 3, box["y"] + box["height"] * 0.45 + 3)
     tooltip = frame.locator(".leaflet-tooltip")
     tooltip.first.wait_for(timeout=15_000)
     text = tooltip.first.inner_text()
-    assert "Union" in text
-    assert "Upazila" in text
-    assert "District" in text
-    assert not [u for u in outside if "leaflet" in u], outside
+    for label in ("ইউনিয়ন", "উপজেলা", "জেলা"):
+        assert label in text, text
+    # A click on a union shows its details below the map (names from the layer, in Bangla).
+    page.mouse.click(box["x"] + box["width"] * 0.5 + 3, box["y"] + box["height"] * 0.45 + 3)
+    page.get_by_text("ইউনিয়নের বিবরণ").wait_for(timeout=30_000)
+    assert not outside, outside  # nothing was fetched from the internet
     assert page.get_by_text("bgd_adm_bbs_20201113", exact=False).count() >= 1

@@ -16,6 +16,25 @@ from store.user_repo import add_user
 
 VIEWS = Path(__file__).resolve().parents[2] / "dashboard" / "views"
 APP = VIEWS.parent / "app.py"
+# The evidence the engine stores for a met Jamuna action (what the pages rebuild explanations from).
+OBSERVED = {
+    "trigger_id": "FLOOD_JAMUNA_ACTION",
+    "FLOOD_JAMUNA_ACTION": {
+        "station": "SW46.9L",
+        "station_name": "Bahadurabad",
+        "danger_level_m": 19.5,
+        "offset_m": 0.85,
+        "trigger_level_m": 20.35,
+        "comparison": "ge",
+        "daily_max_level_m": {"2024-07-05": 20.41},
+        "crossing_dates": ["2024-07-05"],
+        "trend": {
+            "station": "Bahadurabad",
+            "tolerance_fraction": 0.02,
+            "median_m3s": {"2024-07-05": 114916.0, "2024-07-06": 115501.0, "2024-07-07": 117792.0},
+        },
+    },
+}
 ACCOUNTS = {
     "committee": ("committee.member", []),
     "officer": ("officer.kurigram", ["BD5549"]),
@@ -62,3 +81,92 @@ def view(accounts: Store) -> Callable[..., AppTest]:
         return at
 
     return run
+
+
+def make_alert(
+    store: Store,
+    district: str,
+    stage: str,
+    *,
+    at: datetime,
+    unions: tuple[str, ...] = (),
+    explanation: str = "test evaluation: met.",
+    observed: dict | None = None,
+    rule_set: tuple[str, str] = ("ocha_cerf_flood_2025", "2025.1"),
+    state: str = "met",
+) -> int:
+    """An open alert with one evaluation and its 'raised' event (what the pipeline stores)."""
+    from store import alert_repo
+    from store.models import Alert, Evaluation
+
+    with store.session() as session:
+        evaluation = Evaluation(
+            input_key=f"{district}-{stage}-{at.isoformat()}",
+            rule_set_id=rule_set[0],
+            rule_set_version=rule_set[1],
+            stage=stage,
+            as_of=at,
+            state=state,
+            created_at=at,
+            explanation=explanation,
+            observed=observed or {},
+        )
+        session.add(evaluation)
+        session.flush()
+        alert = Alert(
+            rule_set_id=rule_set[0],
+            rule_set_version=rule_set[1],
+            district_pcode=district,
+            stage=stage,
+            status="open",
+            opened_at=at,
+            updated_at=at,
+            first_evaluation_id=evaluation.id,
+            last_evaluation_id=evaluation.id,
+            affected_unions=list(unions),
+        )
+        session.add(alert)
+        session.flush()
+        alert_repo.add_event(
+            session,
+            alert_id=alert.id,
+            at=at,
+            from_stage=None,
+            to_stage=stage,
+            evaluation_id=evaluation.id,
+            explanation=explanation,
+        )
+        return int(alert.id)
+
+
+def make_list(
+    store: Store,
+    alert_id: int,
+    district: str,
+    status: str,
+    households: int,
+    total_bdt: int,
+    at: datetime,
+    revision: int = 1,
+) -> int:
+    """A list row with the given status and totals (no lines: aggregates only)."""
+    from store.models import AllowanceList
+
+    with store.session() as session:
+        row = AllowanceList(
+            alert_id=alert_id,
+            district_pcode=district,
+            revision=revision,
+            status=status,
+            amount_per_household_bdt=5000,
+            households=households,
+            total_bdt=total_bdt,
+            prepared_by="system",
+            submitted_by="officer.kurigram" if status != "draft" else None,
+            approved_by="dc.kurigram" if status in ("approved", "exported") else None,
+            created_at=at,
+            synthetic=True,
+        )
+        session.add(row)
+        session.flush()
+        return int(row.id)

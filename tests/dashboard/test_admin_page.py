@@ -15,7 +15,9 @@ from store.user_repo import get_user
 def test_admin_adds_and_disables_accounts(view: Callable[..., AppTest], accounts: Store) -> None:
     at = view("admin.py", "admin")
     assert not at.exception, at.exception
-    assert set(at.dataframe[0].value["username"]) >= {"admin", "dc.kurigram"}
+    users = at.dataframe[0].value
+    assert set(users["Username"]) >= {"admin", "dc.kurigram"}
+    assert "District administrator" in set(users["Role"])  # roles in words, not codes
     at.text_input(key="new_username").input("dc.jamalpur")
     at.text_input(key="new_name").input("DC Jamalpur")
     at.selectbox(key="new_role").select("district_admin")

@@ -35,11 +35,12 @@ def test_health_shows_staleness_and_verifies_audit(
     at = view("health.py", "officer")
     assert not at.exception, at.exception
     feeds = at.dataframe[0].value
-    assert list(feeds["Feed"]) == ["ffwc"]
+    assert list(feeds["Feed"]) == ["FFWC water levels"]
     assert "no data yet" in feeds["State"].iloc[0]
     assert "last run failed" in feeds["State"].iloc[0]
     assert "UNKNOWN" in at.warning[0].value
-    assert "HTTP 500" in at.dataframe[1].value["error"].iloc[0]
+    assert "FFWC water levels" in at.warning[0].value
+    assert "HTTP 500" in at.dataframe[1].value["Error"].iloc[0]
     at.button(key="verify_audit").click().run()
     assert "Chain verified: 1 entries" in at.success[0].value
     with accounts.engine.begin() as conn:

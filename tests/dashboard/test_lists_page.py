@@ -113,13 +113,18 @@ def test_committee_sees_totals_not_lines(view: Callable[..., AppTest], with_list
 def test_officer_submits_admin_approves(view: Callable[..., AppTest], with_list: int) -> None:
     at = view("lists.py", "officer")
     assert "SYNTHETIC" in _page_text(at)
+    assert "Waiting for the officer to check and submit it" in _page_text(at)
+    assert not at.text_input  # no reason box for someone who cannot reject
     lines = at.dataframe[1].value
     assert len(lines) == 6
-    assert "female-headed household (+3)" in lines["reasons"].iloc[0]
+    assert "female-headed household (+3)" in lines["Why (priority score terms)"].iloc[0]
+    assert lines["Union"].iloc[0] != UNIONS[0]  # names, not codes
     at.button(key="do_submit").click().run()
     assert not at.exception, at.exception
     admin = view("lists.py", "district_admin")
     assert "submitted" in _page_text(admin)
+    assert "Waiting for the district administrator" in _page_text(admin)
+    assert admin.text_input(key="decision_reason") is not None
     admin.button(key="do_approve").click().run()
     assert not admin.exception
     assert "approved" in _page_text(admin)

@@ -1,4 +1,5 @@
-"""Stations page: plume, threshold and probability from a stored GloFAS forecast."""
+"""Stations page: the GloFAS fan from a stored forecast (the flood demo's thresholds, 50 %
+line and FFWC crossing: tests/scenarios/test_stations_demo.py)."""
 
 from __future__ import annotations
 
@@ -39,9 +40,18 @@ def test_stations_page_shows_the_plume(
     at = view("stations.py", "district_admin")
     assert not at.exception, at.exception
     captions = " ".join(c.value for c in at.caption)
-    assert "100,000" in captions
-    assert "51 members" in captions
+    assert "51 ensemble members" in captions
+    # a June 2020 forecast: no rule set in force then reads it (the 2025 frameworks start
+    # on 25 Apr 2025), so the fan is drawn for context, without a trigger threshold
+    assert "No trigger rule reads Bahadurabad" in captions
     assert at.selectbox(key="glofas_station").value == "Bahadurabad"
+    charts = at.get("vega_lite_chart")
+    assert len(charts) == 1  # the fan (no exceedance without a rule; no FFWC stored)
+    spec = charts[0].proto.spec  # type: ignore[attr-defined]
+    assert '"q10"' in spec
+    assert '"q90"' in spec
+    assert '"median"' in spec
+    assert '"m0"' not in spec  # no longer one line per member
 
 
 def test_stations_page_reads_the_configured_rule_sets(
@@ -82,7 +92,7 @@ provisional = true
 
     raw = raw_from_file("glofas", glofas)
     ctx.feed("glofas").fetch = lambda http, since: raw
-    assert ingest(ctx, "glofas").outcome == "success"
+    assert ingest(ctx, "glofas").outcome == "partial"  # three stations off the fixture's grid
     at = view("stations.py", "district_admin")
     assert not at.exception, at.exception
     captions = " ".join(c.value for c in at.caption)

@@ -35,8 +35,8 @@ def test_replay_json_and_progress(season: SimpleNamespace, tmp_path: Path) -> No
     assert {"rule_set": "ocha_cerf_cyclone_2025", "district": "BD4087", "stage": "action",
             "at": "2026-05-21T06:00:00Z"} in out["first_reached"]  # fmt: skip
     lines = result.stderr.strip().splitlines()
-    assert lines[0] == "[1/6] bmd issued 2026-05-01 11:00 BST: success, 4 alert changes"
-    assert lines[1] == "[2/6] bmd issued 2026-05-02 11:00 BST: success, 0 alert changes"
+    assert lines[0] == "[1/6] bmd issued 2026-05-01 11:00 UTC+6: success, 4 alert changes"
+    assert lines[1] == "[2/6] bmd issued 2026-05-02 11:00 UTC+6: success, 0 alert changes"
     assert len(lines) == 6
 
 
@@ -83,7 +83,7 @@ def test_backtest_observed_json_and_table(season: SimpleNamespace, tmp_path: Pat
     assert narrow["false_alarms"] == []
     with_alarm = runner.invoke(app, args)
     assert with_alarm.exit_code == 0, with_alarm.stderr
-    assert "2026-05-01 12:00 BST" in with_alarm.stdout
+    assert "2026-05-01 12:00 UTC+6" in with_alarm.stdout
     table = runner.invoke(app, [*args, "--lead-window-days", "30"])
     assert table.exit_code == 0, table.stderr
     assert "hit (21.5" in table.stdout  # the table may wrap "d)" onto the next line
