@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
 
+from agam.pipeline.cap_publish import publish_after_change
 from agam.pipeline.notify import notify_alert
 from agam.pipeline.propose import propose_for_alert
 from allowances.policy import load_policy
@@ -108,6 +109,8 @@ def run_evaluation(
             )
             if change is not None:
                 changes.append(change)
+    if changes:  # after the alert transaction committed: the CAP files and Atom feed
+        publish_after_change(ctx)
     if propose_lists and changes:
         policy = load_policy()
         for change in changes:
