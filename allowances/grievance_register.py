@@ -134,7 +134,7 @@ def update(
     if row.status in CLOSED_STATUSES:
         raise InvalidTransition(f"grievance {grievance_id} is {row.status}; closed ones are frozen")
     if action is None and assign_to is None and not clean_text(note):
-        raise InvalidTransition("nothing to change: give --status, --assign or --note")
+        raise InvalidTransition("nothing to change: give a next status, an assignee or a note")
     if assign_to is not None:
         _assign(session, principal, row, assign_to, at)
     if action is not None:
