@@ -95,7 +95,11 @@ def write_correction_file(
     lines: list[dict[str, str]] = []
     for g in sorted(rows, key=lambda g: g.id):
         result.grievances.append(g.id)
-        members = by_household.get(g.household_id or "", [])
+        members = [  # only registry rows of districts the principal handles
+            m
+            for m in by_household.get(g.household_id or "", [])
+            if can_handle(principal, m.adm4_pcode[:6])
+        ]
         for member in members:
             line = {c: _cell(getattr(member, c, None)) for c in FIELD_NAMES if c != "synthetic"}
             line |= dict.fromkeys(PERSONAL_FIELDS, "")

@@ -72,6 +72,7 @@ def record(
 ) -> Grievance:
     """Add a grievance (status open) for a union, or for a household the registry knows."""
     union = new.adm4_pcode
+    known: set[str] = set()
     if new.household_id is not None:
         known = grievance_repo.household_unions(session, new.household_id)
         if union is None and len(known) == 1:
@@ -82,6 +83,12 @@ def record(
         )
     district = _district_of(union, union_district)
     authorise(principal, district, "record")
+    if known and not any(u.startswith(district) for u in known):
+        # Otherwise a handler could reach another district's household through a grievance.
+        raise InvalidTransition(
+            f"household {new.household_id} is registered in another district; "
+            "record the grievance there"
+        )
     if new.alert_id is not None:
         alert = alert_repo.get_alert(session, new.alert_id)
         if alert.district_pcode != district:

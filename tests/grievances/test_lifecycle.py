@@ -212,5 +212,9 @@ def test_union_or_known_household_needed(store: Store) -> None:
             SETTINGS,
         )
         assert row.sla_hours == SETTINGS.sla_hours.exclusion
+    with store.session() as session, pytest.raises(InvalidTransition, match="another district"):
+        register.record(  # a Kurigram household filed under a Jamalpur union by its handler
+            session, who(store, "dc.jamalpur"), new(adm4_pcode="BD45390711"), T0, SETTINGS
+        )
     with store.session() as session, pytest.raises(InvalidTransition, match="future"):
         register.record(session, officer, new(received_at=T0 + timedelta(hours=2)), T0, SETTINGS)
