@@ -144,13 +144,14 @@ if st.button(t("grievances_reveal", lg), key="g_reveal"):
     with loaders.store().session() as session:  # audited as grievance.details_viewed
         [full] = register.listing(session, principal, now, settings, reveal=True, ids=[gid])
     if full["details_visible"]:
-        st.write(f"**{t('grievances_name', lg)}:** {full['complainant_name'] or '—'}")
-        st.write(f"**{t('grievances_phone', lg)}:** {full['complainant_phone'] or '—'}")
+        st.write(f"**{t('grievances_complainant', lg)}:** {full['complainant_name'] or '—'}")
+        st.write(f"**{t('grievances_contact_phone', lg)}:** {full['complainant_phone'] or '—'}")
         st.text(full["description"])
     else:
         st.warning(t("grievances_not_handler", lg))
 with loaders.store().session() as session:
-    st.dataframe(pd.DataFrame(register.history(session, principal, gid)), hide_index=True)
+    steps = pd.DataFrame(register.history(session, principal, gid))
+st.dataframe(steps.assign(at=steps["at"].map(lambda v: fmt_time(v, lg))), hide_index=True)
 
 actions = [a for (s, a) in TRANSITIONS if s == row["status"]]
 if actions:
