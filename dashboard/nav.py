@@ -19,6 +19,9 @@ ALL_PAGES = {
     "stations": PageSpec("stations", "stations.py", "nav_stations", ":material/show_chart:"),
     "alerts": PageSpec("alerts", "alerts.py", "nav_alerts", ":material/warning:"),
     "lists": PageSpec("lists", "lists.py", "nav_lists", ":material/receipt_long:"),
+    "grievances": PageSpec(
+        "grievances", "grievances.py", "nav_grievances", ":material/support_agent:"
+    ),
     "briefing": PageSpec("briefing", "briefing.py", "nav_briefing", ":material/description:"),
     "bulletin": PageSpec("bulletin", "bulletin.py", "nav_bulletin", ":material/cyclone:"),
     "health": PageSpec("health", "health.py", "nav_health", ":material/monitor_heart:"),
@@ -26,15 +29,35 @@ ALL_PAGES = {
 }
 
 ROLE_PAGES: dict[str, tuple[str, ...]] = {
-    "committee": ("overview", "map", "alerts", "lists", "briefing", "health"),
-    "officer": ("overview", "map", "stations", "alerts", "lists", "bulletin", "briefing", "health"),
-    "district_admin": ("overview", "map", "stations", "alerts", "lists", "briefing", "health"),
+    "committee": ("overview", "map", "alerts", "lists", "grievances", "briefing", "health"),
+    "officer": (
+        "overview",
+        "map",
+        "stations",
+        "alerts",
+        "lists",
+        "grievances",
+        "bulletin",
+        "briefing",
+        "health",
+    ),
+    "district_admin": (
+        "overview",
+        "map",
+        "stations",
+        "alerts",
+        "lists",
+        "grievances",
+        "briefing",
+        "health",
+    ),
     "admin": (
         "overview",
         "map",
         "stations",
         "alerts",
         "lists",
+        "grievances",
         "bulletin",
         "briefing",
         "health",

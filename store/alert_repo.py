@@ -140,3 +140,30 @@ def close_alert(
         actor=user.username,
     )
     return alert
+
+
+def input_run_triggers(session: Session, alert_id: int) -> set[str]:
+    """How the forecasts behind an alert arrived: the `trigger` of every feed run that
+    brought one ("scheduler", "cli", "replay", "scenario:<id>" …)."""
+    from store.models import FeedRun, ForecastRun
+
+    evaluation_ids = {e.evaluation_id for e in events(session, alert_id) if e.evaluation_id}
+    alert = get_alert(session, alert_id)
+    evaluation_ids |= {alert.first_evaluation_id, alert.last_evaluation_id}
+    refs = {
+        (str(ref[0]), str(ref[2]))
+        for ev in session.scalars(select(Evaluation).where(Evaluation.id.in_(evaluation_ids)))
+        for ref in ev.forecast_run_ids
+        if len(ref) >= 3 and ref[2]
+    }
+    run_ids = [
+        run.id
+        for run in session.scalars(
+            select(ForecastRun).where(ForecastRun.raw_sha256.in_({sha for _, sha in refs}))
+        )
+        if (run.feed_id, run.raw_sha256) in refs
+    ]
+    if not run_ids:
+        return set()
+    stmt = select(FeedRun.trigger).where(FeedRun.forecast_run_id.in_(run_ids)).distinct()
+    return set(session.scalars(stmt))

@@ -1,7 +1,10 @@
-"""`agam alerts list|close`: alerts per district; a signed-in person closes one with a reason."""
+"""`agam alerts list|close|cap`: alerts per district; a signed-in person closes one with a
+reason; an alert change as a Common Alerting Protocol 1.2 message."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -12,11 +15,15 @@ from agam.cli.common import (
     JsonOption,
     console,
     emit_json,
+    err_console,
     handle_errors,
     settings_for,
 )
 from agam.cli.credentials import UserOption, sign_in
+from agam.core.errors import NotFound
+from agam.core.files import atomic_write_bytes
 from agam.core.timeutil import format_dhaka, iso_utc
+from agam.pipeline.cap_publish import alert_messages, publish_after_change
 from agam.pipeline.context import AppContext
 from store import alert_repo, audit
 
@@ -94,4 +101,35 @@ def close(
             payload={"reason": reason, "via": principal.via},
         )
         district = alert.district_pcode
+    publish_after_change(ctx)  # after the commit: the cancel message and the feed
     console.print(f"alert {alert_id} ({district}) closed", markup=False)
+
+
+@app.command("cap")
+@handle_errors
+def cap(
+    alert_id: int,
+    out: Annotated[Path | None, typer.Option("--out", help="write here (default: stdout)")] = None,
+    event: Annotated[
+        int | None, typer.Option("--event", help="an earlier change's event id (default: newest)")
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """The alert's newest change (or --event) as a CAP 1.2 message (XML)."""
+    ctx = AppContext(settings_for(config))
+    ctx.store.upgrade()
+    messages = alert_messages(ctx, alert_id)
+    if not messages:
+        raise NotFound(f"alert {alert_id} has no changes to publish")
+    chosen = messages[-1]
+    if event is not None:
+        suffix = f".{event}"
+        matches = [m for m in messages if m[0].identifier.endswith(suffix)]
+        if not matches:
+            raise NotFound(f"alert {alert_id} has no event {event}")
+        chosen = matches[0]
+    if out is None:
+        sys.stdout.buffer.write(chosen[1])
+        return
+    atomic_write_bytes(out, chosen[1])
+    err_console.print(f"wrote {chosen[0].identifier} ({chosen[0].status}) to {out}", markup=False)

@@ -13,6 +13,7 @@ from agam.cli import (
     audit_cmd,
     boundaries_cmd,
     feeds_cmd,
+    grievances_cmd,
     lists_cmd,
     registry_cmd,
     season_cmd,
@@ -54,6 +55,7 @@ app.add_typer(feeds_cmd.app, name="feeds")
 app.add_typer(triggers_cmd.triggers_app, name="triggers")
 app.add_typer(alerts_cmd.app, name="alerts")
 app.add_typer(registry_cmd.app, name="registry")
+app.add_typer(grievances_cmd.app, name="grievances")
 app.add_typer(triggers_cmd.cyclone_app, name="cyclone")
 app.command("evaluate")(triggers_cmd.evaluate_cmd)
 app.command("backtest")(triggers_cmd.backtest_cmd)

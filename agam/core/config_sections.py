@@ -224,3 +224,46 @@ def register_feed_model(name: str, model: type[FeedSettings]) -> None:
     if FEED_MODELS.get(name, model) is not model:
         raise ValueError(f"feed {name!r} already has a config model")
     FEED_MODELS[name] = model
+
+
+# A service-level target: at least one hour, at most a year.
+SlaHours = Annotated[int, Field(ge=1, le=24 * 366)]
+
+
+class GrievanceSlaHours(Section):
+    """Service-level target per grievance category: hours from receipt to a closing decision
+    (resolved, referred or rejected). Payment problems come first in an activation."""
+
+    exclusion: SlaHours = 15 * 24
+    inclusion_error: SlaHours = 30 * 24
+    non_payment: SlaHours = 72
+    wrong_amount: SlaHours = 72
+    data_correction: SlaHours = 15 * 24
+    conduct: SlaHours = 7 * 24
+    other: SlaHours = 30 * 24
+
+
+class GrievanceSettings(Section):
+    sla_hours: GrievanceSlaHours = GrievanceSlaHours()
+    # "Due soon" warning: a grievance still open after this share of its target is flagged.
+    due_soon_share: float = Field(default=0.8, gt=0, lt=1)
+
+
+class CapSettings(Section):
+    """Common Alerting Protocol 1.2 export of alert changes (docs/cap-alerts.md)."""
+
+    # CAP <sender>: globally unique, no spaces, commas, '<' or '&' (e.g. a domain address).
+    # Each installation sets its own; the defaults say plainly that they are not configured.
+    sender: str = Field(default="agam@localhost", pattern=r"^[^\s,<&]{3,128}$")
+    sender_name: str = Field(default="Agam (sender not configured)", min_length=1, max_length=200)
+    sender_name_bn: str = Field(default="আগাম (প্রেরক ঠিক করা হয়নি)", min_length=1, max_length=200)
+    # Prefix of every message identifier; one per installation so identifiers never collide.
+    identifier_prefix: str = Field(default="BD-AGAM", pattern=r"^[A-Za-z0-9._-]{1,40}$")
+    # <web> and the feed's links: where people read more (the public information page).
+    web: str = Field(default="http://localhost:8501/", pattern=r"^https?://\S+$")
+    # Absolute URL where the data dir's cap/ folder is served ("" = links relative to the feed).
+    feed_base_url: str = Field(default="", pattern=r"^(|https?://\S+/)$")
+    # Polygons: at most this many vertices each (gateways and cell broadcast limit them).
+    max_polygon_vertices: int = Field(default=100, ge=4, le=1000)
+    # Ended alerts stay in the Atom feed this long, so gateways see the all-clear / cancel.
+    keep_ended_hours: int = Field(default=48, ge=0, le=24 * 30)

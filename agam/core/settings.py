@@ -24,9 +24,11 @@ from agam.core.config_sections import (
     AllowanceSettings,
     AppSettings,
     BoundarySettings,
+    CapSettings,
     DashboardSettings,
     DatabaseSettings,
     FeedSettings,
+    GrievanceSettings,
     NotificationSettings,
     SchedulerSettings,
     Section,
@@ -39,9 +41,11 @@ __all__ = [
     "AllowanceSettings",
     "AppSettings",
     "BoundarySettings",
+    "CapSettings",
     "DashboardSettings",
     "DatabaseSettings",
     "FeedSettings",
+    "GrievanceSettings",
     "NotificationSettings",
     "SchedulerSettings",
     "Settings",
@@ -62,6 +66,8 @@ SECTIONS = (
     "triggers",
     "allowances",
     "scheduler",
+    "grievances",
+    "cap",
 )
 ENV_OVERRIDES = {("app", "data_dir"): "AGAM_DATA_DIR", ("database", "url"): "AGAM_DATABASE_URL"}
 
@@ -78,6 +84,8 @@ class Settings(Section):
     scheduler: SchedulerSettings = SchedulerSettings()
     # [feeds.<name>]: each validated by its feed's model (hazard_feeds), typed by name.
     feeds: dict[str, FeedSettings] = Field(default_factory=dict)
+    grievances: GrievanceSettings = GrievanceSettings()
+    cap: CapSettings = CapSettings()
 
     @property
     def data_dir(self) -> Path:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from agam.core.errors import AgamError
 from agam.core.faults import crash_point
 from agam.pipeline import activation, alert_follow
+from agam.pipeline.cap_publish import publish_after_change
 from agam.pipeline.context import AppContext
 from agam.pipeline.delivery import deliver_due
 from agam.pipeline.forecasts import load_forecast
@@ -80,6 +81,8 @@ def run_evaluation(
     with pipeline_writer(ctx):
         results, changes = judge_and_reconcile(ctx, as_of)
         crash_point("after_alert_commit")  # fault-injection tests kill the process here
+        if changes:  # after the alert transaction committed: the CAP files and Atom feed
+            publish_after_change(ctx)
         if propose_lists:
             propose_changed(ctx, changes)
             heal_missing_lists(ctx)

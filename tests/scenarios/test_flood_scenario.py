@@ -70,3 +70,30 @@ def test_playing_again_changes_nothing(flood_site) -> None:
     again = play(flood_site.settings, "flood")
     assert not again.played
     assert stage_history(flood_site.ctx, "ocha_cerf_flood_2025") == before
+
+
+def test_the_played_alerts_reach_the_cap_feed_as_exercises(flood_site) -> None:
+    """Written after each alert change by the pipeline itself; a drill is never Actual."""
+    from pathlib import Path
+
+    from lxml import etree
+
+    xsd = Path(__file__).resolve().parents[1] / "fixtures" / "cap" / "CAP-v1.2.xsd"
+    schema = etree.XMLSchema(etree.parse(str(xsd)))
+    feed = flood_site.settings.data_dir / "cap" / "alerts.atom"
+    root = etree.parse(str(feed)).getroot()
+    atom = {"a": "http://www.w3.org/2005/Atom"}
+    entries = root.findall("a:entry", atom)
+    with flood_site.ctx.store.session() as session:
+        alerts = alert_repo.all_alerts(session)
+        events = sum(len(alert_repo.events(session, a.id)) for a in alerts)
+    assert len(entries) == len(alerts) > 0
+    assert {c.get("term") for e in entries for c in e.findall("a:category", atom)} >= {"Exercise"}
+    assert "Actual" not in {c.get("term") for e in entries for c in e.findall("a:category", atom)}
+    messages = sorted((feed.parent / "messages").glob("*.xml"))
+    assert len(messages) == events
+    for path in messages:
+        cap = etree.parse(str(path)).getroot()
+        assert schema.validate(cap), (path.name, schema.error_log)
+        status = cap.findtext("{urn:oasis:names:tc:emergency:cap:1.2}status")
+        assert status == "Exercise"

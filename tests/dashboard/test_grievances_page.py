@@ -1,0 +1,92 @@
+"""The grievance page per role: the committee sees aggregates, handlers see the register
+masked until they ask (audited), and move a grievance through the status table."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from agam.core.settings import GrievanceSettings
+from allowances import grievance_register as register
+from allowances.grievances import NewGrievance
+from store import audit
+from store.db import Store
+from store.user_repo import get_user, to_principal
+
+T0 = datetime(2026, 7, 4, 6, 0, tzinfo=UTC)
+NAME, PHONE = "Secret Complainant", "01812345678"
+
+
+@pytest.fixture
+def with_grievance(accounts: Store) -> Store:
+    with accounts.session() as session:
+        register.record(
+            session,
+            to_principal(get_user(session, "officer.kurigram")),
+            NewGrievance(
+                received_at=T0,
+                channel="hotline",
+                category="non_payment",
+                adm4_pcode="BD55490911",
+                description="Secret story of the complaint",
+                complainant_name=NAME,
+                complainant_phone=PHONE,
+            ),
+            T0,
+            GrievanceSettings(),
+        )
+    return accounts
+
+
+def page_text(at: AppTest) -> str:
+    parts = [
+        str(e.value)
+        for kind in ("markdown", "text", "info", "dataframe")
+        for e in getattr(at, kind)
+    ]
+    return "\n".join(parts)
+
+
+def test_committee_sees_aggregates_only(
+    view: Callable[..., AppTest], with_grievance: Store
+) -> None:
+    at = view("grievances.py", "committee")
+    assert not at.exception
+    assert "aggregates only" in at.info[0].value
+    frame = at.dataframe[0].value
+    assert list(frame["received"]) == [1]
+    assert NAME not in page_text(at)
+    assert PHONE not in page_text(at)
+
+
+def test_handler_reveals_details_and_moves_the_status(
+    view: Callable[..., AppTest], with_grievance: Store
+) -> None:
+    at = view("grievances.py", "officer")
+    assert not at.exception
+    assert NAME not in page_text(at)
+    assert "R*" not in page_text(at)  # the table has no personal columns at all
+    at.button(key="g_reveal").click().run()
+    assert NAME in page_text(at)
+    with with_grievance.session() as session:
+        viewed = audit.entries_for(session, "grievance.details_viewed")
+    assert [e.actor for e in viewed] == ["officer.kurigram"]
+
+    at.selectbox(key="g_action").select("start")
+    at.button(key="FormSubmitter:update_grievance-Save").click().run()
+    assert not at.error
+    assert not at.exception
+    with with_grievance.session() as session:
+        rows = register.listing(
+            session, to_principal(get_user(session, "admin")), T0, GrievanceSettings()
+        )
+    assert rows[0]["status"] == "in_progress"
+
+
+def test_page_in_bangla(view: Callable[..., AppTest], with_grievance: Store) -> None:
+    at = view("grievances.py", "district_admin", lang="bn")
+    assert not at.exception
+    assert at.header[0].value == "অভিযোগ নিবন্ধন"
