@@ -4,7 +4,7 @@ Distances and areas are computed in UTM 46N (EPSG:32646). A landfall's distance 
 measured as OCHA's cyclone monitoring tool (ds-aa-bgd-cyclone-monitoring, app.R) measures it,
 `st_distance(st_boundary(unions), point)`: to the union's boundary LINE, so the union that
 contains the point gets the distance to its own edge, not 0 ("boundary_line"). The other
-reading, 0 inside the union ("polygon"), is kept for rule sets that choose it (ADR 0003).
+reading, 0 inside the union ("polygon"), is kept for rule sets that choose it (ADR 0007).
 """
 
 from __future__ import annotations

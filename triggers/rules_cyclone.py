@@ -233,7 +233,7 @@ class UnionWindDecay(RuleBase):
     threshold_kmh: WindKmh = Field(gt=0)
     comparison: Comparison
     # "boundary_line": st_distance(st_boundary(union), landfall) as OCHA's tool computes it;
-    # "polygon": 0 for the union that contains the landfall (ADR 0003).
+    # "polygon": 0 for the union that contains the landfall (ADR 0007).
     distance_to: Literal["boundary_line", "polygon"]
     max_age_hours: AgeHours = Field(gt=0)
 
