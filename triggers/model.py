@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from agam.core.reference import StageName, StationThreshold, station_thresholds, vocabulary
 from triggers.activation import ActivationSpec, LifecycleSpec
-from triggers.bounds import MAX_DEPTH, deepest
+from triggers.bounds import MAX_DEPTH, DischargeM3s, ReturnPeriodYears, deepest
 from triggers.intensity import DecayedWind, ExceedanceProbability, IntensitySpec
 from triggers.results import (
     EvalContext,
@@ -146,7 +146,12 @@ class SourceDocument(_Frozen):
     url: str = Field(pattern=r"^https?://")
 
 
-ThresholdSpec = StationThreshold  # station thresholds rules reference by id (`threshold_ref`)
+class ThresholdSpec(StationThreshold):
+    """A station threshold rules reference by id (`threshold_ref`), its numbers within the
+    plausible bounds of triggers/limits.toml (a site's own value is checked like any rule)."""
+
+    value: DischargeM3s = Field(gt=0)
+    return_period_years: ReturnPeriodYears | None = Field(default=None, gt=1)
 
 
 class StageSpec(_Frozen):

@@ -92,7 +92,7 @@ def make_alert(
     unions: tuple[str, ...] = (),
     explanation: str = "test evaluation: met.",
     observed: dict | None = None,
-    rule_set: tuple[str, str] = ("ocha_cerf_flood_2025", "2025.1"),
+    rule_set: tuple[str, str] = ("ocha_cerf_flood_2025", "2025.2"),
     state: str = "met",
 ) -> int:
     """An open alert with one evaluation and its 'raised' event (what the pipeline stores)."""
@@ -149,24 +149,46 @@ def make_list(
     at: datetime,
     revision: int = 1,
 ) -> int:
-    """A list row with the given status and totals (no lines: aggregates only)."""
+    """A list with the given totals (no lines: aggregates only), taken to `status` through
+    the real decisions: the database accepts no other way."""
+    from store import list_repo
     from store.models import AllowanceList
+    from store.user_repo import add_user, authenticate, get_user
 
+    steps = {"draft": [], "submitted": ["submit"], "approved": ["submit", "approve"]}[status]
+    approver = "dc.kurigram" if district == "BD5549" else f"dc.{district.lower()}"
+    with store.session() as session:
+        try:
+            get_user(session, approver)
+        except Exception:
+            add_user(
+                session,
+                username=approver,
+                role="district_admin",
+                districts=[district],
+                password="a long password",
+                display_name=approver,
+                at=at,
+            )
+    principals = {}
+    for action, name in (("submit", "admin"), ("approve", approver)):
+        with store.session() as session:
+            principals[action] = authenticate(session, name, "a long password", at, "t").principal
     with store.session() as session:
         row = AllowanceList(
             alert_id=alert_id,
             district_pcode=district,
             revision=revision,
-            status=status,
+            status="draft",
             amount_per_household_bdt=5000,
             households=households,
             total_bdt=total_bdt,
             prepared_by="system",
-            submitted_by="officer.kurigram" if status != "draft" else None,
-            approved_by="dc.kurigram" if status in ("approved", "exported") else None,
             created_at=at,
             synthetic=True,
         )
         session.add(row)
         session.flush()
+        for action in steps:
+            list_repo.decide(session, row.id, principals[action], action, at)
         return int(row.id)

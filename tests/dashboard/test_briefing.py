@@ -56,7 +56,7 @@ DATA = BriefingData(
             "action met.",
             "evaluation": {
                 "rule_set_id": "ocha_cerf_flood_2025",
-                "rule_set_version": "2025.1",
+                "rule_set_version": "2025.2",
                 "state": "met",
                 "observed": OBSERVED,
                 "explanation": "…",

@@ -105,10 +105,10 @@ def test_changed_payees_are_flagged_on_the_page(
     at = view("lists.py", "district_admin")
     assert not at.exception, at.exception
     assert any("changed the payee of 1 line" in w.value for w in at.warning)
-    lines = at.dataframe[1].value.set_index("household_id")
-    assert lines.loc["SYN-Q1", "payee_changed"] == "wallet_number"
-    assert lines.loc["SYN-Q0", "payee_changed"] == ""
-    assert lines.loc["SYN-Q1", "payee"] == "mfs nagad 01*******01"  # the approved one, masked
+    lines = at.dataframe[1].value.set_index("Household")  # the page's own column names
+    assert lines.loc["SYN-Q1", "Changed in the registry since"] == "wallet_number"
+    assert lines.loc["SYN-Q0", "Changed in the registry since"] == ""
+    assert lines.loc["SYN-Q1", "Payee (masked)"] == "mfs nagad 01*******01"  # the approved one
     page = str([d.value for d in at.dataframe])
     assert "01810000001" not in page
     assert "01999999999" not in page

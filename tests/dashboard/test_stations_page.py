@@ -65,6 +65,8 @@ def test_stations_page_reads_the_configured_rule_sets(
     draft = tmp_path / "flood_site.toml"
     draft.write_text(
         shipped.replace('version = "2025.2"', 'version = "2099.1"')
+        # in force on the fixture's issue day (June 2020), as the page judges a forecast
+        .replace("effective_from = 2025-04-25", "effective_from = 2020-01-01")
         .replace("effective_to = 2026-12-31\n", "")
         .replace('threshold_ref = "bahadurabad_rp5"', 'threshold_ref = "bahadurabad_site"')
         + """

@@ -216,7 +216,7 @@ def test_evaluation_reads_the_processed_forecast_never_the_raw(
     forecast = latest_forecasts(ctx, datetime.now(UTC))["gdacs"]
     assert forecast.footprints is not None
     assert forecast.payload["name"] == "GENEVIEVE-26"
-    assert forecast.issued_at.isoformat() == "2026-07-28T03:23:23+00:00"
+    assert forecast.issued_at.isoformat() == "2026-07-28T03:00:00+00:00"  # the advisory time
     # A run stored before processed copies existed is parsed from raw once, then kept.
     with ctx.store.session() as session:
         run = feed_repo.latest_forecast(session, "gdacs")

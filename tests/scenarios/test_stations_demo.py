@@ -36,6 +36,7 @@ def _labels(rows: list[dict[str, Any]]) -> set[str]:
 def stations_page(flood_site: SimpleNamespace, monkeypatch: pytest.MonkeyPatch) -> AppTest:
     monkeypatch.setenv("AGAM_CONFIG", str(flood_site.config))
     monkeypatch.setenv("AGAM_TEST_IDENTITY", "1")
+    monkeypatch.setenv("AGAM_TEST_PASSWORD", "a long password")  # the seam signs in with it
     with flood_site.ctx.store.session() as session:
         from store.models import User
 

@@ -34,7 +34,6 @@ def flood_with(tmp_path: Path, old: str, new: str) -> Path:
         ("max_age_hours = 30", "max_age_hours = 1e9", r"max_age_hours"),
         ("min_members = 46", "min_members = 100000", r"min_members"),
         ("max_lead_days = 5 ", "max_lead_days = 400 ", r"max_lead_days"),
-        ("value_m3s = 100000", "value_m3s = 1e12", r"value_m3s"),
         ('feed = "ffwc"', 'feed = "nosuchfeed"', r"feed.*unknown feed 'nosuchfeed'"),
         (
             'feed = "glofas"\nstation = "Bahadurabad"',
@@ -87,3 +86,17 @@ def test_moderate_nesting_still_loads(tmp_path: Path) -> None:
     path.write_text(text[:start] + f"rule = {nested_rule(3)}\n" + text[end:], "utf-8")
     (rule_set,) = load_rule_sets([path])
     assert rule_set.stages[0].rule.kind == "all_of"
+
+
+def test_a_rule_sets_own_threshold_is_bounded(tmp_path: Path) -> None:
+    """A site's own station threshold (a new id in its rule-set file) is checked like a rule."""
+    path = flood_with(tmp_path, "enabled_by_default = true", "enabled_by_default = true")
+    path.write_text(
+        path.read_text(encoding="utf-8")
+        + '\n[thresholds.bahadurabad_site]\nstation = "Bahadurabad"\n'
+        + 'variable = "discharge_m3s"\nvalue = 1e12\nmethod = "a typo"\nsource = "site"\n'
+        + "provisional = true\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(RuleError, match=r"flood\.toml: .*thresholds.*value"):
+        load_rule_sets([path])
