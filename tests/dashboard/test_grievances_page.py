@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -14,18 +15,29 @@ from allowances import grievance_register as register
 from allowances.grievances import NewGrievance
 from store import audit
 from store.db import Store
-from store.user_repo import get_user, to_principal
+from store.user_repo import authenticate
 
 T0 = datetime(2026, 7, 4, 6, 0, tzinfo=UTC)
+
+
+def signed_in(store: Store, username: str) -> Any:
+    """A principal by password sign-in (never inside another write transaction)."""
+    with store.session() as session:
+        principal = authenticate(session, username, "a long password", T0, "test").principal
+    assert principal is not None
+    return principal
+
+
 NAME, PHONE = "Secret Complainant", "01812345678"
 
 
 @pytest.fixture
 def with_grievance(accounts: Store) -> Store:
+    officer = signed_in(accounts, "officer.kurigram")
     with accounts.session() as session:
         register.record(
             session,
-            to_principal(get_user(session, "officer.kurigram")),
+            officer,
             NewGrievance(
                 received_at=T0,
                 channel="hotline",
@@ -79,10 +91,9 @@ def test_handler_reveals_details_and_moves_the_status(
     at.button(key="FormSubmitter:update_grievance-Save").click().run()
     assert not at.error
     assert not at.exception
+    admin = signed_in(with_grievance, "admin")
     with with_grievance.session() as session:
-        rows = register.listing(
-            session, to_principal(get_user(session, "admin")), T0, GrievanceSettings()
-        )
+        rows = register.listing(session, admin, T0, GrievanceSettings())
     assert rows[0]["status"] == "in_progress"
 
 
