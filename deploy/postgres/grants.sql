@@ -1,9 +1,105 @@
--- Row privileges of the app role, re-run after every `agam db upgrade` (new tables).
--- Rows: read, add and update; the schema: never. The audit log and list decisions are
--- append-only (database triggers refuse UPDATE and DELETE too); union exposure is the
--- only table the app empties (it is recomputed after each registry import).
-SELECT format('GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA agam TO %I', :'app') \gexec
-SELECT format('GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA agam TO %I', :'app') \gexec
-SELECT format('REVOKE UPDATE, DELETE, TRUNCATE ON agam.audit_log, agam.decisions FROM %I', :'app') \gexec
-SELECT format('REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON agam.alembic_version FROM %I', :'app') \gexec
-SELECT format('GRANT DELETE ON agam.union_exposure TO %I', :'app') \gexec
+-- Row privileges, table by table (run by `setup.sh grants` as a superuser, in the Agam
+-- database, after every `agam db upgrade`). psql variables: app (required), reader (optional).
+--
+-- The app role (scheduler, dashboard, CLI) owns nothing: no DDL, no TRUNCATE (which would
+-- skip the DELETE guards), no TRIGGER, so it can neither drop nor disable the list guards
+-- (store/list_guards.py) or the append-only triggers. It reads every table and writes only
+-- what the code writes:
+--   insert-only  history and decisions, never changed once written;
+--   update       rows whose state moves (each move checked by the store, lists and
+--                grievances also by database triggers);
+--   delete       only the two tables the code prunes or rebuilds.
+-- The reader role (committee reporting) reads tables without personal data or credentials.
+--
+-- EVERY table of schema agam is named below exactly once in the app's list. A table added by
+-- a migration and not classified here makes this script FAIL (the check at the end), so a new
+-- table is never silently left ungranted or over-granted; tests/ops/test_postgres_roles.py
+-- compares this file with a migrated database.
+
+BEGIN;
+-- Start from nothing, so a privilege taken out of this file is taken away on the next run.
+REVOKE ALL ON ALL TABLES IN SCHEMA agam FROM PUBLIC, :"app";
+REVOKE ALL ON ALL SEQUENCES IN SCHEMA agam FROM PUBLIC, :"app";
+GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA agam TO :"app";
+
+-- The schema revision: read (`agam db status`, the start-up check), never moved.
+GRANT SELECT ON agam.alembic_version TO :"app";
+
+-- Insert-only: what was forecast, judged, decided, pinned and audited.
+GRANT SELECT, INSERT ON
+  agam.activation_keys,
+  agam.alert_events,
+  agam.allowance_lines,
+  agam.allowance_payees,
+  agam.audit_log,
+  agam.beneficiary_history,
+  agam.decisions,
+  agam.evaluations,
+  agam.forecast_runs,
+  agam.grievance_events,
+  agam.registry_quarantine
+TO :"app";
+
+-- Rows whose state moves: alerts and activations follow the forecast, lists and grievances
+-- move along their steps, feeds record runs, the outbox records deliveries, the scheduler
+-- beats, accounts and their sessions and tokens are disabled or revoked, a registry import
+-- updates beneficiaries.
+GRANT SELECT, INSERT, UPDATE ON
+  agam.activations,
+  agam.alerts,
+  agam.allowance_lists,
+  agam.api_tokens,
+  agam.beneficiaries,
+  agam.dashboard_sessions,
+  agam.feed_runs,
+  agam.feed_status,
+  agam.grievances,
+  agam.notification_outbox,
+  agam.registry_imports,
+  agam.scheduler_heartbeat,
+  agam.users
+TO :"app";
+
+-- Deleted by the code: old sign-in attempts are pruned (store/throttle.py), union exposure is
+-- rebuilt after each registry import (allowances/exposure.py).
+GRANT SELECT, INSERT, DELETE ON agam.sign_in_attempts TO :"app";
+GRANT SELECT, INSERT, UPDATE, DELETE ON agam.union_exposure TO :"app";
+
+\if :{?reader}
+REVOKE ALL ON ALL TABLES IN SCHEMA agam FROM :"reader";
+-- Reporting: forecasts, judgements, alerts, list totals and decisions, exposure per union,
+-- feed and scheduler health. Never the registry, payees, list lines, grievances, accounts,
+-- credentials, the outbox (addresses) or the audit log (payloads).
+GRANT SELECT ON
+  agam.activation_keys,
+  agam.activations,
+  agam.alembic_version,
+  agam.alert_events,
+  agam.alerts,
+  agam.allowance_lists,
+  agam.decisions,
+  agam.evaluations,
+  agam.feed_runs,
+  agam.feed_status,
+  agam.forecast_runs,
+  agam.registry_imports,
+  agam.scheduler_heartbeat,
+  agam.union_exposure
+TO :"reader";
+\endif
+
+-- The check: a table the app role cannot even read was not classified above.
+CREATE FUNCTION pg_temp.agam_unclassified(app name) RETURNS void AS $$
+DECLARE missing text;
+BEGIN
+  SELECT string_agg(c.relname, ', ' ORDER BY c.relname) INTO missing
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  WHERE n.nspname = 'agam' AND c.relkind IN ('r', 'p')
+    AND NOT has_table_privilege(app, c.oid, 'SELECT');
+  IF missing IS NOT NULL THEN
+    RAISE EXCEPTION 'tables not classified in deploy/postgres/grants.sql: %', missing
+      USING HINT = 'add each to the list of its privileges, then run setup.sh grants again';
+  END IF;
+END $$ LANGUAGE plpgsql;
+SELECT pg_temp.agam_unclassified(:'app') \gset
+COMMIT;
