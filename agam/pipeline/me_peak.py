@@ -3,7 +3,8 @@
 - a cyclone: the landfall time of the forecast (BMD bulletin first) that raised its action
   stage;
 - a flood: the observed peak when an observed series is given, otherwise the peak of the final
-  forecast (the newest the activation's alerts were judged on) at the rule set's station.
+  forecast (the newest issued by the activation's last active time) at the rule set's
+  station.
 
 Always with a sentence saying which was used.
 """
@@ -64,15 +65,17 @@ def hazard_peak(
     ctx: AppContext,
     hazard: str,
     alerts: list[Alert],
+    until: datetime,
     observed: Iterable[tuple[datetime, float]] | None = None,
     observed_label: str = "observed series",
 ) -> Peak:
+    """`until`: the activation's last active time (the final forecast is the newest by then)."""
     if observed is not None:
         at, value = max(observed, key=lambda p: p[1])
         return Peak(at, "observed", f"observed peak {value:g} in {observed_label}")
     if hazard == "cyclone":
         return _landfall(ctx, alerts)
-    return _flood_forecast_peak(ctx, alerts)
+    return _flood_forecast_peak(ctx, alerts, until)
 
 
 def _forecasts(ctx: AppContext, evaluation_id: int | None) -> list[HazardForecast]:
@@ -108,7 +111,7 @@ def _landfall(ctx: AppContext, alerts: list[Alert]) -> Peak:
                 when,
                 "forecast_landfall",
                 f"forecast landfall in the {what} issued {format_dhaka(forecast.issued_at)} "
-                "Bangladesh time that triggered the action stage",
+                "that triggered the action stage",
             )
     return Peak(None, "none", "no stored forecast of the triggering evaluation gives a landfall")
 
@@ -135,12 +138,17 @@ def _rule_stations(rule: Any) -> list[tuple[str, str, str]]:
     return out
 
 
-def _flood_forecast_peak(ctx: AppContext, alerts: list[Alert]) -> Peak:
+def _final_forecasts(ctx: AppContext, feeds: set[str], until: datetime) -> dict[str, Any]:
+    """The newest forecast of each feed issued (and fetched) by the activation's end."""
     with ctx.store.read() as session:
-        ids = [a.last_evaluation_id for a in alerts]
-        stmt = select(Evaluation.id).where(Evaluation.id.in_(ids)).order_by(Evaluation.as_of)
-        final = list(session.scalars(stmt))
-    forecasts = {f.feed_id: f for f in _forecasts(ctx, final[-1] if final else None)}
+        runs = [feed_repo.latest_forecast(session, f, until) for f in sorted(feeds)]
+        keys = [(r.feed_id, r.raw_sha256, r.processed_path) for r in runs if r is not None]
+    return {f: load_forecast(ctx, f, sha, path) for f, sha, path in keys}
+
+
+def _flood_forecast_peak(ctx: AppContext, alerts: list[Alert], until: datetime) -> Peak:
+    stations = _stations(ctx, alerts)
+    forecasts = _final_forecasts(ctx, {feed for feed, _, _ in stations}, until)
     for feed, station, variable in _stations(ctx, alerts):
         forecast = forecasts.get(feed)
         if forecast is None or forecast.kind != "station_series" or forecast.data is None:
@@ -160,6 +168,6 @@ def _flood_forecast_peak(ctx: AppContext, alerts: list[Alert]) -> Peak:
             when,
             "final_forecast_peak",
             f"peak {variable} {values[index]:g} at {station} in the final {feed} forecast issued "
-            f"{format_dhaka(forecast.issued_at)} Bangladesh time (no observed series given)",
+            f"{format_dhaka(forecast.issued_at)} (no observed series given)",
         )
     return Peak(None, "none", "no observed series given and no final forecast with a peak")

@@ -71,7 +71,12 @@ def activation_report(
     activation = rows.activation
     series = read_observed(observed) if observed is not None else None
     peak = hazard_peak(
-        ctx, activation.hazard, rows.alerts, series, observed.name if observed else ""
+        ctx,
+        activation.hazard,
+        rows.alerts,
+        ensure_utc(activation.last_active_at),
+        series,
+        observed.name if observed else "",
     )
     year = ensure_utc(activation.opened_at).year
     older = load_policy().thresholds.elderly_age_years

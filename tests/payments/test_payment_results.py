@@ -209,3 +209,38 @@ def test_the_database_holds_one_result_per_line_and_only_forward_moves(
         )  # fmt: skip
     with pytest.raises(IntegrityError), store.session() as session:
         session.add(second)
+
+
+def test_xlsx_return_file_with_a_spreadsheet_date_without_zone(
+    store: Store, draft_id: int, who: Callable[[str], Any], tmp_path: Path, outdir: Path
+) -> None:
+    from openpyxl import Workbook
+
+    exported = approved_and_exported(store, draft_id, who, outdir)
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "payments_1"
+    header = [*exported[0], *EXTRA]
+    sheet.append(header)
+    good = result(exported[0], "paid")
+    sheet.append([good.get(h, "") for h in header])
+    naive = result(exported[1], "paid")
+    row = [naive.get(h, "") for h in header]
+    row[header.index("paid_at")] = datetime(2024, 7, 5, 10, 15)  # a date cell: no zone
+    row[header.index("amount_bdt")] = int(naive["amount_bdt"])  # a number cell
+    sheet.append(row)
+    path = tmp_path / "return.xlsx"
+    book.save(path)
+    report = import_results(store, draft_id, who("officer.kurigram"), path, T0)
+    assert report.applied == 1
+    assert report.judgement.rejected == [
+        {
+            "row": 3,
+            "sheet": "payments_1",
+            "line_ref": exported[1]["line_ref"],
+            "reason": "paid_at '2024-07-05T10:15:00' has no UTC offset (write e.g. +06:00 or Z)",
+        }
+    ]
+    with store.read() as session:
+        stored = session.scalars(select(PaymentResult)).one()
+    assert stored.paid_at == datetime(2024, 7, 5, 4, 15, tzinfo=UTC)

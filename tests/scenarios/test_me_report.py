@@ -90,16 +90,14 @@ def test_activation_report_matches_the_stored_rows(paid_flood: SimpleNamespace) 
     assert 0 < expected["female_recipient"] < len(paid)
     assert report["paid_bdt"] == sum(r[7] for r in paid)
 
-    # the peak: the final forecast's highest FFWC level at Bahadurabad, read here on its own
-    ((refs,),) = _sql(
-        site,
-        "SELECT e.forecast_run_ids FROM evaluations e JOIN alerts a ON a.last_evaluation_id = e.id "
-        "WHERE a.activation_id = :a ORDER BY e.as_of DESC LIMIT 1",
-        a=activation_id,
-    )
-    sha = next(r[2] for r in json.loads(refs) if r[0] == "ffwc")
+    # the peak: the highest FFWC level at Bahadurabad in the newest forecast issued by the
+    # activation's last active time, read here on its own
     ((folder,),) = _sql(
-        site, "SELECT processed_path FROM forecast_runs WHERE raw_sha256 = :s", s=sha
+        site,
+        "SELECT f.processed_path FROM forecast_runs f, activations a WHERE a.id = :a "
+        "AND f.feed_id = 'ffwc' AND f.issued_at <= a.last_active_at "
+        "AND f.fetched_at <= a.last_active_at ORDER BY f.issued_at DESC LIMIT 1",
+        a=activation_id,
     )
     levels = read_forecast(Path(folder)).data["water_level_m"].sel(station="SW46.9L")
     levels = levels.squeeze("member") if "member" in levels.dims else levels
