@@ -22,7 +22,7 @@ from agam.pipeline.me_peak import hazard_peak, read_observed
 from allowances import me_stats
 from allowances.grievance_stats import grievance_summary
 from allowances.policy import load_policy
-from store.models import Activation
+from store.models import Activation, Alert, AllowanceList, PaymentResult
 
 # The season CSV: (column, HXL hashtag) in order; the hashtags are the CSV's second row.
 SEASON_COLUMNS = (
@@ -136,6 +136,19 @@ def activations_between(ctx: AppContext, start: datetime, end: datetime) -> list
             .order_by(Activation.opened_at)
         )
         return list(session.scalars(stmt))
+
+
+def activations_paid(ctx: AppContext) -> list[int]:
+    """Activations with at least one payment result, newest first."""
+    with ctx.store.read() as session:
+        stmt = (
+            select(Activation.id)
+            .join(Alert, Alert.activation_id == Activation.id)
+            .join(AllowanceList, AllowanceList.alert_id == Alert.id)
+            .join(PaymentResult, PaymentResult.list_id == AllowanceList.id)
+            .distinct()
+        )
+        return sorted(set(session.scalars(stmt)), reverse=True)
 
 
 def season_report(ctx: AppContext, start: datetime, end: datetime) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from agam.core.settings import Settings
 from allowances.lists import decide_list, propose
 from allowances.payment_files import export_payment_files
 from allowances.payment_results import import_results
@@ -84,3 +85,24 @@ def test_me_page_shows_reach_and_failures(
         assert "Woman recipient" in shown
         assert at.metric[0].value == f"{paid_activation:,}"
         assert paid_activation > 10
+
+
+def test_briefing_has_the_me_section(paid_activation: int, settings: Settings) -> None:
+    import io
+
+    import pypdf
+
+    from agam.pipeline.briefing import gather
+    from agam.pipeline.context import AppContext
+    from dashboard.briefing_pdf import build_briefing_pdf
+
+    data = gather(AppContext(settings), ["BD5549"])
+    assert [m["households_paid"] for m in data.me] == [paid_activation]
+    assert data.me[0]["failed"] == 1
+    assert gather(AppContext(settings), ["BD4539"]).me == []  # another district: nothing
+    pdf = build_briefing_pdf(data, "en")
+    text = " ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf)).pages)
+    text = " ".join(text.split())
+    assert "Monitoring and evaluation" in text
+    assert f"{paid_activation} of" in text
+    assert "1 failed, 0 reversed" in text
