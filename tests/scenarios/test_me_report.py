@@ -153,3 +153,21 @@ def test_season_csv_carries_hxl_hashtags(paid_flood: SimpleNamespace) -> None:
     assert not any(r["households_paid"] != "0" for r in data if r["district_pcode"] != "BD5549")
     for column in ("name_en", "nid", "wallet_number", "household_id"):
         assert column not in rows[0]
+
+
+def test_cyclone_peak_is_the_landfall_of_the_triggering_bulletin(cyclone_site) -> None:
+    """Read-only on the shared cyclone site: no payments there, so no lead times, but the
+    peak is the forecast landfall of the forecast that raised the action stage."""
+    from agam.pipeline.me_report import activation_report
+
+    ((activation_id,),) = _sql(
+        cyclone_site,
+        "SELECT activation_id FROM alerts WHERE district_pcode = 'BD4087' AND stage = 'action'",
+    )
+    report = activation_report(cyclone_site.ctx, activation_id)
+    assert report["hazard"] == "cyclone"
+    assert report["peak"]["source"] == "forecast_landfall"
+    assert "triggered the action stage" in report["peak"]["basis"]
+    assert _utc(report["peak"]["at"]) > _utc(report["timeline"]["triggered_at"])
+    assert report["timeline"]["lead_hours_first_payment"] is None  # nothing paid
+    assert report["reach"]["households"] == 0
