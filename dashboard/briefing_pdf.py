@@ -29,7 +29,7 @@ from fpdf import FPDF, FontFace
 from agam.pipeline.briefing import BriefingData
 from dashboard import labels
 from dashboard.explain import evaluation_text, find_stage
-from dashboard.i18n import fmt_bdt, fmt_int, fmt_time, t
+from dashboard.i18n import fmt_bdt, fmt_int, fmt_num, fmt_pct, fmt_time, t
 from dashboard.stages import NO_ALERT, STAGE_COLOURS, STAGE_FILLS
 
 FONT_FILES = {
@@ -260,6 +260,7 @@ def _details(
             ),
             size=8.5,
         )
+    _me(pdf, data, lang)
     pdf.section(t("briefing_provenance", lang))
     pdf.para(t("briefing_boundaries", lang, source=data.boundary_source), size=8.5)
     pdf.para(
@@ -271,6 +272,31 @@ def _details(
         ),
         size=8.5,
     )
+
+
+def _me(pdf: BriefingPdf, data: BriefingData, lang: str) -> None:
+    """Monitoring and evaluation: per activation with payment results, aggregates only."""
+    if not data.me:
+        return
+    pdf.section(t("briefing_me", lang))
+    for m in data.me:
+        before = m["share_paid_before_peak"]
+        lead = m["lead_hours_first_payment"]
+        pdf.para(
+            t(
+                "briefing_me_line",
+                lang,
+                label=m["label"] + (" (SYNTHETIC)" if m["synthetic"] else ""),
+                paid=fmt_int(m["households_paid"], lang),
+                rolls=fmt_int(m["households_on_rolls"], lang),
+                total=fmt_bdt(m["paid_bdt"], lang),
+                before=fmt_pct(before, lang) if before is not None else "–",
+                lead=fmt_num(lead, lang, 1) if lead is not None else "–",
+                failed=fmt_int(m["failed"], lang),
+                reversed=fmt_int(m["reversed"], lang),
+            ),
+            size=8.5,
+        )
 
 
 def build_briefing_pdf(

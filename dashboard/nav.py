@@ -22,6 +22,7 @@ ALL_PAGES = {
     "grievances": PageSpec(
         "grievances", "grievances.py", "nav_grievances", ":material/support_agent:"
     ),
+    "me": PageSpec("me", "me.py", "nav_me", ":material/insights:"),
     "briefing": PageSpec("briefing", "briefing.py", "nav_briefing", ":material/description:"),
     "bulletin": PageSpec("bulletin", "bulletin.py", "nav_bulletin", ":material/cyclone:"),
     "health": PageSpec("health", "health.py", "nav_health", ":material/monitor_heart:"),
@@ -29,7 +30,7 @@ ALL_PAGES = {
 }
 
 ROLE_PAGES: dict[str, tuple[str, ...]] = {
-    "committee": ("overview", "map", "alerts", "lists", "grievances", "briefing", "health"),
+    "committee": ("overview", "map", "alerts", "lists", "grievances", "me", "briefing", "health"),
     "officer": (
         "overview",
         "map",
@@ -37,6 +38,7 @@ ROLE_PAGES: dict[str, tuple[str, ...]] = {
         "alerts",
         "lists",
         "grievances",
+        "me",
         "bulletin",
         "briefing",
         "health",
@@ -48,6 +50,7 @@ ROLE_PAGES: dict[str, tuple[str, ...]] = {
         "alerts",
         "lists",
         "grievances",
+        "me",
         "briefing",
         "health",
     ),
@@ -58,6 +61,7 @@ ROLE_PAGES: dict[str, tuple[str, ...]] = {
         "alerts",
         "lists",
         "grievances",
+        "me",
         "bulletin",
         "briefing",
         "health",

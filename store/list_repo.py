@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import func, insert, select
+from sqlalchemy import Select, func, insert, select
 from sqlalchemy.orm import Session
 
 from agam.core.errors import InvalidTransition, NotFound, PermissionDenied
@@ -32,6 +32,7 @@ from store.models import Alert, AllowanceLine, AllowanceList, Decision
 
 __all__ = ["LIST_TRANSITIONS", "decide"]
 INSERT_CHUNK = 50_000
+_CREATED_BY = {"reissue": "list.reissue"}  # the audit action of a new list made from another
 HASH_VERSION = 2
 
 
@@ -73,10 +74,12 @@ def create_list(
     amends: AllowanceList | None = None,
     payees_from: AllowanceList | None = None,
     evaluation_id: int | None = None,
+    kind: str | None = None,
 ) -> AllowanceList:
     """A draft with its lines and their payees, pinned from the registry now, or (an edit:
     the same lines, some excluded) kept from `payees_from`. `amends` makes it an amendment of
-    an approved list; an edit of an amendment stays one."""
+    an approved list (or, with `kind="reissue"`, a re-issue of its failed payments); an edit
+    keeps its predecessor's kind."""
     newest = session.scalar(
         select(func.max(AllowanceList.revision)).where(
             AllowanceList.alert_id == alert_id, AllowanceList.district_pcode == district_pcode
@@ -86,6 +89,10 @@ def create_list(
     amends_id = amends.id if amends is not None else None
     if amends_id is None and supersedes is not None:
         amends_id = supersedes.amends_id
+    if kind is None and supersedes is not None:
+        kind = supersedes.kind
+    if kind is None:
+        kind = "amendment" if amends_id is not None else "proposal"
     row = AllowanceList(
         alert_id=alert_id,
         district_pcode=district_pcode,
@@ -100,7 +107,7 @@ def create_list(
         synthetic=synthetic,
         supersedes_id=supersedes.id if supersedes is not None else None,
         edit_reason=edit_reason,
-        kind="amendment" if amends_id is not None else "proposal",
+        kind=kind,
         amends_id=amends_id,
         hash_version=HASH_VERSION,
         # the evaluation whose unions it covers (an edit keeps its predecessor's)
@@ -123,7 +130,7 @@ def create_list(
         session,
         at=at,
         actor=prepared_by,
-        action="list.amend" if amends is not None else "list.propose",
+        action=_CREATED_BY.get(kind, "list.amend") if amends is not None else "list.propose",
         entity="allowance_list",
         entity_id=row.id,
         payload={
@@ -309,8 +316,11 @@ def amendments_of(session: Session, list_id: int) -> list[AllowanceList]:
     return list(session.scalars(stmt.order_by(AllowanceList.id)))
 
 
-def amended_refs(session: Session, list_id: int, statuses: tuple[str, ...]) -> dict[str, int]:
-    """Line refs of `list_id` replaced by an amendment in one of `statuses` -> amendment id."""
+def amended_refs(
+    session: Session, list_id: int, statuses: tuple[str, ...], kind: str | None = None
+) -> dict[str, int]:
+    """Line refs of `list_id` replaced by an amendment (or a re-issue; of `kind` only when
+    given) in one of `statuses` -> that list's id."""
     stmt = (
         select(AllowanceLine.amends_line_ref, AllowanceList.id)
         .join(AllowanceList, AllowanceList.id == AllowanceLine.list_id)
@@ -320,6 +330,8 @@ def amended_refs(session: Session, list_id: int, statuses: tuple[str, ...]) -> d
             AllowanceLine.included.is_(True),
         )
     )
+    if kind is not None:
+        stmt = stmt.where(AllowanceList.kind == kind)
     return {str(ref): int(aid) for ref, aid in session.execute(stmt) if ref}
 
 
@@ -327,10 +339,7 @@ def paid_households(session: Session, alert_id: int, exclude_list: int | None = 
     """Households already on an approved or exported list of this alert's activation (the
     hazard event: every alert it grouped across stage changes, stand-downs and re-raises);
     of this alert alone when it has no activation (alerts stored before activations)."""
-    activation = select(Alert.activation_id).where(Alert.id == alert_id).scalar_subquery()
-    alerts = select(Alert.id).where(
-        (Alert.id == alert_id) | ((Alert.activation_id == activation) & activation.is_not(None))
-    )
+    alerts = activation_alerts(alert_id)
     stmt = (
         select(AllowanceLine.household_id)
         .join(AllowanceList)
@@ -343,6 +352,14 @@ def paid_households(session: Session, alert_id: int, exclude_list: int | None = 
     if exclude_list is not None:
         stmt = stmt.where(AllowanceList.id != exclude_list)
     return set(session.scalars(stmt))
+
+
+def activation_alerts(alert_id: int) -> Select[int]:
+    """The ids of every alert of `alert_id`'s activation (just itself when it has none)."""
+    activation = select(Alert.activation_id).where(Alert.id == alert_id).scalar_subquery()
+    return select(Alert.id).where(
+        (Alert.id == alert_id) | ((Alert.activation_id == activation) & activation.is_not(None))
+    )
 
 
 def latest_revision(session: Session, alert_id: int, district: str) -> AllowanceList | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -105,6 +106,26 @@ def print_summary(summary: dict[str, Any]) -> None:
     )
 
 
+def payment_round(ctx: AppContext, passwords: dict[str, str]) -> dict[str, Any] | None:
+    """The SYNTHETIC payment round for one list (only when the demo accounts were created in
+    this run: their passwords are known only now)."""
+    from agam.scenarios.payment_round import play_payment_round
+
+    played = play_payment_round(ctx, passwords, Path(ctx.settings.data_dir) / "demo" / "payments")
+    if played is None:
+        err_console.print("payment round: not played (no untouched list, or a re-run)")
+        return None
+    s = played.summary
+    err_console.print(
+        f"SYNTHETIC payment round for list {played.list_id}: paid {s['paid']:,} "
+        f"(BDT {s['paid_bdt']:,}), failed {s['failed']:,}, reversed {s['reversed']:,}; "
+        f"return file {played.return_file}",
+        markup=False,
+    )
+    counts = {k: s[k] for k in ("paid", "failed", "reversed", "pending", "paid_bdt")}
+    return {"list_id": played.list_id, "return_file": str(played.return_file)} | counts
+
+
 def run_demo(
     settings: Settings,
     *,
@@ -134,6 +155,7 @@ def run_demo(
         markup=False,
     )
     results = play_scenarios(settings, scenario, speed)
+    payments = payment_round(ctx, accounts)
     summary = store_summary(ctx)
     if as_json:
         emit_json(
@@ -141,6 +163,7 @@ def run_demo(
                 "prepared": prepared,
                 "demo_accounts_created": sorted(accounts),
                 "scenarios": [r.to_dict() for r in results],
+                "payment_round": payments,
                 **summary,
             }
         )

@@ -15,7 +15,9 @@ from agam.cli import (
     feeds_cmd,
     grievances_cmd,
     lists_cmd,
+    payments_cmd,
     registry_cmd,
+    report_cmd,
     season_cmd,
     serve_cmd,
     triggers_cmd,
@@ -51,6 +53,8 @@ app.add_typer(boundaries_cmd.app, name="boundaries")
 app.add_typer(users_cmd.app, name="users")
 app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(lists_cmd.app, name="lists")
+app.add_typer(payments_cmd.app, name="payments")
+app.add_typer(report_cmd.app, name="report")
 app.add_typer(feeds_cmd.app, name="feeds")
 app.add_typer(triggers_cmd.triggers_app, name="triggers")
 app.add_typer(alerts_cmd.app, name="alerts")

@@ -39,6 +39,12 @@ class RegistryError(AgamError):
     exit_code = 7
 
 
+class PaymentFileError(AgamError):
+    """A payment provider's return file cannot be read; names the file and the column."""
+
+    exit_code = 7
+
+
 class StoreError(AgamError):
     """The database refused an operation or is in an unexpected state."""
 

@@ -50,6 +50,8 @@ class BriefingData:
     scope: tuple[str, ...] = ()  # district P-codes; empty = all Bangladesh
     changes: list[dict[str, Any]] = field(default_factory=list)
     last_briefing_at: datetime | None = None
+    # M&E of the activations with payment results (aggregates per activation, in scope)
+    me: list[dict[str, Any]] = field(default_factory=list)
 
     def totals(self, statuses: Sequence[str], district: str | None = None) -> Totals:
         rows = [
@@ -197,7 +199,40 @@ def gather(ctx: AppContext, districts: Sequence[str] | None = None) -> BriefingD
         scope=tuple(scope or ()),
         changes=changes,
         last_briefing_at=since,
+        me=me_lines(ctx, scope),
     )
+
+
+def me_lines(ctx: AppContext, scope: Sequence[str] | None) -> list[dict[str, Any]]:
+    """One M&E line per activation whose lists have payment results: households paid, of
+    the rolls, paid before the peak, lead time of the first payment, failed and reversed."""
+    from agam.pipeline.me_report import activation_report, activations_paid
+
+    out = []
+    for activation_id in activations_paid(ctx):
+        report = activation_report(ctx, activation_id)
+        rows = [d for d in report["by_district"] if not scope or d["district_pcode"] in scope]
+        if not rows:
+            continue
+        paid = sum(d["households_paid"] for d in rows)
+        on_rolls = sum(d["households_on_rolls"] for d in rows)
+        out.append(
+            {
+                "activation_id": activation_id,
+                "label": report["label"],
+                "hazard": report["hazard"],
+                "households_paid": paid,
+                "households_on_rolls": on_rolls,
+                "paid_bdt": sum(d["paid_bdt"] for d in rows),
+                "failed": sum(d["failed"] for d in rows),
+                "reversed": sum(d["reversed"] for d in rows),
+                "share_paid_before_peak": report["timeline"]["share_paid_before_peak"],
+                "lead_hours_first_payment": report["timeline"]["lead_hours_first_payment"],
+                "peak_source": report["peak"]["source"],
+                "synthetic": report["synthetic"],
+            }
+        )
+    return out
 
 
 def record_issued(ctx: Any, data: BriefingData, actor: str, lang: str) -> None:

@@ -37,13 +37,15 @@ GRANT SELECT, INSERT ON
   agam.evaluations,
   agam.forecast_runs,
   agam.grievance_events,
+  agam.payment_imports,
   agam.registry_quarantine
 TO :"app";
 
 -- Rows whose state moves: alerts and activations follow the forecast, lists and grievances
 -- move along their steps, feeds record runs, the outbox records deliveries, the scheduler
 -- beats, accounts and their sessions and tokens are disabled or revoked, a registry import
--- updates beneficiaries.
+-- updates beneficiaries, a payment result moves failed -> paid or paid -> reversed (only
+-- those, by database triggers).
 GRANT SELECT, INSERT, UPDATE ON
   agam.activations,
   agam.alerts,
@@ -55,6 +57,7 @@ GRANT SELECT, INSERT, UPDATE ON
   agam.feed_status,
   agam.grievances,
   agam.notification_outbox,
+  agam.payment_results,
   agam.registry_imports,
   agam.scheduler_heartbeat,
   agam.users
@@ -82,6 +85,7 @@ GRANT SELECT ON
   agam.feed_runs,
   agam.feed_status,
   agam.forecast_runs,
+  agam.payment_imports,
   agam.registry_imports,
   agam.scheduler_heartbeat,
   agam.union_exposure

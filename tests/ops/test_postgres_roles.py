@@ -57,6 +57,7 @@ INSERT_ONLY = {
     "evaluations",
     "forecast_runs",
     "grievance_events",
+    "payment_imports",
     "registry_quarantine",
 }
 DELETES = {"sign_in_attempts", "union_exposure"}  # store/throttle.py, allowances/exposure.py
@@ -71,6 +72,7 @@ PERSONAL = {  # never readable by the reporting role
     "grievance_events",
     "grievances",
     "notification_outbox",
+    "payment_results",
     "registry_quarantine",
     "sign_in_attempts",
     "users",

@@ -45,7 +45,15 @@ def test_demo_prepares_plays_and_summarises(config_path: Path) -> None:
     assert {d for r, d in action if r == "ocha_cerf_cyclone_2025"} >= {"BD4087"}  # Satkhira
     listed = {row["district_pcode"] for row in summary["lists"]}
     assert listed == {d for _, d in action}  # one proposed list per district at action
-    assert summary["lists_by_status"] == {"draft": len(listed)}
+    # one list (Kurigram's, the flood) went through a SYNTHETIC payment round
+    paid = summary["payment_round"]
+    assert summary["lists_by_status"] == {"draft": len(listed) - 1, "exported": 1}
+    assert [r["district_pcode"] for r in summary["lists"] if r["list_id"] == paid["list_id"]] == [
+        "BD5549"
+    ]
+    assert paid["paid"] > 0
+    assert paid["pending"] == 0
+    assert "SYNTHETIC payment round for list" in err
     assert summary["households"] == sum(r["households"] for r in summary["lists"]) > 0
     assert summary["total_bdt"] == 5000 * summary["households"]
     # what each feed newly said, in the order the scheduler's jobs ran
@@ -64,6 +72,7 @@ def test_demo_prepares_plays_and_summarises(config_path: Path) -> None:
     assert not any(s["played"] for s in again["scenarios"])
     assert again["alerts"] == summary["alerts"]
     assert again["lists"] == summary["lists"]
+    assert again["payment_round"] is None  # played once
 
 
 def test_demo_rejects_an_unknown_scenario(config_path: Path) -> None:

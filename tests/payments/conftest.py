@@ -1,0 +1,28 @@
+"""The seeded Kurigram store of tests/lists, with its list proposed, approved and exported."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from store.db import Store
+from tests.lists.conftest import propose_draft, seed
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[Store]:
+    s = seed(Store(database_url))
+    yield s
+    s.dispose()
+
+
+@pytest.fixture
+def draft_id(store: Store) -> int:
+    return propose_draft(store)
+
+
+@pytest.fixture
+def outdir(tmp_path: Path) -> Path:
+    return tmp_path / "payments"
