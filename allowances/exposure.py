@@ -2,8 +2,9 @@
 
 `recompute_exposure` rebuilds the `union_exposure` table from `beneficiaries` with two SQL
 GROUP BYs (one per programme, one over all programmes as ``programme = "all"``) inside the
-caller's transaction; the registry import calls it after every batch. `exposure_by_union` reads
-it back for the trigger engine and the map's density layer: aggregates only, no personal data.
+caller's transaction; the registry import calls it once, for the unions it touched.
+`exposure_by_union` reads it back for the trigger engine and the map's density layer:
+aggregates only, no personal data.
 
 Flag columns count households with at least one beneficiary having the flag:
 ``households_elderly`` uses age >= 65 in ``as_of_year`` (birth_year <= as_of_year - 65),
@@ -12,6 +13,7 @@ Flag columns count households with at least one beneficiary having the flag:
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -27,6 +29,7 @@ from store.types import UTCDateTime
 EXPOSURE: Table = UnionExposure.__table__  # type: ignore[assignment]
 B: Table = Beneficiary.__table__  # type: ignore[assignment]
 ALL_PROGRAMMES = "all"
+UNION_BATCH = 500  # unions per incremental rebuild statement
 COUNT_COLUMNS = (
     "households",
     "beneficiaries",
@@ -55,14 +58,33 @@ def _households_where(condition: ColumnElement[bool]) -> ColumnElement[Any]:
     return func.count(case((condition, B.c.household_id)).distinct())
 
 
-def recompute_exposure(conn: Connection, at: datetime) -> int:
+def recompute_exposure(
+    conn: Connection, at: datetime, unions: Collection[str] | None = None
+) -> int:
     """Rebuild union_exposure from the current beneficiaries; returns the rows written.
 
-    Two GROUP BYs (union x programme, union); households are COUNT(DISTINCT household_id),
-    measured faster on SQLite than first reducing to households in a subquery.
+    With `unions` (the unions whose beneficiaries an import inserted or changed, old and new
+    union of a moved record), only their rows are rebuilt; the others cannot have changed.
+    A different `as_of_year` (the elderly flag moves with it) rebuilds everything. Two
+    GROUP BYs (union x programme, union); households are COUNT(DISTINCT household_id).
     """
     import_ids = sorted(conn.scalars(select(B.c.import_id).distinct()))
-    conn.execute(delete(EXPOSURE))
+    years = set(conn.scalars(select(EXPOSURE.c.as_of_year).distinct()))
+    if unions is None or not years <= {at.year}:
+        conn.execute(delete(EXPOSURE))
+        written = _insert_exposure(conn, at, None)
+    else:
+        written = 0
+        codes = sorted(unions)
+        for start in range(0, len(codes), UNION_BATCH):
+            part = codes[start : start + UNION_BATCH]
+            conn.execute(delete(EXPOSURE).where(EXPOSURE.c.adm4_pcode.in_(part)))
+            written += _insert_exposure(conn, at, part)
+    conn.execute(EXPOSURE.update().values(source_import_ids=import_ids))
+    return written
+
+
+def _insert_exposure(conn: Connection, at: datetime, unions: list[str] | None) -> int:
     flags = flag_conditions(at.year)
     columns = ["adm4_pcode", "programme", *COUNT_COLUMNS, "as_of_year", "computed_at"]
     written = 0
@@ -77,8 +99,9 @@ def recompute_exposure(conn: Connection, at: datetime) -> int:
             literal(at.year),
             literal(at, UTCDateTime()),
         ).group_by(B.c.adm4_pcode, *([B.c.programme] if by_programme else []))
+        if unions is not None:
+            query = query.where(B.c.adm4_pcode.in_(unions))
         written += conn.execute(insert(EXPOSURE).from_select(columns, query)).rowcount or 0
-    conn.execute(EXPOSURE.update().values(source_import_ids=import_ids))
     return written
 
 

@@ -11,7 +11,6 @@ batch.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import os
@@ -25,6 +24,8 @@ from typing import Any, Literal
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pcsv
 import xlsxwriter
 from sqlalchemy.orm import Session
 
@@ -88,7 +89,7 @@ def _refuse_unsafe(rows: pd.DataFrame, list_id: int) -> None:
     one anyway was written behind the import's back, and nothing is exported."""
     for name in ("name_en", "name_bn", "ward", "village", "beneficiary_id", "household_id",
                  "mfs_provider", "post_office_code"):  # fmt: skip
-        cells = pa.array(rows[name].tolist(), pa.string())
+        cells = pa.array(rows[name], pa.string())
         control, formula = unsafe_cells(cells)
         bad = control | formula
         if bad.any():
@@ -247,11 +248,14 @@ def export_payment_files(
 
 def _write(part: pd.DataFrame, folder: Path, stem: str, fmt: str) -> list[Path]:
     if fmt == "csv":
+        # every cell text (quoted), the amount a bare integer; cells were checked for formulas
+        # and control characters in _refuse_unsafe, so quoting is all a CSV cell needs
         path = folder / f"{stem}.csv"
-        with path.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(FIELDS)
-            writer.writerows(part.itertuples(index=False, name=None))
+        table = pa.Table.from_pandas(part, preserve_index=False)
+        table = table.set_column(
+            AMOUNT_COL, FIELDS[AMOUNT_COL], pc.cast(table[AMOUNT_COL], pa.int64())
+        )
+        pcsv.write_csv(table, path, pcsv.WriteOptions(quoting_style="needed"))
         return [path]
     path = folder / f"{stem}.xlsx"
     workbook = xlsxwriter.Workbook(

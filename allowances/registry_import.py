@@ -308,10 +308,10 @@ def _pass2(
             conn = session.connection()
             if conn.dialect.name == "sqlite":  # room for the index B-trees of a bulk load
                 conn.exec_driver_sql("PRAGMA cache_size=-262144")
-            counts = _apply(conn, first, row.id, at)
+            counts, touched = _apply(conn, first, row.id, at)
             if quarantine:
                 _record_quarantine(conn, first.errors, row.id)
-            recompute_exposure(conn, at)
+            recompute_exposure(conn, at, touched)
             dups = rw.find_duplicates(conn)
             row.rows_imported = counts["inserted"] + counts["updated"] + counts["unchanged"]
             row.report = _stored_report(counts, first, dups, at, row.rows_quarantined)
@@ -352,15 +352,20 @@ def _refuse_mixing(session: Session, synthetic: bool, name: str) -> None:
         )
 
 
-def _apply(conn: Connection, first: _Pass1, import_id: int, at: datetime) -> dict[str, int]:
+def _apply(
+    conn: Connection, first: _Pass1, import_id: int, at: datetime
+) -> tuple[dict[str, int], set[str] | None]:
+    """Write the rows; returns the counts and the unions whose exposure may have changed
+    (None: all of them, for a load into an empty store)."""
     counts = {"inserted": 0, "updated": 0, "unchanged": 0}
     empty = not conn.scalar(select(func.count()).select_from(Beneficiary.__table__))
     bad = pa.array(first.bad_index)
+    touched: set[str] = set()
     if not first.spill.written:  # every row was unreadable
-        return counts
+        return counts, touched
     with rw.bulk_load(conn, enabled=empty and first.total >= rw.BULK_LOAD_ROWS):
-        _apply_batches(conn, first, bad, empty, import_id, at, counts)
-    return counts
+        _apply_batches(conn, first, bad, empty, import_id, at, counts, touched)
+    return counts, None if empty else touched
 
 
 def _apply_batches(
@@ -371,6 +376,7 @@ def _apply_batches(
     import_id: int,
     at: datetime,
     counts: dict[str, int],
+    touched: set[str],
 ) -> None:
     for batch in pq.ParquetFile(first.spill.source()).iter_batches(batch_size=50_000):
         table = pa.Table.from_batches([batch])
@@ -388,6 +394,10 @@ def _apply_batches(
         is_new = np.array([i not in known for i in ids], dtype=bool)
         changed = np.array([i in known and known[i] != h for i, h in zip(ids, hashes, strict=True)])
         counts["unchanged"] += int((~is_new & ~changed).sum())
+        touched.update(table.column("adm4_pcode").filter(pa.array(is_new | changed)).to_pylist())
+        if changed.any():  # a record that moved leaves its old union too
+            moved_from = [i for i, c in zip(ids, changed, strict=True) if c]
+            touched.update(rw.stored_unions(conn, moved_from))
         if is_new.any():
             rw.insert_beneficiaries(conn, table.filter(pa.array(is_new)), import_id, at)
             counts["inserted"] += int(is_new.sum())

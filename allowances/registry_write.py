@@ -92,6 +92,16 @@ def existing_hashes(conn: Connection, beneficiary_ids: list[str]) -> dict[str, s
     return out
 
 
+def stored_unions(conn: Connection, beneficiary_ids: list[str]) -> set[str]:
+    """The unions the given stored beneficiaries are in now (before an update moves them)."""
+    out: set[str] = set()
+    col = BENEFICIARIES.c
+    for start in range(0, len(beneficiary_ids), LOOKUP_BATCH):
+        part = beneficiary_ids[start : start + LOOKUP_BATCH]
+        out.update(conn.scalars(select(col.adm4_pcode).where(col.beneficiary_id.in_(part))))
+    return out
+
+
 def update_beneficiaries(conn: Connection, table: pa.Table, import_id: int, at: datetime) -> None:
     """Copy the current versions to beneficiary_history, then overwrite them."""
     ids = table.column("beneficiary_id").to_pylist()

@@ -62,7 +62,9 @@ def _stream(
     return total, count, vmax, vmin, above, exposed
 
 
-fused = njit(parallel=True, nogil=True)(_stream) if HAVE_NUMBA else None
+# cache=True: the compiled kernel is kept on disk (next to this file, or numba's user cache
+# dir when that is read-only), so a new process does not pay the ~1.4 s compile again
+fused = njit(parallel=True, nogil=True, cache=True)(_stream) if HAVE_NUMBA else None
 # numba's default threading layer cannot be entered from two threads at once (Streamlit
 # serves sessions on threads), so parallel calls are serialised.
 _PARALLEL = threading.Lock()

@@ -28,11 +28,13 @@ from agam.core.transitions import (
 )
 from store import audit, payee_repo
 from store.identity import Principal, require_active
+from store.list_hash import hash_chunks
 from store.models import Alert, AllowanceLine, AllowanceList, Decision
 
 __all__ = ["LIST_TRANSITIONS", "decide"]
 INSERT_CHUNK = 50_000
 _CREATED_BY = {"reissue": "list.reissue"}  # the audit action of a new list made from another
+HASH_CHUNK = 100_000
 HASH_VERSION = 2
 
 
@@ -54,8 +56,9 @@ def content_hash(lines: Iterable[tuple[Any, ...]], version: int = HASH_VERSION) 
 
 
 def list_hash(session: Session, list_id: int, version: int = HASH_VERSION) -> str:
-    rows = session.execute(payee_repo.hash_rows(list_id))
-    return content_hash((tuple(r) for r in rows), version)
+    """`content_hash` of the stored lines, computed column-wise in chunks (store.list_hash)."""
+    result = session.connection().execute(payee_repo.hash_rows(list_id))  # plain rows
+    return hash_chunks(iter(lambda: result.fetchmany(HASH_CHUNK), []), version)
 
 
 def create_list(

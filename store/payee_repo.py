@@ -10,10 +10,12 @@ from __future__ import annotations
 from datetime import datetime
 
 import pandas as pd
+import pyarrow as pa
 from sqlalchemy import Select, and_, case, insert, literal, or_, select
 from sqlalchemy.orm import Session
 
 from agam.core.masking import mask_identifier
+from store.list_hash import text_column
 from store.models import AllowanceLine, AllowancePayee, Beneficiary
 
 # What a payment file carries about the recipient, in the order the content hash uses.
@@ -49,6 +51,7 @@ IDENTITY_FIELDS = (
     "post_office_code",
 )
 REMOVED = "removed from the registry"
+PAYMENT_CHUNK = 100_000  # rows fetched at a time for a payment file
 
 
 def snapshot_from_registry(
@@ -206,4 +209,13 @@ def payment_rows(session: Session, list_id: int) -> pd.DataFrame:
         .where(line.list_id == list_id, line.included.is_(True))
         .order_by(line.rank)
     )
-    return pd.read_sql(stmt, session.connection(), dtype=str).fillna("")
+    result = session.connection().execute(stmt)
+    names = list(result.keys())
+    parts = []
+    while rows := result.fetchmany(PAYMENT_CHUNK):  # a plain cursor into Arrow, column-wise
+        columns = zip(*rows, strict=True)
+        parts.append(pa.table([text_column(c) for c in columns], names=names))
+    if not parts:
+        return pd.DataFrame({name: pd.Series([], dtype=str) for name in names})
+    frame: pd.DataFrame = pa.concat_tables(parts).to_pandas()
+    return frame

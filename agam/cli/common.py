@@ -8,15 +8,15 @@ import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
-from sqlalchemy.exc import OperationalError
 
 from agam.core.errors import AgamError, StoreError
-from agam.core.settings import Settings, load_settings
-from store.db import describe
+
+if TYPE_CHECKING:
+    from agam.core.settings import Settings
 
 ConfigOption = Annotated[
     Path | None,
@@ -32,6 +32,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def settings_for(config: Path | None) -> Settings:
+    # imported here, not at start-up (`agam --help` needs neither); the feed registry
+    # registers the [feeds.*] models the settings are validated with
+    from agam.core.settings import load_settings
+    from hazard_feeds import registry  # noqa: F401
+
     settings = load_settings(config)
     logging.basicConfig(
         level=settings.app.log_level,
@@ -50,16 +55,27 @@ def handle_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except OperationalError as exc:
-            error = StoreError(describe(exc))
-            err_console.print(f"error: {error}", markup=False, highlight=False, soft_wrap=True)
-            raise typer.Exit(error.exit_code) from None
         except AgamError as exc:
             for line in str(exc).splitlines() or [type(exc).__name__]:
                 err_console.print(f"error: {line}", markup=False, highlight=False, soft_wrap=True)
             raise typer.Exit(exc.exit_code) from None
+        except Exception as exc:
+            if not _is_operational_error(exc):
+                raise
+            from store.db import describe
+
+            error = StoreError(describe(exc))
+            err_console.print(f"error: {error}", markup=False, highlight=False, soft_wrap=True)
+            raise typer.Exit(error.exit_code) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _is_operational_error(exc: Exception) -> bool:
+    # SQLAlchemy is imported only by commands that use the store; if it was never loaded, the
+    # error cannot be one of its own (and importing it here would cost half a second)
+    sqlalchemy_exc = sys.modules.get("sqlalchemy.exc")
+    return sqlalchemy_exc is not None and isinstance(exc, sqlalchemy_exc.OperationalError)
 
 
 def emit_json(data: Any) -> None:

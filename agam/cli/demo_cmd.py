@@ -10,7 +10,15 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from agam.cli.common import console, emit_json, err_console
+from agam.cli.common import (
+    ConfigOption,
+    JsonOption,
+    console,
+    emit_json,
+    err_console,
+    handle_errors,
+    settings_for,
+)
 from agam.cli.serve_cmd import prepare_map, serve
 from agam.core.settings import Settings
 from agam.core.timeutil import to_dhaka
@@ -175,3 +183,33 @@ def run_demo(
         prepare_map(ctx)
         ctx.store.dispose()
         serve(settings, port)
+
+
+@handle_errors
+def demo_cmd(
+    config: ConfigOption = None,
+    scenario: ScenarioOption = "both",
+    prepare_only: Annotated[
+        bool, typer.Option("--prepare-only", help="prepare and play, print a summary, exit")
+    ] = False,
+    as_json: JsonOption = False,
+    port: Annotated[int | None, typer.Option("--port")] = None,
+    households: Annotated[
+        int, typer.Option("--households", help="size of the SYNTHETIC demo registry")
+    ] = 200_000,
+    speed: Annotated[
+        float | None,
+        typer.Option("--speed", help="scenario seconds per real second (default: no waiting)"),
+    ] = None,
+) -> None:
+    """Prepare the store, boundaries, demo accounts and a SYNTHETIC registry, play the bundled
+    scenarios through the feed jobs, then serve the dashboard. Safe to re-run."""
+    run_demo(
+        settings_for(config),
+        scenario=scenario,
+        households=households,
+        prepare_only=prepare_only,
+        as_json=as_json,
+        port=port,
+        speed=speed,
+    )

@@ -8,21 +8,6 @@ from typing import Annotated
 import typer
 
 from agam import __version__
-from agam.cli import (
-    alerts_cmd,
-    audit_cmd,
-    boundaries_cmd,
-    feeds_cmd,
-    grievances_cmd,
-    lists_cmd,
-    payments_cmd,
-    registry_cmd,
-    report_cmd,
-    season_cmd,
-    serve_cmd,
-    triggers_cmd,
-    users_cmd,
-)
 from agam.cli.common import (
     ConfigOption,
     JsonOption,
@@ -32,15 +17,13 @@ from agam.cli.common import (
     handle_errors,
     settings_for,
 )
-from agam.cli.demo_cmd import ScenarioOption, run_demo
+from agam.cli.lazy import LazyGroup
 from agam.core.errors import ConfigError, SchedulerDown
-from agam.pipeline.config_check import check_config
-from agam.pipeline.context import AppContext
-from agam.pipeline.health import check_scheduler
-from store.backup import backup, restore
-from store.db import head_revision, schema_revision, table_names
 
+# Sub-commands (agam.cli.lazy.LAZY_COMMANDS) are imported when used, not at start-up; the
+# commands below import the store and pipeline inside their bodies for the same reason.
 app = typer.Typer(
+    cls=LazyGroup,
     help="Agam (আগাম): early warning and anticipatory action for Bangladesh's ASP.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -49,22 +32,6 @@ config_app = typer.Typer(help="Configuration.", no_args_is_help=True)
 db_app = typer.Typer(help="The database.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 app.add_typer(db_app, name="db")
-app.add_typer(boundaries_cmd.app, name="boundaries")
-app.add_typer(users_cmd.app, name="users")
-app.add_typer(audit_cmd.app, name="audit")
-app.add_typer(lists_cmd.app, name="lists")
-app.add_typer(payments_cmd.app, name="payments")
-app.add_typer(report_cmd.app, name="report")
-app.add_typer(feeds_cmd.app, name="feeds")
-app.add_typer(triggers_cmd.triggers_app, name="triggers")
-app.add_typer(alerts_cmd.app, name="alerts")
-app.add_typer(registry_cmd.app, name="registry")
-app.add_typer(grievances_cmd.app, name="grievances")
-app.add_typer(triggers_cmd.cyclone_app, name="cyclone")
-app.command("evaluate")(triggers_cmd.evaluate_cmd)
-app.command("backtest")(triggers_cmd.backtest_cmd)
-app.command("replay")(season_cmd.replay_cmd)
-app.command("serve")(serve_cmd.serve_cmd)
 
 
 @app.command("version")
@@ -85,6 +52,8 @@ def config_check(config: ConfigOption = None, as_json: JsonOption = False) -> No
             raise
         emit_json({"ok": False, "errors": str(exc).splitlines(), "warnings": []})
         raise typer.Exit(ConfigError.exit_code) from None
+    from agam.pipeline.config_check import check_config
+
     report = check_config(settings)
     data = {
         "config": str(settings.config_path),
@@ -112,6 +81,9 @@ def config_check(config: ConfigOption = None, as_json: JsonOption = False) -> No
 @handle_errors
 def db_upgrade(config: ConfigOption = None) -> None:
     """Apply migrations up to the newest schema."""
+    from agam.pipeline.context import AppContext
+    from store.db import schema_revision
+
     ctx = AppContext(settings_for(config))
     ctx.settings.data_dir.mkdir(parents=True, exist_ok=True)
     ctx.store.upgrade()
@@ -122,6 +94,9 @@ def db_upgrade(config: ConfigOption = None) -> None:
 @handle_errors
 def db_status(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     """Schema revision and tables."""
+    from agam.pipeline.context import AppContext
+    from store.db import head_revision, schema_revision, table_names
+
     ctx = AppContext(settings_for(config))
     data = {
         "url": ctx.settings.database_url.split("@")[-1],
@@ -144,6 +119,9 @@ def db_backup(
 ) -> None:
     """A consistent copy of the store (while it runs) and its raw artifacts, with a
     manifest (schema revision, audit head, counts)."""
+    from agam.pipeline.context import AppContext
+    from store.backup import backup
+
     ctx = AppContext(settings_for(config))
     manifest = backup(ctx.store, target, ctx.now(), ctx.settings.raw_dir)
     if as_json:
@@ -164,6 +142,9 @@ def db_restore(
     as_json: JsonOption = False,
 ) -> None:
     """Restore a backup into this config's new, empty store; checks the audit chain."""
+    from agam.pipeline.context import AppContext
+    from store.backup import restore
+
     ctx = AppContext(settings_for(config))
     manifest = restore(ctx.store, source, ctx.settings.raw_dir)
     if as_json:
@@ -185,6 +166,7 @@ def scheduler(
     ] = None,
 ) -> None:
     """Run the feed scheduler (its own process): one job per enabled feed, UTC."""
+    from agam.pipeline.context import AppContext
     from agam.scheduler import run_scheduler
 
     runs = run_scheduler(AppContext(settings_for(config)), duration_s=for_seconds)
@@ -196,6 +178,9 @@ def scheduler(
 def watchdog(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     """Check the scheduler's heartbeat; if it is not running, tell the administrators (once
     per outage, via the outbox) and exit 10. For a systemd timer or any monitoring."""
+    from agam.pipeline.context import AppContext
+    from agam.pipeline.health import check_scheduler
+
     ctx = AppContext(settings_for(config))
     health = check_scheduler(ctx)
     if as_json:
@@ -204,37 +189,6 @@ def watchdog(config: ConfigOption = None, as_json: JsonOption = False) -> None:
         console.print(health.sentence(), markup=False)
     if health.state == "not_running":
         raise SchedulerDown(health.sentence())
-
-
-@app.command("demo")
-@handle_errors
-def demo(
-    config: ConfigOption = None,
-    scenario: ScenarioOption = "both",
-    prepare_only: Annotated[
-        bool, typer.Option("--prepare-only", help="prepare and play, print a summary, exit")
-    ] = False,
-    as_json: JsonOption = False,
-    port: Annotated[int | None, typer.Option("--port")] = None,
-    households: Annotated[
-        int, typer.Option("--households", help="size of the SYNTHETIC demo registry")
-    ] = 200_000,
-    speed: Annotated[
-        float | None,
-        typer.Option("--speed", help="scenario seconds per real second (default: no waiting)"),
-    ] = None,
-) -> None:
-    """Prepare the store, boundaries, demo accounts and a SYNTHETIC registry, play the bundled
-    scenarios through the feed jobs, then serve the dashboard. Safe to re-run."""
-    run_demo(
-        settings_for(config),
-        scenario=scenario,
-        households=households,
-        prepare_only=prepare_only,
-        as_json=as_json,
-        port=port,
-        speed=speed,
-    )
 
 
 if __name__ == "__main__":

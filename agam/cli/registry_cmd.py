@@ -157,18 +157,38 @@ def stats(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     )
 
 
+def _generate_format(out: Path, fmt: GenerateFormat | None) -> GenerateFormat:
+    """The file name's extension decides; --format is for other names and must not contradict."""
+    by_suffix = {f".{f.value}": f for f in GenerateFormat}.get(out.suffix.lower())
+    if by_suffix is not None and fmt is not None and fmt is not by_suffix:
+        raise typer.BadParameter(
+            f"{out.name} is a {by_suffix.value} name but --format {fmt.value} was given",
+            param_hint="--format",
+        )
+    chosen = by_suffix or fmt
+    if chosen is None:
+        raise typer.BadParameter(
+            f"{out.name}: name the file .parquet or .csv, or give --format", param_hint="OUT"
+        )
+    return chosen
+
+
 @app.command("generate")
 @handle_errors
 def generate(
     out: Annotated[Path, typer.Argument(help="output file (.parquet or .csv)")],
     households: Annotated[int, typer.Option("--households", min=1, help="number of households")],
     seed: Annotated[int, typer.Option("--seed")] = 1,
-    fmt: Annotated[GenerateFormat, typer.Option("--format")] = GenerateFormat.parquet,
+    fmt: Annotated[
+        GenerateFormat | None,
+        typer.Option("--format", help="only for a name without .csv/.parquet; must agree"),
+    ] = None,
     year: Annotated[int | None, typer.Option("--year", help="ages are as of this year")] = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Write a SYNTHETIC registry sized by union population (never real people)."""
+    fmt = _generate_format(out, fmt)
     ctx = AppContext(settings_for(config))
     result = generate_registry(
         ctx.union_layer(),

@@ -13,7 +13,6 @@ from datetime import UTC
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
-from apscheduler.triggers.cron import CronTrigger
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -23,8 +22,6 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 DATABASE_BACKENDS = ("sqlite", "postgresql")
 HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$")
@@ -70,6 +67,10 @@ class DatabaseSettings(Section):
     def _known_backend(cls, value: str) -> str:
         if not value:
             return value
+        # imported here: SQLAlchemy costs ~0.5 s and commands such as `--help` never need it
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
         try:
             backend = make_url(value).get_backend_name()
         except ArgumentError:
@@ -199,6 +200,8 @@ class FeedSettings(Section):
     @classmethod
     def _valid_cron(cls, value: str | None) -> str | None:
         if value:
+            from apscheduler.triggers.cron import CronTrigger  # only configs with a cron
+
             try:
                 CronTrigger.from_crontab(value, timezone=UTC)
             except ValueError as exc:

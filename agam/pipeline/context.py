@@ -16,19 +16,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agam.core.settings import Settings
 from agam.core.timeutil import utc_now
-from boundaries.context import LayerUnionContext
-from boundaries.layer import UnionLayer, load_union_layer
-from hazard_feeds.contract import HazardForecast
-from hazard_feeds.http import HttpClient
-from hazard_feeds.registry import build_feed
-from store.db import Store
-from store.raw_artifacts import RawArtifactStore
-from triggers.engine import builtin_rule_set_dir, load_rule_sets, newest_versions
-from triggers.model import RuleSet
+from hazard_feeds import registry as _feed_registry  # noqa: F401  registers [feeds.*] models
+
+if TYPE_CHECKING:  # the heavy parts are imported when first used (CLI start-up)
+    from boundaries.context import LayerUnionContext
+    from boundaries.layer import UnionLayer
+    from hazard_feeds.contract import HazardForecast
+    from hazard_feeds.http import HttpClient
+    from store.db import Store
+    from store.raw_artifacts import RawArtifactStore
+    from triggers.model import RuleSet
 
 log = logging.getLogger(__name__)
 FORECAST_CACHE_SIZE = 32  # processed forecasts kept in memory (a few per feed)
@@ -37,6 +38,8 @@ FORECAST_CACHE_SIZE = 32  # processed forecasts kept in memory (a few per feed)
 def configured_rule_sets(settings: Settings) -> list[RuleSet]:
     """The shipped rule sets plus [triggers] rule_set_files (files or folders, resolved
     against config.toml); where an id comes twice, the newest version is used."""
+    from triggers.engine import builtin_rule_set_dir, load_rule_sets, newest_versions
+
     extra = list(settings.triggers.rule_set_files)
     return newest_versions(load_rule_sets([builtin_rule_set_dir(), *extra]))
 
@@ -94,6 +97,8 @@ class AppContext:
 
     @property
     def store(self) -> Store:
+        from store.db import Store
+
         store: Store = self._once(
             "store",
             lambda: Store(self.settings.database_url, self.settings.database.busy_timeout_ms),
@@ -102,6 +107,8 @@ class AppContext:
 
     @property
     def raw_store(self) -> RawArtifactStore:
+        from store.raw_artifacts import RawArtifactStore
+
         raw: RawArtifactStore = self._once("raw", lambda: RawArtifactStore(self.settings.raw_dir))
         return raw
 
@@ -111,6 +118,8 @@ class AppContext:
 
     def feed(self, feed_id: str) -> Any:
         """The configured feed object (validated from its [feeds.<id>] table)."""
+        from hazard_feeds.registry import build_feed
+
         with self._lock:
             if feed_id not in self._feeds:
                 feed = build_feed(feed_id, self.settings.feeds.get(feed_id))
@@ -126,6 +135,8 @@ class AppContext:
 
     def http_for(self, feed_id: str) -> HttpClient:
         """One HTTP session per feed, with that feed's timeouts, retries and size limit."""
+        from hazard_feeds.http import HttpClient
+
         with self._lock:
             if feed_id not in self._http:
                 self._http[feed_id] = HttpClient(self.feed(feed_id).config.http_settings())
@@ -137,6 +148,8 @@ class AppContext:
 
     def union_context(self) -> LayerUnionContext:
         """The union layer as the rules see it (its spatial index built once)."""
+        from boundaries.context import LayerUnionContext
+
         unions: LayerUnionContext = self._once(
             "unions", lambda: LayerUnionContext(self.union_layer())
         )
@@ -162,6 +175,8 @@ class AppContext:
         self.forecasts.clear()
 
     def _load_layer(self) -> UnionLayer:
+        from boundaries.layer import load_union_layer
+
         b = self.settings.boundaries
         return load_union_layer(
             source=b.source,

@@ -130,3 +130,33 @@ def test_bangla_digits_keep_leading_zero() -> None:
 def test_docs_table_matches_the_schema() -> None:
     docs = Path(__file__).resolve().parents[2] / "docs" / "registry-schema.md"
     assert schema_markdown() in docs.read_text(encoding="utf-8")
+
+
+def test_generate_format_follows_the_extension(config_path: Path, tmp_path: Path) -> None:
+    csv_out = tmp_path / "registry.csv"
+    code, out, _ = run("generate", str(csv_out), "--households", "20", "--json")
+    assert code == 0, out
+    assert json.loads(out)["format"] == "csv"
+    assert csv_out.read_bytes()[:4] != b"PAR1"
+    assert csv_out.read_text(encoding="utf-8").startswith('"beneficiary_id"')
+    parquet_out = tmp_path / "registry.parquet"
+    code, out, _ = run("generate", str(parquet_out), "--households", "20", "--json")
+    assert code == 0
+    assert parquet_out.read_bytes()[:4] == b"PAR1"
+
+
+@pytest.mark.parametrize(
+    ("name", "args"),
+    [
+        ("registry.csv", ["--format", "parquet"]),
+        ("registry.parquet", ["--format", "csv"]),
+        ("registry.txt", []),
+    ],
+)
+def test_generate_refuses_a_contradicting_or_missing_format(
+    config_path: Path, tmp_path: Path, name: str, args: list[str]
+) -> None:
+    code, _, err = run("generate", str(tmp_path / name), "--households", "20", *args)
+    assert code == 2
+    assert "--format" in err or "OUT" in err
+    assert not (tmp_path / name).exists()
