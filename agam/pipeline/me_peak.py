@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ import numpy as np
 from sqlalchemy import select
 
 from agam.core.errors import AgamError
-from agam.core.timeutil import ensure_utc, format_dhaka, parse_utc
+from agam.core.timeutil import ensure_utc, format_dhaka, iso_utc, parse_utc
 from agam.pipeline.context import AppContext
 from agam.pipeline.forecasts import load_forecast
 from hazard_feeds.contract import HazardForecast
@@ -38,6 +38,7 @@ class Peak:
     at: datetime | None
     source: str  # observed | forecast_landfall | final_forecast_peak | none
     basis: str
+    facts: dict[str, Any] = field(default_factory=dict)  # the basis's parts, for other languages
 
 
 def read_observed(path: Path) -> list[tuple[datetime, float]]:
@@ -72,7 +73,12 @@ def hazard_peak(
     """`until`: the activation's last active time (the final forecast is the newest by then)."""
     if observed is not None:
         at, value = max(observed, key=lambda p: p[1])
-        return Peak(at, "observed", f"observed peak {value:g} in {observed_label}")
+        return Peak(
+            at,
+            "observed",
+            f"observed peak {value:g} in {observed_label}",
+            {"value": value, "series": observed_label},
+        )
     if hazard == "cyclone":
         return _landfall(ctx, alerts)
     return _flood_forecast_peak(ctx, alerts, until)
@@ -112,8 +118,14 @@ def _landfall(ctx: AppContext, alerts: list[Alert]) -> Peak:
                 "forecast_landfall",
                 f"forecast landfall in the {what} issued {format_dhaka(forecast.issued_at)} "
                 "that triggered the action stage",
+                {"feed": forecast.feed_id, "issued_at": iso_utc(forecast.issued_at)},
             )
-    return Peak(None, "none", "no stored forecast of the triggering evaluation gives a landfall")
+    return Peak(
+        None,
+        "none",
+        "no stored forecast of the triggering evaluation gives a landfall",
+        {"why": "no_landfall"},
+    )
 
 
 def _stations(ctx: AppContext, alerts: list[Alert]) -> list[tuple[str, str, str]]:
@@ -169,5 +181,17 @@ def _flood_forecast_peak(ctx: AppContext, alerts: list[Alert], until: datetime) 
             "final_forecast_peak",
             f"peak {variable} {values[index]:g} at {station} in the final {feed} forecast issued "
             f"{format_dhaka(forecast.issued_at)} (no observed series given)",
+            {
+                "variable": variable,
+                "value": float(values[index]),
+                "station": station,
+                "feed": feed,
+                "issued_at": iso_utc(forecast.issued_at),
+            },
         )
-    return Peak(None, "none", "no observed series given and no final forecast with a peak")
+    return Peak(
+        None,
+        "none",
+        "no observed series given and no final forecast with a peak",
+        {"why": "no_forecast_peak"},
+    )

@@ -103,6 +103,7 @@ def activation_report(
             "at": iso_utc(peak.at) if peak.at else None,
             "source": peak.source,
             "basis": peak.basis,
+            "facts": peak.facts,
         },
         "timeline": me_stats.timeline(rows, peak.at),
         "coverage": {

@@ -15,6 +15,7 @@ from allowances.grievance_stats import grievance_summary
 from allowances.grievances import CATEGORIES, CHANNELS, TRANSITIONS, NewGrievance
 from dashboard import loaders
 from dashboard.i18n import fmt_int, fmt_time, t
+from dashboard.me_words import grievance_history, localized_table
 from dashboard.page import lang, require_page
 
 principal = require_page("grievances")
@@ -35,7 +36,7 @@ if principal.role == "committee":
     if not rows:
         st.info(t("grievances_none", lg))
     else:
-        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+        st.dataframe(localized_table(rows, lg), hide_index=True, width="stretch")
     st.stop()
 
 with loaders.store().session() as session:
@@ -131,7 +132,11 @@ view = shown.assign(
         "due_soon",
     ]
 ]
-st.dataframe(view, hide_index=True, width="stretch")
+st.dataframe(
+    view.rename(columns={c: t(f"col_{c}", lg) for c in view.columns}),
+    hide_index=True,
+    width="stretch",
+)
 if shown.empty:
     st.stop()
 
@@ -151,7 +156,7 @@ if st.button(t("grievances_reveal", lg), key="g_reveal"):
         st.warning(t("grievances_not_handler", lg))
 with loaders.store().session() as session:
     steps = pd.DataFrame(register.history(session, principal, gid))
-st.dataframe(steps.assign(at=steps["at"].map(lambda v: fmt_time(v, lg))), hide_index=True)
+st.dataframe(grievance_history(steps, lg), hide_index=True)
 
 actions = [a for (s, a) in TRANSITIONS if s == row["status"]]
 if actions:

@@ -12,6 +12,7 @@ from agam.pipeline.me_report import activation_report
 from allowances.me_stats import REACH_GROUPS
 from dashboard import loaders
 from dashboard.i18n import fmt_bdt, fmt_int, fmt_num, fmt_pct, fmt_time, t
+from dashboard.me_words import activation_title, localized_table, peak_basis
 from dashboard.page import lang, require_page
 from store.models import Activation
 
@@ -28,9 +29,7 @@ if not activations:
     st.info(t("me_none", lg))
     st.stop()
 
-labels = {
-    i: f"{label} ({hazard}, {fmt_time(at, lg, zone=False)})" for i, hazard, label, at in activations
-}
+labels = {i: activation_title(hazard, label, at, lg) for i, hazard, label, at in activations}
 choice = st.selectbox(t("me_activation", lg), list(labels), format_func=labels.__getitem__)
 report = activation_report(loaders.app_context(), int(choice))
 if report["synthetic"]:
@@ -65,7 +64,7 @@ steps: list[tuple[str, str]] = [
     (t("me_lead_last", lg), hours(timeline["lead_hours_last_payment"])),
 ]
 st.table(pd.DataFrame(steps, columns=[t("me_step", lg), t("me_when", lg)]))
-st.caption(t("me_peak_basis", lg, basis=report["peak"]["basis"]))
+st.caption(peak_basis(report["peak"], lg))
 
 st.subheader(t("me_reach", lg))
 paid = report["reach"]["households"]
@@ -92,7 +91,7 @@ else:
     st.info(t("me_no_failures", lg))
 
 st.subheader(t("me_by_district", lg))
-st.dataframe(pd.DataFrame(report["by_district"]), hide_index=True, width="stretch")
+st.dataframe(localized_table(report["by_district"], lg), hide_index=True, width="stretch")
 if report["grievances"]:
     st.subheader(t("me_grievances", lg))
-    st.dataframe(pd.DataFrame(report["grievances"]), hide_index=True, width="stretch")
+    st.dataframe(localized_table(report["grievances"], lg), hide_index=True, width="stretch")

@@ -15,8 +15,13 @@ import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from agam.core.settings import GrievanceSettings
+from allowances import grievance_register as register
+from allowances.grievances import NewGrievance
 from dashboard.nav import ALL_PAGES, ROLE_PAGES
 from store.db import Store
+from store.models import Activation, Alert
+from store.user_repo import authenticate
 
 from .conftest import ACCOUNTS, OBSERVED, make_alert, make_list
 
@@ -127,6 +132,30 @@ def content(accounts: Store) -> Store:
         observed=OBSERVED,
     )
     make_list(accounts, alert, "BD5549", "submitted", 12, 60_000, now)
+    with accounts.session() as session:  # the activation the pipeline opens with the alert
+        activation = Activation(
+            hazard="flood", label=f"jamuna flood season {now.year}", opened_at=now,
+            last_active_at=now,
+        )  # fmt: skip
+        session.add(activation)
+        session.flush()
+        session.get(Alert, alert).activation_id = activation.id
+    with accounts.session() as session:
+        officer = authenticate(session, "officer.kurigram", "a long password", now, "t").principal
+    with accounts.session() as session:  # a grievance in the activation's window
+        register.record(
+            session,
+            officer,
+            NewGrievance(
+                received_at=now,
+                channel="hotline",
+                category="non_payment",
+                adm4_pcode="BD55490911",
+                description="not paid",
+            ),
+            now,
+            GrievanceSettings(),
+        )
     return accounts
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
@@ -123,6 +125,15 @@ def test_replay_speed_sleeps_are_bounded(
     expected: list[float],
 ) -> None:
     slept: list[float] = []
-    monkeypatch.setattr("agam.pipeline.replay.time.sleep", slept.append)
+    real_sleep, this_thread = time.sleep, threading.current_thread()
+
+    def sleep(seconds: float) -> None:
+        # time.sleep is process-wide: threads other tests left running keep their real sleep
+        if threading.current_thread() is this_thread:
+            slept.append(seconds)
+        else:
+            real_sleep(seconds)
+
+    monkeypatch.setattr("agam.pipeline.replay.time.sleep", sleep)
     replay(season.ctx, _target(season, tmp_path / "paced"), START, END, speed=speed)
     assert slept == pytest.approx(expected)
