@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
 import tempfile
 from dataclasses import dataclass
 from functools import cached_property
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
@@ -19,13 +17,12 @@ import shapely
 
 from agam.core.errors import BoundaryError
 from boundaries.codab import read_codab, read_parent_layer
+from boundaries.layer_files import cache_paths, embedded_path, layer_fingerprint
 from boundaries.schema import LEVEL_NAMES, LEVELS, UNION_COLUMNS, name_bn, name_en, pcode
 from boundaries.validate import check_containment, validate_unions
 
 log = logging.getLogger(__name__)
 
-CACHE_SCHEMA = "1"
-EMBEDDED_FILE = "unions_bbs2020.parquet"
 EMBEDDED_NAME = (
     "OCHA COD-AB Bangladesh bgd_adm_bbs_20201113 P-codes, simplified geometry "
     "from the R package 'bangladesh' 1.0.0 (MIT)"
@@ -41,27 +38,6 @@ class LayerSource:
     version: str
     path: str
     fingerprint: str
-
-
-def embedded_path() -> Path:
-    return Path(str(resources.files("boundaries").joinpath("data", EMBEDDED_FILE)))
-
-
-def _file_digest(paths: list[Path]) -> str:
-    digest = hashlib.sha256(CACHE_SCHEMA.encode())
-    for path in paths:
-        digest.update(path.name.encode())
-        with path.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-    return digest.hexdigest()
-
-
-def _source_files(path: Path) -> list[Path]:
-    if path.suffix.lower() != ".shp":
-        return [path]
-    sidecars = [path.with_suffix(ext) for ext in (".shp", ".shx", ".dbf", ".prj", ".cpg")]
-    return [p for p in sidecars if p.exists()]
 
 
 class UnionLayer:
@@ -168,8 +144,7 @@ def load_union_layer(
         src_path, name, version = Path(path), CODAB_NAME, "BBS 2020 (COD-AB 2020-11-13)"
     if not src_path.exists():
         raise BoundaryError(f"{src_path}: file not found")
-    fingerprint = _file_digest(_source_files(src_path))
-    fingerprint = hashlib.sha256(f"{fingerprint}:{layer}:{repair_invalid}".encode()).hexdigest()
+    fingerprint = layer_fingerprint(src_path, layer, repair_invalid)
     info = LayerSource(source, name, version, str(src_path), fingerprint)
     cached = _read_cache(cache_dir, fingerprint) if cache_dir else None
     if cached is not None:
@@ -190,15 +165,10 @@ def load_union_layer(
     return UnionLayer(valid, info, report.as_dict())
 
 
-def _cache_paths(cache_dir: Path, fingerprint: str) -> tuple[Path, Path]:
-    base = cache_dir / "boundaries"
-    return base / f"unions-{fingerprint[:24]}.parquet", base / f"unions-{fingerprint[:24]}.json"
-
-
 def _read_cache(
     cache_dir: Path, fingerprint: str
 ) -> tuple[gpd.GeoDataFrame, dict[str, Any]] | None:
-    data, meta = _cache_paths(cache_dir, fingerprint)
+    data, meta = cache_paths(cache_dir, fingerprint)
     if not (data.exists() and meta.exists()):
         return None
     try:
@@ -211,7 +181,7 @@ def _read_cache(
 def _write_cache(
     cache_dir: Path, fingerprint: str, frame: gpd.GeoDataFrame, report: dict[str, Any]
 ) -> None:
-    data, meta = _cache_paths(cache_dir, fingerprint)
+    data, meta = cache_paths(cache_dir, fingerprint)
     data.parent.mkdir(parents=True, exist_ok=True)
     _atomic(data, lambda tmp: frame.to_parquet(tmp, compression="zstd"))
     _atomic(meta, lambda tmp: tmp.write_text(json.dumps(report), "utf-8"))

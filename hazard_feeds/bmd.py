@@ -10,9 +10,7 @@ import hashlib
 import io
 import itertools
 from datetime import datetime
-from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse
 
 import numpy as np
 import xarray as xr
@@ -24,13 +22,12 @@ from pydantic import (
     field_validator,
 )
 
-from agam.core.config_sections import ConfigPath, config_path_field
 from agam.core.errors import FeedError
 from agam.core.reference import ModelName, SignalNumber, SystemName, vocabulary
 from agam.core.timeutil import ensure_utc, iso_utc, utc_now
 from hazard_feeds.checks import check_bytes, check_count, refuse
-from hazard_feeds.config import FeedConfig
 from hazard_feeds.contract import HazardForecast, RawArtifact
+from hazard_feeds.feed_configs import BmdConfig
 from hazard_feeds.guard import guarded_parse
 from hazard_feeds.limits import current
 from hazard_feeds.safe_json import load_json
@@ -105,19 +102,6 @@ class Bulletin(_Model):
     @classmethod
     def _aware(cls, value: datetime) -> datetime:
         return _utc_in_range(value)
-
-
-class BmdConfig(FeedConfig):
-    # A folder (relative to config.toml) or file:///… to one.
-    drop_folder: ConfigPath = config_path_field("bulletins")
-    max_age_hours: float = 12.0
-
-    @field_validator("drop_folder", mode="before")
-    @classmethod
-    def _file_url(cls, value: Any) -> Any:
-        if isinstance(value, str) and value.startswith("file://"):
-            return Path(unquote(urlparse(value).path))
-        return value
 
 
 def _index(key: str, where: str) -> int:

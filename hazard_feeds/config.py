@@ -5,10 +5,14 @@ agam.core's FeedSettings, which the scheduler and the health report read."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pydantic import Field
 
 from agam.core.config_sections import FeedSettings
-from hazard_feeds.http import HttpSettings
+
+if TYPE_CHECKING:  # requests loads only where a feed fetches
+    from hazard_feeds.http import HttpSettings
 
 
 class FeedConfig(FeedSettings):
@@ -24,6 +28,8 @@ class FeedConfig(FeedSettings):
     max_bytes: int = Field(default=256 * 1024 * 1024, gt=0)
 
     def http_settings(self) -> HttpSettings:
+        from hazard_feeds.http import HttpSettings
+
         return HttpSettings(
             connect_timeout_s=self.connect_timeout_s,
             read_timeout_s=self.read_timeout_s,

@@ -17,13 +17,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import xarray as xr
-from pydantic import BaseModel, ConfigDict, Field
 
 from agam.core.errors import FeedError
 from agam.core.timeutil import iso_utc, utc_now
 from hazard_feeds.bundle import Part, is_bundle, load_json, make_bundle, read_bundle
-from hazard_feeds.config import FeedConfig
 from hazard_feeds.contract import HazardForecast, QualityIssue, RawArtifact
+from hazard_feeds.feed_configs import FfwcConfig, StationRef
 from hazard_feeds.ffwc_records import (
     RejectedStation,
     Series,
@@ -34,36 +33,6 @@ from hazard_feeds.ffwc_records import (
 from hazard_feeds.guard import guarded_parse
 
 log = logging.getLogger(__name__)
-
-
-class StationRef(BaseModel):
-    """A station we follow: BWDB code, FFWC's spelling, optional FFWC numeric id."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    code: str = Field(min_length=2)  # BWDB station code, e.g. SW46.9L
-    name: str = Field(min_length=2)  # as FFWC spells it in the station list
-    ffwc_id: int | None = None  # FFWC's numeric `id`; None = look it up by name
-    aliases: tuple[str, ...] = ()  # other spellings (Goalundo / Goalondo / Goalanda)
-
-    def matches(self, name: str) -> bool:
-        wanted = {self.name.lower(), *(a.lower() for a in self.aliases)}
-        return name.strip().lower() in wanted
-
-
-DEFAULT_STATIONS = (
-    StationRef(code="SW46.9L", name="Bahadurabad"),
-    StationRef(code="SW91.9R", name="Goalundo", aliases=("Goalondo", "Goalanda")),
-    StationRef(code="SW93.5L", name="Mawa"),
-)
-
-
-class FfwcConfig(FeedConfig):
-    base_url: str = "https://api.ffwc.gov.bd/data_load/"
-    stations_path: str = "stations-2025/?format=json"
-    observed_path: str = "observed/"
-    forecast_path: str = "seven-days-forecast-waterlevel-by-station/{station_id}/"
-    max_age_hours: float = 30.0
-    stations: tuple[StationRef, ...] = DEFAULT_STATIONS
 
 
 def _endpoint(part: Part) -> str:

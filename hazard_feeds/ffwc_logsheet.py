@@ -17,16 +17,13 @@ import io
 import logging
 import re
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
-
-from pydantic import Field
 
 from agam.core.errors import FeedError
 from agam.core.timeutil import DHAKA, utc_now
 from hazard_feeds.checks import bounded_number, check_bytes, check_count, check_year
-from hazard_feeds.config import FeedConfig
 from hazard_feeds.contract import HazardForecast, QualityIssue, RawArtifact
+from hazard_feeds.feed_configs import FfwcLogsheetConfig
 from hazard_feeds.ffwc import water_level_forecast, water_level_json
 from hazard_feeds.guard import guarded_parse
 from hazard_feeds.limits import current
@@ -45,12 +42,6 @@ COLUMNS = {  # our key -> how the header cell starts (whitespace collapsed, lowe
 }
 DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4}) (\d{1,2}):(\d{2})")
 REQUIRED = ("time", "observed", "forecast", "danger", "station")
-
-
-class FfwcLogsheetConfig(FeedConfig):
-    path: Path = Path("ffwc_logsheets")  # a log-sheet CSV, or a folder: the newest *.csv
-    station_codes: dict[str, str] = Field(default_factory=lambda: {"Bahadurabad": "SW46.9L"})
-    max_age_hours: float = 30.0
 
 
 def _header(row: list[str]) -> dict[str, int]:

@@ -18,28 +18,17 @@ import geopandas as gpd
 import numpy as np
 import shapely
 import xarray as xr
-from pydantic import Field
 
 from agam.core.errors import FeedError
 from agam.core.timeutil import iso_utc, utc_now
 from hazard_feeds.bundle import Part, is_bundle, load_json, make_bundle, read_bundle
-from hazard_feeds.config import FeedConfig
 from hazard_feeds.contract import HazardForecast, QualityIssue, RawArtifact
+from hazard_feeds.feed_configs import GdacsConfig
 from hazard_feeds.gdacs_checks import check_eventlist, check_geometry_doc
 from hazard_feeds.gdacs_geometry import is_event_list, naive_utc, parse_event
 from hazard_feeds.guard import guarded_parse
 
 log = logging.getLogger(__name__)
-
-
-class GdacsConfig(FeedConfig):
-    base_url: str = "https://www.gdacs.org/gdacsapi/api/"
-    event_list_path: str = "events/geteventlist/EVENTS4APP"
-    max_age_hours: float = 6.0
-    countries_iso3: tuple[str, ...] = ("BGD",)
-    # Bay of Bengal and its approaches: lon_min, lat_min, lon_max, lat_max.
-    bay_of_bengal_box: tuple[float, float, float, float] = (78.0, 5.0, 100.0, 25.0)
-    max_events: int = Field(default=3, ge=1)
 
 
 def _overlaps(bbox: list[float] | None, box: tuple[float, float, float, float]) -> bool:

@@ -16,78 +16,25 @@ import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 import numpy as np
 import pandas as pd
 import xarray as xr
-from pydantic import Field, field_validator
 
 from agam.core.errors import FeedError
 from agam.core.reference import station_thresholds
 from agam.core.timeutil import iso_utc, utc_now
 from hazard_feeds.checks import mask_outside
-from hazard_feeds.config import FeedConfig
 from hazard_feeds.contract import HazardForecast, QualityIssue, RawArtifact, raw_from_file
+from hazard_feeds.feed_configs import GlofasConfig
 from hazard_feeds.glofas_grid import canonical_cube, open_dataset
 from hazard_feeds.guard import guarded_parse
 from hazard_feeds.http import redact
 from hazard_feeds.limits import current
 
 log = logging.getLogger(__name__)
-
-# Reporting points, name -> (lon, lat). Bahadurabad is the GloFAS control point OCHA uses
-# (ocha-anticipy bgd.yaml); the other Jamuna stations are OCHA's 2021 points moved onto the
-# river (pa-anticipatory-action src/bangladesh/get_glofas_data.py, the same points as the real
-# reanalysis in tests/fixtures/feeds/glofas); Goalundo (Baruria transit), Mawa and Hardinge
-# Bridge from OCHA-DAP/pa-aa-bgd-flooding src/bgd.yaml. Chosen on the v3 0.1° grid: re-check on
-# the v4 0.05° grid (parse reports the cell actually used).
-DEFAULT_POINTS: dict[str, tuple[float, float]] = {
-    "Bahadurabad": (89.65, 25.15),
-    "Goalundo": (89.77873, 23.76775),
-    "Mawa": (90.25666, 23.47216),
-    "Noonkhawa": (89.9509, 25.9496),
-    "Chilmari": (89.7476, 25.5451),
-    "Sariakandi": (89.6518, 24.8901),
-    "Kazipur": (89.7498, 24.6637),
-    "Serajganj": (89.7479, 24.4676),
-    "Aricha": (89.6550, 23.9032),
-    "Hardinge Bridge": (89.05, 24.05),
-}
-
-
-class GlofasConfig(FeedConfig):
-    base_url: str = "https://ewds.climate.copernicus.eu/api"
-    dataset: str = "cems-glofas-forecast"
-    system_version: str = "operational"
-    hydrological_model: str = "lisflood"
-    data_format: Literal["netcdf", "grib"] = "netcdf"
-    # N, W, S, E: Bangladesh (88.0-92.7 E, 20.5-26.7 N) snapped outwards to the v4 0.05° grid
-    # cell centres (x.x25 / x.x75).
-    area: tuple[float, float, float, float] = (26.725, 87.975, 20.475, 92.725)
-    leadtime_hours: tuple[int, ...] = tuple(24 * d for d in range(1, 16))
-    lag_days: int = Field(default=0, ge=0, le=30)  # request the run of today minus lag_days
-    # A mirror of the daily netCDF (HTTP(S) or file URL) instead of EWDS, e.g. an agency's
-    # bucket filled by its own downloader: "{date:%Y%m%d}" names the run. Conditional GET.
-    mirror_url: str = ""
-    expected_members: int = Field(default=51, ge=1)
-    max_age_hours: float = 36.0
-    # Nearest-cell sampling: a point further than this from any cell centre is "missing".
-    max_snap_distance_deg: float = Field(default=0.05, gt=0)
-    points: dict[str, tuple[float, float]] = Field(default_factory=lambda: dict(DEFAULT_POINTS))
-    # Thresholds are not configured here: they come from agam/core/data/station_thresholds.toml,
-    # the one source the rule sets and the dashboard read too.
-
-    @field_validator("points")
-    @classmethod
-    def _inside_region(
-        cls, value: dict[str, tuple[float, float]]
-    ) -> dict[str, tuple[float, float]]:
-        for name, (lon, lat) in value.items():
-            if not (80 <= lon <= 100 and 15 <= lat <= 32):
-                raise ValueError(f"{name}: (lon, lat) = ({lon}, {lat}) is not near Bangladesh")
-        return value
 
 
 def _return_periods(names: list[str]) -> dict[str, list[float]]:

@@ -18,7 +18,6 @@ import numpy as np
 import rasterio
 import xarray as xr
 from affine import Affine
-from pydantic import Field, field_validator
 from rasterio.enums import Resampling
 from rasterio.errors import NotGeoreferencedWarning
 from rasterio.io import MemoryFile
@@ -26,10 +25,10 @@ from rasterio.warp import transform_bounds
 from rasterio.windows import Window, from_bounds
 
 from agam.core.errors import FeedError
-from agam.core.timeutil import ensure_utc, iso_utc, utc_now
+from agam.core.timeutil import iso_utc, utc_now
 from hazard_feeds.checks import check_bytes, check_count, mask_outside
-from hazard_feeds.config import FeedConfig
 from hazard_feeds.contract import HazardForecast, QualityIssue, RawArtifact
+from hazard_feeds.feed_configs import RasterConfig
 from hazard_feeds.guard import guarded_parse
 from hazard_feeds.limits import current
 
@@ -40,19 +39,6 @@ NUMERIC_DTYPES = frozenset(
     {"uint8", "int8", "uint16", "int16", "uint32", "int32", "uint64", "int64"}
     | {"float32", "float64"}
 )
-
-
-class RasterConfig(FeedConfig):
-    url: str = ""  # http(s)://… or a local path (file://… accepted)
-    variable: str = Field(default="flood_depth_m", pattern=r"^[a-z][a-z0-9_]*$")
-    band: int = Field(default=1, ge=1)
-    valid_time: datetime | None = None  # else the file's TIFFTAG_DATETIME, else fetch time
-    max_age_hours: float = 48.0
-
-    @field_validator("valid_time")
-    @classmethod
-    def _aware(cls, value: datetime | None) -> datetime | None:
-        return ensure_utc(value) if value is not None else None
 
 
 def read_raster(

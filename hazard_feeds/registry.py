@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -11,18 +12,19 @@ from pydantic import ValidationError
 from agam.core.config_sections import FeedSettings, register_feed_model
 from agam.core.errors import ConfigError, FeedError
 from agam.core.settings import validate_feed_table
-from hazard_feeds.atcf import AtcfParser
-from hazard_feeds.bmd import BmdConfig, BmdFeed
 from hazard_feeds.catalog import FEED_KINDS
 from hazard_feeds.config import FeedConfig
 from hazard_feeds.contract import Feed, HazardForecast, raw_from_file
-from hazard_feeds.ffwc import FfwcConfig, FfwcFeed
-from hazard_feeds.ffwc_logsheet import FfwcLogsheetConfig, FfwcLogsheetFeed
-from hazard_feeds.gdacs import GdacsConfig, GdacsFeed
-from hazard_feeds.glofas import GlofasConfig, GlofasFeed
-from hazard_feeds.raster import RasterConfig, RasterFeed
+from hazard_feeds.feed_configs import (
+    BmdConfig,
+    FfwcConfig,
+    FfwcLogsheetConfig,
+    GdacsConfig,
+    GlofasConfig,
+    RasterConfig,
+)
 
-FeedFactory = Callable[[Any], Any]
+FeedFactory = Callable[..., Any]
 FEEDS: dict[str, tuple[type[FeedConfig], FeedFactory]] = {}
 
 
@@ -42,19 +44,36 @@ def register(
     register_feed_model(name, config_type)
 
 
+def deferred(module: str, name: str) -> FeedFactory:
+    """`module.name`, imported when first called: a feed's parser libraries (xarray,
+    rasterio, geopandas, requests) load only in a process that builds that feed."""
+
+    def build(*args: Any) -> Any:
+        return getattr(importlib.import_module(module), name)(*args)
+
+    build.__qualname__ = f"{module}.{name}"
+    return build
+
+
 for _name, _config, _factory in (
-    ("bmd", BmdConfig, BmdFeed),
-    ("ffwc", FfwcConfig, FfwcFeed),
-    ("ffwc_logsheet", FfwcLogsheetConfig, FfwcLogsheetFeed),
-    ("gdacs", GdacsConfig, GdacsFeed),
-    ("glofas", GlofasConfig, GlofasFeed),
-    ("raster", RasterConfig, RasterFeed),
+    ("bmd", BmdConfig, deferred("hazard_feeds.bmd", "BmdFeed")),
+    ("ffwc", FfwcConfig, deferred("hazard_feeds.ffwc", "FfwcFeed")),
+    (
+        "ffwc_logsheet",
+        FfwcLogsheetConfig,
+        deferred("hazard_feeds.ffwc_logsheet", "FfwcLogsheetFeed"),
+    ),
+    ("gdacs", GdacsConfig, deferred("hazard_feeds.gdacs", "GdacsFeed")),
+    ("glofas", GlofasConfig, deferred("hazard_feeds.glofas", "GlofasFeed")),
+    ("raster", RasterConfig, deferred("hazard_feeds.raster", "RasterFeed")),
 ):
     register(_name, _config, _factory)
 
 
 # Formats `agam feeds parse` reads offline that are not scheduled feeds: name -> parser.
-OFFLINE_PARSERS: dict[str, Callable[[], Any]] = {"atcf": AtcfParser}
+OFFLINE_PARSERS: dict[str, Callable[[], Any]] = {
+    "atcf": deferred("hazard_feeds.atcf", "AtcfParser")
+}
 
 
 def feed_names() -> list[str]:

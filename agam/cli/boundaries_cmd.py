@@ -62,7 +62,7 @@ def find(
     as_json: JsonOption = False,
 ) -> None:
     """The union containing a point, with its upazila, district and division."""
-    hit = AppContext(settings_for(config)).union_layer().find(lon, lat)
+    hit = AppContext(settings_for(config)).find_union(lon, lat)
     if hit is None:
         raise NotFound(f"no union at lon {lon}, lat {lat} (outside Bangladesh's unions)")
     if as_json:

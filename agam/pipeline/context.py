@@ -174,6 +174,29 @@ class AppContext:
             self._http.clear()
         self.forecasts.clear()
 
+    def find_union(self, lon: float, lat: float) -> dict[str, Any] | None:
+        """The union containing a point. Reads the prepared layer's cache directly when it is
+        there (pyarrow and shapely only: a one-shot command starts fast), else loads it."""
+        from boundaries.layer_files import (
+            cache_paths,
+            embedded_path,
+            find_in_cache,
+            layer_fingerprint,
+        )
+
+        b = self.settings.boundaries
+        src = embedded_path() if b.source == "embedded" else b.path
+        if "layer" not in self._built and src is not None and Path(src).exists():
+            data, meta = cache_paths(
+                self.settings.cache_dir, layer_fingerprint(Path(src), b.layer, b.repair_invalid)
+            )
+            if data.exists() and meta.exists():
+                try:
+                    return find_in_cache(data, lon, lat)
+                except Exception as exc:  # a corrupt cache: the full load rebuilds it
+                    log.warning("boundary cache %s unreadable (%s); reloading the layer", data, exc)
+        return self.union_layer().find(lon, lat)
+
     def _load_layer(self) -> UnionLayer:
         from boundaries.layer import load_union_layer
 

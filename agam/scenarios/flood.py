@@ -23,7 +23,7 @@ from agam.core.timeutil import DHAKA
 from agam.scenarios.ewds import ewds_dataset, write_netcdf
 from agam.scenarios.manifest import Manifest
 from agam.scenarios.spec import Frozen, ScenarioSpec
-from hazard_feeds.glofas import DEFAULT_POINTS
+from hazard_feeds.feed_configs import DEFAULT_POINTS
 
 LABEL = "SYNTHETIC scenario data (Agam flood scenario, modelled on early July 2024)"
 

@@ -88,3 +88,23 @@ def test_corrupt_cache_is_rebuilt(tmp_path: Path) -> None:
     layer = load_union_layer(cache_dir=tmp_path)
     assert len(layer) >= 5000
     assert isinstance(gpd.read_parquet(cached), gpd.GeoDataFrame)
+
+
+def test_lookup_from_the_cache_answers_as_the_layer(tmp_path: Path) -> None:
+    """`agam boundaries find` reads the prepared GeoParquet without geopandas: the same answer
+    as `UnionLayer.find` at union centres, on shared edges and vertices, and outside."""
+    import shapely
+
+    from boundaries.layer_files import cache_paths, find_in_cache
+
+    layer = load_union_layer(cache_dir=tmp_path)
+    data, _ = cache_paths(tmp_path, layer.source.fingerprint)
+    assert data.exists()
+    frame = layer.frame
+    inside = shapely.point_on_surface(frame.geometry.to_numpy()[::97])
+    # a vertex of a union's ring lies on its boundary, usually shared with a neighbour
+    vertices = [shapely.get_coordinates(g.boundary)[0] for g in frame.geometry.to_numpy()[::211]]
+    points = [(p.x, p.y) for p in inside] + [tuple(v) for v in vertices]
+    points += [(90.0, 21.0), (77.2, 28.6)]  # the Bay of Bengal; Delhi
+    for lon, lat in points:
+        assert find_in_cache(data, float(lon), float(lat)) == layer.find(lon, lat), (lon, lat)

@@ -18,7 +18,8 @@ import xarray as xr
 
 from agam.core.errors import FeedError
 from hazard_feeds.contract import RawArtifact
-from hazard_feeds.glofas import DEFAULT_POINTS, GlofasConfig, GlofasFeed
+from hazard_feeds.feed_configs import DEFAULT_POINTS
+from hazard_feeds.glofas import GlofasConfig, GlofasFeed
 
 FOLDER = Path(__file__).resolve().parents[1] / "fixtures" / "feeds" / "glofas"
 FULL = (FOLDER / "glofas_fc_20200625.nc").read_bytes()

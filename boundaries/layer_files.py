@@ -1,0 +1,70 @@
+"""Where the union layer comes from and where its prepared copy is cached: the fingerprint
+of the source files and the cache paths, without geopandas (a point lookup reads the cached
+GeoParquet with pyarrow and shapely alone)."""
+
+from __future__ import annotations
+
+import hashlib
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+CACHE_SCHEMA = "1"
+EMBEDDED_FILE = "unions_bbs2020.parquet"
+
+
+def embedded_path() -> Path:
+    return Path(str(resources.files("boundaries").joinpath("data", EMBEDDED_FILE)))
+
+
+def file_digest(paths: list[Path]) -> str:
+    digest = hashlib.sha256(CACHE_SCHEMA.encode())
+    for path in paths:
+        digest.update(path.name.encode())
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def source_files(path: Path) -> list[Path]:
+    if path.suffix.lower() != ".shp":
+        return [path]
+    sidecars = [path.with_suffix(ext) for ext in (".shp", ".shx", ".dbf", ".prj", ".cpg")]
+    return [p for p in sidecars if p.exists()]
+
+
+def layer_fingerprint(src_path: Path, layer: str | None, repair_invalid: bool) -> str:
+    """What the prepared layer depends on: the source bytes, the layer name, the repair flag."""
+    digest = file_digest(source_files(src_path))
+    return hashlib.sha256(f"{digest}:{layer}:{repair_invalid}".encode()).hexdigest()
+
+
+def cache_paths(cache_dir: Path, fingerprint: str) -> tuple[Path, Path]:
+    base = cache_dir / "boundaries"
+    return base / f"unions-{fingerprint[:24]}.parquet", base / f"unions-{fingerprint[:24]}.json"
+
+
+def find_in_cache(data: Path, lon: float, lat: float) -> dict[str, Any] | None:
+    """`UnionLayer.find` on the prepared GeoParquet (rows sorted by P-code, as cached):
+    the union containing the point, the lowest P-code on a shared boundary."""
+    import pyarrow.parquet as pq
+    import shapely
+
+    levels = (4, 3, 2, 1)
+    names = [f"adm{lv}_{part}" for lv in levels for part in ("pcode", "en", "bn")]
+    table = pq.ParquetFile(data).read(columns=[*names, "area_km2", "geometry"])
+    geometry = shapely.from_wkb(table.column("geometry").to_pylist())  # to_numpy loads pandas
+    tree = shapely.STRtree(geometry)
+    hits = tree.query(shapely.Point(lon, lat), predicate="intersects")
+    if len(hits) == 0:
+        return None
+    row = {name: table.column(name)[int(min(hits))].as_py() for name in [*names, "area_km2"]}
+    return {
+        f"adm{lv}": {
+            "pcode": row[f"adm{lv}_pcode"],
+            "name_en": row[f"adm{lv}_en"],
+            "name_bn": row[f"adm{lv}_bn"] or None,
+        }
+        for lv in levels
+    } | {"area_km2": float(row["area_km2"])}
