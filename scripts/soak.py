@@ -34,6 +34,7 @@ from typing import Any
 AGAM = [sys.executable, "-m", "agam.cli.main"]
 SPEED_SCENARIO_S_PER_S = 3 * 3600.0  # scenario seconds per real second
 TRACEBACK = r"Traceback.{0,1500}"
+DROPPING_DONE = threading.Event()  # stops the thread that drops BMD bulletins
 
 
 @dataclass
@@ -185,14 +186,15 @@ def serve(manifests: dict[str, Any], drop: Path) -> tuple[ThreadingHTTPServer, s
     threading.Thread(target=server.serve_forever, daemon=True).start()
 
     def drop_bulletins() -> None:
-        while True:
+        while not DROPPING_DONE.is_set():
             now = looping_clock(cyclone_spec.play_from, cyclone_spec.play_to, t0)
             for item in cyclone.items:
                 target = drop / Path(item.path).name
                 if item.route == "drop/bmd" and item.published_at <= now and not target.exists():
                     shutil.copyfile(cyclone.folder / item.path, target)
-            time.sleep(1)
+            DROPPING_DONE.wait(1)
 
+    DROPPING_DONE.clear()
     threading.Thread(target=drop_bulletins, daemon=True).start()
     return server, f"http://127.0.0.1:{server.server_address[1]}"
 
@@ -353,6 +355,7 @@ def soak(
     except subprocess.TimeoutExpired:
         scheduler.send_signal(signal.SIGTERM)
         _, scheduler_err = scheduler.communicate(timeout=60)
+    DROPPING_DONE.set()  # the bulletin thread ends with the soak, not with the process
     server.shutdown()
     server.server_close()
     audit = subprocess.run(
