@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Select, func, insert, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from agam.core.errors import InvalidTransition, NotFound, PermissionDenied
@@ -27,12 +27,12 @@ from agam.core.transitions import (
     next_list_status,
 )
 from store import audit, payee_repo
+from store.bulk_rows import insert_frame
 from store.identity import Principal, require_active
 from store.list_hash import hash_chunks
 from store.models import Alert, AllowanceLine, AllowanceList, Decision
 
 __all__ = ["LIST_TRANSITIONS", "decide"]
-INSERT_CHUNK = 50_000
 _CREATED_BY = {"reissue": "list.reissue"}  # the audit action of a new list made from another
 HASH_CHUNK = 100_000
 HASH_VERSION = 2
@@ -122,9 +122,7 @@ def create_list(
     session.flush()
     frame = lines.drop(columns=["line_ref"], errors="ignore").assign(list_id=row.id)
     frame["line_ref"] = [line_ref(row.id, int(r)) for r in frame["rank"]]
-    records: list[dict[str, Any]] = frame.to_dict("records")  # type: ignore[assignment]
-    for start in range(0, len(records), INSERT_CHUNK):
-        session.execute(insert(AllowanceLine), records[start : start + INSERT_CHUNK])
+    insert_frame(session.connection(), AllowanceLine.__table__, frame)  # type: ignore[arg-type]
     if payees_from is not None:
         payee_repo.copy_payees(session, payees_from.id, row.id)
     else:
