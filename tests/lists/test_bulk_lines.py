@@ -36,7 +36,7 @@ def _lines(list_id: int, offset: int) -> pd.DataFrame:
             "adm4_pcode": "BD55490911",
             "rank": [1, 2, 3],
             "priority_score": [3.5, 2.0, 0.5],
-            "reasons": [["person with disability (+3)"], [], ["ঘর (+1)", "x \"q\""]],
+            "reasons": [["person with disability (+3)"], [], ["ঘর (+1)", 'x "q"']],
             "amount_bdt": [5000, 5000, 0],
             "included": [True, True, False],
             "exclusion_reason": [None, math.nan, "beyond the district cap of 2 households"],
