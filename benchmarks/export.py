@@ -1,9 +1,9 @@
 """Payment CSV through the real export vs pyarrow writing the same rows, in one run.
 
 A SYNTHETIC registry of one district (allowances.synthetic on the real unions of that
-district) is imported, one list is proposed for all its unions, submitted and approved by
-two signed-in accounts, then exported with `export_payment_files` - the path the CLI and the
-dashboard use: approval and hash check, pinned payees read from the store, unsafe-cell
+district) is imported, one list is proposed for all its unions (timed too), submitted and
+approved by two signed-in accounts, then exported with `export_payment_files` - the path the
+CLI and the dashboard use: approval and hash check, pinned payees read from the store, unsafe-cell
 refusal, CSV per channel, sha256 per file, manifest. The baseline is `pyarrow.csv.write_csv`
 of exactly the rows Agam wrote (read back from its files), already in memory.
 
@@ -88,10 +88,12 @@ def main(argv: list[str] | None = None) -> int:
         store.upgrade()
         _seed(store, args.district, unions)
         import_registry(store, tmp / "registry.parquet", layer)
+        start = time.perf_counter()
         with store.session() as session:
             list_id = propose(session, alert_id=1, district_pcode=args.district,
                               union_codes=unions, union_intensity={}, policy=load_policy(),
                               prepared_by="system", at=T0, synthetic=True).id  # fmt: skip
+        propose_s = time.perf_counter() - start
         for who, action in (("officer", "submit"), ("dc", "approve")):
             principal = _sign_in(store, who)
             with store.session() as session:
@@ -107,6 +109,10 @@ def main(argv: list[str] | None = None) -> int:
         pcsv.write_csv(table, tmp / "baseline.csv")
         base_s = time.perf_counter() - start
         backend = store.engine.dialect.name
+        print(
+            f"{backend}: propose (read the district's registry, score, rank, cap, write "
+            f"{result.manifest['rows']:,} lines and pin their payees): {propose_s:6.2f} s"
+        )
         print(
             f"{backend}: payment CSV of {result.manifest['rows']:,} lines in {len(files)} "
             f"file(s): agam export_payment_files {agam_s:6.2f} s, pyarrow write_csv of the same "
