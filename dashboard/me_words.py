@@ -11,7 +11,7 @@ import pandas as pd
 
 from agam.core.timeutil import parse_utc
 from dashboard import labels
-from dashboard.i18n import digits, fmt_date, fmt_num, fmt_time, t
+from dashboard.i18n import digits, fmt_date, fmt_int, fmt_num, fmt_time, t
 
 _FLOOD_SEASON = re.compile(r"^(?P<track>.+) flood season (?P<year>\d{4})$")
 _UNNAMED = re.compile(r"^unnamed cyclone of ")
@@ -49,7 +49,7 @@ def peak_basis(peak: dict[str, Any], lang: str) -> str:
             lang,
             variable=what,
             value=fmt_num(facts["value"], lang, 2),
-            station=labels.station(facts["station"], lang),
+            station=labels.station(station_called(facts["station"]), lang),
             feed=labels.feed(facts["feed"], lang),
             issued=fmt_time(parse_utc(facts["issued_at"]), lang),
         )
@@ -60,9 +60,34 @@ def peak_basis(peak: dict[str, Any], lang: str) -> str:
     return t("me_peak_basis", lang, basis=text)
 
 
-def localized_table(rows: list[dict[str, Any]], lang: str) -> pd.DataFrame:
-    """Report rows with translated column headers and coded values in words."""
+def station_called(code: str) -> str:
+    """A BWDB station code (SW46.9L) by the name FFWC gives it, where the feed follows it."""
+    from dashboard import loaders
+
+    ffwc = loaders.settings().feeds.get("ffwc")
+    for station in getattr(ffwc, "stations", ()):
+        if station.code == code:
+            return str(station.name)
+    return code
+
+
+def localized_table(
+    rows: list[dict[str, Any]], lang: str, places: dict[str, str] | None = None
+) -> pd.DataFrame:
+    """Report rows with translated column headers, coded values in words, district names
+    beside their P-codes and numbers written as `lang` writes them."""
     frame = pd.DataFrame(rows)
+    if places is not None and "district_pcode" in frame:
+        frame.insert(0, "district", frame["district_pcode"].map(lambda c: places.get(c, c)))
+    for column in frame.columns:
+        if pd.api.types.is_bool_dtype(frame[column]):
+            continue
+        if pd.api.types.is_integer_dtype(frame[column]):
+            frame[column] = frame[column].map(lambda v: fmt_int(int(v), lang))
+        elif pd.api.types.is_float_dtype(frame[column]) and column != "coverage":
+            frame[column] = frame[column].map(
+                lambda v: "–" if pd.isna(v) else fmt_num(float(v), lang, 1)
+            )
     if "category" in frame:
         frame["category"] = frame["category"].map(
             lambda v: (

@@ -36,7 +36,7 @@ if principal.role == "committee":
     if not rows:
         st.info(t("grievances_none", lg))
     else:
-        st.dataframe(localized_table(rows, lg), hide_index=True, width="stretch")
+        st.dataframe(localized_table(rows, lg, loaders.names(lg)), hide_index=True, width="stretch")
     st.stop()
 
 with loaders.store().session() as session:

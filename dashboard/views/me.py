@@ -91,7 +91,13 @@ else:
     st.info(t("me_no_failures", lg))
 
 st.subheader(t("me_by_district", lg))
-st.dataframe(localized_table(report["by_district"], lg), hide_index=True, width="stretch")
+st.dataframe(
+    localized_table(report["by_district"], lg, loaders.names(lg)), hide_index=True, width="stretch"
+)
 if report["grievances"]:
     st.subheader(t("me_grievances", lg))
-    st.dataframe(localized_table(report["grievances"], lg), hide_index=True, width="stretch")
+    st.dataframe(
+        localized_table(report["grievances"], lg, loaders.names(lg)),
+        hide_index=True,
+        width="stretch",
+    )

@@ -69,7 +69,7 @@ def test_committee_sees_aggregates_only(
     assert not at.exception
     assert "aggregates only" in at.info[0].value
     frame = at.dataframe[0].value
-    assert list(frame["Received"]) == [1]
+    assert list(frame["Received"]) == ["1"]
     assert NAME not in page_text(at)
     assert PHONE not in page_text(at)
 
