@@ -63,9 +63,10 @@ def peak_basis(peak: dict[str, Any], lang: str) -> str:
 def station_called(code: str) -> str:
     """A BWDB station code (SW46.9L) by the name FFWC gives it, where the feed follows it."""
     from dashboard import loaders
+    from hazard_feeds.feed_configs import DEFAULT_STATIONS
 
-    ffwc = loaders.settings().feeds.get("ffwc")
-    for station in getattr(ffwc, "stations", ()):
+    ffwc = loaders.settings().feeds.get("ffwc")  # unconfigured: the feed's own defaults
+    for station in getattr(ffwc, "stations", DEFAULT_STATIONS):
         if station.code == code:
             return str(station.name)
     return code
