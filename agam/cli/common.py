@@ -43,6 +43,9 @@ def settings_for(config: Path | None) -> Settings:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
+        # alembic says at INFO which plugins it set up whenever the schema is checked
+        logging.getLogger("alembic").setLevel(logging.WARNING)
     return settings
 
 

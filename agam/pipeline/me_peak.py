@@ -150,6 +150,17 @@ def _rule_stations(rule: Any) -> list[tuple[str, str, str]]:
     return out
 
 
+def _called(ctx: AppContext, feed: str, station: str) -> str:
+    """'Bahadurabad (SW46.9L)' where the feed names the code it follows, else the station."""
+    from hazard_feeds.feed_configs import DEFAULT_STATIONS
+
+    known = DEFAULT_STATIONS if feed == "ffwc" else ()  # unconfigured: the feed's defaults
+    for ref in getattr(ctx.settings.feeds.get(feed), "stations", known):
+        if ref.code == station:
+            return f"{ref.name} ({station})"
+    return station
+
+
 def _final_forecasts(ctx: AppContext, feeds: set[str], until: datetime) -> dict[str, Any]:
     """The newest forecast of each feed issued (and fetched) by the activation's end."""
     with ctx.store.read() as session:
@@ -179,7 +190,8 @@ def _flood_forecast_peak(ctx: AppContext, alerts: list[Alert], until: datetime) 
         return Peak(
             when,
             "final_forecast_peak",
-            f"peak {variable} {values[index]:g} at {station} in the final {feed} forecast issued "
+            f"peak {variable} {values[index]:g} at {_called(ctx, feed, station)} in the final "
+            f"{feed} forecast issued "
             f"{format_dhaka(forecast.issued_at)} (no observed series given)",
             {
                 "variable": variable,

@@ -105,6 +105,7 @@ def test_activation_report_matches_the_stored_rows(paid_flood: SimpleNamespace) 
     peak = _utc(str(np.datetime_as_string(highest, "s")))
     assert report["peak"]["source"] == "final_forecast_peak"
     assert "final ffwc forecast" in report["peak"]["basis"]
+    assert "at Bahadurabad (SW46.9L)" in report["peak"]["basis"]
     assert _utc(report["peak"]["at"]) == peak
 
     times = sorted(_utc(r[0]) for r in paid)
