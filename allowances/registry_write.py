@@ -45,8 +45,29 @@ def insert_rows(
         names = ", ".join(columns)
         marks = ", ".join("?" for _ in columns)
         conn.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", rows)  # noqa: S608
+    elif conn.dialect.driver == "psycopg":
+        _copy_rows(conn, table, columns, rows)
     else:
         conn.execute(insert(table), [dict(zip(columns, r, strict=True)) for r in rows])
+
+
+def _copy_rows(
+    conn: Connection, table: Table, columns: Sequence[str], rows: list[tuple[Any, ...]]
+) -> None:
+    """PostgreSQL's COPY FROM STDIN on the transaction's own connection: one stream, no
+    per-row statement (psycopg adapts each value by its Python type)."""
+    quote = conn.dialect.identifier_preparer
+    names = ", ".join(quote.quote(c) for c in columns)
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    with (
+        driver.cursor() as cursor,
+        cursor.copy(
+            f"COPY {quote.format_table(table)} ({names}) FROM STDIN"
+        ) as copy,
+    ):
+        for row in rows:
+            copy.write_row(row)
 
 
 @contextmanager
