@@ -62,9 +62,7 @@ def _copy_rows(
     assert driver is not None
     with (
         driver.cursor() as cursor,
-        cursor.copy(
-            f"COPY {quote.format_table(table)} ({names}) FROM STDIN"
-        ) as copy,
+        cursor.copy(f"COPY {quote.format_table(table)} ({names}) FROM STDIN") as copy,
     ):
         for row in rows:
             copy.write_row(row)
