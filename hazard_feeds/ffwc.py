@@ -1,7 +1,7 @@
 """FFWC (BWDB) water levels: station list with danger levels, observed and 5/7-day forecasts.
 
 Records are read by hazard_feeds.ffwc_records (field variants, bounds, times). The danger level
-is read from the feed and kept with every forecast (DOMAIN.md §2.2: never hard-code it).
+is read from the feed and kept with every forecast (never hard-coded: FFWC revises it).
 A run is partial rather than failed when one followed station's forecast is unavailable (HTTP
 error, bad data, a bad station-list record) or the observed levels are: that station becomes
 missing ("unknown" to the triggers) and the rest proceeds. Only a run with no usable followed

