@@ -1,14 +1,13 @@
 """Bulk writes and duplicate queries for the registry import, on the caller's connection.
 
-SQLite gets the driver's own ``executemany`` with values already in storage form (tens of
-thousands of rows per call, no per-value SQLAlchemy processing); other databases get SQLAlchemy
-core ``insert`` with a list of parameter sets, which psycopg pipelines.
+New rows go through ``store.bulk_rows.insert_tuples`` (SQLite executemany, PostgreSQL COPY)
+with values already in storage form.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,6 +19,7 @@ from sqlalchemy import Connection, Table, bindparam, func, insert, select, updat
 from agam.core.masking import mask_identifier
 from agam.core.timeutil import iso_utc
 from allowances.registry_schema import STORED, DuplicateGroup
+from store.bulk_rows import insert_tuples
 from store.models import Beneficiary, BeneficiaryHistory
 
 BENEFICIARIES: Table = Beneficiary.__table__  # type: ignore[assignment]
@@ -34,38 +34,6 @@ def _bound(table: Table, column: str, value: Any, conn: Connection) -> Any:
     """A constant in the storage form the column's type gives it (e.g. UTC datetime text)."""
     processor = table.c[column].type.bind_processor(conn.dialect)
     return processor(value) if processor else value
-
-
-def insert_rows(
-    conn: Connection, table: Table, columns: Sequence[str], rows: list[tuple[Any, ...]]
-) -> None:
-    if not rows:
-        return
-    if conn.dialect.name == "sqlite":
-        names = ", ".join(columns)
-        marks = ", ".join("?" for _ in columns)
-        conn.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", rows)  # noqa: S608
-    elif conn.dialect.driver == "psycopg":
-        _copy_rows(conn, table, columns, rows)
-    else:
-        conn.execute(insert(table), [dict(zip(columns, r, strict=True)) for r in rows])
-
-
-def _copy_rows(
-    conn: Connection, table: Table, columns: Sequence[str], rows: list[tuple[Any, ...]]
-) -> None:
-    """PostgreSQL's COPY FROM STDIN on the transaction's own connection: one stream, no
-    per-row statement (psycopg adapts each value by its Python type)."""
-    quote = conn.dialect.identifier_preparer
-    names = ", ".join(quote.quote(c) for c in columns)
-    driver = conn.connection.driver_connection
-    assert driver is not None
-    with (
-        driver.cursor() as cursor,
-        cursor.copy(f"COPY {quote.format_table(table)} ({names}) FROM STDIN") as copy,
-    ):
-        for row in rows:
-            copy.write_row(row)
 
 
 @contextmanager
@@ -97,7 +65,7 @@ def _rows(table: pa.Table, import_id: int, stamp: Any) -> list[tuple[Any, ...]]:
 
 def insert_beneficiaries(conn: Connection, table: pa.Table, import_id: int, at: datetime) -> None:
     stamp = _bound(BENEFICIARIES, "updated_at", at, conn) if conn.dialect.name == "sqlite" else at
-    insert_rows(conn, BENEFICIARIES, WRITTEN, _rows(table, import_id, stamp))
+    insert_tuples(conn, BENEFICIARIES, WRITTEN, _rows(table, import_id, stamp))
 
 
 def existing_hashes(conn: Connection, beneficiary_ids: list[str]) -> dict[str, str]:

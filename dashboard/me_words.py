@@ -63,13 +63,9 @@ def peak_basis(peak: dict[str, Any], lang: str) -> str:
 def station_called(code: str) -> str:
     """A BWDB station code (SW46.9L) by the name FFWC gives it, where the feed follows it."""
     from dashboard import loaders
-    from hazard_feeds.feed_configs import DEFAULT_STATIONS
+    from hazard_feeds.feed_configs import ffwc_station_name
 
-    ffwc = loaders.settings().feeds.get("ffwc")  # unconfigured: the feed's own defaults
-    for station in getattr(ffwc, "stations", DEFAULT_STATIONS):
-        if station.code == code:
-            return str(station.name)
-    return code
+    return ffwc_station_name(loaders.settings().feeds.get("ffwc"), code) or code
 
 
 def localized_table(

@@ -142,3 +142,12 @@ class RasterConfig(FeedConfig):
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
         return ensure_utc(value) if value is not None else None
+
+
+def ffwc_station_name(table: object, code: str) -> str | None:
+    """The name FFWC gives the BWDB station `code`, among the stations of a [feeds.ffwc]
+    table (`table`), or of the feed's defaults when FFWC is not configured."""
+    for station in getattr(table, "stations", DEFAULT_STATIONS):
+        if station.code == code:
+            return str(station.name)
+    return None

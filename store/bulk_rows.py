@@ -1,14 +1,15 @@
 """Many rows from a DataFrame into one table, on the caller's connection.
 
-SQLite gets the driver's own ``executemany`` with values in storage form (JSON as text,
-NaN as NULL; no per-value SQLAlchemy processing); other databases get SQLAlchemy core
-``insert`` on the table with a list of parameter sets, which psycopg pipelines. Not the ORM's
-bulk insert: that collects every row through the mapper first, several times slower.
+SQLite gets the driver's own ``executemany`` and PostgreSQL (psycopg) ``COPY FROM STDIN``,
+with values in storage form (JSON as text, NaN as NULL; no per-value SQLAlchemy processing);
+other drivers get SQLAlchemy core ``insert``. Not the ORM's bulk insert: that collects every
+row through the mapper first, several times slower.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
@@ -19,28 +20,50 @@ CHUNK_ROWS = 50_000
 
 def _column(series: pd.Series, as_json: bool) -> list[Any]:
     values = series.astype(object).where(series.notna(), None).tolist()
-    if as_json:  # what SQLAlchemy's JSON type stores on SQLite: json.dumps text
+    if as_json:  # what SQLAlchemy's JSON type stores: json.dumps text
         return [json.dumps(v) for v in values]
     return values
 
 
+def _raw_path(conn: Connection) -> bool:
+    """SQLite's executemany or psycopg's COPY: values go to the driver in storage form."""
+    return conn.dialect.name == "sqlite" or conn.dialect.driver == "psycopg"
+
+
+def insert_tuples(
+    conn: Connection, table: Table, columns: Sequence[str], rows: list[tuple[Any, ...]]
+) -> None:
+    """Rows (values in storage form where `_raw_path`) into `table`: SQLite's executemany,
+    PostgreSQL's COPY FROM STDIN on the transaction's own connection, else core insert."""
+    if not rows:
+        return
+    quote = conn.dialect.identifier_preparer
+    names = ", ".join(quote.quote(c) for c in columns)
+    if conn.dialect.name == "sqlite":
+        marks = ", ".join("?" for _ in columns)
+        sql = f"INSERT INTO {quote.format_table(table)} ({names}) VALUES ({marks})"  # noqa: S608
+        for start in range(0, len(rows), CHUNK_ROWS):
+            conn.exec_driver_sql(sql, rows[start : start + CHUNK_ROWS])
+    elif conn.dialect.driver == "psycopg":
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        copy_sql = f"COPY {quote.format_table(table)} ({names}) FROM STDIN"
+        with driver.cursor() as cursor, cursor.copy(copy_sql) as copy:
+            for row in rows:
+                copy.write_row(row)
+    else:
+        records = [dict(zip(columns, r, strict=True)) for r in rows]
+        for start in range(0, len(records), CHUNK_ROWS):
+            conn.execute(insert(table), records[start : start + CHUNK_ROWS])
+
+
 def insert_frame(conn: Connection, table: Table, frame: pd.DataFrame) -> int:
-    """Insert the frame's columns that are the table's; returns the rows written."""
+    """Insert the frame's columns that are the table's (NaN as NULL); returns the rows."""
     columns = [c for c in frame.columns if c in table.c]
     if frame.empty:
         return 0
-    sqlite = conn.dialect.name == "sqlite"
-    data = [_column(frame[c], sqlite and isinstance(table.c[c].type, JSON)) for c in columns]
-    if not sqlite:  # NaN must be NULL here too (psycopg would write 'NaN' into text)
-        records = [dict(zip(columns, values, strict=True)) for values in zip(*data, strict=True)]
-        for start in range(0, len(records), CHUNK_ROWS):
-            conn.execute(insert(table), records[start : start + CHUNK_ROWS])
-        return len(records)
+    raw = _raw_path(conn)
+    data = [_column(frame[c], raw and isinstance(table.c[c].type, JSON)) for c in columns]
     rows = list(zip(*data, strict=True))
-    quote = conn.dialect.identifier_preparer.quote
-    names = ", ".join(quote(c) for c in columns)
-    marks = ", ".join("?" for _ in columns)
-    sql = f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})"  # noqa: S608
-    for start in range(0, len(rows), CHUNK_ROWS):
-        conn.exec_driver_sql(sql, rows[start : start + CHUNK_ROWS])
+    insert_tuples(conn, table, columns, rows)
     return len(rows)

@@ -152,13 +152,10 @@ def _rule_stations(rule: Any) -> list[tuple[str, str, str]]:
 
 def _called(ctx: AppContext, feed: str, station: str) -> str:
     """'Bahadurabad (SW46.9L)' where the feed names the code it follows, else the station."""
-    from hazard_feeds.feed_configs import DEFAULT_STATIONS
+    from hazard_feeds.feed_configs import ffwc_station_name
 
-    known = DEFAULT_STATIONS if feed == "ffwc" else ()  # unconfigured: the feed's defaults
-    for ref in getattr(ctx.settings.feeds.get(feed), "stations", known):
-        if ref.code == station:
-            return f"{ref.name} ({station})"
-    return station
+    name = ffwc_station_name(ctx.settings.feeds.get(feed), station) if feed == "ffwc" else None
+    return f"{name} ({station})" if name else station
 
 
 def _final_forecasts(ctx: AppContext, feeds: set[str], until: datetime) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""The frameworks' boundary cases, evaluated with the shipped rule sets (OCHA/CERF 2025 Bangladesh flood and cyclone frameworks)."""
+"""The boundary cases of the OCHA/CERF 2025 Bangladesh flood and cyclone frameworks,
+evaluated with the shipped rule sets."""
 
 from __future__ import annotations
 
