@@ -35,7 +35,7 @@ from agam.pipeline.evaluate import AlertChange, after_feed_run
 from agam.pipeline.heal import heal_missing_lists
 from agam.pipeline.health import notify_scheduler_down, scheduler_health
 from agam.pipeline.ingest import FeedOutcome, ingest
-from agam.pipeline.writer import PIPELINE_LOCK
+from agam.pipeline.writer import PIPELINE_LOCK, when_unlocked
 from store import heartbeat_repo
 from store.locks import HeldLock, LockTimeout, acquire, exclusive, holder_label
 
@@ -80,8 +80,17 @@ def build_scheduler(
         },
     )
 
+    retries = ctx.settings.scheduler.locked_retries
+    wait_s = ctx.settings.scheduler.locked_retry_wait_s
+
     def run(feed_id: str) -> None:
-        outcome, _ = run_feed_job(ctx, feed_id)
+        try:
+            outcome, _ = when_unlocked(
+                f"feed {feed_id}", lambda: run_feed_job(ctx, feed_id), retries, wait_s
+            )
+        except AgamError as exc:  # e.g. the store stayed locked: one line, the next run retries
+            log.error("feed %s not run (trying again at its next run): %s", feed_id, exc)
+            return
         if on_outcome is not None:
             on_outcome(outcome)
 
@@ -185,7 +194,13 @@ def _active(ctx: AppContext, held: HeldLock, stop: threading.Event, runs: list[F
     started = ctx.now()
     scheduler = build_scheduler(ctx, on_outcome=runs.append)
     jobs = [j.id for j in scheduler.get_jobs()]
-    beat(ctx, started, jobs)
+    settings = ctx.settings.scheduler
+    when_unlocked(
+        "first heartbeat",
+        lambda: beat(ctx, started, jobs),
+        settings.locked_retries,
+        settings.locked_retry_wait_s,
+    )
     scheduler.start()
     log.info("scheduler started with jobs %s", jobs)
     interval = ctx.settings.scheduler.heartbeat_interval_s

@@ -177,6 +177,10 @@ class SchedulerSettings(Section):
     stale_after_s: float = Field(default=180.0, gt=0, le=86_400)
     # A standby scheduler (another process on the same store) retries the lock this often.
     standby_poll_s: float = Field(default=5.0, gt=0, le=600)
+    # A feed job that finds the store locked by another writer runs again this many times,
+    # waiting locked_retry_wait_s between tries, before it gives up until its next run.
+    locked_retries: int = Field(default=3, ge=0, le=20)
+    locked_retry_wait_s: float = Field(default=5.0, ge=0, le=300)
 
     @model_validator(mode="after")
     def _stale_after_beats(self) -> Self:

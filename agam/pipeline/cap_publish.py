@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from agam.core.errors import AgamError
 from agam.core.files import atomic_write_bytes
 from agam.pipeline.cap import (
     CapInput,
@@ -186,6 +187,9 @@ def publish_after_change(ctx: Any) -> Published | None:
     """The step run after an alert change is committed; failures are logged, never raised."""
     try:
         return publish(ctx)
+    except AgamError as exc:  # e.g. the store stayed locked: one line, the next change rewrites
+        log.error("CAP feed not written (alerts are stored, the feed is stale): %s", exc)
+        return None
     except Exception:  # the feed is a by-product: it must never break the pipeline
         log.exception("writing the CAP feed failed; alerts are stored, the feed is stale")
         return None

@@ -15,6 +15,7 @@ import os
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from agam.core.errors import AgamError
 from agam.core.settings import NotificationSettings
 from agam.pipeline.context import AppContext
 from agam.pipeline.notify import SMTP_PASSWORD_ENV, Email, SmsGateway, send_emails
@@ -53,6 +54,9 @@ def deliver_due(ctx: AppContext, sms: SmsGateway | None = None) -> DeliveryRepor
             _settle(ctx, batch, outcomes, report)
             if len(batch) < BATCH:
                 break
+    except AgamError as exc:  # e.g. the store stayed locked: the next heartbeat retries
+        log.warning("notification delivery paused (next heartbeat retries): %s", exc)
+        report.errors.append(" ".join(str(exc).split()) or type(exc).__name__)
     except Exception as exc:  # the outbox must never take the pipeline down with it
         log.exception("notification delivery stopped")
         report.errors.append(" ".join(str(exc).split()) or type(exc).__name__)
