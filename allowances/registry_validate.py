@@ -7,7 +7,9 @@ Reasons never contain the cell's value, only what is wrong with it (its length, 
 
 from __future__ import annotations
 
+import binascii
 import hashlib
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -170,6 +172,9 @@ def _where(arr: pa.Array, candidates: np.ndarray, pattern: str) -> np.ndarray:
     return out
 
 
+HEX_DIGEST_CHARS = 64  # a sha256 in hexadecimal
+
+
 def unsafe_cells(arr: pa.Array, phone: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """(control-character mask, formula-like mask) of raw text cells. Cheap kernels first
     (printable? first character?), the regular expressions only on the few cells they leave."""
@@ -328,13 +333,23 @@ def _channel_fields(
 
 
 def row_hashes(table: pa.Table) -> pa.Array:
-    """sha256 over the normalised stored fields (unit separator between, null as empty)."""
-    if table.num_rows == 0:
+    """sha256 (hex) over the normalised stored fields (unit separator between, null as
+    empty), hashing each row's UTF-8 bytes straight from the Arrow buffer."""
+    n = table.num_rows
+    if n == 0:
         return pa.array([], pa.string())
     parts = [table.column(name).cast(pa.string()) for name in STORED]
     joined = pc.binary_join_element_wise(
         *parts, "\x1f", null_handling="replace", null_replacement=""
     )
-    return pa.array(
-        [hashlib.sha256(s.encode("utf-8")).hexdigest() for s in joined.to_pylist()], pa.string()
-    )
+    if isinstance(joined, pa.ChunkedArray):
+        joined = joined.combine_chunks()
+    joined = joined.cast(pa.large_string())
+    _, offsets_buf, data_buf = joined.buffers()
+    ends = np.frombuffer(offsets_buf, np.int64)[joined.offset : joined.offset + n + 1].tolist()
+    data = memoryview(data_buf) if data_buf is not None else memoryview(b"")
+    sha = hashlib.sha256
+    digests = b"".join([sha(data[a:b]).digest() for a, b in itertools.pairwise(ends)])
+    hexed = binascii.hexlify(digests)
+    offsets = np.arange(0, HEX_DIGEST_CHARS * (n + 1), HEX_DIGEST_CHARS, dtype=np.int32)
+    return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(hexed)])

@@ -32,7 +32,7 @@ DUPLICATE_LIST_LIMIT = 1_000
 
 def _bound(table: Table, column: str, value: Any, conn: Connection) -> Any:
     """A constant in the storage form the column's type gives it (e.g. UTC datetime text)."""
-    processor = table.c[column].type.bind_processor(conn.dialect)
+    processor = table.c[column].type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
     return processor(value) if processor else value
 
 
