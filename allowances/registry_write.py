@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 from sqlalchemy import Connection, Table, bindparam, func, insert, select, update
 
 from agam.core.masking import mask_identifier
-from agam.core.timeutil import iso_utc
+from agam.core.timeutil import ensure_utc, iso_utc
 from allowances.registry_schema import STORED, DuplicateGroup
-from store.bulk_rows import insert_tuples
+from store.bulk_rows import copy_arrow, insert_tuples
 from store.models import Beneficiary, BeneficiaryHistory
 
 BENEFICIARIES: Table = Beneficiary.__table__  # type: ignore[assignment]
@@ -38,12 +39,13 @@ def _bound(table: Table, column: str, value: Any, conn: Connection) -> Any:
 
 @contextmanager
 def bulk_load(conn: Connection, enabled: bool) -> Iterator[None]:
-    """Into an empty SQLite table, load without secondary indexes and rebuild them after.
+    """Into an empty table, load without secondary indexes and rebuild them after.
 
     Building an index once by sorting is several times faster than updating five random-key
-    B-trees row by row. DDL is transactional in SQLite, so a rollback restores the indexes too.
+    B-trees row by row. DDL is transactional in SQLite and PostgreSQL, so a rollback restores
+    the indexes too.
     """
-    indexes = list(BENEFICIARIES.indexes) if enabled and conn.dialect.name == "sqlite" else []
+    indexes = list(BENEFICIARIES.indexes) if enabled else []
     for index in indexes:
         index.drop(conn)
     yield
@@ -64,6 +66,16 @@ def _rows(table: pa.Table, import_id: int, stamp: Any) -> list[tuple[Any, ...]]:
 
 
 def insert_beneficiaries(conn: Connection, table: pa.Table, import_id: int, at: datetime) -> None:
+    n = table.num_rows
+    stored = table.select(list(STORED)).append_column(
+        "import_id", pa.array(np.full(n, import_id, dtype=np.int64))
+    )
+    stored = stored.append_column("row_sha256", table.column("row_sha256"))
+    stored = stored.append_column(
+        "updated_at", pa.array([ensure_utc(at).isoformat()] * n, pa.string())
+    )
+    if copy_arrow(conn, BENEFICIARIES, stored):  # PostgreSQL: one COPY in CSV form
+        return
     stamp = _bound(BENEFICIARIES, "updated_at", at, conn) if conn.dialect.name == "sqlite" else at
     insert_tuples(conn, BENEFICIARIES, WRITTEN, _rows(table, import_id, stamp))
 

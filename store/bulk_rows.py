@@ -8,11 +8,14 @@ row through the mapper first, several times slower.
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pcsv
 from sqlalchemy import JSON, Connection, Table, insert
 
 CHUNK_ROWS = 50_000
@@ -67,3 +70,25 @@ def insert_frame(conn: Connection, table: Table, frame: pd.DataFrame) -> int:
     rows = list(zip(*data, strict=True))
     insert_tuples(conn, table, columns, rows)
     return len(rows)
+
+
+def copy_arrow(conn: Connection, table: Table, rows: pa.Table) -> bool:
+    """PostgreSQL (psycopg): the Arrow table's columns into `table` with one COPY in CSV
+    form written by pyarrow (nulls as unquoted empty fields, every text quoted, so an empty
+    text stays empty). Returns False, writing nothing, for any other driver."""
+    if conn.dialect.driver != "psycopg":
+        return False
+    if rows.num_rows == 0:
+        return True
+    quote = conn.dialect.identifier_preparer
+    names = ", ".join(quote.quote(c) for c in rows.column_names)
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    copy_sql = f"COPY {quote.format_table(table)} ({names}) FROM STDIN WITH (FORMAT csv)"
+    options = pcsv.WriteOptions(include_header=False, quoting_style="needed")
+    with driver.cursor() as cursor, cursor.copy(copy_sql) as copy:
+        for batch in rows.to_batches(max_chunksize=CHUNK_ROWS):
+            buffer = io.BytesIO()
+            pcsv.write_csv(batch, buffer, options)
+            copy.write(buffer.getbuffer())
+    return True
