@@ -217,8 +217,9 @@ def _pass1(reader: Reader, ctx: Context, spill: Spill) -> _Pass1:
     if writer is not None:
         writer.close()
     # Duplicate beneficiary ids anywhere in the file: the first occurrence stays, later ones fail.
-    if id_tables:
-        ids = pa.concat_tables(id_tables).to_pandas()
+    ids_table = pa.concat_tables(id_tables) if id_tables else None
+    if ids_table is not None and _has_repeats(ids_table.column("beneficiary_id")):
+        ids = ids_table.to_pandas()
         dup = ids.duplicated("beneficiary_id", keep="first")
         if dup.any():
             first_at = ids[~dup].set_index("beneficiary_id")["_index"]
@@ -264,6 +265,12 @@ def _pass1(reader: Reader, ctx: Context, spill: Spill) -> _Pass1:
         synthetic=synthetic,
         ignored=reader.ignored,
     )
+
+
+def _has_repeats(ids: pa.ChunkedArray) -> bool:
+    """Any id twice? Counted in Arrow, so the usual file (no repeats) never builds a
+    Python object per id."""
+    return int(pc.count_distinct(ids, mode="all").as_py()) < len(ids)
 
 
 def _row_errors(name: str, frame: pd.DataFrame, limit: int) -> tuple[RowError, ...]:
