@@ -100,12 +100,13 @@ def _refuse_unsafe(rows: pd.DataFrame, list_id: int) -> None:
             )
 
 
-def _pinned_rows(session: Session, list_id: int) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Included lines with their pinned payees, less the lines an approved amendment
+def _pinned_rows(
+    session: Session, list_id: int, rows: pd.DataFrame
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The included lines with their pinned payees, less the lines an approved amendment
     replaces; and what the manifest says about held and changed lines."""
-    rows = payee_repo.payment_rows(session, list_id)
     missing = rows.loc[
-        (rows["payee_id"] == "") | (rows["beneficiary_id"] != rows["line_beneficiary_id"]),
+        (rows["beneficiary_id"] == "") | (rows["beneficiary_id"] != rows["line_beneficiary_id"]),
         "line_ref",
     ]
     if len(missing):
@@ -150,12 +151,18 @@ def export_list(
     """Check the approval (account, role, district, hash), then write the pinned payees of
     the approved list, files + manifest, atomically."""
     _check_ready(session, list_id)
-    row = list_repo.decide(session, list_id, principal, "export", at)
+    read: dict[str, pd.DataFrame] = {}
+
+    def digest_of(version: int) -> str:  # one read: the hash checked and the rows written
+        digest, read["rows"] = payee_repo.hashed_payment_rows(session, list_id, version)
+        return digest
+
+    row = list_repo.decide(session, list_id, principal, "export", at, digest_of=digest_of)
     approved = list_repo.approval(session, list_id)
     if approved is None or approved.content_sha256 != row.content_sha256:
         raise InvalidTransition(f"list {list_id}: no approval of this content; not exported")
     batch_id = f"AGAM-{row.district_pcode}-A{row.alert_id}-L{row.id}R{row.revision}"
-    rows, notes = _pinned_rows(session, list_id)
+    rows, notes = _pinned_rows(session, list_id, read["rows"])
     _refuse_unsafe(rows, list_id)
     approved_at = iso_utc(row.decided_at) if row.decided_at else ""
     rows = rows.assign(

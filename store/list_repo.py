@@ -10,7 +10,7 @@ convenience, not the control.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -184,12 +184,15 @@ def decide(
     reason: str | None = None,
     *,
     second_approval: bool = False,
+    digest_of: Callable[[int], str] | None = None,
 ) -> AllowanceList:
     """submit / approve / reject / export / edit, checked against the acting account (as
     stored now), the transition table, four-eyes and the content hash.
 
     With `second_approval`, a list needs two different district administrators: the first
-    approval is recorded and the list stays submitted until the second."""
+    approval is recorded and the list stays submitted until the second. `digest_of(version)`
+    computes the content hash instead of `list_hash` (the export reads the lines once for
+    the hash and its rows, in this transaction)."""
     row = get_list(session, list_id)
     user = require_active(
         session,
@@ -209,7 +212,7 @@ def decide(
         raise PermissionDenied("the person who prepared or submitted a list cannot decide it")
     if action == "approve" and user.username == row.approved_by:
         raise PermissionDenied("the second approval must come from another administrator")
-    digest = list_hash(session, list_id, row.hash_version)
+    digest = (digest_of or (lambda v: list_hash(session, list_id, v)))(row.hash_version)
     if action not in ("submit", "edit") and digest != row.content_sha256:
         what = "its approved hash; not exported" if action == "export" else "its submission"
         raise InvalidTransition(f"list {list_id} does not match {what}; resubmit it")

@@ -7,6 +7,7 @@ names of the fields that changed, never the values.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 import pandas as pd
@@ -15,7 +16,7 @@ from sqlalchemy import Select, and_, case, insert, literal, or_, select
 from sqlalchemy.orm import Session
 
 from agam.core.masking import mask_identifier
-from store.list_hash import text_column
+from store.list_hash import chunk_text, text_column
 from store.models import AllowanceLine, AllowancePayee, Beneficiary
 
 # What a payment file carries about the recipient, in the order the content hash uses.
@@ -190,32 +191,30 @@ def describe(
     return f"{channel} {office or ''}".strip()
 
 
-def payment_rows(session: Session, list_id: int) -> pd.DataFrame:
-    """Included lines with their pinned payee, as text, for the payment file (rank order)."""
-    line, p = AllowanceLine, AllowancePayee
-    stmt = (
-        select(
-            line.rank.label("line_rank"),
-            line.beneficiary_id.label("line_beneficiary_id"),
-            line.line_ref,
-            line.amends_line_ref,
-            line.household_id,
-            line.adm4_pcode,
-            line.amount_bdt,
-            p.id.label("payee_id"),
-            *(getattr(p, f) for f in PAYEE_FIELDS),
-        )
-        .outerjoin(p, and_(p.list_id == line.list_id, p.rank == line.rank))
-        .where(line.list_id == list_id, line.included.is_(True))
-        .order_by(line.rank)
-    )
-    result = session.connection().execute(stmt)
-    names = list(result.keys())
+LINE_COLUMNS = ("line_rank", "household_id", "line_beneficiary_id", "adm4_pcode", "amount_bdt")
+INCLUDED_AT = 5  # position of `included` in hash_rows
+HASH_ONLY = (INCLUDED_AT,)  # read for the hash, not written to a payment file
+
+
+def hashed_payment_rows(
+    session: Session, list_id: int, version: int, chunk_rows: int = PAYMENT_CHUNK
+) -> tuple[str, pd.DataFrame]:
+    """One read of the list for its payment file: the content hash of every line (as
+    `store.list_hash` defines it) and, from the same rows, the included lines with their
+    pinned payee as text, in rank order (payee fields empty where none is pinned)."""
+    names = [*LINE_COLUMNS, "included", "line_ref", "amends_line_ref", *PAYEE_FIELDS]
+    kept = [i for i in range(len(names)) if i not in HASH_ONLY]
+    result = session.connection().execute(hash_rows(list_id))  # plain rows, rank order
+    digest = hashlib.sha256()
     parts = []
-    while rows := result.fetchmany(PAYMENT_CHUNK):  # a plain cursor into Arrow, column-wise
-        columns = zip(*rows, strict=True)
-        parts.append(pa.table([text_column(c) for c in columns], names=names))
+    while rows := result.fetchmany(chunk_rows):
+        digest.update(chunk_text(rows, version))
+        columns = list(zip(*rows, strict=True))
+        included = pa.array(columns[INCLUDED_AT], pa.bool_())
+        table = pa.table([text_column(columns[i]) for i in kept], names=[names[i] for i in kept])
+        parts.append(table.filter(included))
     if not parts:
-        return pd.DataFrame({name: pd.Series([], dtype=str) for name in names})
+        empty = {names[i]: pd.Series([], dtype=str) for i in kept}
+        return digest.hexdigest(), pd.DataFrame(empty)
     frame: pd.DataFrame = pa.concat_tables(parts).to_pandas()
-    return frame
+    return digest.hexdigest(), frame

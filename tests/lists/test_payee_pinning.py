@@ -15,12 +15,12 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DatabaseError
 
 from agam.core.errors import InvalidTransition
-from allowances.lists import amend
+from allowances.lists import amend, edit
 from allowances.payment_files import export_list
 from allowances.registry_import import import_registry
 from allowances.registry_schema import STORED as FIELDS
 from boundaries.layer import UnionLayer
-from store import list_repo
+from store import list_repo, payee_repo
 from store.db import Store
 from store.identity import Principal
 from store.models import Beneficiary
@@ -239,3 +239,27 @@ def test_a_new_proposal_pins_afresh_and_an_edit_keeps_the_pins(
     kept = _pinned(store, third)
     assert set(kept.values()) == {"01999999999"}  # an edit keeps what was pinned
     assert len(kept) == len(_pinned(store, second)) - 1
+
+
+def test_the_exports_one_read_gives_the_stored_hash_and_only_included_lines(
+    store: Store, draft: Callable[[Store], int]
+) -> None:
+    def with_an_exclusion(s: Store) -> int:
+        first = draft(s)
+        officer = sign_in(s, "officer.kurigram")
+        with s.session() as session:
+            household = list_repo.raw_lines(session, first)["household_id"].iloc[0]
+            return edit(session, list_id=first, principal=officer, exclude={household: "moved"},
+                        reason="moved away", at=T0).id  # fmt: skip
+
+    list_id = _approved(store, with_an_exclusion)
+    with store.read() as session:
+        stored = list_repo.get_list(session, list_id).content_sha256
+        every_line = list(session.execute(payee_repo.hash_rows(list_id)))
+        included = [r for r in every_line if r.included]
+        for chunk_rows in (1, 2, 100_000):  # the hash does not depend on the chunking
+            digest, rows = payee_repo.hashed_payment_rows(session, list_id, 2, chunk_rows)
+            assert digest == stored == list_repo.list_hash(session, list_id)
+            assert list(rows["line_ref"]) == [r.line_ref for r in included]
+            assert list(rows["amount_bdt"]) == [str(r.amount_bdt) for r in included]
+    assert 0 < len(included) < len(every_line)  # the draft has excluded lines too
