@@ -47,24 +47,40 @@ def cache_paths(cache_dir: Path, fingerprint: str) -> tuple[Path, Path]:
 
 def find_in_cache(data: Path, lon: float, lat: float) -> dict[str, Any] | None:
     """`UnionLayer.find` on the prepared GeoParquet (rows sorted by P-code, as cached):
-    the union containing the point, the lowest P-code on a shared boundary."""
+    the union containing the point, the lowest P-code on a shared boundary. The first
+    lookup writes the point index beside the cache; later ones read only that."""
+    from boundaries.point_index import find_in_point_index, index_path
+
+    index = index_path(data)
+    if not index.exists():
+        _write_index(data, index)
+    try:
+        return find_in_point_index(index, lon, lat)
+    except (OSError, ValueError, KeyError):  # a damaged index: written again from the cache
+        index.unlink(missing_ok=True)
+        _write_index(data, index)
+        return find_in_point_index(index, lon, lat)
+
+
+def _write_index(data: Path, index: Path) -> None:
     import pyarrow.parquet as pq
-    import shapely
+
+    from boundaries.point_index import write_point_index
 
     levels = (4, 3, 2, 1)
     names = [f"adm{lv}_{part}" for lv in levels for part in ("pcode", "en", "bn")]
     table = pq.ParquetFile(data).read(columns=[*names, "area_km2", "geometry"])
-    geometry = shapely.from_wkb(table.column("geometry").to_pylist())  # to_numpy loads pandas
-    tree = shapely.STRtree(geometry)
-    hits = tree.query(shapely.Point(lon, lat), predicate="intersects")
-    if len(hits) == 0:
-        return None
-    row = {name: table.column(name)[int(min(hits))].as_py() for name in [*names, "area_km2"]}
-    return {
-        f"adm{lv}": {
-            "pcode": row[f"adm{lv}_pcode"],
-            "name_en": row[f"adm{lv}_en"],
-            "name_bn": row[f"adm{lv}_bn"] or None,
+    rows = table.select([*names, "area_km2"]).to_pylist()
+    records = [
+        {
+            f"adm{lv}": {
+                "pcode": row[f"adm{lv}_pcode"],
+                "name_en": row[f"adm{lv}_en"],
+                "name_bn": row[f"adm{lv}_bn"] or None,
+            }
+            for lv in levels
         }
-        for lv in levels
-    } | {"area_km2": float(row["area_km2"])}
+        | {"area_km2": float(row["area_km2"])}
+        for row in rows
+    ]
+    write_point_index(index, table.column("geometry").to_pylist(), records)

@@ -96,6 +96,7 @@ def test_lookup_from_the_cache_answers_as_the_layer(tmp_path: Path) -> None:
     import shapely
 
     from boundaries.layer_files import cache_paths, find_in_cache
+    from boundaries.point_index import index_path
 
     layer = load_union_layer(cache_dir=tmp_path)
     data, _ = cache_paths(tmp_path, layer.source.fingerprint)
@@ -108,3 +109,9 @@ def test_lookup_from_the_cache_answers_as_the_layer(tmp_path: Path) -> None:
     points += [(90.0, 21.0), (77.2, 28.6)]  # the Bay of Bengal; Delhi
     for lon, lat in points:
         assert find_in_cache(data, float(lon), float(lat)) == layer.find(lon, lat), (lon, lat)
+    index = index_path(data)
+    assert index.exists()  # written by the first lookup, read by the others
+    index.write_bytes(b"damaged")
+    lon, lat = points[0]
+    assert find_in_cache(data, float(lon), float(lat)) == layer.find(lon, lat)
+    assert index.stat().st_size > 1000  # written again
