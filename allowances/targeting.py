@@ -123,4 +123,8 @@ def _reasons(frame: pd.DataFrame, weights: Mapping[str, float], w_hazard: float)
         )
     ]
     columns = [*parts.values(), np.asarray(hazard, dtype=object)]
-    return [[r for r in row if r] for row in zip(*columns, strict=True)]
+    # Households share a few combinations of terms: one list per combination, shared.
+    keys = pd.Series(["\x1f".join(row) for row in zip(*columns, strict=True)], dtype=object)
+    codes, combinations = pd.factorize(keys)
+    lists = [[r for r in key.split("\x1f") if r] for key in combinations]
+    return [lists[c] for c in codes]

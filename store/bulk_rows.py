@@ -23,9 +23,18 @@ CHUNK_ROWS = 50_000
 
 def _column(series: pd.Series, as_json: bool) -> list[Any]:
     values = series.astype(object).where(series.notna(), None).tolist()
-    if as_json:  # what SQLAlchemy's JSON type stores: json.dumps text
-        return [json.dumps(v) for v in values]
-    return values
+    if not as_json:
+        return values
+    # What SQLAlchemy's JSON type stores: json.dumps text, once per object (rows often share
+    # one, e.g. the reasons of households with the same terms; `values` keeps them alive).
+    texts: dict[int, str] = {}
+    out = []
+    for v in values:
+        text = texts.get(id(v))
+        if text is None:
+            text = texts[id(v)] = json.dumps(v)
+        out.append(text)
+    return out
 
 
 def _raw_path(conn: Connection) -> bool:
