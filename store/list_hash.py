@@ -21,7 +21,11 @@ HEAD_FIELDS = 6  # rank, household, beneficiary, union, amount, included
 
 def text_column(values: Sequence[Any], none: str = "") -> pa.Array:
     """A column as text the way `str()` writes it; None becomes `none`."""
-    array = pa.array(values)
+    return text_of(pa.array(values), values, none)
+
+
+def text_of(array: pa.Array, values: Sequence[Any], none: str = "") -> pa.Array:
+    """`text_column` of `values` already converted to `array` (convert once, text twice)."""
     if pa.types.is_boolean(array.type):
         array = pc.if_else(array, "1", "0")
     elif pa.types.is_null(array.type):
@@ -34,16 +38,35 @@ def text_column(values: Sequence[Any], none: str = "") -> pa.Array:
     return pc.fill_null(array, none)
 
 
+def line_text(head: Sequence[pa.Array], rest: Sequence[pa.Array], version: int) -> pa.Array:
+    """Each line's hashed text without its newline, from the columns as text (head with None
+    as "None", the rest with None as empty)."""
+    line = pc.binary_join_element_wise(*head, "|")
+    if version >= 2:
+        line = pc.binary_join_element_wise(line, pc.binary_join_element_wise(*rest, "\x1f"), "|")
+    return line
+
+
+def newline_terminated(line: pa.Array) -> memoryview:
+    """The lines' bytes, each followed by a newline, straight from the Arrow buffer."""
+    if len(line) == 0:
+        return memoryview(b"")
+    ended = pc.binary_join_element_wise(line, pa.scalar(""), "\n").cast(pa.large_string())
+    if isinstance(ended, pa.ChunkedArray):
+        ended = ended.combine_chunks()
+    _, offsets_buf, data_buf = ended.buffers()
+    offsets = memoryview(offsets_buf).cast("q")
+    first, last = offsets[ended.offset], offsets[ended.offset + len(ended)]
+    return memoryview(data_buf)[first:last]
+
+
 def chunk_text(rows: Sequence[Sequence[Any]], version: int) -> bytes:
     """The hashed text of a run of consecutive lines (each line ends with a newline)."""
     columns = list(zip(*rows, strict=True))
     # the line fields are formatted as an f-string (None -> "None"), the payee fields not
     head = [text_column(column, "None") for column in columns[:HEAD_FIELDS]]
-    line = pc.binary_join_element_wise(*head, "|")
-    if version >= 2:
-        rest = pc.binary_join_element_wise(*(text_column(c) for c in columns[HEAD_FIELDS:]), "\x1f")
-        line = pc.binary_join_element_wise(line, rest, "|")
-    return ("\n".join(line.to_pylist()) + "\n").encode()
+    rest = [text_column(c) for c in columns[HEAD_FIELDS:]] if version >= 2 else []
+    return bytes(newline_terminated(line_text(head, rest, version)))
 
 
 def hash_chunks(chunks: Iterable[Sequence[Sequence[Any]]], version: int) -> str:

@@ -16,7 +16,7 @@ from sqlalchemy import Select, and_, case, insert, literal, or_, select
 from sqlalchemy.orm import Session
 
 from agam.core.masking import mask_identifier
-from store.list_hash import chunk_text, text_column
+from store.list_hash import HEAD_FIELDS, line_text, newline_terminated, text_of
 from store.models import AllowanceLine, AllowancePayee, Beneficiary
 
 # What a payment file carries about the recipient, in the order the content hash uses.
@@ -208,10 +208,14 @@ def hashed_payment_rows(
     digest = hashlib.sha256()
     parts = []
     while rows := result.fetchmany(chunk_rows):
-        digest.update(chunk_text(rows, version))
         columns = list(zip(*rows, strict=True))
-        included = pa.array(columns[INCLUDED_AT], pa.bool_())
-        table = pa.table([text_column(columns[i]) for i in kept], names=[names[i] for i in kept])
+        arrays = [pa.array(c) for c in columns]  # each column converted once
+        texts = [text_of(a, c) for a, c in zip(arrays, columns, strict=True)]
+        head = [text_of(a, c, "None") for a, c in zip(arrays[:HEAD_FIELDS], columns, strict=False)]
+        rest = texts[HEAD_FIELDS:] if version >= 2 else []
+        digest.update(newline_terminated(line_text(head, rest, version)))
+        included = arrays[INCLUDED_AT].cast(pa.bool_())
+        table = pa.table([texts[i] for i in kept], names=[names[i] for i in kept])
         parts.append(table.filter(included))
     if not parts:
         empty = {names[i]: pd.Series([], dtype=str) for i in kept}
