@@ -5,6 +5,7 @@ GeoParquet with pyarrow and shapely alone)."""
 from __future__ import annotations
 
 import hashlib
+import tempfile
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -53,7 +54,13 @@ def find_in_cache(data: Path, lon: float, lat: float) -> dict[str, Any] | None:
 
     index = index_path(data)
     if not index.exists():
-        _write_index(data, index)
+        try:
+            _write_index(data, index)
+        except OSError:  # a read-only cache folder: an index in a temporary folder, used once
+            with tempfile.TemporaryDirectory() as folder:
+                spare = Path(folder) / index.name
+                _write_index(data, spare)
+                return find_in_point_index(spare, lon, lat)
     try:
         return find_in_point_index(index, lon, lat)
     except (OSError, ValueError, KeyError):  # a damaged index: written again from the cache

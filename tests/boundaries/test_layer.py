@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pytest
@@ -90,11 +91,14 @@ def test_corrupt_cache_is_rebuilt(tmp_path: Path) -> None:
     assert isinstance(gpd.read_parquet(cached), gpd.GeoDataFrame)
 
 
-def test_lookup_from_the_cache_answers_as_the_layer(tmp_path: Path) -> None:
+def test_lookup_from_the_cache_answers_as_the_layer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """`agam boundaries find` reads the prepared GeoParquet without geopandas: the same answer
     as `UnionLayer.find` at union centres, on shared edges and vertices, and outside."""
     import shapely
 
+    from boundaries import point_index
     from boundaries.layer_files import cache_paths, find_in_cache
     from boundaries.point_index import index_path
 
@@ -115,3 +119,14 @@ def test_lookup_from_the_cache_answers_as_the_layer(tmp_path: Path) -> None:
     lon, lat = points[0]
     assert find_in_cache(data, float(lon), float(lat)) == layer.find(lon, lat)
     assert index.stat().st_size > 1000  # written again
+    index.unlink()
+    write = point_index.write_point_index
+
+    def read_only_cache(path: Path, *args: Any) -> None:
+        if path.parent == data.parent:
+            raise PermissionError(13, "Read-only file system", str(path))
+        write(path, *args)
+
+    monkeypatch.setattr(point_index, "write_point_index", read_only_cache)
+    assert find_in_cache(data, float(lon), float(lat)) == layer.find(lon, lat)
+    assert not index.exists()  # answered from an index in a temporary folder
