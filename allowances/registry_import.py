@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -36,6 +37,7 @@ from agam.core.errors import RegistryError
 from agam.core.timeutil import iso_utc, utc_now
 from allowances import registry_write as rw
 from allowances.exposure import recompute_exposure
+from allowances.exposure_arrow import NEEDED, write_first_exposure
 from allowances.registry_read import Reader, open_reader
 from allowances.registry_schema import (
     FIELD_NAMES,
@@ -318,7 +320,11 @@ def _pass2(
             counts, touched = _apply(conn, first, row.id, at)
             if quarantine:
                 _record_quarantine(conn, first.errors, row.id)
-            recompute_exposure(conn, at, touched)
+            if touched is None:  # a first load: counted from the imported rows in Arrow
+                good = _good_rows(first, pa.array(first.bad_index), list(NEEDED))
+                write_first_exposure(conn, good, at, [row.id])
+            else:
+                recompute_exposure(conn, at, touched)
             dups = rw.find_duplicates(conn)
             row.rows_imported = counts["inserted"] + counts["updated"] + counts["unchanged"]
             row.report = _stored_report(counts, first, dups, at, row.rows_quarantined)
@@ -375,6 +381,20 @@ def _apply(
     return counts, None if empty else touched
 
 
+def _good_rows(
+    first: _Pass1, bad: pa.Array, columns: list[str] | None = None
+) -> Iterator[pa.Table]:
+    """The spilled rows that are imported (not in `bad`), in batches."""
+    wanted = None if columns is None else [*columns, "_index"]
+    spill = pq.ParquetFile(first.spill.source())
+    for batch in spill.iter_batches(batch_size=50_000, columns=wanted):
+        table = pa.Table.from_batches([batch])
+        if len(bad):
+            table = table.filter(pc.invert(pc.is_in(table.column("_index"), value_set=bad)))
+        if table.num_rows:
+            yield table
+
+
 def _apply_batches(
     conn: Connection,
     first: _Pass1,
@@ -385,12 +405,7 @@ def _apply_batches(
     counts: dict[str, int],
     touched: set[str],
 ) -> None:
-    for batch in pq.ParquetFile(first.spill.source()).iter_batches(batch_size=50_000):
-        table = pa.Table.from_batches([batch])
-        if len(bad):
-            table = table.filter(pc.invert(pc.is_in(table.column("_index"), value_set=bad)))
-        if table.num_rows == 0:
-            continue
+    for table in _good_rows(first, bad):
         if empty:
             rw.insert_beneficiaries(conn, table, import_id, at)
             counts["inserted"] += table.num_rows

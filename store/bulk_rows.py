@@ -37,7 +37,7 @@ def _column(series: pd.Series, as_json: bool) -> list[Any]:
     return out
 
 
-def _raw_path(conn: Connection) -> bool:
+def raw_path(conn: Connection) -> bool:
     """SQLite's executemany or psycopg's COPY: values go to the driver in storage form."""
     return conn.dialect.name == "sqlite" or conn.dialect.driver == "psycopg"
 
@@ -45,7 +45,7 @@ def _raw_path(conn: Connection) -> bool:
 def insert_tuples(
     conn: Connection, table: Table, columns: Sequence[str], rows: list[tuple[Any, ...]]
 ) -> None:
-    """Rows (values in storage form where `_raw_path`) into `table`: SQLite's executemany,
+    """Rows (values in storage form where `raw_path`) into `table`: SQLite's executemany,
     PostgreSQL's COPY FROM STDIN on the transaction's own connection, else core insert."""
     if not rows:
         return
@@ -74,7 +74,7 @@ def insert_frame(conn: Connection, table: Table, frame: pd.DataFrame) -> int:
     columns = [c for c in frame.columns if c in table.c]
     if frame.empty:
         return 0
-    raw = _raw_path(conn)
+    raw = raw_path(conn)
     data = [_column(frame[c], raw and isinstance(table.c[c].type, JSON)) for c in columns]
     rows = list(zip(*data, strict=True))
     insert_tuples(conn, table, columns, rows)
