@@ -9,6 +9,7 @@ later imports keep using the SQL path for the unions they touch.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -18,7 +19,7 @@ from sqlalchemy import Connection, delete
 
 from allowances.exposure import ALL_PROGRAMMES, COUNT_COLUMNS, EXPOSURE
 from allowances.registry_schema import ELDERLY_AGE_YEARS
-from store.bulk_rows import insert_tuples, raw_path
+from store.bulk_rows import insert_tuples, raw_path, storage_value
 
 NEEDED = (
     "adm4_pcode",
@@ -82,13 +83,11 @@ def write_first_exposure(
     rows = pa.concat_tables(parts) if parts else None
     counted = count_exposure(rows, at.year) if rows is not None else []
     conn.execute(delete(EXPOSURE))
-    stamp = EXPOSURE.c.computed_at.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
-    computed_at = stamp(at) if stamp is not None and conn.dialect.name == "sqlite" else at
-    none_yet = "[]" if raw_path(conn) else []  # JSON in storage form on the raw paths
+    computed_at = storage_value(conn, EXPOSURE, "computed_at", at)
+    sources = json.dumps(import_ids) if raw_path(conn) else import_ids  # JSON as text there
     columns = [
         "adm4_pcode", "programme", *COUNT_COLUMNS, "as_of_year", "computed_at", "source_import_ids"
     ]  # fmt: skip
-    values = [(*row, at.year, computed_at, none_yet) for row in counted]
+    values = [(*row, at.year, computed_at, sources) for row in counted]
     insert_tuples(conn, EXPOSURE, columns, values)
-    conn.execute(EXPOSURE.update().values(source_import_ids=import_ids))
     return len(values)

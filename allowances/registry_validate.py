@@ -18,6 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from agam.core.arrow_bytes import utf8_buffers
 from allowances import normalise as nz
 from allowances.registry_read import RawChunk
 from allowances.registry_schema import (
@@ -342,14 +343,9 @@ def row_hashes(table: pa.Table) -> pa.Array:
     joined = pc.binary_join_element_wise(
         *parts, "\x1f", null_handling="replace", null_replacement=""
     )
-    if isinstance(joined, pa.ChunkedArray):
-        joined = joined.combine_chunks()
-    joined = joined.cast(pa.large_string())
-    _, offsets_buf, data_buf = joined.buffers()
-    ends = np.frombuffer(offsets_buf, np.int64)[joined.offset : joined.offset + n + 1].tolist()
-    data = memoryview(data_buf) if data_buf is not None else memoryview(b"")
+    ends, data = utf8_buffers(joined)
     sha = hashlib.sha256
-    digests = b"".join([sha(data[a:b]).digest() for a, b in itertools.pairwise(ends)])
+    digests = b"".join([sha(data[a:b]).digest() for a, b in itertools.pairwise(ends.tolist())])
     hexed = binascii.hexlify(digests)
     offsets = np.arange(0, HEX_DIGEST_CHARS * (n + 1), HEX_DIGEST_CHARS, dtype=np.int32)
     return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(hexed)])

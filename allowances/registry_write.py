@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Table, bindparam, func, insert, select, updat
 from agam.core.masking import mask_identifier
 from agam.core.timeutil import ensure_utc, iso_utc
 from allowances.registry_schema import STORED, DuplicateGroup
-from store.bulk_rows import copy_arrow, insert_tuples
+from store.bulk_rows import copy_arrow, insert_tuples, storage_value
 from store.models import Beneficiary, BeneficiaryHistory
 
 BENEFICIARIES: Table = Beneficiary.__table__  # type: ignore[assignment]
@@ -29,12 +29,6 @@ WRITTEN = (*STORED, "import_id", "row_sha256", "updated_at")
 LOOKUP_BATCH = 5_000
 BULK_LOAD_ROWS = 100_000
 DUPLICATE_LIST_LIMIT = 1_000
-
-
-def _bound(table: Table, column: str, value: Any, conn: Connection) -> Any:
-    """A constant in the storage form the column's type gives it (e.g. UTC datetime text)."""
-    processor = table.c[column].type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
-    return processor(value) if processor else value
 
 
 @contextmanager
@@ -76,7 +70,7 @@ def insert_beneficiaries(conn: Connection, table: pa.Table, import_id: int, at: 
     )
     if copy_arrow(conn, BENEFICIARIES, stored):  # PostgreSQL: one COPY in CSV form
         return
-    stamp = _bound(BENEFICIARIES, "updated_at", at, conn) if conn.dialect.name == "sqlite" else at
+    stamp = storage_value(conn, BENEFICIARIES, "updated_at", at)
     insert_tuples(conn, BENEFICIARIES, WRITTEN, _rows(table, import_id, stamp))
 
 

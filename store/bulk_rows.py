@@ -42,6 +42,15 @@ def raw_path(conn: Connection) -> bool:
     return conn.dialect.name == "sqlite" or conn.dialect.driver == "psycopg"
 
 
+def storage_value(conn: Connection, table: Table, column: str, value: Any) -> Any:
+    """A constant as the raw paths send it: on SQLite in the column type's storage form (e.g.
+    UTC datetime text), once instead of per row; psycopg's COPY adapts the Python value."""
+    if conn.dialect.name != "sqlite":
+        return value
+    processor = table.c[column].type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+    return processor(value) if processor else value
+
+
 def insert_tuples(
     conn: Connection, table: Table, columns: Sequence[str], rows: list[tuple[Any, ...]]
 ) -> None:

@@ -16,6 +16,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from agam.core.arrow_bytes import utf8_buffers
+
 HEAD_FIELDS = 6  # rank, household, beneficiary, union, amount, included
 
 
@@ -51,13 +53,8 @@ def newline_terminated(line: pa.Array) -> memoryview:
     """The lines' bytes, each followed by a newline, straight from the Arrow buffer."""
     if len(line) == 0:
         return memoryview(b"")
-    ended = pc.binary_join_element_wise(line, pa.scalar(""), "\n").cast(pa.large_string())
-    if isinstance(ended, pa.ChunkedArray):
-        ended = ended.combine_chunks()
-    _, offsets_buf, data_buf = ended.buffers()
-    offsets = memoryview(offsets_buf).cast("q")
-    first, last = offsets[ended.offset], offsets[ended.offset + len(ended)]
-    return memoryview(data_buf)[first:last]
+    offsets, data = utf8_buffers(pc.binary_join_element_wise(line, pa.scalar(""), "\n"))
+    return data[offsets[0] : offsets[-1]]
 
 
 def chunk_text(rows: Sequence[Sequence[Any]], version: int) -> bytes:
