@@ -43,11 +43,13 @@ class Tally:
     failures: list[str] = field(default_factory=list)
     tracebacks: list[str] = field(default_factory=list)
     codes: dict[str, int] = field(default_factory=dict)
+    slowest_s: dict[str, float] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def record(self, name: str, proc: subprocess.CompletedProcess[str]) -> None:
+    def record(self, name: str, proc: subprocess.CompletedProcess[str], seconds: float) -> None:
         with self.lock:
             self.runs += 1
+            self.slowest_s[name] = max(self.slowest_s.get(name, 0.0), round(seconds, 1))
             key = f"{name}:{proc.returncode}"
             self.codes[key] = self.codes.get(key, 0) + 1
             text = proc.stderr or ""
@@ -216,10 +218,11 @@ def cli_loop(config: Path, name: str, args: list[str], stop: threading.Event, ta
     while not stop.is_set():
         as_of = season_time().isoformat()
         argv = [a.replace("{as_of}", as_of) for a in args]
+        began = time.monotonic()
         proc = subprocess.run(
             [*AGAM, *argv], capture_output=True, text=True, env=env, timeout=600, check=False
         )
-        tally.record(name, proc)
+        tally.record(name, proc, time.monotonic() - began)
 
 
 def open_alert_ids(config: Path) -> list[int]:
@@ -338,6 +341,7 @@ def soak(
                 break
             alert_id = str(open_ids.pop(0))
             argv = [*argv[:2], alert_id, *argv[2:]]
+            began = time.monotonic()
             proc = subprocess.run(
                 [*AGAM, *argv],
                 capture_output=True,
@@ -345,7 +349,7 @@ def soak(
                 env=admin_env if name == "alerts-close" else env,
                 check=False,
             )
-            tally.record(name, proc)
+            tally.record(name, proc, time.monotonic() - began)
         time.sleep(1)
     stop.set()
     for t in threads:
@@ -370,6 +374,7 @@ def soak(
         "seconds": seconds,
         "cli_runs": tally.runs,
         "exit_codes": dict(sorted(tally.codes.items())),
+        "slowest_s": dict(sorted(tally.slowest_s.items())),
         "failures": tally.failures[:20],
         "failure_count": len(tally.failures),
         "tracebacks": len(tally.tracebacks) + sched_tracebacks,

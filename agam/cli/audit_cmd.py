@@ -133,7 +133,7 @@ def verify(
             raise AuditBroken(
                 f"{checkpoint_file}: signature does not match (edited, or another key)"
             )
-    with ctx.store.session() as session:
+    with ctx.store.read() as session:
         report = audit.verify(session) if data is None else audit.verify_checkpoint(session, data)
     if as_json:
         emit_json(report.__dict__)

@@ -249,7 +249,7 @@ def history_cmd(
     """Who did what to a grievance, and when."""
     ctx = AppContext(settings_for(config))
     principal = sign_in(ctx, user)
-    with ctx.store.session() as session:
+    with ctx.store.read() as session:
         events = register.history(session, principal, grievance_id)
     if as_json:
         emit_json([_json_ready(e) for e in events])
@@ -301,7 +301,7 @@ def summary_cmd(
     """Aggregates per district and category (counts and hours; no personal data)."""
     ctx = AppContext(settings_for(config))
     principal = sign_in(ctx, user)
-    with ctx.store.session() as session:
+    with ctx.store.read() as session:
         scope = None if principal.role in ("committee", "admin") else list(principal.districts)
         rows = grievance_summary(
             session,

@@ -126,7 +126,7 @@ def list_users(
     """Accounts with role, districts and state (never password hashes); admins only."""
     ctx = AppContext(settings_for(config))
     actor = sign_in(ctx, user)
-    with ctx.store.session() as session:
+    with ctx.store.read() as session:
         require_active(session, actor, ("admin",), doing="list accounts")
         rows: list[dict[str, Any]] = [
             {
@@ -239,7 +239,7 @@ def token_list(
     """Your tokens (or everyone's): id, name, prefix, dates; never the token."""
     ctx = AppContext(settings_for(config))
     actor = sign_in(ctx, user)
-    with ctx.store.session() as session:
+    with ctx.store.read() as session:
         rows: list[dict[str, Any]] = [
             {
                 "id": t.id,

@@ -7,15 +7,20 @@ heartbeat is older than [scheduler] stale_after_s is "not running since ..." - a
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from agam.core.errors import StoreError
 from agam.core.timeutil import format_dhaka, iso_utc
 from agam.pipeline.context import AppContext
 from agam.pipeline.delivery import deliver_due
 from agam.pipeline.notify import admins, enqueue_to
+from agam.pipeline.writer import locked_store
 from store import feed_repo, heartbeat_repo, outbox_repo
+
+log = logging.getLogger(__name__)
 
 DEFAULT_MAX_AGE_HOURS = 36.0
 
@@ -182,6 +187,15 @@ def notify_scheduler_down(ctx: AppContext, health: SchedulerHealth) -> bool:
 def check_scheduler(ctx: AppContext, *, notify: bool = True) -> SchedulerHealth:
     """The scheduler's health; when it is not running, the admins are told (via the outbox)."""
     health = scheduler_health(ctx)
-    if notify and health.state == "not_running" and notify_scheduler_down(ctx, health):
+    if not notify or health.state != "not_running":
+        return health
+    try:
+        queued = notify_scheduler_down(ctx, health)
+    except StoreError as exc:
+        if not locked_store(exc):
+            raise
+        log.warning("scheduler outage notice not queued now (%s); the next check queues it", exc)
+        return health  # a status read never fails because a writer holds the store
+    if queued:
         deliver_due(ctx)
     return health

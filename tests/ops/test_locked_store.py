@@ -13,16 +13,25 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from agam.cli.main import app
 from agam.core.errors import StoreError
 from agam.core.settings import load_settings
 from agam.pipeline.context import AppContext
 from agam.pipeline.delivery import deliver_due
 from agam.pipeline.writer import when_unlocked
 from agam.scheduler import build_scheduler
-from store import feed_repo
+from store import feed_repo, heartbeat_repo
+from store.models import OutboxMessage
 
 FETCHED = datetime(2025, 5, 25, 9, 30, tzinfo=UTC)
+READ_ONLY = (
+    ["audit", "verify", "--json"],
+    ["alerts", "list", "--json"],
+    ["feeds", "status", "--json"],
+    ["db", "status", "--json"],
+)
 
 
 @pytest.fixture
@@ -108,3 +117,21 @@ def test_when_unlocked_retries_only_lock_errors() -> None:
     with pytest.raises(StoreError, match="disk I/O"):
         when_unlocked("step", broken, retries=3, wait_s=0, sleep=lambda _: None)
     assert len(calls) == 1  # not a lock: no retry
+
+
+def test_read_only_commands_answer_while_another_writer_holds_the_store(site: AppContext) -> None:
+    """A reader never waits for the write lock: with a writer holding the store past the
+    busy timeout, each still answers (a scheduler down for hours included: telling the
+    admins is a write, left for the next check)."""
+    long_ago = datetime(2025, 5, 25, tzinfo=UTC)
+    with site.store.session() as session:
+        heartbeat_repo.beat(session, holder="host:1", started_at=long_ago, at=long_ago, jobs=[])
+    runner = CliRunner()
+    with another_writer(site):
+        for argv in READ_ONLY:
+            result = runner.invoke(app, argv)
+            assert result.exit_code == 0, (argv, result.stderr)
+    status = runner.invoke(app, ["feeds", "status", "--json"])  # the lock is gone: told now
+    assert status.exit_code == 0
+    with site.store.read() as session:
+        assert session.query(OutboxMessage).count() >= 1

@@ -40,7 +40,7 @@ def test_soak(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
     report = soak.soak(tmp_path / "soak", SOAK_SECONDS, LOOPS, 2.0, url, 2000)
     summary = json.dumps({k: v for k, v in report.items() if k != "scheduler_stderr_tail"})
     assert report["tracebacks"] == 0, report["traceback_samples"]
-    assert report["failure_count"] == 0, report["failures"]
+    assert report["failure_count"] == 0, (report["failures"], report["slowest_s"])
     assert report["scheduler_returncode"] == 0, report["scheduler_stderr_tail"]
     assert report["duplicate_open_alerts"] == 0
     assert report["audit_ok"], report["audit"]
