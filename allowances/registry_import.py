@@ -19,6 +19,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -123,7 +124,8 @@ def import_registry(
         with store.session() as session:
             require_active(session, principal, IMPORT_ROLES, doing="import registries")
     with Staging(staging_dir or default_staging(store)) as staging:
-        first = _pass1(reader, ctx, staging.spill())
+        with _phase("read and check"):
+            first = _pass1(reader, ctx, staging.spill())
         errors = _row_errors(name, first.errors, error_limit)
         if len(first.errors) and not quarantine and not dry_run:
             log.warning(
@@ -199,6 +201,14 @@ def _report(
         ignored_columns=first.ignored,
         seconds=seconds,
     )
+
+
+@contextmanager
+def _phase(name: str) -> Iterator[None]:
+    """Log how long one step of an import took (where the time goes at national scale)."""
+    began = time.perf_counter()
+    yield
+    log.info("registry import: %s took %.1f s", name, time.perf_counter() - began)
 
 
 def _pass1(reader: Reader, ctx: Context, spill: Spill) -> _Pass1:
@@ -320,12 +330,14 @@ def _pass2(
             counts, touched = _apply(conn, first, row.id, at)
             if quarantine:
                 _record_quarantine(conn, first.errors, row.id)
-            if touched is None:  # a first load: counted from the imported rows in Arrow
-                good = _good_rows(first, pa.array(first.bad_index), list(NEEDED))
-                write_first_exposure(conn, good, at, [row.id])
-            else:
-                recompute_exposure(conn, at, touched)
-            dups = rw.find_duplicates(conn)
+            with _phase("exposure"):
+                if touched is None:  # a first load: counted from the imported rows in Arrow
+                    good = _good_rows(first, pa.array(first.bad_index), list(NEEDED))
+                    write_first_exposure(conn, good, at, [row.id])
+                else:
+                    recompute_exposure(conn, at, touched)
+            with _phase("duplicates"):
+                dups = rw.find_duplicates(conn)
             row.rows_imported = counts["inserted"] + counts["updated"] + counts["unchanged"]
             row.report = _stored_report(counts, first, dups, at, row.rows_quarantined)
             audit.append(
@@ -341,6 +353,8 @@ def _pass2(
             import_id = row.id
             if dry_run:
                 session.rollback()
+            committing = time.perf_counter()
+        log.info("registry import: commit took %.1f s", time.perf_counter() - committing)
     except IntegrityError as exc:
         raise RegistryError(
             f"{name}: the store refused the import ({type(exc.orig).__name__}); "
@@ -376,7 +390,8 @@ def _apply(
     touched: set[str] = set()
     if not first.spill.written:  # every row was unreadable
         return counts, touched
-    with rw.bulk_load(conn, enabled=empty and first.total >= rw.BULK_LOAD_ROWS):
+    bulk = empty and first.total >= rw.BULK_LOAD_ROWS
+    with rw.bulk_load(conn, enabled=bulk, phase=_phase), _phase("write rows"):
         _apply_batches(conn, first, bad, empty, import_id, at, counts, touched)
     return counts, None if empty else touched
 

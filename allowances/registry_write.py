@@ -7,8 +7,8 @@ with values already in storage form.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -32,7 +32,9 @@ DUPLICATE_LIST_LIMIT = 1_000
 
 
 @contextmanager
-def bulk_load(conn: Connection, enabled: bool) -> Iterator[None]:
+def bulk_load(
+    conn: Connection, enabled: bool, phase: Callable[[str], AbstractContextManager[None]]
+) -> Iterator[None]:
     """Into an empty table, load without secondary indexes and rebuild them after.
 
     Building an index once by sorting is several times faster than updating five random-key
@@ -43,8 +45,9 @@ def bulk_load(conn: Connection, enabled: bool) -> Iterator[None]:
     for index in indexes:
         index.drop(conn)
     yield
-    for index in indexes:
-        index.create(conn)
+    with phase("index rebuild"):
+        for index in indexes:
+            index.create(conn)
 
 
 def insert_dicts(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
