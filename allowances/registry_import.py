@@ -47,6 +47,7 @@ from allowances.registry_schema import (
     Status,
     load_aliases,
 )
+from allowances.registry_stage import STAGED, import_connection
 from allowances.registry_staging import Spill, Staging, default_staging
 from allowances.registry_validate import Context, validate_chunk
 from boundaries.layer import UnionLayer
@@ -138,6 +139,7 @@ def import_registry(
         counts, import_id, dups = _pass2(
             store,
             first,
+            folder=staging.work_folder(),
             at=at,
             user=user,
             principal=principal,
@@ -297,6 +299,7 @@ def _pass2(
     store: Store,
     first: _Pass1,
     *,
+    folder: Path,
     at: datetime,
     user: str,
     principal: Principal | None,
@@ -304,67 +307,90 @@ def _pass2(
     quarantine: bool,
     sha: str,
 ) -> tuple[dict[str, int], int, rw.Duplicates]:
+    bad = pa.array(first.bad_index)
+    rows = (
+        (lambda: _good_rows(first, bad, list(STAGED))) if _first_bulk_load(store, first) else None
+    )
+    with import_connection(store, folder, rows, _phase) as (conn, stage):
+        session = Session(bind=conn, expire_on_commit=False)
+        try:
+            return _write(session, first, stage, at, user, principal, dry_run, quarantine, sha)
+        except IntegrityError as exc:
+            raise RegistryError(
+                f"{first.file_name}: the store refused the import ({type(exc.orig).__name__}); "
+                "was the same file imported concurrently?"
+            ) from None
+        finally:
+            session.close()
+
+
+def _first_bulk_load(store: Store, first: _Pass1) -> bool:
+    """Worth a stage: a large file into an empty store (checked again in the transaction)."""
+    if not first.spill.written or first.total < rw.BULK_LOAD_ROWS:
+        return False
+    with store.read() as session:
+        return session.scalar(select(Beneficiary.beneficiary_id).limit(1)) is None
+
+
+def _write(
+    session: Session,
+    first: _Pass1,
+    stage: str | None,
+    at: datetime,
+    user: str,
+    principal: Principal | None,
+    dry_run: bool,
+    quarantine: bool,
+    sha: str,
+) -> tuple[dict[str, int], int, rw.Duplicates]:
+    """Pass 2's one transaction: the import row, the rows, exposure, duplicates, audit."""
     name = first.file_name
-    session = Session(store.engine, expire_on_commit=False)
-    try:
-        with session.begin():
-            if principal is not None:  # still an active admin, in the transaction that writes
-                require_active(session, principal, IMPORT_ROLES, doing="import registries")
-            _refuse_mixing(session, first.synthetic, name)
-            row = RegistryImport(
-                file_name=name,
-                sha256=sha,
-                rows_total=first.total,
-                rows_imported=0,
-                rows_quarantined=first.bad_rows if quarantine else 0,
-                imported_at=at,
-                imported_by=user,
-                synthetic=first.synthetic,
-                report={},
-            )
-            session.add(row)
-            session.flush()
-            conn = session.connection()
-            if conn.dialect.name == "sqlite":  # room for the index B-trees of a bulk load
-                conn.exec_driver_sql("PRAGMA cache_size=-262144")
-            counts, touched = _apply(conn, first, row.id, at)
-            if quarantine:
-                _record_quarantine(conn, first.errors, row.id)
-            with _phase("exposure"):
-                if touched is None:  # a first load: counted from the imported rows in Arrow
-                    good = _good_rows(first, pa.array(first.bad_index), list(NEEDED))
-                    write_first_exposure(conn, good, at, [row.id])
-                else:
-                    recompute_exposure(conn, at, touched)
-            with _phase("duplicates"):
-                dups = rw.find_duplicates(conn)
-            row.rows_imported = counts["inserted"] + counts["updated"] + counts["unchanged"]
-            row.report = _stored_report(counts, first, dups, at, row.rows_quarantined)
-            audit.append(
-                session,
-                at=at,
-                actor=user,
-                action="registry.import",
-                entity="registry_import",
-                entity_id=row.id,
-                payload={"file_name": name, "sha256": sha, **row.report},
-            )
-            session.flush()
-            import_id = row.id
-            if dry_run:
-                session.rollback()
-            committing = time.perf_counter()
-        log.info("registry import: commit took %.1f s", time.perf_counter() - committing)
-    except IntegrityError as exc:
-        raise RegistryError(
-            f"{name}: the store refused the import ({type(exc.orig).__name__}); "
-            "was the same file imported concurrently?"
-        ) from None
-    finally:
-        if store.engine.dialect.name == "sqlite":
-            with store.engine.connect() as conn:
-                conn.exec_driver_sql("PRAGMA cache_size=-2000")
-        session.close()
+    with session.begin():
+        if principal is not None:  # still an active admin, in the transaction that writes
+            require_active(session, principal, IMPORT_ROLES, doing="import registries")
+        _refuse_mixing(session, first.synthetic, name)
+        row = RegistryImport(
+            file_name=name,
+            sha256=sha,
+            rows_total=first.total,
+            rows_imported=0,
+            rows_quarantined=first.bad_rows if quarantine else 0,
+            imported_at=at,
+            imported_by=user,
+            synthetic=first.synthetic,
+            report={},
+        )
+        session.add(row)
+        session.flush()
+        conn = session.connection()
+        counts, touched = _apply(conn, first, row.id, at, stage)
+        if quarantine:
+            _record_quarantine(conn, first.errors, row.id)
+        with _phase("exposure"):
+            if touched is None:  # a first load: counted from the imported rows in Arrow
+                good = _good_rows(first, pa.array(first.bad_index), list(NEEDED))
+                write_first_exposure(conn, good, at, [row.id])
+            else:
+                recompute_exposure(conn, at, touched)
+        with _phase("duplicates"):
+            dups = rw.find_duplicates(conn)
+        row.rows_imported = counts["inserted"] + counts["updated"] + counts["unchanged"]
+        row.report = _stored_report(counts, first, dups, at, row.rows_quarantined)
+        audit.append(
+            session,
+            at=at,
+            actor=user,
+            action="registry.import",
+            entity="registry_import",
+            entity_id=row.id,
+            payload={"file_name": name, "sha256": sha, **row.report},
+        )
+        session.flush()
+        import_id = row.id
+        if dry_run:
+            session.rollback()
+        committing = time.perf_counter()
+    log.info("registry import: commit took %.1f s", time.perf_counter() - committing)
     return counts, import_id, dups
 
 
@@ -380,10 +406,11 @@ def _refuse_mixing(session: Session, synthetic: bool, name: str) -> None:
 
 
 def _apply(
-    conn: Connection, first: _Pass1, import_id: int, at: datetime
+    conn: Connection, first: _Pass1, import_id: int, at: datetime, stage: str | None
 ) -> tuple[dict[str, int], set[str] | None]:
-    """Write the rows; returns the counts and the unions whose exposure may have changed
-    (None: all of them, for a load into an empty store)."""
+    """Write the rows (from the SQLite `stage` when there is one and the store is still
+    empty); returns the counts and the unions whose exposure may have changed (None: all of
+    them, for a load into an empty store)."""
     counts = {"inserted": 0, "updated": 0, "unchanged": 0}
     empty = not conn.scalar(select(func.count()).select_from(Beneficiary.__table__))
     bad = pa.array(first.bad_index)
@@ -392,7 +419,10 @@ def _apply(
         return counts, touched
     bulk = empty and first.total >= rw.BULK_LOAD_ROWS
     with rw.bulk_load(conn, enabled=bulk, phase=_phase), _phase("write rows"):
-        _apply_batches(conn, first, bad, empty, import_id, at, counts, touched)
+        if empty and stage is not None:
+            counts["inserted"] = rw.insert_from_stage(conn, stage, import_id, at)
+        else:
+            _apply_batches(conn, first, bad, empty, import_id, at, counts, touched)
     return counts, None if empty else touched
 
 

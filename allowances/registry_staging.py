@@ -130,9 +130,13 @@ class Staging:
         fcntl.flock(self._lock, fcntl.LOCK_EX)
         return self
 
-    def spill(self) -> Spill:
+    def work_folder(self) -> Path:
+        """This import's own folder (owner-only; removed when the import ends)."""
         assert self.folder is not None, "use Staging as a context manager"
-        spill = Spill(self.folder)
+        return self.folder
+
+    def spill(self) -> Spill:
+        spill = Spill(self.work_folder())
         self._spills.append(spill)
         return spill
 

@@ -77,6 +77,20 @@ def insert_beneficiaries(conn: Connection, table: pa.Table, import_id: int, at: 
     insert_tuples(conn, BENEFICIARIES, WRITTEN, _rows(table, import_id, stamp))
 
 
+def insert_from_stage(conn: Connection, stage: str, import_id: int, at: datetime) -> int:
+    """SQLite: every row of the attached stage (STORED columns and row_sha256) in one
+    INSERT … SELECT; returns the rows inserted."""
+    quote = conn.dialect.identifier_preparer
+    names = ", ".join(quote.quote(c) for c in WRITTEN)
+    stored = ", ".join(quote.quote(c) for c in STORED)
+    sql = (
+        f"INSERT INTO {quote.format_table(BENEFICIARIES)} ({names}) "  # noqa: S608
+        f"SELECT {stored}, ?, row_sha256, ? FROM {stage} ORDER BY rowid"
+    )
+    stamp = storage_value(conn, BENEFICIARIES, "updated_at", at)
+    return int(conn.exec_driver_sql(sql, (import_id, stamp)).rowcount)
+
+
 def existing_hashes(conn: Connection, beneficiary_ids: list[str]) -> dict[str, str]:
     """beneficiary_id -> row_sha256 for the ids already stored."""
     out: dict[str, str] = {}

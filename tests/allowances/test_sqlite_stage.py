@@ -1,0 +1,108 @@
+"""A large first load on SQLite goes through an ADBC-written stage and INSERT … SELECT: the
+store it gives is byte for byte the one executemany gives, the stage never outlives the
+import, and a dry run or a failed import leaves the store as it was."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from allowances import registry_import
+from allowances import registry_write as rw
+from allowances.registry_import import import_registry
+from allowances.synthetic import generate_registry
+from boundaries.layer import UnionLayer
+from store.db import Store
+
+AT = datetime(2025, 6, 1, 3, 4, 5, 678901, tzinfo=UTC)
+
+
+@pytest.fixture
+def registry(tmp_path: Path, union_layer: UnionLayer) -> Path:
+    """300 households, plus one row that fails validation (quarantined, never staged)."""
+    path = tmp_path / "registry.csv"
+    generate_registry(union_layer, 300, 3, path, fmt="csv")
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    bad = frame.iloc[[0]].assign(beneficiary_id="BAD-1", adm4_pcode="BD00000000")
+    pd.concat([frame, bad]).to_csv(path, index=False)
+    return path
+
+
+def _import(
+    folder: Path, registry: Path, layer: UnionLayer, staged: bool, **kw: bool
+) -> tuple[Path, object]:
+    db = folder / "agam.sqlite3"
+    store = Store(f"sqlite:///{db}")
+    store.upgrade()
+    threshold = 1 if staged else 10**12
+    try:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(rw, "BULK_LOAD_ROWS", threshold)
+            report = import_registry(store, registry, layer, at=AT, quarantine=True, **kw)
+    finally:
+        store.dispose()
+    return db, report
+
+
+def _dump(db: Path, table: str, order: str) -> list[tuple[object, ...]]:
+    """Every value with its SQLite storage class (so 1 and '1' differ)."""
+    with sqlite3.connect(db) as conn:
+        columns = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
+        if table == "union_exposure":  # when it was computed is the run's own clock
+            columns = [c for c in columns if c != "computed_at"]
+        cells = ", ".join(f'"{c}", typeof("{c}")' for c in columns)
+        return conn.execute(f"SELECT {cells} FROM {table} ORDER BY {order}").fetchall()
+
+
+def _stage_fds() -> list[str]:
+    links = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            links.append(os.readlink(f"/proc/self/fd/{fd}"))
+        except OSError:
+            continue
+    return [link for link in links if "stage.sqlite3" in link]
+
+
+def test_staged_first_load_stores_exactly_what_executemany_stores(
+    tmp_path: Path, registry: Path, union_layer: UnionLayer, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    with caplog.at_level("INFO", logger="allowances.registry_import"):
+        staged_db, staged = _import(tmp_path / "a", registry, union_layer, staged=True)
+    assert any("stage rows took" in r.getMessage() for r in caplog.records)  # the stage ran
+    plain_db, plain = _import(tmp_path / "b", registry, union_layer, staged=False)
+    assert staged.status == plain.status == "imported"  # type: ignore[attr-defined]
+    assert staged.inserted == plain.inserted > 0  # type: ignore[attr-defined]
+    assert staged.quarantined == plain.quarantined == 1  # type: ignore[attr-defined]
+    rows = _dump(staged_db, "beneficiaries", "beneficiary_id")
+    assert rows == _dump(plain_db, "beneficiaries", "beneficiary_id")
+    assert not any("BAD-1" in str(r) for r in rows)
+    exposure = _dump(staged_db, "union_exposure", "adm4_pcode, programme")
+    assert exposure == _dump(plain_db, "union_exposure", "adm4_pcode, programme")
+    assert not list((tmp_path / "a" / "staging").rglob("stage.sqlite3"))  # never outlives it
+    assert _stage_fds() == []  # and no connection keeps the unlinked file open
+
+
+def test_staged_dry_run_and_failure_leave_the_store_empty(
+    tmp_path: Path, registry: Path, union_layer: UnionLayer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db, report = _import(tmp_path, registry, union_layer, staged=True, dry_run=True)
+    assert report.status == "dry_run"  # type: ignore[attr-defined]
+    assert report.inserted > 0  # type: ignore[attr-defined]
+    assert _dump(db, "beneficiaries", "beneficiary_id") == []
+
+    def broken(*_args: object) -> None:
+        raise RuntimeError("disk full while counting exposure")
+
+    monkeypatch.setattr(registry_import, "write_first_exposure", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        _import(tmp_path, registry, union_layer, staged=True)
+    assert _dump(db, "beneficiaries", "beneficiary_id") == []
+    assert _stage_fds() == []
