@@ -49,7 +49,7 @@ from allowances.registry_schema import (
 )
 from allowances.registry_stage import STAGED, import_connection
 from allowances.registry_staging import Spill, Staging, default_staging
-from allowances.registry_validate import Context, validate_chunk
+from allowances.registry_validate import Context, validate_all
 from boundaries.layer import UnionLayer
 from store import audit
 from store.db import Store
@@ -218,8 +218,7 @@ def _pass1(reader: Reader, ctx: Context, spill: Spill) -> _Pass1:
     error_frames: list[pd.DataFrame] = []
     id_tables: list[pa.Table] = []
     total = synthetic_true = 0
-    for chunk in reader.chunks():
-        result = validate_chunk(chunk, ctx)
+    for result in validate_all(reader.chunks(), ctx):
         total += result.rows
         synthetic_true += result.synthetic_true
         if writer is None:

@@ -10,8 +10,11 @@ from __future__ import annotations
 import binascii
 import hashlib
 import itertools
+import os
 import re
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -349,3 +352,23 @@ def row_hashes(table: pa.Table) -> pa.Array:
     hexed = binascii.hexlify(digests)
     offsets = np.arange(0, HEX_DIGEST_CHARS * (n + 1), HEX_DIGEST_CHARS, dtype=np.int32)
     return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(hexed)])
+
+
+def validate_all(
+    chunks: Iterator[RawChunk], ctx: Context, workers: int | None = None
+) -> Iterator[ChunkResult]:
+    """`validate_chunk` over the chunks, in order, on a few threads: Arrow's kernels release
+    the GIL, so one chunk is checked while the next is read and another hashed. At most
+    `workers` + 1 chunks are held at once."""
+    workers = workers or min(os.cpu_count() or 1, 4)
+    if workers == 1:
+        yield from (validate_chunk(c, ctx) for c in chunks)
+        return
+    with ThreadPoolExecutor(workers, thread_name_prefix="registry-check") as pool:
+        pending: deque[Future[ChunkResult]] = deque()
+        for chunk in chunks:
+            pending.append(pool.submit(validate_chunk, chunk, ctx))
+            if len(pending) > workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
