@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import resource
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -210,7 +211,13 @@ def _phase(name: str) -> Iterator[None]:
     """Log how long one step of an import took (where the time goes at national scale)."""
     began = time.perf_counter()
     yield
-    log.info("registry import: %s took %.1f s", name, time.perf_counter() - began)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    log.info(
+        "registry import: %s took %.1f s (peak RSS %.0f MB)",
+        name,
+        time.perf_counter() - began,
+        peak_mb,
+    )
 
 
 def _pass1(reader: Reader, ctx: Context, spill: Spill) -> _Pass1:
