@@ -13,14 +13,17 @@ import json
 from collections.abc import Iterable
 from datetime import datetime
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import Connection, delete
 
+from agam.core.arrow_bytes import string_hashes
 from allowances.exposure import ALL_PROGRAMMES, COUNT_COLUMNS, EXPOSURE
 from allowances.registry_schema import ELDERLY_AGE_YEARS
 from store.bulk_rows import insert_tuples, raw_path, storage_value
 
+GROUP_ROWS = 2_000_000  # rows counted together at most (memory: hash tables per group)
 NEEDED = (
     "adm4_pcode",
     "programme",
@@ -75,13 +78,40 @@ def count_exposure(rows: pa.Table, as_of_year: int) -> list[tuple[object, ...]]:
     return out
 
 
+def counted_by_union_groups(
+    batches: Iterable[pa.Table], as_of_year: int, groups: int
+) -> list[tuple[object, ...]]:
+    """`count_exposure` of all the rows, split into `groups` disjoint sets of unions (a
+    union's rows always land in the same set) so the hash tables of one set at a time are
+    in memory, not those of the whole country."""
+    parts: list[list[pa.Table]] = [[] for _ in range(groups)]
+    for batch in batches:
+        rows = batch.select(list(NEEDED))
+        if groups == 1:
+            parts[0].append(rows)
+            continue
+        which = pa.array(string_hashes(rows["adm4_pcode"]) % np.uint64(groups))
+        for k in range(groups):
+            parts[k].append(rows.filter(pc.equal(which, k)))
+    counted: list[tuple[object, ...]] = []
+    for k in range(groups):
+        if parts[k]:
+            counted += count_exposure(pa.concat_tables(parts[k]), as_of_year)
+        parts[k] = []
+    return counted
+
+
 def write_first_exposure(
-    conn: Connection, batches: Iterable[pa.Table], at: datetime, import_ids: list[int]
+    conn: Connection,
+    batches: Iterable[pa.Table],
+    at: datetime,
+    import_ids: list[int],
+    rows_total: int = 0,
 ) -> int:
-    """Replace union_exposure with the counts of `batches` (every stored beneficiary)."""
-    parts = [b.select(list(NEEDED)) for b in batches]
-    rows = pa.concat_tables(parts) if parts else None
-    counted = count_exposure(rows, at.year) if rows is not None else []
+    """Replace union_exposure with the counts of `batches` (every stored beneficiary;
+    about `rows_total` of them, which sets how many union groups are counted apart)."""
+    groups = max(1, -(-rows_total // GROUP_ROWS))
+    counted = counted_by_union_groups(batches, at.year, groups)
     conn.execute(delete(EXPOSURE))
     computed_at = storage_value(conn, EXPOSURE, "computed_at", at)
     sources = json.dumps(import_ids) if raw_path(conn) else import_ids  # JSON as text there

@@ -127,7 +127,7 @@ def import_registry(
             require_active(session, principal, IMPORT_ROLES, doing="import registries")
     with Staging(staging_dir or default_staging(store)) as staging:
         with _phase("read and check"):
-            first = _pass1(reader, ctx, staging.spill())
+            first = _pass1(reader, ctx, staging.spill(), staging.spill())
         errors = _row_errors(name, first.errors, error_limit)
         if len(first.errors) and not quarantine and not dry_run:
             log.warning(
@@ -220,10 +220,14 @@ def _phase(name: str) -> Iterator[None]:
     )
 
 
-def _pass1(reader: Reader, ctx: Context, spill: Spill) -> _Pass1:
+def _pass1(reader: Reader, ctx: Context, spill: Spill, id_spill: Spill) -> _Pass1:
+    """Check every chunk, spill the good rows; repeated beneficiary ids are found on 64-bit
+    hashes (8 bytes a row in memory) and, only when two hashes match, confirmed exactly from
+    the ids spilled beside the rows."""
     writer: pq.ParquetWriter | None = None
+    id_writer: pq.ParquetWriter | None = None
     error_frames: list[pd.DataFrame] = []
-    id_tables: list[pa.Table] = []
+    id_hashes: list[np.ndarray] = []
     total = synthetic_true = 0
     for result in validate_all(reader.chunks(), ctx):
         total += result.rows
@@ -231,15 +235,18 @@ def _pass1(reader: Reader, ctx: Context, spill: Spill) -> _Pass1:
         if writer is None:
             writer = pq.ParquetWriter(spill.sink(), result.valid.schema, compression="lz4")
         writer.write_table(result.valid)
-        id_tables.append(result.ids)
+        if id_writer is None:
+            id_writer = pq.ParquetWriter(id_spill.sink(), result.ids.schema, compression="lz4")
+        id_writer.write_table(result.ids)
+        id_hashes.append(result.id_hashes)
         for index, fld, reasons in result.errors:
             error_frames.append(pd.DataFrame({"_index": index, "field": fld, "reason": reasons}))
-    if writer is not None:
-        writer.close()
+    for open_writer in (writer, id_writer):
+        if open_writer is not None:
+            open_writer.close()
     # Duplicate beneficiary ids anywhere in the file: the first occurrence stays, later ones fail.
-    ids_table = pa.concat_tables(id_tables) if id_tables else None
-    if ids_table is not None and _has_repeats(ids_table.column("beneficiary_id")):
-        ids = ids_table.to_pandas()
+    if id_writer is not None and _has_repeats(np.concatenate(id_hashes)):
+        ids = pq.read_table(id_spill.source()).to_pandas()
         dup = ids.duplicated("beneficiary_id", keep="first")
         if dup.any():
             first_at = ids[~dup].set_index("beneficiary_id")["_index"]
@@ -287,10 +294,9 @@ def _pass1(reader: Reader, ctx: Context, spill: Spill) -> _Pass1:
     )
 
 
-def _has_repeats(ids: pa.ChunkedArray) -> bool:
-    """Any id twice? Counted in Arrow, so the usual file (no repeats) never builds a
-    Python object per id."""
-    return int(pc.count_distinct(ids, mode="all").as_py()) < len(ids)
+def _has_repeats(hashes: np.ndarray) -> bool:
+    """Any hash twice? (Every repeated id is; a rare collision is ruled out exactly after.)"""
+    return len(np.unique(hashes)) < len(hashes)
 
 
 def _row_errors(name: str, frame: pd.DataFrame, limit: int) -> tuple[RowError, ...]:
@@ -375,7 +381,7 @@ def _write(
         with _phase("exposure"):
             if touched is None:  # a first load: counted from the imported rows in Arrow
                 good = _good_rows(first, pa.array(first.bad_index), list(NEEDED))
-                write_first_exposure(conn, good, at, [row.id])
+                write_first_exposure(conn, good, at, [row.id], first.total)
             else:
                 recompute_exposure(conn, at, touched)
         with _phase("duplicates"):

@@ -21,7 +21,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from agam.core.arrow_bytes import utf8_buffers
+from agam.core.arrow_bytes import string_hashes, utf8_buffers
 from allowances import normalise as nz
 from allowances.registry_read import RawChunk
 from allowances.registry_schema import (
@@ -70,6 +70,7 @@ class ChunkResult:
     valid: pa.Table  # STORED columns normalised + _index + row_sha256
     errors: list[tuple[np.ndarray, str, np.ndarray]]  # (record index, field, reasons)
     ids: pa.Table  # _index, beneficiary_id for every row that has one
+    id_hashes: np.ndarray  # string_hashes of ids.beneficiary_id (repeats are found on these)
     synthetic_true: int = 0
     rows: int = 0
 
@@ -288,6 +289,7 @@ def validate_chunk(chunk: RawChunk, ctx: Context) -> ChunkResult:
         valid=valid,
         errors=checks.errors,
         ids=ids,
+        id_hashes=string_hashes(ids.column("beneficiary_id")),
         synthetic_true=int(nz.to_mask(synthetic).sum()),
         rows=n,
     )

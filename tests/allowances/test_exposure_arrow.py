@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pytest
 from sqlalchemy import text
 
+from allowances import exposure_arrow
 from allowances.exposure import recompute_exposure
 from allowances.exposure_arrow import count_exposure
 from allowances.registry_import import import_registry
@@ -28,9 +30,16 @@ def _exposure(store: Store) -> pd.DataFrame:
     return frame.drop(columns=["id", "computed_at", "source_import_ids"])
 
 
+@pytest.mark.parametrize("group_rows", [2_000_000, 700], ids=["one-group", "union-groups"])
 def test_first_load_exposure_equals_the_sql_recompute(
-    tmp_path: Path, database_url: str, union_layer: UnionLayer
+    tmp_path: Path,
+    database_url: str,
+    union_layer: UnionLayer,
+    group_rows: int,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """Counted in one go or in disjoint groups of unions (as at national scale)."""
+    monkeypatch.setattr(exposure_arrow, "GROUP_ROWS", group_rows)
     registry = tmp_path / "registry.csv"
     generate_registry(union_layer, 3000, 5, registry, fmt="csv")
     store = Store(database_url)
