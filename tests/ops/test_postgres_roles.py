@@ -12,6 +12,7 @@ setup.sh (twice: idempotent), `agam db upgrade` as the owner, `setup.sh grants`.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -31,6 +32,7 @@ from psycopg.errors import InsufficientPrivilege
 from agam.core.settings import load_settings
 from agam.pipeline.context import AppContext
 from agam.pipeline.ingest import ingest
+from allowances import registry_write as rw
 from allowances.synthetic import generate_registry
 from store import heartbeat_repo, outbox_repo
 from store.models import Base, OutboxMessage
@@ -403,3 +405,33 @@ def _assert_refused(d: Deployment) -> None:
     finally:
         app.dispose()
         reader.dispose()
+
+
+def test_a_bulk_load_drops_indexes_only_as_the_owner(deployment: Deployment) -> None:
+    """A large first import as the app role (no DDL) loads with the indexes in place instead
+    of failing on DROP INDEX; as the owner it drops indexes, the unique id and the foreign
+    key, and puts them back."""
+    listed = sa.text(
+        "SELECT indexname FROM pg_indexes WHERE tablename = 'beneficiaries' "
+        "UNION SELECT conname FROM pg_constraint WHERE conrelid = 'beneficiaries'::regclass"
+    )
+    for role, owner in (("AGAM_APP", False), ("AGAM_OWNER", True)):
+        engine = sa.create_engine(deployment.url(role))
+        try:
+            with engine.connect() as conn:
+                transaction = conn.begin()
+                before = set(conn.scalars(listed))
+                assert rw.owns_beneficiaries(conn) is owner
+                with rw.bulk_load(conn, enabled=True, phase=lambda _: contextlib.nullcontext()):
+                    during = set(conn.scalars(listed))
+                assert set(conn.scalars(listed)) == before
+                transaction.rollback()
+        finally:
+            engine.dispose()
+        dropped = {
+            "ix_beneficiaries_nid",
+            "uq_beneficiaries_beneficiary_id",
+            "fk_beneficiaries_import_id_registry_imports",
+        }
+        assert dropped <= before
+        assert (dropped & during) == (set() if owner else dropped), role
