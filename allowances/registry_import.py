@@ -17,10 +17,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import resource
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -40,6 +38,7 @@ from agam.core.timeutil import iso_utc, utc_now
 from allowances import registry_write as rw
 from allowances.exposure import recompute_exposure
 from allowances.exposure_arrow import NEEDED, write_first_exposure
+from allowances.import_steps import step
 from allowances.registry_read import Reader, open_reader
 from allowances.registry_schema import (
     FIELD_NAMES,
@@ -126,7 +125,7 @@ def import_registry(
         with store.session() as session:
             require_active(session, principal, IMPORT_ROLES, doing="import registries")
     with Staging(staging_dir or default_staging(store)) as staging:
-        with _phase("read and check"):
+        with step("read and check"):
             first = _pass1(reader, ctx, staging.spill(), staging.spill())
         errors = _row_errors(name, first.errors, error_limit)
         if len(first.errors) and not quarantine and not dry_run:
@@ -204,32 +203,6 @@ def _report(
         ignored_columns=first.ignored,
         seconds=seconds,
     )
-
-
-@contextmanager
-def _phase(name: str) -> Iterator[None]:
-    """Log how long one step of an import took and the memory after it (where time and
-    memory go at national scale). Arrow's freed buffers go back to the system after each
-    step, so the next step (SQLite, the ADBC driver: other allocators) can use them."""
-    began = time.perf_counter()
-    yield
-    pa.default_memory_pool().release_unused()
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    log.info(
-        "registry import: %s took %.1f s (RSS %.0f MB, peak %.0f MB)",
-        name,
-        time.perf_counter() - began,
-        _rss_mb(),
-        peak_mb,
-    )
-
-
-def _rss_mb() -> float:
-    try:
-        pages = int(Path("/proc/self/statm").read_text().split()[1])
-    except (OSError, IndexError, ValueError):
-        return float("nan")
-    return pages * resource.getpagesize() / 2**20
 
 
 def _pass1(reader: Reader, ctx: Context, spill: Spill, id_spill: Spill) -> _Pass1:
@@ -337,7 +310,7 @@ def _pass2(
     rows = (
         (lambda: _good_rows(first, bad, list(STAGED))) if _first_bulk_load(store, first) else None
     )
-    with import_connection(store, folder, rows, _phase) as (conn, stage):
+    with import_connection(store, folder, rows, step) as (conn, stage):
         session = Session(bind=conn, expire_on_commit=False)
         try:
             return _write(session, first, stage, at, user, principal, dry_run, quarantine, sha)
@@ -392,13 +365,13 @@ def _write(
         counts, touched = _apply(conn, first, row.id, at, stage)
         if quarantine:
             _record_quarantine(conn, first.errors, row.id)
-        with _phase("exposure"):
+        with step("exposure"):
             if touched is None:  # a first load: counted from the imported rows in Arrow
                 good = _good_rows(first, pa.array(first.bad_index), list(NEEDED))
                 write_first_exposure(conn, good, at, [row.id], first.total)
             else:
                 recompute_exposure(conn, at, touched)
-        with _phase("duplicates"):
+        with step("duplicates"):
             dups = rw.find_duplicates(conn)
         row.rows_imported = counts["inserted"] + counts["updated"] + counts["unchanged"]
         row.report = _stored_report(counts, first, dups, at, row.rows_quarantined)
@@ -444,7 +417,7 @@ def _apply(
     if not first.spill.written:  # every row was unreadable
         return counts, touched
     bulk = empty and first.total >= rw.BULK_LOAD_ROWS
-    with rw.bulk_load(conn, enabled=bulk, phase=_phase), _phase("write rows"):
+    with rw.bulk_load(conn, enabled=bulk, phase=step), step("write rows"):
         if empty and stage is not None:
             counts["inserted"] = rw.insert_from_stage(conn, stage, import_id, at)
         else:

@@ -1,0 +1,42 @@
+"""Each step of a registry import timed and its memory logged, at INFO:
+`registry import: <step> took … s (RSS …, peak …)` - where time and memory go at national
+scale (benchmarks/README.md was built from these lines)."""
+
+from __future__ import annotations
+
+import logging
+import resource
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pyarrow as pa
+
+log = logging.getLogger("allowances.registry_import")
+
+
+@contextmanager
+def step(name: str) -> Iterator[None]:
+    """Log how long one step of an import took and the memory after it (where time and
+    memory go at national scale). Arrow's freed buffers go back to the system after each
+    step, so the next step (SQLite, the ADBC driver: other allocators) can use them."""
+    began = time.perf_counter()
+    yield
+    pa.default_memory_pool().release_unused()
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    log.info(
+        "registry import: %s took %.1f s (RSS %.0f MB, peak %.0f MB)",
+        name,
+        time.perf_counter() - began,
+        _rss_mb(),
+        peak_mb,
+    )
+
+
+def _rss_mb() -> float:
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except (OSError, IndexError, ValueError):
+        return float("nan")
+    return pages * resource.getpagesize() / 2**20
