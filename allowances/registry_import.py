@@ -72,6 +72,18 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+@dataclass(frozen=True)
+class _Writing:
+    """Who imports, when, and how: what pass 2 needs besides the rows."""
+
+    at: datetime
+    user: str
+    principal: Principal | None
+    dry_run: bool
+    quarantine: bool
+    sha: str
+
+
 @dataclass
 class _Pass1:
     file_name: str
@@ -136,17 +148,8 @@ def import_registry(
                 first.bad_rows,
             )
             return _report(first, sha, errors, "rejected", time.perf_counter() - started)
-        counts, import_id, dups = _pass2(
-            store,
-            first,
-            folder=staging.work_folder(),
-            at=at,
-            user=user,
-            principal=principal,
-            dry_run=dry_run,
-            quarantine=quarantine,
-            sha=sha,
-        )
+        writing = _Writing(at, user, principal, dry_run, quarantine, sha)
+        counts, import_id, dups = _pass2(store, first, staging.work_folder(), writing)
     report = _report(
         first,
         sha,
@@ -214,9 +217,7 @@ def _pass1(reader: Reader, ctx: Context, spill: Spill, id_spill: Spill) -> _Pass
     error_frames: list[pd.DataFrame] = []
     id_hashes: list[np.ndarray] = []
     total = synthetic_true = 0
-    for number, result in enumerate(validate_all(reader.chunks(), ctx)):
-        if number % 10 == 9:  # freed chunk buffers back to the system now and then
-            pa.default_memory_pool().release_unused()
+    for result in validate_all(reader.chunks(), ctx):
         total += result.rows
         synthetic_true += result.synthetic_true
         if writer is None:
@@ -295,16 +296,7 @@ def _row_errors(name: str, frame: pd.DataFrame, limit: int) -> tuple[RowError, .
 
 
 def _pass2(
-    store: Store,
-    first: _Pass1,
-    *,
-    folder: Path,
-    at: datetime,
-    user: str,
-    principal: Principal | None,
-    dry_run: bool,
-    quarantine: bool,
-    sha: str,
+    store: Store, first: _Pass1, folder: Path, writing: _Writing
 ) -> tuple[dict[str, int], int, rw.Duplicates]:
     bad = pa.array(first.bad_index)
     rows = (
@@ -313,7 +305,7 @@ def _pass2(
     with import_connection(store, folder, rows, step) as (conn, stage):
         session = Session(bind=conn, expire_on_commit=False)
         try:
-            return _write(session, first, stage, at, user, principal, dry_run, quarantine, sha)
+            return _write(session, first, stage, writing)
         except IntegrityError as exc:
             raise RegistryError(
                 f"{first.file_name}: the store refused the import ({type(exc.orig).__name__}); "
@@ -324,7 +316,10 @@ def _pass2(
 
 
 def _first_bulk_load(store: Store, first: _Pass1) -> bool:
-    """Worth a stage: a large file into an empty store (checked again in the transaction)."""
+    """Worth a stage: a large file into an empty SQLite store (checked again in the
+    transaction). PostgreSQL loads with COPY and has no stage."""
+    if store.engine.dialect.name != "sqlite":
+        return False
     if not first.spill.written or first.total < rw.BULK_LOAD_ROWS:
         return False
     with store.read() as session:
@@ -332,25 +327,23 @@ def _first_bulk_load(store: Store, first: _Pass1) -> bool:
 
 
 def _write(
-    session: Session,
-    first: _Pass1,
-    stage: str | None,
-    at: datetime,
-    user: str,
-    principal: Principal | None,
-    dry_run: bool,
-    quarantine: bool,
-    sha: str,
+    session: Session, first: _Pass1, stage: str | None, writing: _Writing
 ) -> tuple[dict[str, int], int, rw.Duplicates]:
     """Pass 2's one transaction: the import row, the rows, exposure, duplicates, audit."""
     name = first.file_name
+    at, user, principal, quarantine = (
+        writing.at,
+        writing.user,
+        writing.principal,
+        writing.quarantine,
+    )
     with session.begin():
         if principal is not None:  # still an active admin, in the transaction that writes
             require_active(session, principal, IMPORT_ROLES, doing="import registries")
         _refuse_mixing(session, first.synthetic, name)
         row = RegistryImport(
             file_name=name,
-            sha256=sha,
+            sha256=writing.sha,
             rows_total=first.total,
             rows_imported=0,
             rows_quarantined=first.bad_rows if quarantine else 0,
@@ -382,11 +375,11 @@ def _write(
             action="registry.import",
             entity="registry_import",
             entity_id=row.id,
-            payload={"file_name": name, "sha256": sha, **row.report},
+            payload={"file_name": name, "sha256": writing.sha, **row.report},
         )
         session.flush()
         import_id = row.id
-        if dry_run:
+        if writing.dry_run:
             session.rollback()
         committing = time.perf_counter()
     log.info("registry import: commit took %.1f s", time.perf_counter() - committing)

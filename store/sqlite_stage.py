@@ -44,12 +44,16 @@ def write_stage(path: Path, schema: pa.Schema, batches: Iterator[pa.RecordBatch]
 def attached(driver_connection: Any, path: Path, alias: str) -> Iterator[str]:
     """ATTACH the stage to a sqlite3 connection that is outside any transaction (SQLite
     refuses ATTACH inside one), unlink its name at once, DETACH at the end. Yields the
-    qualified table name."""
+    qualified table name. If DETACH fails (a statement still open, the connection broken),
+    the connection is closed, so no one can go on using it with the stage attached."""
     driver_connection.execute(f"ATTACH DATABASE ? AS {alias}", (str(path),))
     try:
         path.unlink()
         yield f"{alias}.{STAGE_TABLE}"
     finally:
-        with contextlib.suppress(Exception):  # the connection may already be closed
+        try:
             driver_connection.execute(f"DETACH DATABASE {alias}")
+        except Exception:  # closing is the answer to any DETACH failure
+            with contextlib.suppress(Exception):
+                driver_connection.close()
         path.unlink(missing_ok=True)

@@ -15,9 +15,11 @@ import pytest
 from allowances import registry_import
 from allowances import registry_write as rw
 from allowances.registry_import import import_registry
+from allowances.registry_schema import ImportReport
 from allowances.synthetic import generate_registry
 from boundaries.layer import UnionLayer
 from store.db import Store
+from store.sqlite_stage import attached
 
 AT = datetime(2025, 6, 1, 3, 4, 5, 678901, tzinfo=UTC)
 
@@ -35,7 +37,7 @@ def registry(tmp_path: Path, union_layer: UnionLayer) -> Path:
 
 def _import(
     folder: Path, registry: Path, layer: UnionLayer, staged: bool, **kw: bool
-) -> tuple[Path, object]:
+) -> tuple[Path, ImportReport]:
     db = folder / "agam.sqlite3"
     store = Store(f"sqlite:///{db}")
     store.upgrade()
@@ -78,9 +80,9 @@ def test_staged_first_load_stores_exactly_what_executemany_stores(
         staged_db, staged = _import(tmp_path / "a", registry, union_layer, staged=True)
     assert any("stage rows took" in r.getMessage() for r in caplog.records)  # the stage ran
     plain_db, plain = _import(tmp_path / "b", registry, union_layer, staged=False)
-    assert staged.status == plain.status == "imported"  # type: ignore[attr-defined]
-    assert staged.inserted == plain.inserted > 0  # type: ignore[attr-defined]
-    assert staged.quarantined == plain.quarantined == 1  # type: ignore[attr-defined]
+    assert staged.status == plain.status == "imported"
+    assert staged.inserted == plain.inserted > 0
+    assert staged.quarantined == plain.quarantined == 1
     rows = _dump(staged_db, "beneficiaries", "beneficiary_id")
     assert rows == _dump(plain_db, "beneficiaries", "beneficiary_id")
     assert not any("BAD-1" in str(r) for r in rows)
@@ -94,8 +96,8 @@ def test_staged_dry_run_and_failure_leave_the_store_empty(
     tmp_path: Path, registry: Path, union_layer: UnionLayer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     db, report = _import(tmp_path, registry, union_layer, staged=True, dry_run=True)
-    assert report.status == "dry_run"  # type: ignore[attr-defined]
-    assert report.inserted > 0  # type: ignore[attr-defined]
+    assert report.status == "dry_run"
+    assert report.inserted > 0
     assert _dump(db, "beneficiaries", "beneficiary_id") == []
 
     def broken(*_args: object) -> None:
@@ -106,3 +108,30 @@ def test_staged_dry_run_and_failure_leave_the_store_empty(
         _import(tmp_path, registry, union_layer, staged=True)
     assert _dump(db, "beneficiaries", "beneficiary_id") == []
     assert _stage_fds() == []
+
+
+def test_a_stage_that_cannot_be_detached_closes_its_connection(tmp_path: Path) -> None:
+    """A reader still open on the stage makes DETACH fail; the connection is then closed, so
+    it can never be reused with personal data attached."""
+    stage = tmp_path / "stage.sqlite3"
+    with sqlite3.connect(stage) as seed:
+        seed.execute("CREATE TABLE rows (x)")
+        seed.executemany("INSERT INTO rows VALUES (?)", [(i,) for i in range(10)])
+    seed.close()
+    conn = sqlite3.connect(tmp_path / "store.sqlite3", isolation_level=None)
+    with attached(conn, stage, "agam_stage") as table:
+        open_reader = conn.execute(f"SELECT x FROM {table}")
+        open_reader.fetchone()  # a statement still stepping on the stage
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        conn.execute("SELECT 1")
+    assert not stage.exists()
+
+
+def test_a_detached_stage_leaves_its_connection_usable(tmp_path: Path) -> None:
+    stage = tmp_path / "stage.sqlite3"
+    sqlite3.connect(stage).close()
+    conn = sqlite3.connect(tmp_path / "store.sqlite3", isolation_level=None)
+    with attached(conn, stage, "agam_stage"):
+        pass
+    assert conn.execute("PRAGMA database_list").fetchall()[-1][1] == "main"
+    conn.close()
