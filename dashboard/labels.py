@@ -101,8 +101,23 @@ def scenario_title(name: str | None, title: str, lang: str) -> str:
 
 
 def outcome(value: str, lang: str) -> str:
-    """A feed run's outcome (success, unchanged, not_modified, failed)."""
+    """A feed run's outcome (success, partial, unchanged, not_modified, failed)."""
     return t(f"outcome_{value}", lang) if known(f"outcome_{value}") else value
+
+
+def quality_issues(issues: list[dict[str, str]], lang: str, limit: int = 3) -> str:
+    """What a partial forecast lacks, in words: "SW93.5L: station missing; …". The feed's
+    own message (English, from upstream) stays on the CLI and in the log."""
+    shown = []
+    for issue in issues[:limit]:
+        code = str(issue.get("code", ""))
+        word = t(f"quality_{code}", lang) if known(f"quality_{code}") else code
+        subject = str(issue.get("subject") or "")
+        shown.append(f"{subject}: {word}" if subject else word)
+    more = len(issues) - limit
+    if more > 0:
+        shown.append(t("quality_more", lang, n=fmt_int(more, lang)))
+    return "; ".join(shown)
 
 
 def station(name: str, lang: str) -> str:

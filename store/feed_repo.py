@@ -186,5 +186,14 @@ def recent_runs(session: Session, feed_id: str | None = None, limit: int = 50) -
     return list(session.scalars(stmt.order_by(FeedRun.id.desc()).limit(limit)))
 
 
+def quality_of_runs(session: Session, runs: list[FeedRun]) -> dict[int, list[dict[str, str]]]:
+    """The quality issues of the partial runs among `runs`, by run id (one query)."""
+    wanted = {r.forecast_run_id: r.id for r in runs if r.outcome == "partial" and r.forecast_run_id}
+    if not wanted:
+        return {}
+    stmt = select(ForecastRun.id, ForecastRun.quality).where(ForecastRun.id.in_(wanted))
+    return {wanted[fid]: list(quality or []) for fid, quality in session.execute(stmt)}
+
+
 def get_forecast(session: Session, forecast_id: int) -> ForecastRun | None:
     return session.get(ForecastRun, forecast_id)

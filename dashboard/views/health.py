@@ -44,13 +44,16 @@ else:
 st.subheader(t("health_runs", lg))
 with loaders.store().session() as session:
     runs = feed_repo.recent_runs(session, limit=100)
+    lacking = feed_repo.quality_of_runs(session, runs)
     run_rows = [
         {
             t("health_feed", lg): labels.feed(r.feed_id, lg),
             t("health_started", lg): fmt_time(r.started_at, lg, zone=False),
             t("health_outcome", lg): labels.outcome(r.outcome, lg),
             t("health_issued", lg): fmt_time(r.issued_at, lg, zone=False),
-            t("health_error", lg): r.error or "",
+            t("health_error", lg): (
+                labels.quality_issues(lacking[r.id], lg) if r.id in lacking else r.error or ""
+            ),
         }
         for r in runs
     ]

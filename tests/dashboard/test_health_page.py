@@ -48,3 +48,55 @@ def test_health_shows_staleness_and_verifies_audit(
         conn.execute(text("UPDATE audit_log SET actor = 'z'"))
     at.button(key="verify_audit").click().run()
     assert "broken at row 1" in at.error[0].value
+
+
+def test_a_partial_run_says_what_is_missing_in_bangla(
+    view: Callable[..., AppTest], accounts: Store
+) -> None:
+    """The outcome and what the forecast lacks are words of the reader's language; the
+    feed's English message stays in the log."""
+    now = datetime.now(UTC)
+    issues = [
+        {"code": "missing_station", "message": "no rows for SW46.9L", "subject": "SW46.9L"},
+        {"code": "missing_member", "message": "49 of 51 ensemble members present", "subject": ""},
+        {
+            "code": "missing_timestep",
+            "message": "no forecast for Bahadurabad",
+            "subject": "SW46.9L",
+        },
+        {"code": "partial", "message": "observed levels unavailable", "subject": "observed"},
+    ]
+    with accounts.session() as session:
+        run = feed_repo.start_run(session, "ffwc", now - timedelta(hours=1), "scheduler")
+        forecast = feed_repo.add_forecast(
+            session,
+            feed_repo.NewForecast(
+                feed_id="ffwc",
+                kind="water_level",
+                issued_at=now - timedelta(hours=2),
+                fetched_at=now - timedelta(hours=1),
+                source_uri="http://ffwc.test/",
+                raw_sha256="a" * 64,
+                raw_path="/nonexistent",
+                processed_path="/nonexistent",
+                complete=False,
+                quality=issues,
+                summary={"quality_issues": 4},
+            ),
+        )
+        feed_repo.finish_run(
+            session,
+            run.id,
+            finished_at=now - timedelta(hours=1),
+            outcome="partial",
+            error="SW46.9L missing_station (no rows for SW46.9L); …",
+            forecast_run_id=forecast.id,
+        )
+    at = view("health.py", "officer", lang="bn")
+    assert not at.exception, at.exception
+    runs = at.dataframe[-1].value
+    assert list(runs.iloc[:, 2]) == ["আংশিক"]
+    lacking = runs.iloc[0, -1]
+    assert lacking == (
+        "SW46.9L: স্টেশন অনুপস্থিত; এনসেম্বল সদস্য অনুপস্থিত; SW46.9L: পূর্বাভাসের সময়ধাপ অনুপস্থিত; এবং আরও ১টি"
+    ), lacking
