@@ -107,24 +107,42 @@ def household_lines(
 
 
 def _reasons(frame: pd.DataFrame, weights: Mapping[str, float], w_hazard: float) -> list[list[str]]:
-    """Per household, the terms that make up its score, e.g. 'person with disability (+3)'."""
-    parts = {
-        flag: np.where(frame[flag].to_numpy(), f"{label} (+{weights[flag]:g})", "")
+    """Per household, the terms that make up its score, e.g. 'person with disability (+3)'.
+    Households share few combinations of terms (the flags set, and the union's hazard text):
+    each combination is one list, built once and shared, found from integer keys."""
+    terms = [
+        (flag, f"{label} (+{weights[flag]:g})")
         for flag, label in FLAG_LABELS.items()
         if weights[flag] > 0
-    }
-    hazard = [
-        f"hazard intensity {v:.2f} in the union{f', from {src}' if isinstance(src, str) else ''}"
-        f" (+{v * w_hazard:.2f})"
-        if known
-        else ""
+    ]
+    mask = np.zeros(len(frame), dtype=np.int64)
+    for bit, (flag, _) in enumerate(terms):
+        mask |= frame[flag].to_numpy(dtype=bool).astype(np.int64) << bit
+    # The hazard term depends on the union only: written once per union.
+    union_of_row, _ = pd.factorize(frame["adm4_pcode"])
+    first = pd.Series(np.arange(len(frame))).groupby(union_of_row).first().to_numpy()
+    texts = [
+        _hazard_text(v, known, src, w_hazard)
         for v, known, src in zip(
-            frame["intensity"], frame["intensity_known"], frame["intensity_from"], strict=True
+            frame["intensity"].to_numpy()[first],
+            frame["intensity_known"].to_numpy()[first],
+            frame["intensity_from"].to_numpy()[first],
+            strict=True,
         )
     ]
-    columns = [*parts.values(), np.asarray(hazard, dtype=object)]
-    # Households share a few combinations of terms: one list per combination, shared.
-    keys = pd.Series(["\x1f".join(row) for row in zip(*columns, strict=True)], dtype=object)
+    text_of_union, hazard_texts = pd.factorize(pd.Series(texts, dtype=object))
+    keys = text_of_union[union_of_row] * (1 << len(terms)) + mask
     codes, combinations = pd.factorize(keys)
-    lists = [[r for r in key.split("\x1f") if r] for key in combinations]
+    lists = []
+    for key in combinations:
+        hazard, bits = divmod(int(key), 1 << len(terms))
+        chosen = [text for bit, (_, text) in enumerate(terms) if bits >> bit & 1]
+        lists.append([*chosen, *([hazard_texts[hazard]] if hazard_texts[hazard] else [])])
     return [lists[c] for c in codes]
+
+
+def _hazard_text(value: float, known: bool, source: object, w_hazard: float) -> str:
+    if not known:
+        return ""
+    evidence = f", from {source}" if isinstance(source, str) else ""
+    return f"hazard intensity {value:.2f} in the union{evidence} (+{value * w_hazard:.2f})"

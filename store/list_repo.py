@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
@@ -121,7 +122,7 @@ def create_list(
     session.add(row)
     session.flush()
     frame = lines.drop(columns=["line_ref"], errors="ignore").assign(list_id=row.id)
-    frame["line_ref"] = [line_ref(row.id, int(r)) for r in frame["rank"]]
+    frame["line_ref"] = f"L{row.id}-" + frame["rank"].astype("int64").astype(str)  # line_ref()
     insert_frame(session.connection(), AllowanceLine.__table__, frame)  # type: ignore[arg-type]
     if payees_from is not None:
         payee_repo.copy_payees(session, payees_from.id, row.id)
@@ -397,19 +398,51 @@ TARGETING_COLUMNS = (
 )
 
 
+TARGETING_FLAGS = ("disability", "female_headed", "pregnant_lactating", "char_resident")
+TARGETING_INTS = ("birth_year", "children_under5")
+
+
 def beneficiaries_for_unions(session: Session, union_codes: Iterable[str]) -> pd.DataFrame:
-    """What targeting needs and nothing more: no names, NID or wallet numbers."""
+    """What targeting needs and nothing more: no names, NID or wallet numbers. Read with the
+    driver's own cursor (plain tuples, about twice as fast as pandas.read_sql through the
+    ORM at a district's 200,000 rows) on the session's connection and transaction."""
     from store.models import Beneficiary
 
     codes = sorted(set(union_codes))
-    columns = [getattr(Beneficiary, c) for c in TARGETING_COLUMNS]
-    frames = []
-    for start in range(0, len(codes), 500):
-        stmt = select(*columns).where(Beneficiary.adm4_pcode.in_(codes[start : start + 500]))
-        frames.append(pd.read_sql(stmt, session.connection()))
-    if not frames:
-        return pd.DataFrame(columns=list(TARGETING_COLUMNS))
-    return pd.concat(frames, ignore_index=True)
+    conn = session.connection()
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    table = conn.dialect.identifier_preparer.format_table(Beneficiary.__table__)  # type: ignore[arg-type]
+    names = ", ".join(TARGETING_COLUMNS)
+    rows: list[tuple[Any, ...]] = []
+    cursor = driver.cursor()
+    try:
+        for start in range(0, len(codes), 500):
+            part = codes[start : start + 500]
+            sql = (
+                f"SELECT {names} FROM {table} WHERE adm4_pcode IN ({', '.join([mark] * len(part))})"  # noqa: S608 - names are constants, values bound
+            )
+            cursor.execute(sql, part)
+            rows.extend(cursor.fetchall())
+    finally:
+        cursor.close()
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in TARGETING_COLUMNS]
+    return pd.DataFrame(
+        {
+            name: _typed(name, values)
+            for name, values in zip(TARGETING_COLUMNS, columns, strict=True)
+        }
+    )
+
+
+def _typed(name: str, values: tuple[Any, ...]) -> np.ndarray:
+    """SQLite gives booleans as 0/1 and PostgreSQL as bool: both become numpy bool."""
+    if name in TARGETING_FLAGS:
+        return np.asarray(values, dtype=bool)
+    if name in TARGETING_INTS:
+        return np.asarray(values, dtype=np.int64)
+    return np.asarray(values, dtype=object)
 
 
 def registry_is_synthetic(session: Session) -> bool:

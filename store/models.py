@@ -416,7 +416,8 @@ class AllowanceLine(Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    list_id: Mapped[int] = mapped_column(ForeignKey("allowance_lists.id"), index=True)
+    # looked up through one_payment_per_hh (its leading column); no index of its own
+    list_id: Mapped[int] = mapped_column(ForeignKey("allowance_lists.id"))
     beneficiary_id: Mapped[str] = mapped_column(String(64))
     household_id: Mapped[str] = mapped_column(String(64))
     adm4_pcode: Mapped[str] = mapped_column(String(16))
@@ -440,7 +441,7 @@ class AllowancePayee(Base):
     __table_args__ = (UniqueConstraint("list_id", "rank", name="one_payee_per_line"),)
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    list_id: Mapped[int] = mapped_column(ForeignKey("allowance_lists.id"), index=True)
+    list_id: Mapped[int] = mapped_column(ForeignKey("allowance_lists.id"))  # one_payee_per_line
     rank: Mapped[int] = mapped_column(Integer)
     beneficiary_id: Mapped[str] = mapped_column(String(64))
     programme: Mapped[str] = mapped_column(String(32))

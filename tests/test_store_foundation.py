@@ -148,3 +148,33 @@ def test_latest_forecast_is_what_had_arrived_by_then(store: Store) -> None:
         assert later.raw_sha256 == "b" * 64
         assert feed_repo.latest_forecast(session, "glofas", issued + timedelta(hours=1)) is None
         assert feed_repo.stored_feed_ids(session) == ["glofas"]
+
+
+def test_the_models_describe_exactly_the_migrated_schema(store: Store) -> None:
+    """Every table, column, index and constraint of the models is what the migrations built
+    (on both back ends), so a model change without its migration fails here."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from store.models import Base
+
+    with store.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+
+
+def test_a_list_s_lines_and_payees_are_found_by_their_unique_index(store: Store) -> None:
+    """0010 dropped the list_id indexes that duplicated the unique constraints' leading
+    column; lookups by list use the unique index instead of scanning."""
+    if store.engine.dialect.name != "sqlite":
+        pytest.skip("EXPLAIN QUERY PLAN is SQLite's")
+    with store.engine.connect() as conn:
+        names = set(conn.exec_driver_sql("SELECT name FROM sqlite_master").scalars())
+        assert not names & {"ix_allowance_lines_list_id", "ix_allowance_payees_list_id"}
+        for table in ("allowance_lines", "allowance_payees"):
+            plan = " ".join(
+                str(r[-1])
+                for r in conn.exec_driver_sql(
+                    f"EXPLAIN QUERY PLAN SELECT * FROM {table} WHERE list_id = 7"
+                )
+            )
+            assert f"SEARCH {table} USING INDEX sqlite_autoindex_{table}_1 (list_id=?)" in plan
