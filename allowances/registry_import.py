@@ -30,7 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from sqlalchemy import Connection, Table, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from agam.core.errors import RegistryError
@@ -305,7 +305,7 @@ def _pass2(
     with import_connection(store, folder, rows, step) as (conn, stage):
         session = Session(bind=conn, expire_on_commit=False)
         try:
-            return _write(session, first, stage, writing)
+            written = _write(session, first, stage, writing)
         except IntegrityError as exc:
             raise RegistryError(
                 f"{first.file_name}: the store refused the import ({type(exc.orig).__name__}); "
@@ -313,6 +313,14 @@ def _pass2(
             ) from None
         finally:
             session.close()
+        counts = written[0]
+        if not writing.dry_run and counts["inserted"] + counts["updated"] >= rw.BULK_LOAD_ROWS:
+            try:  # the import has committed: stale statistics must not turn it into a failure
+                with step("statistics"):
+                    rw.refresh_statistics(conn)
+            except SQLAlchemyError as exc:
+                log.warning("registry import: statistics not refreshed (%s)", type(exc).__name__)
+        return written
 
 
 def _first_bulk_load(store: Store, first: _Pass1) -> bool:

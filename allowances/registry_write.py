@@ -91,6 +91,21 @@ def owns_beneficiaries(conn: Connection) -> bool:
     return bool(conn.execute(owner, {"t": BENEFICIARIES.name}).scalar())
 
 
+def refresh_statistics(conn: Connection) -> bool:
+    """PostgreSQL: ANALYZE the registry tables after a large import, so the next queries (a
+    district's proposal joins lines to beneficiaries) are planned on the new rows rather than
+    on an empty table's estimates; autovacuum would only get there later. Only the owner may
+    (PostgreSQL 15 skips it for other roles with a warning). Returns whether it ran."""
+    if conn.dialect.name != "postgresql":
+        return False
+    if not owns_beneficiaries(conn):  # (this query began a transaction on `conn`)
+        conn.rollback()
+        return False
+    conn.exec_driver_sql(f"ANALYZE {BENEFICIARIES.name}, union_exposure")
+    conn.commit()
+    return True
+
+
 def insert_dicts(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     for start in range(0, len(rows), 50_000):
         conn.execute(insert(table), rows[start : start + 50_000])

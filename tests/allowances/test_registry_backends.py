@@ -111,3 +111,35 @@ def test_same_file_stores_the_same_values_on_both_backends(
     assert sqlite_rows[0][STORED.index("village")] == 'Char "Boro", east'
     assert sqlite_rows[1][STORED.index("ward")] is None  # empty optional field: NULL
     assert sqlite_rows[0][-1] == at
+
+
+def _analyzed(store: Store) -> object:
+    with store.engine.connect() as conn:
+        return conn.exec_driver_sql(
+            "SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'beneficiaries'"
+        ).scalar()
+
+
+def test_a_large_import_refreshes_postgresql_statistics(
+    database_url: str, union_layer: UnionLayer, defects_csv: Path, monkeypatch: object
+) -> None:
+    """After a large import PostgreSQL plans on the new rows (ANALYZE, as the owner); a dry
+    run and a small import leave the statistics to autovacuum."""
+    import pytest
+
+    from allowances import registry_write as rw
+
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL statistics")
+    store = Store(database_url)
+    try:
+        store.upgrade()
+        import_registry(store, defects_csv, union_layer, quarantine=True, at=T1, dry_run=True)
+        assert _analyzed(store) is None
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(rw, "BULK_LOAD_ROWS", 5)  # the file's 5 good rows count as large
+            report = import_registry(store, defects_csv, union_layer, quarantine=True, at=T1)
+        assert report.inserted == 5
+        assert _analyzed(store) is not None
+    finally:
+        store.dispose()

@@ -435,3 +435,16 @@ def test_a_bulk_load_drops_indexes_only_as_the_owner(deployment: Deployment) -> 
         }
         assert dropped <= before
         assert (dropped & during) == (set() if owner else dropped), role
+
+
+def test_only_the_owner_refreshes_registry_statistics(deployment: Deployment) -> None:
+    """ANALYZE after a large import runs as the owner; the app role (PostgreSQL 15 would only
+    warn and skip) leaves it to autovacuum and the import still succeeds."""
+    for role, owner in (("AGAM_APP", False), ("AGAM_OWNER", True)):
+        engine = sa.create_engine(deployment.url(role))
+        try:
+            with engine.connect() as conn:
+                assert rw.refresh_statistics(conn) is owner, role
+                assert not conn.in_transaction()
+        finally:
+            engine.dispose()
