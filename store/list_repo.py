@@ -58,8 +58,8 @@ def content_hash(lines: Iterable[tuple[Any, ...]], version: int = HASH_VERSION) 
 
 def list_hash(session: Session, list_id: int, version: int = HASH_VERSION) -> str:
     """`content_hash` of the stored lines, computed column-wise in chunks (store.list_hash)."""
-    result = session.connection().execute(payee_repo.hash_rows(list_id))  # plain rows
-    return hash_chunks(iter(lambda: result.fetchmany(HASH_CHUNK), []), version)
+    with payee_repo.driver_rows(session, payee_repo.hash_rows(list_id)) as cursor:
+        return hash_chunks(iter(lambda: cursor.fetchmany(HASH_CHUNK), []), version)
 
 
 def create_list(

@@ -263,3 +263,23 @@ def test_the_exports_one_read_gives_the_stored_hash_and_only_included_lines(
             assert list(rows["line_ref"]) == [r.line_ref for r in included]
             assert list(rows["amount_bdt"]) == [str(r.amount_bdt) for r in included]
     assert 0 < len(included) < len(every_line)  # the draft has excluded lines too
+
+
+def test_the_stored_list_hashes_as_the_reference_on_orm_rows(
+    store: Store, draft: Callable[[Store], int]
+) -> None:
+    """The hash is read with the driver's cursor (SQLite's booleans as 0/1); it is the
+    reference `content_hash` of the same rows read through SQLAlchemy (Python booleans),
+    so hashes stored by earlier releases still verify, on both back ends."""
+    list_id = draft(store)
+    with store.session() as session:
+        orm_rows = session.execute(payee_repo.hash_rows(list_id)).all()
+        assert any(isinstance(r[5], bool) for r in orm_rows)
+        with payee_repo.driver_rows(session, payee_repo.hash_rows(list_id)) as cursor:
+            raw = cursor.fetchall()
+        assert [tuple(r) for r in orm_rows] == [tuple(r) for r in raw]  # 1 == True
+        for version in (1, 2):
+            reference = list_repo.content_hash(orm_rows, version)
+            assert list_repo.list_hash(session, list_id, version) == reference
+            digest, _ = payee_repo.hashed_payment_rows(session, list_id, version, chunk_rows=3)
+            assert digest == reference
