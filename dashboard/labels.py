@@ -113,6 +113,8 @@ def quality_issues(issues: list[dict[str, str]], lang: str, limit: int = 3) -> s
         code = str(issue.get("code", ""))
         word = t(f"quality_{code}", lang) if known(f"quality_{code}") else code
         subject = str(issue.get("subject") or "")
+        if known(f"quality_subject_{subject}"):  # a word, not an identifier (station, event)
+            subject = t(f"quality_subject_{subject}", lang)
         shown.append(f"{subject}: {word}" if subject else word)
     more = len(issues) - limit
     if more > 0:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -100,3 +101,11 @@ def test_a_partial_run_says_what_is_missing_in_bangla(
     assert lacking == (
         "SW46.9L: স্টেশন অনুপস্থিত; এনসেম্বল সদস্য অনুপস্থিত; SW46.9L: পূর্বাভাসের সময়ধাপ অনুপস্থিত; এবং আরও ১টি"
     ), lacking
+    issues.insert(0, issues.pop())  # the observed levels first: a word, so translated
+    with accounts.session() as session:
+        session.execute(text("UPDATE forecast_runs SET quality = :q"), {"q": json.dumps(issues)})
+    at = view("health.py", "officer", lang="bn")
+    lacking = at.dataframe[-1].value.iloc[0, -1]
+    assert lacking.startswith("পর্যবেক্ষিত পানির স্তর: তথ্যের অংশ পাওয়া যায়নি; SW46.9L: স্টেশন অনুপস্থিত"), (
+        lacking
+    )
