@@ -8,10 +8,7 @@ names of the fields that changed, never the values.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -19,6 +16,7 @@ from sqlalchemy import Select, and_, case, insert, literal, or_, select
 from sqlalchemy.orm import Session
 
 from agam.core.masking import mask_identifier
+from store.bulk_rows import driver_rows
 from store.list_hash import HEAD_FIELDS, line_text, newline_terminated, text_of
 from store.models import AllowanceLine, AllowancePayee, Beneficiary
 
@@ -103,18 +101,6 @@ def copy_payees(session: Session, from_list: int, to_list: int) -> None:
     )
     columns = ["list_id", "rank", *PAYEE_FIELDS, "source_row_sha256", "snapshot_at"]
     session.execute(insert(AllowancePayee).from_select(columns, source))
-
-
-@contextmanager
-def driver_rows(session: Session, stmt: Select[Any]) -> Iterator[Any]:
-    """The driver's own cursor over `stmt`'s rows: plain tuples without SQLAlchemy's Row
-    (a third of the time of reading a large list). Values are as the driver gives them, so
-    SQLite's booleans are 0/1: the list hash writes both as 1/0 (`store.list_hash`)."""
-    result = session.connection().execute(stmt)
-    try:
-        yield result.cursor
-    finally:
-        result.close()
 
 
 def hash_rows(list_id: int) -> Select[tuple[object, ...]]:

@@ -21,6 +21,7 @@ from allowances.registry_import import import_registry
 from allowances.registry_schema import STORED as FIELDS
 from boundaries.layer import UnionLayer
 from store import list_repo, payee_repo
+from store.bulk_rows import driver_rows
 from store.db import Store
 from store.identity import Principal
 from store.models import Beneficiary
@@ -275,7 +276,7 @@ def test_the_stored_list_hashes_as_the_reference_on_orm_rows(
     with store.session() as session:
         orm_rows = session.execute(payee_repo.hash_rows(list_id)).all()
         assert any(isinstance(r[5], bool) for r in orm_rows)
-        with payee_repo.driver_rows(session, payee_repo.hash_rows(list_id)) as cursor:
+        with driver_rows(session, payee_repo.hash_rows(list_id)) as cursor:
             raw = cursor.fetchall()
         assert [tuple(r) for r in orm_rows] == [tuple(r) for r in raw]  # 1 == True
         for version in (1, 2):
