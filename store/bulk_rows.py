@@ -88,9 +88,22 @@ def insert_frame(conn: Connection, table: Table, frame: pd.DataFrame) -> int:
         return 0
     raw = raw_path(conn)
     data = [_column(frame[c], raw and isinstance(table.c[c].type, JSON)) for c in columns]
+    if conn.dialect.driver == "psycopg" and _copied_as_csv(conn, table, columns, data):
+        return len(frame)
     rows = list(zip(*data, strict=True))
     insert_tuples(conn, table, columns, rows)
     return len(rows)
+
+
+def _copied_as_csv(conn: Connection, table: Table, columns: list[str], data: list[Any]) -> bool:
+    """PostgreSQL: the columns (storage form) as one COPY in CSV written by pyarrow instead of
+    psycopg's write_row per row (about 15 µs a line in Python). False when a column's values
+    have no single Arrow type; the caller then writes rows."""
+    try:
+        arrays = [pa.array(values) for values in data]
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return False
+    return copy_arrow(conn, table, pa.table(arrays, names=columns))
 
 
 def copy_arrow(conn: Connection, table: Table, rows: pa.Table) -> bool:

@@ -6,8 +6,10 @@ from __future__ import annotations
 import math
 
 import pandas as pd
+import pytest
 from sqlalchemy import insert, select
 
+from store import bulk_rows
 from store.bulk_rows import insert_frame
 from store.db import Store
 from store.models import AllowanceLine, AllowanceList
@@ -76,3 +78,21 @@ def test_bulk_lines_read_back_as_the_orm_wrote_them(store: Store) -> None:
     ]  # fmt: skip
     # everything but the identifiers is stored as the ORM stores it
     assert [r[2:7] for r in bulk] == [r[2:7] for r in orm]
+
+
+def test_an_empty_text_stays_empty_and_a_missing_one_null(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL gets the lines as CSV: "" must not become NULL, nor NULL "", and text with
+    quotes, separators and line breaks must arrive as it was."""
+    list_id = _empty_list(store, 1)
+    lines = _lines(list_id, 0).assign(
+        exclusion_reason=["", None, 'a, "b"\nc'],
+        amends_line_ref=[None, "", "L9-1"],
+    )
+    if store.engine.dialect.name == "postgresql":  # the CSV path, not rows
+        monkeypatch.setattr(bulk_rows, "insert_tuples", None)
+    with store.session() as session:
+        insert_frame(session.connection(), AllowanceLine.__table__, lines)
+    stored = [(r[6], r[8]) for r in _read(store, list_id)]
+    assert stored == [("", None), (None, ""), ('a, "b"\nc', "L9-1")]
