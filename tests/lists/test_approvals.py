@@ -234,3 +234,36 @@ def test_optional_second_approver(store: Store) -> None:
             session, list_id, principal(store, "adc.kurigram"), "approve", T0, second_approval=True
         )
         assert (done.status, done.second_approved_by) == ("approved", "adc.kurigram")
+
+
+def test_no_line_or_payee_joins_a_decided_list_even_beside_a_draft(store: Store) -> None:
+    """One statement that adds rows to a draft and to an approved list is refused whole (on
+    PostgreSQL the guard judges each statement's rows together; SQLite each row)."""
+    approved = _propose(store)
+    with store.session() as session:
+        list_repo.decide(session, approved, principal(store, "officer.kurigram"), "submit", T0)
+        list_repo.decide(session, approved, principal(store, "dc.kurigram"), "approve", T0)
+    with store.session() as session:
+        draft = list_repo.create_list(
+            session, alert_id=1, district_pcode=KURIGRAM, lines=list_repo.raw_lines(
+                session, approved).drop(columns=["id", "list_id"]), policy={},
+            amount_per_household_bdt=5000, prepared_by="officer.kurigram", at=T0,
+        ).id  # fmt: skip
+    copy_lines = (
+        "INSERT INTO allowance_lines (list_id, beneficiary_id, household_id, adm4_pcode, rank, "
+        "priority_score, reasons, amount_bdt, included, line_ref) "
+        "SELECT l.id, 'B-new', 'H-new-' || l.id, 'BD49490000', 100000, 0, '[]', 5000, "
+        "true, 'Lnew-' || l.id FROM allowance_lists l WHERE l.id IN (:draft, :approved)"
+    )
+    copy_payees = (
+        "INSERT INTO allowance_payees (list_id, rank, beneficiary_id, programme, sex, "
+        "birth_year, payment_channel, source_row_sha256, snapshot_at) "
+        "SELECT l.id, 100000, 'B-new', 'old_age', 'female', 1950, 'mfs', 'x', "
+        "l.created_at FROM allowance_lists l WHERE l.id IN (:draft, :approved)"
+    )
+    for sql in (copy_lines, copy_payees):
+        with pytest.raises(DatabaseError, match="frozen"), store.engine.begin() as conn:
+            conn.execute(text(sql), {"draft": draft, "approved": approved})
+        with store.engine.begin() as conn:  # the draft alone still takes rows
+            sql_draft = sql.replace("IN (:draft, :approved)", "= :draft")
+            assert conn.execute(text(sql_draft), {"draft": draft}).rowcount == 1
