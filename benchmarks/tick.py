@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
-import resource
 import statistics
 import tempfile
 import time
@@ -25,6 +24,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from benchmarks.registry import peak_mb
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -35,10 +36,6 @@ class Tick:
     changes: int
     households_added: int
     rss_mb: float
-
-
-def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _settings(data_dir: Path, database_url: str | None) -> Any:
