@@ -27,15 +27,13 @@ from agam.core.transitions import (
     SYSTEM_ACTOR,
     next_list_status,
 )
-from store import audit, payee_repo
+from store import audit, line_rows, payee_repo
 from store.bulk_rows import driver_rows, insert_frame
 from store.identity import Principal, require_active
-from store.list_hash import hash_chunks
 from store.models import Alert, AllowanceLine, AllowanceList, Decision
 
 __all__ = ["LIST_TRANSITIONS", "decide"]
 _CREATED_BY = {"reissue": "list.reissue"}  # the audit action of a new list made from another
-HASH_CHUNK = 100_000
 HASH_VERSION = 2
 
 
@@ -58,9 +56,8 @@ def content_hash(lines: Iterable[tuple[Any, ...]], version: int = HASH_VERSION) 
 
 
 def list_hash(session: Session, list_id: int, version: int = HASH_VERSION) -> str:
-    """`content_hash` of the stored lines, computed column-wise in chunks (store.list_hash)."""
-    with driver_rows(session, payee_repo.hash_rows(list_id)) as cursor:
-        return hash_chunks(iter(lambda: cursor.fetchmany(HASH_CHUNK), []), version)
+    """`content_hash` of the stored lines, computed column-wise in chunks (store.line_rows)."""
+    return line_rows.list_digest(session, list_id, version)
 
 
 def create_list(

@@ -7,17 +7,14 @@ names of the fields that changed, never the values.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
+from typing import Any
 
 import pandas as pd
-import pyarrow as pa
 from sqlalchemy import Select, and_, case, insert, literal, or_, select
 from sqlalchemy.orm import Session
 
 from agam.core.masking import mask_identifier
-from store.bulk_rows import driver_rows
-from store.list_hash import HEAD_FIELDS, line_text, newline_terminated, text_of
 from store.models import AllowanceLine, AllowancePayee, Beneficiary
 
 # What a payment file carries about the recipient, in the order the content hash uses.
@@ -53,7 +50,6 @@ IDENTITY_FIELDS = (
     "post_office_code",
 )
 REMOVED = "removed from the registry"
-PAYMENT_CHUNK = 100_000  # rows fetched at a time for a payment file
 
 
 def snapshot_from_registry(
@@ -103,21 +99,21 @@ def copy_payees(session: Session, from_list: int, to_list: int) -> None:
     session.execute(insert(AllowancePayee).from_select(columns, source))
 
 
+def hash_columns() -> tuple[list[Any], list[Any]]:
+    """The hashed columns: the line's, then its reference and pinned payee fields."""
+    line, p = AllowanceLine, AllowancePayee
+    head = [line.rank, line.household_id, line.beneficiary_id, line.adm4_pcode,
+            line.amount_bdt, line.included]  # fmt: skip
+    rest = [line.line_ref, line.amends_line_ref, *(getattr(p, f) for f in PAYEE_FIELDS)]
+    return head, rest
+
+
 def hash_rows(list_id: int) -> Select[tuple[object, ...]]:
     """Lines with their payee fields (empty for lines without a payee), in rank order."""
     line, p = AllowanceLine, AllowancePayee
+    head, rest = hash_columns()
     return (
-        select(
-            line.rank,
-            line.household_id,
-            line.beneficiary_id,
-            line.adm4_pcode,
-            line.amount_bdt,
-            line.included,
-            line.line_ref,
-            line.amends_line_ref,
-            *(getattr(p, f) for f in PAYEE_FIELDS),
-        )
+        select(*head, *rest)
         .outerjoin(p, and_(p.list_id == line.list_id, p.rank == line.rank))
         .where(line.list_id == list_id)
         .order_by(line.rank)
@@ -190,38 +186,3 @@ def describe(
     if channel == "bank":
         return f"bank {mask_identifier(account or '')} routing {mask_identifier(routing or '')}"
     return f"{channel} {office or ''}".strip()
-
-
-LINE_COLUMNS = ("line_rank", "household_id", "line_beneficiary_id", "adm4_pcode", "amount_bdt")
-INCLUDED_AT = 5  # position of `included` in hash_rows
-HASH_ONLY = (INCLUDED_AT,)  # read for the hash, not written to a payment file
-
-
-def hashed_payment_rows(
-    session: Session, list_id: int, version: int, chunk_rows: int = PAYMENT_CHUNK
-) -> tuple[str, pd.DataFrame]:
-    """One read of the list for its payment file: the content hash of every line (as
-    `store.list_hash` defines it) and, from the same rows, the included lines with their
-    pinned payee as text, in rank order (payee fields empty where none is pinned)."""
-    names = [*LINE_COLUMNS, "included", "line_ref", "amends_line_ref", *PAYEE_FIELDS]
-    kept = [i for i in range(len(names)) if i not in HASH_ONLY]
-    digest = hashlib.sha256()
-    parts = []
-    with driver_rows(session, hash_rows(list_id)) as cursor:  # rank order, streamed
-        while rows := cursor.fetchmany(chunk_rows):
-            columns = list(zip(*rows, strict=True))
-            arrays = [pa.array(c) for c in columns]  # each column converted once
-            texts = [text_of(a, c) for a, c in zip(arrays, columns, strict=True)]
-            head = [
-                text_of(a, c, "None") for a, c in zip(arrays[:HEAD_FIELDS], columns, strict=False)
-            ]
-            rest = texts[HEAD_FIELDS:] if version >= 2 else []
-            digest.update(newline_terminated(line_text(head, rest, version)))
-            included = arrays[INCLUDED_AT].cast(pa.bool_())
-            table = pa.table([texts[i] for i in kept], names=[names[i] for i in kept])
-            parts.append(table.filter(included))
-    if not parts:
-        empty = {names[i]: pd.Series([], dtype=str) for i in kept}
-        return digest.hexdigest(), pd.DataFrame(empty)
-    frame: pd.DataFrame = pa.concat_tables(parts).to_pandas()
-    return digest.hexdigest(), frame

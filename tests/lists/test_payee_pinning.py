@@ -20,7 +20,7 @@ from allowances.payment_files import export_list
 from allowances.registry_import import import_registry
 from allowances.registry_schema import STORED as FIELDS
 from boundaries.layer import UnionLayer
-from store import list_repo, payee_repo
+from store import line_rows, list_repo, payee_repo
 from store.bulk_rows import driver_rows
 from store.db import Store
 from store.identity import Principal
@@ -243,7 +243,7 @@ def test_a_new_proposal_pins_afresh_and_an_edit_keeps_the_pins(
 
 
 def test_the_exports_one_read_gives_the_stored_hash_and_only_included_lines(
-    store: Store, draft: Callable[[Store], int]
+    store: Store, draft: Callable[[Store], int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def with_an_exclusion(s: Store) -> int:
         first = draft(s)
@@ -259,10 +259,11 @@ def test_the_exports_one_read_gives_the_stored_hash_and_only_included_lines(
         every_line = list(session.execute(payee_repo.hash_rows(list_id)))
         included = [r for r in every_line if r.included]
         for chunk_rows in (1, 2, 100_000):  # the hash does not depend on the chunking
-            digest, rows = payee_repo.hashed_payment_rows(session, list_id, 2, chunk_rows)
+            monkeypatch.setattr(line_rows, "CHUNK_ROWS", chunk_rows)
+            digest, rows = line_rows.hashed_payment_rows(session, list_id, 2)
             assert digest == stored == list_repo.list_hash(session, list_id)
-            assert list(rows["line_ref"]) == [r.line_ref for r in included]
-            assert list(rows["amount_bdt"]) == [str(r.amount_bdt) for r in included]
+            assert rows["line_ref"].to_pylist() == [r.line_ref for r in included]
+            assert rows["amount_bdt"].to_pylist() == [str(r.amount_bdt) for r in included]
     assert 0 < len(included) < len(every_line)  # the draft has excluded lines too
 
 
@@ -282,5 +283,33 @@ def test_the_stored_list_hashes_as_the_reference_on_orm_rows(
         for version in (1, 2):
             reference = list_repo.content_hash(orm_rows, version)
             assert list_repo.list_hash(session, list_id, version) == reference
-            digest, _ = payee_repo.hashed_payment_rows(session, list_id, version, chunk_rows=3)
+            digest, _ = line_rows.hashed_payment_rows(session, list_id, version)
             assert digest == reference
+
+
+@pytest.mark.parametrize("odd", ["a\x1fb", "first\nsecond", "cr\rhere", "tab\there", "১২৩|x"])
+def test_fields_the_printed_read_cannot_split_still_hash_and_export_exactly(
+    store: Store, draft: Callable[[Store], int], odd: str
+) -> None:
+    """The database prints each line as one text split on U+001F and line breaks; a stored
+    field holding one (written behind the import's back) is read value by value instead, so
+    the hash and the payment rows are still exactly the reference's."""
+    list_id = draft(store)
+    with store.engine.begin() as conn:  # a draft's payee, rewritten outside the importer
+        conn.execute(
+            text("UPDATE allowance_payees SET village = :v WHERE list_id = :id AND rank = 2"),
+            {"v": odd, "id": list_id},
+        )
+    with store.read() as session:
+        orm_rows = session.execute(payee_repo.hash_rows(list_id)).all()
+        for version in (1, 2):
+            reference = list_repo.content_hash(orm_rows, version)
+            assert list_repo.list_hash(session, list_id, version) == reference
+            digest, rows = line_rows.hashed_payment_rows(session, list_id, version)
+            assert digest == reference
+        villages = dict(
+            zip(rows["line_rank"].to_pylist(), rows["village"].to_pylist(), strict=True)
+        )
+        assert villages["2"] == odd
+        expected = [("" if r.village is None else r.village) for r in orm_rows if r.included]
+        assert rows["village"].to_pylist() == expected

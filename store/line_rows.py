@@ -1,0 +1,175 @@
+"""A list's lines with their pinned payees, for the content hash and the payment file.
+
+Reading 24 columns of a million lines value by value costs seconds of Python objects. Here
+the database prints each line as one text (its printf: every field as `str()` writes it,
+NULL as empty), which is hashed as it comes (`list_digest`: the text is the hashed line
+itself) or parsed into text columns by Arrow's CSV reader with U+001F between fields
+(`hashed_payment_rows`). A field holding U+001F or a line break would not parse to the
+right shape: that is seen, and the columns are then read value by value, so the result never
+depends on the shortcut.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Generator
+from contextlib import closing
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pcsv
+from sqlalchemy import Boolean, ColumnElement, Select, Text, and_, case, cast, func, select
+from sqlalchemy.orm import Session, aliased
+
+from store.bulk_rows import driver_rows
+from store.list_hash import HEAD_FIELDS, line_text, newline_terminated, text_of
+from store.models import AllowanceLine, AllowancePayee
+from store.payee_repo import PAYEE_FIELDS, hash_columns, hash_rows
+
+SEPARATOR = "\x1f"
+CHUNK_ROWS = 100_000  # rows fetched, and lines hashed, at a time
+LINE_COLUMNS = ("line_rank", "household_id", "line_beneficiary_id", "adm4_pcode", "amount_bdt")
+INCLUDED_AT = 5  # position of `included` in hash_rows
+PAYMENT_COLUMNS = [*LINE_COLUMNS, "line_ref", "amends_line_ref", *PAYEE_FIELDS]
+
+
+class SeparatorInField(Exception):
+    """A stored field holds U+001F: a one-text-per-row read cannot be split exactly."""
+
+
+def _line_text(column: Any) -> ColumnElement[str]:
+    """A line field as the hash writes it: int(included) as 1 / 0, None as "None"."""
+    if isinstance(column.type, Boolean):
+        return case((column, "1"), else_="0")
+    return func.coalesce(cast(column, Text), "None")
+
+
+def printed_lines(
+    dialect: str, list_id: int, head_separator: str, fields: int
+) -> Select[Any] | None:
+    """One text per line, in rank order, written by the database's printf (NULL as empty),
+    or None where the database has none: the first `fields` columns of `hash_rows`, the line
+    fields joined by `head_separator`, then `head_separator` and the rest joined by SEPARATOR. The
+    list's id range is scanned (its lines are written together); `+ 0` keeps SQLite from
+    seeking each line through the list index instead."""
+    printf = {"sqlite": func.printf, "postgresql": func.format}.get(dialect)
+    if printf is None:
+        return None
+    line, payee, own = AllowanceLine, AllowancePayee, aliased(AllowanceLine)
+    head, rest = hash_columns()
+    columns = [*(_line_text(c) for c in head), *rest][:fields]
+    layout = head_separator.join(["%s"] * HEAD_FIELDS)
+    if fields > HEAD_FIELDS:
+        layout += head_separator + SEPARATOR.join(["%s"] * (fields - HEAD_FIELDS))
+    low = select(func.min(own.id)).where(own.list_id == list_id).scalar_subquery()
+    high = select(func.max(own.id)).where(own.list_id == list_id).scalar_subquery()
+    return (
+        select(printf(layout, *columns))
+        .outerjoin(payee, and_(payee.list_id == line.list_id, payee.rank == line.rank))
+        .where(line.id >= low, line.id <= high, (line.list_id + 0) == list_id)
+        .order_by(line.rank)
+    )
+
+
+def _printed_chunks(
+    session: Session, statement: Select[Any]
+) -> Generator[tuple[bytes, int], None, None]:
+    """The printed lines, `CHUNK_ROWS` at a time, as UTF-8 each ending with a newline, and
+    how many (fetched as bytes where the driver can: no decoding per line)."""
+    result = session.connection().execute(statement)
+    connection = result.cursor.connection
+    text_factory = getattr(connection, "text_factory", None)
+    try:
+        if text_factory is not None:
+            connection.text_factory = bytes
+        while rows := result.cursor.fetchmany(CHUNK_ROWS):
+            texts = [r[0] if isinstance(r[0], bytes) else r[0].encode() for r in rows]
+            yield b"\n".join(texts) + b"\n", len(rows)
+    finally:
+        result.close()
+        if text_factory is not None:
+            connection.text_factory = text_factory
+
+
+def _parsed(chunk: bytes, rows: int, names: list[str]) -> pa.Table:
+    """The printed lines of a chunk as text columns; SeparatorInField unless each line
+    parses to exactly `names` (a field holding SEPARATOR or a line break does not)."""
+    try:
+        table = pcsv.read_csv(
+            io.BytesIO(chunk),
+            pcsv.ReadOptions(column_names=names),
+            pcsv.ParseOptions(delimiter=SEPARATOR, quote_char=False, escape_char=False),
+            pcsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string())),
+        )
+    except pa.ArrowInvalid as error:
+        raise SeparatorInField from error
+    if table.num_rows != rows:
+        raise SeparatorInField
+    return table
+
+
+def _typed_columns(session: Session, list_id: int) -> list[pa.ChunkedArray]:
+    """The same columns read value by value (a stored field holds the separator)."""
+    parts = []
+    with driver_rows(session, hash_rows(list_id)) as cursor:
+        while rows := cursor.fetchmany(CHUNK_ROWS):
+            columns = list(zip(*rows, strict=True))
+            parts.append([text_of(pa.array(c), c, "None" if i < HEAD_FIELDS else "")
+                          for i, c in enumerate(columns)])  # fmt: skip
+    width = len(PAYMENT_COLUMNS) + 1
+    return [pa.chunked_array([p[j] for p in parts], pa.string()) for j in range(width)]
+
+
+def _read_columns(session: Session, list_id: int) -> list[pa.ChunkedArray]:
+    """Every line with its pinned payee as the text columns of `hash_rows`: printed by the
+    database and parsed by Arrow, or read value by value where the database has no printf
+    or a stored field holds the separator or a line break."""
+    names = [*PAYMENT_COLUMNS[:INCLUDED_AT], "included", *PAYMENT_COLUMNS[INCLUDED_AT:]]
+    statement = printed_lines(session.get_bind().dialect.name, list_id, SEPARATOR, len(names))
+    if statement is not None:
+        try:
+            with closing(_printed_chunks(session, statement)) as chunks:  # closed at once
+                parts = [_parsed(c, n, names) for c, n in chunks]
+            if not parts:
+                return [pa.chunked_array([], pa.string()) for _ in names]
+            table = pa.concat_tables(parts)
+            return [table.column(i) for i in range(len(names))]
+        except SeparatorInField:
+            pass
+    return _typed_columns(session, list_id)
+
+
+def _digest_of_columns(columns: list[pa.ChunkedArray], version: int) -> str:
+    """`store.list_repo.content_hash` of text columns, `CHUNK_ROWS` lines at a time."""
+    digest = hashlib.sha256()
+    for start in range(0, len(columns[0]), CHUNK_ROWS):
+        part = [c.slice(start, CHUNK_ROWS) for c in columns]
+        rest = part[HEAD_FIELDS:] if version >= 2 else []
+        digest.update(newline_terminated(line_text(part[:HEAD_FIELDS], rest, version)))
+    return digest.hexdigest()
+
+
+def hashed_payment_rows(session: Session, list_id: int, version: int) -> tuple[str, pa.Table]:
+    """One read of the list for its payment file: the content hash of every line (as
+    `store.list_hash` defines it) and, from the same rows, the included lines with their
+    pinned payee as text, in rank order (payee fields empty where none is pinned)."""
+    columns = _read_columns(session, list_id)
+    included = pc.equal(columns[INCLUDED_AT], "1")
+    kept = columns[:INCLUDED_AT] + columns[INCLUDED_AT + 1 :]
+    table = pa.table(kept, names=PAYMENT_COLUMNS).filter(included)
+    return _digest_of_columns(columns, version), table
+
+
+def list_digest(session: Session, list_id: int, version: int) -> str:
+    """The content hash of the stored list (`store.list_repo.content_hash` of its lines):
+    the database prints each line's hashed text itself, which is then hashed as it comes."""
+    fields = len(PAYMENT_COLUMNS) + 1 if version >= 2 else HEAD_FIELDS
+    statement = printed_lines(session.get_bind().dialect.name, list_id, "|", fields)
+    if statement is None:
+        return _digest_of_columns(_typed_columns(session, list_id), version)
+    digest = hashlib.sha256()
+    for chunk, _ in _printed_chunks(session, statement):
+        digest.update(chunk)
+    return digest.hexdigest()
