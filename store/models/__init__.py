@@ -1,0 +1,96 @@
+"""The schema. History is append-only; only status columns change, through transitions.
+
+Changing a model means adding an alembic migration (store/migrations/versions/). One module
+per area; every name is importable from `store.models` as before.
+"""
+
+from store.models.accounts import (
+    ApiToken,
+    DashboardSession,
+    SignInAttempt,
+    User,
+)
+from store.models.alerts import (
+    OPEN_ALERT,
+    Activation,
+    ActivationKey,
+    Alert,
+    AlertEvent,
+    Evaluation,
+)
+from store.models.base import NAMING, Base
+from store.models.feeds import (
+    FeedRun,
+    FeedStatus,
+    ForecastRun,
+)
+from store.models.grievances import (
+    GRIEVANCE_CATEGORIES,
+    GRIEVANCE_CHANNELS,
+    GRIEVANCE_STATUSES,
+    Grievance,
+    GrievanceEvent,
+)
+from store.models.lists import (
+    AllowanceLine,
+    AllowanceList,
+    AllowancePayee,
+    Decision,
+)
+from store.models.operations import (
+    OUTBOX_STATUSES,
+    AuditEntry,
+    OutboxMessage,
+    SchedulerHeartbeat,
+)
+from store.models.payments import (
+    PAYMENT_STATUSES,
+    PaymentImport,
+    PaymentResult,
+)
+from store.models.registry import (
+    Beneficiary,
+    BeneficiaryHistory,
+    RegistryImport,
+    RegistryQuarantine,
+    UnionExposure,
+)
+
+__all__ = [
+    "GRIEVANCE_CATEGORIES",
+    "GRIEVANCE_CHANNELS",
+    "GRIEVANCE_STATUSES",
+    "NAMING",
+    "OPEN_ALERT",
+    "OUTBOX_STATUSES",
+    "PAYMENT_STATUSES",
+    "Activation",
+    "ActivationKey",
+    "Alert",
+    "AlertEvent",
+    "AllowanceLine",
+    "AllowanceList",
+    "AllowancePayee",
+    "ApiToken",
+    "AuditEntry",
+    "Base",
+    "Beneficiary",
+    "BeneficiaryHistory",
+    "DashboardSession",
+    "Decision",
+    "Evaluation",
+    "FeedRun",
+    "FeedStatus",
+    "ForecastRun",
+    "Grievance",
+    "GrievanceEvent",
+    "OutboxMessage",
+    "PaymentImport",
+    "PaymentResult",
+    "RegistryImport",
+    "RegistryQuarantine",
+    "SchedulerHeartbeat",
+    "SignInAttempt",
+    "UnionExposure",
+    "User",
+]
