@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -27,7 +30,8 @@ from agam.core.errors import BoundaryError
 from boundaries.zonal_kernel import fused_stats
 
 log = logging.getLogger(__name__)
-INDEX_VERSION = "1"
+INDEX_VERSION = "2"  # 2: a folder of .npy files, memory-mapped when read
+INDEX_ARRAYS = ("pcodes", "order", "starts", "fallback", "shape", "zone")
 
 
 @dataclass(frozen=True)
@@ -65,17 +69,11 @@ def build_zone_index(
     if crs is None:
         raise BoundaryError("raster has no CRS; cannot place the unions on it")
     key = grid_key(unions, shape, transform, crs)
-    cached = cache_dir / "zones" / f"{key}.npz" if cache_dir else None
-    if cached is not None and cached.exists():
-        with np.load(cached, allow_pickle=False) as data:
-            return ZoneIndex(
-                data["pcodes"],
-                data["order"],
-                data["starts"],
-                data["fallback"],
-                (int(data["shape"][0]), int(data["shape"][1])),
-                data["zone"],
-            )
+    cached = cache_dir / "zones" / key if cache_dir else None
+    if cached is not None and cached.is_dir():
+        index = _read_index(cached)
+        if index is not None:
+            return index
     projected = unions.to_crs(CRS.from_user_input(crs)) if unions.crs != crs else unions
     n = len(projected)
     dtype = "uint16" if n < 65535 else "uint32"
@@ -122,19 +120,49 @@ def build_zone_index(
         flat,
     )
     if cached is not None:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cached.with_suffix(".tmp.npz")
-        np.savez(
-            tmp,
-            pcodes=index.pcodes,
-            order=index.order,
-            starts=index.starts,
-            fallback=index.fallback,
-            shape=np.array(shape),
-            zone=index.zone,
-        )
-        tmp.replace(cached)
+        _write_index(cached, index)
     return index
+
+
+def _write_index(folder: Path, index: ZoneIndex) -> None:
+    """One .npy per array in a folder renamed into place (a reader never sees half of one;
+    of two processes writing the same grid, the first rename wins)."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
+    try:
+        for name in INDEX_ARRAYS:
+            value = np.array(index.shape) if name == "shape" else getattr(index, name)
+            np.save(tmp / f"{name}.npy", value, allow_pickle=False)
+        os.rename(tmp, folder)
+    except OSError:
+        if not folder.is_dir():
+            raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _read_index(folder: Path) -> ZoneIndex | None:
+    """The cached index; the two grid-sized arrays are memory-mapped (read-only), so a new
+    process starts without reading them whole. None if the folder is damaged (rebuilt)."""
+    try:
+        arrays = {
+            name: np.load(folder / f"{name}.npy", allow_pickle=False,
+                          mmap_mode="r" if name in ("order", "zone") else None)
+            for name in INDEX_ARRAYS
+        }  # fmt: skip
+    except (OSError, ValueError) as error:
+        log.warning("zone index cache %s unreadable (%s); rebuilding", folder.name, error)
+        shutil.rmtree(folder, ignore_errors=True)
+        return None
+    shape = (int(arrays["shape"][0]), int(arrays["shape"][1]))
+    return ZoneIndex(
+        arrays["pcodes"],
+        np.asarray(arrays["order"]),
+        arrays["starts"],
+        arrays["fallback"],
+        shape,
+        np.asarray(arrays["zone"]),
+    )
 
 
 def _reduce(

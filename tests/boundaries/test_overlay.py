@@ -45,8 +45,24 @@ def test_zonal_stats_by_hand(squares: gpd.GeoDataFrame, tmp_path: Path) -> None:
     assert np.isnan(c["mean"])  # outside the grid: unknown, never 0
     assert c["count_cells"] == 0
     again = build_zone_index(squares, (2, 4), transform, "EPSG:32646", cache_dir=tmp_path)
-    assert list((tmp_path / "zones").glob("*.npz"))
+    (cached,) = (tmp_path / "zones").iterdir()  # one folder per grid, nothing half-written
+    assert isinstance(np.load(cached / "zone.npy", mmap_mode="r"), np.memmap)
     assert np.array_equal(again.order, index.order)
+    assert np.array_equal(again.zone, index.zone)
+    assert again.shape == index.shape
+    assert zonal_stats(again, values, nodata=-9.0, threshold=1.5).equals(
+        zonal_stats(index, values, nodata=-9.0, threshold=1.5)
+    )
+
+
+def test_a_damaged_zone_index_cache_is_rebuilt(squares: gpd.GeoDataFrame, tmp_path: Path) -> None:
+    transform = Affine(1, 0, 0, 0, -1, 2)
+    index = build_zone_index(squares, (2, 4), transform, "EPSG:32646", cache_dir=tmp_path)
+    (cached,) = (tmp_path / "zones").iterdir()
+    (cached / "order.npy").write_bytes(b"not an array")  # e.g. a disk that filled up
+    again = build_zone_index(squares, (2, 4), transform, "EPSG:32646", cache_dir=tmp_path)
+    assert np.array_equal(again.order, index.order)
+    assert np.array_equal(np.load(cached / "order.npy"), index.order)  # written afresh
 
 
 def test_unions_are_brought_to_the_raster_crs(union_layer: UnionLayer) -> None:
