@@ -13,14 +13,27 @@ from __future__ import annotations
 
 import hashlib
 import io
+import operator
 from collections.abc import Generator
 from contextlib import closing
+from functools import reduce
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
-from sqlalchemy import Boolean, ColumnElement, Select, Text, and_, case, cast, func, select
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    LargeBinary,
+    Select,
+    Text,
+    and_,
+    case,
+    cast,
+    func,
+    select,
+)
 from sqlalchemy.orm import Session, aliased
 
 from store.bulk_rows import driver_rows
@@ -35,8 +48,9 @@ INCLUDED_AT = 5  # position of `included` in hash_rows
 PAYMENT_COLUMNS = [*LINE_COLUMNS, "line_ref", "amends_line_ref", *PAYEE_FIELDS]
 
 
-class SeparatorInField(Exception):
-    """A stored field holds U+001F: a one-text-per-row read cannot be split exactly."""
+class NotPrintable(Exception):
+    """A stored field the printed read cannot carry exactly: U+001F or a line break (the
+    split would shift) or NUL (SQLite's printf stops there)."""
 
 
 def _line_text(column: Any) -> ColumnElement[str]:
@@ -46,14 +60,22 @@ def _line_text(column: Any) -> ColumnElement[str]:
     return func.coalesce(cast(column, Text), "None")
 
 
+def _byte_length(field: Any, dialect: str) -> ColumnElement[int]:
+    """The field's UTF-8 length as printed (NULL: 0), counted from the stored value."""
+    if dialect == "sqlite":  # a BLOB's length counts past a NUL; printf stops at it
+        return func.coalesce(func.length(cast(field, LargeBinary)), 0)
+    return func.coalesce(func.octet_length(cast(field, Text)), 0)
+
+
 def printed_lines(
     dialect: str, list_id: int, head_separator: str, fields: int
 ) -> Select[Any] | None:
     """One text per line, in rank order, written by the database's printf (NULL as empty),
     or None where the database has none: the first `fields` columns of `hash_rows`, the line
-    fields joined by `head_separator`, then `head_separator` and the rest joined by SEPARATOR. The
-    list's id range is scanned (its lines are written together); `+ 0` keeps SQLite from
-    seeking each line through the list index instead."""
+    fields joined by `head_separator`, then `head_separator` and the rest joined by
+    SEPARATOR; and the bytes the line should take, to see a cut. The list's id range is
+    scanned (its lines are written together); `+ 0` keeps SQLite from seeking each line
+    through the list index instead."""
     printf = {"sqlite": func.printf, "postgresql": func.format}.get(dialect)
     if printf is None:
         return None
@@ -63,10 +85,11 @@ def printed_lines(
     layout = head_separator.join(["%s"] * HEAD_FIELDS)
     if fields > HEAD_FIELDS:
         layout += head_separator + SEPARATOR.join(["%s"] * (fields - HEAD_FIELDS))
+    lengths = [_byte_length(c, dialect) for c in columns]
     low = select(func.min(own.id)).where(own.list_id == list_id).scalar_subquery()
     high = select(func.max(own.id)).where(own.list_id == list_id).scalar_subquery()
     return (
-        select(printf(layout, *columns))
+        select(printf(layout, *columns), reduce(operator.add, lengths))
         .outerjoin(payee, and_(payee.list_id == line.list_id, payee.rank == line.rank))
         .where(line.id >= low, line.id <= high, (line.list_id + 0) == list_id)
         .order_by(line.rank)
@@ -74,10 +97,11 @@ def printed_lines(
 
 
 def _printed_chunks(
-    session: Session, statement: Select[Any]
+    session: Session, statement: Select[Any], fields: int
 ) -> Generator[tuple[bytes, int], None, None]:
     """The printed lines, `CHUNK_ROWS` at a time, as UTF-8 each ending with a newline, and
-    how many (fetched as bytes where the driver can: no decoding per line)."""
+    how many (fetched as bytes where the driver can: no decoding per line); NotPrintable if
+    a line is shorter than its fields (printf stopped at a NUL)."""
     result = session.connection().execute(statement)
     connection = result.cursor.connection
     text_factory = getattr(connection, "text_factory", None)
@@ -86,7 +110,10 @@ def _printed_chunks(
             connection.text_factory = bytes
         while rows := result.cursor.fetchmany(CHUNK_ROWS):
             texts = [r[0] if isinstance(r[0], bytes) else r[0].encode() for r in rows]
-            yield b"\n".join(texts) + b"\n", len(rows)
+            chunk = b"\n".join(texts) + b"\n"
+            if len(chunk) != sum(r[1] for r in rows) + len(rows) * fields:  # fields - 1 + \n
+                raise NotPrintable
+            yield chunk, len(rows)
     finally:
         result.close()
         if text_factory is not None:
@@ -94,7 +121,7 @@ def _printed_chunks(
 
 
 def _parsed(chunk: bytes, rows: int, names: list[str]) -> pa.Table:
-    """The printed lines of a chunk as text columns; SeparatorInField unless each line
+    """The printed lines of a chunk as text columns; NotPrintable unless each line
     parses to exactly `names` (a field holding SEPARATOR or a line break does not)."""
     try:
         table = pcsv.read_csv(
@@ -104,9 +131,9 @@ def _parsed(chunk: bytes, rows: int, names: list[str]) -> pa.Table:
             pcsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string())),
         )
     except pa.ArrowInvalid as error:
-        raise SeparatorInField from error
+        raise NotPrintable from error
     if table.num_rows != rows:
-        raise SeparatorInField
+        raise NotPrintable
     return table
 
 
@@ -130,13 +157,14 @@ def _read_columns(session: Session, list_id: int) -> list[pa.ChunkedArray]:
     statement = printed_lines(session.get_bind().dialect.name, list_id, SEPARATOR, len(names))
     if statement is not None:
         try:
-            with closing(_printed_chunks(session, statement)) as chunks:  # closed at once
+            printed = _printed_chunks(session, statement, len(names))
+            with closing(printed) as chunks:  # closed at once, before any fallback read
                 parts = [_parsed(c, n, names) for c, n in chunks]
             if not parts:
                 return [pa.chunked_array([], pa.string()) for _ in names]
             table = pa.concat_tables(parts)
             return [table.column(i) for i in range(len(names))]
-        except SeparatorInField:
+        except NotPrintable:
             pass
     return _typed_columns(session, list_id)
 
@@ -164,12 +192,17 @@ def hashed_payment_rows(session: Session, list_id: int, version: int) -> tuple[s
 
 def list_digest(session: Session, list_id: int, version: int) -> str:
     """The content hash of the stored list (`store.list_repo.content_hash` of its lines):
-    the database prints each line's hashed text itself, which is then hashed as it comes."""
+    the database prints each line's hashed text itself, which is then hashed as it comes,
+    or the lines are read value by value where it cannot print them exactly."""
     fields = len(PAYMENT_COLUMNS) + 1 if version >= 2 else HEAD_FIELDS
     statement = printed_lines(session.get_bind().dialect.name, list_id, "|", fields)
-    if statement is None:
-        return _digest_of_columns(_typed_columns(session, list_id), version)
-    digest = hashlib.sha256()
-    for chunk, _ in _printed_chunks(session, statement):
-        digest.update(chunk)
-    return digest.hexdigest()
+    if statement is not None:
+        digest = hashlib.sha256()
+        try:
+            with closing(_printed_chunks(session, statement, fields)) as chunks:
+                for chunk, _ in chunks:
+                    digest.update(chunk)
+            return digest.hexdigest()
+        except NotPrintable:
+            pass
+    return _digest_of_columns(_typed_columns(session, list_id), version)

@@ -287,13 +287,18 @@ def test_the_stored_list_hashes_as_the_reference_on_orm_rows(
             assert digest == reference
 
 
-@pytest.mark.parametrize("odd", ["a\x1fb", "first\nsecond", "cr\rhere", "tab\there", "১২৩|x"])
+@pytest.mark.parametrize(
+    "odd", ["a\x1fb", "first\nsecond", "cr\rhere", "nul\x00cut", "tab\there", "১২৩|x"]
+)
 def test_fields_the_printed_read_cannot_split_still_hash_and_export_exactly(
     store: Store, draft: Callable[[Store], int], odd: str
 ) -> None:
-    """The database prints each line as one text split on U+001F and line breaks; a stored
-    field holding one (written behind the import's back) is read value by value instead, so
-    the hash and the payment rows are still exactly the reference's."""
+    """The database prints each line as one text split on U+001F and line breaks (and
+    SQLite's printf stops at a NUL); a stored field holding one (written behind the import's
+    back) is read value by value instead, so the hash and the payment rows are still exactly
+    the reference's."""
+    if "\x00" in odd and store.engine.dialect.name == "postgresql":
+        pytest.skip("PostgreSQL text cannot hold NUL")
     list_id = draft(store)
     with store.engine.begin() as conn:  # a draft's payee, rewritten outside the importer
         conn.execute(
