@@ -37,7 +37,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased
 
 from store.bulk_rows import driver_rows
-from store.list_hash import HEAD_FIELDS, line_text, newline_terminated, text_of
+from store.list_hash import HEAD_FIELDS, digest_of_columns, text_columns
 from store.models import AllowanceLine, AllowancePayee
 from store.payee_repo import PAYEE_FIELDS, hash_columns, hash_rows
 
@@ -138,13 +138,11 @@ def _parsed(chunk: bytes, rows: int, names: list[str]) -> pa.Table:
 
 
 def _typed_columns(session: Session, list_id: int) -> list[pa.ChunkedArray]:
-    """The same columns read value by value (a stored field holds the separator)."""
+    """The same columns read value by value (no printf, or a field it cannot carry)."""
     parts = []
     with driver_rows(session, hash_rows(list_id)) as cursor:
         while rows := cursor.fetchmany(CHUNK_ROWS):
-            columns = list(zip(*rows, strict=True))
-            parts.append([text_of(pa.array(c), c, "None" if i < HEAD_FIELDS else "")
-                          for i, c in enumerate(columns)])  # fmt: skip
+            parts.append(text_columns(rows))
     width = len(PAYMENT_COLUMNS) + 1
     return [pa.chunked_array([p[j] for p in parts], pa.string()) for j in range(width)]
 
@@ -169,16 +167,6 @@ def _read_columns(session: Session, list_id: int) -> list[pa.ChunkedArray]:
     return _typed_columns(session, list_id)
 
 
-def _digest_of_columns(columns: list[pa.ChunkedArray], version: int) -> str:
-    """`store.list_repo.content_hash` of text columns, `CHUNK_ROWS` lines at a time."""
-    digest = hashlib.sha256()
-    for start in range(0, len(columns[0]), CHUNK_ROWS):
-        part = [c.slice(start, CHUNK_ROWS) for c in columns]
-        rest = part[HEAD_FIELDS:] if version >= 2 else []
-        digest.update(newline_terminated(line_text(part[:HEAD_FIELDS], rest, version)))
-    return digest.hexdigest()
-
-
 def hashed_payment_rows(session: Session, list_id: int, version: int) -> tuple[str, pa.Table]:
     """One read of the list for its payment file: the content hash of every line (as
     `store.list_hash` defines it) and, from the same rows, the included lines with their
@@ -187,7 +175,7 @@ def hashed_payment_rows(session: Session, list_id: int, version: int) -> tuple[s
     included = pc.equal(columns[INCLUDED_AT], "1")
     kept = columns[:INCLUDED_AT] + columns[INCLUDED_AT + 1 :]
     table = pa.table(kept, names=PAYMENT_COLUMNS).filter(included)
-    return _digest_of_columns(columns, version), table
+    return digest_of_columns(columns, version), table
 
 
 def list_digest(session: Session, list_id: int, version: int) -> str:
@@ -205,4 +193,4 @@ def list_digest(session: Session, list_id: int, version: int) -> str:
             return digest.hexdigest()
         except NotPrintable:
             pass
-    return _digest_of_columns(_typed_columns(session, list_id), version)
+    return digest_of_columns(_typed_columns(session, list_id), version)

@@ -3,14 +3,14 @@
 Byte for byte the text `list_repo.content_hash` defines (one line per list line, in rank
 order: `rank|household|beneficiary|union|amount|included`, and from version 2 `|` and the line
 reference and pinned payee fields joined by U+001F, None there as empty), so hashes stored by
-earlier releases still verify. Building the text per column instead of per row makes the
-re-verification at submit, approve and export about ten times cheaper on large lists.
+earlier releases still verify. `store.line_rows` lets the database print these lines; the
+columns here are its path when the database cannot (and the export's, after the split).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import pyarrow as pa
@@ -21,13 +21,9 @@ from agam.core.arrow_bytes import utf8_buffers
 HEAD_FIELDS = 6  # rank, household, beneficiary, union, amount, included
 
 
-def text_column(values: Sequence[Any], none: str = "") -> pa.Array:
-    """A column as text the way `str()` writes it; None becomes `none`."""
-    return text_of(pa.array(values), values, none)
-
-
 def text_of(array: pa.Array, values: Sequence[Any], none: str = "") -> pa.Array:
-    """`text_column` of `values` already converted to `array` (convert once, text twice)."""
+    """`values` (already converted to `array`) as text, the way `str()` writes each value;
+    None becomes `none`."""
     if pa.types.is_boolean(array.type):
         array = pc.if_else(array, "1", "0")
     elif pa.types.is_null(array.type):
@@ -40,7 +36,11 @@ def text_of(array: pa.Array, values: Sequence[Any], none: str = "") -> pa.Array:
     return pc.fill_null(array, none)
 
 
-def line_text(head: Sequence[pa.Array], rest: Sequence[pa.Array], version: int) -> pa.Array:
+def line_text(
+    head: Sequence[pa.Array | pa.ChunkedArray],
+    rest: Sequence[pa.Array | pa.ChunkedArray],
+    version: int,
+) -> pa.Array:
     """Each line's hashed text without its newline, from the columns as text (head with None
     as "None", the rest with None as empty)."""
     line = pc.binary_join_element_wise(*head, "|")
@@ -57,18 +57,21 @@ def newline_terminated(line: pa.Array) -> memoryview:
     return data[offsets[0] : offsets[-1]]
 
 
-def chunk_text(rows: Sequence[Sequence[Any]], version: int) -> bytes:
-    """The hashed text of a run of consecutive lines (each line ends with a newline)."""
+def text_columns(rows: Sequence[Sequence[Any]]) -> list[pa.Array]:
+    """A run of lines (the columns of `hash_rows`) as text columns: the line fields with None
+    as "None" (they are formatted as an f-string), the rest with None as empty."""
     columns = list(zip(*rows, strict=True))
-    # the line fields are formatted as an f-string (None -> "None"), the payee fields not
-    head = [text_column(column, "None") for column in columns[:HEAD_FIELDS]]
-    rest = [text_column(c) for c in columns[HEAD_FIELDS:]] if version >= 2 else []
-    return bytes(newline_terminated(line_text(head, rest, version)))
+    return [text_of(pa.array(c), c, "None" if i < HEAD_FIELDS else "")
+            for i, c in enumerate(columns)]  # fmt: skip
 
 
-def hash_chunks(chunks: Iterable[Sequence[Sequence[Any]]], version: int) -> str:
+def digest_of_columns(
+    columns: Sequence[pa.Array | pa.ChunkedArray], version: int, chunk_rows: int = 100_000
+) -> str:
+    """The content hash of lines given as text columns, `chunk_rows` lines at a time."""
     digest = hashlib.sha256()
-    for rows in chunks:
-        if rows:
-            digest.update(chunk_text(rows, version))
+    for start in range(0, len(columns[0]) if columns else 0, chunk_rows):
+        part = [c.slice(start, chunk_rows) for c in columns]
+        rest = part[HEAD_FIELDS:] if version >= 2 else []
+        digest.update(newline_terminated(line_text(part[:HEAD_FIELDS], rest, version)))
     return digest.hexdigest()

@@ -56,7 +56,7 @@ def content_hash(lines: Iterable[tuple[Any, ...]], version: int = HASH_VERSION) 
 
 
 def list_hash(session: Session, list_id: int, version: int = HASH_VERSION) -> str:
-    """`content_hash` of the stored lines, computed column-wise in chunks (store.line_rows)."""
+    """`content_hash` of the stored lines, as the database prints them (store.line_rows)."""
     return line_rows.list_digest(session, list_id, version)
 
 

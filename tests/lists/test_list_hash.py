@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import random
 
+import pyarrow as pa
 import pytest
 
-from store.list_hash import hash_chunks
+from store.list_hash import digest_of_columns, text_columns
 from store.list_repo import content_hash
 
 TEXT = ["", "a", "রহিম", "x|y", "a\x1fb", "01712345678", "=cmd", "line\nbreak", "  "]
+
+
+def hash_chunks(chunks: list[list[tuple[object, ...]]], version: int) -> str:
+    """The column-wise hash of lines converted to text a run at a time, as the store reads
+    them when the database cannot print them."""
+    parts = [text_columns(rows) for rows in chunks if rows]
+    width = len(parts[0]) if parts else 0
+    columns = [pa.chunked_array([p[j] for p in parts], pa.string()) for j in range(width)]
+    return digest_of_columns(columns, version, chunk_rows=5)
 
 
 def _rows(n: int, seed: int) -> list[tuple[object, ...]]:
