@@ -345,7 +345,7 @@ def paid_households(session: Session, alert_id: int, exclude_list: int | None = 
     alerts = activation_alerts(alert_id)
     stmt = (
         select(AllowanceLine.household_id)
-        .join(AllowanceList)
+        .join(AllowanceList, AllowanceList.id == AllowanceLine.list_id)
         .where(
             AllowanceList.alert_id.in_(alerts),
             AllowanceList.status.in_(("approved", "exported")),

@@ -74,8 +74,10 @@ class AllowanceLine(Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    # looked up through one_payment_per_hh (its leading column); no index of its own
-    list_id: Mapped[int] = mapped_column(ForeignKey("allowance_lists.id"))
+    # looked up through one_payment_per_hh (its leading column); no index of its own. Its
+    # list must exist and be a draft when a line is added: checked by the guards (migration
+    # 0012), not a foreign key checked row by row.
+    list_id: Mapped[int] = mapped_column(Integer)
     beneficiary_id: Mapped[str] = mapped_column(String(64))
     household_id: Mapped[str] = mapped_column(String(64))
     adm4_pcode: Mapped[str] = mapped_column(String(16))
@@ -99,7 +101,8 @@ class AllowancePayee(Base):
     __table_args__ = (UniqueConstraint("list_id", "rank", name="one_payee_per_line"),)
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    list_id: Mapped[int] = mapped_column(ForeignKey("allowance_lists.id"))  # one_payee_per_line
+    # one_payee_per_line; the list is checked by the guards, like a line's
+    list_id: Mapped[int] = mapped_column(Integer)
     rank: Mapped[int] = mapped_column(Integer)
     beneficiary_id: Mapped[str] = mapped_column(String(64))
     programme: Mapped[str] = mapped_column(String(32))
