@@ -101,6 +101,23 @@ def test_a_list_with_rows_cannot_be_deleted_or_renumbered(store: Store) -> None:
         assert conn.execute(text("SELECT count(*) FROM allowance_lists")).scalar() == 1
 
 
+def test_postgresql_holds_a_list_while_its_lines_are_being_added(store: Store) -> None:
+    """The guard holds the list FOR SHARE (as the foreign key did): while one transaction is
+    adding lines, another cannot change the list row (e.g. submit it) until the first ends."""
+    if store.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time")
+    draft = propose_draft(store)
+    with store.engine.connect() as adding, store.engine.connect() as deciding:
+        adding.execute(text(LINE), {"id": draft, "ref": "L-new"})  # not committed yet
+        deciding.execute(text("SET lock_timeout = '300ms'"))
+        with pytest.raises(DatabaseError, match="lock timeout"):
+            deciding.execute(
+                text("UPDATE allowance_lists SET edit_reason = 'x' WHERE id = :id"), {"id": draft}
+            )
+        deciding.rollback()
+        adding.rollback()
+
+
 def _downgrade(engine: Engine, revision: str) -> None:
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as conn:
