@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from agam.core.settings import Settings
-from store.db import Store
+from store.db import Store, migrate
 from store.models import Alert, Beneficiary, Evaluation, RegistryImport
 from store.user_repo import add_user
 
@@ -109,8 +109,12 @@ def seed_registry_and_alert(session: Session) -> None:
     )
 
 
-def seed(s: Store) -> Store:
-    s.upgrade()
+def seed(s: Store, revision: str | None = None) -> Store:
+    """Accounts, registry and alert in a store migrated to the newest schema (or `revision`)."""
+    if revision is None:
+        s.upgrade()
+    else:
+        migrate(s.engine, revision)
     with s.session() as session:
         for name, role, districts in ACCOUNTS:
             add_user(

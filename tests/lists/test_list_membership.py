@@ -13,9 +13,9 @@ from sqlalchemy.exc import DatabaseError
 
 from allowances.lists import edit
 from store import list_repo
-from store.db import Store, alembic_config, head_revision, migrate, schema_revision
-from store.user_repo import add_user, authenticate
-from tests.lists.conftest import ACCOUNTS, PASSWORD, propose_draft, seed_registry_and_alert
+from store.db import Store, alembic_config, head_revision, schema_revision
+from store.user_repo import authenticate
+from tests.lists.conftest import PASSWORD, propose_draft, seed
 
 T0 = datetime(2024, 7, 4, 6, 0, tzinfo=UTC)
 LINE = (
@@ -133,20 +133,7 @@ def _counts(store: Store) -> tuple[int, int]:
 
 
 def test_upgrading_a_store_with_lists_keeps_them_and_their_guards(database_url: str) -> None:
-    store = Store(database_url)
-    migrate(store.engine, "0011")
-    with store.session() as session:
-        for name, role, districts in ACCOUNTS:
-            add_user(
-                session,
-                username=name,
-                role=role,
-                districts=districts,
-                password=PASSWORD,
-                display_name=name,
-                at=T0,
-            )
-        seed_registry_and_alert(session)
+    store = seed(Store(database_url), "0011")
     superseded, draft = _superseded_and_draft(store)
     with store.session() as session:
         hashes = [list_repo.list_hash(session, i) for i in (superseded, draft)]

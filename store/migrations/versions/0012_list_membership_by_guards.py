@@ -60,7 +60,11 @@ POSTGRES_TRANSITIONS = {
     "update": "OLD TABLE AS removed NEW TABLE AS added",
     "delete": "OLD TABLE AS removed",
 }
-OLD_TRANSITIONS = {"insert": "NEW", "update": "OLD", "delete": "OLD"}
+OLD_TRANSITIONS = {
+    "insert": "NEW TABLE AS changed",
+    "update": "OLD TABLE AS changed",
+    "delete": "OLD TABLE AS changed",
+}
 OLD_FUNCTION = """CREATE OR REPLACE FUNCTION agam_rows_frozen() RETURNS trigger AS $$
     BEGIN
       IF EXISTS (SELECT 1 FROM changed c JOIN allowance_lists l ON l.id = c.list_id
@@ -132,6 +136,17 @@ SQLITE_LISTS = [
 ]
 
 
+def _postgres_row_triggers(table: str, what: str, transitions: dict[str, str]) -> None:
+    """The statement-level guards of `table`, one per event, seeing `transitions`."""
+    for event, clause in transitions.items():
+        op.execute(f"DROP TRIGGER IF EXISTS {table}_frozen_{event} ON {table}")
+        op.execute(
+            f"CREATE TRIGGER {table}_frozen_{event} AFTER {event.upper()} ON {table} "
+            f"REFERENCING {clause} FOR EACH STATEMENT "
+            f"EXECUTE FUNCTION agam_rows_frozen('{what}')"
+        )
+
+
 def _drop_sqlite_row_triggers(table: str) -> None:
     for event in ("insert", "update", "delete"):
         op.execute(f"DROP TRIGGER IF EXISTS {table}_frozen_{event}")
@@ -143,13 +158,7 @@ def upgrade() -> None:
             op.drop_constraint(name, table, type_="foreignkey")
         op.execute(POSTGRES_ROWS)
         for table, what in GUARDED.items():
-            for event, transitions in POSTGRES_TRANSITIONS.items():
-                op.execute(f"DROP TRIGGER IF EXISTS {table}_frozen_{event} ON {table}")
-                op.execute(
-                    f"CREATE TRIGGER {table}_frozen_{event} AFTER {event.upper()} ON {table} "
-                    f"REFERENCING {transitions} FOR EACH STATEMENT "
-                    f"EXECUTE FUNCTION agam_rows_frozen('{what}')"
-                )
+            _postgres_row_triggers(table, what, POSTGRES_TRANSITIONS)
         for statement in POSTGRES_LISTS:
             op.execute(statement)
         return
@@ -170,13 +179,7 @@ def downgrade() -> None:
         op.execute("DROP FUNCTION IF EXISTS agam_list_keeps_rows()")
         op.execute(OLD_FUNCTION)
         for table, what in GUARDED.items():
-            for event, side in OLD_TRANSITIONS.items():
-                op.execute(f"DROP TRIGGER IF EXISTS {table}_frozen_{event} ON {table}")
-                op.execute(
-                    f"CREATE TRIGGER {table}_frozen_{event} AFTER {event.upper()} ON {table} "
-                    f"REFERENCING {side} TABLE AS changed FOR EACH STATEMENT "
-                    f"EXECUTE FUNCTION agam_rows_frozen('{what}')"
-                )
+            _postgres_row_triggers(table, what, OLD_TRANSITIONS)
             op.create_foreign_key(FOREIGN_KEYS[table], table, "allowance_lists", ["list_id"], ["id"])
         return
     op.execute("DROP TRIGGER IF EXISTS allowance_lists_keep_rows")
