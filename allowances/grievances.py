@@ -29,18 +29,11 @@ from agam.core.settings import GrievanceSettings
 from agam.core.timeutil import ensure_utc
 from allowances import normalise as nz
 from store.models import GRIEVANCE_CATEGORIES, GRIEVANCE_CHANNELS, GRIEVANCE_STATUSES
+from store.models.grievances import GrievanceCategory, GrievanceChannel
 from store.user_repo import Principal
 
-Category = Literal[
-    "exclusion",
-    "inclusion_error",
-    "non_payment",
-    "wrong_amount",
-    "data_correction",
-    "conduct",
-    "other",
-]
-Channel = Literal["hotline", "union_digital_centre", "civil_society", "office", "other"]
+Category = GrievanceCategory
+Channel = GrievanceChannel
 Action = Literal["start", "resolve", "refer", "reject"]
 
 CATEGORIES: tuple[str, ...] = GRIEVANCE_CATEGORIES

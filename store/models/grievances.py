@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal, get_args
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -10,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from store.models.base import Base, one_of
 
 GRIEVANCE_STATUSES = ("open", "in_progress", "resolved", "referred", "rejected")
-GRIEVANCE_CATEGORIES = (
+GrievanceCategory = Literal[
     "exclusion",
     "inclusion_error",
     "non_payment",
@@ -18,8 +19,10 @@ GRIEVANCE_CATEGORIES = (
     "data_correction",
     "conduct",
     "other",
-)
-GRIEVANCE_CHANNELS = ("hotline", "union_digital_centre", "civil_society", "office", "other")
+]
+GrievanceChannel = Literal["hotline", "union_digital_centre", "civil_society", "office", "other"]
+GRIEVANCE_CATEGORIES: tuple[str, ...] = get_args(GrievanceCategory)
+GRIEVANCE_CHANNELS: tuple[str, ...] = get_args(GrievanceChannel)
 
 
 class Grievance(Base):
