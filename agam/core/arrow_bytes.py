@@ -22,6 +22,29 @@ def utf8_buffers(array: pa.Array | pa.ChunkedArray) -> tuple[memoryview, memoryv
 
 HASH_MULTIPLIER = 0x9E3779B97F4A7C15  # odd, so invertible modulo 2**64
 LENGTH_MIX = 0xC2B2AE3D27D4EB4F
+_POWER_TABLES: list[tuple[np.ndarray, np.ndarray]] = []  # the longest (P**i, P**-i) kept
+KEPT_POWERS = 1 << 22  # 64 MiB for both tables; longer buffers compute their own
+
+
+def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """P**i and P**-i modulo 2**64 for i < n, computed once (a million at least) and kept
+    for later calls up to KEPT_POWERS; read-only, so threads may share them."""
+    if _POWER_TABLES and len(_POWER_TABLES[-1][0]) >= n:
+        powers, inverse = _POWER_TABLES[-1]
+        return powers[:n], inverse[:n]
+    size = max(n, 1 << 20)
+    with np.errstate(over="ignore"):
+        powers = np.full(size, HASH_MULTIPLIER, dtype=np.uint64)
+        powers[0] = 1
+        powers = np.cumprod(powers, dtype=np.uint64)
+        inverse = np.full(size, pow(HASH_MULTIPLIER, -1, 2**64), dtype=np.uint64)
+        inverse[0] = 1
+        inverse = np.cumprod(inverse, dtype=np.uint64)
+    powers.flags.writeable = False
+    inverse.flags.writeable = False
+    if size <= KEPT_POWERS:
+        _POWER_TABLES[:] = [(powers, inverse)]
+    return powers[:n], inverse[:n]
 
 
 def string_hashes(array: pa.Array | pa.ChunkedArray) -> np.ndarray:
@@ -34,13 +57,8 @@ def string_hashes(array: pa.Array | pa.ChunkedArray) -> np.ndarray:
     offsets = np.frombuffer(offsets_view, dtype=np.int64)
     data = np.frombuffer(data_view, dtype=np.uint8)[offsets[0] : offsets[-1]]
     offsets = offsets - offsets[0]
+    powers, inverse = _powers(len(data) + 1)
     with np.errstate(over="ignore"):
-        powers = np.full(len(data) + 1, HASH_MULTIPLIER, dtype=np.uint64)
-        powers[0] = 1
-        powers = np.cumprod(powers, dtype=np.uint64)  # P**i modulo 2**64
-        inverse = np.full(len(data) + 1, pow(HASH_MULTIPLIER, -1, 2**64), dtype=np.uint64)
-        inverse[0] = 1
-        inverse = np.cumprod(inverse, dtype=np.uint64)  # P**-i modulo 2**64
         prefix = np.zeros(len(data) + 1, dtype=np.uint64)
         np.cumsum((data.astype(np.uint64) + np.uint64(1)) * powers[:-1], out=prefix[1:])
         starts, ends = offsets[:-1], offsets[1:]

@@ -11,6 +11,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
+from agam.core import arrow_bytes
 from agam.core.arrow_bytes import string_hashes
 from allowances import registry_validate
 from allowances.registry_import import import_registry
@@ -35,6 +36,29 @@ def test_equal_strings_hash_alike_and_slices_agree() -> None:
     chunked = pa.chunked_array([ids.slice(0, 10), ids.slice(10, 5)])
     assert (string_hashes(chunked) == whole[:15]).all()
     assert len(string_hashes(pa.array([], pa.string()))) == 0
+
+
+def _reference_hash(value: str) -> int:
+    data = value.encode()
+    total = sum((b + 1) * pow(arrow_bytes.HASH_MULTIPLIER, i, 2**64) for i, b in enumerate(data))
+    return (total % 2**64) ^ (len(data) * arrow_bytes.LENGTH_MIX % 2**64)
+
+
+def test_hashes_follow_the_definition_whatever_powers_are_kept(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The kept power tables change speed, never values: short and long buffers, first
+    call or later, hash as the polynomial defines."""
+    values = ["0171", "", "রহিমা", "SYN-0000000001"]
+    expected = [_reference_hash(v) for v in values]
+    monkeypatch.setattr(arrow_bytes, "_POWER_TABLES", [])
+    assert string_hashes(pa.array(values)).tolist() == expected  # computes the tables
+    assert string_hashes(pa.array(values)).tolist() == expected  # reuses them
+    monkeypatch.setattr(arrow_bytes, "KEPT_POWERS", 16)  # too long to keep: computed alone
+    monkeypatch.setattr(arrow_bytes, "_POWER_TABLES", [])
+    long = ["x" * 1000, *values]
+    assert string_hashes(pa.array(long)).tolist()[1:] == expected
+    assert arrow_bytes._POWER_TABLES == []
 
 
 def test_a_hash_collision_is_not_a_repeat(
