@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pyarrow as pa
@@ -208,6 +208,14 @@ class Duplicates:
     groups: tuple[DuplicateGroup, ...] = ()
 
 
+DuplicateKind = Literal["nid", "wallet"]
+DUPLICATE_COLUMNS: tuple[tuple[DuplicateKind, str], ...] = (
+    ("nid", "nid"),
+    ("wallet", "wallet_number"),
+)
+Members = dict[str, list[tuple[str, str]]]  # shared value -> [(beneficiary_id, programme)]
+
+
 def find_duplicates(conn: Connection, limit: int = DUPLICATE_LIST_LIMIT) -> Duplicates:
     """Same NID or same wallet number on more than one beneficiary record (whole store).
 
@@ -215,22 +223,30 @@ def find_duplicates(conn: Connection, limit: int = DUPLICATE_LIST_LIMIT) -> Dupl
     `limit` groups per kind are listed, with ids, programmes and the identifier masked. The
     shared values are found on the index alone, then only their records are read.
     """
-    col = BENEFICIARIES.c
-    counts: dict[str, int] = {}
-    groups: list[DuplicateGroup] = []
-    for kind, column in (("nid", col.nid), ("wallet", col.wallet_number)):
+    shared_by_kind: dict[DuplicateKind, Members] = {}
+    for kind, name in DUPLICATE_COLUMNS:
+        column = BENEFICIARIES.c[name]
         shared = select(column).where(column.is_not(None)).group_by(column).having(func.count() > 1)
-        stmt = (
-            select(column, col.beneficiary_id, col.programme)
-            .where(column.in_(shared.scalar_subquery()))
-            .order_by(column, col.beneficiary_id)
+        stmt = select(column, BENEFICIARIES.c.beneficiary_id, BENEFICIARIES.c.programme).where(
+            column.in_(shared.scalar_subquery())
         )
-        members: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        members: Members = defaultdict(list)
         for value, beneficiary_id, programme in conn.execute(stmt):
             members[value].append((beneficiary_id, programme))
+        shared_by_kind[kind] = members
+    return duplicates_of(shared_by_kind, limit)
+
+
+def duplicates_of(shared_by_kind: dict[DuplicateKind, Members], limit: int) -> Duplicates:
+    """Counts and the first `limit` groups per kind, groups ordered by the shared value and
+    records by beneficiary id (code-point order, whatever the database's collation)."""
+    counts: dict[str, int] = {}
+    groups: list[DuplicateGroup] = []
+    for kind, _ in DUPLICATE_COLUMNS:
+        members = shared_by_kind.get(kind, {})
         found = [
-            DuplicateGroup(kind, mask_identifier(value), tuple(records))  # type: ignore[arg-type]
-            for value, records in members.items()
+            DuplicateGroup(kind, mask_identifier(value), tuple(sorted(members[value])))
+            for value in sorted(members)
         ]
         counts[kind] = len(found)
         counts[f"{kind}_cross_programme"] = sum(1 for g in found if g.cross_programme)
