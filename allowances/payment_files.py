@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from agam.core.errors import InvalidTransition
 from agam.core.timeutil import iso_utc
-from allowances.registry_validate import unsafe_cells
+from allowances.cell_hygiene import unsafe_cells
 from store import audit, line_rows, list_repo, payee_repo
 from store.db import Store
 from store.identity import Principal

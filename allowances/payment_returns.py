@@ -22,7 +22,7 @@ import pyarrow as pa
 
 from agam.core.errors import PaymentFileError
 from agam.core.timeutil import ensure_utc
-from allowances.registry_validate import unsafe_cells
+from allowances.cell_hygiene import unsafe_cells
 
 REQUIRED = ("line_ref", "amount_bdt", "status", "provider_txn_id", "paid_at", "failure_reason")
 CHECKED_TEXT = ("line_ref", "status", "provider_txn_id", "paid_at", "failure_reason")

@@ -11,7 +11,6 @@ import binascii
 import hashlib
 import itertools
 import os
-import re
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -23,6 +22,7 @@ import pyarrow.compute as pc
 
 from agam.core.arrow_bytes import string_hashes, utf8_buffers
 from allowances import normalise as nz
+from allowances.cell_hygiene import CONTROL_CHARS, unsafe_cells
 from allowances.registry_read import RawChunk
 from allowances.registry_schema import (
     CHANNELS,
@@ -39,20 +39,6 @@ FORMULA = (
     "formula-like cell (starts with = + - @, tab or CR, which a spreadsheet may run); "
     "type plain values"
 )
-# Cells refused in every column whatever follows (CSV injection): = + - @ first, after any
-# white space (a leading tab or CR is a control character, below). A wallet number may start
-# with + when only a phone number follows.
-FORMULA_STARTS = pa.array(["=", "+", "-", "@"])
-LEADING_SPACES = (
-    "\t\n\x0b\x0c\r \u00a0"
-    + "".join(map(chr, range(0x2000, 0x200C)))
-    + ("\u202f\u205f\u3000\ufeff")
-)
-PHONE_LIKE = rf"^[{nz.SPACES}]*\+[0-9{nz.BANGLA_DIGITS}{nz.SPACES}\-().]*$"
-# NUL and every other control character (C0, DEL, C1), and bidirectional overrides that make
-# a name display differently from what it is. ZWJ/ZWNJ (meaningful in Bangla) are allowed.
-CONTROL = r"[\x00-\x1F\x7F-\x9F\x{202A}-\x{202E}\x{2066}-\x{2069}]"
-CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 NOT_DIGITS = "contains characters other than digits"
 NOT_BOOL = "not a boolean (yes/no, true/false, 1/0, হ্যাঁ/না)"
 
@@ -168,28 +154,7 @@ def _text(
     return arr
 
 
-def _where(arr: pa.Array, candidates: np.ndarray, pattern: str) -> np.ndarray:
-    """`pattern` matched on the candidate cells only (the rest are False)."""
-    out = np.zeros(len(arr), dtype=bool)
-    if candidates.any():
-        idx = np.flatnonzero(candidates)
-        out[idx] = nz.to_mask(pc.match_substring_regex(arr.take(pa.array(idx)), pattern))
-    return out
-
-
 HEX_DIGEST_CHARS = 64  # a sha256 in hexadecimal
-
-
-def unsafe_cells(arr: pa.Array, phone: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """(control-character mask, formula-like mask) of raw text cells. Cheap kernels first
-    (printable? first character?), the regular expressions only on the few cells they leave."""
-    printable = nz.to_mask(pc.fill_null(pc.utf8_is_printable(arr), True))
-    control = _where(arr, ~printable, CONTROL)
-    first = pc.utf8_slice_codeunits(pc.utf8_ltrim(arr, characters=LEADING_SPACES), 0, 1)
-    formula = nz.to_mask(pc.is_in(first, value_set=FORMULA_STARTS))
-    if phone:
-        formula &= ~_where(arr, formula, PHONE_LIKE)
-    return control, formula
 
 
 def _hygiene(checks: _Checks, name: str, arr: pa.Array) -> None:

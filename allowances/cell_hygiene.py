@@ -1,0 +1,86 @@
+"""Cells that must not enter or leave the system as they are: control characters and
+formula-like text (CSV injection), found vectorised over a whole column.
+
+A column whose bytes are all printable ASCII (most of a registry: ids, digits, codes) is
+checked on its UTF-8 buffer with NumPy: no control character can be in it, and a formula
+is a cell whose first non-space byte is = + - or @. Other columns go through Arrow's Unicode
+kernels. Both give the same masks (tests compare them cell by cell).
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from agam.core.arrow_bytes import utf8_buffers
+from allowances import normalise as nz
+
+# Cells refused in every column whatever follows (CSV injection): = + - @ first, after any
+# white space (a leading tab or CR is a control character, below). A wallet number may start
+# with + when only a phone number follows.
+FORMULA_STARTS = pa.array(["=", "+", "-", "@"])
+LEADING_SPACES = (
+    "\t\n\x0b\x0c\r \u00a0"
+    + "".join(map(chr, range(0x2000, 0x200C)))
+    + ("\u202f\u205f\u3000\ufeff")
+)
+PHONE_LIKE = rf"^[{nz.SPACES}]*\+[0-9{nz.BANGLA_DIGITS}{nz.SPACES}\-().]*$"
+# NUL and every other control character (C0, DEL, C1), and bidirectional overrides that make
+# a name display differently from what it is. ZWJ/ZWNJ (meaningful in Bangla) are allowed.
+CONTROL = r"[\x00-\x1F\x7F-\x9F\x{202A}-\x{202E}\x{2066}-\x{2069}]"
+CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+_PRINTABLE_ASCII = (0x20, 0x7E)
+_FORMULA_BYTE = np.zeros(256, dtype=bool)
+_FORMULA_BYTE[[ord(c) for c in FORMULA_STARTS.to_pylist()]] = True
+
+
+def unsafe_cells(arr: pa.Array, phone: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """(control-character mask, formula-like mask) of raw text cells; nulls are neither.
+    Cheap checks first, the regular expressions only on the few cells they leave."""
+    masks = _ascii_unsafe(arr)
+    control, formula = _unicode_unsafe(arr) if masks is None else masks
+    if phone:
+        formula &= ~matched_where(arr, formula, PHONE_LIKE)
+    return control, formula
+
+
+def matched_where(arr: pa.Array, candidates: np.ndarray, pattern: str) -> np.ndarray:
+    """`pattern` matched on the candidate cells only (the rest are False)."""
+    out = np.zeros(len(arr), dtype=bool)
+    if candidates.any():
+        idx = np.flatnonzero(candidates)
+        out[idx] = nz.to_mask(pc.match_substring_regex(arr.take(pa.array(idx)), pattern))
+    return out
+
+
+def _unicode_unsafe(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    printable = nz.to_mask(pc.fill_null(pc.utf8_is_printable(arr), True))
+    control = matched_where(arr, ~printable, CONTROL)
+    first = pc.utf8_slice_codeunits(pc.utf8_ltrim(arr, characters=LEADING_SPACES), 0, 1)
+    return control, nz.to_mask(pc.is_in(first, value_set=FORMULA_STARTS))
+
+
+def _ascii_unsafe(arr: pa.Array) -> tuple[np.ndarray, np.ndarray] | None:
+    """The masks of a column whose buffer is printable ASCII only, else None. Only a space
+    can lead such a cell, so its first other byte decides."""
+    n = len(arr)
+    if n == 0:
+        return np.zeros(0, dtype=bool), np.zeros(0, dtype=bool)
+    offsets_view, data_view = utf8_buffers(arr)
+    offsets = np.frombuffer(offsets_view, dtype=np.int64)
+    data = np.frombuffer(data_view, dtype=np.uint8)[offsets[0] : offsets[-1]]
+    low, high = _PRINTABLE_ASCII
+    if len(data) and (data.min() < low or data.max() > high):
+        return None
+    formula = np.zeros(n, dtype=bool)
+    if _FORMULA_BYTE[data].any():  # then some byte is not a space
+        starts, ends = offsets[:-1] - offsets[0], offsets[1:] - offsets[0]
+        solid = np.flatnonzero(data != ord(" "))
+        first = solid[np.minimum(np.searchsorted(solid, starts), len(solid) - 1)]
+        inside = (first >= starts) & (first < ends)  # the cell's first byte that is no space
+        formula = inside & _FORMULA_BYTE[data[first]] & nz.present(arr)
+    return np.zeros(n, dtype=bool), formula
