@@ -101,17 +101,19 @@ def counted_by_union_groups(
     return counted
 
 
-def write_first_exposure(
-    conn: Connection,
-    batches: Iterable[pa.Table],
-    at: datetime,
-    import_ids: list[int],
-    rows_total: int = 0,
-) -> int:
-    """Replace union_exposure with the counts of `batches` (every stored beneficiary;
-    about `rows_total` of them, which sets how many union groups are counted apart)."""
+def count_first_exposure(
+    batches: Iterable[pa.Table], as_of_year: int, rows_total: int = 0
+) -> list[tuple[object, ...]]:
+    """The union_exposure rows of `batches` (every stored beneficiary; about `rows_total` of
+    them, which sets how many union groups are counted apart)."""
     groups = max(1, -(-rows_total // GROUP_ROWS))
-    counted = counted_by_union_groups(batches, at.year, groups)
+    return counted_by_union_groups(batches, as_of_year, groups)
+
+
+def write_first_exposure(
+    conn: Connection, counted: list[tuple[object, ...]], at: datetime, import_ids: list[int]
+) -> int:
+    """Replace union_exposure with `counted` (from `count_first_exposure`)."""
     conn.execute(delete(EXPOSURE))
     computed_at = storage_value(conn, EXPOSURE, "computed_at", at)
     sources = json.dumps(import_ids) if raw_path(conn) else import_ids  # JSON as text there

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -36,9 +36,9 @@ from sqlalchemy.orm import Session
 from agam.core.errors import RegistryError
 from agam.core.timeutil import iso_utc, utc_now
 from allowances import registry_write as rw
-from allowances.duplicates_arrow import duplicates_in_rows
 from allowances.exposure import recompute_exposure
-from allowances.exposure_arrow import NEEDED, write_first_exposure
+from allowances.exposure_arrow import write_first_exposure
+from allowances.first_load import FirstLoadCounts, counted_beside
 from allowances.import_steps import step
 from allowances.registry_read import Reader, open_reader
 from allowances.registry_schema import (
@@ -302,13 +302,22 @@ def _pass2(
     store: Store, first: _Pass1, folder: Path, writing: _Writing
 ) -> tuple[dict[str, int], int, rw.Duplicates]:
     bad = pa.array(first.bad_index)
-    rows = (
-        (lambda: _good_rows(first, bad, list(STAGED))) if _first_bulk_load(store, first) else None
-    )
-    with import_connection(store, folder, rows, step) as (conn, stage):
+
+    def good(columns: list[str] | None = None) -> Iterator[pa.Table]:
+        return _good_rows(first, bad, columns)
+
+    looks_empty = first.spill.written and _store_is_empty(store)
+    beside = looks_empty and first.spill.reopens  # a second reader of the spilled rows
+    staged = store.engine.dialect.name == "sqlite" and first.total >= rw.BULK_LOAD_ROWS
+    with (
+        counted_beside(good, writing.at.year, first.total, beside=beside) as first_counts,
+        import_connection(
+            store, folder, (lambda: good(list(STAGED))) if looks_empty and staged else None, step
+        ) as (conn, stage),
+    ):
         session = Session(bind=conn, expire_on_commit=False)
         try:
-            written = _write(session, first, stage, writing)
+            written = _write(session, first, stage, writing, first_counts)
         except IntegrityError as exc:
             raise RegistryError(
                 f"{first.file_name}: the store refused the import ({type(exc.orig).__name__}); "
@@ -326,19 +335,20 @@ def _pass2(
         return written
 
 
-def _first_bulk_load(store: Store, first: _Pass1) -> bool:
-    """Worth a stage: a large file into an empty SQLite store (checked again in the
-    transaction). PostgreSQL loads with COPY and has no stage."""
-    if store.engine.dialect.name != "sqlite":
-        return False
-    if not first.spill.written or first.total < rw.BULK_LOAD_ROWS:
-        return False
+def _store_is_empty(store: Store) -> bool:
+    """No beneficiary yet (checked again in the import's transaction). A large first load
+    into SQLite goes through a stage (PostgreSQL loads with COPY and has none), and a first
+    load counts exposure and duplicates from its own rows, beside the writing."""
     with store.read() as session:
         return session.scalar(select(Beneficiary.beneficiary_id).limit(1)) is None
 
 
 def _write(
-    session: Session, first: _Pass1, stage: str | None, writing: _Writing
+    session: Session,
+    first: _Pass1,
+    stage: str | None,
+    writing: _Writing,
+    first_counts: Callable[[], FirstLoadCounts],
 ) -> tuple[dict[str, int], int, rw.Duplicates]:
     """Pass 2's one transaction: the import row, the rows, exposure, duplicates, audit."""
     name = first.file_name
@@ -369,17 +379,13 @@ def _write(
         counts, touched = _apply(conn, first, row.id, at, stage)
         if quarantine:
             _record_quarantine(conn, first.errors, row.id)
-        with step("exposure"):
-            if touched is None:  # a first load: counted from the imported rows in Arrow
-                good = _good_rows(first, pa.array(first.bad_index), list(NEEDED))
-                write_first_exposure(conn, good, at, [row.id], first.total)
+        with step("exposure and duplicates"):
+            if touched is None:  # a first load: the store holds exactly the imported rows
+                counted = first_counts()
+                write_first_exposure(conn, counted.exposure, at, [row.id])
+                dups = counted.duplicates
             else:
                 recompute_exposure(conn, at, touched)
-        with step("duplicates"):
-            if touched is None:  # the store holds exactly the imported rows
-                bad = pa.array(first.bad_index)
-                dups = duplicates_in_rows(lambda columns: _good_rows(first, bad, columns))
-            else:
                 dups = rw.find_duplicates(conn)
         row.rows_imported = counts["inserted"] + counts["updated"] + counts["unchanged"]
         row.report = _stored_report(counts, first, dups, at, row.rows_quarantined)

@@ -104,10 +104,19 @@ class Spill:
         return pa.PythonFile(_KeepOpen(self._handle), mode="w")
 
     def source(self) -> str | pa.NativeFile:
+        """A path each reader opens on its own (several may read at once), or where there
+        is no /proc, the one shared handle (one reader at a time)."""
         self._handle.flush()
         self._handle.seek(0)
-        proc = f"/proc/self/fd/{self._handle.fileno()}"
-        return proc if os.path.exists(proc) else pa.PythonFile(self._handle, mode="r")
+        return self._proc if self.reopens else pa.PythonFile(self._handle, mode="r")
+
+    @property
+    def _proc(self) -> str:
+        return f"/proc/self/fd/{self._handle.fileno()}"
+
+    @property
+    def reopens(self) -> bool:
+        return os.path.exists(self._proc)
 
     def close(self) -> None:
         self._handle.close()

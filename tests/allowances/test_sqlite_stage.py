@@ -100,7 +100,7 @@ def test_staged_dry_run_and_failure_leave_the_store_empty(
     assert report.inserted > 0
     assert _dump(db, "beneficiaries", "beneficiary_id") == []
 
-    def broken(*_args: object) -> None:
+    def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("disk full while counting exposure")
 
     monkeypatch.setattr(registry_import, "write_first_exposure", broken)
