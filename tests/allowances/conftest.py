@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from sqlalchemy import text
 
@@ -26,6 +27,14 @@ HEADER = (
     "adm4_pcode,ward,village,payment_channel,mfs_provider,wallet_number,bank_account,"
     "routing_number,post_office_code"
 )
+
+
+def exposure_table(store: Store) -> pd.DataFrame:
+    """union_exposure in a fixed order, without its ids and when/from what it was computed."""
+    with store.engine.connect() as conn:
+        query = text("SELECT * FROM union_exposure ORDER BY adm4_pcode, programme")
+        frame = pd.read_sql(query, conn)
+    return frame.drop(columns=["id", "computed_at", "source_import_ids"])
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 import pytest
-from sqlalchemy import text
 
 from allowances import exposure_arrow
 from allowances.exposure import recompute_exposure
@@ -18,16 +17,9 @@ from allowances.registry_import import import_registry
 from allowances.synthetic import generate_registry
 from boundaries.layer import UnionLayer
 from store.db import Store
+from tests.allowances.conftest import exposure_table
 
 AT = datetime(2025, 6, 1, tzinfo=UTC)
-
-
-def _exposure(store: Store) -> pd.DataFrame:
-    with store.engine.connect() as conn:
-        frame = pd.read_sql(
-            text("SELECT * FROM union_exposure ORDER BY adm4_pcode, programme"), conn
-        )
-    return frame.drop(columns=["id", "computed_at", "source_import_ids"])
 
 
 @pytest.mark.parametrize("group_rows", [2_000_000, 700], ids=["one-group", "union-groups"])
@@ -47,10 +39,10 @@ def test_first_load_exposure_equals_the_sql_recompute(
         store.upgrade()
         report = import_registry(store, registry, union_layer, at=AT)
         assert report.inserted > 3000
-        counted_in_arrow = _exposure(store)
+        counted_in_arrow = exposure_table(store)
         with store.engine.begin() as conn:
             recompute_exposure(conn, AT)  # every union, from the stored beneficiaries
-        counted_in_sql = _exposure(store)
+        counted_in_sql = exposure_table(store)
     finally:
         store.dispose()
     assert len(counted_in_arrow) > 100
