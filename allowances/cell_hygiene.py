@@ -33,7 +33,6 @@ PHONE_LIKE = rf"^[{nz.SPACES}]*\+[0-9{nz.BANGLA_DIGITS}{nz.SPACES}\-().]*$"
 CONTROL = r"[\x00-\x1F\x7F-\x9F\x{202A}-\x{202E}\x{2066}-\x{2069}]"
 CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
-_PRINTABLE_ASCII = (0x20, 0x7E)
 _FORMULA_BYTE = np.zeros(256, dtype=bool)
 _FORMULA_BYTE[[ord(c) for c in FORMULA_STARTS.to_pylist()]] = True
 
@@ -73,7 +72,7 @@ def _ascii_unsafe(arr: pa.Array) -> tuple[np.ndarray, np.ndarray] | None:
     offsets_view, data_view = utf8_buffers(arr)
     offsets = np.frombuffer(offsets_view, dtype=np.int64)
     data = np.frombuffer(data_view, dtype=np.uint8)[offsets[0] : offsets[-1]]
-    low, high = _PRINTABLE_ASCII
+    low, high = nz.PRINTABLE_ASCII
     if len(data) and (data.min() < low or data.max() > high):
         return None
     formula = np.zeros(n, dtype=bool)

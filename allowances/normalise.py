@@ -15,6 +15,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from agam.core.arrow_bytes import utf8_buffers
+
 BANGLA_DIGITS = "০১২৩৪৫৬৭৮৯"  # U+09E6 … U+09EF
 # White space as spreadsheets deliver it: ASCII, no-break, thin/figure spaces, BOM. Not ZWJ/ZWNJ
 # (U+200C/U+200D), which are meaningful inside Bangla words.
@@ -24,6 +26,7 @@ SEPARATORS = f"[{SPACES}\\-\\x{{2010}}-\\x{{2015}}.()/_]"
 # (a function call, a reference) or when a DDE pipe or sheet bang appears anywhere.
 FORMULA = f"^[{SPACES}]*(=|[+\\-@][{SPACES}]*[A-Za-z(\"']|[+\\-@].*[|!])"
 _NULL_STR = pa.scalar(None, pa.string())
+PRINTABLE_ASCII = (0x20, 0x7E)
 
 
 def to_mask(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
@@ -37,13 +40,33 @@ def null_if_empty(arr: pa.Array) -> pa.Array:
 
 def clean_text(arr: pa.Array) -> pa.Array:
     """NFC, runs of white space as one space, trimmed; empty cells become null."""
-    arr = pc.utf8_normalize(arr, form="NFC")
-    arr = pc.replace_substring_regex(arr, f"[{SPACES}]+", " ")
+    if not _plain_ascii(arr, single_spaced=True):  # else NFC and the runs change nothing
+        arr = pc.utf8_normalize(arr, form="NFC")
+        arr = pc.replace_substring_regex(arr, f"[{SPACES}]+", " ")
     return null_if_empty(pc.utf8_trim_whitespace(arr))
+
+
+def _plain_ascii(arr: pa.Array, single_spaced: bool = False) -> bool:
+    """Is every byte of the column's text printable ASCII (0x20-0x7E), and with
+    `single_spaced` no two spaces in a row? Such text is its own NFC form, has no Bangla
+    digit and no white space but the plain space. Checked on the buffer, for speed."""
+    if len(arr) == 0:
+        return True
+    offsets_view, data_view = utf8_buffers(arr)
+    offsets = np.frombuffer(offsets_view, dtype=np.int64)
+    data = np.frombuffer(data_view, dtype=np.uint8)[offsets[0] : offsets[-1]]
+    if not len(data):
+        return True
+    if data.min() < PRINTABLE_ASCII[0] or data.max() > PRINTABLE_ASCII[1]:
+        return False
+    space = data == ord(" ")
+    return not (single_spaced and (space[1:] & space[:-1]).any())
 
 
 def ascii_digits(arr: pa.Array) -> pa.Array:
     """Bangla digits -> ASCII digits; nothing else changes."""
+    if _plain_ascii(arr):
+        return arr
     if not pc.any(pc.match_substring_regex(arr, f"[{BANGLA_DIGITS}]")).as_py():
         return arr
     for value, digit in enumerate(BANGLA_DIGITS):
