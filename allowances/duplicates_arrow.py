@@ -40,11 +40,11 @@ def duplicates_in_rows(rows: Rows, limit: int = DUPLICATE_LIST_LIMIT) -> Duplica
             values = table.column(name)
             hashes[kind].append(string_hashes(values))
             present[kind].append(_valid(values))
-    candidates = {
-        kind: _repeating_rows(np.concatenate(hashes[kind]), np.concatenate(present[kind]))
-        for kind in hashes
-    }
-    del hashes, present
+    candidates: dict[DuplicateKind, np.ndarray] = {}
+    for kind in list(hashes):  # one kind's arrays at a time, each freed once it is used
+        candidates[kind] = _repeating_rows(
+            np.concatenate(hashes.pop(kind)), np.concatenate(present.pop(kind))
+        )
     shared: dict[DuplicateKind, Members] = {kind: {} for kind in candidates}
     if any(len(rows_at) for rows_at in candidates.values()):
         shared = _exact_groups(rows(["beneficiary_id", "programme", *names]), candidates)
@@ -58,10 +58,12 @@ def _valid(values: pa.ChunkedArray | pa.Array) -> np.ndarray:
 def _repeating_rows(hashes: np.ndarray, present: np.ndarray) -> np.ndarray:
     """Positions (ascending) of the rows with a value whose hash another such row shares."""
     at = np.flatnonzero(present)
-    order = np.argsort(hashes[at], kind="stable")
-    ordered = hashes[at][order]
-    same = ordered[1:] == ordered[:-1]
-    repeats = np.zeros(len(ordered), dtype=bool)
+    hashes = hashes[at]
+    order = np.argsort(hashes, kind="stable")
+    hashes = hashes[order]  # sorted
+    same = hashes[1:] == hashes[:-1]
+    del hashes
+    repeats = np.zeros(len(order), dtype=bool)
     repeats[1:] |= same
     repeats[:-1] |= same
     return np.sort(at[order[repeats]])

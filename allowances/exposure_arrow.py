@@ -10,7 +10,7 @@ later imports keep using the SQL path for the unions they touch.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 import numpy as np
@@ -23,7 +23,7 @@ from allowances.exposure import ALL_PROGRAMMES, COUNT_COLUMNS, EXPOSURE
 from allowances.registry_schema import ELDERLY_AGE_YEARS
 from store.bulk_rows import insert_tuples, raw_path, storage_value
 
-GROUP_ROWS = 2_000_000  # rows counted together at most (memory: hash tables per group)
+GROUP_ROWS = 1_000_000  # rows counted together at most (memory: hash tables per group)
 NEEDED = (
     "adm4_pcode",
     "programme",
@@ -79,33 +79,30 @@ def count_exposure(rows: pa.Table, as_of_year: int) -> list[tuple[object, ...]]:
 
 
 def counted_by_union_groups(
-    batches: Iterable[pa.Table], as_of_year: int, groups: int
+    batches: Callable[[], Iterable[pa.Table]], as_of_year: int, groups: int
 ) -> list[tuple[object, ...]]:
     """`count_exposure` of all the rows, split into `groups` disjoint sets of unions (a
-    union's rows always land in the same set) so the hash tables of one set at a time are
-    in memory, not those of the whole country."""
-    parts: list[list[pa.Table]] = [[] for _ in range(groups)]
-    for batch in batches:
-        rows = batch.select(list(NEEDED))
-        if groups == 1:
-            parts[0].append(rows)
-            continue
-        which = pa.array(string_hashes(rows["adm4_pcode"]) % np.uint64(groups))
-        for k in range(groups):
-            parts[k].append(rows.filter(pc.equal(which, k)))
+    union's rows always land in the same set). The rows are read once per set and only that
+    set's are kept, so memory holds one set's rows and hash tables, not the country's."""
     counted: list[tuple[object, ...]] = []
     for k in range(groups):
-        if parts[k]:
-            counted += count_exposure(pa.concat_tables(parts[k]), as_of_year)
-        parts[k] = []
+        part: list[pa.Table] = []
+        for batch in batches():
+            rows = batch.select(list(NEEDED))
+            if groups > 1:
+                which = pa.array(string_hashes(rows["adm4_pcode"]) % np.uint64(groups))
+                rows = rows.filter(pc.equal(which, k))
+            part.append(rows)
+        if part:
+            counted += count_exposure(pa.concat_tables(part), as_of_year)
     return counted
 
 
 def count_first_exposure(
-    batches: Iterable[pa.Table], as_of_year: int, rows_total: int = 0
+    batches: Callable[[], Iterable[pa.Table]], as_of_year: int, rows_total: int = 0
 ) -> list[tuple[object, ...]]:
-    """The union_exposure rows of `batches` (every stored beneficiary; about `rows_total` of
-    them, which sets how many union groups are counted apart)."""
+    """The union_exposure rows of every stored beneficiary (`batches()` reads them; about
+    `rows_total` of them, which sets how many union groups are counted apart)."""
     groups = max(1, -(-rows_total // GROUP_ROWS))
     return counted_by_union_groups(batches, as_of_year, groups)
 

@@ -29,7 +29,7 @@ class FirstLoadCounts:
 
 def count_first_load(rows: Rows, as_of_year: int, rows_total: int) -> FirstLoadCounts:
     with step("exposure and duplicates counted"):
-        exposure = count_first_exposure(rows(list(NEEDED)), as_of_year, rows_total)
+        exposure = count_first_exposure(lambda: rows(list(NEEDED)), as_of_year, rows_total)
         return FirstLoadCounts(exposure, duplicates_in_rows(rows))
 
 

@@ -309,11 +309,12 @@ def _pass2(
     looks_empty = first.spill.written and _store_is_empty(store)
     beside = looks_empty and first.spill.reopens  # a second reader of the spilled rows
     staged = store.engine.dialect.name == "sqlite" and first.total >= rw.BULK_LOAD_ROWS
-    with (
-        counted_beside(good, writing.at.year, first.total, beside=beside) as first_counts,
+    with (  # the stage (if any) is written first: the counting then runs beside SQLite's
+        # copy and index rebuild, not beside the stage's own Arrow buffers (peak memory)
         import_connection(
             store, folder, (lambda: good(list(STAGED))) if looks_empty and staged else None, step
         ) as (conn, stage),
+        counted_beside(good, writing.at.year, first.total, beside=beside) as first_counts,
     ):
         session = Session(bind=conn, expire_on_commit=False)
         try:
