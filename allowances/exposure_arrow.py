@@ -23,7 +23,8 @@ from allowances.exposure import ALL_PROGRAMMES, COUNT_COLUMNS, EXPOSURE
 from allowances.registry_schema import ELDERLY_AGE_YEARS
 from store.bulk_rows import insert_tuples, raw_path, storage_value
 
-GROUP_ROWS = 1_000_000  # rows counted together at most (memory: hash tables per group)
+GROUP_ROWS = 2_000_000  # rows counted together at most (memory: hash tables per group)
+MAX_GROUPS = 255  # a row's group is kept in one byte
 NEEDED = (
     "adm4_pcode",
     "programme",
@@ -83,15 +84,19 @@ def counted_by_union_groups(
 ) -> list[tuple[object, ...]]:
     """`count_exposure` of all the rows, split into `groups` disjoint sets of unions (a
     union's rows always land in the same set). The rows are read once per set and only that
-    set's are kept, so memory holds one set's rows and hash tables, not the country's."""
+    set's are kept, so memory holds one set's rows and hash tables, not the country's; each
+    row's set is worked out on the first reading (a byte a row) and reused."""
     counted: list[tuple[object, ...]] = []
+    sets: list[pa.Array] = []
     for k in range(groups):
         part: list[pa.Table] = []
-        for batch in batches():
+        for i, batch in enumerate(batches()):
             rows = batch.select(list(NEEDED))
             if groups > 1:
-                which = pa.array(string_hashes(rows["adm4_pcode"]) % np.uint64(groups))
-                rows = rows.filter(pc.equal(which, k))
+                if k == 0:
+                    hashed = string_hashes(rows["adm4_pcode"]) % np.uint64(groups)
+                    sets.append(pa.array(hashed.astype(np.uint8)))
+                rows = rows.filter(pc.equal(sets[i], k))
             part.append(rows)
         if part:
             counted += count_exposure(pa.concat_tables(part), as_of_year)
@@ -103,7 +108,7 @@ def count_first_exposure(
 ) -> list[tuple[object, ...]]:
     """The union_exposure rows of every stored beneficiary (`batches()` reads them; about
     `rows_total` of them, which sets how many union groups are counted apart)."""
-    groups = max(1, -(-rows_total // GROUP_ROWS))
+    groups = min(MAX_GROUPS, max(1, -(-rows_total // GROUP_ROWS)))
     return counted_by_union_groups(batches, as_of_year, groups)
 
 

@@ -2,16 +2,17 @@
 
 Into an empty store every imported row is a stored row, so the exposure counts and the
 shared NIDs and wallet numbers are counted from the spilled rows (Arrow and NumPy, which
-release the GIL) on a worker thread while the main thread writes the rows and the database
-rebuilds its indexes: on two cores they add almost nothing to the import. The counts are
-used only if the store is still empty inside the import's transaction; otherwise the SQL
-paths count (`allowances.exposure`, `registry_write.find_duplicates`).
+release the GIL) on a worker thread while the database rebuilds the table's indexes (or,
+when they stay in place, while the rows are written): on two cores they add almost nothing
+to the import, and starting at the rebuild keeps their memory apart from the writing's. The
+counts are used only if the store is still empty inside the import's transaction; otherwise
+the SQL paths count (`allowances.exposure`, `registry_write.find_duplicates`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -33,15 +34,36 @@ def count_first_load(rows: Rows, as_of_year: int, rows_total: int) -> FirstLoadC
         return FirstLoadCounts(exposure, duplicates_in_rows(rows))
 
 
+class FirstLoadCounting:
+    """The counts of a first load: `start()` hands them to a worker thread (once), `result()`
+    waits for the worker, or counts on the caller's thread if none was started."""
+
+    def __init__(
+        self, rows: Rows, as_of_year: int, rows_total: int, pool: ThreadPoolExecutor | None
+    ) -> None:
+        self._args = (rows, as_of_year, rows_total)
+        self._pool = pool
+        self._future: Future[FirstLoadCounts] | None = None
+
+    def start(self) -> None:
+        if self._pool is not None and self._future is None:
+            self._future = self._pool.submit(count_first_load, *self._args)
+
+    def result(self) -> FirstLoadCounts:
+        if self._future is None:
+            return count_first_load(*self._args)
+        return self._future.result()
+
+
 @contextmanager
 def counted_beside(
     rows: Rows, as_of_year: int, rows_total: int, *, beside: bool
-) -> Iterator[Callable[[], FirstLoadCounts]]:
-    """Yields a function giving the counts: the worker's (started now) when `beside`, else
-    counted on the caller's thread when asked. The worker is waited for on leaving, so the
-    rows it reads stay open until it is done; an error there is raised when asked."""
+) -> Iterator[FirstLoadCounting]:
+    """A `FirstLoadCounting` with a worker thread when `beside`. The worker is waited for on
+    leaving, so the rows it reads stay open until it is done; its error is raised by
+    `result()`."""
     if not beside:
-        yield lambda: count_first_load(rows, as_of_year, rows_total)
+        yield FirstLoadCounting(rows, as_of_year, rows_total, None)
         return
     with ThreadPoolExecutor(1, thread_name_prefix="first-load") as pool:
-        yield pool.submit(count_first_load, rows, as_of_year, rows_total).result
+        yield FirstLoadCounting(rows, as_of_year, rows_total, pool)

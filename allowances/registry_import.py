@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -38,7 +38,7 @@ from agam.core.timeutil import iso_utc, utc_now
 from allowances import registry_write as rw
 from allowances.exposure import recompute_exposure
 from allowances.exposure_arrow import write_first_exposure
-from allowances.first_load import FirstLoadCounts, counted_beside
+from allowances.first_load import FirstLoadCounting, counted_beside
 from allowances.import_steps import step
 from allowances.registry_read import Reader, open_reader
 from allowances.registry_schema import (
@@ -309,8 +309,7 @@ def _pass2(
     looks_empty = first.spill.written and _store_is_empty(store)
     beside = looks_empty and first.spill.reopens  # a second reader of the spilled rows
     staged = store.engine.dialect.name == "sqlite" and first.total >= rw.BULK_LOAD_ROWS
-    with (  # the stage (if any) is written first: the counting then runs beside SQLite's
-        # copy and index rebuild, not beside the stage's own Arrow buffers (peak memory)
+    with (
         import_connection(
             store, folder, (lambda: good(list(STAGED))) if looks_empty and staged else None, step
         ) as (conn, stage),
@@ -349,7 +348,7 @@ def _write(
     first: _Pass1,
     stage: str | None,
     writing: _Writing,
-    first_counts: Callable[[], FirstLoadCounts],
+    first_counts: FirstLoadCounting,
 ) -> tuple[dict[str, int], int, rw.Duplicates]:
     """Pass 2's one transaction: the import row, the rows, exposure, duplicates, audit."""
     name = first.file_name
@@ -377,12 +376,12 @@ def _write(
         session.add(row)
         session.flush()
         conn = session.connection()
-        counts, touched = _apply(conn, first, row.id, at, stage)
+        counts, touched = _apply(conn, first, row.id, at, stage, first_counts)
         if quarantine:
             _record_quarantine(conn, first.errors, row.id)
         with step("exposure and duplicates"):
             if touched is None:  # a first load: the store holds exactly the imported rows
-                counted = first_counts()
+                counted = first_counts.result()
                 write_first_exposure(conn, counted.exposure, at, [row.id])
                 dups = counted.duplicates
             else:
@@ -420,11 +419,17 @@ def _refuse_mixing(session: Session, synthetic: bool, name: str) -> None:
 
 
 def _apply(
-    conn: Connection, first: _Pass1, import_id: int, at: datetime, stage: str | None
+    conn: Connection,
+    first: _Pass1,
+    import_id: int,
+    at: datetime,
+    stage: str | None,
+    counting: FirstLoadCounting,
 ) -> tuple[dict[str, int], set[str] | None]:
     """Write the rows (from the SQLite `stage` when there is one and the store is still
     empty); returns the counts and the unions whose exposure may have changed (None: all of
-    them, for a load into an empty store)."""
+    them, for a load into an empty store). A first load's counting starts as the indexes
+    are rebuilt: the database's own work then, with little memory of ours in use."""
     counts = {"inserted": 0, "updated": 0, "unchanged": 0}
     empty = not conn.scalar(select(func.count()).select_from(Beneficiary.__table__))
     bad = pa.array(first.bad_index)
@@ -432,7 +437,8 @@ def _apply(
     if not first.spill.written:  # every row was unreadable
         return counts, touched
     bulk = empty and first.total >= rw.BULK_LOAD_ROWS
-    with rw.bulk_load(conn, enabled=bulk, phase=step), step("write rows"):
+    start = counting.start if empty else None
+    with rw.bulk_load(conn, enabled=bulk, phase=step, before_rebuild=start), step("write rows"):
         if empty and stage is not None:
             counts["inserted"] = rw.insert_from_stage(conn, stage, import_id, at)
         else:

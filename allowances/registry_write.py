@@ -46,7 +46,10 @@ DUPLICATE_LIST_LIMIT = 1_000
 
 @contextmanager
 def bulk_load(
-    conn: Connection, enabled: bool, phase: Callable[[str], AbstractContextManager[None]]
+    conn: Connection,
+    enabled: bool,
+    phase: Callable[[str], AbstractContextManager[None]],
+    before_rebuild: Callable[[], None] | None = None,
 ) -> Iterator[None]:
     """Into an empty table, load without secondary indexes and rebuild them after; on
     PostgreSQL also without the unique id constraint and the foreign key (checked per row by
@@ -55,9 +58,12 @@ def bulk_load(
     Building an index once by sorting is several times faster than updating five random-key
     B-trees row by row. DDL is transactional in SQLite and PostgreSQL, so a rollback restores
     them too. Only the table's owner may do this: the least-privilege app role on PostgreSQL
-    (no DDL) loads with everything in place.
+    (no DDL) loads with everything in place. `before_rebuild` is called just before the
+    rebuild, or at once when the indexes stay in place.
     """
     if not enabled or not owns_beneficiaries(conn):
+        if before_rebuild is not None:
+            before_rebuild()
         yield
         return
     indexes = list(BENEFICIARIES.indexes)
@@ -73,6 +79,8 @@ def bulk_load(
     for index in indexes:
         index.drop(conn)
     yield
+    if before_rebuild is not None:
+        before_rebuild()
     with phase("index rebuild"):
         for constraint in constraints:
             conn.execute(AddConstraint(constraint))
