@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from agam.core.arrow_bytes import utf8_buffers
+from agam.core.arrow_bytes import utf8_arrays
 from allowances import normalise as nz
 
 # Cells refused in every column whatever follows (CSV injection): = + - @ first, after any
@@ -69,15 +69,12 @@ def _ascii_unsafe(arr: pa.Array) -> tuple[np.ndarray, np.ndarray] | None:
     n = len(arr)
     if n == 0:
         return np.zeros(0, dtype=bool), np.zeros(0, dtype=bool)
-    offsets_view, data_view = utf8_buffers(arr)
-    offsets = np.frombuffer(offsets_view, dtype=np.int64)
-    data = np.frombuffer(data_view, dtype=np.uint8)[offsets[0] : offsets[-1]]
-    low, high = nz.PRINTABLE_ASCII
-    if len(data) and (data.min() < low or data.max() > high):
+    offsets, data = utf8_arrays(arr)
+    if not nz.printable_ascii(data):
         return None
     formula = np.zeros(n, dtype=bool)
     if _FORMULA_BYTE[data].any():  # then some byte is not a space
-        starts, ends = offsets[:-1] - offsets[0], offsets[1:] - offsets[0]
+        starts, ends = offsets[:-1], offsets[1:]
         solid = np.flatnonzero(data != ord(" "))
         first = solid[np.minimum(np.searchsorted(solid, starts), len(solid) - 1)]
         inside = (first >= starts) & (first < ends)  # the cell's first byte that is no space

@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from agam.core.arrow_bytes import utf8_buffers
+from agam.core.arrow_bytes import utf8_arrays
 
 BANGLA_DIGITS = "০১২৩৪৫৬৭৮৯"  # U+09E6 … U+09EF
 # White space as spreadsheets deliver it: ASCII, no-break, thin/figure spaces, BOM. Not ZWJ/ZWNJ
@@ -52,15 +52,18 @@ def _plain_ascii(arr: pa.Array, single_spaced: bool = False) -> bool:
     digit and no white space but the plain space. Checked on the buffer, for speed."""
     if len(arr) == 0:
         return True
-    offsets_view, data_view = utf8_buffers(arr)
-    offsets = np.frombuffer(offsets_view, dtype=np.int64)
-    data = np.frombuffer(data_view, dtype=np.uint8)[offsets[0] : offsets[-1]]
-    if not len(data):
-        return True
-    if data.min() < PRINTABLE_ASCII[0] or data.max() > PRINTABLE_ASCII[1]:
+    _, data = utf8_arrays(arr)
+    if not printable_ascii(data):
         return False
     space = data == ord(" ")
     return not (single_spaced and (space[1:] & space[:-1]).any())
+
+
+def printable_ascii(data: np.ndarray) -> bool:
+    """Are all these UTF-8 bytes printable ASCII (0x20-0x7E)?"""
+    return not len(data) or bool(
+        data.min() >= PRINTABLE_ASCII[0] and data.max() <= PRINTABLE_ASCII[1]
+    )
 
 
 def ascii_digits(arr: pa.Array) -> pa.Array:

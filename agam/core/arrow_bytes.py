@@ -20,6 +20,15 @@ def utf8_buffers(array: pa.Array | pa.ChunkedArray) -> tuple[memoryview, memoryv
     return offsets, data
 
 
+def utf8_arrays(array: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """(offsets, data) of a non-empty string array as NumPy arrays, offsets rebased so value i
+    is data[offsets[i]:offsets[i+1]] (no copy of the text)."""
+    offsets_view, data_view = utf8_buffers(array)
+    offsets = np.frombuffer(offsets_view, dtype=np.int64)
+    data = np.frombuffer(data_view, dtype=np.uint8)[offsets[0] : offsets[-1]]
+    return offsets - offsets[0], data
+
+
 HASH_MULTIPLIER = 0x9E3779B97F4A7C15  # odd, so invertible modulo 2**64
 LENGTH_MIX = 0xC2B2AE3D27D4EB4F
 _POWER_TABLES: list[tuple[np.ndarray, np.ndarray]] = []  # the longest (P**i, P**-i) kept
@@ -53,10 +62,7 @@ def string_hashes(array: pa.Array | pa.ChunkedArray) -> np.ndarray:
     polynomial hash modulo 2**64, not for adversaries: callers confirm a match exactly)."""
     if len(array) == 0:
         return np.zeros(0, dtype=np.uint64)
-    offsets_view, data_view = utf8_buffers(pc.fill_null(array, ""))
-    offsets = np.frombuffer(offsets_view, dtype=np.int64)
-    data = np.frombuffer(data_view, dtype=np.uint8)[offsets[0] : offsets[-1]]
-    offsets = offsets - offsets[0]
+    offsets, data = utf8_arrays(pc.fill_null(array, ""))
     powers, inverse = _powers(len(data) + 1)
     with np.errstate(over="ignore"):
         prefix = np.zeros(len(data) + 1, dtype=np.uint64)
