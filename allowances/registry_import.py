@@ -1,16 +1,16 @@
 """Import a beneficiary registry extract into the store, all or nothing.
 
-Two passes. Pass 1 streams the file in chunks, normalises and checks every row
-(`registry_validate`) and spills the normalised good rows to an anonymous Parquet file in the
-data directory (`registry_staging`: owner-only, unlinked at once, so a killed import leaves no
-personal data behind); duplicate
-beneficiary ids across the whole file are found at the end of the pass. If any row is bad the
-batch is rejected and the store is not touched, unless `quarantine=True`: then the good rows are
-imported and the bad ones recorded by file, row, field and reason (never their values). Pass 2
-applies the good rows in ONE transaction: new ids are bulk-inserted, changed rows (row_sha256
-differs) move their old version to beneficiary_history and are updated, unchanged rows are left
-alone. The same file (sha256) imported twice is a no-op. A dry run does pass 2 and rolls back, so
-it reports exactly what an import would do, including duplicates across programmes.
+Two passes. Pass 1 (`registry_check`) streams the file in chunks, normalises and checks every
+row and spills the good rows to an anonymous Parquet file in the data directory
+(`registry_staging`: owner-only, unlinked at once, so a killed import leaves no personal data
+behind); repeated beneficiary ids across the whole file are found at the end of the pass. If
+any row is bad the batch is rejected and the store is not touched, unless `quarantine=True`:
+then the good rows are imported and the bad ones recorded by file, row, field and reason (never
+their values). Pass 2 applies the good rows in ONE transaction: new ids are bulk-inserted,
+changed rows (row_sha256 differs) move their old version to beneficiary_history and are
+updated, unchanged rows are left alone. The same file (sha256) imported twice is a no-op. A dry
+run does pass 2 and rolls back, so it reports exactly what an import would do, including
+duplicates across programmes.
 """
 
 from __future__ import annotations
@@ -40,17 +40,15 @@ from allowances.exposure import recompute_exposure
 from allowances.exposure_arrow import write_first_exposure
 from allowances.first_load import FirstLoadCounting, counted_beside
 from allowances.import_steps import step
-from allowances.registry_read import Reader, open_reader
+from allowances.registry_check import Pass1, check_file, report_of, row_errors
+from allowances.registry_read import open_reader
 from allowances.registry_schema import (
-    FIELD_NAMES,
     ImportReport,
-    RowError,
-    Status,
     load_aliases,
 )
 from allowances.registry_stage import STAGED, import_connection
-from allowances.registry_staging import Spill, Staging, default_staging
-from allowances.registry_validate import Context, validate_all
+from allowances.registry_staging import Staging, default_staging
+from allowances.registry_validate import Context
 from boundaries.layer import UnionLayer
 from store import audit
 from store.db import Store
@@ -61,7 +59,6 @@ log = logging.getLogger(__name__)
 
 DEFAULT_ERROR_LIMIT = 1_000_000
 QUARANTINE: Table = RegistryQuarantine.__table__  # type: ignore[assignment]
-FIELD_ORDER = {name: i for i, name in enumerate(FIELD_NAMES)}
 IMPORT_ROLES = ("admin",)
 
 
@@ -83,18 +80,6 @@ class _Writing:
     dry_run: bool
     quarantine: bool
     sha: str
-
-
-@dataclass
-class _Pass1:
-    file_name: str
-    spill: Spill
-    total: int
-    errors: pd.DataFrame  # row, field, reason (sorted)
-    bad_index: np.ndarray  # record positions excluded from the import
-    bad_rows: int  # rows with at least one error (including unparseable ones)
-    synthetic: bool
-    ignored: tuple[str, ...]
 
 
 def import_registry(
@@ -139,8 +124,8 @@ def import_registry(
             require_active(session, principal, IMPORT_ROLES, doing="import registries")
     with Staging(staging_dir or default_staging(store)) as staging:
         with step("read and check"):
-            first = _pass1(reader, ctx, staging.spill(), staging.spill())
-        errors = _row_errors(name, first.errors, error_limit)
+            first = check_file(reader, ctx, staging.spill(), staging.spill())
+        errors = row_errors(name, first.errors, error_limit)
         if len(first.errors) and not quarantine and not dry_run:
             log.warning(
                 "registry %s rejected: %d errors in %d rows; nothing imported",
@@ -148,10 +133,10 @@ def import_registry(
                 len(first.errors),
                 first.bad_rows,
             )
-            return _report(first, sha, errors, "rejected", time.perf_counter() - started)
+            return report_of(first, sha, errors, "rejected", time.perf_counter() - started)
         writing = _Writing(at, user, principal, dry_run, quarantine, sha)
         counts, import_id, dups = _pass2(store, first, staging.work_folder(), writing)
-    report = _report(
+    report = report_of(
         first,
         sha,
         errors,
@@ -176,130 +161,8 @@ def import_registry(
     return report
 
 
-def _report(
-    first: _Pass1,
-    sha: str,
-    errors: tuple[RowError, ...],
-    status: Status,
-    seconds: float,
-    *,
-    import_id: int | None = None,
-    quarantined: int = 0,
-    counts: dict[str, int] | None = None,
-    dups: rw.Duplicates | None = None,
-) -> ImportReport:
-    counts = counts or {}
-    return ImportReport(
-        file_name=first.file_name,
-        sha256=sha,
-        status=status,
-        import_id=import_id,
-        synthetic=first.synthetic,
-        total=first.total,
-        inserted=counts.get("inserted", 0),
-        updated=counts.get("updated", 0),
-        unchanged=counts.get("unchanged", 0),
-        quarantined=quarantined,
-        errors=errors,
-        errors_total=len(first.errors),
-        duplicates=dups.groups if dups else (),
-        duplicate_counts=dict(dups.counts) if dups else {},
-        ignored_columns=first.ignored,
-        seconds=seconds,
-    )
-
-
-def _pass1(reader: Reader, ctx: Context, spill: Spill, id_spill: Spill) -> _Pass1:
-    """Check every chunk, spill the good rows; repeated beneficiary ids are found on 64-bit
-    hashes (8 bytes a row in memory) and, only when two hashes match, confirmed exactly from
-    the ids spilled beside the rows."""
-    writer: pq.ParquetWriter | None = None
-    id_writer: pq.ParquetWriter | None = None
-    error_frames: list[pd.DataFrame] = []
-    id_hashes: list[np.ndarray] = []
-    total = synthetic_true = 0
-    for result in validate_all(reader.chunks(), ctx):
-        total += result.rows
-        synthetic_true += result.synthetic_true
-        if writer is None:
-            writer = pq.ParquetWriter(spill.sink(), result.valid.schema, compression="lz4")
-        writer.write_table(result.valid)
-        if id_writer is None:
-            id_writer = pq.ParquetWriter(id_spill.sink(), result.ids.schema, compression="lz4")
-        id_writer.write_table(result.ids)
-        id_hashes.append(result.id_hashes)
-        for index, fld, reasons in result.errors:
-            error_frames.append(pd.DataFrame({"_index": index, "field": fld, "reason": reasons}))
-    for open_writer in (writer, id_writer):
-        if open_writer is not None:
-            open_writer.close()
-    # Duplicate beneficiary ids anywhere in the file: the first occurrence stays, later ones fail.
-    if id_writer is not None and _has_repeats(np.concatenate(id_hashes)):
-        ids = pq.read_table(id_spill.source()).to_pandas()
-        dup = ids.duplicated("beneficiary_id", keep="first")
-        if dup.any():
-            first_at = ids[~dup].set_index("beneficiary_id")["_index"]
-            later = ids[dup]
-            first_rows = reader.row_numbers(later["beneficiary_id"].map(first_at).to_numpy())
-            texts = [f"same beneficiary_id as row {r}" for r in first_rows]
-            error_frames.append(
-                pd.DataFrame(
-                    {
-                        "_index": later["_index"].to_numpy(),
-                        "field": "beneficiary_id",
-                        "reason": texts,
-                    }
-                )
-            )
-    frame = (
-        pd.concat(error_frames, ignore_index=True)
-        if error_frames
-        else pd.DataFrame({"_index": pd.Series([], dtype="int64"), "field": [], "reason": []})
-    )
-    bad_index = np.unique(frame["_index"].to_numpy(dtype=np.int64))
-    frame["row"] = reader.row_numbers(frame["_index"].to_numpy(dtype=np.int64))
-    structural = pd.DataFrame(
-        [(-1, e.field, e.reason, e.row) for e in reader.structural_errors],
-        columns=["_index", "field", "reason", "row"],
-    )
-    frame = pd.concat([frame, structural], ignore_index=True) if len(structural) else frame
-    frame["_order"] = frame["field"].map(FIELD_ORDER).fillna(-1)
-    frame = frame.sort_values(["row", "_order"], kind="stable").reset_index(drop=True)
-    if writer is None and not reader.structural_errors:
-        raise RegistryError(f"{ctx.file_name}: no data rows")
-    if 0 < synthetic_true < total:
-        raise RegistryError(f"{ctx.file_name}: mixes synthetic and real rows (column synthetic)")
-    synthetic = total > 0 and synthetic_true == total
-    total += len(reader.structural_errors)
-    return _Pass1(
-        file_name=ctx.file_name,
-        spill=spill,
-        total=total,
-        errors=frame[["row", "field", "reason"]],
-        bad_index=bad_index,
-        bad_rows=int(frame["row"].nunique()),
-        synthetic=synthetic,
-        ignored=reader.ignored,
-    )
-
-
-def _has_repeats(hashes: np.ndarray) -> bool:
-    """Any hash twice? (Every repeated id is; a rare collision is ruled out exactly after.)
-    Sorting and comparing neighbours is 15× faster than NumPy 2's hashed `np.unique` here."""
-    ordered = np.sort(hashes)
-    return bool((ordered[1:] == ordered[:-1]).any())
-
-
-def _row_errors(name: str, frame: pd.DataFrame, limit: int) -> tuple[RowError, ...]:
-    head = frame.head(limit)
-    return tuple(
-        RowError(name, int(r), str(f), str(m))
-        for r, f, m in zip(head["row"], head["field"], head["reason"], strict=True)
-    )
-
-
 def _pass2(
-    store: Store, first: _Pass1, folder: Path, writing: _Writing
+    store: Store, first: Pass1, folder: Path, writing: _Writing
 ) -> tuple[dict[str, int], int, rw.Duplicates]:
     bad = pa.array(first.bad_index)
 
@@ -345,7 +208,7 @@ def _store_is_empty(store: Store) -> bool:
 
 def _write(
     session: Session,
-    first: _Pass1,
+    first: Pass1,
     stage: str | None,
     writing: _Writing,
     first_counts: FirstLoadCounting,
@@ -420,7 +283,7 @@ def _refuse_mixing(session: Session, synthetic: bool, name: str) -> None:
 
 def _apply(
     conn: Connection,
-    first: _Pass1,
+    first: Pass1,
     import_id: int,
     at: datetime,
     stage: str | None,
@@ -446,9 +309,7 @@ def _apply(
     return counts, None if empty else touched
 
 
-def _good_rows(
-    first: _Pass1, bad: pa.Array, columns: list[str] | None = None
-) -> Iterator[pa.Table]:
+def _good_rows(first: Pass1, bad: pa.Array, columns: list[str] | None = None) -> Iterator[pa.Table]:
     """The spilled rows that are imported (not in `bad`), in batches."""
     wanted = None if columns is None else [*columns, "_index"]
     spill = pq.ParquetFile(first.spill.source())
@@ -462,7 +323,7 @@ def _good_rows(
 
 def _apply_batches(
     conn: Connection,
-    first: _Pass1,
+    first: Pass1,
     bad: pa.Array,
     empty: bool,
     import_id: int,
@@ -504,7 +365,7 @@ def _record_quarantine(conn: Connection, errors: pd.DataFrame, import_id: int) -
 
 
 def _stored_report(
-    counts: dict[str, int], first: _Pass1, dups: rw.Duplicates, at: datetime, quarantined: int
+    counts: dict[str, int], first: Pass1, dups: rw.Duplicates, at: datetime, quarantined: int
 ) -> dict[str, Any]:
     return {
         "counts": {
