@@ -400,14 +400,16 @@ def beneficiaries_for_unions(session: Session, union_codes: Iterable[str]) -> pd
     """What targeting needs and nothing more: no names, NID or wallet numbers. Read as the
     driver's plain tuples (about twice as fast as pandas.read_sql at a district's 200,000
     rows) on the session's connection and transaction, made columns by one 2-D numpy array
-    (a fifth of the time of transposing the tuples in Python)."""
-    from store.models import Beneficiary
-
+    (a fifth of the time of transposing the tuples in Python). On SQLite the rows are visited
+    in table order (`targeting_rows`): a district's rows lie all over a national table, and in
+    ascending rowid they take a fifth less time to read with the file in memory and a third
+    of the time from disk, at 10 M households. PostgreSQL's bitmap heap scan already reads
+    the table in its order."""
     codes = sorted(set(union_codes))
-    wanted = [getattr(Beneficiary, c) for c in TARGETING_COLUMNS]
+    dialect = session.get_bind().dialect.name
     rows: list[tuple[Any, ...]] = []
     for start in range(0, len(codes), 500):
-        stmt = select(*wanted).where(Beneficiary.adm4_pcode.in_(codes[start : start + 500]))
+        stmt = targeting_rows(codes[start : start + 500], dialect)
         with driver_rows(session, stmt) as cursor:
             rows.extend(cursor.fetchall())
     grid = np.empty((len(rows), len(TARGETING_COLUMNS)), dtype=object)
@@ -416,6 +418,16 @@ def beneficiaries_for_unions(session: Session, union_codes: Iterable[str]) -> pd
     return pd.DataFrame(
         {name: _typed(name, grid[:, j]) for j, name in enumerate(TARGETING_COLUMNS)}
     )
+
+
+def targeting_rows(codes: list[str], dialect: str) -> Select[Any]:
+    """The TARGETING_COLUMNS of the beneficiaries of `codes`; on SQLite in rowid order."""
+    from store.models import Beneficiary
+
+    picked = Beneficiary.adm4_pcode.in_(codes)
+    if dialect == "sqlite":  # the rowids from the union index first, then the rows in order
+        picked = Beneficiary.id.in_(select(Beneficiary.id).where(picked))
+    return select(*(getattr(Beneficiary, c) for c in TARGETING_COLUMNS)).where(picked)
 
 
 def _typed(name: str, values: np.ndarray) -> np.ndarray:
