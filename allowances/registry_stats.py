@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import func, select, true
 
-from allowances.exposure import exposure_by_union
+from allowances.exposure import ALL_PROGRAMMES, EXPOSURE, exposure_by_union
 from allowances.registry_write import find_duplicates
 from boundaries.layer import UnionLayer
 from store.db import Store
@@ -33,10 +33,14 @@ def registry_stats(store: Store, union_layer: UnionLayer | None = None) -> dict[
     with store.engine.connect() as conn:
         total = int(conn.scalar(select(func.count()).select_from(b)) or 0)
         households = int(conn.scalar(select(func.count(b.household_id.distinct()))) or 0)
+        # from union_exposure, which each import keeps in its transaction (no programme index)
         by_programme = {
             str(p): int(n)
             for p, n in conn.execute(
-                select(b.programme, func.count()).group_by(b.programme).order_by(b.programme)
+                select(EXPOSURE.c.programme, func.sum(EXPOSURE.c.beneficiaries))
+                .where(EXPOSURE.c.programme != ALL_PROGRAMMES)
+                .group_by(EXPOSURE.c.programme)
+                .order_by(EXPOSURE.c.programme)
             )
         }
         synthetic_rows = int(

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import text
 
 from allowances.registry_import import import_registry
+from allowances.registry_stats import registry_stats
 from allowances.synthetic import generate_registry
 from boundaries.layer import UnionLayer
 from store.db import Store
@@ -78,6 +79,8 @@ def test_chunked_and_incremental_equal_one_shot(
     assert (second.updated, second.inserted) == (20, 100)
     store = Store(database_url)
     incremental = _store_tables(store)
+    by_programme = incremental[0]["programme"].value_counts().sort_index()  # moved rows too
+    assert registry_stats(store)["by_programme"] == by_programme.to_dict()
     with store.engine.connect() as conn:  # unions the second import did not touch kept T1 rows
         stamps = set(conn.execute(text("SELECT computed_at FROM union_exposure")).scalars())
     store.dispose()
