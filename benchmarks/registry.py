@@ -7,6 +7,11 @@ same kind of database (no validation), which is what a quick script would do. Po
 on a throwaway cluster (benchmarks.pg). The payment file is in benchmarks.export.
 
     python -m benchmarks.registry [--households 500000] [--skip-postgres] [--skip-propose]
+                                  [--max-minutes 60]
+
+Above 10 M households (e.g. `--households 40000000`) the import is first measured at N/40
+and N/10 and extrapolated to N (benchmarks.registry_scale); the full run is made only if the
+extrapolation fits this machine's disk, memory and `--max-minutes`.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +36,7 @@ from allowances.policy import load_policy
 from allowances.registry_import import import_registry
 from allowances.synthetic import generate_registry
 from allowances.targeting import household_lines
+from benchmarks import registry_scale
 from benchmarks.pg import fresh_database, postgres_cluster
 from boundaries.layer import load_union_layer
 from store.db import Store
@@ -83,6 +90,38 @@ def in_new_process(func: Callable[..., Any], *args: Any) -> Any:
         return pool.submit(func, *args).result()
 
 
+def _sqlite_calibration(registry: Path, folder: Path) -> tuple[float, float, int]:
+    with registry_scale.peak_disk(folder) as disk:
+        seconds, _, peak = in_new_process(
+            _agam_import, f"sqlite:///{folder / 'agam.sqlite3'}", registry
+        )
+    return seconds, peak, disk()
+
+
+def _postgres_calibration(admin: str, registry: Path) -> tuple[float, float, int]:
+    with fresh_database(admin) as url:
+        seconds, _, peak = in_new_process(_agam_import, url, registry)
+        return seconds, peak, registry_scale.postgres_bytes(url)
+
+
+def _fits_at_full_size(args: argparse.Namespace, layer: Any) -> bool:
+    """registry_scale's calibration for the back ends asked for."""
+    cluster = nullcontext(None) if args.skip_postgres else postgres_cluster()
+    with tempfile.TemporaryDirectory() as folder, cluster as admin:
+        imports: dict[str, Callable[[Path, Path], tuple[float, float, int]]] = {
+            "sqlite": _sqlite_calibration
+        }
+        if admin is not None:
+            imports["postgresql"] = lambda registry, _: _postgres_calibration(admin, registry)
+        return registry_scale.calibrate(
+            args.households,
+            Path(folder),
+            lambda n, path: generate_registry(layer, n, 7, path),
+            imports,
+            args.max_minutes,
+        )
+
+
 def import_vs_to_sql(url: str, baseline_url: str, registry: Path, rows: int) -> None:
     """Agam's validated import into `url` vs pandas to_sql into `baseline_url` (same engine),
     each in its own new process."""
@@ -105,9 +144,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--households", type=int, default=500_000)
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--skip-propose", action="store_true")
+    parser.add_argument("--max-minutes", type=float, default=60.0)
     args = parser.parse_args(argv)
     print(f"load average at start: {os.getloadavg()[0]:.2f} (2 cores)")
     layer = load_union_layer()
+    if args.households > registry_scale.CALIBRATE_ABOVE and not _fits_at_full_size(args, layer):
+        print(f"  not run at {args.households:,} households: the extrapolation above stands")
+        return 0
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
         registry = tmp / "registry.parquet"

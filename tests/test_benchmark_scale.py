@@ -1,0 +1,49 @@
+"""The 40 M-household plan of benchmarks.registry: the line through two measured runs, the
+disk sampler, and the verdict against the machine."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from benchmarks import registry_scale
+from benchmarks.registry_scale import Run, extrapolate, fits, peak_disk
+
+
+def test_extrapolation_is_the_line_through_both_runs() -> None:
+    small = Run(1_000_000, 1_100_000, 13.0, 1_000.0, 1_000_000_000)
+    large = Run(4_000_000, 4_400_000, 61.0, 1_300.0, 4_600_000_000)
+    at = extrapolate(small, large, 40_000_000)
+    assert at == Run(40_000_000, 44_000_000, 637.0, 4_900.0, 47_800_000_000)
+    assert extrapolate(small, large, 4_000_000) == large
+
+
+def test_the_sampler_sees_a_file_removed_before_the_end(tmp_path: Path) -> None:
+    (tmp_path / "kept").write_bytes(b"x" * 1_000)
+    with peak_disk(tmp_path) as peak:
+        spill = tmp_path / "spill"
+        spill.write_bytes(b"y" * 50_000)
+        time.sleep(registry_scale.SAMPLE_SECONDS * 3)
+        spill.unlink()
+    assert peak() == 51_000
+
+
+@pytest.mark.parametrize(
+    ("disk", "peak_mb", "seconds", "expected"),
+    [(10e9, 1_500.0, 600.0, True), (90e9, 1_500.0, 600.0, False),
+     (10e9, 30_000.0, 600.0, False), (10e9, 1_500.0, 7_200.0, False)],
+)  # fmt: skip
+def test_a_run_fits_only_within_disk_memory_and_time(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    disk: float,
+    peak_mb: float,
+    seconds: float,
+    expected: bool,
+) -> None:
+    monkeypatch.setattr(registry_scale, "machine_memory_mb", lambda: 24_000.0)
+    predicted = Run(40_000_000, 44_000_000, seconds, peak_mb, int(disk))
+    assert fits("sqlite", predicted, free_bytes=int(50e9), max_minutes=60) is expected
+    assert "EXTRAPOLATED to 40,000,000 households" in capsys.readouterr().out
