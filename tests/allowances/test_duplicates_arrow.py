@@ -87,3 +87,19 @@ def test_the_listed_groups_are_limited_but_the_counts_are_not() -> None:
     found = duplicates_in_rows(_rows(TABLE, 3), limit=1)
     assert found.counts["nid"] == 2
     assert [g.kind for g in found.groups] == ["nid", "wallet"]
+
+
+def test_repeating_rows_are_the_rows_whose_present_hash_another_present_row_shares() -> None:
+    rng = np.random.default_rng(5)
+    hashes = rng.integers(0, 40, size=200).astype(np.uint64)  # many repeats
+    hashes[:3] = np.iinfo(np.uint64).max  # the largest value repeats too
+    present = rng.random(200) > 0.2
+    counts: dict[int, int] = {}
+    for h, p in zip(hashes.tolist(), present.tolist(), strict=True):
+        counts[h] = counts.get(h, 0) + int(p)
+    expected = [i for i, (h, p) in enumerate(zip(hashes, present, strict=True))
+                if p and counts[int(h)] > 1]  # fmt: skip
+    got = duplicates_arrow._repeating_rows(hashes, present)
+    assert got.tolist() == expected
+    unique = np.arange(50, dtype=np.uint64)
+    assert duplicates_arrow._repeating_rows(unique, np.ones(50, bool)).tolist() == []
