@@ -312,7 +312,7 @@ def _apply(
 def _good_rows(first: Pass1, bad: pa.Array, columns: list[str] | None = None) -> Iterator[pa.Table]:
     """The spilled rows that are imported (not in `bad`), in batches."""
     wanted = None if columns is None else [*columns, "_index"]
-    spill = pq.ParquetFile(first.spill.source())
+    spill = pq.ParquetFile(first.spill.source(), pre_buffer=False)  # streamed: see registry_read
     for batch in spill.iter_batches(batch_size=50_000, columns=wanted):
         table = pa.Table.from_batches([batch])
         if len(bad):

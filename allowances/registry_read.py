@@ -273,7 +273,9 @@ class ParquetReader:
     def __init__(self, path: Path, chunk_rows: int) -> None:
         self.path, self.file_name, self.chunk_rows = path, path.name, chunk_rows
         try:
-            self._file = pq.ParquetFile(path)
+            # pre_buffer off: Arrow keeps every pre-buffered range until the file is closed,
+            # about 40 bytes a row held to the end of the import
+            self._file = pq.ParquetFile(path, pre_buffer=False)
         except (pa.ArrowException, OSError) as exc:
             raise RegistryError(f"{self.file_name}: not a readable Parquet file ({exc})") from None
         self.headers = list(self._file.schema_arrow.names)
