@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import func, select, true
 
-from allowances.exposure import ALL_PROGRAMMES, EXPOSURE, exposure_by_union
+from allowances.exposure import ALL_PROGRAMMES, exposure_by_union
 from allowances.registry_write import find_duplicates
 from boundaries.layer import UnionLayer
 from store.db import Store
@@ -33,16 +33,6 @@ def registry_stats(store: Store, union_layer: UnionLayer | None = None) -> dict[
     with store.engine.connect() as conn:
         total = int(conn.scalar(select(func.count()).select_from(b)) or 0)
         households = int(conn.scalar(select(func.count(b.household_id.distinct()))) or 0)
-        # from union_exposure, which each import keeps in its transaction (no programme index)
-        by_programme = {
-            str(p): int(n)
-            for p, n in conn.execute(
-                select(EXPOSURE.c.programme, func.sum(EXPOSURE.c.beneficiaries))
-                .where(EXPOSURE.c.programme != ALL_PROGRAMMES)
-                .group_by(EXPOSURE.c.programme)
-                .order_by(EXPOSURE.c.programme)
-            )
-        }
         synthetic_rows = int(
             conn.scalar(
                 select(func.count())
@@ -54,7 +44,13 @@ def registry_stats(store: Store, union_layer: UnionLayer | None = None) -> dict[
         )
         imports = int(conn.scalar(select(func.count()).select_from(RegistryImport)) or 0)
         duplicates = find_duplicates(conn, limit=0).counts
-    exposure = exposure_by_union(store)
+    # every union_exposure row (each import keeps them in its transaction): per union over
+    # all programmes, and per programme, which gives the counts by programme
+    every = exposure_by_union(store, programme=None)
+    is_all = every["programme"] == ALL_PROGRAMMES
+    exposure = every[is_all].reset_index(drop=True)
+    per_programme = every[~is_all].groupby("programme")["beneficiaries"].sum().sort_index()
+    by_programme = {str(p): int(n) for p, n in per_programme.items()}
     flags = {flag: int(exposure[col].sum()) for flag, col in FLAG_COLUMNS.items()}
     return {
         "beneficiaries": total,
