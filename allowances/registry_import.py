@@ -28,7 +28,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 from sqlalchemy import Connection, Table, func, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -41,7 +40,7 @@ from allowances.exposure_arrow import write_first_exposure
 from allowances.first_load import FirstLoadCounting, counted_beside
 from allowances.import_steps import step
 from allowances.registry_check import Pass1, check_file, report_of, row_errors
-from allowances.registry_read import open_reader
+from allowances.registry_read import open_reader, streamed_parquet
 from allowances.registry_schema import (
     ImportReport,
     load_aliases,
@@ -312,7 +311,7 @@ def _apply(
 def _good_rows(first: Pass1, bad: pa.Array, columns: list[str] | None = None) -> Iterator[pa.Table]:
     """The spilled rows that are imported (not in `bad`), in batches."""
     wanted = None if columns is None else [*columns, "_index"]
-    spill = pq.ParquetFile(first.spill.source(), pre_buffer=False)  # streamed: see registry_read
+    spill = streamed_parquet(first.spill.source())
     for batch in spill.iter_batches(batch_size=50_000, columns=wanted):
         table = pa.Table.from_batches([batch])
         if len(bad):

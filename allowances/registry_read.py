@@ -267,15 +267,20 @@ class XlsxReader:
         return index
 
 
+def streamed_parquet(source: str | Path | pa.NativeFile) -> pq.ParquetFile:
+    """A Parquet file to read batch by batch, holding one batch: pre-buffering off (Arrow's
+    default keeps every pre-buffered range until the file is closed, about 40 bytes a row
+    of the registry held to the end of an import)."""
+    return pq.ParquetFile(source, pre_buffer=False)
+
+
 class ParquetReader:
     """Parquet: any column type is cast to text; records are numbered from 1 (no header row)."""
 
     def __init__(self, path: Path, chunk_rows: int) -> None:
         self.path, self.file_name, self.chunk_rows = path, path.name, chunk_rows
         try:
-            # pre_buffer off: Arrow keeps every pre-buffered range until the file is closed,
-            # about 40 bytes a row held to the end of the import
-            self._file = pq.ParquetFile(path, pre_buffer=False)
+            self._file = streamed_parquet(path)
         except (pa.ArrowException, OSError) as exc:
             raise RegistryError(f"{self.file_name}: not a readable Parquet file ({exc})") from None
         self.headers = list(self._file.schema_arrow.names)
