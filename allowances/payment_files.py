@@ -79,8 +79,9 @@ class ExportResult:
 
 def _channel_groups(rows: pa.Table) -> Iterator[tuple[str, pa.Table]]:
     """One table per channel (mfs per provider), in name order, lines in rank order: one
-    stable sort and slices instead of a filter of every column per channel."""
-    channel = rows["channel"]
+    stable sort and slices instead of a filter of every column per channel. Done on the
+    pinned rows, before the payment file's repeated columns are added to each group."""
+    channel = rows["payment_channel"]
     key = pc.if_else(pc.equal(channel, "mfs"), pc.binary_join_element_wise(
         "mfs", rows["mfs_provider"], "_"), channel)  # fmt: skip
     order = pc.sort_indices(key)  # stable: rank order within a channel
@@ -160,10 +161,13 @@ def export_list(
     """Check the approval (account, role, district, hash), then write the pinned payees of
     the approved list, files + manifest, atomically."""
     _check_ready(session, list_id)
-    read: dict[str, pa.Table] = {}
+    read: dict[str, Any] = {}
+    approved_sha = list_repo.get_list(session, list_id).content_sha256
 
     def digest_of(version: int) -> str:  # one read: the hash checked and the rows written
-        digest, read["rows"] = line_rows.hashed_payment_rows(session, list_id, version)
+        digest, read["rows"], read["sealed"] = line_rows.hashed_payment_rows(
+            session, list_id, version, approved_sha
+        )
         return digest
 
     row = list_repo.decide(session, list_id, principal, "export", at, digest_of=digest_of)
@@ -174,13 +178,13 @@ def export_list(
     rows, notes = _pinned_rows(session, list_id, read["rows"])
     _refuse_unsafe(rows, list_id)
     approved_at = iso_utc(row.decided_at) if row.decided_at else ""
-    rows = _payment_table(rows, row, batch_id, approved_at, at)
     outdir.mkdir(parents=True, exist_ok=True)
     target = outdir / batch_id
     staging = Path(tempfile.mkdtemp(dir=outdir, prefix=f".{batch_id}."))
     files = []
     try:
-        for channel, part in _channel_groups(rows):
+        for channel, pinned in _channel_groups(rows):
+            part = _payment_table(pinned, row, batch_id, approved_at, at)
             for path in _write(part, staging, f"{batch_id}_{channel}", fmt):
                 files.append(
                     {
@@ -209,8 +213,9 @@ def export_list(
             "generated_at": iso_utc(at),
             "generated_by": principal.username,
             "format": fmt,
+            "written_from": "payment_snapshot" if read["sealed"] else "list_lines",
             "rows": rows.num_rows,
-            "total_bdt": _total_bdt(rows),
+            "total_bdt": sum(f["total_bdt"] for f in files),
             "files": files,
             **notes,
         }

@@ -2,9 +2,10 @@
 
 A SYNTHETIC registry of one district (allowances.synthetic on the real unions of that
 district) is imported, one list is proposed for all its unions (timed too), submitted and
-approved by two signed-in accounts, then exported with `export_payment_files` - the path the
-CLI and the dashboard use: approval and hash check, pinned payees read from the store, unsafe-cell
-refusal, CSV per channel, sha256 per file, manifest. The baseline is `pyarrow.csv.write_csv`
+approved by two signed-in accounts (both timed: the approval seals the payment snapshot), then
+exported with `export_payment_files` - the path the CLI and the dashboard use: approval and
+hash check, the sealed payees read from the store and hashed again, unsafe-cell refusal, CSV
+per channel, sha256 per file, manifest. The baseline is `pyarrow.csv.write_csv`
 of exactly the rows Agam wrote (read back from its files), already in memory.
 
     python -m benchmarks.export [--households 120000] [--district BD5088] [--database-url URL]
@@ -94,11 +95,14 @@ def main(argv: list[str] | None = None) -> int:
                               union_codes=unions, union_intensity={}, policy=load_policy(),
                               prepared_by="system", at=T0, synthetic=True).id  # fmt: skip
         propose_s = time.perf_counter() - start
+        decided = {}
         for who, action in (("officer", "submit"), ("dc", "approve")):
             principal = _sign_in(store, who)
+            start = time.perf_counter()
             with store.session() as session:
                 list_id_row = list_repo.decide(session, list_id, principal, action, T0)  # type: ignore[arg-type]
                 assert list_id_row.id == list_id
+            decided[action] = time.perf_counter() - start
         approver = _sign_in(store, "dc")
         start = time.perf_counter()
         result = export_payment_files(store, list_id, approver, "csv", tmp / "out", T0)  # type: ignore[arg-type]
@@ -112,6 +116,10 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{backend}: propose (read the district's registry, score, rank, cap, write "
             f"{result.manifest['rows']:,} lines and pin their payees): {propose_s:6.2f} s"
+        )
+        print(
+            f"{backend}: submit (hash every line) {decided['submit']:6.2f} s; approve (hash "
+            f"check, and seal the payment snapshot the export reads) {decided['approve']:6.2f} s"
         )
         print(
             f"{backend}: payment CSV of {result.manifest['rows']:,} lines in {len(files)} "

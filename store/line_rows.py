@@ -36,6 +36,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
+from store import payment_snapshot
 from store.bulk_rows import driver_rows
 from store.list_hash import HEAD_FIELDS, digest_of_columns, text_columns
 from store.models import AllowanceLine, AllowancePayee
@@ -46,6 +47,7 @@ CHUNK_ROWS = 100_000  # rows fetched, and lines hashed, at a time
 LINE_COLUMNS = ("line_rank", "household_id", "line_beneficiary_id", "adm4_pcode", "amount_bdt")
 INCLUDED_AT = 5  # position of `included` in hash_rows
 PAYMENT_COLUMNS = [*LINE_COLUMNS, "line_ref", "amends_line_ref", *PAYEE_FIELDS]
+HASHED_NAMES = [*PAYMENT_COLUMNS[:INCLUDED_AT], "included", *PAYMENT_COLUMNS[INCLUDED_AT:]]
 
 
 class NotPrintable(Exception):
@@ -147,11 +149,11 @@ def _typed_columns(session: Session, list_id: int) -> list[pa.ChunkedArray]:
     return [pa.chunked_array([p[j] for p in parts], pa.string()) for j in range(width)]
 
 
-def _read_columns(session: Session, list_id: int) -> list[pa.ChunkedArray]:
-    """Every line with its pinned payee as the text columns of `hash_rows`: printed by the
-    database and parsed by Arrow, or read value by value where the database has no printf
-    or a stored field holds the separator or a line break."""
-    names = [*PAYMENT_COLUMNS[:INCLUDED_AT], "included", *PAYMENT_COLUMNS[INCLUDED_AT:]]
+def hashed_columns(session: Session, list_id: int) -> list[pa.ChunkedArray]:
+    """Every line with its pinned payee as the text columns of `hash_rows` (HASHED_NAMES):
+    printed by the database and parsed by Arrow, or read value by value where the database
+    has no printf or a stored field holds the separator or a line break."""
+    names = HASHED_NAMES
     statement = printed_lines(session.get_bind().dialect.name, list_id, SEPARATOR, len(names))
     if statement is not None:
         try:
@@ -167,15 +169,20 @@ def _read_columns(session: Session, list_id: int) -> list[pa.ChunkedArray]:
     return _typed_columns(session, list_id)
 
 
-def hashed_payment_rows(session: Session, list_id: int, version: int) -> tuple[str, pa.Table]:
+def hashed_payment_rows(
+    session: Session, list_id: int, version: int, approved_sha256: str | None = None
+) -> tuple[str, pa.Table, bool]:
     """One read of the list for its payment file: the content hash of every line (as
     `store.list_hash` defines it) and, from the same rows, the included lines with their
-    pinned payee as text, in rank order (payee fields empty where none is pinned)."""
-    columns = _read_columns(session, list_id)
+    pinned payee as text, in rank order (payee fields empty where none is pinned); and
+    whether they came from the payment snapshot sealed at approval (with `approved_sha256`,
+    see store.payment_snapshot) rather than from the lines and payees tables."""
+    sealed = payment_snapshot.sealed_columns(session, list_id, HASHED_NAMES, approved_sha256)
+    columns = sealed if sealed is not None else hashed_columns(session, list_id)
     included = pc.equal(columns[INCLUDED_AT], "1")
     kept = columns[:INCLUDED_AT] + columns[INCLUDED_AT + 1 :]
     table = pa.table(kept, names=PAYMENT_COLUMNS).filter(included)
-    return digest_of_columns(columns, version), table
+    return digest_of_columns(columns, version), table, sealed is not None
 
 
 def list_digest(session: Session, list_id: int, version: int) -> str:

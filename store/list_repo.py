@@ -27,9 +27,10 @@ from agam.core.transitions import (
     SYSTEM_ACTOR,
     next_list_status,
 )
-from store import audit, line_rows, payee_repo
+from store import audit, line_rows, payee_repo, payment_snapshot
 from store.bulk_rows import driver_rows, insert_frame
 from store.identity import Principal, require_active
+from store.list_hash import digest_of_columns
 from store.models import Alert, AllowanceLine, AllowanceList, Decision
 
 __all__ = ["LIST_TRANSITIONS", "decide"]
@@ -211,7 +212,13 @@ def decide(
         raise PermissionDenied("the person who prepared or submitted a list cannot decide it")
     if action == "approve" and user.username == row.approved_by:
         raise PermissionDenied("the second approval must come from another administrator")
-    digest = (digest_of or (lambda v: list_hash(session, list_id, v)))(row.hash_version)
+    sealing = new_status == "approved" and row.status != "approved"
+    columns: list[Any] = []
+    if sealing:  # one read: the hash checked and the snapshot sealed
+        columns = line_rows.hashed_columns(session, list_id)
+        digest = digest_of_columns(columns, row.hash_version)
+    else:
+        digest = (digest_of or (lambda v: list_hash(session, list_id, v)))(row.hash_version)
     if action not in ("submit", "edit") and digest != row.content_sha256:
         what = "its approved hash; not exported" if action == "export" else "its submission"
         raise InvalidTransition(f"list {list_id} does not match {what}; resubmit it")
@@ -248,6 +255,8 @@ def decide(
         },
     )
     session.flush()
+    if sealing:  # the list is approved now: the database accepts its snapshot
+        payment_snapshot.seal(session, list_id, digest, columns, line_rows.HASHED_NAMES, at)
     return row
 
 

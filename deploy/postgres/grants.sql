@@ -25,7 +25,7 @@ GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA agam TO :"app";
 -- The schema revision: read (`agam db status`, the start-up check), never moved.
 GRANT SELECT ON agam.alembic_version TO :"app";
 
--- Insert-only: what was forecast, judged, decided, pinned and audited.
+-- Insert-only: what was forecast, judged, decided, pinned, sealed and audited.
 GRANT SELECT, INSERT ON
   agam.activation_keys,
   agam.alert_events,
@@ -38,6 +38,7 @@ GRANT SELECT, INSERT ON
   agam.forecast_runs,
   agam.grievance_events,
   agam.payment_imports,
+  agam.payment_snapshots,
   agam.registry_quarantine
 TO :"app";
 

@@ -36,6 +36,7 @@ from store.models.lists import (
     AllowanceList,
     AllowancePayee,
     Decision,
+    PaymentSnapshot,
 )
 from store.models.operations import (
     OUTBOX_STATUSES,
@@ -87,6 +88,7 @@ __all__ = [
     "OutboxMessage",
     "PaymentImport",
     "PaymentResult",
+    "PaymentSnapshot",
     "RegistryImport",
     "RegistryQuarantine",
     "SchedulerHeartbeat",

@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -122,6 +123,23 @@ class AllowancePayee(Base):
     post_office_code: Mapped[str | None] = mapped_column(String(16))
     source_row_sha256: Mapped[str] = mapped_column(String(64))
     snapshot_at: Mapped[datetime]
+
+
+class PaymentSnapshot(Base):
+    """An approved list's lines with their pinned payees, sealed in the approval's transaction:
+    Arrow IPC parts of the text columns the content hash is computed from (every line, in rank
+    order). Payment files are written from here; the export re-computes the hash from these
+    bytes. Written only while the list is approved with this hash, never changed or deleted
+    (database guards, migration 0014)."""
+
+    __tablename__ = "payment_snapshots"
+
+    list_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    part: Mapped[int] = mapped_column(Integer, primary_key=True)  # 0, 1, ... in rank order
+    content_sha256: Mapped[str] = mapped_column(String(64))  # the approved list hash
+    line_rows: Mapped[int] = mapped_column(Integer)
+    arrow_ipc: Mapped[bytes] = mapped_column(LargeBinary)
+    sealed_at: Mapped[datetime]
 
 
 class Decision(Base):

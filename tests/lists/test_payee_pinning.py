@@ -24,6 +24,7 @@ from store import line_rows, list_repo, payee_repo
 from store.bulk_rows import driver_rows
 from store.db import Store
 from store.identity import Principal
+from store.list_hash import digest_of_columns
 from store.models import Beneficiary
 from store.user_repo import authenticate
 
@@ -260,10 +261,13 @@ def test_the_exports_one_read_gives_the_stored_hash_and_only_included_lines(
         included = [r for r in every_line if r.included]
         for chunk_rows in (1, 2, 100_000):  # the hash does not depend on the chunking
             monkeypatch.setattr(line_rows, "CHUNK_ROWS", chunk_rows)
-            digest, rows = line_rows.hashed_payment_rows(session, list_id, 2)
-            assert digest == stored == list_repo.list_hash(session, list_id)
-            assert rows["line_ref"].to_pylist() == [r.line_ref for r in included]
-            assert rows["amount_bdt"].to_pylist() == [str(r.amount_bdt) for r in included]
+            read = line_rows.hashed_columns(session, list_id)
+            assert digest_of_columns(read, 2) == stored == list_repo.list_hash(session, list_id)
+        digest, rows, sealed = line_rows.hashed_payment_rows(session, list_id, 2, stored)
+        assert sealed
+        assert digest == stored
+        assert rows["line_ref"].to_pylist() == [r.line_ref for r in included]
+        assert rows["amount_bdt"].to_pylist() == [str(r.amount_bdt) for r in included]
     assert 0 < len(included) < len(every_line)  # the draft has excluded lines too
 
 
@@ -283,7 +287,7 @@ def test_the_stored_list_hashes_as_the_reference_on_orm_rows(
         for version in (1, 2):
             reference = list_repo.content_hash(orm_rows, version)
             assert list_repo.list_hash(session, list_id, version) == reference
-            digest, _ = line_rows.hashed_payment_rows(session, list_id, version)
+            digest, _, _ = line_rows.hashed_payment_rows(session, list_id, version)
             assert digest == reference
 
 
@@ -310,7 +314,7 @@ def test_fields_the_printed_read_cannot_split_still_hash_and_export_exactly(
         for version in (1, 2):
             reference = list_repo.content_hash(orm_rows, version)
             assert list_repo.list_hash(session, list_id, version) == reference
-            digest, rows = line_rows.hashed_payment_rows(session, list_id, version)
+            digest, rows, _ = line_rows.hashed_payment_rows(session, list_id, version)
             assert digest == reference
         villages = dict(
             zip(rows["line_rank"].to_pylist(), rows["village"].to_pylist(), strict=True)

@@ -60,6 +60,7 @@ INSERT_ONLY = {
     "forecast_runs",
     "grievance_events",
     "payment_imports",
+    "payment_snapshots",
     "registry_quarantine",
 }
 DELETES = {"sign_in_attempts", "union_exposure"}  # store/throttle.py, allowances/exposure.py
@@ -75,6 +76,7 @@ PERSONAL = {  # never readable by the reporting role
     "grievances",
     "notification_outbox",
     "payment_results",
+    "payment_snapshots",
     "registry_quarantine",
     "sign_in_attempts",
     "users",

@@ -1,0 +1,96 @@
+"""The payment snapshot: an approved list's lines with their pinned payees, sealed in the
+approval's transaction and read back by the export.
+
+The approval reads every line with its payee once (`store.line_rows`), checks the content
+hash on those text columns, and stores the same columns here as compressed Arrow IPC parts of
+SNAPSHOT_PART_ROWS lines. The export reads the parts instead of the join, and the content hash
+is re-computed from them before anything is written: a part changed, removed or added behind
+the guards gives another hash, and the export refuses. Bytes that are not the expected Arrow
+stream are refused with the list and part named.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import pyarrow as pa
+import pyarrow.ipc as ipc
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from agam.core.errors import InvalidTransition
+from store.models import PaymentSnapshot
+
+SNAPSHOT_PART_ROWS = 100_000  # lines per stored part (a few MB compressed)
+COMPRESSION = "zstd"
+_WRITE = ipc.IpcWriteOptions(compression=COMPRESSION)
+
+
+def _ipc_bytes(part: pa.Table) -> bytes:
+    sink = pa.BufferOutputStream()
+    with ipc.new_stream(sink, part.schema, options=_WRITE) as writer:
+        writer.write_table(part)
+    data: bytes = sink.getvalue().to_pybytes()
+    return data
+
+
+def seal(
+    session: Session,
+    list_id: int,
+    content_sha256: str,
+    columns: Sequence[pa.ChunkedArray],
+    names: Sequence[str],
+    at: datetime,
+) -> int:
+    """Store `columns` (text, every line in rank order) as the list's snapshot; returns the
+    parts written. The database accepts them only while the list is approved with this hash."""
+    table = pa.table(list(columns), names=list(names))
+    rows = [
+        {
+            "list_id": list_id,
+            "part": part,
+            "content_sha256": content_sha256,
+            "line_rows": piece.num_rows,
+            "arrow_ipc": _ipc_bytes(piece),
+            "sealed_at": at,
+        }
+        for part, piece in enumerate(
+            table.slice(start, SNAPSHOT_PART_ROWS)
+            for start in range(0, max(table.num_rows, 1), SNAPSHOT_PART_ROWS)
+        )
+    ]
+    session.execute(insert(PaymentSnapshot), rows)
+    return len(rows)
+
+
+def sealed_columns(
+    session: Session, list_id: int, names: Sequence[str], content_sha256: str | None
+) -> list[pa.ChunkedArray] | None:
+    """The sealed text columns of the list, in rank order, or None if it has no snapshot (it
+    was approved before snapshots existed). Refuses a part that names another hash than
+    `content_sha256`, or that is not an Arrow stream of exactly `names` as text."""
+    snapshot = PaymentSnapshot
+    stmt = (
+        select(snapshot.part, snapshot.content_sha256, snapshot.line_rows, snapshot.arrow_ipc)
+        .where(snapshot.list_id == list_id)
+        .order_by(snapshot.part)
+    )
+    parts: list[pa.Table] = []
+    expected = pa.schema([(n, pa.string()) for n in names])
+    for number, (part, sha, rows, data) in enumerate(session.execute(stmt)):
+        where = f"list {list_id}: payment snapshot part {part}"
+        if part != number or sha != content_sha256:
+            raise InvalidTransition(f"{where} is not part of the approved snapshot; not exported")
+        try:  # full validation: offsets in bounds, valid UTF-8, before any kernel reads it
+            table = ipc.open_stream(pa.py_buffer(data)).read_all()
+            table.validate(full=True)
+        except (pa.ArrowException, ValueError, OSError) as error:
+            raise InvalidTransition(f"{where} is unreadable; not exported") from error
+        if not table.schema.equals(expected) or table.num_rows != rows:
+            raise InvalidTransition(f"{where} does not hold the list's columns; not exported")
+        parts.append(table)
+    if not parts:
+        return None
+    table = pa.concat_tables(parts)
+    return [table.column(i) for i in range(table.num_columns)]

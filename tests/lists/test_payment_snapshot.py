@@ -1,0 +1,215 @@
+"""The payment snapshot sealed at approval: what the export writes from, and how the store
+and the export refuse a snapshot that is not the approved one."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DatabaseError
+
+from agam.core.errors import InvalidTransition
+from allowances.payment_files import export_list
+from store import line_rows, list_repo, payment_snapshot
+from store.db import Store
+from store.list_hash import digest_of_columns
+from tests.lists.test_payee_pinning import T0, T1, _approved, _paid_wallets, sign_in
+
+PART = "SELECT arrow_ipc FROM payment_snapshots WHERE list_id = :id AND part = 0"
+
+
+def _parts(store: Store, list_id: int) -> list[tuple[int, str, int]]:
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT part, content_sha256, line_rows FROM payment_snapshots "
+                "WHERE list_id = :id ORDER BY part"
+            ),
+            {"id": list_id},
+        )
+        return [tuple(r) for r in rows]  # type: ignore[misc]
+
+
+def _export(store: Store, list_id: int, folder: Path) -> dict[str, object]:
+    dc = sign_in(store, "dc.kurigram")
+    with store.session() as session:
+        return export_list(session, list_id, dc, "csv", folder, T1).manifest
+
+
+def _csv_bytes(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.rglob("*.csv"))}
+
+
+def _unguarded(store: Store, sql: str, **params: object) -> None:
+    """Run `sql` with the snapshot guards out of the way, as someone holding the database
+    file or the owner's password could."""
+    with store.engine.begin() as conn:
+        if store.engine.dialect.name == "postgresql":
+            conn.execute(text("ALTER TABLE payment_snapshots DISABLE TRIGGER USER"))
+            conn.execute(text(sql), params)
+            conn.execute(text("ALTER TABLE payment_snapshots ENABLE TRIGGER USER"))
+            return
+        for name in ("payment_snapshots_no_update", "payment_snapshots_no_delete"):
+            conn.execute(text(f"DROP TRIGGER IF EXISTS {name}"))
+        conn.execute(text(sql), params)
+
+
+def test_the_approval_seals_every_line_and_the_export_writes_the_same_files(
+    store: Store, draft: Callable[[Store], int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(payment_snapshot, "SNAPSHOT_PART_ROWS", 2)
+    list_id = _approved(store, draft)
+    with store.read() as session:
+        approved = list_repo.get_list(session, list_id).content_sha256
+        lines = len(list_repo.raw_lines(session, list_id))
+        from_lines = line_rows.hashed_columns(session, list_id)
+        sealed = payment_snapshot.sealed_columns(session, list_id, line_rows.HASHED_NAMES, approved)
+    parts = _parts(store, list_id)
+    assert [p[0] for p in parts] == list(range(len(parts)))
+    assert len(parts) == (lines + 1) // 2
+    assert {p[1] for p in parts} == {approved}
+    assert sum(p[2] for p in parts) == lines
+    assert sealed is not None
+    assert digest_of_columns(sealed, 2) == approved
+    assert [c.to_pylist() for c in sealed] == [c.to_pylist() for c in from_lines]
+
+    manifest = _export(store, list_id, tmp_path / "sealed")
+    assert manifest["written_from"] == "payment_snapshot"
+    monkeypatch.setattr(payment_snapshot, "sealed_columns", lambda *_: None)
+    again = _export(store, list_id, tmp_path / "lines")  # the lines path, as before 0014
+    assert again["written_from"] == "list_lines"
+    assert _csv_bytes(tmp_path / "sealed") == _csv_bytes(tmp_path / "lines") != {}
+    assert [f["sha256"] for f in manifest["files"]] == [  # type: ignore[attr-defined]
+        f["sha256"]
+        for f in again["files"]  # type: ignore[attr-defined]
+    ]
+
+
+def test_the_database_seals_only_an_approved_list_and_never_changes_a_seal(
+    store: Store, draft: Callable[[Store], int]
+) -> None:
+    insert = (
+        "INSERT INTO payment_snapshots (list_id, part, content_sha256, line_rows, arrow_ipc, "
+        "sealed_at) VALUES (:id, :part, :sha, 0, :data, :at)"
+    )
+    officer, dc = sign_in(store, "officer.kurigram"), sign_in(store, "dc.kurigram")
+    list_id = draft(store)
+    with store.session() as session:
+        list_repo.decide(session, list_id, officer, "submit", T0)
+        sha = list_repo.get_list(session, list_id).content_sha256
+    with (  # submitted with this hash, not yet approved
+        pytest.raises(DatabaseError, match="sealed only for an approved list"),
+        store.engine.begin() as conn,
+    ):
+        conn.execute(text(insert), {"id": list_id, "part": 0, "sha": sha, "data": b"x", "at": T0})
+    with store.session() as session:
+        list_repo.decide(session, list_id, dc, "approve", T0)
+    approved = list_id
+    for values in (
+        {"id": approved, "part": 9, "sha": "0" * 64},  # not with another hash
+        {"id": 999_999, "part": 0, "sha": sha},  # nor for no list
+    ):
+        with (
+            pytest.raises(DatabaseError, match="sealed only for an approved list"),
+            store.engine.begin() as conn,
+        ):
+            conn.execute(text(insert), {**values, "data": b"x", "at": T0})
+    for sql in (
+        "UPDATE payment_snapshots SET arrow_ipc = arrow_ipc WHERE list_id = :id",
+        "UPDATE payment_snapshots SET content_sha256 = content_sha256 WHERE list_id = :id",
+        "DELETE FROM payment_snapshots WHERE list_id = :id",
+    ):
+        with (
+            pytest.raises(DatabaseError, match="never changed or deleted"),
+            store.engine.begin() as conn,
+        ):
+            conn.execute(text(sql), {"id": approved})
+    assert len(_parts(store, approved)) == 1
+
+
+def _with_wallet(data: bytes, wallet: str) -> bytes:
+    """The part re-encoded with every wallet replaced: a well-formed forgery."""
+    table = pa.ipc.open_stream(data).read_all()
+    return _ipc(table, "wallet_number", pa.array([wallet] * table.num_rows))
+
+
+def _with_bad_text(data: bytes) -> bytes:
+    """The part with names that are not UTF-8: an Arrow stream only full validation refuses."""
+    table = pa.ipc.open_stream(data).read_all()
+    offsets = pa.array([2 * i for i in range(table.num_rows + 1)], pa.int32()).buffers()[1]
+    names = pa.py_buffer(b"\xff\xfe" * table.num_rows)
+    return _ipc(table, "name_en", pa.Array.from_buffers(pa.string(), table.num_rows,
+                                                        [None, offsets, names]))  # fmt: skip
+
+
+def _ipc(table: pa.Table, name: str, column: pa.Array) -> bytes:
+    forged = table.set_column(table.schema.get_field_index(name), name, column)
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, forged.schema) as writer:
+        writer.write_table(forged)
+    return sink.getvalue().to_pybytes()
+
+
+def test_the_export_refuses_a_snapshot_changed_behind_the_guards(
+    store: Store, draft: Callable[[Store], int], tmp_path: Path
+) -> None:
+    list_id = _approved(store, draft)
+    with store.engine.connect() as conn:
+        original = bytes(conn.execute(text(PART), {"id": list_id}).scalar_one())
+    forgeries = {
+        "does not match its approved hash": _with_wallet(original, "01999999999"),
+        "is unreadable": b"not an arrow stream",
+        "part 0 is unreadable": _with_bad_text(original),
+        "is unreadable; not exported": original[: len(original) // 2],
+    }
+    for message, data in forgeries.items():
+        _unguarded(
+            store, "UPDATE payment_snapshots SET arrow_ipc = :d WHERE list_id = :id",
+            d=data, id=list_id,
+        )  # fmt: skip
+        with pytest.raises(InvalidTransition, match=message):
+            _export(store, list_id, tmp_path / "pay")
+        assert not (tmp_path / "pay").exists() or not any((tmp_path / "pay").iterdir())
+    _unguarded(
+        store, "UPDATE payment_snapshots SET arrow_ipc = :d WHERE list_id = :id",
+        d=original, id=list_id,
+    )  # fmt: skip
+    with store.engine.begin() as conn:  # allowed while approved; the hash then differs
+        conn.execute(
+            text(
+                "INSERT INTO payment_snapshots (list_id, part, content_sha256, line_rows, "
+                "arrow_ipc, sealed_at) SELECT list_id, 1, content_sha256, line_rows, arrow_ipc, "
+                "sealed_at FROM payment_snapshots WHERE list_id = :id AND part = 0"
+            ),
+            {"id": list_id},
+        )
+    with pytest.raises(InvalidTransition, match="does not match its approved hash"):
+        _export(store, list_id, tmp_path / "pay")
+    _unguarded(store, "DELETE FROM payment_snapshots WHERE list_id = :id AND part = 1", id=list_id)
+    assert _export(store, list_id, tmp_path / "pay")["written_from"] == "payment_snapshot"
+
+
+def test_payees_changed_behind_the_guards_after_approval_are_not_paid(
+    store: Store, draft: Callable[[Store], int], tmp_path: Path
+) -> None:
+    """What is approved is what is paid: the file comes from the seal, not the payees."""
+    list_id = _approved(store, draft)
+    with store.engine.begin() as conn:
+        if store.engine.dialect.name == "postgresql":
+            conn.execute(text("ALTER TABLE allowance_payees DISABLE TRIGGER USER"))
+        else:
+            conn.execute(text("DROP TRIGGER allowance_payees_frozen_update"))
+        conn.execute(
+            text("UPDATE allowance_payees SET wallet_number = '01999999999' WHERE list_id = :id"),
+            {"id": list_id},
+        )
+    manifest = _export(store, list_id, tmp_path / "pay")
+    batch = next((tmp_path / "pay").iterdir())
+    assert "01999999999" not in _paid_wallets(batch).values()
+    assert manifest["rows"] == len(_paid_wallets(batch)) > 0
+    saved = json.loads((batch / "manifest.json").read_text("utf-8"))
+    assert saved["written_from"] == "payment_snapshot"
