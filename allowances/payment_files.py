@@ -17,11 +17,13 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
@@ -31,7 +33,7 @@ from sqlalchemy.orm import Session
 from agam.core.errors import InvalidTransition
 from agam.core.timeutil import iso_utc
 from allowances.cell_hygiene import unsafe_cells
-from store import audit, line_rows, list_repo, payee_repo
+from store import audit, line_rows, list_repo, payee_repo, payment_snapshot
 from store.db import Store
 from store.identity import Principal
 
@@ -113,9 +115,17 @@ def _refuse_unsafe(rows: pa.Table, list_id: int) -> None:
             )
 
 
-def _pinned_rows(session: Session, list_id: int, rows: pa.Table) -> tuple[pa.Table, dict[str, Any]]:
+def _hashed_seal(list_id: int, parts: list[Any], version: int) -> tuple[str, pa.Table]:
+    columns = payment_snapshot.decoded_columns(list_id, parts, line_rows.HASHED_NAMES)
+    return line_rows.payment_rows_of(columns, version)
+
+
+def _pinned_rows(
+    session: Session, list_id: int, rows: pa.Table, changed: pd.DataFrame
+) -> tuple[pa.Table, dict[str, Any]]:
     """The included lines with their pinned payees, less the lines an approved amendment
-    replaces; and what the manifest says about held and changed lines."""
+    replaces; and what the manifest says about held and changed lines (`changed`: the pinned
+    payees the registry has changed since, `payee_repo.changes`)."""
     payee = rows["beneficiary_id"]
     missing = pc.or_(pc.equal(payee, ""), pc.not_equal(payee, rows["line_beneficiary_id"]))
     if pc.any(missing).as_py():
@@ -124,7 +134,6 @@ def _pinned_rows(session: Session, list_id: int, rows: pa.Table) -> tuple[pa.Tab
             "not exported"
         )
     held = list_repo.amended_refs(session, list_id, ("approved", "exported"))
-    changed = payee_repo.changes(session, list_id)
     changed = changed[~changed["line_ref"].isin(held)]
     notes = {
         "held_lines": [{"line_ref": r, "amended_by_list": a} for r, a in sorted(held.items())],
@@ -165,9 +174,17 @@ def export_list(
     approved_sha = list_repo.get_list(session, list_id).content_sha256
 
     def digest_of(version: int) -> str:  # one read: the hash checked and the rows written
-        digest, read["rows"], read["sealed"] = line_rows.hashed_payment_rows(
-            session, list_id, version, approved_sha
-        )
+        parts = payment_snapshot.sealed_parts(session, list_id, approved_sha)
+        read["sealed"] = parts is not None
+        if parts is None:  # approved before snapshots: from the lines and payees
+            columns = line_rows.hashed_columns(session, list_id)
+            digest, read["rows"] = line_rows.payment_rows_of(columns, version)
+            read["changed"] = payee_repo.changes(session, list_id)
+            return digest
+        with ThreadPoolExecutor(max_workers=1) as worker:  # decode and hash the seal beside
+            hashed = worker.submit(_hashed_seal, list_id, parts, version)
+            read["changed"] = payee_repo.changes(session, list_id)  # the registry read
+            digest, read["rows"] = hashed.result()
         return digest
 
     row = list_repo.decide(session, list_id, principal, "export", at, digest_of=digest_of)
@@ -175,7 +192,7 @@ def export_list(
     if approved is None or approved.content_sha256 != row.content_sha256:
         raise InvalidTransition(f"list {list_id}: no approval of this content; not exported")
     batch_id = f"AGAM-{row.district_pcode}-A{row.alert_id}-L{row.id}R{row.revision}"
-    rows, notes = _pinned_rows(session, list_id, read["rows"])
+    rows, notes = _pinned_rows(session, list_id, read["rows"], read["changed"])
     _refuse_unsafe(rows, list_id)
     approved_at = iso_utc(row.decided_at) if row.decided_at else ""
     outdir.mkdir(parents=True, exist_ok=True)

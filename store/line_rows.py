@@ -179,10 +179,16 @@ def hashed_payment_rows(
     see store.payment_snapshot) rather than from the lines and payees tables."""
     sealed = payment_snapshot.sealed_columns(session, list_id, HASHED_NAMES, approved_sha256)
     columns = sealed if sealed is not None else hashed_columns(session, list_id)
+    return (*payment_rows_of(columns, version), sealed is not None)
+
+
+def payment_rows_of(columns: list[pa.ChunkedArray], version: int) -> tuple[str, pa.Table]:
+    """The content hash of the lines given as HASHED_NAMES text columns, and the included
+    ones as PAYMENT_COLUMNS (no database: may run on a worker thread)."""
     included = pc.equal(columns[INCLUDED_AT], "1")
     kept = columns[:INCLUDED_AT] + columns[INCLUDED_AT + 1 :]
     table = pa.table(kept, names=PAYMENT_COLUMNS).filter(included)
-    return digest_of_columns(columns, version), table, sealed is not None
+    return digest_of_columns(columns, version), table
 
 
 def list_digest(session: Session, list_id: int, version: int) -> str:

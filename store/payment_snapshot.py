@@ -64,24 +64,37 @@ def seal(
     return len(rows)
 
 
-def sealed_columns(
-    session: Session, list_id: int, names: Sequence[str], content_sha256: str | None
-) -> list[pa.ChunkedArray] | None:
-    """The sealed text columns of the list, in rank order, or None if it has no snapshot (it
-    was approved before snapshots existed). Refuses a part that names another hash than
-    `content_sha256`, or that is not an Arrow stream of exactly `names` as text."""
+Part = tuple[int, int, bytes]  # part number, lines, Arrow IPC bytes
+
+
+def sealed_parts(session: Session, list_id: int, content_sha256: str | None) -> list[Part] | None:
+    """The stored parts of the list's snapshot, in order, or None if it has none (it was
+    approved before snapshots existed). Refuses a part that names another hash than
+    `content_sha256`, or a gap in the numbering."""
     snapshot = PaymentSnapshot
     stmt = (
         select(snapshot.part, snapshot.content_sha256, snapshot.line_rows, snapshot.arrow_ipc)
         .where(snapshot.list_id == list_id)
         .order_by(snapshot.part)
     )
-    parts: list[pa.Table] = []
-    expected = pa.schema([(n, pa.string()) for n in names])
+    parts: list[Part] = []
     for number, (part, sha, rows, data) in enumerate(session.execute(stmt)):
-        where = f"list {list_id}: payment snapshot part {part}"
         if part != number or sha != content_sha256:
-            raise InvalidTransition(f"{where} is not part of the approved snapshot; not exported")
+            raise InvalidTransition(
+                f"list {list_id}: payment snapshot part {part} is not part of the approved "
+                "snapshot; not exported"
+            )
+        parts.append((part, rows, bytes(data)))
+    return parts or None
+
+
+def decoded_columns(list_id: int, parts: list[Part], names: Sequence[str]) -> list[pa.ChunkedArray]:
+    """The parts' text columns, in rank order (no database: may run on a worker thread).
+    Refuses a part that is not an Arrow stream of exactly `names` as text."""
+    expected = pa.schema([(n, pa.string()) for n in names])
+    tables: list[pa.Table] = []
+    for part, rows, data in parts:
+        where = f"list {list_id}: payment snapshot part {part}"
         try:  # full validation: offsets in bounds, valid UTF-8, before any kernel reads it
             table = ipc.open_stream(pa.py_buffer(data)).read_all()
             table.validate(full=True)
@@ -89,8 +102,14 @@ def sealed_columns(
             raise InvalidTransition(f"{where} is unreadable; not exported") from error
         if not table.schema.equals(expected) or table.num_rows != rows:
             raise InvalidTransition(f"{where} does not hold the list's columns; not exported")
-        parts.append(table)
-    if not parts:
-        return None
-    table = pa.concat_tables(parts)
+        tables.append(table)
+    table = pa.concat_tables(tables)
     return [table.column(i) for i in range(table.num_columns)]
+
+
+def sealed_columns(
+    session: Session, list_id: int, names: Sequence[str], content_sha256: str | None
+) -> list[pa.ChunkedArray] | None:
+    """The sealed text columns of the list, in rank order, or None if it has no snapshot."""
+    parts = sealed_parts(session, list_id, content_sha256)
+    return None if parts is None else decoded_columns(list_id, parts, names)

@@ -79,7 +79,7 @@ def test_the_approval_seals_every_line_and_the_export_writes_the_same_files(
 
     manifest = _export(store, list_id, tmp_path / "sealed")
     assert manifest["written_from"] == "payment_snapshot"
-    monkeypatch.setattr(payment_snapshot, "sealed_columns", lambda *_: None)
+    monkeypatch.setattr(payment_snapshot, "sealed_parts", lambda *_: None)
     again = _export(store, list_id, tmp_path / "lines")  # the lines path, as before 0014
     assert again["written_from"] == "list_lines"
     assert _csv_bytes(tmp_path / "sealed") == _csv_bytes(tmp_path / "lines") != {}
