@@ -16,10 +16,10 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from agam.core.errors import InvalidTransition
 from agam.core.timeutil import iso_utc
-from allowances.cell_hygiene import unsafe_cells
+from allowances import payment_rows
 from store import audit, line_rows, list_repo, payee_repo, payment_snapshot
 from store.db import Store
 from store.identity import Principal
@@ -79,71 +79,21 @@ class ExportResult:
     manifest: dict[str, Any]
 
 
-def _channel_groups(rows: pa.Table) -> Iterator[tuple[str, pa.Table]]:
-    """One table per channel (mfs per provider), in name order, lines in rank order: one
-    stable sort and slices instead of a filter of every column per channel. Done on the
-    pinned rows, before the payment file's repeated columns are added to each group."""
-    channel = rows["payment_channel"]
-    key = pc.if_else(pc.equal(channel, "mfs"), pc.binary_join_element_wise(
-        "mfs", rows["mfs_provider"], "_"), channel)  # fmt: skip
-    order = pc.sort_indices(key)  # stable: rank order within a channel
-    rows, key = rows.take(order), key.take(order)
-    counts = pc.value_counts(key)
-    sizes = dict(zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist(),
-                     strict=True))  # fmt: skip
-    start = 0
-    for name in sorted(sizes):
-        yield str(name), rows.slice(start, sizes[name])
-        start += sizes[name]
+def _sealed_columns(list_id: int, parts: list[Any]) -> list[pa.ChunkedArray]:
+    return payment_snapshot.decoded_columns(list_id, parts, line_rows.HASHED_NAMES)
 
 
-def _first_refs(rows: pa.Table, bad: Any) -> str:
-    return ", ".join(rows.filter(bad)["line_ref"].slice(0, 5).to_pylist())
-
-
-def _refuse_unsafe(rows: pa.Table, list_id: int) -> None:
-    """Registry imports refuse formula-like cells and control characters; a payee that has
-    one anyway was written behind the import's back, and nothing is exported."""
-    for name in ("name_en", "name_bn", "ward", "village", "beneficiary_id", "household_id",
-                 "mfs_provider", "post_office_code"):  # fmt: skip
-        control, formula = unsafe_cells(rows[name].combine_chunks())
-        bad = control | formula
-        if bad.any():
-            raise InvalidTransition(
-                f"list {list_id}: {name} of line(s) {_first_refs(rows, pa.array(bad))} holds a "
-                "formula-like or control character; not exported"
-            )
-
-
-def _hashed_seal(list_id: int, parts: list[Any], version: int) -> tuple[str, pa.Table]:
-    columns = payment_snapshot.decoded_columns(list_id, parts, line_rows.HASHED_NAMES)
-    return line_rows.payment_rows_of(columns, version)
-
-
-def _pinned_rows(
-    session: Session, list_id: int, rows: pa.Table, changed: pd.DataFrame
-) -> tuple[pa.Table, dict[str, Any]]:
-    """The included lines with their pinned payees, less the lines an approved amendment
-    replaces; and what the manifest says about held and changed lines (`changed`: the pinned
-    payees the registry has changed since, `payee_repo.changes`)."""
-    payee = rows["beneficiary_id"]
-    missing = pc.or_(pc.equal(payee, ""), pc.not_equal(payee, rows["line_beneficiary_id"]))
-    if pc.any(missing).as_py():
-        raise InvalidTransition(
-            f"list {list_id}: line(s) {_first_refs(rows, missing)} have no pinned payee; "
-            "not exported"
-        )
-    held = list_repo.amended_refs(session, list_id, ("approved", "exported"))
+def _notes(held: dict[str, int], changed: pd.DataFrame) -> dict[str, Any]:
+    """What the manifest says about held lines and pinned payees the registry has changed
+    since (`payee_repo.changes`; a held line is reported as held only)."""
     changed = changed[~changed["line_ref"].isin(held)]
-    notes = {
+    return {
         "held_lines": [{"line_ref": r, "amended_by_list": a} for r, a in sorted(held.items())],
         "registry_changed_lines": [
             {"line_ref": r, "fields": f}
             for r, f in zip(changed["line_ref"], changed["changed"], strict=True)
         ],
     }
-    kept = pc.invert(pc.is_in(rows["line_ref"], value_set=pa.array(list(held), pa.string())))
-    return rows.filter(kept), notes
 
 
 def _check_ready(session: Session, list_id: int) -> None:
@@ -174,33 +124,37 @@ def export_list(
     approved_sha = list_repo.get_list(session, list_id).content_sha256
 
     def digest_of(version: int) -> str:  # one read: the hash checked and the rows written
+        held = read["held"] = list_repo.amended_refs(session, list_id, ("approved", "exported"))
         parts = payment_snapshot.sealed_parts(session, list_id, approved_sha)
         read["sealed"] = parts is not None
         if parts is None:  # approved before snapshots: from the lines and payees
             columns = line_rows.hashed_columns(session, list_id)
-            digest, read["rows"] = line_rows.payment_rows_of(columns, version)
+            read["rows"] = payment_rows.prepare(list_id, lambda: columns, version, held)
             read["changed"] = payee_repo.changes(session, list_id)
-            return digest
-        with ThreadPoolExecutor(max_workers=1) as worker:  # decode and hash the seal beside
-            hashed = worker.submit(_hashed_seal, list_id, parts, version)
-            read["changed"] = payee_repo.changes(session, list_id)  # the registry read
-            digest, read["rows"] = hashed.result()
-        return digest
+        else:  # the seal is decoded, hashed and checked beside the registry read
+            with ThreadPoolExecutor(max_workers=1) as worker:
+                sealed = partial(_sealed_columns, list_id, parts)
+                prepared = worker.submit(payment_rows.prepare, list_id, sealed, version, held)
+                read["changed"] = payee_repo.changes(session, list_id)
+                read["rows"] = prepared.result()
+        return str(read["rows"].digest)
 
     row = list_repo.decide(session, list_id, principal, "export", at, digest_of=digest_of)
     approved = list_repo.approval(session, list_id)
     if approved is None or approved.content_sha256 != row.content_sha256:
         raise InvalidTransition(f"list {list_id}: no approval of this content; not exported")
+    prepared: payment_rows.PaymentRows = read["rows"]
+    if prepared.refusal is not None:
+        raise InvalidTransition(prepared.refusal)
     batch_id = f"AGAM-{row.district_pcode}-A{row.alert_id}-L{row.id}R{row.revision}"
-    rows, notes = _pinned_rows(session, list_id, read["rows"], read["changed"])
-    _refuse_unsafe(rows, list_id)
+    notes = _notes(read["held"], read["changed"])
     approved_at = iso_utc(row.decided_at) if row.decided_at else ""
     outdir.mkdir(parents=True, exist_ok=True)
     target = outdir / batch_id
     staging = Path(tempfile.mkdtemp(dir=outdir, prefix=f".{batch_id}."))
     files = []
     try:
-        for channel, pinned in _channel_groups(rows):
+        for channel, pinned in prepared.groups:
             part = _payment_table(pinned, row, batch_id, approved_at, at)
             for path in _write(part, staging, f"{batch_id}_{channel}", fmt):
                 files.append(
@@ -231,7 +185,7 @@ def export_list(
             "generated_by": principal.username,
             "format": fmt,
             "written_from": "payment_snapshot" if read["sealed"] else "list_lines",
-            "rows": rows.num_rows,
+            "rows": prepared.rows,
             "total_bdt": sum(f["total_bdt"] for f in files),
             "files": files,
             **notes,

@@ -213,3 +213,24 @@ def test_payees_changed_behind_the_guards_after_approval_are_not_paid(
     assert manifest["rows"] == len(_paid_wallets(batch)) > 0
     saved = json.loads((batch / "manifest.json").read_text("utf-8"))
     assert saved["written_from"] == "payment_snapshot"
+
+
+def test_a_line_without_a_pinned_payee_is_not_exported(
+    store: Store, draft: Callable[[Store], int], tmp_path: Path
+) -> None:
+    """A line whose payee is gone (removed from a draft behind the importer's back) is
+    approved as it stands, but no payment file is written for the list."""
+
+    def without_a_payee(s: Store) -> int:
+        list_id = draft(s)
+        with s.engine.begin() as conn:
+            conn.execute(
+                text("DELETE FROM allowance_payees WHERE list_id = :id AND rank = 2"),
+                {"id": list_id},
+            )
+        return list_id
+
+    list_id = _approved(store, without_a_payee)
+    with pytest.raises(InvalidTransition, match=f"L{list_id}-2 have no pinned payee"):
+        _export(store, list_id, tmp_path / "pay")
+    assert not (tmp_path / "pay").exists() or not any((tmp_path / "pay").iterdir())

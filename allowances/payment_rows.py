@@ -1,0 +1,89 @@
+"""The rows of a payment file, prepared from a list's hashed text columns: the content hash,
+the included lines less those an approved amendment holds, the checks that refuse an export,
+and one table per channel. No database here, so the export runs it on a worker thread while
+it reads the registry changes for the manifest (`allowances.payment_files`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from allowances.cell_hygiene import unsafe_cells
+from store import line_rows
+
+TEXT_CHECKED = ("name_en", "name_bn", "ward", "village", "beneficiary_id", "household_id",
+                "mfs_provider", "post_office_code")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class PaymentRows:
+    digest: str  # the content hash of every line
+    groups: list[tuple[str, pa.Table]]  # per channel (mfs per provider), lines in rank order
+    rows: int
+    refusal: str | None  # why nothing may be exported, told once the hash is checked
+
+
+def prepare(
+    list_id: int,
+    columns: Callable[[], list[pa.ChunkedArray]],
+    version: int,
+    held: dict[str, int],
+) -> PaymentRows:
+    """`columns()` gives every line as `line_rows.HASHED_NAMES` text columns; `held` maps the
+    line references an approved amendment replaces to that amendment."""
+    digest, rows = line_rows.payment_rows_of(columns(), version)
+    kept = pc.invert(pc.is_in(rows["line_ref"], value_set=pa.array(list(held), pa.string())))
+    refusal = _missing_payee(rows, list_id) or _unsafe(rows.filter(kept), list_id)
+    if refusal is not None:
+        return PaymentRows(digest, [], 0, refusal)
+    rows = rows.filter(kept)
+    return PaymentRows(digest, list(_channel_groups(rows)), rows.num_rows, None)
+
+
+def _first_refs(rows: pa.Table, bad: Any) -> str:
+    return ", ".join(rows.filter(bad)["line_ref"].slice(0, 5).to_pylist())
+
+
+def _missing_payee(rows: pa.Table, list_id: int) -> str | None:
+    payee = rows["beneficiary_id"]
+    missing = pc.or_(pc.equal(payee, ""), pc.not_equal(payee, rows["line_beneficiary_id"]))
+    if not pc.any(missing).as_py():
+        return None
+    return (
+        f"list {list_id}: line(s) {_first_refs(rows, missing)} have no pinned payee; not exported"
+    )
+
+
+def _unsafe(rows: pa.Table, list_id: int) -> str | None:
+    """Registry imports refuse formula-like cells and control characters; a payee that has
+    one anyway was written behind the import's back, and nothing is exported."""
+    for name in TEXT_CHECKED:
+        control, formula = unsafe_cells(rows[name].combine_chunks())
+        bad = control | formula
+        if bad.any():
+            return (
+                f"list {list_id}: {name} of line(s) {_first_refs(rows, pa.array(bad))} holds a "
+                "formula-like or control character; not exported"
+            )
+    return None
+
+
+def _channel_groups(rows: pa.Table) -> Iterator[tuple[str, pa.Table]]:
+    """One table per channel (mfs per provider), in name order, lines in rank order: one
+    stable sort and slices instead of a filter of every column per channel."""
+    channel = rows["payment_channel"]
+    key = pc.if_else(pc.equal(channel, "mfs"), pc.binary_join_element_wise(
+        "mfs", rows["mfs_provider"], "_"), channel)  # fmt: skip
+    order = pc.sort_indices(key)  # stable: rank order within a channel
+    rows, key = rows.take(order), key.take(order)
+    counts = pc.value_counts(key)
+    sizes = dict(zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist(),
+                     strict=True))  # fmt: skip
+    start = 0
+    for name in sorted(sizes):
+        yield str(name), rows.slice(start, sizes[name])
+        start += sizes[name]
