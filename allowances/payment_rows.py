@@ -37,11 +37,11 @@ def prepare(
     line references an approved amendment replaces to that amendment."""
     digest, rows = line_rows.payment_rows_of(columns(), version)
     kept = pc.invert(pc.is_in(rows["line_ref"], value_set=pa.array(list(held), pa.string())))
-    refusal = _missing_payee(rows, list_id) or _unsafe(rows.filter(kept), list_id)
+    paid = rows.filter(kept)
+    refusal = _missing_payee(rows, list_id) or _unsafe(paid, list_id)
     if refusal is not None:
         return PaymentRows(digest, [], 0, refusal)
-    rows = rows.filter(kept)
-    return PaymentRows(digest, list(_channel_groups(rows)), rows.num_rows, None)
+    return PaymentRows(digest, list(_channel_groups(paid)), paid.num_rows, None)
 
 
 def _first_refs(rows: pa.Table, bad: Any) -> str:

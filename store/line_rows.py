@@ -4,7 +4,7 @@ Reading 24 columns of a million lines value by value costs seconds of Python obj
 the database prints each line as one text (its printf: every field as `str()` writes it,
 NULL as empty), which is hashed as it comes (`list_digest`: the text is the hashed line
 itself) or parsed into text columns by Arrow's CSV reader with U+001F between fields
-(`hashed_payment_rows`). A field holding U+001F or a line break would not parse to the
+(`hashed_columns`). A field holding U+001F or a line break would not parse to the
 right shape: that is seen, and the columns are then read value by value, so the result never
 depends on the shortcut.
 """
@@ -36,7 +36,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
-from store import payment_snapshot
 from store.bulk_rows import driver_rows
 from store.list_hash import HEAD_FIELDS, digest_of_columns, text_columns
 from store.models import AllowanceLine, AllowancePayee
@@ -169,22 +168,11 @@ def hashed_columns(session: Session, list_id: int) -> list[pa.ChunkedArray]:
     return _typed_columns(session, list_id)
 
 
-def hashed_payment_rows(
-    session: Session, list_id: int, version: int, approved_sha256: str | None = None
-) -> tuple[str, pa.Table, bool]:
-    """One read of the list for its payment file: the content hash of every line (as
-    `store.list_hash` defines it) and, from the same rows, the included lines with their
-    pinned payee as text, in rank order (payee fields empty where none is pinned); and
-    whether they came from the payment snapshot sealed at approval (with `approved_sha256`,
-    see store.payment_snapshot) rather than from the lines and payees tables."""
-    sealed = payment_snapshot.sealed_columns(session, list_id, HASHED_NAMES, approved_sha256)
-    columns = sealed if sealed is not None else hashed_columns(session, list_id)
-    return (*payment_rows_of(columns, version), sealed is not None)
-
-
 def payment_rows_of(columns: list[pa.ChunkedArray], version: int) -> tuple[str, pa.Table]:
-    """The content hash of the lines given as HASHED_NAMES text columns, and the included
-    ones as PAYMENT_COLUMNS (no database: may run on a worker thread)."""
+    """The content hash of every line (as `store.list_hash` defines it), given as the
+    HASHED_NAMES text columns (`hashed_columns`, or a payment snapshot's), and the included
+    lines with their pinned payee as PAYMENT_COLUMNS text, in rank order (payee fields empty
+    where none is pinned). No database: may run on a worker thread."""
     included = pc.equal(columns[INCLUDED_AT], "1")
     kept = columns[:INCLUDED_AT] + columns[INCLUDED_AT + 1 :]
     table = pa.table(kept, names=PAYMENT_COLUMNS).filter(included)

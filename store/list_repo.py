@@ -191,8 +191,9 @@ def decide(
 
     With `second_approval`, a list needs two different district administrators: the first
     approval is recorded and the list stays submitted until the second. `digest_of(version)`
-    computes the content hash instead of `list_hash` (the export reads the lines once for
-    the hash and its rows, in this transaction)."""
+    computes the content hash instead of `list_hash` (the export reads its rows once for the
+    hash and the files, in this transaction). The approval that makes a list approved reads
+    the lines as columns once, checks their hash and seals them (store.payment_snapshot)."""
     row = get_list(session, list_id)
     user = require_active(
         session,
