@@ -19,7 +19,6 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -79,8 +78,11 @@ class ExportResult:
     manifest: dict[str, Any]
 
 
-def _sealed_columns(list_id: int, parts: list[Any]) -> list[pa.ChunkedArray]:
-    return payment_snapshot.decoded_columns(list_id, parts, line_rows.HASHED_NAMES)
+def _prepare_sealed(
+    list_id: int, parts: list[payment_snapshot.Part], version: int, held: dict[str, int]
+) -> payment_rows.PaymentRows:
+    columns = payment_snapshot.decoded_columns(list_id, parts, line_rows.HASHED_NAMES)
+    return payment_rows.prepare(list_id, columns, version, held)
 
 
 def _notes(held: dict[str, int], changed: pd.DataFrame) -> dict[str, Any]:
@@ -129,12 +131,11 @@ def export_list(
         read["sealed"] = parts is not None
         if parts is None:  # approved before snapshots: from the lines and payees
             columns = line_rows.hashed_columns(session, list_id)
-            read["rows"] = payment_rows.prepare(list_id, lambda: columns, version, held)
+            read["rows"] = payment_rows.prepare(list_id, columns, version, held)
             read["changed"] = payee_repo.changes(session, list_id)
         else:  # the seal is decoded, hashed and checked beside the registry read
             with ThreadPoolExecutor(max_workers=1) as worker:
-                sealed = partial(_sealed_columns, list_id, parts)
-                prepared = worker.submit(payment_rows.prepare, list_id, sealed, version, held)
+                prepared = worker.submit(_prepare_sealed, list_id, parts, version, held)
                 read["changed"] = payee_repo.changes(session, list_id)
                 read["rows"] = prepared.result()
         return str(read["rows"].digest)

@@ -5,7 +5,7 @@ it reads the registry changes for the manifest (`allowances.payment_files`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,14 +28,11 @@ class PaymentRows:
 
 
 def prepare(
-    list_id: int,
-    columns: Callable[[], list[pa.ChunkedArray]],
-    version: int,
-    held: dict[str, int],
+    list_id: int, columns: list[pa.ChunkedArray], version: int, held: dict[str, int]
 ) -> PaymentRows:
-    """`columns()` gives every line as `line_rows.HASHED_NAMES` text columns; `held` maps the
-    line references an approved amendment replaces to that amendment."""
-    digest, rows = line_rows.payment_rows_of(columns(), version)
+    """`columns`: every line as `line_rows.HASHED_NAMES` text columns; `held` maps the line
+    references an approved amendment replaces to that amendment."""
+    digest, rows = line_rows.payment_rows_of(columns, version)
     kept = pc.invert(pc.is_in(rows["line_ref"], value_set=pa.array(list(held), pa.string())))
     paid = rows.filter(kept)
     refusal = _missing_payee(rows, list_id) or _unsafe(paid, list_id)

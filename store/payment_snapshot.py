@@ -25,6 +25,7 @@ from store.models import PaymentSnapshot
 SNAPSHOT_PART_ROWS = 100_000  # lines per stored part (a few MB compressed)
 COMPRESSION = "zstd"
 _WRITE = ipc.IpcWriteOptions(compression=COMPRESSION)
+Part = tuple[int, int, bytes]  # part number, lines, Arrow IPC bytes
 
 
 def _ipc_bytes(part: pa.Table) -> bytes:
@@ -42,9 +43,9 @@ def seal(
     columns: Sequence[pa.ChunkedArray],
     names: Sequence[str],
     at: datetime,
-) -> int:
-    """Store `columns` (text, every line in rank order) as the list's snapshot; returns the
-    parts written. The database accepts them only while the list is approved with this hash."""
+) -> None:
+    """Store `columns` (text, every line in rank order) as the list's snapshot. The database
+    accepts the parts only while the list is approved with this hash."""
     table = pa.table(list(columns), names=list(names))
     rows = [
         {
@@ -61,10 +62,6 @@ def seal(
         )
     ]
     session.execute(insert(PaymentSnapshot), rows)
-    return len(rows)
-
-
-Part = tuple[int, int, bytes]  # part number, lines, Arrow IPC bytes
 
 
 def sealed_parts(session: Session, list_id: int, content_sha256: str | None) -> list[Part] | None:
@@ -105,11 +102,3 @@ def decoded_columns(list_id: int, parts: list[Part], names: Sequence[str]) -> li
         tables.append(table)
     table = pa.concat_tables(tables)
     return [table.column(i) for i in range(table.num_columns)]
-
-
-def sealed_columns(
-    session: Session, list_id: int, names: Sequence[str], content_sha256: str | None
-) -> list[pa.ChunkedArray] | None:
-    """The sealed text columns of the list, in rank order, or None if it has no snapshot."""
-    parts = sealed_parts(session, list_id, content_sha256)
-    return None if parts is None else decoded_columns(list_id, parts, names)

@@ -17,7 +17,7 @@ from allowances.payment_files import export_list
 from store import line_rows, list_repo, payment_snapshot
 from store.db import Store
 from store.list_hash import digest_of_columns
-from tests.lists.test_payee_pinning import T0, T1, _approved, _paid_wallets, sign_in
+from tests.lists.test_payee_pinning import T0, T1, _approved, _paid_wallets, _sealed, sign_in
 
 PART = "SELECT arrow_ipc FROM payment_snapshots WHERE list_id = :id AND part = 0"
 
@@ -67,7 +67,7 @@ def test_the_approval_seals_every_line_and_the_export_writes_the_same_files(
         approved = list_repo.get_list(session, list_id).content_sha256
         lines = len(list_repo.raw_lines(session, list_id))
         from_lines = line_rows.hashed_columns(session, list_id)
-        sealed = payment_snapshot.sealed_columns(session, list_id, line_rows.HASHED_NAMES, approved)
+        sealed = _sealed(session, list_id, approved)
     parts = _parts(store, list_id)
     assert [p[0] for p in parts] == list(range(len(parts)))
     assert len(parts) == (lines + 1) // 2
