@@ -127,7 +127,9 @@ def export_list(
 
     def digest_of(version: int) -> str:  # one read: the hash checked and the rows written
         held = read["held"] = list_repo.amended_refs(session, list_id, ("approved", "exported"))
-        parts = payment_snapshot.sealed_parts(session, list_id, approved_sha)
+        approval = list_repo.approval(session, list_id)
+        recorded = approval.sealed_parts if approval is not None else None
+        parts = payment_snapshot.sealed_parts(session, list_id, approved_sha, recorded)
         read["sealed"] = parts is not None
         if parts is None:  # approved before snapshots: from the lines and payees
             columns = line_rows.hashed_columns(session, list_id)

@@ -223,6 +223,7 @@ def decide(
     if action not in ("submit", "edit") and digest != row.content_sha256:
         what = "its approved hash; not exported" if action == "export" else "its submission"
         raise InvalidTransition(f"list {list_id} does not match {what}; resubmit it")
+    sealed_parts = payment_snapshot.parts_for(len(columns[0])) if sealing else None
     decision = Decision(
         list_id=list_id,
         action=action,
@@ -235,6 +236,8 @@ def decide(
         to_status=new_status,
         via=principal.via,
     )
+    if sealing:
+        decision.sealed_parts = sealed_parts
     session.add(decision)
     session.flush()  # the decision first: the database accepts the list change only after it
     _apply(row, action, user.username, digest, at)
@@ -253,6 +256,7 @@ def decide(
             "reason": reason,
             "district": row.district_pcode,
             "via": principal.via,
+            **({"sealed_parts": sealed_parts} if sealing else {}),
         },
     )
     session.flush()

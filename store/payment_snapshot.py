@@ -4,9 +4,11 @@ approval's transaction and read back by the export.
 The approval reads every line with its payee once (`store.line_rows`), checks the content
 hash on those text columns, and stores the same columns here as compressed Arrow IPC parts of
 SNAPSHOT_PART_ROWS lines. The export reads the parts instead of the join, and the content hash
-is re-computed from them before anything is written: a part changed, removed or added behind
-the guards gives another hash, and the export refuses. Bytes that are not the expected Arrow
-stream are refused with the list and part named.
+is re-computed from them before anything is written: a part changed or added behind the
+guards gives another hash, and the export refuses. The approval records how many parts it
+sealed, so a snapshot removed behind the guards is refused too, not taken for a list approved
+before snapshots. Bytes that are not the expected Arrow stream are refused with the list and
+part named.
 """
 
 from __future__ import annotations
@@ -36,6 +38,11 @@ def _ipc_bytes(part: pa.Table) -> bytes:
     return data
 
 
+def parts_for(lines: int) -> int:
+    """How many parts a snapshot of `lines` lines is stored in (an empty list has one)."""
+    return max(1, -(-lines // SNAPSHOT_PART_ROWS))
+
+
 def seal(
     session: Session,
     list_id: int,
@@ -44,8 +51,9 @@ def seal(
     names: Sequence[str],
     at: datetime,
 ) -> None:
-    """Store `columns` (text, every line in rank order) as the list's snapshot. The database
-    accepts the parts only while the list is approved with this hash."""
+    """Store `columns` (text, every line in rank order) as the list's snapshot, in
+    `parts_for(lines)` parts. The database accepts them only while the list is approved with
+    this hash, numbered below the count its approval recorded."""
     table = pa.table(list(columns), names=list(names))
     rows = [
         {
@@ -64,10 +72,13 @@ def seal(
     session.execute(insert(PaymentSnapshot), rows)
 
 
-def sealed_parts(session: Session, list_id: int, content_sha256: str | None) -> list[Part] | None:
-    """The stored parts of the list's snapshot, in order, or None if it has none (it was
-    approved before snapshots existed). Refuses a part that names another hash than
-    `content_sha256`, or a gap in the numbering."""
+def sealed_parts(
+    session: Session, list_id: int, content_sha256: str | None, recorded: int | None
+) -> list[Part] | None:
+    """The stored parts of the list's snapshot, in order. `recorded` is how many parts its
+    approval sealed; None (approved before 0015 recorded it) with no parts gives None: the
+    export then writes from the lines. Refuses a part that names another hash than
+    `content_sha256`, a gap in the numbering, and any other number of parts than recorded."""
     snapshot = PaymentSnapshot
     stmt = (
         select(snapshot.part, snapshot.content_sha256, snapshot.line_rows, snapshot.arrow_ipc)
@@ -82,6 +93,11 @@ def sealed_parts(session: Session, list_id: int, content_sha256: str | None) -> 
                 "snapshot; not exported"
             )
         parts.append((part, rows, bytes(data)))
+    if len(parts) != (recorded or 0):
+        raise InvalidTransition(
+            f"list {list_id}: the payment snapshot has {len(parts)} part(s), its approval "
+            f"sealed {recorded or 0}; not exported"
+        )
     return parts or None
 
 

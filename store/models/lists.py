@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -144,6 +145,9 @@ class PaymentSnapshot(Base):
 
 class Decision(Base):
     __tablename__ = "decisions"
+    # Columns a decision does not set are left out of its INSERT (and not read back), so
+    # stores at older revisions (the migration tests seed them) take the same code.
+    __mapper_args__ = {"eager_defaults": False}  # noqa: RUF012
 
     id: Mapped[int] = mapped_column(primary_key=True)
     list_id: Mapped[int] = mapped_column(ForeignKey("allowance_lists.id"), index=True)
@@ -157,3 +161,5 @@ class Decision(Base):
     from_status: Mapped[str | None] = mapped_column(String(16))
     to_status: Mapped[str | None] = mapped_column(String(16))
     via: Mapped[str | None] = mapped_column(String(16))  # how the decider was verified
+    # Set by the approval that makes a list approved: its payment-snapshot parts (0015).
+    sealed_parts: Mapped[int | None] = mapped_column(server_default=text("NULL"))

@@ -66,11 +66,13 @@ def _decision(store: Store, list_id: int, **fields: Any) -> None:
         "to_status": "approved",
         "via": "password",
     } | fields
+    approval = values["action"] == "approve" and values["to_status"] == "approved"
+    values["sealed_parts"] = 1 if approval else None  # an approval records its seal (0015)
     _sql(
         store,
         "INSERT INTO decisions (list_id, action, username, role, content_sha256, at, "
-        "from_status, to_status, via) VALUES (:list_id, :action, :username, :role, "
-        ":content_sha256, :at, :from_status, :to_status, :via)",
+        "from_status, to_status, via, sealed_parts) VALUES (:list_id, :action, :username, "
+        ":role, :content_sha256, :at, :from_status, :to_status, :via, :sealed_parts)",
         **values,
     )
 

@@ -141,6 +141,16 @@ def test_upgrade_pins_payees_and_keeps_old_approvals_exportable(
     with store.session() as session:
         result = export_list(session, 1, dc, "csv", tmp_path / "pay", T0)
     assert (result.manifest["rows"], result.manifest["hash_version"]) == (2, 1)
+    assert result.manifest["written_from"] == "list_lines"
+    with pytest.raises(DatabaseError, match="parts its approval recorded"):  # 0015
+        _sql(
+            store,
+            "INSERT INTO payment_snapshots (list_id, part, content_sha256, line_rows, "
+            "arrow_ipc, sealed_at) SELECT id, 0, content_sha256, 0, :b, :at "
+            "FROM allowance_lists WHERE id = 1",
+            b=b"x",
+            at=T0,
+        )
     with pytest.raises(DatabaseError, match="hash version 2"):
         _sql(
             store,

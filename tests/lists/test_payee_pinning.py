@@ -46,7 +46,9 @@ def sign_in(store: Store, username: str) -> Principal:
 
 def _sealed(session: Session, list_id: int, approved: str | None) -> list[pa.ChunkedArray] | None:
     """The text columns of the list's payment snapshot, as the export decodes them."""
-    parts = payment_snapshot.sealed_parts(session, list_id, approved)
+    approval = list_repo.approval(session, list_id)
+    recorded = approval.sealed_parts if approval is not None else None
+    parts = payment_snapshot.sealed_parts(session, list_id, approved, recorded)
     if parts is None:
         return None
     return payment_snapshot.decoded_columns(list_id, parts, line_rows.HASHED_NAMES)

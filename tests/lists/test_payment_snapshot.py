@@ -17,6 +17,7 @@ from allowances.payment_files import export_list
 from store import line_rows, list_repo, payment_snapshot
 from store.db import Store
 from store.list_hash import digest_of_columns
+from tests.lists.test_list_membership import _downgrade
 from tests.lists.test_payee_pinning import T0, T1, _approved, _paid_wallets, _sealed, sign_in
 
 PART = "SELECT arrow_ipc FROM payment_snapshots WHERE list_id = :id AND part = 0"
@@ -46,16 +47,22 @@ def _csv_bytes(folder: Path) -> dict[str, bytes]:
 
 def _unguarded(store: Store, sql: str, **params: object) -> None:
     """Run `sql` with the snapshot guards out of the way, as someone holding the database
-    file or the owner's password could."""
+    file or the owner's password could; the guards come back after it."""
     with store.engine.begin() as conn:
         if store.engine.dialect.name == "postgresql":
             conn.execute(text("ALTER TABLE payment_snapshots DISABLE TRIGGER USER"))
             conn.execute(text(sql), params)
             conn.execute(text("ALTER TABLE payment_snapshots ENABLE TRIGGER USER"))
             return
-        for name in ("payment_snapshots_no_update", "payment_snapshots_no_delete"):
-            conn.execute(text(f"DROP TRIGGER IF EXISTS {name}"))
+        guards = conn.execute(
+            text("SELECT name, sql FROM sqlite_master WHERE tbl_name = 'payment_snapshots' "
+                 "AND type = 'trigger'")
+        ).all()  # fmt: skip
+        for name, _ in guards:
+            conn.execute(text(f"DROP TRIGGER {name}"))
         conn.execute(text(sql), params)
+        for _, create in guards:
+            conn.execute(text(create))
 
 
 def test_the_approval_seals_every_line_and_the_export_writes_the_same_files(
@@ -158,6 +165,7 @@ def test_the_export_refuses_a_snapshot_changed_behind_the_guards(
     store: Store, draft: Callable[[Store], int], tmp_path: Path
 ) -> None:
     list_id = _approved(store, draft)
+    parts = _parts(store, list_id)
     with store.engine.connect() as conn:
         original = bytes(conn.execute(text(PART), {"id": list_id}).scalar_one())
     forgeries = {
@@ -178,19 +186,63 @@ def test_the_export_refuses_a_snapshot_changed_behind_the_guards(
         store, "UPDATE payment_snapshots SET arrow_ipc = :d WHERE list_id = :id",
         d=original, id=list_id,
     )  # fmt: skip
-    with store.engine.begin() as conn:  # allowed while approved; the hash then differs
-        conn.execute(
-            text(
-                "INSERT INTO payment_snapshots (list_id, part, content_sha256, line_rows, "
-                "arrow_ipc, sealed_at) SELECT list_id, 1, content_sha256, line_rows, arrow_ipc, "
-                "sealed_at FROM payment_snapshots WHERE list_id = :id AND part = 0"
-            ),
-            {"id": list_id},
-        )
-    with pytest.raises(InvalidTransition, match="does not match its approved hash"):
+    extra = (
+        "INSERT INTO payment_snapshots (list_id, part, content_sha256, line_rows, arrow_ipc, "
+        "sealed_at) SELECT list_id, 1, content_sha256, line_rows, arrow_ipc, sealed_at "
+        "FROM payment_snapshots WHERE list_id = :id AND part = 0"
+    )
+    with (  # the approval recorded one part: the database takes no second
+        pytest.raises(DatabaseError, match="parts its approval recorded"),
+        store.engine.begin() as conn,
+    ):
+        conn.execute(text(extra), {"id": list_id})
+    _unguarded(store, extra.replace(":id", str(list_id)))
+    with pytest.raises(InvalidTransition, match="has 2 part\\(s\\), its approval sealed 1"):
         _export(store, list_id, tmp_path / "pay")
-    _unguarded(store, "DELETE FROM payment_snapshots WHERE list_id = :id AND part = 1", id=list_id)
+    _unguarded(store, "DELETE FROM payment_snapshots WHERE list_id = :id", id=list_id)
+    with pytest.raises(InvalidTransition, match="has 0 part\\(s\\), its approval sealed 1"):
+        _export(store, list_id, tmp_path / "pay")  # not taken for a list approved before 0014
+    assert not (tmp_path / "pay").exists() or not any((tmp_path / "pay").iterdir())
+    _unguarded(
+        store, "INSERT INTO payment_snapshots (list_id, part, content_sha256, line_rows, "
+        "arrow_ipc, sealed_at) VALUES (:id, 0, :sha, :rows, :d, :at)",
+        id=list_id, sha=parts[0][1], rows=parts[0][2], d=original, at=T0,
+    )  # fmt: skip
     assert _export(store, list_id, tmp_path / "pay")["written_from"] == "payment_snapshot"
+
+
+def test_only_the_approval_records_a_seal(store: Store, draft: Callable[[Store], int]) -> None:
+    """The decision that approves a list says how many parts it sealed; no other does."""
+    officer, dc = sign_in(store, "officer.kurigram"), sign_in(store, "dc.kurigram")
+    list_id = draft(store)
+    with store.session() as session:
+        list_repo.decide(session, list_id, officer, "submit", T0)
+    forged = (
+        "INSERT INTO decisions (list_id, action, username, role, content_sha256, at, "
+        "from_status, to_status, via, sealed_parts) SELECT id, :action, 'dc.kurigram', "
+        "'district_admin', content_sha256, :at, 'submitted', :to, 'password', :parts "
+        "FROM allowance_lists WHERE id = :id"
+    )
+    for action, to, parts in (("approve", "approved", None), ("approve", "approved", 0),
+                              ("reject", "rejected", 1)):  # fmt: skip
+        with (
+            pytest.raises(DatabaseError, match="records its sealed parts"),
+            store.engine.begin() as conn,
+        ):
+            conn.execute(
+                text(forged), {"id": list_id, "action": action, "to": to, "parts": parts, "at": T0}
+            )
+    with store.session() as session:
+        list_repo.decide(session, list_id, dc, "approve", T0)
+    with store.engine.connect() as conn:
+        recorded = dict(
+            conn.execute(
+                text("SELECT action, sealed_parts FROM decisions WHERE list_id = :id"),
+                {"id": list_id},
+            ).all()
+        )
+    assert recorded == {"submit": None, "approve": 1}
+    assert len(_parts(store, list_id)) == 1
 
 
 def test_payees_changed_behind_the_guards_after_approval_are_not_paid(
@@ -234,3 +286,25 @@ def test_a_line_without_a_pinned_payee_is_not_exported(
     with pytest.raises(InvalidTransition, match=f"L{list_id}-2 have no pinned payee"):
         _export(store, list_id, tmp_path / "pay")
     assert not (tmp_path / "pay").exists() or not any((tmp_path / "pay").iterdir())
+
+
+def test_upgrading_records_the_seals_of_earlier_approvals(
+    store: Store, draft: Callable[[Store], int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Approvals of revision 0014 sealed without recording it; 0015 records their parts, and
+    the downgrade back to 0014 restores its guard."""
+    monkeypatch.setattr(payment_snapshot, "SNAPSHOT_PART_ROWS", 2)
+    list_id = _approved(store, draft)
+    sealed = len(_parts(store, list_id))
+    assert sealed > 1
+    _downgrade(store.engine, "0014")
+    with pytest.raises(DatabaseError), store.engine.connect() as conn:
+        conn.execute(text("SELECT sealed_parts FROM decisions"))
+    store.upgrade()
+    with store.engine.connect() as conn:
+        recorded = conn.execute(
+            text("SELECT sealed_parts FROM decisions WHERE list_id = :id AND action = 'approve'"),
+            {"id": list_id},
+        ).scalar_one()
+    assert recorded == sealed
+    assert _export(store, list_id, tmp_path / "pay")["written_from"] == "payment_snapshot"
