@@ -13,15 +13,8 @@ import numpy as np
 import pandas as pd
 
 from allowances.policy import AllowancePolicy
+from allowances.reasons import FLAG_LABELS, flag_code, hazard_code
 
-FLAG_LABELS = {
-    "female_headed": "female-headed household",
-    "disability": "person with disability",
-    "elderly": "older person",
-    "pregnant_lactating": "pregnant or lactating woman",
-    "children_under5": "child under 5",
-    "char_resident": "lives on a char",
-}
 LINE_COLUMNS = [
     "household_id",
     "beneficiary_id",
@@ -107,14 +100,11 @@ def household_lines(
 
 
 def _reasons(frame: pd.DataFrame, weights: Mapping[str, float], w_hazard: float) -> list[list[str]]:
-    """Per household, the terms that make up its score, e.g. 'person with disability (+3)'.
-    Households share few combinations of terms (the flags set, and the union's hazard text):
-    each combination is one list, built once and shared, found from integer keys."""
-    terms = [
-        (flag, f"{label} (+{weights[flag]:g})")
-        for flag, label in FLAG_LABELS.items()
-        if weights[flag] > 0
-    ]
+    """Per household, the terms that make up its score as codes (allowances.reasons), e.g.
+    'disability:3'. Households share few combinations of terms (the flags set, and the
+    union's hazard code): each combination is one list, built once and shared, found from
+    integer keys."""
+    terms = [(flag, flag_code(flag, weights[flag])) for flag in FLAG_LABELS if weights[flag] > 0]
     mask = np.zeros(len(frame), dtype=np.int64)
     for bit, (flag, _) in enumerate(terms):
         mask |= frame[flag].to_numpy(dtype=bool).astype(np.int64) << bit
@@ -144,5 +134,4 @@ def _reasons(frame: pd.DataFrame, weights: Mapping[str, float], w_hazard: float)
 def _hazard_text(value: float, known: bool, source: object, w_hazard: float) -> str:
     if not known:
         return ""
-    evidence = f", from {source}" if isinstance(source, str) else ""
-    return f"hazard intensity {value:.2f} in the union{evidence} (+{value * w_hazard:.2f})"
+    return hazard_code(value, value * w_hazard, source if isinstance(source, str) else None)

@@ -5,17 +5,17 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from allowances.targeting import FLAG_LABELS
+from allowances import reasons
 from dashboard.i18n import catalog, fmt_int, fmt_num, t
 
-_REASON = re.compile(r"^(?P<label>.+) \(\+(?P<points>[0-9.]+)\)$")
-_HAZARD = re.compile(r"^hazard intensity (?P<value>[0-9.]+) in the union$")
+_WIND = re.compile(r"^(?P<kmh>[0-9]+(?:\.[0-9]+)?) km/h$")
+_FLOODED = re.compile(r"^(?P<percent>[0-9]+)% of the area flooded$")
+_MEMBERS = re.compile(r"^(?P<percent>[0-9]+)% of members at (?P<station>\S+)$")
 _CAP = re.compile(r"^beyond the district cap of (?P<cap>[0-9,]+) households$")
 _EXCLUSIONS = {
     "already paid in this activation": "exclusion_paid",
     "no payable channel (MFS wallet, bank or post)": "exclusion_channel",
 }
-_FLAG_BY_LABEL = {label: flag for flag, label in FLAG_LABELS.items()}
 
 
 def known(key: str) -> bool:
@@ -66,22 +66,45 @@ def role(role_id: str, lang: str) -> str:
     return t(f"role_{role_id}", lang) if known(f"role_{role_id}") else role_id
 
 
-def reason(text: str, lang: str) -> str:
-    """'person with disability (+3)' -> 'প্রতিবন্ধী ব্যক্তি (+৩)'; unknown text unchanged."""
-    match = _REASON.match(text)
-    if match is None:
-        return text
-    points = "+" + fmt_num(float(match["points"]), lang, 2).rstrip("0").rstrip(".")
-    label = match["label"]
-    hazard = _HAZARD.match(label)
-    if hazard is not None:
-        return t(
-            "reason_hazard", lang, value=fmt_num(float(hazard["value"]), lang, 2), points=points
-        )
-    flag = _FLAG_BY_LABEL.get(label)
-    if flag is None or not known(f"reason_{flag}"):
-        return text
-    return f"{t(f'reason_{flag}', lang)} ({points})"
+def reason(stored: str, lang: str) -> str:
+    """A line's stored reason (a code, or an older line's English sentence) in `lang`:
+    'disability:3' -> 'প্রতিবন্ধী ব্যক্তি (+৩)'; text not understood unchanged."""
+    said = reasons.parse(stored)
+    if not said.term or not known(f"reason_{said.term}"):
+        return reasons.english(stored)
+    points = "+" + _points(said.points, lang)
+    if said.term != reasons.HAZARD:
+        return f"{t(f'reason_{said.term}', lang)} ({points})"
+    value = fmt_num(float(said.intensity or 0.0), lang, 2)
+    if not said.evidence:
+        return t("reason_hazard", lang, value=value, points=points)
+    source = evidence(said.evidence, lang)
+    return t("reason_hazard_from", lang, value=value, evidence=source, points=points)
+
+
+def _points(points: float, lang: str) -> str:
+    """3 -> '3', 1.6 -> '1.6', 0.08 -> '0.08' (trailing zeros dropped before the digits are
+    written in `lang`)."""
+    decimals = len(f"{points:.2f}".rstrip("0").partition(".")[2])
+    return fmt_num(points, lang, decimals)
+
+
+def evidence(text: str, lang: str) -> str:
+    """What a union's hazard intensity was measured from, as the evaluation recorded it in
+    English ('160.0 km/h', '45% of the area flooded', '60% of members at SW46.9L'), in
+    `lang`; other text unchanged."""
+    wind = _WIND.match(text)
+    if wind is not None:
+        return t("evidence_wind_kmh", lang, speed=fmt_num(float(wind["kmh"]), lang, 1))
+    flooded = _FLOODED.match(text)
+    if flooded is not None:
+        share = fmt_int(int(flooded["percent"]), lang)
+        return t("evidence_area_flooded", lang, percent=share)
+    members = _MEMBERS.match(text)
+    if members is not None:
+        share = fmt_int(int(members["percent"]), lang)
+        return t("evidence_members", lang, percent=share, station=members["station"])
+    return text
 
 
 def exclusion(text: str | None, lang: str) -> str:

@@ -28,6 +28,7 @@ from agam.core.timeutil import format_dhaka, iso_utc
 from agam.pipeline.context import AppContext
 from agam.pipeline.propose import propose_for_alert
 from agam.pipeline.writer import pipeline_writer
+from allowances import reasons
 from allowances.lists import amend, decide_list
 from allowances.payment_files import export_payment_files
 from store import audit, list_repo
@@ -99,6 +100,8 @@ def show(
     summary["payees_changed"] = len(changed)
     shown = lines if limit == 0 else lines.head(limit)
     records = shown.drop(columns=["id", "list_id"]).to_dict("records")
+    for r in records:  # the stored codes, and the same in words
+        r["reasons_text"] = [reasons.english(code) for code in r["reasons"]]
     if as_json:
         emit_json(summary | {"lines": records, "lines_total": len(lines)})
         return
@@ -113,7 +116,9 @@ def show(
     )
     table = Table("rank", "line", "household", "union", "score", "BDT", "payee", "reasons")
     for r in records:
-        why = "; ".join(r["reasons"]) if r["included"] else f"excluded: {r['exclusion_reason']}"
+        why = (
+            "; ".join(r["reasons_text"]) if r["included"] else f"excluded: {r['exclusion_reason']}"
+        )
         payee = r["payee"] + (
             f" [REGISTRY CHANGED: {r['payee_changed']}]" if r["payee_changed"] else ""
         )

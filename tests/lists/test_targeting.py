@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from allowances.policy import load_policy
+from allowances.reasons import english
 from allowances.targeting import household_lines
 
 POLICY = load_policy()
@@ -43,7 +44,8 @@ def test_one_line_per_household_paid_to_the_eldest_woman() -> None:
     assert len(lines) == 1
     assert lines.loc[0, "beneficiary_id"] == "B2"
     assert lines.loc[0, "amount_bdt"] == POLICY.amount_per_household_bdt
-    assert "older person (+2)" in lines.loc[0, "reasons"]
+    assert "elderly:2" in lines.loc[0, "reasons"]
+    assert "older person (+2)" in map(english, lines.loc[0, "reasons"])
 
 
 def test_order_by_score_with_reasons_and_cap() -> None:
@@ -61,11 +63,13 @@ def test_order_by_score_with_reasons_and_cap() -> None:
     lines = household_lines(frame, {"BD55490915": 0.5}, capped, 2025)
     assert list(lines["household_id"]) == ["H2", "H3", "H1", "H4"]
     assert list(lines["included"]) == [True, True, False, False]
-    assert lines.loc[0, "reasons"] == [
+    assert lines.loc[0, "reasons"] == ["female_headed:3", "disability:3"]  # codes, stored
+    assert [english(r) for r in lines.loc[0, "reasons"]] == [
         "female-headed household (+3)",
         "person with disability (+3)",
     ]
-    assert "hazard intensity 0.50 in the union (+2.00)" in lines.loc[1, "reasons"]
+    assert "hazard:2.00:0.50" in lines.loc[1, "reasons"]
+    assert "hazard intensity 0.50 in the union (+2.00)" in map(english, lines.loc[1, "reasons"])
     assert lines.loc[2, "exclusion_reason"] == "beyond the district cap of 2 households"
     assert lines.loc[3, "exclusion_reason"].startswith("no payable channel")
     assert lines.loc[lines.included, "amount_bdt"].sum() == 2 * POLICY.amount_per_household_bdt
@@ -82,12 +86,11 @@ def test_hazard_intensity_separates_unions_and_shows_its_source() -> None:
     evidence = {"BD40870001": "119.0 km/h", "BD40870002": "160.0 km/h"}
     lines = household_lines(frame, intensity, POLICY, 2025, intensity_evidence=evidence)
     assert list(lines["household_id"]) == ["H2", "H1"]
-    assert lines.loc[0, "reasons"] == [
+    assert lines.loc[0, "reasons"] == ["hazard:3.50:0.88:160.0 km/h"]
+    assert lines.loc[1, "reasons"] == ["hazard:0.08:0.02:119.0 km/h"]
+    assert english(lines.loc[0, "reasons"][0]) == (
         "hazard intensity 0.88 in the union, from 160.0 km/h (+3.50)"
-    ]
-    assert lines.loc[1, "reasons"] == [
-        "hazard intensity 0.02 in the union, from 119.0 km/h (+0.08)"
-    ]
+    )
     assert lines.loc[0, "priority_score"] > lines.loc[1, "priority_score"]
 
 

@@ -122,19 +122,18 @@ def test_satkhira_follows_the_evaluation_that_caused_it(cyclone_site) -> None:
 def test_list_reasons_show_each_unions_hazard_intensity(cyclone_site) -> None:
     """Households in unions at different decayed winds carry different hazard intensities,
     and a union at a stronger wind scores higher."""
-    import re
+    from allowances.reasons import HAZARD, parse
 
     with cyclone_site.ctx.store.session() as session:
         row = next(r for r in _current_lists(session) if r.district_pcode == "BD4087")
         lines = list_repo.lines_frame(session, row.id)
     found = {}
     for union, reasons in zip(lines["adm4_pcode"], lines["reasons"], strict=True):
-        hazard = [r for r in reasons if r.startswith("hazard intensity")]
+        hazard = [parse(r) for r in reasons if parse(r).term == HAZARD]
         assert len(hazard) == 1, reasons
-        value, wind = re.match(
-            r"hazard intensity ([0-9.]+) in the union, from ([0-9.]+) km/h", hazard[0]
-        ).groups()
-        found[union] = (float(wind), float(value))
+        wind = hazard[0].evidence or ""
+        assert wind.endswith(" km/h"), reasons
+        found[union] = (float(wind.removesuffix(" km/h")), hazard[0].intensity)
     assert len({v for _, v in found.values()}) >= 5  # unions at different winds differ
     by_wind = sorted(found.values())
     assert [v for _, v in by_wind] == sorted(v for _, v in by_wind)  # stronger wind, higher
