@@ -139,12 +139,13 @@ elif not lines.empty:
                 t("col_household", lg): view["household_id"],
                 t("col_union", lg): view["adm4_pcode"].map(lambda c: names.get(c, c)),
                 t("col_score", lg): view["priority_score"].map(lambda v: fmt_num(v, lg, 1)),
-                t("col_amount", lg): view["amount_bdt"].map(lambda n: fmt_bdt(n, lg)),
-                t("col_payee", lg): view["payee"],
-                t("col_payee_changed", lg): view["payee_changed"],
+                # why, beside the score it explains (the table is wider than the page)
                 t("col_reasons", lg): view["reasons"].map(
                     lambda rs: "; ".join(labels.reason(r, lg) for r in rs)
                 ),
+                t("col_amount", lg): view["amount_bdt"].map(lambda n: fmt_bdt(n, lg)),
+                t("col_payee", lg): view["payee"],
+                t("col_payee_changed", lg): view["payee_changed"],
                 t("col_excluded", lg): view["exclusion_reason"].map(
                     lambda r: labels.exclusion(r, lg)
                 ),
