@@ -10,7 +10,7 @@ from dashboard.i18n import catalog, fmt_int, fmt_num, t
 
 _WIND = re.compile(r"^(?P<kmh>[0-9]+(?:\.[0-9]+)?) km/h$")
 _FLOODED = re.compile(r"^(?P<percent>[0-9]+)% of the area flooded$")
-_MEMBERS = re.compile(r"^(?P<percent>[0-9]+)% of members at (?P<station>\S+)$")
+_MEMBERS = re.compile(r"^(?P<percent>[0-9]+)% of members at (?P<station>.+)$")
 _CAP = re.compile(r"^beyond the district cap of (?P<cap>[0-9,]+) households$")
 _EXCLUSIONS = {
     "already paid in this activation": "exclusion_paid",
@@ -103,7 +103,8 @@ def evidence(text: str, lang: str) -> str:
     members = _MEMBERS.match(text)
     if members is not None:
         share = fmt_int(int(members["percent"]), lang)
-        return t("evidence_members", lang, percent=share, station=members["station"])
+        where = station(members["station"], lang)
+        return t("evidence_members", lang, percent=share, station=where)
     return text
 
 

@@ -55,5 +55,8 @@ def test_the_dashboard_shows_reasons_in_bangla_with_their_evidence() -> None:
     old = "hazard intensity 0.30 in the union, from 45% of the area flooded (+1.20)"
     assert labels.reason(old, "bn") == "ইউনিয়নে ঝুঁকির মাত্রা ০.৩০, এলাকার ৪৫% প্লাবিত থেকে (+১.২)"
     members = labels.evidence("60% of members at SW46.9L", "bn")
-    assert members == "SW46.9L-এ ৬০% এনসেম্বল সদস্য"
+    assert members == "SW46.9L-এ ৬০% এনসেম্বল সদস্য"  # a station with no Bangla name
+    named = labels.evidence("96% of members at Hardinge Bridge", "bn")
+    assert named == f"{labels.station('Hardinge Bridge', 'bn')}-এ ৯৬% এনসেম্বল সদস্য"
+    assert "Hardinge" not in named
     assert labels.evidence("from somewhere else", "bn") == "from somewhere else"
