@@ -139,7 +139,8 @@ elif not lines.empty:
                 t("col_household", lg): view["household_id"],
                 t("col_union", lg): view["adm4_pcode"].map(lambda c: names.get(c, c)),
                 t("col_score", lg): view["priority_score"].map(lambda v: fmt_num(v, lg, 1)),
-                # why, beside the score it explains (the table is wider than the page)
+                # why, beside the score it explains; a bounded width keeps the amount and
+                # the payee on the page (the whole text shows when a cell is hovered)
                 t("col_reasons", lg): view["reasons"].map(
                     lambda rs: "; ".join(labels.reason(r, lg) for r in rs)
                 ),
@@ -153,6 +154,7 @@ elif not lines.empty:
         ),
         hide_index=True,
         width="stretch",
+        column_config={t("col_reasons", lg): st.column_config.TextColumn(width=280)},
     )
 
 if principal.role == "district_admin" and row["status"] in ("approved", "exported"):
