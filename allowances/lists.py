@@ -17,7 +17,7 @@ from agam.core.errors import InvalidTransition, NotFound
 from agam.core.transitions import LIST_ACTION_ROLES
 from allowances.policy import AllowancePolicy
 from allowances.targeting import household_lines
-from store import audit, list_repo, payee_repo
+from store import audit, frames, list_repo, payee_repo
 from store.db import Store
 from store.identity import Principal, require_active
 from store.models import AllowanceList
@@ -50,7 +50,7 @@ def propose(
         if not _stale_system_draft(current, prepared_by, evaluation_id):
             return current
         _supersede_system_draft(session, current, evaluation_id, at)
-    beneficiaries = list_repo.beneficiaries_for_unions(session, district_unions)
+    beneficiaries = frames.beneficiaries_for_unions(session, district_unions)
     paid = list_repo.paid_households(session, alert_id)
     lines = household_lines(
         beneficiaries,

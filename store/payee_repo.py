@@ -15,6 +15,7 @@ from sqlalchemy import Select, and_, case, insert, literal, or_, select
 from sqlalchemy.orm import Session
 
 from agam.core.masking import mask_identifier
+from store.bulk_rows import driver_rows
 from store.models import AllowanceLine, AllowancePayee, Beneficiary
 
 # What a payment file carries about the recipient, in the order the content hash uses.
@@ -166,7 +167,8 @@ def masked(session: Session, list_id: int) -> pd.DataFrame:
         p.routing_number,
         p.post_office_code,
     ).where(p.list_id == list_id)
-    rows = session.execute(stmt).all()
+    with driver_rows(session, stmt) as cursor:  # plain tuples: no SQLAlchemy row per payee
+        rows = cursor.fetchall()
     return pd.DataFrame([(r[0], describe(*r[1:])) for r in rows], columns=["rank", "payee"]).astype(
         {"rank": "int64"}
     )

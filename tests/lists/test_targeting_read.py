@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.dialects import sqlite
 
-from store import list_repo
+from store import frames
 from store.db import Store
 from store.models import Beneficiary
 from tests.lists.conftest import UNIONS
@@ -16,7 +16,7 @@ from tests.lists.conftest import UNIONS
 def test_the_read_gives_the_beneficiaries_of_the_unions_asked_for(store: Store) -> None:
     asked = [UNIONS[0], UNIONS[2], *(f"BD99{i:06d}" for i in range(600))]  # two statements
     with store.session() as session:
-        frame = list_repo.beneficiaries_for_unions(session, asked)
+        frame = frames.beneficiaries_for_unions(session, asked)
         expected = set(
             session.scalars(
                 select(Beneficiary.beneficiary_id).where(Beneficiary.adm4_pcode.in_(asked))
@@ -25,7 +25,7 @@ def test_the_read_gives_the_beneficiaries_of_the_unions_asked_for(store: Store) 
     assert expected
     assert set(frame["beneficiary_id"]) == expected
     assert len(frame) == len(expected)
-    assert list(frame.columns) == list(list_repo.TARGETING_COLUMNS)
+    assert list(frame.columns) == list(frames.TARGETING_COLUMNS)
     assert frame["disability"].dtype == bool
     assert frame["birth_year"].dtype == "int64"
 
@@ -33,7 +33,7 @@ def test_the_read_gives_the_beneficiaries_of_the_unions_asked_for(store: Store) 
 def test_sqlite_visits_the_rows_in_rowid_order(store: Store) -> None:
     if store.engine.dialect.name != "sqlite":
         pytest.skip("EXPLAIN QUERY PLAN is SQLite's")
-    stmt = list_repo.targeting_rows(UNIONS, "sqlite")
+    stmt = frames.targeting_rows(UNIONS, "sqlite")
     compiled = stmt.compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True})
     with store.engine.connect() as conn:
         plan = [str(r[-1]) for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}")]

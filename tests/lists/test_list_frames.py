@@ -1,0 +1,39 @@
+"""A list's lines read with the driver's cursor (store.frames) are exactly what pandas reads
+through SQLAlchemy's types: the same columns, dtypes and values, NULLs and JSON included."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+from sqlalchemy import select
+
+from allowances.lists import edit
+from store import list_repo
+from store.db import Store
+from store.models import AllowanceLine
+from tests.lists.test_payee_pinning import T0, sign_in
+
+
+def _reference(store: Store, list_id: int) -> pd.DataFrame:
+    stmt = select(AllowanceLine).where(AllowanceLine.list_id == list_id)
+    with store.read() as session:
+        return pd.read_sql(stmt.order_by(AllowanceLine.rank), session.connection())
+
+
+def test_the_lines_read_as_pandas_reads_them(store: Store, draft: Callable[[Store], int]) -> None:
+    first = draft(store)
+    officer = sign_in(store, "officer.kurigram")
+    with store.session() as session:
+        household = list_repo.raw_lines(session, first)["household_id"].iloc[0]
+        second = edit(session, list_id=first, principal=officer, exclude={household: "moved"},
+                      reason="moved away", at=T0).id  # fmt: skip
+    for list_id in (first, second):
+        with store.read() as session:
+            lines = list_repo.raw_lines(session, list_id)
+        reference = _reference(store, list_id)
+        pd.testing.assert_frame_equal(lines, reference)
+        assert lines["reasons"].map(type).eq(list).all()
+    excluded = lines.loc[~lines["included"]]
+    assert excluded["exclusion_reason"].notna().all()
+    assert lines.loc[lines["included"], "exclusion_reason"].isna().all()
