@@ -11,7 +11,7 @@ import pandas as pd
 from agam.pipeline.briefing import APPROVED, PROPOSED
 from dashboard import labels, loaders
 from dashboard.i18n import fmt_date, t
-from store import alert_repo, audit, list_repo
+from store import alert_repo, audit, list_repo, payee_repo
 from store.user_repo import Principal
 
 SCOPED_ROLES = ("district_admin", "officer")
@@ -87,16 +87,22 @@ def list_totals(lists: pd.DataFrame) -> dict[str, tuple[int, int]]:
     return out
 
 
-def list_lines(principal: Principal, list_id: int) -> pd.DataFrame:
-    """Lines of one list; committee members get none (aggregates only)."""
+def list_lines(
+    principal: Principal, list_id: int, included_only: bool, limit: int
+) -> tuple[pd.DataFrame, int]:
+    """The first `limit` lines of one list (of its included lines only if asked) and how many
+    of the whole list's payees the registry changed since; committee members get none
+    (aggregates only). Only the lines shown are read, whatever the list's size."""
     if principal.role == "committee":
-        return pd.DataFrame()
+        return pd.DataFrame(), 0
     with loaders.store().session() as session:
         row = list_repo.get_list(session, list_id)
         scope = visible_districts(principal)
         if scope is not None and row.district_pcode not in scope:
-            return pd.DataFrame()
-        return list_repo.lines_frame(session, list_id).drop(columns=["id", "list_id"])
+            return pd.DataFrame(), 0
+        lines = list_repo.lines_frame(session, list_id, included_only=included_only, limit=limit)
+        changed = len(payee_repo.changes(session, list_id))
+        return lines.drop(columns=["id", "list_id"]), changed
 
 
 def allowed_actions(principal: Principal, list_id: int) -> list[str]:

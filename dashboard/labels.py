@@ -108,8 +108,9 @@ def evidence(text: str, lang: str) -> str:
     return text
 
 
-def exclusion(text: str | None, lang: str) -> str:
-    if not text:
+def exclusion(text: object, lang: str) -> str:
+    """Why a line is not paid, in `lang`; "" for a paid line (None, or NaN from pandas)."""
+    if not isinstance(text, str) or not text:
         return ""
     if text in _EXCLUSIONS:
         return t(_EXCLUSIONS[text], lang)

@@ -2,7 +2,9 @@
 targeting columns and a list's lines, on the session's connection and transaction.
 
 Columns are typed from the table: SQLite gives booleans as 0/1 and PostgreSQL as bool, both
-become numpy bool; integers int64; floats float64; text stays object. JSON is read as its
+become numpy bool; integers int64; floats float64; text stays object with None for NULL
+(left to itself pandas 3 makes a text column with a NULL `str` with NaN, which text
+functions downstream do not expect). JSON is read as its
 text and decoded once per distinct value: a list's reasons are a few thousand combinations
 over hundreds of thousands of lines.
 """
@@ -64,11 +66,18 @@ def targeting_rows(codes: list[str], dialect: str) -> Select[Any]:
     return select(*(getattr(Beneficiary, c) for c in TARGETING_COLUMNS)).where(picked)
 
 
-def list_lines(session: Session, list_id: int) -> pd.DataFrame:
-    """Every stored column of a list's lines, in rank order; `reasons` decoded from JSON."""
+def list_lines(
+    session: Session, list_id: int, *, included_only: bool = False, limit: int | None = None
+) -> pd.DataFrame:
+    """Every stored column of a list's lines, in rank order (the first `limit`, of the
+    included lines only if asked); `reasons` decoded from JSON."""
     names = [c.name for c in LINES.columns]
     picked = [cast(c, Text) if isinstance(c.type, JSON) else c for c in LINES.columns]
     stmt = select(*picked).where(LINES.c.list_id == list_id).order_by(LINES.c.rank)
+    if included_only:
+        stmt = stmt.where(LINES.c.included.is_(True))
+    if limit is not None:
+        stmt = stmt.limit(limit)
     with driver_rows(session, stmt) as cursor:
         rows = cursor.fetchall()
     return _frame(rows, LINES, names)
@@ -93,7 +102,7 @@ def _typed(table: Table, name: str, values: np.ndarray) -> Any:
         return values.astype(np.float64)
     if isinstance(kind, JSON):
         return _decoded(values)
-    return values
+    return pd.Series(values, dtype=object)  # text: NULL stays None (pandas would make it NaN)
 
 
 def _decoded(texts: np.ndarray) -> list[Any]:

@@ -159,16 +159,26 @@ def raw_lines(session: Session, list_id: int) -> pd.DataFrame:
     return frames.list_lines(session, list_id)
 
 
-def lines_frame(session: Session, list_id: int) -> pd.DataFrame:
+def lines_frame(
+    session: Session, list_id: int, *, included_only: bool = False, limit: int | None = None
+) -> pd.DataFrame:
     """Lines for review: each with its masked pinned payee and, where the registry changed
-    that payee since the snapshot, the names of the fields that changed."""
-    lines = raw_lines(session, list_id)
-    payees = payee_repo.masked(session, list_id)
+    that payee since the snapshot, the names of the fields that changed. A review page reads
+    only the lines it shows (`included_only`, the first `limit`)."""
+    lines = frames.list_lines(session, list_id, included_only=included_only, limit=limit)
+    bounds = (int(lines["rank"].min()), int(lines["rank"].max())) if limit and len(lines) else None
+    payees = payee_repo.masked(session, list_id, bounds)
     changed = payee_repo.changes(session, list_id)[["rank", "changed"]]
     out = lines.merge(payees, on="rank", how="left").merge(changed, on="rank", how="left")
     out["payee"] = out["payee"].fillna("")
     out["payee_changed"] = out.pop("changed").fillna("")
     return out
+
+
+def line_count(session: Session, list_id: int) -> int:
+    """How many lines a list has, included or not."""
+    stmt = select(func.count()).where(AllowanceLine.list_id == list_id)
+    return int(session.scalar(stmt) or 0)
 
 
 def decide(

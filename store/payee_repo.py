@@ -155,18 +155,15 @@ def changes(session: Session, list_id: int) -> pd.DataFrame:
     return pd.DataFrame(out, columns=["rank", "line_ref", "beneficiary_id", "changed"])
 
 
-def masked(session: Session, list_id: int) -> pd.DataFrame:
-    """rank -> "channel provider masked-account" for each pinned line."""
+def masked(session: Session, list_id: int, ranks: tuple[int, int] | None = None) -> pd.DataFrame:
+    """rank -> "channel provider masked-account" for each pinned line (with `ranks`, only
+    those from the first to the last of that pair)."""
     p = AllowancePayee
-    stmt = select(
-        p.rank,
-        p.payment_channel,
-        p.mfs_provider,
-        p.wallet_number,
-        p.bank_account,
-        p.routing_number,
-        p.post_office_code,
-    ).where(p.list_id == list_id)
+    fields = ("payment_channel", "mfs_provider", "wallet_number", "bank_account",
+              "routing_number", "post_office_code")  # fmt: skip
+    stmt = select(p.rank, *(getattr(p, f) for f in fields)).where(p.list_id == list_id)
+    if ranks is not None:
+        stmt = stmt.where(p.rank.between(*ranks))
     with driver_rows(session, stmt) as cursor:  # plain tuples: no SQLAlchemy row per payee
         rows = cursor.fetchall()
     return pd.DataFrame([(r[0], describe(*r[1:])) for r in rows], columns=["rank", "payee"]).astype(

@@ -31,7 +31,7 @@ from agam.pipeline.writer import pipeline_writer
 from allowances import reasons
 from allowances.lists import amend, decide_list
 from allowances.payment_files import export_payment_files
-from store import audit, list_repo
+from store import audit, list_repo, payee_repo
 
 app = typer.Typer(help="Anticipatory allowance lists.", no_args_is_help=True)
 ReasonOption = Annotated[str | None, typer.Option("--reason")]
@@ -92,18 +92,18 @@ def show(
     """A list with its lines in priority order, the reasons for each, the masked payee pinned
     at proposal, and a flag where the registry changed that payee since."""
     ctx = AppContext(settings_for(config))
-    with ctx.store.read() as session:
+    with ctx.store.read() as session:  # only the lines printed are read
         row = list_repo.get_list(session, list_id)
-        lines = list_repo.lines_frame(session, list_id)
+        shown = list_repo.lines_frame(session, list_id, limit=limit or None)
         summary = _summary(row)
-    changed = lines[lines["payee_changed"] != ""]
+        changed = payee_repo.changes(session, list_id)
+        total = list_repo.line_count(session, list_id)
     summary["payees_changed"] = len(changed)
-    shown = lines if limit == 0 else lines.head(limit)
     records = shown.drop(columns=["id", "list_id"]).to_dict("records")
     for r in records:  # the stored codes, and the same in words
         r["reasons_text"] = [reasons.english(code) for code in r["reasons"]]
     if as_json:
-        emit_json(summary | {"lines": records, "lines_total": len(lines)})
+        emit_json(summary | {"lines": records, "lines_total": total})
         return
     synthetic = " [SYNTHETIC registry]" if summary["synthetic"] else ""
     kind = f" · amends list {row.amends_id}" if row.amends_id else ""

@@ -16,6 +16,8 @@ from dashboard.i18n import fmt_bdt, fmt_int, fmt_num, fmt_time, t, zone_label
 from dashboard.page import lang, require_page
 from dashboard.stages import LIST_BADGE, badge
 
+SHOWN_LINES = 5000  # lines a review table holds; only these are read
+
 principal = require_page("lists")
 lg = lang()
 st.header(t("lists_header", lg))
@@ -121,41 +123,43 @@ if actions:
         except AgamError as exc:
             st.error(str(exc))
 
-lines = data.list_lines(principal, int(list_id))
+
+def _lines_table(view: pd.DataFrame) -> pd.DataFrame:
+    """The lines as the reviewer reads them, in the page's language."""
+    return pd.DataFrame(
+        {
+            t("col_rank", lg): view["rank"].map(lambda n: fmt_int(n, lg)),
+            t("col_line_ref", lg): view["line_ref"],
+            t("col_household", lg): view["household_id"],
+            t("col_union", lg): view["adm4_pcode"].map(lambda c: names.get(c, c)),
+            t("col_score", lg): view["priority_score"].map(lambda v: fmt_num(v, lg, 1)),
+            # why, beside the score it explains; a bounded width keeps the amount and
+            # the payee on the page (the whole text shows when a cell is hovered)
+            t("col_reasons", lg): view["reasons"].map(
+                lambda rs: "; ".join(labels.reason(r, lg) for r in rs)
+            ),
+            t("col_amount", lg): view["amount_bdt"].map(lambda n: fmt_bdt(n, lg)),
+            t("col_payee", lg): view["payee"],
+            t("col_payee_changed", lg): view["payee_changed"],
+            t("col_excluded", lg): view["exclusion_reason"].map(lambda r: labels.exclusion(r, lg)),
+        }
+    )
+
+
 if principal.role == "committee":
     st.info(t("lists_committee_aggregates", lg))
-elif not lines.empty:
-    changed = int((lines["payee_changed"] != "").sum())
+else:
+    only_included = st.toggle(t("lists_only_included", lg), value=True, key="only_included")
+    view, changed = data.list_lines(principal, int(list_id), only_included, SHOWN_LINES)
     if changed:
         st.warning(t("lists_payees_changed", lg, count=fmt_int(changed, lg)))
-    only_included = st.toggle(t("lists_only_included", lg), value=True, key="only_included")
-    view = lines[lines["included"]] if only_included else lines
-    view = view.head(5000)
-    st.dataframe(
-        pd.DataFrame(
-            {
-                t("col_rank", lg): view["rank"].map(lambda n: fmt_int(n, lg)),
-                t("col_line_ref", lg): view["line_ref"],
-                t("col_household", lg): view["household_id"],
-                t("col_union", lg): view["adm4_pcode"].map(lambda c: names.get(c, c)),
-                t("col_score", lg): view["priority_score"].map(lambda v: fmt_num(v, lg, 1)),
-                # why, beside the score it explains; a bounded width keeps the amount and
-                # the payee on the page (the whole text shows when a cell is hovered)
-                t("col_reasons", lg): view["reasons"].map(
-                    lambda rs: "; ".join(labels.reason(r, lg) for r in rs)
-                ),
-                t("col_amount", lg): view["amount_bdt"].map(lambda n: fmt_bdt(n, lg)),
-                t("col_payee", lg): view["payee"],
-                t("col_payee_changed", lg): view["payee_changed"],
-                t("col_excluded", lg): view["exclusion_reason"].map(
-                    lambda r: labels.exclusion(r, lg)
-                ),
-            }
-        ),
-        hide_index=True,
-        width="stretch",
-        column_config={t("col_reasons", lg): st.column_config.TextColumn(width=280)},
-    )
+    if not view.empty:
+        st.dataframe(
+            _lines_table(view),
+            hide_index=True,
+            width="stretch",
+            column_config={t("col_reasons", lg): st.column_config.TextColumn(width=280)},
+        )
 
 if principal.role == "district_admin" and row["status"] in ("approved", "exported"):
     fmt = st.radio(t("lists_format", lg), ("csv", "xlsx"), horizontal=True, key="pay_fmt")

@@ -19,6 +19,12 @@ UNIONS = ["BD55490911", "BD55490915"]
 
 @pytest.fixture
 def with_list(accounts: Store) -> int:
+    return _seeded_list(accounts)
+
+
+def _seeded_list(accounts: Store, unpayable: int | None = None) -> int:
+    """A proposed list of six households; beneficiary `unpayable` has no payment channel
+    (so its line is excluded)."""
     with accounts.session() as session:
         session.add(
             RegistryImport(
@@ -45,9 +51,9 @@ def with_list(accounts: Store) -> int:
                     disability=i == 1,
                     female_headed=True,
                     adm4_pcode=UNIONS[i % 2],
-                    payment_channel="mfs",
-                    mfs_provider="nagad",
-                    wallet_number=f"0181{i:07d}",
+                    payment_channel="none" if i == unpayable else "mfs",
+                    mfs_provider=None if i == unpayable else "nagad",
+                    wallet_number=None if i == unpayable else f"0181{i:07d}",
                     import_id=1,
                     row_sha256="r" * 64,
                     updated_at=T0,
@@ -137,3 +143,22 @@ def test_reject_needs_a_reason(view: Callable[..., AppTest], with_list: int) -> 
     admin = view("lists.py", "district_admin")
     admin.button(key="do_reject").click().run()
     assert "needs a reason" in admin.error[0].value
+
+
+@pytest.mark.parametrize("lang", ["en", "bn"])
+def test_excluded_lines_show_why_beside_included_ones(
+    view: Callable[..., AppTest], accounts: Store, lang: str
+) -> None:
+    """A list with an excluded line, shown with the excluded lines too: text and empty
+    exclusion cells side by side (pandas reads that column as text with NaN for NULL)."""
+    _seeded_list(accounts, unpayable=5)
+    at = view("lists.py", "officer", lang=lang)
+    assert not at.exception, at.exception
+    assert len(at.dataframe[1].value) == 5  # only the included lines at first
+    at.toggle(key="only_included").set_value(False).run()
+    assert not at.exception, at.exception
+    lines = at.dataframe[1].value
+    assert len(lines) == 6
+    why = lines[lines.columns[-1]]
+    assert (why != "").sum() == 1
+    assert "MFS" in why.iloc[-1] or "এমএফএস" in why.iloc[-1]
