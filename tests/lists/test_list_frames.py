@@ -26,14 +26,19 @@ def _reference(store: Store, list_id: int) -> pd.DataFrame:
     return frame
 
 
-def test_the_lines_read_as_pandas_reads_them(store: Store, draft: Callable[[Store], int]) -> None:
+def _draft_and_edit(store: Store, draft: Callable[[Store], int], excluded: int) -> tuple[int, int]:
+    """A proposed draft and the revision an officer made of it, excluding one household."""
     first = draft(store)
     officer = sign_in(store, "officer.kurigram")
     with store.session() as session:
-        household = list_repo.raw_lines(session, first)["household_id"].iloc[0]
+        household = list_repo.raw_lines(session, first)["household_id"].iloc[excluded]
         second = edit(session, list_id=first, principal=officer, exclude={household: "moved"},
                       reason="moved away", at=T0).id  # fmt: skip
-    for list_id in (first, second):
+    return first, second
+
+
+def test_the_lines_read_as_pandas_reads_them(store: Store, draft: Callable[[Store], int]) -> None:
+    for list_id in _draft_and_edit(store, draft, excluded=0):
         with store.read() as session:
             lines = list_repo.raw_lines(session, list_id)
         reference = _reference(store, list_id)
@@ -47,12 +52,7 @@ def test_the_lines_read_as_pandas_reads_them(store: Store, draft: Callable[[Stor
 def test_a_review_reads_only_the_lines_it_shows(
     store: Store, draft: Callable[[Store], int]
 ) -> None:
-    first = draft(store)
-    officer = sign_in(store, "officer.kurigram")
-    with store.session() as session:
-        household = list_repo.raw_lines(session, first)["household_id"].iloc[1]
-        list_id = edit(session, list_id=first, principal=officer, exclude={household: "moved"},
-                       reason="moved away", at=T0).id  # fmt: skip
+    _, list_id = _draft_and_edit(store, draft, excluded=1)
     with store.read() as session:
         whole = list_repo.lines_frame(session, list_id)
         for included_only in (False, True):
