@@ -122,7 +122,7 @@ def _month(month: int, lang: str) -> str:
 
 def fmt_date(value: datetime | None, lang: str = "en") -> str:
     """The Bangladesh calendar day of a UTC time: '2 Jul 2026' / '২ জুলাই ২০২৬'."""
-    if value is None:
+    if value is None or value != value:  # None, or pandas' NaT for a missing time
         return "—"
     local = to_dhaka(value)
     return digits(f"{local.day} {_month(local.month, lang)} {local.year}", lang)
@@ -137,7 +137,7 @@ def fmt_day(local: Any, lang: str = "en", hours: bool = False) -> str:
 def fmt_time(value: datetime | None, lang: str = "en", zone: bool = True) -> str:
     """A UTC time in Asia/Dhaka: '4 Jul 2024, 12:00 Bangladesh time (UTC+6)'; zone=False
     for table cells whose header names the zone."""
-    if value is None:
+    if value is None or value != value:  # None, or pandas' NaT for a missing time
         return "—"
     text = f"{fmt_date(value, lang)}, {digits(f'{to_dhaka(value):%H:%M}', lang)}"
     return f"{text} {zone_label(lang)}" if zone else text

@@ -14,6 +14,7 @@ from dashboard.i18n import (
     catalog,
     fmt_bdt,
     fmt_bdt_short,
+    fmt_date,
     fmt_int,
     fmt_num,
     fmt_pct,
@@ -72,6 +73,14 @@ def test_times_say_bangladesh_time() -> None:
     assert fmt_time(at, "en", zone=False) == "4 Jul 2024, 12:00"
     assert "BST" not in fmt_time(at, "en")
     assert t("map_caption", "bn", count="৫,১৬০").startswith("৫,১৬০টি")
+
+
+def test_a_missing_time_reads_as_a_dash() -> None:
+    """A frame's missing time is pandas' NaT, not None; both read as a dash."""
+    import pandas as pd
+
+    for missing in (None, pd.NaT):
+        assert fmt_time(missing, "bn") == fmt_date(missing, "en") == "—"
 
 
 def test_plural_forms_follow_the_catalogue(tmp_path: Path) -> None:
