@@ -119,8 +119,10 @@ def grievance_history(steps: pd.DataFrame, lang: str) -> pd.DataFrame:
 
 
 def _word(prefix: str, value: Any, lang: str) -> Any:
+    if value is None or value != value:  # missing: None, or NaN in a pandas text column
+        return ""
     key = f"{prefix}_{value}"
-    return t(key, lang) if value is not None and labels.known(key) else value
+    return t(key, lang) if labels.known(key) else value
 
 
 def _headers(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
