@@ -107,3 +107,12 @@ def test_data_dir_override_keeps_stores_apart(
     assert run("db", "upgrade")[0] == 0
     assert (tmp_path / "other" / "agam.sqlite3").exists()
     assert not (config_path.parent / "data" / "agam.sqlite3").exists()
+
+
+def test_json_output_writes_a_missing_number_as_null(capsys: pytest.CaptureFixture[str]) -> None:
+    """JSON has no NaN: a frame's missing value is null, so strict readers can parse it."""
+    from agam.cli.common import emit_json
+
+    emit_json({"score": float("nan"), "lines": [{"bdt": 5000, "rate": float("inf")}]})
+    out = json.loads(capsys.readouterr().out, parse_constant=lambda c: pytest.fail(c))
+    assert out == {"score": None, "lines": [{"bdt": 5000, "rate": None}]}
