@@ -127,7 +127,7 @@ def export_list(
 
     def digest_of(version: int) -> str:  # one read: the hash checked and the rows written
         held = read["held"] = list_repo.amended_refs(session, list_id, ("approved", "exported"))
-        approval = list_repo.approval(session, list_id)
+        approval = read["approval"] = list_repo.approval(session, list_id)
         recorded = approval.sealed_parts if approval is not None else None
         parts = payment_snapshot.sealed_parts(session, list_id, approved_sha, recorded)
         read["sealed"] = parts is not None
@@ -143,7 +143,7 @@ def export_list(
         return str(read["rows"].digest)
 
     row = list_repo.decide(session, list_id, principal, "export", at, digest_of=digest_of)
-    approved = list_repo.approval(session, list_id)
+    approved = read["approval"]  # the approval the seal was checked against
     if approved is None or approved.content_sha256 != row.content_sha256:
         raise InvalidTransition(f"list {list_id}: no approval of this content; not exported")
     prepared: payment_rows.PaymentRows = read["rows"]

@@ -100,9 +100,11 @@ def list_lines(
         scope = visible_districts(principal)
         if scope is not None and row.district_pcode not in scope:
             return pd.DataFrame(), 0
-        lines = list_repo.lines_frame(session, list_id, included_only=included_only, limit=limit)
-        changed = len(payee_repo.changes(session, list_id))
-        return lines.drop(columns=["id", "list_id"]), changed
+        changed = payee_repo.changes(session, list_id)  # over the whole list, read once
+        lines = list_repo.lines_frame(
+            session, list_id, included_only=included_only, limit=limit, changed=changed
+        )
+        return lines.drop(columns=["id", "list_id"]), len(changed)
 
 
 def allowed_actions(principal: Principal, list_id: int) -> list[str]:

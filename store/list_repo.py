@@ -160,16 +160,24 @@ def raw_lines(session: Session, list_id: int) -> pd.DataFrame:
 
 
 def lines_frame(
-    session: Session, list_id: int, *, included_only: bool = False, limit: int | None = None
+    session: Session,
+    list_id: int,
+    *,
+    included_only: bool = False,
+    limit: int | None = None,
+    changed: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Lines for review: each with its masked pinned payee and, where the registry changed
-    that payee since the snapshot, the names of the fields that changed. A review page reads
+    that payee since the snapshot, the names of the fields that changed (`changed`, as
+    `payee_repo.changes` gives it, when the caller has read it already). A review page reads
     only the lines it shows (`included_only`, the first `limit`)."""
     lines = frames.list_lines(session, list_id, included_only=included_only, limit=limit)
     bounds = (int(lines["rank"].min()), int(lines["rank"].max())) if limit and len(lines) else None
     payees = payee_repo.masked(session, list_id, bounds)
-    changed = payee_repo.changes(session, list_id)[["rank", "changed"]]
-    out = lines.merge(payees, on="rank", how="left").merge(changed, on="rank", how="left")
+    if changed is None:
+        changed = payee_repo.changes(session, list_id)
+    fields = changed[["rank", "changed"]]
+    out = lines.merge(payees, on="rank", how="left").merge(fields, on="rank", how="left")
     out["payee"] = out["payee"].fillna("")
     out["payee_changed"] = out.pop("changed").fillna("")
     return out
