@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -42,6 +42,7 @@ WRITTEN = (*STORED, "import_id", "row_sha256", "updated_at")
 LOOKUP_BATCH = 5_000
 BULK_LOAD_ROWS = 100_000
 DUPLICATE_LIST_LIMIT = 1_000
+SORT_HELPER_THREADS = 2  # SQLite sorts a rebuilt index on this many helper threads
 
 
 @contextmanager
@@ -51,9 +52,10 @@ def bulk_load(
     phase: Callable[[str], AbstractContextManager[None]],
     before_rebuild: Callable[[], None] | None = None,
 ) -> Iterator[None]:
-    """Into an empty table, load without secondary indexes and rebuild them after; on
-    PostgreSQL also without the unique id constraint and the foreign key (checked per row by
-    a trigger), added back after, each checked by one pass over the table.
+    """Into an empty table, load without secondary indexes (the unique index on the
+    beneficiary id among them, migration 0016) and rebuild them after; on PostgreSQL also
+    without the foreign key (checked per row by a trigger), added back after by one pass
+    over the table. The check has already refused ids repeated in the file.
 
     Building an index once by sorting is several times faster than updating five random-key
     B-trees row by row. DDL is transactional in SQLite and PostgreSQL, so a rollback restores
@@ -81,11 +83,26 @@ def bulk_load(
     yield
     if before_rebuild is not None:
         before_rebuild()
-    with phase("index rebuild"):
+    with phase("index rebuild"), _sort_threads(conn):
         for constraint in constraints:
             conn.execute(AddConstraint(constraint))
         for index in indexes:
             index.create(conn)
+
+
+@contextmanager
+def _sort_threads(conn: Connection) -> Iterator[None]:
+    """SQLite: let CREATE INDEX sort on helper threads (SQLite's default is none), then turn
+    them off again for the pooled connection."""
+    driver = conn.connection.driver_connection if conn.dialect.name == "sqlite" else None
+    if driver is not None:
+        driver.execute(f"PRAGMA threads={SORT_HELPER_THREADS}")
+    try:
+        yield
+    finally:
+        if driver is not None and not conn.invalidated:
+            with suppress(Exception):  # a failed reset costs only memory on a later sort
+                driver.execute("PRAGMA threads=0")
 
 
 def owns_beneficiaries(conn: Connection) -> bool:

@@ -7,7 +7,11 @@ same kind of database (no validation), which is what a quick script would do. Po
 on a throwaway cluster (benchmarks.pg). The payment file is in benchmarks.export.
 
     python -m benchmarks.registry [--households 500000] [--skip-postgres] [--skip-propose]
-                                  [--max-minutes 60]
+                                  [--max-minutes 60] [--shuffled]
+
+The generator writes beneficiary ids in ascending order, which is the cheapest order for any
+index on them; `--shuffled` imports the same rows in a random order, as a registry exported
+by district or by enrolment date would come (both sides get the same file).
 
 Above 10 M households (e.g. `--households 40000000`) the import is first measured at N/40
 and N/10 and extrapolated to N (benchmarks.registry_scale); the full run is made only if the
@@ -28,6 +32,7 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import sqlalchemy as sa
@@ -42,6 +47,7 @@ from boundaries.layer import load_union_layer
 from store.db import Store
 
 BASELINE_BATCH_ROWS = 100_000
+SHUFFLED_ROW_GROUP = 250_000
 
 
 def peak_mb() -> float:
@@ -137,6 +143,15 @@ def import_vs_to_sql(url: str, baseline_url: str, registry: Path, rows: int) -> 
     )
 
 
+def shuffle_rows(path: Path, seed: int = 5) -> None:
+    """Rewrite the Parquet file at `path` with its rows in a random (seeded) order."""
+    table = pq.read_table(path)
+    order = np.random.default_rng(seed).permutation(table.num_rows)
+    shuffled = path.with_suffix(".shuffled.parquet")
+    pq.write_table(table.take(order), shuffled, row_group_size=SHUFFLED_ROW_GROUP)
+    shuffled.replace(path)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -145,6 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--skip-propose", action="store_true")
     parser.add_argument("--max-minutes", type=float, default=60.0)
+    parser.add_argument("--shuffled", action="store_true", help="rows in a random order")
     args = parser.parse_args(argv)
     print(f"load average at start: {os.getloadavg()[0]:.2f} (2 cores)")
     layer = load_union_layer()
@@ -155,10 +171,12 @@ def main(argv: list[str] | None = None) -> int:
         tmp = Path(folder)
         registry = tmp / "registry.parquet"
         gen_s, _ = timed(lambda: generate_registry(layer, args.households, 7, registry))
+        if args.shuffled:
+            shuffle_rows(registry)
         rows = pq.ParquetFile(registry).metadata.num_rows
         print(
             f"SYNTHETIC registry: {rows:,} beneficiaries in {args.households:,} households "
-            f"(generated in {gen_s:.1f} s)"
+            f"(generated in {gen_s:.1f} s{'; rows shuffled' if args.shuffled else ''})"
         )
         import_vs_to_sql(
             f"sqlite:///{tmp / 'agam.sqlite3'}", f"sqlite:///{tmp / 'baseline.sqlite3'}",

@@ -32,7 +32,7 @@ class Beneficiary(Base):
     __tablename__ = "beneficiaries"
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    beneficiary_id: Mapped[str] = mapped_column(String(64), unique=True)
+    beneficiary_id: Mapped[str] = mapped_column(String(64), unique=True, index=True)
     programme: Mapped[str] = mapped_column(String(32))  # no index: nothing looks it up
     household_id: Mapped[str] = mapped_column(String(64), index=True)
     nid: Mapped[str | None] = mapped_column(String(17), index=True)

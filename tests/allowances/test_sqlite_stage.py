@@ -135,3 +135,39 @@ def test_a_detached_stage_leaves_its_connection_usable(tmp_path: Path) -> None:
         pass
     assert conn.execute("PRAGMA database_list").fetchall()[-1][1] == "main"
     conn.close()
+
+
+def test_a_rebuild_sorts_on_helper_threads_and_leaves_the_connection_without(
+    tmp_path: Path,
+) -> None:
+    """The rebuilt indexes (the unique id's among them) are sorted with SQLite's helper
+    threads on, and the pooled connection goes back with them off (SQLite's default)."""
+    from contextlib import nullcontext
+
+    from sqlalchemy import event
+
+    store = Store(f"sqlite:///{tmp_path / 'agam.sqlite3'}")
+    store.upgrade()
+    seen: dict[str, int] = {}
+
+    def threads_at_create_index(conn, cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        words = statement.split()
+        if words[:2] == ["CREATE", "INDEX"] or words[:3] == ["CREATE", "UNIQUE", "INDEX"]:
+            name = words[words.index("INDEX") + 1]
+            seen[name] = conn.connection.driver_connection.execute("PRAGMA threads").fetchone()[0]
+
+    event.listen(store.engine, "before_cursor_execute", threads_at_create_index)
+    try:
+        with store.engine.connect() as conn:
+            driver = conn.connection.driver_connection
+            with conn.begin(), rw.bulk_load(conn, enabled=True, phase=lambda _n: nullcontext()):
+                pass
+            assert driver.execute("PRAGMA threads").fetchone()[0] == 0
+            names = {r[1] for r in driver.execute("PRAGMA index_list(beneficiaries)")}
+    finally:
+        store.dispose()
+    rebuilt = {i.name for i in rw.BENEFICIARIES.indexes}
+    assert "ix_beneficiaries_beneficiary_id" in rebuilt
+    assert set(seen) == rebuilt
+    assert set(seen.values()) == {rw.SORT_HELPER_THREADS}
+    assert rebuilt <= names
