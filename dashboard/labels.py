@@ -7,11 +7,15 @@ from typing import Any
 
 from allowances import reasons
 from dashboard.i18n import catalog, fmt_int, fmt_num, t
+from store.payee_repo import REMOVED
 
 _WIND = re.compile(r"^(?P<kmh>[0-9]+(?:\.[0-9]+)?) km/h$")
 _FLOODED = re.compile(r"^(?P<percent>[0-9]+)% of the area flooded$")
 _MEMBERS = re.compile(r"^(?P<percent>[0-9]+)% of members at (?P<station>.+)$")
 _CAP = re.compile(r"^beyond the district cap of (?P<cap>[0-9,]+) households$")
+_MFS = re.compile(r"^mfs (?P<provider>\S+) (?P<account>\S*)$")
+_BANK = re.compile(r"^bank (?P<account>\S*) routing (?P<routing>\S*)$")
+_POST = re.compile(r"^post ?(?P<office>\S*)$")
 _EXCLUSIONS = {
     "already paid in this activation": "exclusion_paid",
     "no payable channel (MFS wallet, bank or post)": "exclusion_channel",
@@ -118,6 +122,40 @@ def exclusion(text: object, lang: str) -> str:
     if cap is not None:
         return t("exclusion_cap", lang, cap=fmt_int(int(cap["cap"].replace(",", "")), lang))
     return text
+
+
+def payee(text: object, lang: str) -> str:
+    """A pinned payee as `store.payee_repo.describe` writes it ('mfs nagad 01*******01',
+    'bank 12*****89 routing 0*****7', 'post 9375') in `lang`; the masked numbers and codes
+    stay as written. "" for a line without one; other text unchanged."""
+    if not isinstance(text, str) or not text:
+        return ""
+    mfs = _MFS.match(text)
+    if mfs is not None:
+        key = f"mfs_provider_{mfs['provider']}"
+        provider = t(key, lang) if known(key) else mfs["provider"]
+        return t("payee_mfs", lang, provider=provider, account=mfs["account"])
+    bank = _BANK.match(text)
+    if bank is not None:
+        return t("payee_bank", lang, account=bank["account"], routing=bank["routing"])
+    post = _POST.match(text)
+    if post is not None:
+        return t("payee_post", lang, office=post["office"]).strip()
+    return text
+
+
+def payee_changes(text: object, lang: str) -> str:
+    """What the registry changed in a pinned payee since the list pinned it ('nid,
+    wallet_number', or that the record was removed), in `lang`; "" when nothing did."""
+    if not isinstance(text, str) or not text:
+        return ""
+    if text == REMOVED:
+        return t("payee_removed", lang)
+    words = []
+    for name in (f.strip() for f in text.split(",")):
+        key = f"payee_field_{name}"
+        words.append(t(key, lang) if known(key) else name)
+    return ", ".join(words)
 
 
 def scenario_title(name: str | None, title: str, lang: str) -> str:

@@ -139,8 +139,10 @@ def _lines_table(view: pd.DataFrame) -> pd.DataFrame:
                 lambda rs: "; ".join(labels.reason(r, lg) for r in rs)
             ),
             t("col_amount", lg): view["amount_bdt"].map(lambda n: fmt_bdt(n, lg)),
-            t("col_payee", lg): view["payee"],
-            t("col_payee_changed", lg): view["payee_changed"],
+            t("col_payee", lg): view["payee"].map(lambda p: labels.payee(p, lg)),
+            t("col_payee_changed", lg): view["payee_changed"].map(
+                lambda c: labels.payee_changes(c, lg)
+            ),
             t("col_excluded", lg): view["exclusion_reason"].map(lambda r: labels.exclusion(r, lg)),
         }
     )

@@ -14,6 +14,8 @@ from allowances.policy import load_policy
 from store.db import Store
 from store.models import Alert, Beneficiary, Evaluation, RegistryImport
 
+from .test_visible_bangla import untranslated
+
 T0 = datetime(2024, 7, 4, 6, 0, tzinfo=UTC)
 
 
@@ -106,10 +108,52 @@ def test_changed_payees_are_flagged_on_the_page(
     assert not at.exception, at.exception
     assert any("changed the payee of 1 line" in w.value for w in at.warning)
     lines = at.dataframe[1].value.set_index("Household")  # the page's own column names
-    assert lines.loc["SYN-Q1", "Changed in the registry since"] == "wallet_number"
+    assert lines.loc["SYN-Q1", "Changed in the registry since"] == "wallet number"
     assert lines.loc["SYN-Q0", "Changed in the registry since"] == ""
     assert lines.loc["SYN-Q1", "Payee (masked)"] == "mfs nagad 01*******01"  # the approved one
     page = str([d.value for d in at.dataframe])
     assert "01810000001" not in page
     assert "01999999999" not in page
     assert "Hidden Name" not in page
+
+
+def test_payees_and_their_changes_read_in_bangla(
+    view: Callable[..., AppTest], accounts: Store
+) -> None:
+    """The channel, the provider and the changed fields in Bangla; the masked number as
+    stored; no Latin word left in the lines table."""
+    _list_with_a_changed_wallet(accounts)
+    at = view("lists.py", "district_admin", lang="bn")
+    assert not at.exception, at.exception
+    lines = at.dataframe[1].value.set_index("খানা")
+    assert lines.loc["SYN-Q1", "প্রাপক (আংশিক লুকানো)"] == "এমএফএস নগদ 01*******01"
+    assert lines.loc["SYN-Q1", "এরপর রেজিস্ট্রিতে বদলেছে"] == "ওয়ালেট নম্বর"
+    assert lines.loc["SYN-Q0", "এরপর রেজিস্ট্রিতে বদলেছে"] == ""
+    cells = [str(v) for c in lines.columns for v in lines[c].unique()]
+    assert not untranslated(cells, set())
+
+
+def test_every_payee_form_and_change_has_words() -> None:
+    """Each form `describe` writes, and every identity field the registry comparison
+    reports, has words in both languages; text of another form is shown as it is."""
+    from dashboard.labels import payee, payee_changes
+    from store.payee_repo import IDENTITY_FIELDS, REMOVED, describe
+
+    bank = describe("bank", None, None, "1234567890", "012345678", None)
+    post = describe("post", None, None, None, None, "9375")
+    mfs = describe("mfs", "bkash", "01712345678", None, None, None)
+    for written in (bank, post, mfs):
+        assert payee(written, "en") == written
+    assert payee(bank, "bn").startswith("ব্যাংক ")
+    assert ", রাউটিং " in payee(bank, "bn")
+    assert payee(post, "bn") == "ডাকঘর 9375"
+    assert payee(mfs, "bn") == f"এমএফএস বিকাশ {mfs.rsplit(' ', 1)[1]}"
+    assert payee(describe("mfs", None, None, None, None, None), "bn").startswith("এমএফএস ?")
+    assert payee("cash at the union office", "bn") == "cash at the union office"
+    assert payee(None, "bn") == payee(float("nan"), "bn") == ""
+    for field in IDENTITY_FIELDS:
+        assert payee_changes(field, "en") != field or field == "nid"
+        assert not untranslated([payee_changes(field, "bn")], set()), field
+    assert payee_changes("nid, wallet_number", "bn") == "এনআইডি, ওয়ালেট নম্বর"
+    assert payee_changes(REMOVED, "bn") == "রেজিস্ট্রি থেকে বাদ পড়েছে"
+    assert payee_changes("", "bn") == ""

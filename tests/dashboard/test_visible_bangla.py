@@ -32,7 +32,8 @@ KEEP = {
     "SYNTHETIC", "agam", "demo", "csv", "xlsx", "OCHA", "CERF", "BDRCS",
 }  # fmt: skip
 CODE = re.compile(
-    r"^(BD\d{2,10}|SW\d+(\.\d+)?[LR]?|SYNH?-[0-9A-Z-]+|[a-z]+(\.[a-z]+)+|[0-9a-f]{12,}|admin)$"
+    r"^(BD\d{2,10}|SW\d+(\.\d+)?[LR]?|SYNH?-[0-9A-Z-]+|[a-z]+(\.[a-z]+)+|[0-9a-f]{12,}|admin"
+    r"|L\d+-\d+)$"  # line references, quoted back by the provider's return file
 )
 
 
