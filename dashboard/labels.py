@@ -132,8 +132,9 @@ def payee(text: object, lang: str) -> str:
         return ""
     mfs = _MFS.match(text)
     if mfs is not None:
-        key = f"mfs_provider_{mfs['provider']}"
-        provider = t(key, lang) if known(key) else mfs["provider"]
+        key = f"mfs_provider_{mfs['provider']}"  # a known brand says MFS by itself in Bangla
+        code = mfs["provider"]
+        provider = t(key, lang) if known(key) else t("mfs_provider_unknown", lang, code=code)
         return t("payee_mfs", lang, provider=provider, account=mfs["account"])
     bank = _BANK.match(text)
     if bank is not None:

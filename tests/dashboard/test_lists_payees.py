@@ -126,7 +126,7 @@ def test_payees_and_their_changes_read_in_bangla(
     at = view("lists.py", "district_admin", lang="bn")
     assert not at.exception, at.exception
     lines = at.dataframe[1].value.set_index("খানা")
-    assert lines.loc["SYN-Q1", "প্রাপক (আংশিক লুকানো)"] == "এমএফএস নগদ 01*******01"
+    assert lines.loc["SYN-Q1", "প্রাপক (আংশিক লুকানো)"] == "নগদ 01*******01"
     assert lines.loc["SYN-Q1", "এরপর রেজিস্ট্রিতে বদলেছে"] == "ওয়ালেট নম্বর"
     assert lines.loc["SYN-Q0", "এরপর রেজিস্ট্রিতে বদলেছে"] == ""
     cells = [str(v) for c in lines.columns for v in lines[c].unique()]
@@ -147,8 +147,11 @@ def test_every_payee_form_and_change_has_words() -> None:
     assert payee(bank, "bn").startswith("ব্যাংক ")
     assert ", রাউটিং " in payee(bank, "bn")
     assert payee(post, "bn") == "ডাকঘর 9375"
-    assert payee(mfs, "bn") == f"এমএফএস বিকাশ {mfs.rsplit(' ', 1)[1]}"
-    assert payee(describe("mfs", None, None, None, None, None), "bn").startswith("এমএফএস ?")
+    assert payee(mfs, "bn") == f"বিকাশ {mfs.rsplit(' ', 1)[1]}"  # the brand says MFS
+    unknown = describe("mfs", None, "01712345678", None, None, None)
+    assert payee(unknown, "en") == unknown
+    assert payee(unknown, "bn").startswith("এমএফএস ? ")
+    assert payee(describe("mfs", "other", None, None, None, None), "bn").startswith("অন্য এমএফএস")
     assert payee("cash at the union office", "bn") == "cash at the union office"
     assert payee(None, "bn") == payee(float("nan"), "bn") == ""
     for field in IDENTITY_FIELDS:
