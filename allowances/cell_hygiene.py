@@ -73,10 +73,25 @@ def _ascii_unsafe(arr: pa.Array) -> tuple[np.ndarray, np.ndarray] | None:
     if not nz.printable_ascii(data):
         return None
     formula = np.zeros(n, dtype=bool)
-    if _FORMULA_BYTE[data].any():  # then some byte is not a space
+    if _FORMULA_BYTE[data].any():  # then some cell may be one
         starts, ends = offsets[:-1], offsets[1:]
-        solid = np.flatnonzero(data != ord(" "))
-        first = solid[np.minimum(np.searchsorted(solid, starts), len(solid) - 1)]
-        inside = (first >= starts) & (first < ends)  # the cell's first byte that is no space
-        formula = inside & _FORMULA_BYTE[data[first]] & nz.present(arr)
+        filled = np.flatnonzero(ends > starts)
+        first = data[starts[filled]]  # each non-empty cell's first byte
+        formula[filled] = _FORMULA_BYTE[first]
+        spaced = filled[first == ord(" ")]  # rare: its first other byte decides
+        if len(spaced):
+            formula[spaced] = _first_solid_is_formula(arr.take(pa.array(spaced)))
+        formula &= nz.present(arr)
     return np.zeros(n, dtype=bool), formula
+
+
+def _first_solid_is_formula(arr: pa.Array) -> np.ndarray:
+    """Printable-ASCII cells: is the first byte that is no space a formula start?"""
+    offsets, data = utf8_arrays(arr)
+    starts, ends = offsets[:-1], offsets[1:]
+    solid = np.flatnonzero(data != ord(" "))
+    if not len(solid):
+        return np.zeros(len(arr), dtype=bool)
+    first = solid[np.minimum(np.searchsorted(solid, starts), len(solid) - 1)]
+    inside = (first >= starts) & (first < ends)
+    return np.asarray(inside & _FORMULA_BYTE[data[first]], dtype=bool)
