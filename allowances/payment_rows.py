@@ -33,8 +33,10 @@ def prepare(
     """`columns`: every line as `line_rows.HASHED_NAMES` text columns; `held` maps the line
     references an approved amendment replaces to that amendment."""
     digest, rows = line_rows.payment_rows_of(columns, version)
-    kept = pc.invert(pc.is_in(rows["line_ref"], value_set=pa.array(list(held), pa.string())))
-    paid = rows.filter(kept)
+    paid = rows
+    if held:
+        held_refs = pa.array(list(held), pa.string())
+        paid = rows.filter(pc.invert(pc.is_in(rows["line_ref"], value_set=held_refs)))
     refusal = _missing_payee(rows, list_id) or _unsafe(paid, list_id)
     if refusal is not None:
         return PaymentRows(digest, [], 0, refusal)

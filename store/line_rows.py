@@ -175,7 +175,9 @@ def payment_rows_of(columns: list[pa.ChunkedArray], version: int) -> tuple[str, 
     where none is pinned). No database: may run on a worker thread."""
     included = pc.equal(columns[INCLUDED_AT], "1")
     kept = columns[:INCLUDED_AT] + columns[INCLUDED_AT + 1 :]
-    table = pa.table(kept, names=PAYMENT_COLUMNS).filter(included)
+    table = pa.table(kept, names=PAYMENT_COLUMNS)
+    if not pc.all(included).as_py():  # no copy of every column when no line is excluded
+        table = table.filter(included)
     return digest_of_columns(columns, version), table
 
 

@@ -36,24 +36,20 @@ def text_of(array: pa.Array, values: Sequence[Any], none: str = "") -> pa.Array:
     return pc.fill_null(array, none)
 
 
-def line_text(
+def terminated_lines(
     head: Sequence[pa.Array | pa.ChunkedArray],
     rest: Sequence[pa.Array | pa.ChunkedArray],
     version: int,
-) -> pa.Array:
-    """Each line's hashed text without its newline, from the columns as text (head with None
-    as "None", the rest with None as empty)."""
-    line = pc.binary_join_element_wise(*head, "|")
-    if version >= 2:
-        line = pc.binary_join_element_wise(line, pc.binary_join_element_wise(*rest, "\x1f"), "|")
-    return line
-
-
-def newline_terminated(line: pa.Array) -> memoryview:
-    """The lines' bytes, each followed by a newline, straight from the Arrow buffer."""
-    if len(line) == 0:
+) -> memoryview:
+    """The lines' hashed bytes, each followed by its newline, from the columns as text (head
+    with None as "None", the rest with None as empty). The newline is appended to the last
+    field alone, so the whole lines are built in two joins, straight into one Arrow buffer."""
+    if len(head[0]) == 0:
         return memoryview(b"")
-    offsets, data = utf8_buffers(pc.binary_join_element_wise(line, pa.scalar(""), "\n"))
+    last = rest if version >= 2 else head
+    ended = [*last[:-1], pc.binary_join_element_wise(last[-1], pa.scalar(""), "\n")]
+    fields = [*head, pc.binary_join_element_wise(*ended, "\x1f")] if version >= 2 else ended
+    offsets, data = utf8_buffers(pc.binary_join_element_wise(*fields, "|"))
     return data[offsets[0] : offsets[-1]]
 
 
@@ -73,5 +69,5 @@ def digest_of_columns(
     for start in range(0, len(columns[0]) if columns else 0, chunk_rows):
         part = [c.slice(start, chunk_rows) for c in columns]
         rest = part[HEAD_FIELDS:] if version >= 2 else []
-        digest.update(newline_terminated(line_text(part[:HEAD_FIELDS], rest, version)))
+        digest.update(terminated_lines(part[:HEAD_FIELDS], rest, version))
     return digest.hexdigest()
