@@ -13,9 +13,6 @@ _WIND = re.compile(r"^(?P<kmh>[0-9]+(?:\.[0-9]+)?) km/h$")
 _FLOODED = re.compile(r"^(?P<percent>[0-9]+)% of the area flooded$")
 _MEMBERS = re.compile(r"^(?P<percent>[0-9]+)% of members at (?P<station>.+)$")
 _CAP = re.compile(r"^beyond the district cap of (?P<cap>[0-9,]+) households$")
-_MFS = re.compile(r"^mfs (?P<provider>\S+) (?P<account>\S*)$")
-_BANK = re.compile(r"^bank (?P<account>\S*) routing (?P<routing>\S*)$")
-_POST = re.compile(r"^post ?(?P<office>\S*)$")
 _EXCLUSIONS = {
     "already paid in this activation": "exclusion_paid",
     "no payable channel (MFS wallet, bank or post)": "exclusion_channel",
@@ -124,25 +121,18 @@ def exclusion(text: object, lang: str) -> str:
     return text
 
 
-def payee(text: object, lang: str) -> str:
-    """A pinned payee as `store.payee_repo.describe` writes it ('mfs nagad 01*******01',
-    'bank 12*****89 routing 0*****7', 'post 9375') in `lang`; the masked numbers and codes
-    stay as written. "" for a line without one; other text unchanged."""
-    if not isinstance(text, str) or not text:
-        return ""
-    mfs = _MFS.match(text)
-    if mfs is not None:
-        key = f"mfs_provider_{mfs['provider']}"  # a known brand says MFS by itself in Bangla
-        code = mfs["provider"]
-        provider = t(key, lang) if known(key) else t("mfs_provider_unknown", lang, code=code)
-        return t("payee_mfs", lang, provider=provider, account=mfs["account"])
-    bank = _BANK.match(text)
-    if bank is not None:
-        return t("payee_bank", lang, account=bank["account"], routing=bank["routing"])
-    post = _POST.match(text)
-    if post is not None:
-        return t("payee_post", lang, office=post["office"]).strip()
-    return text
+def payee(channel: str, provider: str, account: str, routing: str, office: str, lang: str) -> str:
+    """A pinned payee in `lang` from its masked fields (`store.payee_repo.MASKED_PAYEE`); the
+    masked numbers and codes stay as they are. "" for a line without one."""
+    if channel == "mfs":
+        key = f"mfs_provider_{provider}"  # a known brand says MFS by itself in Bangla
+        name = t(key, lang) if known(key) else t("mfs_provider_unknown", lang, code=provider or "?")
+        return t("payee_mfs", lang, provider=name, account=account)
+    if channel == "bank":
+        return t("payee_bank", lang, account=account, routing=routing)
+    if channel == "post":
+        return t("payee_post", lang, office=office).strip()
+    return f"{channel} {office}".strip()
 
 
 def payee_changes(text: object, lang: str) -> str:

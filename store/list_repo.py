@@ -178,7 +178,8 @@ def lines_frame(
         changed = payee_repo.changes(session, list_id)
     fields = changed[["rank", "changed"]]
     out = lines.merge(payees, on="rank", how="left").merge(fields, on="rank", how="left")
-    out["payee"] = out["payee"].fillna("")
+    for column in ("payee", *payee_repo.MASKED_PAYEE):  # "" for a line without a payee
+        out[column] = out[column].fillna("")
     out["payee_changed"] = out.pop("changed").fillna("")
     return out
 

@@ -37,6 +37,9 @@ PAYEE_FIELDS = (
     "routing_number",
     "post_office_code",
 )
+# What a reviewer sees of a pinned payee (`masked`): numbers masked, no name or NID.
+MASKED_PAYEE = ("payee_channel", "payee_provider", "payee_account", "payee_routing",
+                "payee_office")  # fmt: skip
 # A change to any of these after the snapshot is a change of who, or where, is paid.
 IDENTITY_FIELDS = (
     "name_en",
@@ -156,8 +159,10 @@ def changes(session: Session, list_id: int) -> pd.DataFrame:
 
 
 def masked(session: Session, list_id: int, ranks: tuple[int, int] | None = None) -> pd.DataFrame:
-    """rank -> "channel provider masked-account" for each pinned line (with `ranks`, only
-    those from the first to the last of that pair)."""
+    """Each pinned line's payee as an approver may see it: rank, MASKED_PAYEE (channel,
+    provider, masked account and routing numbers, post office) and `payee`, those as one
+    English text (`describe`). With `ranks`, only those from the first to the last of that
+    pair."""
     p = AllowancePayee
     fields = ("payment_channel", "mfs_provider", "wallet_number", "bank_account",
               "routing_number", "post_office_code")  # fmt: skip
@@ -165,10 +170,37 @@ def masked(session: Session, list_id: int, ranks: tuple[int, int] | None = None)
     if ranks is not None:
         stmt = stmt.where(p.rank.between(*ranks))
     with driver_rows(session, stmt) as cursor:  # plain tuples: no SQLAlchemy row per payee
-        rows = cursor.fetchall()
-    return pd.DataFrame([(r[0], describe(*r[1:])) for r in rows], columns=["rank", "payee"]).astype(
-        {"rank": "int64"}
-    )
+        rows = [(r[0], *masked_fields(*r[1:])) for r in cursor.fetchall()]
+    frame = pd.DataFrame(rows, columns=["rank", *MASKED_PAYEE]).astype({"rank": "int64"})
+    frame["payee"] = [describe_masked(*f) for f in frame[list(MASKED_PAYEE)].itertuples(False)]
+    return frame
+
+
+def masked_fields(
+    channel: str,
+    provider: str | None,
+    wallet: str | None,
+    account: str | None,
+    routing: str | None,
+    office: str | None,
+) -> tuple[str, str, str, str, str]:
+    """A pinned payee's MASKED_PAYEE values: the account is the masked wallet (MFS) or bank
+    account; a field the channel does not use is empty."""
+    if channel == "mfs":
+        return channel, provider or "", mask_identifier(wallet or ""), "", ""
+    if channel == "bank":
+        return channel, "", mask_identifier(account or ""), mask_identifier(routing or ""), ""
+    return channel, "", "", "", office or ""
+
+
+def describe_masked(channel: str, provider: str, account: str, routing: str, office: str) -> str:
+    """MASKED_PAYEE values as one English text: 'mfs nagad 01*******01', 'bank 12*****89
+    routing 0*****7', 'post 9375'; "" for none."""
+    if channel == "mfs":
+        return f"mfs {provider or '?'} {account}"
+    if channel == "bank":
+        return f"bank {account} routing {routing}"
+    return f"{channel} {office}".strip()
 
 
 def describe(
@@ -180,8 +212,4 @@ def describe(
     office: str | None,
 ) -> str:
     """A payee as an approver sees it: channel, provider, masked account."""
-    if channel == "mfs":
-        return f"mfs {provider or '?'} {mask_identifier(wallet or '')}"
-    if channel == "bank":
-        return f"bank {mask_identifier(account or '')} routing {mask_identifier(routing or '')}"
-    return f"{channel} {office or ''}".strip()
+    return describe_masked(*masked_fields(channel, provider, wallet, account, routing, office))

@@ -15,6 +15,7 @@ from dashboard import data, jobs, labels, loaders
 from dashboard.i18n import fmt_bdt, fmt_int, fmt_num, fmt_time, t, zone_label
 from dashboard.page import lang, require_page
 from dashboard.stages import LIST_BADGE, badge
+from store.payee_repo import MASKED_PAYEE
 
 SHOWN_LINES = 5000  # lines a review table holds; only these are read
 
@@ -139,7 +140,12 @@ def _lines_table(view: pd.DataFrame) -> pd.DataFrame:
                 lambda rs: "; ".join(labels.reason(r, lg) for r in rs)
             ),
             t("col_amount", lg): view["amount_bdt"].map(lambda n: fmt_bdt(n, lg)),
-            t("col_payee", lg): view["payee"].map(lambda p: labels.payee(p, lg)),
+            t("col_payee", lg): [
+                labels.payee(channel, provider, account, routing, office, lg)
+                for channel, provider, account, routing, office in zip(
+                    *(view[c] for c in MASKED_PAYEE), strict=True
+                )
+            ],
             t("col_payee_changed", lg): view["payee_changed"].map(
                 lambda c: labels.payee_changes(c, lg)
             ),

@@ -134,26 +134,30 @@ def test_payees_and_their_changes_read_in_bangla(
 
 
 def test_every_payee_form_and_change_has_words() -> None:
-    """Each form `describe` writes, and every identity field the registry comparison
-    reports, has words in both languages; text of another form is shown as it is."""
+    """Each channel's masked fields, and every identity field the registry comparison
+    reports, have words in both languages; in English they read as `describe` writes them."""
     from dashboard.labels import payee, payee_changes
-    from store.payee_repo import IDENTITY_FIELDS, REMOVED, describe
+    from store.payee_repo import IDENTITY_FIELDS, REMOVED, describe, masked_fields
 
-    bank = describe("bank", None, None, "1234567890", "012345678", None)
-    post = describe("post", None, None, None, None, "9375")
-    mfs = describe("mfs", "bkash", "01712345678", None, None, None)
-    for written in (bank, post, mfs):
-        assert payee(written, "en") == written
-    assert payee(bank, "bn").startswith("ব্যাংক ")
-    assert ", রাউটিং " in payee(bank, "bn")
-    assert payee(post, "bn") == "ডাকঘর 9375"
-    assert payee(mfs, "bn") == f"বিকাশ {mfs.rsplit(' ', 1)[1]}"  # the brand says MFS
-    unknown = describe("mfs", None, "01712345678", None, None, None)
-    assert payee(unknown, "en") == unknown
-    assert payee(unknown, "bn").startswith("এমএফএস ? ")
-    assert payee(describe("mfs", "other", None, None, None, None), "bn").startswith("অন্য এমএফএস")
-    assert payee("cash at the union office", "bn") == "cash at the union office"
-    assert payee(None, "bn") == payee(float("nan"), "bn") == ""
+    pinned = {
+        "bank": ("bank", None, None, "1234567890", "012345678", None),
+        "post": ("post", None, None, None, None, "9375"),
+        "mfs": ("mfs", "bkash", "01712345678", None, None, None),
+        "unknown": ("mfs", None, "01712345678", None, None, None),
+        "other": ("mfs", "other", None, None, None, None),
+    }
+    fields = {k: masked_fields(*v) for k, v in pinned.items()}
+    for name, values in pinned.items():
+        assert payee(*fields[name], "en") == describe(*values)
+    assert "1234567890" not in payee(*fields["bank"], "bn")  # masked, in either language
+    assert payee(*fields["bank"], "bn").startswith("ব্যাংক ")
+    assert ", রাউটিং " in payee(*fields["bank"], "bn")
+    assert payee(*fields["post"], "bn") == "ডাকঘর 9375"
+    assert payee(*fields["mfs"], "bn") == f"বিকাশ {fields['mfs'][2]}"  # the brand says MFS
+    assert fields["mfs"][2] not in ("", "01712345678")
+    assert payee(*fields["unknown"], "bn").startswith("এমএফএস ? ")
+    assert payee(*fields["other"], "bn").startswith("অন্য এমএফএস")
+    assert payee("", "", "", "", "", "bn") == ""  # a line without a pinned payee
     for field in IDENTITY_FIELDS:
         assert payee_changes(field, "en") != field or field == "nid"
         assert not untranslated([payee_changes(field, "bn")], set()), field
