@@ -15,6 +15,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import pandas as pd
 from babel.dates import get_month_names
 from babel.numbers import format_decimal, format_percent
 
@@ -120,9 +121,14 @@ def _month(month: int, lang: str) -> str:
     return str(names[month])
 
 
+def missing(value: Any) -> bool:
+    """None, or what pandas puts in a missing cell (NaN, NaT, NA)."""
+    return value is None or (pd.api.types.is_scalar(value) and bool(pd.isna(value)))
+
+
 def fmt_date(value: datetime | None, lang: str = "en") -> str:
     """The Bangladesh calendar day of a UTC time: '2 Jul 2026' / '২ জুলাই ২০২৬'."""
-    if value is None or value != value:  # None, or pandas' NaT for a missing time
+    if value is None or missing(value):  # None narrows the type for mypy
         return "—"
     local = to_dhaka(value)
     return digits(f"{local.day} {_month(local.month, lang)} {local.year}", lang)
@@ -137,7 +143,7 @@ def fmt_day(local: Any, lang: str = "en", hours: bool = False) -> str:
 def fmt_time(value: datetime | None, lang: str = "en", zone: bool = True) -> str:
     """A UTC time in Asia/Dhaka: '4 Jul 2024, 12:00 Bangladesh time (UTC+6)'; zone=False
     for table cells whose header names the zone."""
-    if value is None or value != value:  # None, or pandas' NaT for a missing time
+    if value is None or missing(value):  # None narrows the type for mypy
         return "—"
     text = f"{fmt_date(value, lang)}, {digits(f'{to_dhaka(value):%H:%M}', lang)}"
     return f"{text} {zone_label(lang)}" if zone else text

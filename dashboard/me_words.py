@@ -11,7 +11,7 @@ import pandas as pd
 
 from agam.core.timeutil import parse_utc
 from dashboard import labels
-from dashboard.i18n import digits, fmt_date, fmt_int, fmt_num, fmt_time, t
+from dashboard.i18n import digits, fmt_date, fmt_int, fmt_num, fmt_time, missing, t
 
 _FLOOD_SEASON = re.compile(r"^(?P<track>.+) flood season (?P<year>\d{4})$")
 _UNNAMED = re.compile(r"^unnamed cyclone of ")
@@ -119,7 +119,7 @@ def grievance_history(steps: pd.DataFrame, lang: str) -> pd.DataFrame:
 
 
 def _word(prefix: str, value: Any, lang: str) -> Any:
-    if value is None or value != value:  # missing: None, or NaN in a pandas text column
+    if missing(value):  # None, or NaN in a pandas text column
         return ""
     key = f"{prefix}_{value}"
     return t(key, lang) if labels.known(key) else value

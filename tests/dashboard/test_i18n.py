@@ -129,3 +129,16 @@ def test_migrate_folds_strings_toml_into_the_po_file(tmp_path: Path) -> None:
     assert len(merged) == len(catalog()) + 1
     keys = re.findall(r'^msgctxt "(.*)"$', po.read_text("utf-8"), flags=re.MULTILINE)
     assert keys == sorted(keys)
+
+
+def test_missing_cells_are_told_from_values() -> None:
+    import numpy as np
+    import pandas as pd
+
+    from dashboard.i18n import fmt_date, missing
+
+    for value in (None, float("nan"), np.nan, pd.NaT, pd.NA):
+        assert missing(value), value
+    for value in ("", "nan", 0, 0.0, False, datetime(2026, 7, 2, tzinfo=UTC)):
+        assert not missing(value), value
+    assert fmt_date(pd.NaT, "bn") == fmt_date(None, "en") == "—"
