@@ -161,7 +161,7 @@ def changes(session: Session, list_id: int) -> pd.DataFrame:
 def masked(session: Session, list_id: int, ranks: tuple[int, int] | None = None) -> pd.DataFrame:
     """Each pinned line's payee as an approver may see it: rank, MASKED_PAYEE (channel,
     provider, masked account and routing numbers, post office) and `payee`, those as one
-    English text (`describe`). With `ranks`, only those from the first to the last of that
+    English text (`describe_masked`). With `ranks`, only those from the first to the last of that
     pair."""
     p = AllowancePayee
     fields = ("payment_channel", "mfs_provider", "wallet_number", "bank_account",
@@ -201,15 +201,3 @@ def describe_masked(channel: str, provider: str, account: str, routing: str, off
     if channel == "bank":
         return f"bank {account} routing {routing}"
     return f"{channel} {office}".strip()
-
-
-def describe(
-    channel: str,
-    provider: str | None,
-    wallet: str | None,
-    account: str | None,
-    routing: str | None,
-    office: str | None,
-) -> str:
-    """A payee as an approver sees it: channel, provider, masked account."""
-    return describe_masked(*masked_fields(channel, provider, wallet, account, routing, office))

@@ -135,9 +135,9 @@ def test_payees_and_their_changes_read_in_bangla(
 
 def test_every_payee_form_and_change_has_words() -> None:
     """Each channel's masked fields, and every identity field the registry comparison
-    reports, have words in both languages; in English they read as `describe` writes them."""
+    reports, have words in both languages; in English they read as `describe_masked` writes them."""
     from dashboard.labels import payee, payee_changes
-    from store.payee_repo import IDENTITY_FIELDS, REMOVED, describe, masked_fields
+    from store.payee_repo import IDENTITY_FIELDS, REMOVED, describe_masked, masked_fields
 
     pinned = {
         "bank": ("bank", None, None, "1234567890", "012345678", None),
@@ -147,8 +147,9 @@ def test_every_payee_form_and_change_has_words() -> None:
         "other": ("mfs", "other", None, None, None, None),
     }
     fields = {k: masked_fields(*v) for k, v in pinned.items()}
-    for name, values in pinned.items():
-        assert payee(*fields[name], "en") == describe(*values)
+    for name in pinned:
+        assert payee(*fields[name], "en") == describe_masked(*fields[name])
+    assert describe_masked(*fields["bank"]) == "bank 12******90 routing 01*****78"
     assert "1234567890" not in payee(*fields["bank"], "bn")  # masked, in either language
     assert payee(*fields["bank"], "bn").startswith("ব্যাংক ")
     assert ", রাউটিং " in payee(*fields["bank"], "bn")
