@@ -171,9 +171,10 @@ def masked(session: Session, list_id: int, ranks: tuple[int, int] | None = None)
         stmt = stmt.where(p.rank.between(*ranks))
     with driver_rows(session, stmt) as cursor:  # plain tuples: no SQLAlchemy row per payee
         rows = [(r[0], *masked_fields(*r[1:])) for r in cursor.fetchall()]
-    frame = pd.DataFrame(rows, columns=["rank", *MASKED_PAYEE]).astype({"rank": "int64"})
-    frame["payee"] = [describe_masked(*f) for f in frame[list(MASKED_PAYEE)].itertuples(False)]
-    return frame
+    texts = [describe_masked(*r[1:]) for r in rows]
+    frame = pd.DataFrame(rows, columns=["rank", *MASKED_PAYEE], dtype=object)
+    frame["payee"] = pd.Series(texts, index=frame.index, dtype=object)  # text even when empty
+    return frame.astype({"rank": "int64"})
 
 
 def masked_fields(
