@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
+import pandas as pd
 from sqlalchemy.orm import Session
 
 from agam.core.errors import InvalidTransition, NotFound
@@ -27,6 +29,74 @@ LIVE = ("draft", "submitted", "approved", "exported")
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A district's lines read and scored ahead of the transaction that writes them (a tick
+    prepares the next district's while it writes this one), with what they were computed
+    from. `propose` uses them only if all of that is unchanged when it writes."""
+
+    inputs: tuple[object, ...]  # alert, unions, intensity and evidence, policy, year
+    registry: tuple[int, int]  # frames.registry_version when the rows were read
+    paid: frozenset[str]  # households already paid in the activation
+    lines: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a district's lines are computed from (the keyword arguments of `propose` that
+    are not about the list row)."""
+
+    alert_id: int
+    district_pcode: str
+    union_codes: list[str]
+    union_intensity: Mapping[str, float]
+    policy: AllowancePolicy
+    at: datetime
+    intensity_evidence: Mapping[str, str] | None = None
+
+
+def prepare(session: Session, scope: Scope) -> Prepared:
+    """The lines `propose` would write now, from one read of the registry (any session)."""
+    unions = _district_unions(scope.union_codes, scope.district_pcode)
+    registry = frames.registry_version(session)  # first: the rows are then at least as new
+    paid = frozenset(list_repo.paid_households(session, scope.alert_id))
+    lines = _scored(session, unions, scope, paid)
+    return Prepared(_inputs(scope, unions), registry, paid, lines)
+
+
+def _district_unions(union_codes: list[str], district_pcode: str) -> list[str]:
+    return sorted(u for u in union_codes if u.startswith(district_pcode))
+
+
+def _inputs(scope: Scope, unions: list[str]) -> tuple[object, ...]:
+    return (scope.alert_id, tuple(unions), dict(scope.union_intensity), scope.policy,
+            scope.at.year, dict(scope.intensity_evidence or {}))  # fmt: skip
+
+
+def _scored(
+    session: Session, unions: list[str], scope: Scope, paid: frozenset[str]
+) -> pd.DataFrame:
+    beneficiaries = frames.beneficiaries_for_unions(session, unions)
+    evidence = scope.intensity_evidence
+    return household_lines(beneficiaries, scope.union_intensity, scope.policy, scope.at.year,
+                           already_paid=paid, intensity_evidence=evidence)  # fmt: skip
+
+
+def _lines(
+    session: Session, scope: Scope, unions: list[str], ahead: Prepared | None
+) -> pd.DataFrame:
+    """The lines prepared ahead if nothing they depend on has changed since, else read and
+    scored now, in this transaction."""
+    paid = frozenset(list_repo.paid_households(session, scope.alert_id))
+    if ahead is not None and (ahead.inputs, ahead.paid, ahead.registry) == (
+        _inputs(scope, unions),
+        paid,
+        frames.registry_version(session),
+    ):
+        return ahead.lines
+    return _scored(session, unions, scope, paid)
+
+
 def propose(
     session: Session,
     *,
@@ -40,26 +110,21 @@ def propose(
     synthetic: bool = False,
     intensity_evidence: Mapping[str, str] | None = None,
     evaluation_id: int | None = None,
+    ahead: Prepared | None = None,
 ) -> AllowanceList:
     """Create the next draft revision for (alert, district) from the evaluation whose unions it
     covers; idempotent while a list exists, except that a system draft nobody has touched yet
-    is replaced when the alert moved to a newer evaluation (its unions changed)."""
-    district_unions = sorted(u for u in union_codes if u.startswith(district_pcode))
+    is replaced when the alert moved to a newer evaluation (its unions changed). `ahead`: the
+    same lines prepared earlier (`prepare`), used if still current."""
+    district_unions = _district_unions(union_codes, district_pcode)
     current = list_repo.latest_revision(session, alert_id, district_pcode)
     if current is not None and current.status in ("draft", "submitted", "approved", "exported"):
         if not _stale_system_draft(current, prepared_by, evaluation_id):
             return current
         _supersede_system_draft(session, current, evaluation_id, at)
-    beneficiaries = frames.beneficiaries_for_unions(session, district_unions)
-    paid = list_repo.paid_households(session, alert_id)
-    lines = household_lines(
-        beneficiaries,
-        union_intensity,
-        policy,
-        at.year,
-        already_paid=paid,
-        intensity_evidence=intensity_evidence,
-    )
+    scope = Scope(alert_id, district_pcode, union_codes, union_intensity, policy, at,
+                  intensity_evidence)  # fmt: skip
+    lines = _lines(session, scope, district_unions, ahead)
     row = list_repo.create_list(
         session,
         alert_id=alert_id,

@@ -17,11 +17,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import JSON, Boolean, Float, Integer, Select, Table, Text, cast, select
+from sqlalchemy import JSON, Boolean, Float, Integer, Select, Table, Text, cast, func, select
 from sqlalchemy.orm import Session
 
 from store.bulk_rows import driver_rows
-from store.models import AllowanceLine, Beneficiary
+from store.models import AllowanceLine, Beneficiary, RegistryImport
 
 TARGETING_COLUMNS = (
     "beneficiary_id",
@@ -56,6 +56,16 @@ def beneficiaries_for_unions(session: Session, union_codes: Iterable[str]) -> pd
             rows.extend(cursor.fetchall())
     table: Table = Beneficiary.__table__  # type: ignore[assignment]
     return _frame(rows, table, TARGETING_COLUMNS)
+
+
+def registry_version(session: Session) -> tuple[int, int]:
+    """(imports, newest import id): changes with every committed registry import, the only
+    way beneficiaries change. Read it before the rows it versions: on PostgreSQL each
+    statement sees the latest commits, so rows read after it are at least as new."""
+    count, newest = session.execute(
+        select(func.count(RegistryImport.id), func.coalesce(func.max(RegistryImport.id), 0))
+    ).one()
+    return int(count), int(newest)
 
 
 def targeting_rows(codes: list[str], dialect: str) -> Select[Any]:

@@ -25,7 +25,7 @@ from agam.pipeline.forecasts import load_forecast
 from agam.pipeline.heal import heal_missing_lists
 from agam.pipeline.ingest import FeedOutcome
 from agam.pipeline.notify import enqueue_alert
-from agam.pipeline.propose import propose_for_alert
+from agam.pipeline.propose import propose_all
 from agam.pipeline.writer import pipeline_writer
 from allowances.policy import load_policy
 from hazard_feeds.contract import HazardForecast
@@ -119,15 +119,17 @@ def judge_and_reconcile(
 
 def propose_changed(ctx: AppContext, changes: list[AlertChange]) -> None:
     """Lists for alerts raised or escalated to a proposing stage, or whose unions followed a
-    new forecast (each its own transaction)."""
+    new forecast (each its own transaction; the next read ahead while one is written)."""
     if not changes:
         return
     policy = load_policy()
-    for change in changes:
-        if change.change in ("raised", "escalated", "updated") and change.stage in (
-            policy.propose_at_stages
-        ):
-            propose_for_alert(ctx, change.alert_id, policy)
+    due = [
+        change.alert_id
+        for change in changes
+        if change.change in ("raised", "escalated", "updated")
+        and change.stage in policy.propose_at_stages
+    ]
+    propose_all(ctx, due, policy)
 
 
 def _store(session: Session, r: TriggerEvaluation, now: datetime) -> int:
