@@ -15,13 +15,17 @@ goals of issue 16 (a tick <= 10 s and <= 2 GB with a 10 M-household registry).
 from __future__ import annotations
 
 import argparse
+import importlib
 import multiprocessing
 import os
 import statistics
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +40,43 @@ class Tick:
     changes: int
     households_added: int
     rss_mb: float
+    phases: dict[str, float] = field(default_factory=dict)
+
+
+# What a proposing tick spends its time on: (module, function, label). Summed over threads:
+# on PostgreSQL the reads and scoring of the next district run beside the writes.
+PHASES = (
+    ("store.frames", "beneficiaries_for_unions", "registry reads"),
+    ("allowances.lists", "household_lines", "scoring"),
+    ("store.list_repo", "create_list", "lines and payees"),
+)
+
+
+@contextmanager
+def timed_phases() -> Iterator[dict[str, float]]:
+    """Seconds spent in each of PHASES while inside, from any thread."""
+    spent: dict[str, float] = dict.fromkeys((label for *_, label in PHASES), 0.0)
+    lock = threading.Lock()
+    patched = []
+    for module_name, name, label in PHASES:
+        module = importlib.import_module(module_name)
+        real = getattr(module, name)
+
+        def timed(*args: Any, _real: Any = real, _label: str = label, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return _real(*args, **kwargs)
+            finally:
+                with lock:
+                    spent[_label] += time.perf_counter() - start
+
+        setattr(module, name, timed)
+        patched.append((module, name, real))
+    try:
+        yield spent
+    finally:
+        for module, name, real in patched:
+            setattr(module, name, real)
 
 
 def _settings(data_dir: Path, database_url: str | None) -> Any:
@@ -83,11 +124,12 @@ def _play(settings: Any, scenario: str) -> tuple[list[Tick], str]:
 
     def timed(ctx: Any, *args: Any, **kwargs: Any) -> Any:
         before = _households_on_lists(counter)
-        start = time.perf_counter()
-        result = real(ctx, *args, **kwargs)
-        seconds = time.perf_counter() - start
+        with timed_phases() as phases:
+            start = time.perf_counter()
+            result = real(ctx, *args, **kwargs)
+            seconds = time.perf_counter() - start
         added = _households_on_lists(counter) - before
-        ticks.append(Tick(seconds, len(result[1]), added, peak_mb()))
+        ticks.append(Tick(seconds, len(result[1]), added, peak_mb(), dict(phases)))
         return result
 
     evaluate.run_evaluation = timed  # type: ignore[assignment]
@@ -144,6 +186,8 @@ def _report(ticks: list[Tick], played_s: float, backend: str) -> None:
             f"  tick that put {tick.households_added:,} households on lists "
             f"({tick.changes} alert changes): {tick.seconds:6.2f} s"
         )
+        spent = ", ".join(f"{label} {seconds:.2f} s" for label, seconds in tick.phases.items())
+        print(f"    of which {spent} (summed over threads)")
     print(
         f"  slowest tick {slowest.seconds:.2f} s (goal <= 10 s); peak RSS of the playing "
         f"process {max(t.rss_mb for t in ticks):,.0f} MB (goal <= 2,048 MB); "
