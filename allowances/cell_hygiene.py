@@ -59,8 +59,14 @@ def matched_where(arr: pa.Array, candidates: np.ndarray, pattern: str) -> np.nda
 def _unicode_unsafe(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     printable = nz.to_mask(pc.fill_null(pc.utf8_is_printable(arr), True))
     control = matched_where(arr, ~printable, CONTROL)
+    return control, _formula_after_spaces(arr)
+
+
+def _formula_after_spaces(arr: pa.Array) -> np.ndarray:
+    """Arrow's Unicode kernels: is the first character after any leading white space a
+    formula start?"""
     first = pc.utf8_slice_codeunits(pc.utf8_ltrim(arr, characters=LEADING_SPACES), 0, 1)
-    return control, nz.to_mask(pc.is_in(first, value_set=FORMULA_STARTS))
+    return nz.to_mask(pc.is_in(first, value_set=FORMULA_STARTS))
 
 
 def _ascii_unsafe(arr: pa.Array) -> tuple[np.ndarray, np.ndarray] | None:
@@ -80,18 +86,6 @@ def _ascii_unsafe(arr: pa.Array) -> tuple[np.ndarray, np.ndarray] | None:
         formula[filled] = _FORMULA_BYTE[first]
         spaced = filled[first == ord(" ")]  # rare: its first other byte decides
         if len(spaced):
-            formula[spaced] = _first_solid_is_formula(arr.take(pa.array(spaced)))
+            formula[spaced] = _formula_after_spaces(arr.take(pa.array(spaced)))
         formula &= nz.present(arr)
     return np.zeros(n, dtype=bool), formula
-
-
-def _first_solid_is_formula(arr: pa.Array) -> np.ndarray:
-    """Printable-ASCII cells: is the first byte that is no space a formula start?"""
-    offsets, data = utf8_arrays(arr)
-    starts, ends = offsets[:-1], offsets[1:]
-    solid = np.flatnonzero(data != ord(" "))
-    if not len(solid):
-        return np.zeros(len(arr), dtype=bool)
-    first = solid[np.minimum(np.searchsorted(solid, starts), len(solid) - 1)]
-    inside = (first >= starts) & (first < ends)
-    return np.asarray(inside & _FORMULA_BYTE[data[first]], dtype=bool)
