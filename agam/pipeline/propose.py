@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -25,19 +24,6 @@ from store import alert_repo, list_repo
 from store.models import AllowanceList
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class _Target:
-    """What an alert's list is proposed from: its district, the unions its current stage
-    targets and their hazard intensity, and the evaluation they come from."""
-
-    alert_id: int
-    district_pcode: str
-    unions: list[str]
-    intensity: dict[str, float]
-    evidence: dict[str, str]
-    evaluation_id: int
 
 
 def union_intensity(
@@ -54,7 +40,10 @@ def union_intensity(
     }
 
 
-def _target(session: Session, alert_id: int) -> _Target:
+def _scope(
+    session: Session, alert_id: int, policy: AllowancePolicy, ctx: AppContext
+) -> tuple[Scope, int]:
+    """What the alert's list is proposed from now, and the evaluation that gives it."""
     alert = alert_repo.get_alert(session, alert_id)
     evaluation = alert_repo.get_evaluation(session, alert.last_evaluation_id)
     # The unions the current stage targets (e.g. the action stage's wind decay), not every
@@ -62,18 +51,14 @@ def _target(session: Session, alert_id: int) -> _Target:
     picked = evaluation.affected_unions or alert.affected_unions
     unions = [u for u in picked if u.startswith(alert.district_pcode)]
     intensity, evidence = union_intensity(evaluation.observed, unions)
-    return _Target(alert.id, alert.district_pcode, unions, intensity, evidence, evaluation.id)
-
-
-def _scope(target: _Target, policy: AllowancePolicy, ctx: AppContext) -> Scope:
-    return Scope(target.alert_id, target.district_pcode, target.unions, target.intensity,
-                 policy, ctx.now(), target.evidence)  # fmt: skip
+    scope = Scope(alert.id, alert.district_pcode, unions, intensity, policy, ctx.now(), evidence)
+    return scope, evaluation.id
 
 
 def prepare_for_alert(ctx: AppContext, alert_id: int, policy: AllowancePolicy) -> Prepared:
     """The lines of the alert's list as they would be written now, in a read transaction."""
     with ctx.store.read() as session:
-        return prepare(session, _scope(_target(session, alert_id), policy, ctx))
+        return prepare(session, _scope(session, alert_id, policy, ctx)[0])
 
 
 def propose_for_alert(
@@ -85,13 +70,13 @@ def propose_for_alert(
 ) -> AllowanceList:
     policy = policy or load_policy()
     with ctx.store.session() as session:
-        target = _target(session, alert_id)
+        scope, evaluation_id = _scope(session, alert_id, policy, ctx)
         row = propose(
             session,
-            **vars(_scope(target, policy, ctx)),  # the Scope's fields are propose's keywords
+            **vars(scope),  # the Scope's fields are propose's keywords
             prepared_by=actor,
             synthetic=list_repo.registry_is_synthetic(session),
-            evaluation_id=target.evaluation_id,
+            evaluation_id=evaluation_id,
             ahead=ahead,
         )
         session.expunge(row)
@@ -107,23 +92,17 @@ def propose_all(ctx: AppContext, alert_ids: list[int], policy: AllowancePolicy) 
             propose_for_alert(ctx, alert_id, policy)
         return
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="agam-read-ahead") as worker:
-        pending: Future[Prepared] | None = worker.submit(prepare_for_alert, ctx, ids[0], policy)
-        for i, alert_id in enumerate(ids):
+        pending = worker.submit(prepare_for_alert, ctx, ids[0], policy)
+        for alert_id, following in zip(ids, [*ids[1:], None], strict=True):
             ahead = _result(pending, alert_id)
-            following = ids[i + 1] if i + 1 < len(ids) else None
-            pending = (
-                None
-                if following is None
-                else worker.submit(prepare_for_alert, ctx, following, policy)
-            )
+            if following is not None:
+                pending = worker.submit(prepare_for_alert, ctx, following, policy)
             propose_for_alert(ctx, alert_id, policy, ahead=ahead)
 
 
-def _result(pending: Future[Prepared] | None, alert_id: int) -> Prepared | None:
+def _result(pending: Future[Prepared], alert_id: int) -> Prepared | None:
     """The prepared lines, or None (then read in the writing transaction) if preparing
     failed: the writing transaction reports a lasting fault itself."""
-    if pending is None:
-        return None
     try:
         return pending.result()
     except Exception as exc:  # any fault here costs only the read-ahead
