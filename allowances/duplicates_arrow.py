@@ -56,17 +56,15 @@ def _valid(values: pa.ChunkedArray | pa.Array) -> np.ndarray:
 
 
 def _repeating_rows(hashes: np.ndarray, present: np.ndarray) -> np.ndarray:
-    """Positions (ascending) of the rows with a value whose hash another such row shares."""
+    """Positions (ascending) of the rows with a value whose hash another such row shares:
+    the repeated hashes from a plain sort (no positions carried), then the rows holding one."""
     at = np.flatnonzero(present)
     hashes = hashes[at]
-    order = np.argsort(hashes, kind="stable")
-    hashes = hashes[order]  # sorted
-    same = hashes[1:] == hashes[:-1]
-    del hashes
-    repeats = np.zeros(len(order), dtype=bool)
-    repeats[1:] |= same
-    repeats[:-1] |= same
-    return np.sort(at[order[repeats]])
+    ordered = np.sort(hashes)
+    repeated = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
+    del ordered
+    held = pc.is_in(pa.array(hashes), value_set=pa.array(repeated))  # a hash set, not a sort
+    return np.asarray(at[held.to_numpy(zero_copy_only=False)], dtype=np.int64)
 
 
 def _exact_groups(

@@ -1,15 +1,19 @@
-"""Exposure of a first load, counted in Arrow from the imported rows themselves.
+"""Exposure of a first load, counted from the imported rows themselves.
 
 Into an empty store every imported row is a stored row, so `union_exposure` can be counted
-from the import's normalised rows with Arrow's hash aggregation, several times faster than
-the SQL GROUP BYs with COUNT(DISTINCT …) of `allowances.exposure` (13 s at 1 M rows). The
-numbers are the same by definition (`tests/allowances/test_exposure_arrow.py` compares both);
-later imports keep using the SQL path for the unions they touch.
+from the import's normalised rows instead of the SQL GROUP BYs with COUNT(DISTINCT …) of
+`allowances.exposure` (13 s at 1 M rows). First from one reading kept as integers
+(`allowances.exposure_compact`); if two household ids share a hash there, on the ids
+themselves (`counted_by_union_groups`). Both count a household by sorting (group, household)
+integer keys, not by hash aggregation per column. The numbers are the same by definition
+(`tests/allowances/test_exposure_arrow.py` compares with SQL); later imports keep using the
+SQL path for the unions they touch.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
@@ -19,12 +23,15 @@ import pyarrow.compute as pc
 from sqlalchemy import Connection, delete
 
 from agam.core.arrow_bytes import string_hashes
-from allowances.exposure import ALL_PROGRAMMES, COUNT_COLUMNS, EXPOSURE
+from allowances.exposure import COUNT_COLUMNS, EXPOSURE
+from allowances.exposure_compact import ColumnRows, count_compact, counts, exposure_rows, sorted_by
 from allowances.registry_schema import ELDERLY_AGE_YEARS
 from store.bulk_rows import insert_tuples, raw_path, storage_value
 
-GROUP_ROWS = 2_000_000  # rows counted together at most (memory: hash tables per group)
+log = logging.getLogger(__name__)
+GROUP_ROWS = 2_000_000  # rows counted together at most (memory: one set's sort at a time)
 MAX_GROUPS = 255  # a row's group is kept in one byte
+HOUSEHOLD_BITS = 32  # a household's code within a counted set of rows
 NEEDED = (
     "adm4_pcode",
     "programme",
@@ -50,33 +57,48 @@ def _flags(rows: pa.Table, as_of_year: int) -> dict[str, pa.ChunkedArray]:
     }
 
 
+def _codes(column: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, pa.Array]:
+    """Dense integer codes of a column (nulls get a code of their own) and what they stand for."""
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    encoded = pc.dictionary_encode(column, null_encoding="encode")
+    return encoded.indices.to_numpy().astype(np.int64), encoded.dictionary
+
+
+def _flag_bits(rows: pa.Table, as_of_year: int) -> np.ndarray:
+    """Per row, bit i set when it gives its household the i-th flag of `_flags`."""
+    bits = np.zeros(rows.num_rows, dtype=np.uint8)
+    for i, flag in enumerate(_flags(rows, as_of_year).values()):
+        filled = pc.fill_null(flag, False).combine_chunks()
+        bits |= filled.to_numpy(zero_copy_only=False).astype(np.uint8) << np.uint8(i)
+    return bits
+
+
 def count_exposure(rows: pa.Table, as_of_year: int) -> list[tuple[object, ...]]:
     """(adm4_pcode, programme, *COUNT_COLUMNS) per union and programme, and per union with
-    programme "all"; a household counts once per group, flagged if any member has the flag."""
+    programme "all"; a household counts once per group, flagged if any member has the flag.
+    Exact: households are the codes of their ids, sorted with their group's code."""
     if rows.num_rows == 0:
         return []
-    household = pc.dictionary_encode(rows["household_id"].combine_chunks()).indices
-    data: dict[str, pa.Array | pa.ChunkedArray] = {
-        "adm4_pcode": rows["adm4_pcode"],
-        "programme": rows["programme"],
-        "households": household,
-        "beneficiaries": household,
-    }
-    for name, flag in _flags(rows, as_of_year).items():
-        flagged = pc.fill_null(flag, False).combine_chunks()
-        data[name] = pc.if_else(flagged, household, pa.scalar(None, household.type))
-    table = pa.table(data)
-    aggregates = [("households", "count_distinct"), ("beneficiaries", "count")]
-    aggregates += [(name, "count_distinct") for name in COUNT_COLUMNS[2:]]
-    out: list[tuple[object, ...]] = []
-    for keys in (["adm4_pcode", "programme"], ["adm4_pcode"]):
-        grouped = table.group_by(keys).aggregate(aggregates)
-        programme = grouped["programme"] if "programme" in keys else None
-        counts = [grouped[f"{name}_{how}"].to_pylist() for name, how, *_ in aggregates]
-        unions = grouped["adm4_pcode"].to_pylist()
-        names = programme.to_pylist() if programme is not None else [ALL_PROGRAMMES] * len(unions)
-        out += list(zip(unions, names, *counts, strict=True))
-    return out
+    union, unions = _codes(rows["adm4_pcode"])
+    programme, programmes = _codes(rows["programme"])
+    household, households = _codes(rows["household_id"])
+    if len(households) >= 1 << HOUSEHOLD_BITS:
+        raise ValueError(f"more than 2**{HOUSEHOLD_BITS} households counted together")
+    bits = _flag_bits(rows, as_of_year)
+    by_programme = union * len(programmes) + programme
+    groups = len(unions) * len(programmes)
+    return exposure_rows(
+        counts(
+            by_programme,
+            bits,
+            sorted_by((by_programme << HOUSEHOLD_BITS) | household, by_programme),
+            groups,
+        ),
+        counts(union, bits, sorted_by((union << HOUSEHOLD_BITS) | household, union), len(unions)),
+        unions.to_pylist(),
+        programmes.to_pylist(),
+    )
 
 
 def counted_by_union_groups(
@@ -104,12 +126,19 @@ def counted_by_union_groups(
 
 
 def count_first_exposure(
-    batches: Callable[[], Iterable[pa.Table]], as_of_year: int, rows_total: int = 0
+    rows: ColumnRows, as_of_year: int, rows_total: int = 0
 ) -> list[tuple[object, ...]]:
-    """The union_exposure rows of every stored beneficiary (`batches()` reads them; about
-    `rows_total` of them, which sets how many union groups are counted apart)."""
-    groups = min(MAX_GROUPS, max(1, -(-rows_total // GROUP_ROWS)))
-    return counted_by_union_groups(batches, as_of_year, groups)
+    """The union_exposure rows of every stored beneficiary (`rows(columns)` reads them; about
+    `rows_total` of them, which sets how many union sets are counted apart): from one
+    reading kept as integers (`exposure_compact`), or, if two household ids share a hash,
+    on the ids themselves."""
+    sets = min(MAX_GROUPS, max(1, -(-rows_total // GROUP_ROWS)))
+    needed = list(NEEDED)
+    counted = count_compact(rows, needed, lambda t: _flag_bits(t, as_of_year), sets)
+    if counted is not None:
+        return counted
+    log.warning("first-load exposure: two household ids share a hash; counted on the ids")
+    return counted_by_union_groups(lambda: rows(needed), as_of_year, sets)
 
 
 def write_first_exposure(

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from allowances.duplicates_arrow import Rows, duplicates_in_rows
-from allowances.exposure_arrow import NEEDED, count_first_exposure
+from allowances.exposure_arrow import count_first_exposure
 from allowances.import_steps import step
 from allowances.registry_write import Duplicates
 
@@ -30,7 +30,7 @@ class FirstLoadCounts:
 
 def count_first_load(rows: Rows, as_of_year: int, rows_total: int) -> FirstLoadCounts:
     with step("exposure and duplicates counted"):
-        exposure = count_first_exposure(lambda: rows(list(NEEDED)), as_of_year, rows_total)
+        exposure = count_first_exposure(rows, as_of_year, rows_total)
         return FirstLoadCounts(exposure, duplicates_in_rows(rows))
 
 
