@@ -39,31 +39,12 @@ def household_lines(
     """Rank households by a transparent additive score and apply the district cap.
     `union_intensity` (0-1 per union) comes from the evaluation; `intensity_evidence` says
     what each union's value was measured from (e.g. "139.2 km/h"), shown in the reasons."""
-    if beneficiaries.empty:
+    b = beneficiaries[beneficiaries["programme"].isin(policy.eligible_programmes)]
+    if b.empty:
         return pd.DataFrame(columns=LINE_COLUMNS).astype(
             {"included": bool, "amount_bdt": "int64", "rank": "int64", "priority_score": "float64"}
         )
-    b = beneficiaries[beneficiaries["programme"].isin(policy.eligible_programmes)].copy()
-    b["elderly"] = (as_of_year - b["birth_year"].astype(int)) >= policy.thresholds.elderly_age_years
-    b["payable"] = b["payment_channel"].isin(policy.payable_channels)
-    b["age"] = as_of_year - b["birth_year"].astype(int)
-    # Recipient order: payable first, then women, then eldest, then id (deterministic).
-    b["_f"] = (b["sex"] == "female").astype(int)
-    b = b.sort_values(
-        ["household_id", "payable", "_f", "age", "beneficiary_id"],
-        ascending=[True, False, False, False, True],
-        kind="mergesort",
-    )
-    flags = ["female_headed", "disability", "elderly", "pregnant_lactating", "char_resident"]
-    agg = {f: (f, "any") for f in flags}
-    grouped = b.groupby("household_id", sort=True).agg(
-        beneficiary_id=("beneficiary_id", "first"),
-        adm4_pcode=("adm4_pcode", "first"),
-        payable=("payable", "first"),
-        children_under5=("children_under5", "max"),
-        **agg,
-    )
-    grouped["children_under5"] = grouped["children_under5"].astype(int) > 0
+    grouped = _households(b, policy, as_of_year)
     w = policy.weights
     weights = {f: getattr(w, f) for f in FLAG_LABELS}
     known = grouped["adm4_pcode"].isin(set(union_intensity))
@@ -76,11 +57,9 @@ def household_lines(
     grouped["intensity_known"] = known
     grouped["intensity_from"] = grouped["adm4_pcode"].map(dict(intensity_evidence or {}))
     grouped["reasons"] = _reasons(grouped, weights, w.hazard_intensity)
-    grouped = grouped.reset_index().sort_values(
-        ["priority_score", "intensity", "household_id"],
-        ascending=[False, False, True],
-        kind="mergesort",
-    )
+    # Highest score first, then the stronger hazard, then household id (the rows' order).
+    ranked = np.lexsort((-grouped["intensity"].to_numpy(), -grouped["priority_score"].to_numpy()))
+    grouped = grouped.iloc[ranked].reset_index(drop=True)
     grouped["rank"] = np.arange(1, len(grouped) + 1)
     grouped["amount_bdt"] = policy.amount_per_household_bdt
     grouped["exclusion_reason"] = None
@@ -97,6 +76,38 @@ def household_lines(
     grouped.loc[~grouped["included"], "amount_bdt"] = 0
     grouped["amount_bdt"] = grouped["amount_bdt"].astype("int64")
     return grouped[LINE_COLUMNS].reset_index(drop=True)
+
+
+def _households(b: pd.DataFrame, policy: AllowancePolicy, as_of_year: int) -> pd.DataFrame:
+    """One row per household, in household id order: its recipient (payable first, then
+    women, then eldest, then beneficiary id) and whether any member has each flag."""
+    age = as_of_year - b["birth_year"].to_numpy(dtype=np.int64)
+    payable = b["payment_channel"].isin(policy.payable_channels).to_numpy(dtype=bool)
+    female = (b["sex"] == "female").to_numpy(dtype=bool)
+    household, households = pd.factorize(b["household_id"], sort=True)
+    beneficiary, _ = pd.factorize(b["beneficiary_id"], sort=True)
+    order = np.lexsort((beneficiary, -age, ~female, ~payable, household))
+    starts = np.flatnonzero(np.diff(household[order], prepend=-1))
+    first = order[starts]
+    members = {
+        "female_headed": b["female_headed"].to_numpy(dtype=bool),
+        "disability": b["disability"].to_numpy(dtype=bool),
+        "elderly": age >= policy.thresholds.elderly_age_years,
+        "pregnant_lactating": b["pregnant_lactating"].to_numpy(dtype=bool),
+        "char_resident": b["char_resident"].to_numpy(dtype=bool),
+        "children_under5": b["children_under5"].to_numpy(dtype=np.int64) > 0,
+    }
+    return pd.DataFrame(
+        {
+            "household_id": pd.Series(households, dtype="str"),
+            "beneficiary_id": pd.Series(
+                b["beneficiary_id"].to_numpy(dtype=object)[first], dtype=object
+            ),
+            "adm4_pcode": pd.Series(b["adm4_pcode"].to_numpy(dtype=object)[first], dtype=object),
+            "payable": payable[first],
+            **{name: np.logical_or.reduceat(v[order], starts) for name, v in members.items()},
+        }
+    )
 
 
 def _reasons(frame: pd.DataFrame, weights: Mapping[str, float], w_hazard: float) -> list[list[str]]:

@@ -130,3 +130,85 @@ def test_deterministic_and_order_independent(rows: list[tuple[int, bool, bool, i
     pd.testing.assert_frame_equal(a, b)
     assert a["household_id"].is_unique
     assert a["priority_score"].is_monotonic_decreasing
+
+
+def _reference(frame: pd.DataFrame, intensity: dict[str, float]) -> list[tuple[str, str, float]]:
+    """Targeting written out per household in plain Python: (household, recipient, score)
+    in rank order."""
+    w = POLICY.weights
+    households: dict[str, list[dict[str, object]]] = {}
+    for row in frame.to_dict("records"):
+        if row["programme"] in POLICY.eligible_programmes:
+            households.setdefault(str(row["household_id"]), []).append(row)
+    ranked = []
+    for hh, members in households.items():
+
+        def age(m: dict[str, object]) -> int:
+            return 2025 - int(m["birth_year"])  # type: ignore[call-overload]
+
+        recipient = min(
+            members,
+            key=lambda m: (
+                m["payment_channel"] not in POLICY.payable_channels,
+                m["sex"] != "female",
+                -age(m),
+                m["beneficiary_id"],
+            ),
+        )
+        level = min(1.0, max(0.0, intensity.get(str(recipient["adm4_pcode"]), 0.0)))
+        flags = {
+            "female_headed": any(m["female_headed"] for m in members),
+            "disability": any(m["disability"] for m in members),
+            "elderly": any(age(m) >= POLICY.thresholds.elderly_age_years for m in members),
+            "pregnant_lactating": any(m["pregnant_lactating"] for m in members),
+            "children_under5": any(int(m["children_under5"]) > 0 for m in members),  # type: ignore[call-overload]
+            "char_resident": any(m["char_resident"] for m in members),
+        }
+        score = level * w.hazard_intensity + sum(getattr(w, f) for f, on in flags.items() if on)
+        ranked.append((-round(score, 3), -level, hh, str(recipient["beneficiary_id"])))
+    return [(hh, bid, -score) for score, _, hh, bid in sorted(ranked)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 12),  # household
+            st.sampled_from(["female", "male"]),
+            st.integers(1940, 2020),  # birth year (many ties)
+            st.sampled_from(["mfs", "bank", "post", "none"]),
+            st.sampled_from(["old_age", "widow", "not_eligible"]),
+            st.booleans(),  # disability
+            st.integers(0, 2),  # union
+        ),
+        min_size=1,
+        max_size=50,
+    )
+)
+def test_matches_targeting_written_out_per_household(
+    rows: list[tuple[int, str, int, str, str, bool, int]],
+) -> None:
+    """Recipient (payable, woman, eldest, id), flags of any member, score and rank order."""
+    unions = ["BD55490911", "BD55490915", "BD55490919"]
+    frame = pd.DataFrame(
+        [
+            person(
+                f"H{hh}",
+                f"B{i:03d}",
+                sex=sex,
+                birth_year=year,
+                payment_channel=channel,
+                programme=programme,
+                disability=disabled,
+                adm4_pcode=unions[union],
+            )
+            for i, (hh, sex, year, channel, programme, disabled, union) in enumerate(rows)
+        ]
+    )
+    # 0.5 and 0.75 of the hazard weight (4) equal the elderly and disability terms: ties on score
+    intensity = {unions[0]: 0.5, unions[1]: 0.75}
+    lines = household_lines(frame, intensity, POLICY, 2025)
+    got = list(
+        zip(lines["household_id"], lines["beneficiary_id"], lines["priority_score"], strict=True)
+    )
+    assert got == _reference(frame, intensity)
