@@ -1,7 +1,7 @@
 """Pass 1 of a registry import: read and check the whole file, spill the good rows.
 
 Every chunk is normalised and checked (`registry_validate`); the good rows go to an anonymous
-Parquet spill (`registry_staging`), the errors are kept by row and field (never values), and
+Arrow IPC spill (`registry_staging`), the errors are kept by row and field (never values), and
 beneficiary ids repeated anywhere in the file are found at the end: on 64-bit hashes first,
 confirmed exactly from the ids spilled beside the rows only when two hashes match.
 """
@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
+import pyarrow as pa
+import pyarrow.ipc as ipc
 
 from agam.core.errors import RegistryError
 from allowances.registry_read import Reader
@@ -24,6 +25,7 @@ from allowances.registry_validate import Context, validate_all
 if TYPE_CHECKING:
     from allowances.registry_write import Duplicates
 
+SPILL_BATCH_ROWS = 50_000  # rows a reader of the spill holds at once
 FIELD_ORDER = {name: i for i, name in enumerate(FIELD_NAMES)}
 
 
@@ -43,8 +45,8 @@ def check_file(reader: Reader, ctx: Context, spill: Spill, id_spill: Spill) -> P
     """Check every chunk, spill the good rows; repeated beneficiary ids are found on 64-bit
     hashes (8 bytes a row in memory) and, only when two hashes match, confirmed exactly from
     the ids spilled beside the rows."""
-    writer: pq.ParquetWriter | None = None
-    id_writer: pq.ParquetWriter | None = None
+    writer: ipc.RecordBatchFileWriter | None = None
+    id_writer: ipc.RecordBatchFileWriter | None = None
     error_frames: list[pd.DataFrame] = []
     id_hashes: list[np.ndarray] = []
     total = synthetic_true = 0
@@ -52,11 +54,11 @@ def check_file(reader: Reader, ctx: Context, spill: Spill, id_spill: Spill) -> P
         total += result.rows
         synthetic_true += result.synthetic_true
         if writer is None:
-            writer = pq.ParquetWriter(spill.sink(), result.valid.schema, compression="lz4")
-        writer.write_table(result.valid)
+            writer = spill.writer(result.valid.schema)
+        writer.write_table(result.valid, max_chunksize=SPILL_BATCH_ROWS)
         if id_writer is None:
-            id_writer = pq.ParquetWriter(id_spill.sink(), result.ids.schema, compression="lz4")
-        id_writer.write_table(result.ids)
+            id_writer = id_spill.writer(result.ids.schema)
+        id_writer.write_table(result.ids, max_chunksize=SPILL_BATCH_ROWS)
         id_hashes.append(result.id_hashes)
         for index, fld, reasons in result.errors:
             error_frames.append(pd.DataFrame({"_index": index, "field": fld, "reason": reasons}))
@@ -65,7 +67,7 @@ def check_file(reader: Reader, ctx: Context, spill: Spill, id_spill: Spill) -> P
             open_writer.close()
     # Duplicate beneficiary ids anywhere in the file: the first occurrence stays, later ones fail.
     if id_writer is not None and has_repeats(np.concatenate(id_hashes)):
-        ids = pq.read_table(id_spill.source()).to_pandas()
+        ids = pa.Table.from_batches(list(id_spill.batches())).to_pandas()
         dup = ids.duplicated("beneficiary_id", keep="first")
         if dup.any():
             first_at = ids[~dup].set_index("beneficiary_id")["_index"]

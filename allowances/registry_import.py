@@ -1,7 +1,7 @@
 """Import a beneficiary registry extract into the store, all or nothing.
 
 Two passes. Pass 1 (`registry_check`) streams the file in chunks, normalises and checks every
-row and spills the good rows to an anonymous Parquet file in the data directory
+row and spills the good rows to an anonymous Arrow IPC file in the data directory
 (`registry_staging`: owner-only, unlinked at once, so a killed import leaves no personal data
 behind); repeated beneficiary ids across the whole file are found at the end of the pass. If
 any row is bad the batch is rejected and the store is not touched, unless `quarantine=True`:
@@ -40,7 +40,7 @@ from allowances.exposure_arrow import write_first_exposure
 from allowances.first_load import FirstLoadCounting, counted_beside
 from allowances.import_steps import step
 from allowances.registry_check import Pass1, check_file, report_of, row_errors
-from allowances.registry_read import open_reader, streamed_parquet
+from allowances.registry_read import open_reader
 from allowances.registry_schema import (
     ImportReport,
     load_aliases,
@@ -311,9 +311,8 @@ def _apply(
 def _good_rows(first: Pass1, bad: pa.Array, columns: list[str] | None = None) -> Iterator[pa.Table]:
     """The spilled rows that are imported (not in `bad`), in batches."""
     wanted = None if columns is None else [*columns, "_index"]
-    spill = streamed_parquet(first.spill.source())
-    for batch in spill.iter_batches(batch_size=50_000, columns=wanted):
-        table = pa.Table.from_batches([batch])
+    for stored in first.spill.batches(wanted):
+        table = pa.Table.from_batches([stored])
         if len(bad):
             table = table.filter(pc.invert(pc.is_in(table.column("_index"), value_set=bad)))
         if table.num_rows:

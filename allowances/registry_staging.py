@@ -16,11 +16,13 @@ import logging
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
 import pyarrow as pa
+import pyarrow.ipc as ipc
 
 from store.db import Store
 
@@ -28,6 +30,7 @@ log = logging.getLogger(__name__)
 
 PREFIX = "import-"
 LOCK = ".lock"
+COMPRESSION = "lz4"  # of the spilled rows (Arrow IPC buffers)
 
 
 def default_staging(store: Store) -> Path:
@@ -91,10 +94,13 @@ class _KeepOpen:
 
 
 class Spill:
-    """An anonymous (already unlinked) file: write once, then read back."""
+    """An anonymous (already unlinked) file: write once as an Arrow IPC file, then read back
+    column by column. Arrow IPC with LZ4 rather than Parquet: written in a third of the
+    time and read in a fifth, for about three times the disk (the rows live only for the
+    import)."""
 
     def __init__(self, folder: Path) -> None:
-        fd, name = tempfile.mkstemp(dir=folder, suffix=".parquet")  # mode 0600
+        fd, name = tempfile.mkstemp(dir=folder, suffix=".arrow")  # mode 0600
         os.unlink(name)
         self._handle = os.fdopen(fd, "w+b")
         self.written = False
@@ -102,6 +108,27 @@ class Spill:
     def sink(self) -> pa.NativeFile:
         self.written = True
         return pa.PythonFile(_KeepOpen(self._handle), mode="w")
+
+    def writer(self, schema: pa.Schema) -> ipc.RecordBatchFileWriter:
+        options = ipc.IpcWriteOptions(compression=COMPRESSION)
+        return ipc.new_file(self.sink(), schema, options=options)
+
+    def batches(self, columns: list[str] | None = None) -> Iterator[pa.RecordBatch]:
+        """The written batches (only `columns`, if given), one at a time."""
+        source = self.source()
+        own = pa.OSFile(source) if isinstance(source, str) else None
+        file = own if own is not None else source  # the shared handle stays open
+        try:
+            schema = ipc.open_file(file).schema
+            fields = None if columns is None else [schema.get_field_index(c) for c in columns]
+            if fields is not None and min(fields, default=0) < 0:
+                raise KeyError(f"not in the spill: {columns}")
+            reader = ipc.open_file(file, options=ipc.IpcReadOptions(included_fields=fields))
+            for i in range(reader.num_record_batches):
+                yield reader.get_batch(i)
+        finally:
+            if own is not None:
+                own.close()
 
     def source(self) -> str | pa.NativeFile:
         """A path each reader opens on its own (several may read at once), or where there

@@ -96,7 +96,7 @@ def _held_spill(pid: int) -> str | None:
             target = os.readlink(fd)
         except OSError:
             continue
-        if target.endswith(".parquet (deleted)"):
+        if target.endswith(".arrow (deleted)"):
             return target
     return None
 
