@@ -24,7 +24,14 @@ from sqlalchemy import Connection, delete
 
 from agam.core.arrow_bytes import string_hashes
 from allowances.exposure import COUNT_COLUMNS, EXPOSURE
-from allowances.exposure_compact import ColumnRows, count_compact, counts, exposure_rows, sorted_by
+from allowances.exposure_compact import (
+    ColumnRows,
+    codes_of,
+    count_compact,
+    counts,
+    exposure_rows,
+    sorted_by,
+)
 from allowances.registry_schema import ELDERLY_AGE_YEARS
 from store.bulk_rows import insert_tuples, raw_path, storage_value
 
@@ -57,14 +64,6 @@ def _flags(rows: pa.Table, as_of_year: int) -> dict[str, pa.ChunkedArray]:
     }
 
 
-def _codes(column: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, pa.Array]:
-    """Dense integer codes of a column (nulls get a code of their own) and what they stand for."""
-    if isinstance(column, pa.ChunkedArray):
-        column = column.combine_chunks()
-    encoded = pc.dictionary_encode(column, null_encoding="encode")
-    return encoded.indices.to_numpy().astype(np.int64), encoded.dictionary
-
-
 def _flag_bits(rows: pa.Table, as_of_year: int) -> np.ndarray:
     """Per row, bit i set when it gives its household the i-th flag of `_flags`."""
     bits = np.zeros(rows.num_rows, dtype=np.uint8)
@@ -80,9 +79,9 @@ def count_exposure(rows: pa.Table, as_of_year: int) -> list[tuple[object, ...]]:
     Exact: households are the codes of their ids, sorted with their group's code."""
     if rows.num_rows == 0:
         return []
-    union, unions = _codes(rows["adm4_pcode"])
-    programme, programmes = _codes(rows["programme"])
-    household, households = _codes(rows["household_id"])
+    union, unions = codes_of(rows["adm4_pcode"])
+    programme, programmes = codes_of(rows["programme"])
+    household, households = codes_of(rows["household_id"])
     if len(households) >= 1 << HOUSEHOLD_BITS:
         raise ValueError(f"more than 2**{HOUSEHOLD_BITS} households counted together")
     bits = _flag_bits(rows, as_of_year)
@@ -137,7 +136,10 @@ def count_first_exposure(
     counted = count_compact(rows, needed, lambda t: _flag_bits(t, as_of_year), sets)
     if counted is not None:
         return counted
-    log.warning("first-load exposure: two household ids share a hash; counted on the ids")
+    log.warning(
+        "first-load exposure: two household ids or groups share a hash, or the rows changed "
+        "between readings; counted on the ids"
+    )
     return counted_by_union_groups(lambda: rows(needed), as_of_year, sets)
 
 

@@ -35,15 +35,19 @@ class Compact:
     programmes: list[str | None]
 
 
-def _global_codes(column: pa.ChunkedArray | pa.Array, ids: dict[str | None, int]) -> np.ndarray:
-    """Codes that mean the same value in every batch (`ids` grows as values appear)."""
+def codes_of(column: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, pa.Array]:
+    """Dense integer codes of a column (nulls get a code of their own) and what they stand for."""
     if isinstance(column, pa.ChunkedArray):
         column = column.combine_chunks()
     encoded = pc.dictionary_encode(column, null_encoding="encode")
-    mapping = np.array(
-        [ids.setdefault(v, len(ids)) for v in encoded.dictionary.to_pylist()], dtype=np.int32
-    )
-    return mapping[encoded.indices.to_numpy()] if len(mapping) else np.zeros(0, np.int32)
+    return encoded.indices.to_numpy().astype(np.int64), encoded.dictionary
+
+
+def _global_codes(column: pa.ChunkedArray | pa.Array, ids: dict[str | None, int]) -> np.ndarray:
+    """Codes that mean the same value in every batch (`ids` grows as values appear)."""
+    local, values = codes_of(column)
+    mapping = np.array([ids.setdefault(v, len(ids)) for v in values.to_pylist()], dtype=np.int32)
+    return mapping[local] if len(mapping) else np.zeros(0, np.int32)
 
 
 def compact_rows(

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.ipc as ipc
 
 from agam.core.errors import RegistryError
 from allowances.registry_read import Reader
@@ -25,7 +24,6 @@ from allowances.registry_validate import Context, validate_all
 if TYPE_CHECKING:
     from allowances.registry_write import Duplicates
 
-SPILL_BATCH_ROWS = 50_000  # rows a reader of the spill holds at once
 FIELD_ORDER = {name: i for i, name in enumerate(FIELD_NAMES)}
 
 
@@ -45,28 +43,21 @@ def check_file(reader: Reader, ctx: Context, spill: Spill, id_spill: Spill) -> P
     """Check every chunk, spill the good rows; repeated beneficiary ids are found on 64-bit
     hashes (8 bytes a row in memory) and, only when two hashes match, confirmed exactly from
     the ids spilled beside the rows."""
-    writer: ipc.RecordBatchFileWriter | None = None
-    id_writer: ipc.RecordBatchFileWriter | None = None
     error_frames: list[pd.DataFrame] = []
     id_hashes: list[np.ndarray] = []
     total = synthetic_true = 0
     for result in validate_all(reader.chunks(), ctx):
         total += result.rows
         synthetic_true += result.synthetic_true
-        if writer is None:
-            writer = spill.writer(result.valid.schema)
-        writer.write_table(result.valid, max_chunksize=SPILL_BATCH_ROWS)
-        if id_writer is None:
-            id_writer = id_spill.writer(result.ids.schema)
-        id_writer.write_table(result.ids, max_chunksize=SPILL_BATCH_ROWS)
+        spill.append(result.valid)
+        id_spill.append(result.ids)
         id_hashes.append(result.id_hashes)
         for index, fld, reasons in result.errors:
             error_frames.append(pd.DataFrame({"_index": index, "field": fld, "reason": reasons}))
-    for open_writer in (writer, id_writer):
-        if open_writer is not None:
-            open_writer.close()
+    spill.finish()
+    id_spill.finish()
     # Duplicate beneficiary ids anywhere in the file: the first occurrence stays, later ones fail.
-    if id_writer is not None and has_repeats(np.concatenate(id_hashes)):
+    if id_spill.written and has_repeats(np.concatenate(id_hashes)):
         ids = pa.Table.from_batches(list(id_spill.batches())).to_pandas()
         dup = ids.duplicated("beneficiary_id", keep="first")
         if dup.any():
@@ -97,7 +88,7 @@ def check_file(reader: Reader, ctx: Context, spill: Spill, id_spill: Spill) -> P
     frame = pd.concat([frame, structural], ignore_index=True) if len(structural) else frame
     frame["_order"] = frame["field"].map(FIELD_ORDER).fillna(-1)
     frame = frame.sort_values(["row", "_order"], kind="stable").reset_index(drop=True)
-    if writer is None and not reader.structural_errors:
+    if not spill.written and not reader.structural_errors:
         raise RegistryError(f"{ctx.file_name}: no data rows")
     if 0 < synthetic_true < total:
         raise RegistryError(f"{ctx.file_name}: mixes synthetic and real rows (column synthetic)")

@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 PREFIX = "import-"
 LOCK = ".lock"
 COMPRESSION = "lz4"  # of the spilled rows (Arrow IPC buffers)
+BATCH_ROWS = 50_000  # rows a reader of a spill holds at once
 
 
 def default_staging(store: Store) -> Path:
@@ -104,25 +105,38 @@ class Spill:
         os.unlink(name)
         self._handle = os.fdopen(fd, "w+b")
         self.written = False
+        self._writer: ipc.RecordBatchFileWriter | None = None
+        self._schema: pa.Schema | None = None
 
     def sink(self) -> pa.NativeFile:
         self.written = True
         return pa.PythonFile(_KeepOpen(self._handle), mode="w")
 
-    def writer(self, schema: pa.Schema) -> ipc.RecordBatchFileWriter:
-        options = ipc.IpcWriteOptions(compression=COMPRESSION)
-        return ipc.new_file(self.sink(), schema, options=options)
+    def append(self, table: pa.Table) -> None:
+        """Add rows (every table of one spill has the first one's schema)."""
+        if self._writer is None:
+            options = ipc.IpcWriteOptions(compression=COMPRESSION)
+            self._writer = ipc.new_file(self.sink(), table.schema, options=options)
+            self._schema = table.schema
+        self._writer.write_table(table, max_chunksize=BATCH_ROWS)
+
+    def finish(self) -> None:
+        """Close the file's writing (its footer); then it can be read."""
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
 
     def batches(self, columns: list[str] | None = None) -> Iterator[pa.RecordBatch]:
-        """The written batches (only `columns`, if given), one at a time."""
+        """The appended batches (only `columns`, if given), one at a time."""
+        if self._schema is None:
+            raise ValueError("nothing was appended to this spill")
+        fields = None if columns is None else [self._schema.get_field_index(c) for c in columns]
+        if fields is not None and min(fields, default=0) < 0:
+            raise KeyError(f"not in the spill: {columns}")
         source = self.source()
         own = pa.OSFile(source) if isinstance(source, str) else None
         file = own if own is not None else source  # the shared handle stays open
         try:
-            schema = ipc.open_file(file).schema
-            fields = None if columns is None else [schema.get_field_index(c) for c in columns]
-            if fields is not None and min(fields, default=0) < 0:
-                raise KeyError(f"not in the spill: {columns}")
             reader = ipc.open_file(file, options=ipc.IpcReadOptions(included_fields=fields))
             for i in range(reader.num_record_batches):
                 yield reader.get_batch(i)
