@@ -136,6 +136,27 @@ def test_activation_report_matches_the_stored_rows(paid_flood: SimpleNamespace) 
     kurigram = next(d for d in report["by_district"] if d["district_pcode"] == "BD5549")
     assert kurigram["households_paid"] == len(paid)
     assert 0 < kurigram["coverage"] <= 1
+    # households on the rolls: each union of the district's alerts counted on its own from
+    # the beneficiaries, summed (what union_exposure keeps, as `agam registry stats` sums)
+    unions = sorted(
+        {
+            union
+            for (value,) in _sql(
+                site,
+                "SELECT affected_unions FROM alerts WHERE activation_id = :a "
+                "AND district_pcode = 'BD5549'",
+                a=activation_id,
+            )
+            for union in (json.loads(value) if isinstance(value, str) else value)
+        }
+    )
+    per_union = [
+        _sql(site, "SELECT count(DISTINCT household_id) FROM beneficiaries WHERE adm4_pcode = :u",
+             u=union)[0][0]
+        for union in unions
+    ]  # fmt: skip
+    assert kurigram["households_on_rolls"] == sum(per_union) > len(paid)
+    assert kurigram["coverage"] == round(len(paid) / sum(per_union), 4)
     assert "Bahadurabad" not in json.dumps(report["reach"])  # aggregates only: counts
 
 
