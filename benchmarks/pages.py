@@ -3,7 +3,7 @@
 A SYNTHETIC registry of `--households` (allowances.synthetic on the real unions) is generated
 and imported in a separate process, the bundled scenario is played through the real feed
 jobs (it proposes the lists), and the demo accounts are made (none of this is timed). Then
-`streamlit run` serves the dashboard on that store and Debian's Chromium, driven by
+`agam serve` serves the dashboard on that store and Debian's Chromium, driven by
 Playwright, signs in as each role and opens every page of its menu in turn, `--repeat`
 times. A page's time runs from the click until Streamlit has finished its script (what a
 user waits for before the page stops changing); the best and the slowest of the repeats are
@@ -16,25 +16,24 @@ printed. There is no other library to compare a page with.
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import os
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from benchmarks.tick import REPO, _import, _settings
+from agam.pipeline.demo import DEMO_ACCOUNTS
+from benchmarks.tick import REPO, _settings, imported
+from dashboard.nav import ROLE_PAGES
 
 CHROMIUM = Path(os.environ.get("AGAM_CHROMIUM", "/usr/bin/chromium"))
-ROLE_ACCOUNTS = {  # the demo's accounts (agam.pipeline.demo)
-    "committee": "committee.demo",
-    "officer": "officer.kurigram",
-    "district_admin": "dc.kurigram",
-    "admin": "admin.demo",
+# each role signs in with the demo's first account of that role
+ROLE_ACCOUNTS = {
+    role: next(username for username, has, *_ in DEMO_ACCOUNTS if has == role)
+    for role in ROLE_PAGES
 }
 SCRIPT_DONE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 PAGE_TIMEOUT_MS = 600_000
@@ -46,9 +45,7 @@ def _prepare(folder: Path, households: int, scenario: str) -> dict[str, str]:
     from agam.pipeline.demo import ensure_demo_accounts
     from agam.scenarios.player import play
 
-    spawn = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as pool:
-        import_s, import_mb = pool.submit(_import, str(folder), None, households).result()
+    import_s, import_mb = imported(str(folder), None, households)
     print(f"SYNTHETIC registry of {households:,} households imported in {import_s:.1f} s "
           f"(own process, peak {import_mb:,.0f} MB; not timed below)")  # fmt: skip
     settings = _settings(folder, None)
@@ -63,25 +60,24 @@ def _prepare(folder: Path, households: int, scenario: str) -> dict[str, str]:
 
 
 def _serve(folder: Path, port: int) -> subprocess.Popen[bytes]:
+    """`agam serve` on the store in `folder`, as a deployment runs it (it becomes the
+    Streamlit server)."""
     env = dict(os.environ, AGAM_CONFIG=str(REPO / "config.toml"), AGAM_DATA_DIR=str(folder))
-    server = str(REPO / "dashboard" / "server.py")
-    command = [sys.executable, "-m", "streamlit", "run", server, "--server.port", str(port),
-               "--server.address", "127.0.0.1", "--server.headless", "true",
-               "--server.enableStaticServing", "true", "--browser.gatherUsageStats", "false",
-               "--server.fileWatcherType", "none"]  # fmt: skip
-    log = (folder / "streamlit.log").open("wb")
+    command = [sys.executable, "-m", "agam.cli.main", "serve", "--port", str(port),
+               "--address", "127.0.0.1"]  # fmt: skip
+    log = (folder / "serve.log").open("wb")
     proc = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {proc.returncode}; see its log")
+            raise RuntimeError(f"agam serve exited with {proc.returncode}; see its log")
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2):
                 return proc
         except OSError:
             time.sleep(0.3)
     proc.terminate()
-    raise RuntimeError("streamlit did not become healthy in 120 s")
+    raise RuntimeError("the dashboard did not become healthy in 120 s")
 
 
 def _clicked(page: Any, click: Any) -> float:
@@ -97,8 +93,6 @@ def time_pages(
 ) -> dict[tuple[str, str], list[float]]:
     """{(role, page): seconds per repeat}; a page that shows an exception is reported."""
     from playwright.sync_api import sync_playwright
-
-    from dashboard.nav import ROLE_PAGES
 
     times: dict[tuple[str, str], list[float]] = {}
     with sync_playwright() as pw:

@@ -102,6 +102,13 @@ def _import(data_dir: str, database_url: str | None, households: int) -> tuple[f
     return time.perf_counter() - start, peak_mb()
 
 
+def imported(data_dir: str, database_url: str | None, households: int) -> tuple[float, float]:
+    """`_import` in a new process (its memory is not the caller's): (seconds, peak MB)."""
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as pool:
+        return pool.submit(_import, data_dir, database_url, households).result()
+
+
 def _households_on_lists(ctx: Any) -> int:
     from sqlalchemy import func, select
 
@@ -151,10 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     print(f"load average at start: {os.getloadavg()[0]:.2f} (2 cores)")
     with tempfile.TemporaryDirectory() as folder:
-        spawn = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as pool:
-            job = pool.submit(_import, folder, args.database_url, args.households)
-            import_s, import_mb = job.result()
+        import_s, import_mb = imported(folder, args.database_url, args.households)
         print(
             f"SYNTHETIC registry of {args.households:,} households generated and imported in "
             f"{import_s:.1f} s (own process, peak {import_mb:,.0f} MB; not part of the tick)"
