@@ -68,6 +68,16 @@ def head(session: Session) -> str:
     return last or GENESIS
 
 
+def lock_chain(session: Session) -> None:
+    """Take the chain's lock now (PostgreSQL; held to the end of the transaction; `append`
+    takes it too). A short transaction that locks a row another appender may lock, then
+    appends, takes it first: an evaluation holds the chain from its first entry while it
+    locks one district's alert after another, so a person's close that held an alert and
+    then waited for the chain was a deadlock."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_AUDIT_LOCK})
+
+
 def append(
     session: Session,
     *,
@@ -79,8 +89,7 @@ def append(
     payload: dict[str, Any] | None = None,
 ) -> AuditEntry:
     """Add one entry inside the caller's transaction. Never put personal data in `payload`."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_AUDIT_LOCK})
+    lock_chain(session)
     prev = head(session)
     data = dict(payload or {})
     row = AuditEntry(
