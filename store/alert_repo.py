@@ -9,7 +9,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agam.core.errors import NotFound
-from store.audit import lock_chain
 from store.identity import Principal, require_active
 from store.models import Alert, AlertEvent, Evaluation
 
@@ -118,7 +117,6 @@ def close_alert(
     other."""
     from agam.core.errors import InvalidTransition
 
-    lock_chain(session)  # before the alert's row: the caller appends to the chain after
     alert = session.get(Alert, alert_id, with_for_update=True) or get_alert(session, alert_id)
     user = require_active(
         session, principal, CLOSE_ROLES, district=alert.district_pcode, doing="close alerts"

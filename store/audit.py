@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import event, func, select, text
+from sqlalchemy.orm import Session, SessionTransaction
 
 from agam.core.errors import AgamError
 from agam.core.timeutil import iso_utc
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 GENESIS = "0" * 64
 _PG_AUDIT_LOCK = 0x41474D  # advisory lock id serialising appends on PostgreSQL
+_PENDING = "agam_audit_pending"  # session.info key: entries waiting for the commit
 
 
 def canonical(entry: dict[str, Any]) -> str:
@@ -69,11 +70,7 @@ def head(session: Session) -> str:
 
 
 def lock_chain(session: Session) -> None:
-    """Take the chain's lock now (PostgreSQL; held to the end of the transaction; `append`
-    takes it too). A short transaction that locks a row another appender may lock, then
-    appends, takes it first: an evaluation holds the chain from its first entry while it
-    locks one district's alert after another, so a person's close that held an alert and
-    then waited for the chain was a deadlock."""
+    """Take the chain's lock (PostgreSQL; held to the end of the transaction)."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_AUDIT_LOCK})
 
@@ -87,24 +84,43 @@ def append(
     entity: str,
     entity_id: str | int,
     payload: dict[str, Any] | None = None,
-) -> AuditEntry:
-    """Add one entry inside the caller's transaction. Never put personal data in `payload`."""
+) -> None:
+    """Add one entry to the caller's transaction. Never put personal data in `payload`.
+
+    The entry is chained and written when the transaction commits (`_write_pending`), after
+    everything else it changed: the chain's lock is then the last lock the transaction takes
+    and is held only for its commit. Taken at the first entry, it was held while a long
+    evaluation went on to lock alerts and lists, and a short writer holding one of those rows
+    while it waited for the chain deadlocked with it; every sign-in waited for the tick too.
+    A rolled-back transaction's entries are dropped with it."""
+    entry = (at, actor, action, entity, str(entity_id), dict(payload or {}))
+    session.info.setdefault(_PENDING, []).append(entry)
+
+
+def _write_pending(session: Session) -> None:
+    """Chain and insert the transaction's entries, in the order they were appended."""
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    session.flush()  # every other change first, so no row lock is taken under the chain's
     lock_chain(session)
     prev = head(session)
-    data = dict(payload or {})
-    row = AuditEntry(
-        at=at,
-        actor=actor,
-        action=action,
-        entity=entity,
-        entity_id=str(entity_id),
-        payload=data,
-        prev_hash=prev,
-        entry_hash=entry_hash(prev, at, actor, action, entity, str(entity_id), data),
-    )
-    session.add(row)
+    for at, actor, action, entity, entity_id, data in pending:
+        digest = entry_hash(prev, at, actor, action, entity, entity_id, data)
+        session.add(AuditEntry(at=at, actor=actor, action=action, entity=entity,
+                               entity_id=entity_id, payload=data, prev_hash=prev,
+                               entry_hash=digest))  # fmt: skip
+        prev = digest
     session.flush()
-    return row
+
+
+def _drop_pending(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # the whole transaction ended (a savepoint keeps them)
+        session.info.pop(_PENDING, None)
+
+
+event.listen(Session, "before_commit", _write_pending)
+event.listen(Session, "after_transaction_end", _drop_pending)
 
 
 def entries_for(session: Session, action: str, entity_id: str | None = None) -> list[AuditEntry]:
