@@ -139,7 +139,7 @@ def update(
     note: str | None = None,
 ) -> Grievance:
     """Assign, note, and/or move the status (start, resolve, refer, reject with a reason)."""
-    row = grievance_repo.get(session, grievance_id)
+    row = grievance_repo.get(session, grievance_id, for_update=True)
     authorise(principal, row.district_pcode, "update")
     require_active(
         session, principal, HANDLER_ROLES, district=row.district_pcode, doing="update grievances"

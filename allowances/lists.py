@@ -118,6 +118,8 @@ def propose(
     same lines prepared earlier (`prepare`), used if still current."""
     district_unions = _district_unions(union_codes, district_pcode)
     current = list_repo.latest_revision(session, alert_id, district_pcode)
+    if current is not None and _stale_system_draft(current, prepared_by, evaluation_id):
+        current = list_repo.get_list(session, current.id, for_update=True)  # decided since?
     if current is not None and current.status in ("draft", "submitted", "approved", "exported"):
         if not _stale_system_draft(current, prepared_by, evaluation_id):
             return current

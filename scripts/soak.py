@@ -57,9 +57,13 @@ class Tally:
                 self.tracebacks.append(f"{name}: {text[-1500:]}")
             # A feed fetch may fail as a feed (exit 5: upstream had nothing yet); a person
             # closing an alert the pipeline closed a moment before is refused (exit 8,
-            # "only open alerts close"); anything else that is not 0 is a failure of Agam.
+            # "only open alerts close"), as is submitting a draft the pipeline replaced a
+            # moment before ("is superseded; cannot submit"); anything else that is not 0 is
+            # a failure of Agam.
             expected = (0, 5) if name.startswith("fetch-") else (0,)
-            raced = name == "alerts-close" and "only open alerts close" in text
+            raced = (name == "alerts-close" and "only open alerts close" in text) or (
+                name == "lists-submit" and "is superseded; cannot submit" in text
+            )
             if proc.returncode not in expected and not raced:
                 self.failures.append(f"{name} -> {proc.returncode}: {text.strip()[-300:]}")
 
@@ -225,6 +229,24 @@ def cli_loop(config: Path, name: str, args: list[str], stop: threading.Event, ta
         tally.record(name, proc, time.monotonic() - began)
 
 
+def run_recorded(
+    name: str, argv: list[str], env: dict[str, str], tally: Tally
+) -> subprocess.CompletedProcess[str]:
+    began = time.monotonic()
+    proc = subprocess.run([*AGAM, *argv], capture_output=True, text=True, env=env, check=False)
+    tally.record(name, proc, time.monotonic() - began)
+    return proc
+
+
+def proposed_draft(stdout: str) -> int | None:
+    """The list id `lists propose --json` printed, if that list is a draft."""
+    try:
+        row = json.loads(stdout)
+        return int(row["list_id"]) if row.get("status") == "draft" else None
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return None
+
+
 def open_alert_ids(config: Path) -> list[int]:
     env = dict(os.environ, AGAM_CONFIG=str(config))
     proc = subprocess.run(
@@ -330,26 +352,23 @@ def soak(
         t.start()
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline and scheduler.poll() is None:
-        # People racing the pipeline: an officer proposes the list of an open alert, an
+        # People racing the pipeline: an officer proposes the list of an open alert and an
+        # administrator submits it (the scheduler may be replacing that draft just then), an
         # administrator stands one down (the next evaluation raises it again).
         open_ids = open_alert_ids(config)
         for name, argv in (
-            ("lists-propose", ["lists", "propose"]),
+            ("lists-propose", ["lists", "propose", "--json"]),
             ("alerts-close", ["alerts", "close", "--user", "admin.demo", "--reason", "soak"]),
         ):
             if not open_ids:
                 break
             alert_id = str(open_ids.pop(0))
             argv = [*argv[:2], alert_id, *argv[2:]]
-            began = time.monotonic()
-            proc = subprocess.run(
-                [*AGAM, *argv],
-                capture_output=True,
-                text=True,
-                env=admin_env if name == "alerts-close" else env,
-                check=False,
-            )
-            tally.record(name, proc, time.monotonic() - began)
+            proc = run_recorded(name, argv, admin_env if name == "alerts-close" else env, tally)
+            draft = proposed_draft(proc.stdout) if name == "lists-propose" else None
+            if draft is not None:
+                submit = ["lists", "submit", str(draft), "--user", "admin.demo"]
+                run_recorded("lists-submit", submit, admin_env, tally)
         time.sleep(1)
     stop.set()
     for t in threads:

@@ -52,7 +52,7 @@ def current_alert(session: Session, rule_set_id: str, district_pcode: str) -> Al
         .where(Alert.rule_set_id == rule_set_id, Alert.district_pcode == district_pcode)
         .order_by(Alert.id.desc())
         .limit(1)
-        .with_for_update()
+        .with_for_update(key_share=True)  # FOR NO KEY UPDATE: a list may still refer to it
     )
     return session.scalars(stmt).first()
 
@@ -117,7 +117,8 @@ def close_alert(
     other."""
     from agam.core.errors import InvalidTransition
 
-    alert = session.get(Alert, alert_id, with_for_update=True) or get_alert(session, alert_id)
+    locked = session.get(Alert, alert_id, with_for_update={"key_share": True})
+    alert = locked or get_alert(session, alert_id)
     user = require_active(
         session, principal, CLOSE_ROLES, district=alert.district_pcode, doing="close alerts"
     )

@@ -33,8 +33,11 @@ def add(session: Session, *, actor: str, role: str, **fields: Any) -> Grievance:
     return row
 
 
-def get(session: Session, grievance_id: int) -> Grievance:
-    row = session.get(Grievance, grievance_id)
+def get(session: Session, grievance_id: int, *, for_update: bool = False) -> Grievance:
+    """The grievance; `for_update` reads it again with its row locked (PostgreSQL) to act on
+    it: another handler's move committed since it was read is then seen and named."""
+    lock = {"key_share": True} if for_update else None  # FOR NO KEY UPDATE: events refer to it
+    row = session.get(Grievance, grievance_id, with_for_update=lock, populate_existing=for_update)
     if row is None:
         raise NotFound(f"no grievance {grievance_id}")
     return row

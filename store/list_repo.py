@@ -147,8 +147,15 @@ def create_list(
     return row
 
 
-def get_list(session: Session, list_id: int) -> AllowanceList:
-    row = session.get(AllowanceList, list_id)
+def get_list(session: Session, list_id: int, *, for_update: bool = False) -> AllowanceList:
+    """The list; `for_update` reads it again with its row locked (PostgreSQL) to decide on it:
+    a decision or the tick's withdrawal committed since it was read is then seen, not
+    overwritten into a refusal by the database's guard."""
+    if for_update:
+        lock = {"key_share": True}  # FOR NO KEY UPDATE: a new revision may still refer to it
+        row = session.get(AllowanceList, list_id, with_for_update=lock, populate_existing=True)
+    else:
+        row = session.get(AllowanceList, list_id)
     if row is None:
         raise NotFound(f"no allowance list {list_id}")
     return row
@@ -209,7 +216,7 @@ def decide(
     computes the content hash instead of `list_hash` (the export reads its rows once for the
     hash and the files, in this transaction). The approval that makes a list approved reads
     the lines as columns once, checks their hash and seals them (store.payment_snapshot)."""
-    row = get_list(session, list_id)
+    row = get_list(session, list_id, for_update=True)
     user = require_active(
         session,
         principal,
