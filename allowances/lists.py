@@ -222,8 +222,9 @@ def edit(
 def amend(session: Session, *, list_id: int, principal: Principal, at: datetime) -> AllowanceList:
     """A draft amendment of an approved list: the lines whose pinned payee the registry has
     changed since, each with the registry's payee as it is now. It is submitted and approved
-    like any list; once approved, the original's payment file leaves those lines out."""
-    original = list_repo.get_list(session, list_id)
+    like any list; once approved, the original's payment file leaves those lines out. The
+    original is held locked meanwhile, so an export cannot pay it with this draft unseen."""
+    original = list_repo.get_list(session, list_id, for_update=True)
     user = require_active(
         session,
         principal,

@@ -121,9 +121,10 @@ def export_list(
 ) -> ExportResult:
     """Check the approval (account, role, district, hash), then write the pinned payees of
     the approved list, files + manifest, atomically."""
+    # locked first: an amendment or a decision committed meanwhile is seen by the checks
+    approved_sha = list_repo.get_list(session, list_id, for_update=True).content_sha256
     _check_ready(session, list_id)
     read: dict[str, Any] = {}
-    approved_sha = list_repo.get_list(session, list_id).content_sha256
 
     def digest_of(version: int) -> str:  # one read: the hash checked and the rows written
         held = read["held"] = list_repo.amended_refs(session, list_id, ("approved", "exported"))

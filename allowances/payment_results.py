@@ -61,7 +61,9 @@ def _sha256(path: Path) -> str:
 
 
 def _accepting(session: Session, list_id: int, principal: Principal, doing: str) -> AllowanceList:
-    row = list_repo.get_list(session, list_id)
+    """The list, locked for this transaction: two imports or re-issues of one list take turns,
+    each seeing what the other committed (nobody is paid twice)."""
+    row = list_repo.get_list(session, list_id, for_update=True)
     require_active(session, principal, RESULT_ROLES, district=row.district_pcode, doing=doing)
     if row.status not in ACCEPTS_RESULTS:
         raise InvalidTransition(

@@ -117,7 +117,8 @@ def close_alert(
     other."""
     from agam.core.errors import InvalidTransition
 
-    locked = session.get(Alert, alert_id, with_for_update={"key_share": True})
+    lock = {"key_share": True}  # FOR NO KEY UPDATE, read again if the session had it
+    locked = session.get(Alert, alert_id, with_for_update=lock, populate_existing=True)
     alert = locked or get_alert(session, alert_id)
     user = require_active(
         session, principal, CLOSE_ROLES, district=alert.district_pcode, doing="close alerts"
