@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from agam.core.errors import NotFound
 from store.identity import Principal, require_active
 from store.models import Alert, AlertEvent, Evaluation
+from store.row_locks import reread_locked
 
 CLOSE_ROLES = ("officer", "district_admin", "admin")
 
@@ -117,9 +118,7 @@ def close_alert(
     other."""
     from agam.core.errors import InvalidTransition
 
-    lock = {"key_share": True}  # FOR NO KEY UPDATE, read again if the session had it
-    locked = session.get(Alert, alert_id, with_for_update=lock, populate_existing=True)
-    alert = locked or get_alert(session, alert_id)
+    alert = reread_locked(session, Alert, alert_id) or get_alert(session, alert_id)
     user = require_active(
         session, principal, CLOSE_ROLES, district=alert.district_pcode, doing="close alerts"
     )

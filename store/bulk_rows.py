@@ -91,17 +91,16 @@ def _sqlite_insert(conn: Connection, head: str, rows: list[tuple[Any, ...]]) -> 
     limit = driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) if driver else 999
     per = max(1, min(ROWS_PER_STATEMENT, limit // width))
     one = f"({', '.join('?' * width)})"
+    flat = itertools.chain.from_iterable
     for start in range(0, len(rows), CHUNK_ROWS):
         chunk = rows[start : start + CHUNK_ROWS]
         whole = len(chunk) - len(chunk) % per
         if whole:
-            flat = itertools.chain.from_iterable
             params = [tuple(flat(chunk[i : i + per])) for i in range(0, whole, per)]
             conn.exec_driver_sql(head + ", ".join([one] * per), params)
         if whole < len(chunk):
-            tail = chunk[whole:]
-            conn.exec_driver_sql(head + ", ".join([one] * len(tail)),
-                                 tuple(itertools.chain.from_iterable(tail)))  # fmt: skip
+            conn.exec_driver_sql(head + ", ".join([one] * (len(chunk) - whole)),
+                                 tuple(flat(chunk[whole:])))  # fmt: skip
 
 
 def insert_frame(conn: Connection, table: Table, frame: pd.DataFrame) -> int:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from agam.core.errors import NotFound
 from store.models import Beneficiary, Grievance, GrievanceEvent
+from store.row_locks import reread_locked
 
 
 def add(session: Session, *, actor: str, role: str, **fields: Any) -> Grievance:
@@ -36,8 +37,10 @@ def add(session: Session, *, actor: str, role: str, **fields: Any) -> Grievance:
 def get(session: Session, grievance_id: int, *, for_update: bool = False) -> Grievance:
     """The grievance; `for_update` reads it again with its row locked (PostgreSQL) to act on
     it: another handler's move committed since it was read is then seen and named."""
-    lock = {"key_share": True} if for_update else None  # FOR NO KEY UPDATE: events refer to it
-    row = session.get(Grievance, grievance_id, with_for_update=lock, populate_existing=for_update)
+    if for_update:
+        row = reread_locked(session, Grievance, grievance_id)
+    else:
+        row = session.get(Grievance, grievance_id)
     if row is None:
         raise NotFound(f"no grievance {grievance_id}")
     return row

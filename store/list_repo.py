@@ -31,6 +31,7 @@ from store.bulk_rows import insert_frame
 from store.identity import Principal, require_active
 from store.list_hash import digest_of_columns
 from store.models import Alert, AllowanceLine, AllowanceList, Decision
+from store.row_locks import reread_locked
 
 __all__ = ["LIST_TRANSITIONS", "decide"]
 _CREATED_BY = {"reissue": "list.reissue"}  # the audit action of a new list made from another
@@ -152,8 +153,7 @@ def get_list(session: Session, list_id: int, *, for_update: bool = False) -> All
     a decision or the tick's withdrawal committed since it was read is then seen, not
     overwritten into a refusal by the database's guard."""
     if for_update:
-        lock = {"key_share": True}  # FOR NO KEY UPDATE: a new revision may still refer to it
-        row = session.get(AllowanceList, list_id, with_for_update=lock, populate_existing=True)
+        row = reread_locked(session, AllowanceList, list_id)
     else:
         row = session.get(AllowanceList, list_id)
     if row is None:
