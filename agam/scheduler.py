@@ -8,8 +8,10 @@ Supervision: only one scheduler is active per store. Another one started on the 
 waits as a standby on the store's "scheduler" lock (a file lock next to SQLite, an advisory
 lock on PostgreSQL) and takes over when the active one dies. The active scheduler beats a
 heartbeat row every [scheduler] heartbeat_interval_s; on the same tick it heals what an
-interrupted run left (an alert without its list) and delivers the outbox (retries). Losing
-the lock (e.g. the database restarted) stops it with an error, for systemd to restart it.
+interrupted run left (an alert without its list) and delivers the outbox (retries). A job on
+the same interval judges any feed's newest forecast that no evaluation has judged (the one
+after its run failed, or one `agam feeds fetch` stored). Losing the lock (e.g. the database
+restarted) stops it with an error, for systemd to restart it.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from agam.core.errors import AgamError, ConfigError, StoreError
 from agam.core.settings import FeedSettings
 from agam.pipeline.context import AppContext
 from agam.pipeline.delivery import deliver_due
-from agam.pipeline.evaluate import AlertChange, after_feed_run
+from agam.pipeline.evaluate import AlertChange, after_feed_run, judge_unjudged
 from agam.pipeline.heal import heal_missing_lists
 from agam.pipeline.health import notify_scheduler_down, scheduler_health
 from agam.pipeline.ingest import FeedOutcome, ingest
@@ -44,6 +46,7 @@ log = logging.getLogger(__name__)
 DEFAULT_MISFIRE_GRACE_S = 3600
 SCHEDULER_LOCK = "scheduler"
 MAX_JOB_THREADS = 4
+CATCH_UP_JOB = "judge:unjudged"
 
 
 def feed_trigger(table: FeedSettings, start: datetime | None = None) -> BaseTrigger:
@@ -105,6 +108,22 @@ def build_scheduler(
             misfire_grace_time=table.misfire_grace_s,
             next_run_time=ctx.now() + timedelta(seconds=1),
         )
+
+    def catch_up() -> None:
+        try:
+            when_unlocked(
+                "judging unjudged forecasts", lambda: judge_unjudged(ctx), retries, wait_s
+            )
+        except AgamError as exc:  # logged once a heartbeat until a judgement commits
+            log.error("forecasts stored but not judged (trying again): %s", exc)
+
+    scheduler.add_job(
+        catch_up,
+        IntervalTrigger(seconds=ctx.settings.scheduler.heartbeat_interval_s, timezone=UTC),
+        id=CATCH_UP_JOB,
+        name="judge forecasts stored but not judged",
+        replace_existing=True,
+    )
 
     def listen(event: JobExecutionEvent) -> None:
         if event.code == EVENT_JOB_MISSED:

@@ -43,6 +43,8 @@ def feed_state_word(health: Any, lang: str) -> tuple[str, str]:
         word = t(f"health_state_{state}", lang)
     if health.failing:
         word += " · " + t("health_failing", lang)
+    if getattr(health, "unjudged", False):
+        word += " · " + t("health_unjudged", lang)
     return state, word
 
 

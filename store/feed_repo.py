@@ -157,6 +157,22 @@ def stored_feed_ids(session: Session) -> list[str]:
     return sorted(session.scalars(stmt))
 
 
+def record_judged(session: Session, judged: dict[str, int], at: datetime) -> None:
+    """Record, per feed, the forecast run an evaluation judged (in its transaction)."""
+    for feed_id, run_id in judged.items():
+        row = status_row(session, feed_id)
+        row.judged_forecast_run_id = run_id
+        row.judged_at = at
+
+
+def unjudged_latest(session: Session, as_of: datetime) -> list[ForecastRun]:
+    """Per feed, the newest forecast as of `as_of` when no evaluation has judged it since it
+    arrived (the evaluation after its run failed, or a manual fetch stored it)."""
+    judged = {row.feed_id: row.judged_forecast_run_id for row in all_status(session)}
+    runs = (latest_forecast(session, feed_id, as_of) for feed_id in stored_feed_ids(session))
+    return [r for r in runs if r is not None and judged.get(r.feed_id) != r.id]
+
+
 def forecasts_issued_between(session: Session, start: datetime, end: datetime) -> list[ForecastRun]:
     """Forecast runs issued in [start, end], by issue time, then fetch time, then feed."""
     stmt = (

@@ -101,6 +101,7 @@ def status(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     )
     for r in rows:
         state = r.state + (" · partial" if r.partial else "") + (" · failing" if r.failing else "")
+        state += " · not judged yet" if r.unjudged else ""
         table.add_row(
             r.feed_id,
             state,

@@ -50,19 +50,31 @@ class AlertChange:
 def latest_forecasts(ctx: AppContext, as_of: datetime) -> dict[str, HazardForecast]:
     """Newest stored forecast per feed issued at or before `as_of`, read back from its
     processed copy (parsed once at ingest: exactly what the live run saw)."""
+    return {feed_id: forecast for feed_id, (_, forecast) in _latest(ctx, as_of).items()}
+
+
+def _latest(ctx: AppContext, as_of: datetime) -> dict[str, tuple[int, HazardForecast]]:
+    """`latest_forecasts` with each forecast's run id."""
     with ctx.store.read() as session:
         feed_ids = set(ctx.settings.feeds) | set(feed_repo.stored_feed_ids(session))
         runs = [feed_repo.latest_forecast(session, f, as_of) for f in sorted(feed_ids)]
-        refs = [(r.feed_id, r.raw_sha256, r.processed_path) for r in runs if r is not None]
-    return {feed_id: load_forecast(ctx, feed_id, sha, path) for feed_id, sha, path in refs}
+        refs = [(r.feed_id, r.id, r.raw_sha256, r.processed_path) for r in runs if r is not None]
+    return {f: (i, load_forecast(ctx, f, sha, path)) for f, i, sha, path in refs}
+
+
+def unjudged(ctx: AppContext) -> list[str]:
+    """ "feed run N" for each feed whose newest forecast no evaluation has judged yet."""
+    with ctx.store.read() as session:
+        runs = feed_repo.unjudged_latest(session, ctx.now())
+        return [f"{r.feed_id} run {r.id}" for r in runs]
 
 
 def after_feed_run(ctx: AppContext, outcome: FeedOutcome) -> list[AlertChange]:
-    """The scheduler's follow-up: a new forecast is judged at once; failures are logged.
-    Returns the alert changes it made."""
-    if not outcome.new_forecast:  # success or partial: a new forecast to judge
-        return []
+    """The scheduler's follow-up: a new forecast is judged at once, and so is a forecast an
+    earlier run stored without judging it; failures are logged. Returns the alert changes."""
     try:
+        if not outcome.new_forecast:  # success or partial: a new forecast to judge
+            return judge_unjudged(ctx)
         return run_evaluation(ctx)[1]
     except AgamError as exc:  # e.g. the store stayed locked: one line, the next run retries
         log.error("evaluation after %s failed: %s", outcome.feed_id, exc)
@@ -72,13 +84,30 @@ def after_feed_run(ctx: AppContext, outcome: FeedOutcome) -> list[AlertChange]:
         return []
 
 
+def judge_unjudged(ctx: AppContext) -> list[AlertChange]:
+    """Judge now if a feed's newest forecast was stored but never judged (the scheduler's
+    catch-up job, and feed runs that bring nothing new). Returns the alert changes."""
+    waiting = unjudged(ctx)
+    if not waiting:
+        return []
+    log.warning("judging forecasts stored but not judged yet: %s", ", ".join(waiting))
+    return run_evaluation(ctx, only_unjudged=True)[1]
+
+
 def run_evaluation(
-    ctx: AppContext, as_of: datetime | None = None, *, propose_lists: bool = True
+    ctx: AppContext,
+    as_of: datetime | None = None,
+    *,
+    propose_lists: bool = True,
+    only_unjudged: bool = False,
 ) -> tuple[list[TriggerEvaluation], list[AlertChange]]:
     """Judge, reconcile alerts, propose lists - one writer at a time - then deliver the
-    outbox. A notification problem never blocks or undoes an alert."""
+    outbox. A notification problem never blocks or undoes an alert. With `only_unjudged`,
+    nothing is done when another writer judged every newest forecast while this one waited."""
     as_of = as_of or ctx.now()
     with pipeline_writer(ctx):
+        if only_unjudged and not unjudged(ctx):
+            return [], []
         results, changes = judge_and_reconcile(ctx, as_of)
         crash_point("after_alert_commit")  # fault-injection tests kill the process here
         if changes:  # after the alert transaction committed: the CAP files and Atom feed
@@ -97,7 +126,8 @@ def judge_and_reconcile(
     their events, audit entries and outbox messages commit together)."""
     enabled = ctx.settings.triggers.enabled_rule_sets
     rule_sets = active(ctx.rule_sets(), as_of.date(), enabled)
-    forecasts = latest_forecasts(ctx, as_of)
+    latest = _latest(ctx, as_of)
+    forecasts = {feed_id: forecast for feed_id, (_, forecast) in latest.items()}
     with ctx.store.read() as session:  # the activation each track belongs to (if any)
         fired = activation.already_fired(activation.find(session, rule_sets, forecasts, as_of))
     results = evaluate(rule_sets, forecasts, ctx.union_context(), as_of, already_fired=fired)
@@ -114,6 +144,8 @@ def judge_and_reconcile(
             if change is not None:
                 changes.append(change)
         activation.attach(session, [c.alert_id for c in changes], linked)
+        judged = {feed_id: run_id for feed_id, (run_id, _) in latest.items()}
+        feed_repo.record_judged(session, judged, ctx.now())
     return results, changes
 
 

@@ -41,6 +41,8 @@ class FeedHealth:
     # The latest forecast lacks a station, member or timestep (those parts are "unknown").
     partial: bool = False
     quality: tuple[dict[str, Any], ...] = ()
+    # No evaluation has judged the latest forecast yet (the scheduler's catch-up job will).
+    unjudged: bool = False
 
     def missing_subjects(self) -> list[str]:
         """What the latest forecast lacks, e.g. ["SW93.5L", "observed"] (codes if no subject)."""
@@ -99,6 +101,11 @@ def feed_health(ctx: AppContext, as_of: datetime | None = None) -> list[FeedHeal
                 last_error=row.last_error if row else None,
                 partial=quality.get(feed_id, (False, ()))[0],
                 quality=quality.get(feed_id, (False, ()))[1],
+                unjudged=bool(
+                    row
+                    and row.latest_forecast_run_id is not None
+                    and row.latest_forecast_run_id != row.judged_forecast_run_id
+                ),
             )
         )
     return out

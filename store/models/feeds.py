@@ -60,3 +60,6 @@ class FeedStatus(Base):
     latest_issued_at: Mapped[datetime | None]
     etag: Mapped[str | None] = mapped_column(Text)
     last_modified: Mapped[str | None] = mapped_column(Text)
+    # The forecast run the newest evaluation judged for this feed, and when (migration 0017).
+    judged_forecast_run_id: Mapped[int | None] = mapped_column(ForeignKey("forecast_runs.id"))
+    judged_at: Mapped[datetime | None]
