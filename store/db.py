@@ -106,11 +106,33 @@ def alembic_config(url: str) -> Config:
 
 
 def migrate(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to `revision`; the only way the schema changes."""
+    """Bring the schema to `revision`; the only way the schema changes. On SQLite, foreign
+    keys are off while it runs (SQLite's procedure for rebuilding a table others refer to)
+    and every reference is checked before the commit."""
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.execution_options(sqlite_begin="IMMEDIATE").begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
+    with engine.connect() as conn:
+        driver = conn.connection.driver_connection if conn.dialect.name == "sqlite" else None
+        if driver is not None:  # outside any transaction, where SQLite honours it
+            driver.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with conn.execution_options(sqlite_begin="IMMEDIATE").begin():
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, revision)
+                if driver is not None:
+                    _refuse_broken_references(driver)
+        finally:
+            if driver is not None:
+                driver.execute("PRAGMA foreign_keys=ON")
+
+
+def _refuse_broken_references(driver: Any) -> None:
+    broken = driver.execute("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        tables = sorted({str(row[0]) for row in broken})
+        raise StoreError(
+            f"migration left {len(broken)} broken reference(s) in {', '.join(tables)}; "
+            "nothing was changed"
+        )
 
 
 def schema_revision(engine: Engine) -> str | None:

@@ -58,9 +58,13 @@ def finish_run(
     run.forecast_run_id = forecast_run_id
 
 
-def find_forecast(session: Session, feed_id: str, issued_at: datetime) -> ForecastRun | None:
+def find_forecast(
+    session: Session, feed_id: str, issued_at: datetime, raw_sha256: str
+) -> ForecastRun | None:
     stmt = select(ForecastRun).where(
-        ForecastRun.feed_id == feed_id, ForecastRun.issued_at == issued_at
+        ForecastRun.feed_id == feed_id,
+        ForecastRun.issued_at == issued_at,
+        ForecastRun.raw_sha256 == raw_sha256,
     )
     return session.scalars(stmt).first()
 
@@ -73,9 +77,11 @@ def find_forecast_by_sha(session: Session, feed_id: str, sha256: str) -> Forecas
 
 
 def add_forecast(session: Session, new: NewForecast) -> ForecastRun:
-    """Insert a forecast run; the same (feed, issued_at) again returns the stored one, also
-    when another process stored it a moment ago (the unique constraint decides)."""
-    existing = find_forecast(session, new.feed_id, new.issued_at)
+    """Insert a forecast run; the same content of the same issue time again returns the
+    stored one, also when another process stored it a moment ago (the unique constraint
+    decides). Other content at a stored issue time (a re-publication) is a new run, and
+    the newest fetched of an issue time is the latest (`latest_forecast`)."""
+    existing = find_forecast(session, new.feed_id, new.issued_at, new.raw_sha256)
     if existing is not None:
         return existing
     try:
@@ -83,7 +89,7 @@ def add_forecast(session: Session, new: NewForecast) -> ForecastRun:
             row = ForecastRun(**new.__dict__)
             session.add(row)
     except IntegrityError:
-        existing = find_forecast(session, new.feed_id, new.issued_at)
+        existing = find_forecast(session, new.feed_id, new.issued_at, new.raw_sha256)
         if existing is None:
             raise
         return existing
@@ -144,11 +150,13 @@ def latest_forecast(
     session: Session, feed_id: str, as_of: datetime | None = None
 ) -> ForecastRun | None:
     """The newest forecast issued at or before `as_of` that we had fetched by then (all of
-    them when None): backtests and replays must not see a forecast before it arrived."""
+    them when None): backtests and replays must not see a forecast before it arrived. Of
+    one issue time published twice, the one fetched last."""
     stmt = select(ForecastRun).where(ForecastRun.feed_id == feed_id)
     if as_of is not None:
         stmt = stmt.where(ForecastRun.issued_at <= as_of, ForecastRun.fetched_at <= as_of)
-    return session.scalars(stmt.order_by(ForecastRun.issued_at.desc()).limit(1)).first()
+    newest = (ForecastRun.issued_at.desc(), ForecastRun.fetched_at.desc(), ForecastRun.id.desc())
+    return session.scalars(stmt.order_by(*newest).limit(1)).first()
 
 
 def stored_feed_ids(session: Session) -> list[str]:

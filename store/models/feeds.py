@@ -12,10 +12,12 @@ from store.models.base import Base
 
 
 class ForecastRun(Base):
-    """One parsed upstream forecast; idempotent on (feed_id, issued_at)."""
+    """One parsed upstream forecast; idempotent on (feed_id, issued_at, raw_sha256)."""
 
     __tablename__ = "forecast_runs"
-    __table_args__ = (UniqueConstraint("feed_id", "issued_at", name="feed_issued"),)
+    __table_args__ = (
+        UniqueConstraint("feed_id", "issued_at", "raw_sha256", name="feed_issued_content"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     feed_id: Mapped[str] = mapped_column(String(64), index=True)
