@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from agam.core.errors import FeedError
+from agam.core.timeutil import iso_utc
 from hazard_feeds.limits import current
 
 
@@ -78,6 +79,20 @@ def check_year(when: datetime, feed_id: str, field: str) -> datetime:
             feed_id, field, f"year {when.year} is outside {span.min_year}..{span.max_year}"
         )
     return when
+
+
+def check_issued_before_fetch(
+    issued_at: datetime, fetched_at: datetime, feed_id: str, source: str
+) -> None:
+    """Refuse a forecast issued more than [time] max_issued_after_fetch_minutes after it was
+    fetched: it would stay hidden from every evaluation until its issue time."""
+    ahead_min = (issued_at - fetched_at).total_seconds() / 60
+    if ahead_min > current().time.max_issued_after_fetch_minutes:
+        raise FeedError(
+            f"{feed_id}: {source}: issued_at: {iso_utc(issued_at)} is {ahead_min / 60:.1f} h "
+            f"after it was fetched ({iso_utc(fetched_at)}): a time zone written wrong, or "
+            "this machine's clock behind? Not stored"
+        )
 
 
 def mask_outside(values: np.ndarray, quantity: str) -> tuple[np.ndarray, int]:

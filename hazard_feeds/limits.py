@@ -76,6 +76,8 @@ class AtcfLimits(_Section):
 class TimeLimits(_Section):
     min_year: int = Field(ge=1900)
     max_year: int = Field(le=2261)  # datetime64[ns] ends in April 2262
+    # how far a forecast's issue time may lie after the moment it was fetched
+    max_issued_after_fetch_minutes: float = Field(ge=0, le=1440)
 
 
 class Bound(_Section):

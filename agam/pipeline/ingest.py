@@ -16,6 +16,7 @@ from datetime import datetime
 from agam.core.errors import AgamError
 from agam.pipeline.context import AppContext
 from agam.pipeline.forecasts import keep_forecast
+from hazard_feeds.checks import check_issued_before_fetch
 from hazard_feeds.contract import HazardForecast, RawArtifact
 from store import feed_repo
 
@@ -102,6 +103,7 @@ def _ingest(
     if known_id is not None:
         return _finish(ctx, feed_id, run_id, "unchanged", raw, known_id)
     forecast: HazardForecast = feed.parse(raw)
+    check_issued_before_fetch(forecast.issued_at, raw.fetched_at, feed_id, raw.source_uri)
     processed = keep_forecast(ctx, forecast, raw)
     new = feed_repo.NewForecast(
         feed_id=feed_id,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -13,6 +14,9 @@ from typing import Any
 
 import pytest
 
+from agam.core.settings import load_settings
+from agam.core.timeutil import SteppedClock
+from agam.pipeline.context import AppContext
 from hazard_feeds.bundle import Part, make_bundle
 from hazard_feeds.contract import RawArtifact
 from hazard_feeds.http import HttpClient, HttpSettings
@@ -130,3 +134,33 @@ def truncating() -> Callable[..., tuple[int, threading.Event]]:
 @pytest.fixture
 def settings_for_tests() -> Callable[..., HttpSettings]:
     return fast_settings
+
+
+BMD_JUDGED_AT = datetime(2026, 5, 20, 6, 0, tzinfo=UTC)  # the clock of `bmd_site`
+
+
+@pytest.fixture
+def bmd_site(
+    config_path: Path, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[AppContext, Path]]:
+    """A store (SQLite or PostgreSQL) whose bmd feed reads a drop folder, on a stepped clock
+    set to BMD_JUDGED_AT."""
+    monkeypatch.setenv("AGAM_DATABASE_URL", database_url)
+    drop = tmp_path / "bulletins"
+    drop.mkdir()
+    config_path.write_text(
+        config_path.read_text()
+        + f"\n[feeds.bmd]\ninterval_minutes = 10\nmax_age_hours = 12\ndrop_folder = '{drop}'\n",
+        encoding="utf-8",
+    )
+    ctx = AppContext(load_settings(config_path), clock=SteppedClock(BMD_JUDGED_AT))
+    ctx.store.upgrade()
+    yield ctx, drop
+    ctx.store.dispose()
+
+
+def drop_bulletin(drop: Path, name: str, text: str, mtime: int) -> None:
+    """Put a bulletin in the drop folder as its newest file (the one the feed reads)."""
+    path = drop / name
+    path.write_text(text, encoding="utf-8")
+    os.utime(path, (mtime, mtime))

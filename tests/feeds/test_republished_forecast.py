@@ -8,9 +8,7 @@ cyclone" list; here the same happens with a BMD bulletin corrected under its iss
 
 from __future__ import annotations
 
-import os
 import sqlite3
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,45 +16,25 @@ import pytest
 from sqlalchemy import text
 
 from agam.core.errors import StoreError
-from agam.core.settings import load_settings
 from agam.pipeline.context import AppContext
 from agam.scheduler import run_feed_job
 from store import alert_repo, feed_repo
 from store.db import Store, migrate
+from tests.feeds.conftest import BMD_JUDGED_AT, drop_bulletin
 from tests.season.conftest import constructed_bulletin
 
 ISSUED = datetime(2026, 5, 20, 5, 0, tzinfo=UTC)
-JUDGED_AT = datetime(2026, 5, 20, 6, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def site(
-    config_path: Path, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[tuple[AppContext, Path]]:
-    monkeypatch.setenv("AGAM_DATABASE_URL", database_url)
-    drop = tmp_path / "bulletins"
-    drop.mkdir()
-    config_path.write_text(
-        config_path.read_text()
-        + f"\n[feeds.bmd]\ninterval_minutes = 10\nmax_age_hours = 12\ndrop_folder = '{drop}'\n",
-        encoding="utf-8",
-    )
-    ctx = AppContext(load_settings(config_path), clock=lambda: JUDGED_AT)
-    ctx.store.upgrade()
-    yield ctx, drop
-    ctx.store.dispose()
+JUDGED_AT = BMD_JUDGED_AT
 
 
 def publish(drop: Path, name: str, wind_kmh: float, mtime: int) -> None:
-    path = drop / name
-    path.write_text(constructed_bulletin(7, ISSUED, wind_kmh, 48), encoding="utf-8")
-    os.utime(path, (mtime, mtime))  # the drop folder's newest file is the bulletin
+    drop_bulletin(drop, name, constructed_bulletin(7, ISSUED, wind_kmh, 48), mtime)
 
 
 def test_a_correction_under_the_same_issue_time_is_judged(
-    site: tuple[AppContext, Path],
+    bmd_site: tuple[AppContext, Path],
 ) -> None:
-    ctx, drop = site
+    ctx, drop = bmd_site
     publish(drop, "first.json", 60.0, 1_000)  # nothing met
     outcome, changes = run_feed_job(ctx, "bmd")
     assert outcome.outcome == "success"
@@ -81,8 +59,8 @@ def test_a_correction_under_the_same_issue_time_is_judged(
     assert changes == []
 
 
-def test_the_same_content_twice_is_one_run(site: tuple[AppContext, Path]) -> None:
-    ctx, drop = site
+def test_the_same_content_twice_is_one_run(bmd_site: tuple[AppContext, Path]) -> None:
+    ctx, drop = bmd_site
     publish(drop, "first.json", 60.0, 1_000)
     run_feed_job(ctx, "bmd")
     with ctx.store.session() as session:
