@@ -8,7 +8,8 @@ Supervision: only one scheduler is active per store. Another one started on the 
 waits as a standby on the store's "scheduler" lock (a file lock next to SQLite, an advisory
 lock on PostgreSQL) and takes over when the active one dies. The active scheduler beats a
 heartbeat row every [scheduler] heartbeat_interval_s; on the same tick it heals what an
-interrupted run left (an alert without its list) and delivers the outbox (retries). A job on
+interrupted run left (an alert without its list), writes the CAP feed again if it no longer
+matches the store, and delivers the outbox (retries). A job on
 the same interval judges any feed's newest forecast that no evaluation has judged (the one
 after its run failed, or one `agam feeds fetch` stored). Losing the lock (e.g. the database
 restarted) stops it with an error, for systemd to restart it.
@@ -31,6 +32,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from agam.core.errors import AgamError, ConfigError, StoreError
 from agam.core.settings import FeedSettings
+from agam.pipeline.cap_publish import republish_if_stale
 from agam.pipeline.context import AppContext
 from agam.pipeline.delivery import deliver_due
 from agam.pipeline.evaluate import AlertChange, after_feed_run, judge_unjudged
@@ -148,7 +150,8 @@ def beat(ctx: AppContext, started_at: datetime, jobs: list[str], state: str = "r
 
 
 def tick(ctx: AppContext) -> None:
-    """The heartbeat's housekeeping: heal interrupted runs, deliver the outbox. Never raises."""
+    """The heartbeat's housekeeping: heal interrupted runs, bring the CAP feed up to date,
+    deliver the outbox. Never raises."""
     try:
         with exclusive(ctx.store, PIPELINE_LOCK, timeout_s=1.0):
             heal_missing_lists(ctx)
@@ -158,6 +161,7 @@ def tick(ctx: AppContext) -> None:
         log.error("healing missed lists failed (trying again next heartbeat): %s", exc)
     except Exception:
         log.exception("healing missed lists failed; trying again next heartbeat")
+    republish_if_stale(ctx)
     deliver_due(ctx)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from agam.core.errors import NotFound
@@ -97,6 +97,18 @@ def add_event(
 def events(session: Session, alert_id: int) -> list[AlertEvent]:
     stmt = select(AlertEvent).where(AlertEvent.alert_id == alert_id).order_by(AlertEvent.id)
     return list(session.scalars(stmt))
+
+
+def newest_event_ids(session: Session, alert_ids: list[int]) -> dict[int, int]:
+    """alert id -> the id of its newest event, for the given alerts."""
+    if not alert_ids:
+        return {}
+    stmt = (
+        select(AlertEvent.alert_id, func.max(AlertEvent.id))
+        .where(AlertEvent.alert_id.in_(alert_ids))
+        .group_by(AlertEvent.alert_id)
+    )
+    return {int(a): int(e) for a, e in session.execute(stmt)}
 
 
 def events_since(

@@ -4,11 +4,18 @@ transaction commits: a full disk or a bad polygon never undoes an alert).
 
 Layout: cap/alerts.atom (current alerts: open ones, and ended ones for [cap] keep_ended_hours)
 and cap/messages/<identifier>.xml, one file per message, each written atomically.
+cap/.published.json records what the feed was written from (the current alerts and their
+newest events, and the [cap] settings): the scheduler's heartbeat writes the feed again
+when that no longer matches the store (a publication that failed or never ran, an ended
+alert past its keep time, changed settings).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -16,6 +23,7 @@ from typing import Any
 
 from agam.core.errors import AgamError
 from agam.core.files import atomic_write_bytes
+from agam.core.timeutil import iso_utc
 from agam.pipeline.cap import (
     CapInput,
     Change,
@@ -33,6 +41,8 @@ from store.models import Alert, AlertEvent
 
 log = logging.getLogger(__name__)
 MESSAGES_DIR = "messages"
+STATE_FILE = ".published.json"
+_PUBLISHING = threading.Lock()
 
 
 def cap_dir(ctx: Any) -> Path:
@@ -125,7 +135,7 @@ def _bangla_names(rows: Any) -> tuple[str, ...]:
 
 def alert_messages(ctx: Any, alert_id: int) -> list[tuple[CapInput, bytes]]:
     """Every CAP message of one alert, oldest first."""
-    with ctx.store.session() as session:
+    with ctx.store.read() as session:
         inputs = cap_inputs(ctx, session, alert_repo.get_alert(session, alert_id))
     return [(i, build_cap(i, ctx.settings.cap)) for i in inputs]
 
@@ -145,14 +155,22 @@ def _current(session: Any, now: datetime, keep_hours: int) -> list[Alert]:
 
 
 def publish(ctx: Any) -> Published:
-    """Write the messages of current alerts and the feed listing each one's newest message."""
+    """Write the messages of current alerts and the feed listing each one's newest message.
+    One writer at a time per process, so the feed written last was read last (the heartbeat
+    and a feed job may publish at once; across processes the next heartbeat corrects)."""
+    with _PUBLISHING:
+        return _publish(ctx)
+
+
+def _publish(ctx: Any) -> Published:
     settings = ctx.settings.cap
     folder = cap_dir(ctx)
     result = Published(folder / FEED_FILE)
     entries: list[FeedEntry] = []
     newest: datetime | None = None
-    with ctx.store.session() as session:
+    with ctx.store.read() as session:
         alerts = _current(session, ctx.now(), settings.keep_ended_hours)
+        state = _state(ctx, session, alerts)
         per_alert = [cap_inputs(ctx, session, a) for a in alerts]
     mapping = load_mapping()
     for inputs in per_alert:
@@ -178,6 +196,8 @@ def publish(ctx: Any) -> Published:
         )
         newest = max(newest or last.sent, last.sent)
     atomic_write_bytes(result.feed, build_atom(entries, settings, newest or ctx.now()))
+    record = {"state": state, "written_at": iso_utc(ctx.now()), "entries": len(entries)}
+    atomic_write_bytes(folder / STATE_FILE, json.dumps(record).encode())
     result.entries = len(entries)
     log.info("CAP feed written: %d current alert(s)", len(entries))
     return result
@@ -193,3 +213,39 @@ def publish_after_change(ctx: Any) -> Published | None:
     except Exception:  # the feed is a by-product: it must never break the pipeline
         log.exception("writing the CAP feed failed; alerts are stored, the feed is stale")
         return None
+
+
+def _state(ctx: Any, session: Any, alerts: list[Alert]) -> str:
+    """What a feed written now would be made of: the current alerts with their newest events,
+    and the [cap] settings."""
+    newest = alert_repo.newest_event_ids(session, [a.id for a in alerts])
+    made_of = {
+        "alerts": sorted((a.id, newest.get(a.id)) for a in alerts),
+        "settings": ctx.settings.cap.model_dump(mode="json"),
+    }
+    return hashlib.sha256(json.dumps(made_of, sort_keys=True).encode()).hexdigest()
+
+
+def _recorded_state(ctx: Any) -> str | None:
+    try:
+        record = json.loads((cap_dir(ctx) / STATE_FILE).read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    return str(record.get("state")) if isinstance(record, dict) else None
+
+
+def republish_if_stale(ctx: Any) -> Published | None:
+    """The heartbeat's check: write the feed again when it no longer matches the store (the
+    publication after a change failed or never ran, an ended alert passed its keep time, the
+    settings changed). Failures are logged, never raised."""
+    try:
+        with ctx.store.read() as session:
+            alerts = _current(session, ctx.now(), ctx.settings.cap.keep_ended_hours)
+            state = _state(ctx, session, alerts)
+    except AgamError as exc:
+        log.error("CAP feed not checked (trying again next heartbeat): %s", exc)
+        return None
+    if state == _recorded_state(ctx):
+        return None
+    log.warning("CAP feed does not match the stored alerts; writing it again")
+    return publish_after_change(ctx)
