@@ -9,7 +9,8 @@ waits as a standby on the store's "scheduler" lock (a file lock next to SQLite, 
 lock on PostgreSQL) and takes over when the active one dies. The active scheduler beats a
 heartbeat row every [scheduler] heartbeat_interval_s; on the same tick it heals what an
 interrupted run left (an alert without its list), writes the CAP feed again if it no longer
-matches the store, and delivers the outbox (retries). A job on
+matches the store, tells the administrators once about each enabled feed gone stale, and
+delivers the outbox (retries). A job on
 the same interval judges any feed's newest forecast that no evaluation has judged (the one
 after its run failed, or one `agam feeds fetch` stored). Losing the lock (e.g. the database
 restarted) stops it with an error, for systemd to restart it.
@@ -37,7 +38,7 @@ from agam.pipeline.context import AppContext
 from agam.pipeline.delivery import deliver_due
 from agam.pipeline.evaluate import AlertChange, after_feed_run, judge_unjudged
 from agam.pipeline.heal import heal_missing_lists
-from agam.pipeline.health import notify_scheduler_down, scheduler_health
+from agam.pipeline.health import notify_scheduler_down, notify_stale_feeds, scheduler_health
 from agam.pipeline.ingest import FeedOutcome, ingest
 from agam.pipeline.writer import PIPELINE_LOCK, when_unlocked
 from store import heartbeat_repo
@@ -151,7 +152,7 @@ def beat(ctx: AppContext, started_at: datetime, jobs: list[str], state: str = "r
 
 def tick(ctx: AppContext) -> None:
     """The heartbeat's housekeeping: heal interrupted runs, bring the CAP feed up to date,
-    deliver the outbox. Never raises."""
+    report stale feeds, deliver the outbox. Never raises."""
     try:
         with exclusive(ctx.store, PIPELINE_LOCK, timeout_s=1.0):
             heal_missing_lists(ctx)
@@ -162,6 +163,10 @@ def tick(ctx: AppContext) -> None:
     except Exception:
         log.exception("healing missed lists failed; trying again next heartbeat")
     republish_if_stale(ctx)
+    try:
+        notify_stale_feeds(ctx)
+    except AgamError as exc:
+        log.error("stale feeds not checked (trying again next heartbeat): %s", exc)
     deliver_due(ctx)
 
 

@@ -203,6 +203,13 @@ def arrival_times(
     return sorted(set(session.scalars(stmt.distinct())))
 
 
+def brought_by(session: Session, forecast_run_id: int) -> set[str]:
+    """How a forecast arrived: the `trigger` of every feed run that recorded it
+    ("scheduler", "cli", "replay", "scenario:<id>" …)."""
+    stmt = select(FeedRun.trigger).where(FeedRun.forecast_run_id == forecast_run_id)
+    return {str(t) for t in session.scalars(stmt.distinct())}
+
+
 def recent_runs(session: Session, feed_id: str | None = None, limit: int = 50) -> list[FeedRun]:
     stmt = select(FeedRun)
     if feed_id is not None:

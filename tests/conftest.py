@@ -69,6 +69,35 @@ def remal_drop(tmp_path: Path) -> Path:
     return write_remal_bulletin(tmp_path / "bulletins")
 
 
+@pytest.fixture
+def remal_site(
+    config_path: Path, database_url: str, remal_drop: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[..., Any]]:
+    """remal_site(clock, extra_config="") -> an AppContext on a store (SQLite or PostgreSQL)
+    whose bmd feed reads the Remal-like bulletin (12 h max age), disposed afterwards."""
+    from agam.pipeline.context import AppContext
+
+    monkeypatch.setenv("AGAM_DATABASE_URL", database_url)
+    made: list[Any] = []
+
+    def make(clock: Callable[[], Any], extra_config: str = "") -> Any:
+        config_path.write_text(
+            config_path.read_text()
+            + extra_config
+            + "\n[feeds.bmd]\ninterval_minutes = 600\nmax_age_hours = 12\n"
+            + f"drop_folder = '{remal_drop}'\n",
+            encoding="utf-8",
+        )
+        ctx = AppContext(load_settings(config_path), clock=clock)
+        ctx.store.upgrade()
+        made.append(ctx)
+        return ctx
+
+    yield make
+    for ctx in made:
+        ctx.store.dispose()
+
+
 def write_config(folder: Path, extra: str = "") -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "config.toml"

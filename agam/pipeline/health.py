@@ -166,13 +166,59 @@ def outage_key(health: SchedulerHealth) -> str:
     return f"scheduler:down:{beat}"
 
 
+def _already_told(session: Any, key: str) -> bool:
+    return outbox_repo.exists(session, f"{key}:none") or any(
+        outbox_repo.exists(session, f"{key}:email:{u.username}") for u in admins(session)
+    )
+
+
+def notify_stale_feeds(ctx: AppContext) -> list[str]:
+    """Tell the administrators, once per outage of each enabled feed (keyed by the feed and its
+    newest issue time), that its newest forecast is older than its max_age_hours: the triggers
+    that read it are unknown. Data of a played scenario are not an outage. Returns the feeds
+    newly reported."""
+    stale = [h for h in feed_health(ctx) if h.enabled and h.state == "stale"]
+    told: list[str] = []
+    if not stale:
+        return told
+    with ctx.store.session() as session:
+        latest = {r.feed_id: r.latest_forecast_run_id for r in feed_repo.all_status(session)}
+        for h in stale:
+            run_id, issued = latest.get(h.feed_id), h.latest_issued_at
+            if run_id is None or issued is None:
+                continue
+            if any(t.startswith("scenario:") for t in feed_repo.brought_by(session, run_id)):
+                continue
+            key = f"feed:stale:{h.feed_id}:{iso_utc(issued)}"
+            if _already_told(session, key):
+                continue
+            subject = f"[Agam] feed {h.feed_id} has no new forecast since {format_dhaka(issued)}"
+            body = (
+                f"The newest {h.feed_id} forecast was issued {format_dhaka(issued)}, "
+                f"{h.age_hours:.0f} h ago; the limit is {h.max_age_hours:.0f} h. Triggers that "
+                "read it are UNKNOWN until fresh data arrive (never read as 'no hazard').\n"
+                f"Last error: {h.last_error or 'none recorded'}.\n\n"
+                "See `agam feeds status` and the data health page (docs/operations.md).\n"
+            )
+            enqueue_to(
+                session,
+                admins(session),
+                key=key,
+                kind="feed",
+                subject=subject,
+                body=body,
+                settings=ctx.settings.notifications,
+                at=ctx.now(),
+            )
+            told.append(h.feed_id)
+    return told
+
+
 def notify_scheduler_down(ctx: AppContext, health: SchedulerHealth) -> bool:
     """Tell the administrators, once per outage (keyed by the last heartbeat); True if new."""
     key = outage_key(health)
     with ctx.store.session() as session:
-        if outbox_repo.exists(session, f"{key}:none") or any(
-            outbox_repo.exists(session, f"{key}:email:{u.username}") for u in admins(session)
-        ):
+        if _already_told(session, key):
             return False
         enqueue_to(
             session,

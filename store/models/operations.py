@@ -49,7 +49,7 @@ class OutboxMessage(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     dedupe_key: Mapped[str] = mapped_column(String(255), unique=True)
-    kind: Mapped[str] = mapped_column(String(32))  # alert | scheduler
+    kind: Mapped[str] = mapped_column(String(32))  # alert | scheduler | feed
     channel: Mapped[str] = mapped_column(String(16))
     recipient: Mapped[str] = mapped_column(String(64))  # a username, never an address
     subject: Mapped[str] = mapped_column(Text)

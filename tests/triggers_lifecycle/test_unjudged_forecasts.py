@@ -11,13 +11,11 @@ next feed run and the scheduler's catch-up job judge what is left.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
-from agam.core.settings import load_settings
 from agam.pipeline import evaluate
 from agam.pipeline.context import AppContext
 from agam.pipeline.health import feed_health
@@ -31,22 +29,10 @@ JUDGED_AT = datetime(2025, 5, 25, 12, 0, tzinfo=UTC)  # the bulletin calls for a
 
 
 @pytest.fixture
-def site(
-    config_path: Path, database_url: str, remal_drop: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[AppContext]:
-    monkeypatch.setenv("AGAM_DATABASE_URL", database_url)
-    config_path.write_text(
-        config_path.read_text()
-        + "\n[database]\nlock_timeout_s = 0.2\n"
-        + "\n[scheduler]\nlocked_retries = 0\n"
-        + "\n[feeds.bmd]\ninterval_minutes = 600\nmax_age_hours = 12\n"
-        + f"drop_folder = '{remal_drop}'\n",
-        encoding="utf-8",
-    )
-    ctx = AppContext(load_settings(config_path), clock=lambda: JUDGED_AT)
-    ctx.store.upgrade()
-    yield ctx
-    ctx.store.dispose()
+def site(remal_site: Callable[..., AppContext]) -> AppContext:
+    extra = "\n[database]\nlock_timeout_s = 0.2\n\n[scheduler]\nlocked_retries = 0\n"
+    ctx: AppContext = remal_site(lambda: JUDGED_AT, extra)
+    return ctx
 
 
 def open_alerts(ctx: AppContext) -> int:
