@@ -63,7 +63,7 @@ def _latest(ctx: AppContext, as_of: datetime) -> dict[str, tuple[int, HazardFore
 
 
 def unjudged(ctx: AppContext) -> list[str]:
-    """ "feed run N" for each feed whose newest forecast no evaluation has judged yet."""
+    """Each feed whose newest forecast no evaluation has judged yet, as "bmd run 12"."""
     with ctx.store.read() as session:
         runs = feed_repo.unjudged_latest(session, ctx.now())
         return [f"{r.feed_id} run {r.id}" for r in runs]

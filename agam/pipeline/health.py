@@ -176,12 +176,12 @@ def notify_stale_feeds(ctx: AppContext) -> list[str]:
     """Tell the administrators, once per outage of each enabled feed (keyed by the feed and its
     newest issue time), that its newest forecast is older than its max_age_hours: the triggers
     that read it are unknown. Data of a played scenario are not an outage. Returns the feeds
-    newly reported."""
+    newly reported (a write transaction only then)."""
     stale = [h for h in feed_health(ctx) if h.enabled and h.state == "stale"]
-    told: list[str] = []
     if not stale:
-        return told
-    with ctx.store.session() as session:
+        return []
+    due: list[tuple[FeedHealth, datetime, str]] = []
+    with ctx.store.read() as session:
         latest = {r.feed_id: r.latest_forecast_run_id for r in feed_repo.all_status(session)}
         for h in stale:
             run_id, issued = latest.get(h.feed_id), h.latest_issued_at
@@ -190,28 +190,33 @@ def notify_stale_feeds(ctx: AppContext) -> list[str]:
             if any(t.startswith("scenario:") for t in feed_repo.brought_by(session, run_id)):
                 continue
             key = f"feed:stale:{h.feed_id}:{iso_utc(issued)}"
-            if _already_told(session, key):
-                continue
-            subject = f"[Agam] feed {h.feed_id} has no new forecast since {format_dhaka(issued)}"
-            body = (
-                f"The newest {h.feed_id} forecast was issued {format_dhaka(issued)}, "
-                f"{h.age_hours:.0f} h ago; the limit is {h.max_age_hours:.0f} h. Triggers that "
-                "read it are UNKNOWN until fresh data arrive (never read as 'no hazard').\n"
-                f"Last error: {h.last_error or 'none recorded'}.\n\n"
-                "See `agam feeds status` and the data health page (docs/operations.md).\n"
-            )
+            if not _already_told(session, key):
+                due.append((h, issued, key))
+    if not due:
+        return []
+    with ctx.store.session() as session:  # the outbox's keys keep a racing heartbeat's out
+        for h, issued, key in due:
             enqueue_to(
                 session,
                 admins(session),
                 key=key,
                 kind="feed",
-                subject=subject,
-                body=body,
+                subject=f"[Agam] feed {h.feed_id} has no new forecast since {format_dhaka(issued)}",
+                body=_stale_body(h, issued),
                 settings=ctx.settings.notifications,
                 at=ctx.now(),
             )
-            told.append(h.feed_id)
-    return told
+    return [h.feed_id for h, _, _ in due]
+
+
+def _stale_body(h: FeedHealth, issued: datetime) -> str:
+    return (
+        f"The newest {h.feed_id} forecast was issued {format_dhaka(issued)}, "
+        f"{h.age_hours or 0:.0f} h ago; the limit is {h.max_age_hours:.0f} h. Triggers that "
+        "read it are UNKNOWN until fresh data arrive (never read as 'no hazard').\n"
+        f"Last error: {h.last_error or 'none recorded'}.\n\n"
+        "See `agam feeds status` and the data health page (docs/operations.md).\n"
+    )
 
 
 def notify_scheduler_down(ctx: AppContext, health: SchedulerHealth) -> bool:
