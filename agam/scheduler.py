@@ -10,10 +10,10 @@ lock on PostgreSQL) and takes over when the active one dies. The active schedule
 heartbeat row every [scheduler] heartbeat_interval_s; on the same tick it heals what an
 interrupted run left (an alert without its list), writes the CAP feed again if it no longer
 matches the store, tells the administrators once about each enabled feed gone stale, and
-delivers the outbox (retries). A job on
-the same interval judges any feed's newest forecast that no evaluation has judged (the one
-after its run failed, or one `agam feeds fetch` stored). Losing the lock (e.g. the database
-restarted) stops it with an error, for systemd to restart it.
+delivers the outbox (retries). A job on the same interval judges any feed's newest forecast
+that no evaluation has judged (the one after its run failed, or one `agam feeds fetch`
+stored). Losing the lock (e.g. the database restarted) stops it with an error, for systemd
+to restart it.
 """
 
 from __future__ import annotations

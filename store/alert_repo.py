@@ -9,8 +9,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from agam.core.errors import NotFound
+from store import feed_repo
 from store.identity import Principal, require_active
-from store.models import Alert, AlertEvent, Evaluation
+from store.models import Alert, AlertEvent, Evaluation, ForecastRun
 from store.row_locks import reread_locked
 
 CLOSE_ROLES = ("officer", "district_admin", "admin")
@@ -158,8 +159,6 @@ def close_alert(
 def input_run_triggers(session: Session, alert_id: int) -> set[str]:
     """How the forecasts behind an alert arrived: the `trigger` of every feed run that
     brought one ("scheduler", "cli", "replay", "scenario:<id>" …)."""
-    from store.models import FeedRun, ForecastRun
-
     evaluation_ids = {e.evaluation_id for e in events(session, alert_id) if e.evaluation_id}
     alert = get_alert(session, alert_id)
     evaluation_ids |= {alert.first_evaluation_id, alert.last_evaluation_id}
@@ -176,7 +175,4 @@ def input_run_triggers(session: Session, alert_id: int) -> set[str]:
         )
         if (run.feed_id, run.raw_sha256) in refs
     ]
-    if not run_ids:
-        return set()
-    stmt = select(FeedRun.trigger).where(FeedRun.forecast_run_id.in_(run_ids)).distinct()
-    return set(session.scalars(stmt))
+    return feed_repo.brought_by(session, run_ids)

@@ -203,10 +203,13 @@ def arrival_times(
     return sorted(set(session.scalars(stmt.distinct())))
 
 
-def brought_by(session: Session, forecast_run_id: int) -> set[str]:
-    """How a forecast arrived: the `trigger` of every feed run that recorded it
+def brought_by(session: Session, forecast_run_ids: Iterable[int]) -> set[str]:
+    """How these forecasts arrived: the `trigger` of every feed run that recorded one
     ("scheduler", "cli", "replay", "scenario:<id>" …)."""
-    stmt = select(FeedRun.trigger).where(FeedRun.forecast_run_id == forecast_run_id)
+    ids = sorted(set(forecast_run_ids))
+    if not ids:
+        return set()
+    stmt = select(FeedRun.trigger).where(FeedRun.forecast_run_id.in_(ids))
     return {str(t) for t in session.scalars(stmt.distinct())}
 
 

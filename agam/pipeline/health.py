@@ -72,6 +72,7 @@ def feed_health(ctx: AppContext, as_of: datetime | None = None) -> list[FeedHeal
             for feed_id, run in latest.items()
             if run is not None
         }
+        waiting = {run.feed_id for run in feed_repo.unjudged_latest(session, now)}
     out = []
     for feed_id in sorted(set(configured) | set(rows)):
         table = configured.get(feed_id)
@@ -101,11 +102,7 @@ def feed_health(ctx: AppContext, as_of: datetime | None = None) -> list[FeedHeal
                 last_error=row.last_error if row else None,
                 partial=quality.get(feed_id, (False, ()))[0],
                 quality=quality.get(feed_id, (False, ()))[1],
-                unjudged=bool(
-                    row
-                    and row.latest_forecast_run_id is not None
-                    and row.latest_forecast_run_id != row.judged_forecast_run_id
-                ),
+                unjudged=feed_id in waiting,
             )
         )
     return out
@@ -187,7 +184,7 @@ def notify_stale_feeds(ctx: AppContext) -> list[str]:
             run_id, issued = latest.get(h.feed_id), h.latest_issued_at
             if run_id is None or issued is None:
                 continue
-            if any(t.startswith("scenario:") for t in feed_repo.brought_by(session, run_id)):
+            if any(t.startswith("scenario:") for t in feed_repo.brought_by(session, [run_id])):
                 continue
             key = f"feed:stale:{h.feed_id}:{iso_utc(issued)}"
             if not _already_told(session, key):
