@@ -16,6 +16,12 @@ FEED_KINDS: dict[str, str] = {
     "raster": "grid",
 }
 
+# Feeds whose every fetch is the upstream's whole current state rather than one issue's
+# forecast: the content fetched last is current, whatever the issue times inside it. GDACS
+# stamps a list without a Bay of Bengal cyclone with the newest advisory anywhere in the
+# world, so a cyclone entering the list with an older advisory would otherwise sort before it.
+SNAPSHOT_FEEDS: frozenset[str] = frozenset({"gdacs"})
+
 
 def known_feed(name: str) -> str:
     """`name` if it is a known feed; ValueError naming the known ones otherwise."""

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -122,15 +122,20 @@ def mark_success(
     forecast: ForecastRun | None,
     etag: str | None,
     last_modified: str | None,
+    *,
+    snapshot: bool,
 ) -> None:
+    """A run that stored or found `forecast` again: it becomes the feed's latest when it is
+    the current one as `latest_forecast` decides (of a snapshot feed, always)."""
     row = status_row(session, feed_id)
     row.last_success_at = at
     row.last_error = None
     if etag is not None or last_modified is not None:
         row.etag, row.last_modified = etag, last_modified
-    # Only a newer issue time moves "latest"; an older re-issue never replaces it.
+    # Of an issue-time feed an older issue never replaces the latest; the same issue seen
+    # again (a correction taken back) does.
     if forecast is not None and (
-        row.latest_issued_at is None or forecast.issued_at >= row.latest_issued_at
+        snapshot or row.latest_issued_at is None or forecast.issued_at >= row.latest_issued_at
     ):
         row.latest_forecast_run_id = forecast.id
         row.latest_issued_at = forecast.issued_at
@@ -147,16 +152,71 @@ def all_status(session: Session) -> list[FeedStatus]:
 
 
 def latest_forecast(
-    session: Session, feed_id: str, as_of: datetime | None = None
+    session: Session, feed_id: str, as_of: datetime | None = None, *, snapshot: bool
 ) -> ForecastRun | None:
-    """The newest forecast issued at or before `as_of` that we had fetched by then (all of
-    them when None): backtests and replays must not see a forecast before it arrived. Of
-    one issue time published twice, the one fetched last."""
-    stmt = select(ForecastRun).where(ForecastRun.feed_id == feed_id)
+    """The feed's current forecast: issued at or before `as_of` and fetched by then (all of
+    them when None), so backtests and replays never see a forecast before it arrived.
+
+    Of a feed whose forecasts have issue times, the newest issue time; of one issue time
+    published with other content, the content seen last: a correction, and a correction taken
+    back (A, then B, then A again is A). Of a `snapshot` feed (each fetch is the upstream's
+    whole current state, as GDACS's event list), the content seen last whatever its issue
+    time: a cyclone that enters the list with an advisory older than the stamp of the "no
+    relevant cyclone" list before it is current. Seen means stored or fetched again by a feed
+    run (`_seen_last`)."""
+    arrived = [ForecastRun.feed_id == feed_id]
     if as_of is not None:
-        stmt = stmt.where(ForecastRun.issued_at <= as_of, ForecastRun.fetched_at <= as_of)
-    newest = (ForecastRun.issued_at.desc(), ForecastRun.fetched_at.desc(), ForecastRun.id.desc())
-    return session.scalars(stmt.order_by(*newest).limit(1)).first()
+        arrived += [ForecastRun.issued_at <= as_of, ForecastRun.fetched_at <= as_of]
+    if snapshot:
+        newest = select(ForecastRun).where(*arrived)
+        by_fetch = newest.order_by(ForecastRun.fetched_at.desc(), ForecastRun.id.desc())
+        candidates = list(session.scalars(by_fetch.limit(1)))
+        again = _newest_fetched_again(session, feed_id, as_of)
+        if again is not None:
+            candidates += session.scalars(newest.where(ForecastRun.id == again))
+    else:
+        issued = session.scalar(select(func.max(ForecastRun.issued_at)).where(*arrived))
+        if issued is None:
+            return None
+        candidates = list(
+            session.scalars(select(ForecastRun).where(*arrived, ForecastRun.issued_at == issued))
+        )
+    return _seen_last(session, candidates, as_of)
+
+
+def _newest_fetched_again(session: Session, feed_id: str, as_of: datetime | None) -> int | None:
+    """The forecast run the feed's newest run (finished by `as_of`) stored or found again."""
+    stmt = select(FeedRun.forecast_run_id).where(
+        FeedRun.feed_id == feed_id, FeedRun.forecast_run_id.is_not(None)
+    )
+    if as_of is not None:
+        stmt = stmt.where(FeedRun.finished_at <= as_of)
+    newest = stmt.order_by(FeedRun.finished_at.desc(), FeedRun.id.desc()).limit(1)
+    found: int | None = session.scalar(newest)
+    return found
+
+
+def _seen_last(
+    session: Session, candidates: list[ForecastRun], as_of: datetime | None
+) -> ForecastRun | None:
+    """Of `candidates`, the one a feed run (finished by `as_of`) last stored or found again;
+    a forecast stored without a feed run counts as seen when it was fetched."""
+    if len(candidates) <= 1:
+        return candidates[0] if candidates else None
+    stmt = (
+        select(FeedRun.forecast_run_id, func.max(FeedRun.finished_at), func.max(FeedRun.id))
+        .where(FeedRun.forecast_run_id.in_([c.id for c in candidates]))
+        .group_by(FeedRun.forecast_run_id)
+    )
+    if as_of is not None:
+        stmt = stmt.where(FeedRun.finished_at <= as_of)
+    seen = {rid: (at, run) for rid, at, run in session.execute(stmt) if rid and at is not None}
+
+    def last_seen(forecast: ForecastRun) -> tuple[datetime, int, datetime, int]:
+        at, feed_run = seen.get(forecast.id, (forecast.fetched_at, 0))  # feed runs in order
+        return (max(at, forecast.fetched_at), feed_run, forecast.fetched_at, forecast.id)
+
+    return max(candidates, key=last_seen)
 
 
 def stored_feed_ids(session: Session) -> list[str]:
@@ -173,11 +233,16 @@ def record_judged(session: Session, judged: dict[str, int], at: datetime) -> Non
         row.judged_at = at
 
 
-def unjudged_latest(session: Session, as_of: datetime) -> list[ForecastRun]:
-    """Per feed, the newest forecast as of `as_of` when no evaluation has judged it since it
+def unjudged_latest(
+    session: Session, as_of: datetime, snapshot_feeds: Collection[str]
+) -> list[ForecastRun]:
+    """Per feed, the current forecast as of `as_of` when no evaluation has judged it since it
     arrived (the evaluation after its run failed, or a manual fetch stored it)."""
     judged = {row.feed_id: row.judged_forecast_run_id for row in all_status(session)}
-    runs = (latest_forecast(session, feed_id, as_of) for feed_id in stored_feed_ids(session))
+    runs = (
+        latest_forecast(session, feed_id, as_of, snapshot=feed_id in snapshot_feeds)
+        for feed_id in stored_feed_ids(session)
+    )
     return [r for r in runs if r is not None and judged.get(r.feed_id) != r.id]
 
 

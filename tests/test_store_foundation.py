@@ -140,13 +140,22 @@ def test_latest_forecast_is_what_had_arrived_by_then(store: Store) -> None:
             )
     with store.session() as session:
         # Day 2's run was issued at 00:00 but only arrived at 09:30: not visible before.
-        seen = feed_repo.latest_forecast(session, "glofas", issued + timedelta(days=1, hours=5))
+        seen = feed_repo.latest_forecast(
+            session, "glofas", issued + timedelta(days=1, hours=5), snapshot=False
+        )
         assert seen is not None
         assert seen.raw_sha256 == "a" * 64
-        later = feed_repo.latest_forecast(session, "glofas", issued + timedelta(days=1, hours=10))
+        later = feed_repo.latest_forecast(
+            session, "glofas", issued + timedelta(days=1, hours=10), snapshot=False
+        )
         assert later is not None
         assert later.raw_sha256 == "b" * 64
-        assert feed_repo.latest_forecast(session, "glofas", issued + timedelta(hours=1)) is None
+        assert (
+            feed_repo.latest_forecast(
+                session, "glofas", issued + timedelta(hours=1), snapshot=False
+            )
+            is None
+        )
         assert feed_repo.stored_feed_ids(session) == ["glofas"]
 
 

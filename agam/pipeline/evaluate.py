@@ -28,6 +28,7 @@ from agam.pipeline.notify import enqueue_alert
 from agam.pipeline.propose import propose_all
 from agam.pipeline.writer import pipeline_writer
 from allowances.policy import load_policy
+from hazard_feeds.catalog import SNAPSHOT_FEEDS
 from hazard_feeds.contract import HazardForecast
 from store import alert_repo, audit, feed_repo
 from store.models import Alert
@@ -57,7 +58,10 @@ def _latest(ctx: AppContext, as_of: datetime) -> dict[str, tuple[int, HazardFore
     """`latest_forecasts` with each forecast's run id."""
     with ctx.store.read() as session:
         feed_ids = set(ctx.settings.feeds) | set(feed_repo.stored_feed_ids(session))
-        runs = [feed_repo.latest_forecast(session, f, as_of) for f in sorted(feed_ids)]
+        runs = [
+            feed_repo.latest_forecast(session, f, as_of, snapshot=f in SNAPSHOT_FEEDS)
+            for f in sorted(feed_ids)
+        ]
         refs = [(r.feed_id, r.id, r.raw_sha256, r.processed_path) for r in runs if r is not None]
     return {f: (i, load_forecast(ctx, f, sha, path)) for f, i, sha, path in refs}
 
@@ -65,7 +69,7 @@ def _latest(ctx: AppContext, as_of: datetime) -> dict[str, tuple[int, HazardFore
 def unjudged(ctx: AppContext) -> list[str]:
     """Each feed whose newest forecast no evaluation has judged yet, as "bmd run 12"."""
     with ctx.store.read() as session:
-        runs = feed_repo.unjudged_latest(session, ctx.now())
+        runs = feed_repo.unjudged_latest(session, ctx.now(), SNAPSHOT_FEEDS)
         return [f"{r.feed_id} run {r.id}" for r in runs]
 
 

@@ -18,6 +18,7 @@ from agam.pipeline.context import AppContext
 from agam.pipeline.delivery import deliver_due
 from agam.pipeline.notify import admins, enqueue_to
 from agam.pipeline.writer import locked_store
+from hazard_feeds.catalog import SNAPSHOT_FEEDS
 from store import feed_repo, heartbeat_repo, outbox_repo
 
 log = logging.getLogger(__name__)
@@ -72,7 +73,7 @@ def feed_health(ctx: AppContext, as_of: datetime | None = None) -> list[FeedHeal
             for feed_id, run in latest.items()
             if run is not None
         }
-        waiting = {run.feed_id for run in feed_repo.unjudged_latest(session, now)}
+        waiting = {run.feed_id for run in feed_repo.unjudged_latest(session, now, SNAPSHOT_FEEDS)}
     out = []
     for feed_id in sorted(set(configured) | set(rows)):
         table = configured.get(feed_id)

@@ -16,6 +16,7 @@ from datetime import datetime
 from agam.core.errors import AgamError
 from agam.pipeline.context import AppContext
 from agam.pipeline.forecasts import keep_forecast
+from hazard_feeds.catalog import SNAPSHOT_FEEDS
 from hazard_feeds.checks import check_issued_before_fetch
 from hazard_feeds.contract import HazardForecast, RawArtifact
 from store import feed_repo
@@ -154,6 +155,14 @@ def _finish(
             issued_at=issued,
             forecast_run_id=forecast_id,
         )
-        feed_repo.mark_success(session, feed_id, finished, forecast, raw.etag, raw.last_modified)
+        feed_repo.mark_success(
+            session,
+            feed_id,
+            finished,
+            forecast,
+            raw.etag,
+            raw.last_modified,
+            snapshot=feed_id in SNAPSHOT_FEEDS,
+        )
     log.info("feed %s: %s", feed_id, outcome)
     return FeedOutcome(feed_id, outcome, run_id, forecast_id, issued, raw.sha256 or None, note)

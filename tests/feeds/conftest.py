@@ -145,18 +145,28 @@ def bmd_site(
 ) -> Iterator[tuple[AppContext, Path]]:
     """A store (SQLite or PostgreSQL) whose bmd feed reads a drop folder, on a stepped clock
     set to BMD_JUDGED_AT."""
-    monkeypatch.setenv("AGAM_DATABASE_URL", database_url)
     drop = tmp_path / "bulletins"
     drop.mkdir()
-    config_path.write_text(
-        config_path.read_text()
-        + f"\n[feeds.bmd]\ninterval_minutes = 10\nmax_age_hours = 12\ndrop_folder = '{drop}'\n",
-        encoding="utf-8",
-    )
-    ctx = AppContext(load_settings(config_path), clock=SteppedClock(BMD_JUDGED_AT))
-    ctx.store.upgrade()
+    section = f"[feeds.bmd]\ninterval_minutes = 10\nmax_age_hours = 12\ndrop_folder = '{drop}'\n"
+    ctx = site_context(config_path, database_url, monkeypatch, section, BMD_JUDGED_AT)
     yield ctx, drop
     ctx.store.dispose()
+
+
+def site_context(
+    config_path: Path,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    feed_section: str,
+    now: datetime,
+) -> AppContext:
+    """A migrated store (SQLite or PostgreSQL) with `feed_section` added to the config, on a
+    stepped clock set to `now`; the caller disposes of its store."""
+    monkeypatch.setenv("AGAM_DATABASE_URL", database_url)
+    config_path.write_text(config_path.read_text() + "\n" + feed_section, encoding="utf-8")
+    ctx = AppContext(load_settings(config_path), clock=SteppedClock(now))
+    ctx.store.upgrade()
+    return ctx
 
 
 def drop_bulletin(drop: Path, name: str, text: str, mtime: int) -> None:

@@ -219,7 +219,7 @@ def test_evaluation_reads_the_processed_forecast_never_the_raw(
     assert forecast.issued_at.isoformat() == "2026-07-28T03:00:00+00:00"  # the advisory time
     # A run stored before processed copies existed is parsed from raw once, then kept.
     with ctx.store.session() as session:
-        run = feed_repo.latest_forecast(session, "gdacs")
+        run = feed_repo.latest_forecast(session, "gdacs", snapshot=True)
         assert run is not None
         shutil.rmtree(run.processed_path or "")
     monkeypatch.setattr(feed, "parse", parsed)

@@ -48,7 +48,7 @@ def test_a_correction_under_the_same_issue_time_is_judged(
     assert changes
     assert {c.change for c in changes} == {"raised"}
     with ctx.store.read() as session:
-        latest = feed_repo.latest_forecast(session, "bmd", JUDGED_AT)
+        latest = feed_repo.latest_forecast(session, "bmd", JUDGED_AT, snapshot=False)
         assert latest is not None
         assert latest.id == outcome.forecast_run_id
         assert latest.issued_at == ISSUED
@@ -64,7 +64,7 @@ def test_the_same_content_twice_is_one_run(bmd_site: tuple[AppContext, Path]) ->
     publish(drop, "first.json", 60.0, 1_000)
     run_feed_job(ctx, "bmd")
     with ctx.store.session() as session:
-        stored = feed_repo.latest_forecast(session, "bmd")
+        stored = feed_repo.latest_forecast(session, "bmd", snapshot=False)
         assert stored is not None
         again = feed_repo.NewForecast(
             **{name: getattr(stored, name) for name in feed_repo.NewForecast.__dataclass_fields__}

@@ -86,7 +86,7 @@ def test_a_manual_fetch_is_judged_by_the_scheduler_catch_up_job(
     assert unjudged_feeds(site) == []
     with site.store.read() as session:
         status_row = feed_repo.status_row(session, "bmd")
-        latest = feed_repo.latest_forecast(session, "bmd", JUDGED_AT)
+        latest = feed_repo.latest_forecast(session, "bmd", JUDGED_AT, snapshot=False)
         assert latest is not None
         assert status_row.judged_forecast_run_id == latest.id
         assert status_row.judged_at == JUDGED_AT

@@ -1,0 +1,169 @@
+"""Which stored forecast is current: the content seen last, not only the newest stamp.
+
+Two ways the newest issue time picked the wrong one:
+- a correction taken back (A, then B, then A again at one issue time): the third fetch found
+  A stored, said "unchanged", and B went on being judged;
+- GDACS stamps a list without a Bay of Bengal cyclone with the newest advisory anywhere in the
+  world, so a cyclone entering the list with an older advisory sorted before that list and was
+  not judged until its next advisory, six hours on.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from agam.pipeline.context import AppContext
+from agam.scheduler import run_feed_job
+from store import feed_repo
+from tests.feeds.conftest import BMD_JUDGED_AT, FEEDS, drop_bulletin, site_context
+from tests.season.conftest import constructed_bulletin
+
+ISSUED = datetime(2026, 5, 20, 5, 0, tzinfo=UTC)
+MOCHA_ADVISORY = datetime(2023, 5, 12, 6, 0, tzinfo=UTC)  # episode 6's polygondate
+GDACS_NOW = datetime(2023, 5, 12, 9, 0, tzinfo=UTC)
+
+
+def judged_and_latest(ctx: AppContext, feed_id: str) -> tuple[int | None, int | None]:
+    with ctx.store.read() as session:
+        row = feed_repo.status_row(session, feed_id)
+        return row.judged_forecast_run_id, row.latest_forecast_run_id
+
+
+def test_a_correction_taken_back_is_judged_again(bmd_site: tuple[AppContext, Path]) -> None:
+    ctx, drop = bmd_site
+    drop_bulletin(drop, "a.json", constructed_bulletin(7, ISSUED, 60.0, 48), 1_000)
+    first = run_feed_job(ctx, "bmd")[0].forecast_run_id
+    drop_bulletin(drop, "b.json", constructed_bulletin(7, ISSUED, 150.0, 48), 2_000)
+    outcome, raised = run_feed_job(ctx, "bmd")
+    assert {c.change for c in raised} == {"raised"}
+    corrected = outcome.forecast_run_id
+
+    drop_bulletin(drop, "c.json", constructed_bulletin(7, ISSUED, 60.0, 48), 3_000)  # A again
+    outcome, _ = run_feed_job(ctx, "bmd")
+    assert outcome.outcome == "unchanged"
+    assert outcome.forecast_run_id == first
+    with ctx.store.read() as session:
+        current = feed_repo.latest_forecast(session, "bmd", BMD_JUDGED_AT, snapshot=False)
+    assert (current.id if current else None) == first
+    assert judged_and_latest(ctx, "bmd") == (first, first)  # before: the correction, B
+
+    drop_bulletin(drop, "d.json", constructed_bulletin(7, ISSUED, 150.0, 48), 4_000)  # B again
+    outcome, _ = run_feed_job(ctx, "bmd")
+    assert (outcome.outcome, outcome.forecast_run_id) == ("unchanged", corrected)
+    assert judged_and_latest(ctx, "bmd") == (corrected, corrected)
+
+
+def test_an_older_issue_fetched_again_does_not_replace_a_newer_one(
+    bmd_site: tuple[AppContext, Path],
+) -> None:
+    ctx, drop = bmd_site
+    older = ISSUED.replace(hour=2)
+    drop_bulletin(drop, "old.json", constructed_bulletin(6, older, 60.0, 48), 1_000)
+    old = run_feed_job(ctx, "bmd")[0].forecast_run_id
+    drop_bulletin(drop, "new.json", constructed_bulletin(7, ISSUED, 60.0, 48), 2_000)
+    new = run_feed_job(ctx, "bmd")[0].forecast_run_id
+    drop_bulletin(drop, "old-again.json", constructed_bulletin(6, older, 60.0, 48), 3_000)
+    outcome, changes = run_feed_job(ctx, "bmd")
+    assert (outcome.outcome, outcome.forecast_run_id, changes) == ("unchanged", old, [])
+    assert judged_and_latest(ctx, "bmd") == (new, new)
+
+
+def _search_list() -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads((FEEDS / "gdacs" / "search_tc_2023-05.json").read_bytes())
+    return doc
+
+
+def gdacs_lists() -> tuple[bytes, bytes]:
+    """DERIVED from the real May 2023 search list, dated to the morning of 12 May 2023:
+    without MOCHA-23 (FABIEN-23's advisory at 08:00, the newest in the world), and with
+    MOCHA-23 at episode 6 (advisory 06:00, older than that)."""
+    doc = _search_list()
+    features = {f["properties"]["eventname"]: f for f in doc["features"]}
+    fabien = features["FABIEN-23"]["properties"]
+    fabien["fromdate"], fabien["todate"] = "2023-05-11T00:00:00", "2023-05-12T08:00:00"
+    mawar = features["MAWAR-23"]["properties"]
+    mawar["fromdate"], mawar["todate"] = "2023-05-10T00:00:00", "2023-05-12T00:00:00"
+    mocha = features["MOCHA-23"]["properties"]
+    mocha["episodeid"], mocha["iscurrent"] = 6, "true"
+    mocha["fromdate"], mocha["todate"] = "2023-05-11T00:00:00", "2023-05-12T06:00:00"
+    with_mocha = json.dumps(doc).encode()
+    doc["features"] = [f for name, f in features.items() if name != "MOCHA-23"]
+    return json.dumps(doc).encode(), with_mocha
+
+
+@pytest.fixture
+def gdacs_site(
+    config_path: Path,
+    database_url: str,
+    httpserver: HTTPServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[tuple[AppContext, list[bytes]]]:
+    """A store whose gdacs feed reads a local server; the test sets the event list served."""
+    served: list[bytes] = []
+    httpserver.expect_request("/api/events/geteventlist/EVENTS4APP").respond_with_handler(
+        lambda _r: Response(served[-1], content_type="application/json")
+    )
+
+    def geometry(request: Request) -> Response:
+        assert request.args["eventid"] == "1000970"
+        assert request.args["episodeid"] == "6"
+        body = (FEEDS / "gdacs" / "mocha-23_geometry_ep6.json").read_bytes()
+        return Response(body, content_type="application/json")
+
+    httpserver.expect_request("/api/polygons/getgeometry").respond_with_handler(geometry)
+    section = (
+        "[feeds.gdacs]\ninterval_minutes = 15\nmax_age_hours = 12\nretries = 0\n"
+        f"base_url = '{httpserver.url_for('/api/')}'\n"
+    )
+    ctx = site_context(config_path, database_url, monkeypatch, section, GDACS_NOW)
+    yield ctx, served
+    ctx.store.dispose()
+
+
+def test_a_cyclone_entering_gdacs_with_an_older_advisory_is_judged(
+    gdacs_site: tuple[AppContext, list[bytes]],
+) -> None:
+    ctx, served = gdacs_site
+    without, with_mocha = gdacs_lists()
+    served.append(without)
+    quiet = run_feed_job(ctx, "gdacs")[0]
+    assert quiet.outcome == "success"
+    assert quiet.issued_at == datetime(2023, 5, 12, 8, 0, tzinfo=UTC)  # FABIEN-23's advisory
+
+    ctx.clock.now = GDACS_NOW.replace(minute=15)  # type: ignore[attr-defined]
+    served.append(with_mocha)
+    outcome, _ = run_feed_job(ctx, "gdacs")
+    assert outcome.outcome in ("success", "partial")
+    assert outcome.issued_at == MOCHA_ADVISORY  # older than the quiet list's stamp
+    cyclone = outcome.forecast_run_id
+    with ctx.store.read() as session:
+        current = feed_repo.latest_forecast(session, "gdacs", snapshot=True)
+        by_issue = feed_repo.latest_forecast(session, "gdacs", snapshot=False)  # the old rule
+    assert (current.id if current else None) == cyclone
+    assert (by_issue.id if by_issue else None) == quiet.forecast_run_id
+    assert judged_and_latest(ctx, "gdacs") == (cyclone, cyclone)  # before: the quiet list
+
+    ctx.clock.now = GDACS_NOW.replace(minute=30)  # type: ignore[attr-defined]
+    served.append(without)  # the cyclone leaves the list: the quiet list is current again
+    outcome, _ = run_feed_job(ctx, "gdacs")
+    assert (outcome.outcome, outcome.forecast_run_id) == ("unchanged", quiet.forecast_run_id)
+    assert judged_and_latest(ctx, "gdacs") == (quiet.forecast_run_id,) * 2
+    with ctx.store.read() as session:  # replays see what was current at the time
+        at = {m: GDACS_NOW.replace(minute=m) for m in (0, 15, 20, 30)}
+        current = {
+            m: feed_repo.latest_forecast(session, "gdacs", t, snapshot=True) for m, t in at.items()
+        }
+        assert {m: r.id if r else None for m, r in current.items()} == {
+            0: quiet.forecast_run_id,
+            15: cyclone,
+            20: cyclone,
+            30: quiet.forecast_run_id,
+        }
