@@ -3,8 +3,10 @@
 Each stored forecast of the source whose issue time lies in [start, end] is "fetched" again
 (its raw artifact, read back by hash) with the target's clock set to the time the live system
 fetched it, then ingested and judged by `ingest` + `after_feed_run`, exactly as the scheduler
-does. The source is only read. Notifications are switched off in the target: a replay never
-e-mails anyone about the past.
+does, in the order the live system was served them: a feed that went back to content it had
+served before (a correction taken back, GDACS's list after a cyclone left it) goes back in the
+replay too, at the same time (`feed_repo.sightings`). The source is only read. Notifications
+are switched off in the target: a replay never e-mails anyone about the past.
 """
 
 from __future__ import annotations
@@ -105,9 +107,11 @@ def replay_settings(settings: Settings, data_dir: Path) -> Settings:
     )
 
 
-def stored_forecasts(ctx: AppContext, start: datetime, end: datetime) -> list[ForecastRun]:
-    with ctx.store.session() as session:
-        return feed_repo.forecasts_issued_between(session, start, end)
+def stored_sightings(
+    ctx: AppContext, start: datetime, end: datetime
+) -> list[tuple[ForecastRun, datetime]]:
+    with ctx.store.read() as session:
+        return feed_repo.sightings(session, start, end)
 
 
 def alert_overview(
@@ -127,10 +131,10 @@ def alert_overview(
     return dict(counts), first
 
 
-def _stored_raw(source: AppContext, run: ForecastRun) -> RawArtifact:
-    """The raw artifact as fetched, stamped with when the live system saw it as new."""
+def _stored_raw(source: AppContext, run: ForecastRun, at: datetime) -> RawArtifact:
+    """The raw artifact as fetched, stamped with when the live system was served it."""
     stored = source.raw_store.get(run.feed_id, run.raw_sha256)
-    return RawArtifact(**(vars(stored) | {"fetched_at": ensure_utc(run.fetched_at)}))
+    return RawArtifact(**(vars(stored) | {"fetched_at": ensure_utc(at)}))
 
 
 def _working_context(
@@ -192,9 +196,9 @@ def replay(
     if target.settings.data_dir.resolve() == source.settings.data_dir.resolve():
         raise ConfigError("replay target is the source's data dir; choose another one")
     require_current_schema(source.store.engine)
-    runs = stored_forecasts(source, start, end)
+    runs = stored_sightings(source, start, end)
     clock = SteppedClock(start)
-    feed_ids = {r.feed_id for r in runs}
+    feed_ids = {r.feed_id for r, _ in runs}
     work = _working_context(source, target, feed_ids, rule_sets, clock, rule_set_files)
     for folder in (work.settings.data_dir, work.settings.raw_dir, work.settings.cache_dir):
         folder.mkdir(parents=True, exist_ok=True)
@@ -205,8 +209,8 @@ def replay(
         raise ConfigError(f"replay target {work.settings.data_dir} already holds forecasts")
     by_feed: dict[str, Counter[str]] = {}
     previous: datetime | None = None
-    for index, run in enumerate(runs, 1):
-        raw = _stored_raw(source, run)
+    for index, (run, seen_at) in enumerate(runs, 1):
+        raw = _stored_raw(source, run, seen_at)
         if speed and previous is not None:
             gap_s = (raw.fetched_at - previous).total_seconds() / speed
             if gap_s > 0:

@@ -21,6 +21,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from agam.pipeline.context import AppContext
+from agam.pipeline.replay import ReplayStep, replay, replay_settings
 from agam.scheduler import run_feed_job
 from store import feed_repo
 from tests.feeds.conftest import BMD_JUDGED_AT, FEEDS, drop_bulletin, site_context
@@ -167,3 +168,39 @@ def test_a_cyclone_entering_gdacs_with_an_older_advisory_is_judged(
             20: cyclone,
             30: quiet.forecast_run_id,
         }
+
+
+def test_a_replay_is_served_what_the_live_system_was(
+    gdacs_site: tuple[AppContext, list[bytes]], tmp_path: Path
+) -> None:
+    """The replay went by issue time: the cyclone (issued 06:00, fetched 09:15) before the
+    quiet list (issued 08:00, fetched 09:00), the clock going back, and the quiet list
+    served again at 09:30 left out, so the replay ended on the cyclone and live on the
+    quiet list."""
+    ctx, served = gdacs_site
+    without, with_mocha = gdacs_lists()
+    for minute, listing in ((0, without), (15, with_mocha), (30, without)):
+        ctx.clock.now = GDACS_NOW.replace(minute=minute)  # type: ignore[attr-defined]
+        served.append(listing)
+        run_feed_job(ctx, "gdacs")
+    live = judged_and_latest(ctx, "gdacs")
+
+    target = AppContext(replay_settings(ctx.settings, tmp_path / "replay"))
+    steps: list[ReplayStep] = []
+    may = (datetime(2023, 5, 1, tzinfo=UTC), datetime(2023, 5, 31, tzinfo=UTC))
+    summary = replay(ctx, target, *may, on_step=steps.append)
+    assert [(s.fetched_at.minute, s.outcome) for s in steps] == [
+        (0, "success"),
+        (15, "partial"),  # GDACS gives no per-point wind
+        (30, "unchanged"),
+    ]
+    assert summary.by_feed == {"gdacs": {"partial": 1, "success": 1, "unchanged": 1}}
+    with ctx.store.read() as session, target.store.read() as copy:
+        live_current = feed_repo.latest_forecast(session, "gdacs", snapshot=True)
+        replayed = feed_repo.latest_forecast(copy, "gdacs", snapshot=True)
+    assert live_current is not None
+    assert replayed is not None
+    assert replayed.raw_sha256 == live_current.raw_sha256
+    assert live == (live_current.id,) * 2
+    assert judged_and_latest(target, "gdacs") == (replayed.id,) * 2
+    target.store.dispose()
