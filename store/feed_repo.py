@@ -256,53 +256,6 @@ def forecasts_issued_between(session: Session, start: datetime, end: datetime) -
     return list(session.scalars(stmt))
 
 
-def sightings(
-    session: Session, start: datetime, end: datetime
-) -> list[tuple[ForecastRun, datetime]]:
-    """What the live system was served, in order: each forecast issued in [start, end] when
-    it was fetched, and again when a feed run found it after the feed had served other
-    content (a correction taken back, a snapshot feed's list going back to an earlier one),
-    at that run's finish. Re-fetches of the content a feed served last are left out."""
-    runs = {
-        r.id: r
-        for r in session.scalars(
-            select(ForecastRun).where(ForecastRun.issued_at >= start, ForecastRun.issued_at <= end)
-        )
-    }
-    seen_by_runs = session.execute(
-        select(FeedRun.feed_id, FeedRun.forecast_run_id, FeedRun.finished_at)
-        .where(FeedRun.forecast_run_id.is_not(None), FeedRun.finished_at.is_not(None))
-        .order_by(FeedRun.finished_at, FeedRun.id)
-    ).all()
-    out: list[tuple[ForecastRun, datetime, int]] = []
-    served_last: dict[str, int] = {}
-    first_seen: set[int] = set()
-    for order, (feed_id, forecast_id, finished) in enumerate(seen_by_runs, 1):
-        if forecast_id is None or finished is None or served_last.get(feed_id) == forecast_id:
-            continue
-        served_last[feed_id] = forecast_id
-        run = runs.get(forecast_id)
-        if run is not None:
-            at = finished if forecast_id in first_seen else run.fetched_at
-            first_seen.add(forecast_id)
-            out.append((run, at, order))
-    out += [(r, r.fetched_at, 0) for r in runs.values() if r.id not in first_seen]
-    out.sort(key=lambda seen: (seen[1], seen[2], seen[0].id))
-    return [(run, at) for run, at, _ in out]
-
-
-def arrival_times(
-    session: Session, feed_ids: Iterable[str], start: datetime | None, end: datetime | None
-) -> list[datetime]:
-    """Distinct times a new forecast of these feeds was fetched, within [start, end]."""
-    stmt = select(ForecastRun.fetched_at).where(ForecastRun.feed_id.in_(sorted(feed_ids)))
-    if start is not None:
-        stmt = stmt.where(ForecastRun.fetched_at >= start)
-    if end is not None:
-        stmt = stmt.where(ForecastRun.fetched_at <= end)
-    return sorted(set(session.scalars(stmt.distinct())))
-
-
 def brought_by(session: Session, forecast_run_ids: Iterable[int]) -> set[str]:
     """How these forecasts arrived: the `trigger` of every feed run that recorded one
     ("scheduler", "cli", "replay", "scenario:<id>" …)."""

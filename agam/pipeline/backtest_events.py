@@ -24,7 +24,7 @@ from agam.core.timeutil import DHAKA, ensure_utc, iso_utc, to_dhaka
 from agam.pipeline.context import AppContext
 from agam.pipeline.evaluate import latest_forecasts
 from boundaries.context import LayerUnionContext
-from store import feed_repo
+from store import feed_sightings
 from triggers.engine import district_stages, evaluate
 from triggers.model import RuleSet, walk
 
@@ -152,7 +152,7 @@ def season_firings(
     first = ensure_utc(start) if start is not None else None
     last = ensure_utc(end) if end is not None else None
     with ctx.store.session() as session:
-        arrived = feed_repo.arrival_times(session, rule_set_feeds(rule_set), first, last)
+        arrived = feed_sightings.arrival_times(session, rule_set_feeds(rule_set), first, last)
     evaluated = [ensure_utc(t) for t in arrived]
     met: dict[tuple[str, str], list[datetime]] = {}
     for as_of in evaluated:

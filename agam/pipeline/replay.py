@@ -5,7 +5,7 @@ Each stored forecast of the source whose issue time lies in [start, end] is "fet
 fetched it, then ingested and judged by `ingest` + `after_feed_run`, exactly as the scheduler
 does, in the order the live system was served them: a feed that went back to content it had
 served before (a correction taken back, GDACS's list after a cyclone left it) goes back in the
-replay too, at the same time (`feed_repo.sightings`). The source is only read. Notifications
+replay too, at the same time (`feed_sightings.sightings`). The source is only read. Notifications
 are switched off in the target: a replay never e-mails anyone about the past.
 """
 
@@ -27,7 +27,7 @@ from agam.pipeline.context import AppContext, configured_rule_sets
 from agam.pipeline.evaluate import after_feed_run
 from agam.pipeline.ingest import ingest
 from hazard_feeds.contract import HazardForecast, RawArtifact
-from store import alert_repo, feed_repo
+from store import alert_repo, feed_repo, feed_sightings
 from store.db import require_current_schema
 from store.models import ForecastRun
 
@@ -111,7 +111,7 @@ def stored_sightings(
     ctx: AppContext, start: datetime, end: datetime
 ) -> list[tuple[ForecastRun, datetime]]:
     with ctx.store.read() as session:
-        return feed_repo.sightings(session, start, end)
+        return feed_sightings.sightings(session, start, end)
 
 
 def alert_overview(

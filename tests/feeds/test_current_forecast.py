@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ from werkzeug import Request, Response
 from agam.pipeline.context import AppContext
 from agam.pipeline.replay import ReplayStep, replay, replay_settings
 from agam.scheduler import run_feed_job
-from store import feed_repo
+from store import feed_repo, feed_sightings
 from tests.feeds.conftest import BMD_JUDGED_AT, FEEDS, drop_bulletin, site_context
 from tests.season.conftest import constructed_bulletin
 
@@ -60,6 +60,24 @@ def test_a_correction_taken_back_is_judged_again(bmd_site: tuple[AppContext, Pat
     outcome, _ = run_feed_job(ctx, "bmd")
     assert (outcome.outcome, outcome.forecast_run_id) == ("unchanged", corrected)
     assert judged_and_latest(ctx, "bmd") == (corrected, corrected)
+
+
+def test_a_backtest_judges_when_a_feed_went_back(bmd_site: tuple[AppContext, Path]) -> None:
+    """Backtests judge at every arrival: a return to earlier content is one, a re-fetch of
+    the content served last is not."""
+    ctx, drop = bmd_site
+    served = [("a.json", 60.0), ("b.json", 150.0), ("c.json", 60.0), (None, 0.0)]
+    for step, (name, wind_kmh) in enumerate(served):
+        ctx.clock.now = BMD_JUDGED_AT + timedelta(minutes=10 * step)  # type: ignore[attr-defined]
+        if name is not None:
+            bulletin = constructed_bulletin(7, ISSUED, wind_kmh, 48)
+            drop_bulletin(drop, name, bulletin, 1_000 * (step + 1))
+        run_feed_job(ctx, "bmd")
+    with ctx.store.read() as session:
+        times = feed_sightings.arrival_times(session, {"bmd"}, None, None)
+        later = feed_sightings.arrival_times(session, {"bmd"}, times[1], None)
+    assert [int((t - BMD_JUDGED_AT).total_seconds() // 60) for t in times] == [0, 10, 20]
+    assert later == times[1:]
 
 
 def test_an_older_issue_fetched_again_does_not_replace_a_newer_one(
