@@ -13,7 +13,10 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy.orm import Session
+
 from agam.core.errors import AgamError
+from agam.core.timeutil import ensure_utc, format_dhaka
 from agam.pipeline.context import AppContext
 from agam.pipeline.forecasts import keep_forecast
 from hazard_feeds.catalog import SNAPSHOT_FEEDS
@@ -124,11 +127,29 @@ def _ingest(
     with ctx.store.session() as session:
         row = feed_repo.add_forecast(session, new)
         forecast_id = row.id
-    if forecast.complete:
-        return _finish(ctx, feed_id, run_id, "success", raw, forecast_id, forecast.issued_at)
-    note = partial_summary(forecast)
-    log.warning("feed %s: %s", feed_id, note)
-    return _finish(ctx, feed_id, run_id, "partial", raw, forecast_id, forecast.issued_at, note)
+        older = _older_than_in_force(session, feed_id, forecast.issued_at, ctx.now())
+    notes = [n for n in (older, None if forecast.complete else partial_summary(forecast)) if n]
+    for note in notes:
+        log.warning("feed %s: %s", feed_id, note)
+    outcome = "success" if forecast.complete else "partial"
+    told = "; ".join(notes) or None
+    return _finish(ctx, feed_id, run_id, outcome, raw, forecast_id, forecast.issued_at, told)
+
+
+def _older_than_in_force(
+    session: Session, feed_id: str, issued_at: datetime, now: datetime
+) -> str | None:
+    """Why a new forecast of an issue-time feed is not used: one issued later is in force (a
+    bulletin entered or dropped with yesterday's date, an operator's backfill)."""
+    if feed_id in SNAPSHOT_FEEDS:
+        return None
+    current = feed_repo.latest_forecast(session, feed_id, now, snapshot=False)
+    if current is None or ensure_utc(current.issued_at) <= ensure_utc(issued_at):
+        return None
+    return (
+        f"issued {format_dhaka(issued_at)}, before the forecast in force (issued "
+        f"{format_dhaka(current.issued_at)}): stored, not used"
+    )
 
 
 def _finish(

@@ -9,8 +9,9 @@ import streamlit as st
 
 from agam.core.errors import AgamError
 from agam.core.timeutil import DHAKA
+from agam.pipeline.bulletin_entry import entry_problem
 from dashboard import loaders
-from dashboard.i18n import t
+from dashboard.i18n import fmt_time, t
 from dashboard.page import lang, require_page
 from dashboard.rule_text import system_name
 from hazard_feeds.bmd import MODELS, SYSTEM_ORDER, parse_bulletin
@@ -53,6 +54,7 @@ with st.form("bulletin"):
         m: st.number_input(t("bulletin_model_wind", lg, model=m), 0, 400, 0, key=f"b_w_{m}")
         for m in MODELS
     }
+    past_ok = st.checkbox(t("bulletin_past_ok", lg), key="b_past")
     submitted = st.form_submit_button(t("bulletin_submit", lg), type="primary")
 
 if submitted:
@@ -78,8 +80,15 @@ if submitted:
         ],
     }
     body = json.dumps(doc, indent=1).encode()
+    problem = entry_problem(loaders.store(), issued, loaders.now())
     try:
         parse_bulletin(body, "dashboard form")
+        if problem is not None and not (problem.key == "older" and past_ok):
+            at = {
+                "issued": fmt_time(problem.issued_at, lg),
+                "other": fmt_time(problem.other_at, lg),
+            }
+            raise AgamError(t(f"bulletin_{problem.key}", lg, **at))
         if not folder:
             raise AgamError("[feeds.bmd].drop_folder is not configured")
         from pathlib import Path

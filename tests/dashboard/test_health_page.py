@@ -41,7 +41,7 @@ def test_health_shows_staleness_and_verifies_audit(
     assert "last run failed" in feeds["State"].iloc[0]
     assert "UNKNOWN" in at.warning[0].value
     assert "FFWC water levels" in at.warning[0].value
-    assert "HTTP 500" in at.dataframe[1].value["Error"].iloc[0]
+    assert "HTTP 500" in at.dataframe[1].value["Error or note"].iloc[0]
     at.button(key="verify_audit").click().run()
     assert "Chain verified: 1 entries" in at.success[0].value
     with accounts.engine.begin() as conn:

@@ -95,6 +95,26 @@ def test_an_older_issue_fetched_again_does_not_replace_a_newer_one(
     assert judged_and_latest(ctx, "bmd") == (new, new)
 
 
+def test_an_older_bulletin_dropped_later_is_stored_and_said_unused(
+    bmd_site: tuple[AppContext, Path],
+) -> None:
+    ctx, drop = bmd_site
+    drop_bulletin(drop, "sl7.json", constructed_bulletin(7, ISSUED, 60.0, 48), 1_000)
+    in_force = run_feed_job(ctx, "bmd")[0].forecast_run_id
+    older = ISSUED.replace(hour=2)  # yesterday's file, or a date typed wrong
+    drop_bulletin(drop, "sl6.json", constructed_bulletin(6, older, 150.0, 48), 2_000)
+    outcome, changes = run_feed_job(ctx, "bmd")
+    assert (outcome.outcome, changes) == ("success", [])
+    assert outcome.error == (
+        "issued 2026-05-20 08:00 UTC+6, before the forecast in force (issued 2026-05-20 "
+        "11:00 UTC+6): stored, not used"
+    )
+    assert judged_and_latest(ctx, "bmd") == (in_force, in_force)
+    with ctx.store.read() as session:
+        run = feed_repo.recent_runs(session, "bmd", limit=1)[0]
+    assert run.error == outcome.error  # the health page's recent runs show it
+
+
 def _search_list() -> dict[str, Any]:
     doc: dict[str, Any] = json.loads((FEEDS / "gdacs" / "search_tc_2023-05.json").read_bytes())
     return doc
