@@ -5,13 +5,14 @@ inside physical bounds, times inside the years a forecast can have. Limits come 
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
 
 from agam.core.errors import FeedError
 from agam.core.timeutil import iso_utc
+from hazard_feeds.contract import QualityIssue
 from hazard_feeds.limits import current
 
 
@@ -93,6 +94,28 @@ def check_issued_before_fetch(
             f"after it was fetched ({iso_utc(fetched_at)}): a time zone written wrong, or "
             "this machine's clock behind? Not stored"
         )
+
+
+def observed_by_fetch(
+    points: list[tuple[datetime, float]],
+    fetched_at: datetime,
+    feed_id: str,
+    station: tuple[str, str],
+) -> tuple[list[tuple[datetime, float]], QualityIssue | None]:
+    """A station's (name, code) observations without those dated more than [time]
+    max_issued_after_fetch_minutes after the fetch (a year typed wrong at one gauge), and the
+    note saying so. Left in, the newest would become the run's issue time and refuse the
+    whole run: every station's data lost to one record."""
+    latest = fetched_at + timedelta(minutes=current().time.max_issued_after_fetch_minutes)
+    kept = [(when, value) for when, value in points if when <= latest]
+    if len(kept) == len(points):
+        return points, None
+    first = min(when for when, _ in points if when > latest)
+    note = (
+        f"{feed_id}: observed level at {station[0]} ({station[1]}) dated {iso_utc(first)}, "
+        f"after the run was fetched ({iso_utc(fetched_at)}): left out"
+    )
+    return kept, QualityIssue("partial", note, station[1])
 
 
 def mask_outside(values: np.ndarray, quantity: str) -> tuple[np.ndarray, int]:

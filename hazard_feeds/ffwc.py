@@ -21,6 +21,7 @@ import xarray as xr
 from agam.core.errors import FeedError
 from agam.core.timeutil import iso_utc, utc_now
 from hazard_feeds.bundle import Part, is_bundle, load_json, make_bundle, read_bundle
+from hazard_feeds.checks import observed_by_fetch
 from hazard_feeds.contract import HazardForecast, QualityIssue, RawArtifact
 from hazard_feeds.feed_configs import FfwcConfig, StationRef
 from hazard_feeds.ffwc_records import (
@@ -154,7 +155,11 @@ class FfwcFeed:
                     QualityIssue("missing_timestep", f"no forecast for {ref.name}", ref.code)
                 )
             series[ref.code] = points
-            seen = next((v for k, v in observed.items() if ref.matches(k)), [])
+            listed = next((v for k, v in observed.items() if ref.matches(k)), [])
+            seen, dropped = observed_by_fetch(
+                listed, raw.fetched_at, self.feed_id, (ref.name, ref.code)
+            )
+            quality += [dropped] if dropped else []
             meta[ref.code] = station | {"code": ref.code, "observed": seen}
         if not meta:
             reasons = "; ".join(q.message for q in quality if q.code == "missing_station")

@@ -21,7 +21,13 @@ from typing import Any
 
 from agam.core.errors import FeedError
 from agam.core.timeutil import DHAKA, utc_now
-from hazard_feeds.checks import bounded_number, check_bytes, check_count, check_year
+from hazard_feeds.checks import (
+    bounded_number,
+    check_bytes,
+    check_count,
+    check_year,
+    observed_by_fetch,
+)
 from hazard_feeds.contract import HazardForecast, QualityIssue, RawArtifact
 from hazard_feeds.feed_configs import FfwcLogsheetConfig
 from hazard_feeds.ffwc import water_level_forecast, water_level_json
@@ -143,11 +149,17 @@ def logsheet_forecast(
     content: bytes, raw: RawArtifact, station_codes: dict[str, str]
 ) -> HazardForecast:
     stations = read_logsheet(content)
+    quality: list[QualityIssue] = []
+    for name, info in stations.items():
+        label = (name, station_codes.get(name, name))
+        info["observed"], dropped = observed_by_fetch(
+            info["observed"], raw.fetched_at, "ffwc_logsheet", label
+        )
+        quality += [dropped] if dropped else []
     observed_times = [t for s in stations.values() for t, _ in s["observed"]]
     if not observed_times:
         raise FeedError("ffwc_logsheet: no observed water level: cannot tell when it was issued")
     issued = max(observed_times)
-    quality: list[QualityIssue] = []
     series: dict[str, list[tuple[datetime, float]]] = {}
     meta: dict[str, dict[str, Any]] = {}
     for name, info in stations.items():

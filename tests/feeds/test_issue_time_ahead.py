@@ -9,7 +9,9 @@ the last good forecast stays the one judged, and clock skew within
 
 from __future__ import annotations
 
-from datetime import timedelta
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -18,6 +20,11 @@ from agam.core.timeutil import SteppedClock
 from agam.pipeline.context import AppContext
 from agam.pipeline.health import feed_health
 from agam.scheduler import run_feed_job
+from hazard_feeds.checks import check_issued_before_fetch
+from hazard_feeds.contract import RawArtifact
+from hazard_feeds.feed_configs import FfwcConfig, FfwcLogsheetConfig
+from hazard_feeds.ffwc import FfwcFeed
+from hazard_feeds.ffwc_logsheet import FfwcLogsheetFeed
 from hazard_feeds.limits import current
 from store import feed_repo
 from store.models import ForecastRun
@@ -67,3 +74,39 @@ def test_clock_skew_within_the_limit_is_accepted(bmd_site: tuple[AppContext, Pat
     drop_bulletin(drop, "skewed.json", constructed_bulletin(3, skewed, 60.0, 48), 1_000)
     assert run_feed_job(ctx, "bmd")[0].outcome == "success"
     assert stored_forecasts(ctx) == 1
+
+
+def test_one_gauge_dated_ahead_costs_its_reading_not_the_run(
+    ffwc_bundle: Callable[..., RawArtifact], feeds_dir: Path
+) -> None:
+    """FFWC's issue time is its newest observation: one gauge's year typed wrong (2062) made
+    it decades ahead, and the whole run was refused, every station's data with it."""
+    observed = json.loads((feeds_dir / "ffwc" / "observed.json").read_text())
+    observed.append(dict(observed[0], wl_date="2062-06-07T06:00:00", waterlevel="17.30"))
+    raw = ffwc_bundle(observed=json.dumps(observed))
+    forecast = FfwcFeed(FfwcConfig(interval_minutes=60)).parse(raw)
+    check_issued_before_fetch(forecast.issued_at, raw.fetched_at, "ffwc", raw.source_uri)
+    assert forecast.issued_at == datetime(2020, 6, 7, 0, 0, tzinfo=UTC)  # the real reading
+    assert [q.message for q in forecast.quality if q.subject == "SW46.9L"] == [
+        "ffwc: observed level at Bahadurabad (SW46.9L) dated 2062-06-07T00:00:00Z, after the "
+        "run was fetched (2020-06-07T04:00:00Z): left out"
+    ]
+    within_skew = dict(observed[0], wl_date="2020-06-07T10:30:00")  # 30 min after the fetch
+    raw = ffwc_bundle(observed=json.dumps([*observed[:-1], within_skew]))
+    forecast = FfwcFeed(FfwcConfig(interval_minutes=60)).parse(raw)
+    assert forecast.issued_at == datetime(2020, 6, 7, 4, 30, tzinfo=UTC)
+    assert not [q for q in forecast.quality if q.subject == "SW46.9L"]
+
+
+def test_a_log_sheet_row_dated_ahead_is_left_out_by_name(
+    raw_of: Callable[..., RawArtifact], feeds_dir: Path
+) -> None:
+    sheet = (feeds_dir / "ffwc" / "logsheet-2020-bahadurabad.csv").read_text(encoding="utf-8")
+    typo = sheet.replace("07/06/2020 18:00,,17.26", "07/06/2020 18:00,17.90,17.26")
+    feed = FfwcLogsheetFeed(FfwcLogsheetConfig(enabled=False))
+    forecast = feed.parse(raw_of("ffwc_logsheet", typo.encode()))
+    assert forecast.issued_at == datetime(2020, 6, 7, 0, 0, tzinfo=UTC)  # 07/06 06:00 BST
+    assert [q.message for q in forecast.quality if q.code == "partial"] == [
+        "ffwc_logsheet: observed level at Bahadurabad (SW46.9L) dated 2020-06-07T12:00:00Z, "
+        "after the run was fetched (2020-06-07T04:00:00Z): left out"
+    ]
