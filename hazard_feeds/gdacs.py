@@ -11,7 +11,7 @@ payload carries one in km/h. Use GDACS for display and cross-checks, not as a tr
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import geopandas as gpd
@@ -27,6 +27,7 @@ from hazard_feeds.feed_configs import GdacsConfig
 from hazard_feeds.gdacs_checks import check_eventlist, check_geometry_doc
 from hazard_feeds.gdacs_geometry import is_event_list, naive_utc, parse_event
 from hazard_feeds.guard import guarded_parse
+from hazard_feeds.limits import current
 
 log = logging.getLogger(__name__)
 
@@ -156,9 +157,12 @@ def _listed_time(props: dict[str, Any]) -> datetime | None:
 
 
 def _no_event(listing: dict[str, Any], raw: RawArtifact) -> HazardForecast:
-    """No relevant cyclone: an empty footprint, as of the newest advisory GDACS lists."""
+    """No relevant cyclone: an empty footprint, as of the newest advisory GDACS lists. An
+    event dated after the fetch (any hazard, anywhere) does not date the list: it would make
+    the whole list "issued after it was fetched", refused at every run."""
+    latest = raw.fetched_at + timedelta(minutes=current().time.max_issued_after_fetch_minutes)
     times = [_listed_time(f.get("properties") or {}) for f in listing["features"]]
-    issued = max((t for t in times if t is not None), default=raw.fetched_at)
+    issued = max((t for t in times if t is not None and t <= latest), default=raw.fetched_at)
     return HazardForecast(
         "gdacs",
         "footprint",

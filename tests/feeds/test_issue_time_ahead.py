@@ -9,6 +9,7 @@ the last good forecast stays the one judged, and clock skew within
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -22,13 +23,15 @@ from agam.pipeline.health import feed_health
 from agam.scheduler import run_feed_job
 from hazard_feeds.checks import check_issued_before_fetch
 from hazard_feeds.contract import RawArtifact
-from hazard_feeds.feed_configs import FfwcConfig, FfwcLogsheetConfig
+from hazard_feeds.feed_configs import FfwcConfig, FfwcLogsheetConfig, GdacsConfig
 from hazard_feeds.ffwc import FfwcFeed
 from hazard_feeds.ffwc_logsheet import FfwcLogsheetFeed
+from hazard_feeds.gdacs import GdacsFeed
 from hazard_feeds.limits import current
 from store import feed_repo
 from store.models import ForecastRun
 from tests.feeds.conftest import BMD_JUDGED_AT, drop_bulletin
+from tests.feeds.test_current_forecast import gdacs_lists
 from tests.season.conftest import constructed_bulletin
 
 FETCHED = BMD_JUDGED_AT  # the site's clock: when each run fetches
@@ -110,3 +113,18 @@ def test_a_log_sheet_row_dated_ahead_is_left_out_by_name(
         "ffwc_logsheet: observed level at Bahadurabad (SW46.9L) dated 2020-06-07T12:00:00Z, "
         "after the run was fetched (2020-06-07T04:00:00Z): left out"
     ]
+
+
+def test_a_world_event_dated_ahead_does_not_date_a_quiet_gdacs_list() -> None:
+    """A list without a relevant cyclone is dated by the newest event in the world: one
+    event dated after the fetch (any hazard, anywhere) had every run refused."""
+    quiet = json.loads(gdacs_lists()[0])
+    ahead = json.loads(json.dumps(quiet["features"][0]))  # DERIVED: a drought dated ahead
+    ahead["properties"] |= {"eventtype": "DR", "eventid": 1, "todate": "2023-06-30T00:00:00"}
+    quiet["features"].append(ahead)
+    content = json.dumps(quiet).encode()
+    fetched = datetime(2023, 5, 12, 9, 0, tzinfo=UTC)
+    raw = RawArtifact("gdacs", "file://x", content, hashlib.sha256(content).hexdigest(), fetched)
+    forecast = GdacsFeed(GdacsConfig(interval_minutes=30)).parse(raw)
+    assert forecast.issued_at == datetime(2023, 5, 12, 8, 0, tzinfo=UTC)  # FABIEN-23's
+    check_issued_before_fetch(forecast.issued_at, raw.fetched_at, "gdacs", raw.source_uri)
