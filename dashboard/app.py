@@ -7,6 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard.auth import current_principal, persist_session, sign_in_form, sign_out
+from dashboard.cookies import chosen_language, remember_language
 from dashboard.i18n import LANGUAGES, t
 from dashboard.nav import pages_for
 
@@ -19,7 +20,7 @@ st.set_page_config(
 )
 
 VIEWS = Path(__file__).resolve().parent / "views"
-lang = st.session_state.setdefault("lang", "en")
+lang = st.session_state.setdefault("lang", chosen_language())  # a reload keeps it
 with st.sidebar:
     st.title(f"{t('app_title', 'en')} · {t('app_title', 'bn')}")
     st.caption(t("app_tagline", lang))
@@ -33,6 +34,7 @@ with st.sidebar:
     if choice and choice != lang:
         st.session_state["lang"] = choice
         st.rerun()
+    remember_language(lang)
 
 principal = current_principal()
 persist_session()  # the session cookie, so a browser reload stays signed in

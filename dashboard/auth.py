@@ -14,7 +14,6 @@ configured, and the password is given in AGAM_TEST_PASSWORD: the seam verifies i
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Any
 import streamlit as st
 
 from dashboard import loaders
+from dashboard.cookies import write_cookie
 from store import audit, oidc_repo, session_repo, throttle, user_repo
 from store.identity import Principal
 
@@ -144,18 +144,9 @@ def persist_session() -> None:
     cookie = st.context.cookies.get(COOKIE)
     if token and cookie != token:
         max_age = int(throttle.policy().sessions.hours * 3600)
-        _cookie_script(f"{COOKIE}={token}; Max-Age={max_age}")
+        write_cookie(f"{COOKIE}={token}; Max-Age={max_age}")
     elif not token and (cookie or st.session_state.pop("agam_clear_cookie", False)):
-        _cookie_script(f"{COOKIE}=; Max-Age=0")
-
-
-def _cookie_script(assignment: str) -> None:
-    value = json.dumps(f"{assignment}; Path=/; SameSite=Strict")
-    st.html(
-        "<script>document.cookie = "
-        f"{value} + (location.protocol === 'https:' ? '; Secure' : '');</script>",
-        unsafe_allow_javascript=True,
-    )
+        write_cookie(f"{COOKIE}=; Max-Age=0")
 
 
 def sign_in_form(lang: str) -> None:

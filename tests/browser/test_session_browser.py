@@ -59,3 +59,33 @@ def test_reload_keeps_the_session_sign_out_and_disable_end_it(
     page.reload()
     assert not _signed_in(page, wait_for_app)
     page.get_by_role("button", name="Sign in").wait_for()
+
+
+def test_the_chosen_language_survives_a_reload(
+    page: Any, dashboard_url: str, wait_for_app: Any
+) -> None:
+    """Bangla chosen once stays chosen: a reload or a new tab started in English again."""
+    from dashboard.i18n import t
+
+    page.goto(dashboard_url)
+    wait_for_app(page)
+    page.get_by_text("বাংলা", exact=True).click()
+    bangla = page.get_by_role("heading", name=t("signin_header", "bn"))
+    bangla.wait_for(timeout=30_000)
+    wait_for_app(page)
+    [cookie] = [c for c in page.context.cookies() if c["name"] == "agam_lang"]
+    assert (cookie["value"], cookie["sameSite"]) == ("bn", "Strict")
+    page.reload()
+    wait_for_app(page)
+    bangla.wait_for(timeout=30_000)
+    page.goto(dashboard_url)  # a new tab of the same browser
+    wait_for_app(page)
+    bangla.wait_for(timeout=30_000)
+    assert page.get_by_label(t("signin_username", "bn"), exact=True).count() == 1
+
+    page.get_by_text("English", exact=True).click()
+    page.get_by_role("heading", name=t("signin_header", "en")).wait_for(timeout=30_000)
+    wait_for_app(page)
+    page.reload()
+    wait_for_app(page)
+    page.get_by_role("heading", name=t("signin_header", "en")).wait_for(timeout=30_000)
