@@ -82,15 +82,21 @@ def check_year(when: datetime, feed_id: str, field: str) -> datetime:
     return when
 
 
+def latest_issue_time(fetched_at: datetime) -> datetime:
+    """The latest issue time a forecast fetched at `fetched_at` may carry: [time]
+    max_issued_after_fetch_minutes allow for clock skew, anything later is a wrong time."""
+    return fetched_at + timedelta(minutes=current().time.max_issued_after_fetch_minutes)
+
+
 def check_issued_before_fetch(
     issued_at: datetime, fetched_at: datetime, feed_id: str, source: str
 ) -> None:
-    """Refuse a forecast issued more than [time] max_issued_after_fetch_minutes after it was
-    fetched: it would stay hidden from every evaluation until its issue time."""
-    ahead_min = (issued_at - fetched_at).total_seconds() / 60
-    if ahead_min > current().time.max_issued_after_fetch_minutes:
+    """Refuse a forecast issued after `latest_issue_time` of its fetch: it would stay hidden
+    from every evaluation until its issue time."""
+    if issued_at > latest_issue_time(fetched_at):
+        ahead_h = (issued_at - fetched_at).total_seconds() / 3600
         raise FeedError(
-            f"{feed_id}: {source}: issued_at: {iso_utc(issued_at)} is {ahead_min / 60:.1f} h "
+            f"{feed_id}: {source}: issued_at: {iso_utc(issued_at)} is {ahead_h:.1f} h "
             f"after it was fetched ({iso_utc(fetched_at)}): a time zone written wrong, or "
             "this machine's clock behind? Not stored"
         )
@@ -102,11 +108,11 @@ def observed_by_fetch(
     feed_id: str,
     station: tuple[str, str],
 ) -> tuple[list[tuple[datetime, float]], QualityIssue | None]:
-    """A station's (name, code) observations without those dated more than [time]
-    max_issued_after_fetch_minutes after the fetch (a year typed wrong at one gauge), and the
-    note saying so. Left in, the newest would become the run's issue time and refuse the
-    whole run: every station's data lost to one record."""
-    latest = fetched_at + timedelta(minutes=current().time.max_issued_after_fetch_minutes)
+    """A station's (name, code) observations without those dated after `latest_issue_time`
+    of the fetch (a year typed wrong at one gauge), and the note saying so. Left in, the
+    newest would become the run's issue time and refuse the whole run: every station's data
+    lost to one record."""
+    latest = latest_issue_time(fetched_at)
     kept = [(when, value) for when, value in points if when <= latest]
     if len(kept) == len(points):
         return points, None

@@ -11,7 +11,7 @@ payload carries one in km/h. Use GDACS for display and cross-checks, not as a tr
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import geopandas as gpd
@@ -22,12 +22,12 @@ import xarray as xr
 from agam.core.errors import FeedError
 from agam.core.timeutil import iso_utc, utc_now
 from hazard_feeds.bundle import Part, is_bundle, load_json, make_bundle, read_bundle
+from hazard_feeds.checks import latest_issue_time
 from hazard_feeds.contract import HazardForecast, QualityIssue, RawArtifact
 from hazard_feeds.feed_configs import GdacsConfig
 from hazard_feeds.gdacs_checks import check_eventlist, check_geometry_doc
 from hazard_feeds.gdacs_geometry import is_event_list, naive_utc, parse_event
 from hazard_feeds.guard import guarded_parse
-from hazard_feeds.limits import current
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +160,7 @@ def _no_event(listing: dict[str, Any], raw: RawArtifact) -> HazardForecast:
     """No relevant cyclone: an empty footprint, as of the newest advisory GDACS lists. An
     event dated after the fetch (any hazard, anywhere) does not date the list: it would make
     the whole list "issued after it was fetched", refused at every run."""
-    latest = raw.fetched_at + timedelta(minutes=current().time.max_issued_after_fetch_minutes)
+    latest = latest_issue_time(raw.fetched_at)
     times = [_listed_time(f.get("properties") or {}) for f in listing["features"]]
     issued = max((t for t in times if t is not None and t <= latest), default=raw.fetched_at)
     return HazardForecast(

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from agam.core.timeutil import ensure_utc
-from hazard_feeds.limits import current
+from hazard_feeds.checks import latest_issue_time
 from store import feed_repo
 from store.db import Store
 
@@ -28,8 +28,7 @@ def entry_problem(store: Store, issued_at: datetime, now: datetime) -> EntryProb
     """Why an entered bulletin would not be used: issued more than the feed limits allow
     after now (the feed run would refuse it), or before the bulletin in force."""
     issued_at, now = ensure_utc(issued_at), ensure_utc(now)
-    ahead_min = (issued_at - now).total_seconds() / 60
-    if ahead_min > current().time.max_issued_after_fetch_minutes:
+    if issued_at > latest_issue_time(now):
         return EntryProblem("ahead", issued_at, now)
     with store.read() as session:
         in_force = feed_repo.latest_forecast(session, FEED, now, snapshot=False)
