@@ -79,8 +79,8 @@ def find_forecast_by_sha(session: Session, feed_id: str, sha256: str) -> Forecas
 def add_forecast(session: Session, new: NewForecast) -> ForecastRun:
     """Insert a forecast run; the same content of the same issue time again returns the
     stored one, also when another process stored it a moment ago (the unique constraint
-    decides). Other content at a stored issue time (a re-publication) is a new run, and
-    the newest fetched of an issue time is the latest (`latest_forecast`)."""
+    decides). Other content at a stored issue time (a re-publication) is a new run; which
+    run is current is `latest_forecast`'s to say."""
     existing = find_forecast(session, new.feed_id, new.issued_at, new.raw_sha256)
     if existing is not None:
         return existing

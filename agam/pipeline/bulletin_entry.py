@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from agam.core.timeutil import ensure_utc
+from agam.pipeline.forecasts import current_forecast
 from hazard_feeds.checks import latest_issue_time
-from store import feed_repo
 from store.db import Store
 
 FEED = "bmd"
@@ -31,7 +31,7 @@ def entry_problem(store: Store, issued_at: datetime, now: datetime) -> EntryProb
     if issued_at > latest_issue_time(now):
         return EntryProblem("ahead", issued_at, now)
     with store.read() as session:
-        in_force = feed_repo.latest_forecast(session, FEED, now, snapshot=False)
+        in_force = current_forecast(session, FEED, now)
         in_force_at = ensure_utc(in_force.issued_at) if in_force is not None else None
     if in_force_at is not None and in_force_at > issued_at:
         return EntryProblem("older", issued_at, in_force_at)

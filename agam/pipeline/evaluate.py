@@ -21,7 +21,7 @@ from agam.pipeline import activation, alert_follow
 from agam.pipeline.cap_publish import publish_after_change
 from agam.pipeline.context import AppContext
 from agam.pipeline.delivery import deliver_due
-from agam.pipeline.forecasts import load_forecast
+from agam.pipeline.forecasts import current_forecast, load_forecast
 from agam.pipeline.heal import heal_missing_lists
 from agam.pipeline.ingest import FeedOutcome
 from agam.pipeline.notify import enqueue_alert
@@ -58,10 +58,7 @@ def _latest(ctx: AppContext, as_of: datetime) -> dict[str, tuple[int, HazardFore
     """`latest_forecasts` with each forecast's run id."""
     with ctx.store.read() as session:
         feed_ids = set(ctx.settings.feeds) | set(feed_repo.stored_feed_ids(session))
-        runs = [
-            feed_repo.latest_forecast(session, f, as_of, snapshot=f in SNAPSHOT_FEEDS)
-            for f in sorted(feed_ids)
-        ]
+        runs = [current_forecast(session, f, as_of) for f in sorted(feed_ids)]
         refs = [(r.feed_id, r.id, r.raw_sha256, r.processed_path) for r in runs if r is not None]
     return {f: (i, load_forecast(ctx, f, sha, path)) for f, i, sha, path in refs}
 

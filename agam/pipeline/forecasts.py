@@ -12,14 +12,27 @@ import logging
 from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy.orm import Session
+
 from agam.pipeline.context import AppContext
+from hazard_feeds.catalog import SNAPSHOT_FEEDS
 from hazard_feeds.contract import HazardForecast, RawArtifact
 from hazard_feeds.guard import json_ready
 from hazard_feeds.processed import read_forecast, write_forecast
+from store import feed_repo
+from store.models import ForecastRun
 from store.raw_artifacts import atomic_write_bytes
 
 log = logging.getLogger(__name__)
 SUMMARY = "summary.json"
+
+
+def current_forecast(
+    session: Session, feed_id: str, as_of: datetime | None = None
+) -> ForecastRun | None:
+    """The feed's forecast in force as of `as_of` (`feed_repo.latest_forecast`), read as its
+    feed is: the content seen last of a snapshot feed, the newest issue of the others."""
+    return feed_repo.latest_forecast(session, feed_id, as_of, snapshot=feed_id in SNAPSHOT_FEEDS)
 
 
 def processed_folder(ctx: AppContext, feed_id: str, issued_at: datetime, sha256: str) -> Path:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from agam.core.errors import AgamError
 from agam.core.timeutil import ensure_utc, format_dhaka
 from agam.pipeline.context import AppContext
-from agam.pipeline.forecasts import keep_forecast
+from agam.pipeline.forecasts import current_forecast, keep_forecast
 from hazard_feeds.catalog import SNAPSHOT_FEEDS
 from hazard_feeds.checks import check_issued_before_fetch
 from hazard_feeds.contract import HazardForecast, RawArtifact
@@ -143,7 +143,7 @@ def _older_than_in_force(
     bulletin entered or dropped with yesterday's date, an operator's backfill)."""
     if feed_id in SNAPSHOT_FEEDS:
         return None
-    current = feed_repo.latest_forecast(session, feed_id, now, snapshot=False)
+    current = current_forecast(session, feed_id, now)
     if current is None or ensure_utc(current.issued_at) <= ensure_utc(issued_at):
         return None
     return (

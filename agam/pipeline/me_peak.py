@@ -24,8 +24,7 @@ from sqlalchemy import select
 from agam.core.errors import AgamError
 from agam.core.timeutil import ensure_utc, format_dhaka, iso_utc, parse_utc
 from agam.pipeline.context import AppContext
-from agam.pipeline.forecasts import load_forecast
-from hazard_feeds.catalog import SNAPSHOT_FEEDS
+from agam.pipeline.forecasts import current_forecast, load_forecast
 from hazard_feeds.contract import HazardForecast
 from store import feed_repo
 from store.models import Alert, AlertEvent, Evaluation
@@ -162,10 +161,7 @@ def _called(ctx: AppContext, feed: str, station: str) -> str:
 def _final_forecasts(ctx: AppContext, feeds: set[str], until: datetime) -> dict[str, Any]:
     """The newest forecast of each feed issued (and fetched) by the activation's end."""
     with ctx.store.read() as session:
-        runs = [
-            feed_repo.latest_forecast(session, f, until, snapshot=f in SNAPSHOT_FEEDS)
-            for f in sorted(feeds)
-        ]
+        runs = [current_forecast(session, f, until) for f in sorted(feeds)]
         keys = [(r.feed_id, r.raw_sha256, r.processed_path) for r in runs if r is not None]
     return {f: load_forecast(ctx, f, sha, path) for f, sha, path in keys}
 
