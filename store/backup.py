@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from agam.core.errors import StoreError
+from agam.core.private_files import create_private_file, make_private, private_folder
 from agam.core.timeutil import iso_utc
 from store import audit
 from store.db import Store, schema_revision
@@ -89,9 +90,10 @@ def backup(store: Store, target: Path, at: datetime, raw_dir: Path | None = None
     """Write a consistent copy of the store (and the raw artifacts) into folder `target`."""
     if target.exists() and any(target.iterdir()):
         raise StoreError(f"{target} is not empty: choose a new backup folder")
-    target.mkdir(parents=True, exist_ok=True)
+    private_folder(target)  # the whole registry is in it: the owner's alone
     manifest = _manifest(store, at)
     if store.sqlite_file is not None:
+        create_private_file(target / SQLITE_FILE)
         source = sqlite3.connect(store.sqlite_file)
         copy = sqlite3.connect(target / SQLITE_FILE)
         try:
@@ -102,11 +104,14 @@ def backup(store: Store, target: Path, at: datetime, raw_dir: Path | None = None
             source.close()
     elif store.engine.dialect.name == "postgresql":
         url, env = _libpq(store)
+        create_private_file(target / PG_DUMP)  # pg_dump writes into it, keeping its mode
         _run([_tool("pg_dump"), "--format=custom", "--file", str(target / PG_DUMP), url], env)
+        make_private(target / PG_DUMP)
     else:
         raise StoreError(f"backups of {store.engine.dialect.name} are not supported")
     if raw_dir is not None and raw_dir.is_dir():
         shutil.copytree(raw_dir, target / "raw", dirs_exist_ok=True)
+    create_private_file(target / MANIFEST)
     (target / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
     return manifest
 
@@ -124,6 +129,7 @@ def restore(store: Store, source: Path, raw_dir: Path | None = None) -> BackupMa
         if store.sqlite_file.exists():
             raise StoreError(f"{store.sqlite_file} exists: restore into a new data dir")
         store.sqlite_file.parent.mkdir(parents=True, exist_ok=True)
+        create_private_file(store.sqlite_file)
         shutil.copyfile(source / SQLITE_FILE, store.sqlite_file)
     else:
         with store.read() as session:

@@ -27,6 +27,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, P
 from sqlalchemy.orm import Session, sessionmaker
 
 from agam.core.errors import StoreError
+from agam.core.private_files import private_sqlite_file
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,11 @@ def _sqlite_engine(url: str, busy_timeout_ms: int) -> Engine:
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000})
+
+    @event.listens_for(engine, "do_connect")
+    def _owner_only(*_args: Any) -> None:  # before SQLite creates the file with the umask
+        if path is not None:
+            private_sqlite_file(path)
 
     @event.listens_for(engine, "connect")
     def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
