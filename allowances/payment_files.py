@@ -30,6 +30,7 @@ import xlsxwriter
 from sqlalchemy.orm import Session
 
 from agam.core.errors import InvalidTransition
+from agam.core.private_files import OWNER_ONLY_FILE
 from agam.core.timeutil import iso_utc
 from allowances import payment_rows
 from store import audit, line_rows, list_repo, payee_repo, payment_snapshot
@@ -195,6 +196,8 @@ def export_list(
             **notes,
         }
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=2), "utf-8")
+        for written in staging.iterdir():  # the folder is 0700; a copied file stays private
+            os.chmod(written, OWNER_ONLY_FILE)
         if target.exists():
             shutil.rmtree(target)
         os.replace(staging, target)

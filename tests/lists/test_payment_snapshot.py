@@ -4,6 +4,8 @@ and the export refuse a snapshot that is not the approved one."""
 from __future__ import annotations
 
 import json
+import os
+import stat
 from collections.abc import Callable
 from pathlib import Path
 
@@ -94,6 +96,23 @@ def test_the_approval_seals_every_line_and_the_export_writes_the_same_files(
         f["sha256"]
         for f in again["files"]  # type: ignore[attr-defined]
     ]
+
+
+def test_a_payment_batch_is_its_owners_alone_whatever_the_umask(
+    store: Store, draft: Callable[[Store], int], tmp_path: Path
+) -> None:
+    list_id = _approved(store, draft)
+    old = os.umask(0o022)  # a shell's usual umask
+    try:
+        _export(store, list_id, tmp_path / "out")
+    finally:
+        os.umask(old)
+    (batch,) = (tmp_path / "out").iterdir()
+    modes = {p.name: oct(stat.S_IMODE(p.stat().st_mode)) for p in batch.iterdir()}
+    assert oct(stat.S_IMODE(batch.stat().st_mode)) == oct(0o700)
+    assert "manifest.json" in modes
+    assert any(name.endswith(".csv") for name in modes)
+    assert modes == dict.fromkeys(modes, oct(0o600))
 
 
 def test_the_database_seals_only_an_approved_list_and_never_changes_a_seal(
