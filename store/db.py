@@ -58,11 +58,13 @@ def sqlite_path(url: str) -> Path | None:
 
 
 def make_engine(url: str, busy_timeout_ms: int = 5000) -> Engine:
-    """Create an engine; SQLite gets WAL, foreign keys, a busy timeout and explicit BEGINs."""
+    """Create an engine; SQLite gets WAL, foreign keys, a busy timeout and explicit BEGINs.
+    A statement's parameters (names, NIDs, wallets) are never written into an error message
+    or a log, so a traceback or `log.exception` cannot carry them."""
     try:
         if url.startswith("sqlite"):
             return _sqlite_engine(url, busy_timeout_ms)
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, hide_parameters=True)
     except (ArgumentError, NoSuchModuleError, ImportError) as exc:
         raise StoreError(f"cannot use database {url.split('@')[-1]}: {exc}") from None
 
@@ -71,7 +73,9 @@ def _sqlite_engine(url: str, busy_timeout_ms: int) -> Engine:
     path = sqlite_path(url)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000})
+    engine = create_engine(
+        url, connect_args={"timeout": busy_timeout_ms / 1000}, hide_parameters=True
+    )
 
     @event.listens_for(engine, "do_connect")
     def _owner_only(*_args: Any) -> None:  # before SQLite creates the file with the umask

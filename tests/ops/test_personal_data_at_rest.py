@@ -121,3 +121,31 @@ def test_backups_and_restored_stores_are_owner_only(
         assert all(mode(f) == 0o600 for f in sqlite_files(restored_path))
     finally:
         restored.dispose()
+
+
+def test_a_failed_statement_never_carries_its_parameters(database_url: str) -> None:
+    """A traceback (a bug reaching the CLI, the scheduler's `log.exception`) prints the
+    error's text: it names the statement, never the values bound to it."""
+    from sqlalchemy.exc import IntegrityError
+
+    store = Store(database_url)
+    store.upgrade()
+    name, nid = "Rahima Khatun", "19857512345678901"
+    try:
+        with pytest.raises(IntegrityError) as refused, store.session() as session:
+            session.execute(  # no such import: the foreign key refuses the row
+                text(
+                    "INSERT INTO beneficiaries (beneficiary_id, programme, household_id, nid, "
+                    "name_en, sex, birth_year, disability, female_headed, pregnant_lactating, "
+                    "children_under5, char_resident, adm4_pcode, payment_channel, import_id, "
+                    "row_sha256, updated_at) VALUES ('B-1', 'vgd', 'H-1', :nid, :name, 'F', "
+                    "1980, FALSE, TRUE, FALSE, 0, FALSE, 'BD10040911', 'mfs', 999, 'x', :at)"
+                ),
+                {"nid": nid, "name": name, "at": AT},
+            )
+    finally:
+        store.dispose()
+    told = str(refused.value)
+    assert "INSERT INTO beneficiaries" in told
+    assert name not in told
+    assert nid not in told
