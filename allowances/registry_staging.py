@@ -24,6 +24,7 @@ from typing import IO, Any
 import pyarrow as pa
 import pyarrow.ipc as ipc
 
+from agam.core.private_files import private_folder
 from store.db import Store
 
 log = logging.getLogger(__name__)
@@ -41,12 +42,6 @@ def default_staging(store: Store) -> Path:
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
         return Path(url.database).resolve().parent / "staging"
     return Path(tempfile.gettempdir()) / f"agam-staging-{os.getuid()}"
-
-
-def _private_dir(path: Path) -> Path:
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.chmod(path, 0o700)
-    return path
 
 
 def clean_stale(root: Path) -> int:
@@ -167,7 +162,8 @@ class Staging:
     """`with Staging(root) as staging: spill = staging.spill()` for one import."""
 
     def __init__(self, root: Path) -> None:
-        self.root = _private_dir(root)
+        private_folder(root)
+        self.root = root
         clean_stale(self.root)
         self.folder: Path | None = None
         self._lock: IO[str] | None = None
