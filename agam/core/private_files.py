@@ -49,18 +49,22 @@ def make_private(path: Path) -> None:
         return
     try:
         os.chmod(path, mode & ~OTHERS)
-    except PermissionError:
-        log.warning("%s holds personal data and others may read it (mode %o): make it "
-                    "owner-only; its owner must", path, mode)  # fmt: skip
+    except OSError as error:  # another account's file, a read-only file system
+        log.warning("%s holds personal data and others may read it (mode %04o) and it cannot "
+                    "be changed here (%s): its owner must make it owner-only", path, mode,
+                    error.strerror)  # fmt: skip
         return
-    log.warning("%s holds personal data and others could read it (mode %o): now owner-only",
+    log.warning("%s holds personal data and others could read it (mode %04o): now owner-only",
                 path, mode)  # fmt: skip
 
 
 def private_sqlite_file(path: Path) -> None:
     """The SQLite store at `path`: created owner-only, or made so with its WAL, shared
-    memory and journal files."""
-    if create_private_file(path):
-        return
+    memory and journal files. A folder that cannot be written is left for SQLite to report."""
+    try:
+        if create_private_file(path):
+            return
+    except OSError:
+        return  # e.g. no such folder or no permission: SQLite's own error says which
     for each in (path, *(path.with_name(path.name + tail) for tail in SQLITE_COMPANIONS)):
         make_private(each)

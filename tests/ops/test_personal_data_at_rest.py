@@ -97,6 +97,22 @@ def test_a_store_file_owned_by_another_account_is_named_not_changed(
     assert any("its owner must" in r.getMessage() for r in caplog.records)
 
 
+def test_a_store_file_agam_cannot_create_is_left_for_sqlite_to_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The owner-only creation never turns SQLite's own one-line refusal (a folder the
+    account may not write) into a traceback of its own."""
+    from agam.core import private_files
+
+    def refused(*_args: object) -> int:
+        raise PermissionError("Permission denied")
+
+    monkeypatch.setattr(private_files.os, "open", refused)
+    path = tmp_path / "agam.sqlite3"
+    private_files.private_sqlite_file(path)  # no error of its own
+    assert not path.exists()
+
+
 def test_backups_and_restored_stores_are_owner_only(
     database_url: str, tmp_path: Path, loose_umask: None
 ) -> None:
