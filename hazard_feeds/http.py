@@ -1,6 +1,7 @@
 """One HTTP layer for every feed: timeouts, retries with backoff, conditional GET, size
-limit, streaming sha256, truncation checks, an overall deadline. Every failure raises
-FeedError naming the URL with its secrets redacted."""
+limit, streaming sha256, truncation checks, an overall deadline, at most MAX_REDIRECTS
+redirects and none from HTTPS to plain HTTP. Every failure raises FeedError naming the URL
+with its secrets redacted."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import time
 from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -28,6 +30,7 @@ SECRET_PARAMS = re.compile(
 )
 USERINFO = re.compile(r"(?i)^([a-z][a-z0-9+.-]*://)[^/@]*@")
 RETRY_STATUSES = (429, 500, 502, 503, 504)
+MAX_REDIRECTS = 5
 
 
 def _version() -> str:
@@ -43,6 +46,27 @@ USER_AGENT = f"Agam/{_version()} (anticipatory-action dashboard, Bangladesh; pyt
 def redact(url: str) -> str:
     """The URL with key/token query values and any user:password@ replaced by ***."""
     return SECRET_PARAMS.sub(r"\1***", USERINFO.sub(r"\1***@", url))
+
+
+class DowngradeRefused(Exception):
+    """A redirect from HTTPS to another scheme: anyone on the path could then change the
+    forecast (a cyclone made up or taken away)."""
+
+    def __init__(self, target: str) -> None:
+        super().__init__(target)
+        self.target = target
+
+
+class _FeedSession(requests.Session):
+    """requests.Session that refuses to follow HTTPS to plain HTTP, before asking."""
+
+    def get_redirect_target(self, resp: requests.Response) -> str | None:
+        target = super().get_redirect_target(resp)
+        if target is not None and urlsplit(resp.url).scheme == "https":
+            absolute = urljoin(resp.url, target)
+            if urlsplit(absolute).scheme != "https":
+                raise DowngradeRefused(absolute)
+        return target
 
 
 @dataclass(frozen=True)
@@ -79,7 +103,8 @@ class HttpClient:
             retry_after_max=s.retry_after_max_s,
             raise_on_status=False,  # the last response comes back and is judged below
         )
-        self.session = requests.Session()
+        self.session = _FeedSession()
+        self.session.max_redirects = MAX_REDIRECTS
         adapter = HTTPAdapter(max_retries=retry)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
@@ -113,6 +138,16 @@ class HttpClient:
             response = self.session.get(
                 url, params=params, headers=headers, stream=True, timeout=timeout
             )
+        except DowngradeRefused as exc:
+            raise FeedError(
+                f"{feed_id}: {shown} redirected from HTTPS to {redact(exc.target)}: refused, a "
+                "forecast is never fetched unencrypted after an encrypted request; fix the "
+                "feed's URL or ask its provider"
+            ) from None
+        except requests.TooManyRedirects:
+            raise FeedError(
+                f"{feed_id}: {shown} redirected more than {MAX_REDIRECTS} times: refused"
+            ) from None
         except requests.exceptions.RetryError as exc:
             raise FeedError(
                 f"{feed_id}: {shown} kept failing after {self.settings.retries} retries "

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import responses as responses_lib
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
@@ -311,3 +312,54 @@ def test_ffwc_fetch_rejects_unknown_station_schema(
     _serve_ffwc(httpserver, stations=b'{"detail": "Not found."}')
     with pytest.raises(FeedError, match=r"ffwc: stations-2025/\?format=json has an unknown schema"):
         _ffwc(httpserver).fetch(http, None)
+
+
+@responses_lib.activate
+def test_a_redirect_from_https_to_plain_http_is_refused_before_it_is_followed(
+    http: HttpClient,
+) -> None:
+    """Anyone on the path of a plain-HTTP request could change the forecast."""
+    responses_lib.get(
+        "https://gdacs.example/gdacsapi/events?key=s3cret",
+        status=302,
+        headers={"Location": "http://gdacs.example/events?key=s3cret"},
+    )
+    responses_lib.get("http://gdacs.example/events", body=EVENTLIST)
+    with pytest.raises(FeedError, match="redirected from HTTPS to http://") as refused:
+        http.get("https://gdacs.example/gdacsapi/events?key=s3cret", feed_id="gdacs")
+    assert "s3cret" not in str(refused.value)
+    assert [c.request.url for c in responses_lib.calls] == [
+        "https://gdacs.example/gdacsapi/events?key=s3cret"
+    ]
+
+
+@responses_lib.activate
+def test_https_redirects_and_plain_http_feeds_are_still_followed(http: HttpClient) -> None:
+    responses_lib.get(
+        "https://www.gdacs.example/list", status=301, headers={"Location": "/v2/list"}
+    )
+    responses_lib.get(
+        "https://www.gdacs.example/v2/list",
+        status=302,
+        headers={"Location": "https://mirror.gdacs.example/list"},
+    )
+    responses_lib.get("https://mirror.gdacs.example/list", body=EVENTLIST)
+    raw = http.get("https://www.gdacs.example/list", feed_id="gdacs")
+    assert raw.content == EVENTLIST
+    assert raw.source_uri == "https://mirror.gdacs.example/list"
+    responses_lib.get("http://ffwc.example/a", status=302, headers={"Location": "/b"})
+    responses_lib.get("http://ffwc.example/b", body=b"{}")
+    assert http.get("http://ffwc.example/a", feed_id="ffwc").content == b"{}"
+
+
+@responses_lib.activate
+def test_a_redirect_loop_ends_in_one_clear_error(http: HttpClient) -> None:
+    for hop in range(10):
+        responses_lib.get(
+            f"https://loop.example/{hop}",
+            status=302,
+            headers={"Location": f"https://loop.example/{hop + 1}"},
+        )
+    with pytest.raises(FeedError, match="redirected more than 5 times"):
+        http.get("https://loop.example/0", feed_id="glofas")
+    assert len(responses_lib.calls) == 6
