@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from agam.pipeline.run_notes import not_used_times
 from allowances import reasons
-from dashboard.i18n import catalog, fmt_int, fmt_num, t
+from dashboard.i18n import catalog, fmt_int, fmt_num, fmt_time, t
 from store.payee_repo import REMOVED
 
 _WIND = re.compile(r"^(?P<kmh>[0-9]+(?:\.[0-9]+)?) km/h$")
@@ -173,6 +174,22 @@ def quality_issues(issues: list[dict[str, str]], lang: str, limit: int = 3) -> s
     more = len(issues) - limit
     if more > 0:
         shown.append(t("quality_more", lang, n=fmt_int(more, lang)))
+    return "; ".join(shown)
+
+
+def run_note(error: str | None, lacking: list[dict[str, str]] | None, lang: str) -> str:
+    """A feed run's "error or note" in the reader's language: a forecast stored but not used
+    (`agam.pipeline.run_notes`) and what a partial forecast lacks, in words; any other text
+    (an upstream failure) as the run recorded it."""
+    shown = []
+    times = not_used_times(error)
+    if times is not None:
+        issued, in_force = (fmt_time(x, lang, zone=False) for x in times)
+        shown.append(t("health_not_used", lang, issued=issued, in_force=in_force))
+    if lacking is not None:
+        shown.append(quality_issues(lacking, lang))
+    elif times is None and error:
+        shown.append(error)
     return "; ".join(shown)
 
 

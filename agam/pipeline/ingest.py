@@ -16,7 +16,8 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from agam.core.errors import AgamError
-from agam.core.timeutil import ensure_utc, format_dhaka
+from agam.core.timeutil import ensure_utc
+from agam.pipeline import run_notes
 from agam.pipeline.context import AppContext
 from agam.pipeline.forecasts import current_forecast, keep_forecast
 from hazard_feeds.catalog import SNAPSHOT_FEEDS
@@ -146,10 +147,7 @@ def _older_than_in_force(
     current = current_forecast(session, feed_id, now)
     if current is None or ensure_utc(current.issued_at) <= ensure_utc(issued_at):
         return None
-    return (
-        f"issued {format_dhaka(issued_at)}, before the forecast in force (issued "
-        f"{format_dhaka(current.issued_at)}): stored, not used"
-    )
+    return run_notes.not_used(issued_at, current.issued_at)
 
 
 def _finish(

@@ -51,9 +51,7 @@ with loaders.store().session() as session:
             t("health_started", lg): fmt_time(r.started_at, lg, zone=False),
             t("health_outcome", lg): labels.outcome(r.outcome, lg),
             t("health_issued", lg): fmt_time(r.issued_at, lg, zone=False),
-            t("health_run_note", lg): (
-                labels.quality_issues(lacking[r.id], lg) if r.id in lacking else r.error or ""
-            ),
+            t("health_run_note", lg): labels.run_note(r.error, lacking.get(r.id), lg),
         }
         for r in runs
     ]

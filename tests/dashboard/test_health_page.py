@@ -109,3 +109,55 @@ def test_a_partial_run_says_what_is_missing_in_bangla(
     assert lacking.startswith("পর্যবেক্ষিত পানির স্তর: তথ্যের অংশ পাওয়া যায়নি; SW46.9L: স্টেশন অনুপস্থিত"), (
         lacking
     )
+
+
+def test_a_forecast_stored_but_not_used_is_said_in_bangla(
+    view: Callable[..., AppTest], accounts: Store
+) -> None:
+    """The ingest's English note (the CLI and the log keep it) in the reader's words, with
+    both issue times in Bangla digits; on a partial run beside what the forecast lacks."""
+    from agam.pipeline.run_notes import not_used
+
+    issued = datetime(2026, 5, 20, 2, 0, tzinfo=UTC)
+    in_force = datetime(2026, 5, 20, 5, 0, tzinfo=UTC)
+    lacking = [{"code": "missing_station", "message": "no rows", "subject": "SW46.9L"}]
+    with accounts.session() as session:
+        for outcome, quality in (("success", []), ("partial", lacking)):
+            started = datetime.now(UTC) - timedelta(minutes=10 if outcome == "success" else 5)
+            run = feed_repo.start_run(session, "bmd", started, "scheduler")
+            forecast = feed_repo.add_forecast(
+                session,
+                feed_repo.NewForecast(
+                    feed_id="bmd",
+                    kind="cyclone_signal",
+                    issued_at=issued,
+                    fetched_at=started,
+                    source_uri=f"file:///drop/{outcome}.json",
+                    raw_sha256=("a" if outcome == "success" else "b") * 64,
+                    raw_path="/nonexistent",
+                    processed_path="/nonexistent",
+                    complete=not quality,
+                    quality=quality,
+                    summary={"quality_issues": len(quality)},
+                ),
+            )
+            note = not_used(issued, in_force)
+            feed_repo.finish_run(
+                session,
+                run.id,
+                finished_at=started,
+                outcome=outcome,
+                error=note if outcome == "success" else f"{note}; SW46.9L missing_station (…)",
+                forecast_run_id=forecast.id,
+            )
+    at = view("health.py", "officer", lang="bn")
+    assert not at.exception, at.exception
+    notes = list(at.dataframe[-1].value.iloc[:, -1])
+    said = "প্রকাশ ২০ মে ২০২৬, ০৮:০০, কার্যকর পূর্বাভাসের (প্রকাশ ২০ মে ২০২৬, ১১:০০) আগে: সংরক্ষিত, ব্যবহৃত হয়নি"
+    assert notes == [f"{said}; SW46.9L: স্টেশন অনুপস্থিত", said], notes
+    at = view("health.py", "officer")
+    notes = list(at.dataframe[-1].value.iloc[:, -1])
+    assert notes[1] == (
+        "issued 20 May 2026, 08:00, before the forecast in force (issued 20 May 2026, 11:00): "
+        "stored, not used"
+    ), notes
