@@ -25,8 +25,10 @@ from pydantic import (
 from agam.core.errors import FeedError
 from agam.core.reference import ModelName, SignalNumber, SystemName, vocabulary
 from agam.core.timeutil import ensure_utc, iso_utc, utc_now
+from hazard_feeds import limits
 from hazard_feeds.checks import check_bytes, check_count, refuse
 from hazard_feeds.contract import HazardForecast, RawArtifact
+from hazard_feeds.dropped_files import newest, read_dropped
 from hazard_feeds.feed_configs import BmdConfig
 from hazard_feeds.guard import guarded_parse
 from hazard_feeds.limits import current
@@ -218,29 +220,22 @@ class BmdFeed:
         """The newest bulletin file in the drop folder (no network)."""
         del http
         folder = self.config.drop_folder
-        files = (
-            sorted(
-                (p for p in folder.glob("*") if p.suffix.lower() in (".json", ".csv")),
-                key=lambda p: (p.stat().st_mtime, p.name),
-            )
-            if folder.is_dir()
-            else []
-        )
-        if not files:
+        bulletin = newest(folder, (".json", ".csv")) if folder.is_dir() else None
+        if bulletin is None:
             raise FeedError(f"bmd: no bulletin (.json/.csv) in {folder}")
-        content = files[-1].read_bytes()
+        content = read_dropped(self.feed_id, bulletin, limits.current().bmd.max_bytes)
         digest = hashlib.sha256(content).hexdigest()
         if since is not None and since.sha256 == digest:
             return RawArtifact(
-                self.feed_id, files[-1].as_uri(), b"", "", utc_now(), not_modified=True
+                self.feed_id, bulletin.as_uri(), b"", "", utc_now(), not_modified=True
             )
         return RawArtifact(
             self.feed_id,
-            files[-1].as_uri(),
+            bulletin.as_uri(),
             content,
             digest,
             utc_now(),
-            content_type=f"application/{files[-1].suffix.lstrip('.')}",
+            content_type=f"application/{bulletin.suffix.lstrip('.').lower()}",
         )
 
     @guarded_parse

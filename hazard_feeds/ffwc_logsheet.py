@@ -29,6 +29,7 @@ from hazard_feeds.checks import (
     observed_by_fetch,
 )
 from hazard_feeds.contract import HazardForecast, QualityIssue, RawArtifact
+from hazard_feeds.dropped_files import newest, read_dropped
 from hazard_feeds.feed_configs import FfwcLogsheetConfig
 from hazard_feeds.ffwc import water_level_forecast, water_level_json
 from hazard_feeds.guard import guarded_parse
@@ -196,13 +197,13 @@ class FfwcLogsheetFeed:
         del http
         path = self.config.path
         if path.is_dir():
-            files = sorted(path.glob("*.csv"), key=lambda p: (p.stat().st_mtime, p.name))
-            if not files:
+            sheet = newest(path, (".csv",))
+            if sheet is None:
                 raise FeedError(f"ffwc_logsheet: no *.csv log sheet in {path}")
-            path = files[-1]
-        if not path.is_file():
+            path = sheet
+        if not path.exists() and not path.is_symlink():
             raise FeedError(f"ffwc_logsheet: {path} not found")
-        content = path.read_bytes()
+        content = read_dropped(self.feed_id, path, current().csv.max_bytes)
         digest = hashlib.sha256(content).hexdigest()
         if since is not None and since.sha256 == digest:
             return RawArtifact(self.feed_id, path.as_uri(), b"", "", utc_now(), not_modified=True)

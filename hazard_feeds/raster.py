@@ -28,6 +28,7 @@ from agam.core.errors import FeedError
 from agam.core.timeutil import iso_utc, utc_now
 from hazard_feeds.checks import check_bytes, check_count, mask_outside
 from hazard_feeds.contract import HazardForecast, QualityIssue, RawArtifact
+from hazard_feeds.dropped_files import read_dropped
 from hazard_feeds.feed_configs import RasterConfig
 from hazard_feeds.guard import guarded_parse
 from hazard_feeds.limits import current
@@ -180,9 +181,9 @@ class RasterFeed:
         if url.startswith(("http://", "https://")):
             return http.get(url, feed_id=self.feed_id, since=since)  # type: ignore[no-any-return]
         path = Path(url.removeprefix("file://"))
-        if not path.is_file():
+        if not path.exists() and not path.is_symlink():
             raise FeedError(f"raster: {path} not found")
-        content = path.read_bytes()
+        content = read_dropped(self.feed_id, path, current().raster.max_bytes)
         return RawArtifact(
             self.feed_id,
             path.resolve().as_uri(),
