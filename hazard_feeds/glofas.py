@@ -27,7 +27,8 @@ from agam.core.errors import FeedError
 from agam.core.reference import station_thresholds
 from agam.core.timeutil import iso_utc, utc_now
 from hazard_feeds.checks import mask_outside
-from hazard_feeds.contract import HazardForecast, QualityIssue, RawArtifact, raw_from_file
+from hazard_feeds.contract import HazardForecast, QualityIssue, RawArtifact
+from hazard_feeds.dropped_files import read_dropped
 from hazard_feeds.feed_configs import GlofasConfig
 from hazard_feeds.glofas_grid import canonical_cube, open_dataset
 from hazard_feeds.guard import guarded_parse
@@ -230,8 +231,11 @@ class GlofasFeed:
 
     def _fetch_mirror(self, http: Any, since: RawArtifact | None) -> RawArtifact:
         url = self.config.mirror_url.format(date=self.run_day())
-        if url.startswith("file:"):  # an agency share mounted locally
-            return raw_from_file(self.feed_id, Path(unquote(urlparse(url).path)))
+        if url.startswith("file:"):  # an agency share mounted locally: others fill it
+            path = Path(unquote(urlparse(url).path))
+            content = read_dropped(self.feed_id, path, current().netcdf.max_bytes)
+            digest = hashlib.sha256(content).hexdigest()
+            return RawArtifact(self.feed_id, path.as_uri(), content, digest, utc_now())
         got: RawArtifact = http.get(url, feed_id=self.feed_id, since=since)
         return got
 

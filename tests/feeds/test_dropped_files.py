@@ -12,11 +12,13 @@ from pathlib import Path
 import pytest
 
 from agam.core.errors import FeedError
+from agam.core.timeutil import SteppedClock
 from agam.pipeline.context import AppContext
 from agam.scheduler import run_feed_job
 from hazard_feeds.bmd import BmdConfig, BmdFeed
-from hazard_feeds.feed_configs import FfwcLogsheetConfig, RasterConfig
+from hazard_feeds.feed_configs import FfwcLogsheetConfig, GlofasConfig, RasterConfig
 from hazard_feeds.ffwc_logsheet import FfwcLogsheetFeed
+from hazard_feeds.glofas import GlofasFeed
 from hazard_feeds.limits import use_limits, with_section
 from hazard_feeds.raster import RasterFeed
 from tests.feeds.conftest import BMD_JUDGED_AT, drop_bulletin
@@ -102,7 +104,7 @@ def test_a_file_over_the_feed_limit_is_refused_before_it_is_read(tmp_path: Path)
         bmd_in(tmp_path).fetch(None, None)
 
 
-def test_log_sheets_and_rasters_are_read_the_same_way(tmp_path: Path) -> None:
+def test_log_sheets_mirrors_and_rasters_are_read_the_same_way(tmp_path: Path) -> None:
     outside = tmp_path / "outside.csv"
     outside.write_bytes(SECRET)
     sheets = tmp_path / "sheets"
@@ -114,6 +116,11 @@ def test_log_sheets_and_rasters_are_read_the_same_way(tmp_path: Path) -> None:
         FfwcLogsheetFeed(FfwcLogsheetConfig(enabled=False, path=sheets / "latest.csv")).fetch(
             None, None
         )
+    glofas = GlofasFeed(GlofasConfig(enabled=False, mirror_url=f"file://{sheets}/g.nc"))
+    glofas.clock = SteppedClock(BMD_JUDGED_AT)
+    newest_link(sheets, "g.nc", outside)
+    with pytest.raises(FeedError, match=r"g\.nc is a link to a file outside its folder"):
+        glofas.fetch(None, None)
     rasters = tmp_path / "rasters"
     rasters.mkdir()
     newest_link(rasters, "flood.tif", outside)
