@@ -23,6 +23,7 @@ import pyarrow as pa
 from agam.core.errors import PaymentFileError
 from agam.core.timeutil import ensure_utc
 from allowances.cell_hygiene import unsafe_cells
+from allowances.spreadsheet_guard import xlsx_refusal
 
 REQUIRED = ("line_ref", "amount_bdt", "status", "provider_txn_id", "paid_at", "failure_reason")
 CHECKED_TEXT = ("line_ref", "status", "provider_txn_id", "paid_at", "failure_reason")
@@ -117,6 +118,9 @@ def _csv_rows(path: Path) -> Iterator[ReturnRow]:
 def _xlsx_rows(path: Path) -> Iterator[ReturnRow]:
     from openpyxl import load_workbook
 
+    refusal = xlsx_refusal(path)
+    if refusal is not None:
+        raise PaymentFileError(f"{path.name}: {refusal}; nothing imported")
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds on a damaged file

@@ -32,6 +32,7 @@ from allowances.registry_schema import (
     header_key,
     load_aliases,
 )
+from allowances.spreadsheet_guard import xlsx_refusal
 
 log = logging.getLogger(__name__)
 
@@ -213,6 +214,9 @@ class XlsxReader:
         import openpyxl
 
         self.path, self.file_name, self.chunk_rows = path, path.name, chunk_rows
+        refusal = xlsx_refusal(path)
+        if refusal is not None:
+            raise RegistryError(f"{self.file_name}: {refusal}; nothing imported")
         try:
             self._book = openpyxl.load_workbook(path, read_only=True, data_only=False)
         except Exception as exc:  # openpyxl raises many kinds for a damaged file

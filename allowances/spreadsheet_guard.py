@@ -1,0 +1,59 @@
+"""A spreadsheet handed in by people is checked as a zip before any reader opens it.
+
+An .xlsx is a zip of XML parts. A few megabytes can unpack to gigabytes of XML (a "zip
+bomb"), which openpyxl would parse for hours while holding the import or the dashboard. The
+sizes a zip declares for its parts bound what reading them may produce (Python's zip reader
+stops there), so they are judged first, against `data/spreadsheet_limits.toml`.
+"""
+
+from __future__ import annotations
+
+import tomllib
+import zipfile
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class XlsxLimits:
+    max_entries: int
+    max_uncompressed_bytes: int
+    max_ratio: float
+    ratio_from_bytes: int
+
+
+@cache
+def xlsx_limits() -> XlsxLimits:
+    text = resources.files("allowances").joinpath("data", "spreadsheet_limits.toml")
+    return XlsxLimits(**tomllib.loads(text.read_text("utf-8"))["xlsx"])
+
+
+def xlsx_refusal(path: Path, limits: XlsxLimits | None = None) -> str | None:
+    """Why the workbook at `path` is refused before it is opened, or None. A file that is not
+    a zip is left to the reader, which says so in its own words."""
+    limits = limits or xlsx_limits()
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, OSError):
+        return None
+    if len(parts) > limits.max_entries:
+        return f"the workbook has {len(parts):,} parts, over the {limits.max_entries:,} limit"
+    total = sum(p.file_size for p in parts)
+    if total > limits.max_uncompressed_bytes:
+        return (
+            f"the workbook unpacks to {total:,} bytes, over the "
+            f"{limits.max_uncompressed_bytes:,}-byte limit"
+        )
+    for part in parts:
+        if part.file_size < limits.ratio_from_bytes:
+            continue
+        ratio = part.file_size / max(part.compress_size, 1)
+        if ratio > limits.max_ratio:
+            return (
+                f"part {part.filename} unpacks to {ratio:,.0f} times its packed size, over "
+                f"the {limits.max_ratio:,.0f} limit (a zip bomb, not a workbook)"
+            )
+    return None
