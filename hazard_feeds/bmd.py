@@ -25,7 +25,6 @@ from pydantic import (
 from agam.core.errors import FeedError
 from agam.core.reference import ModelName, SignalNumber, SystemName, vocabulary
 from agam.core.timeutil import ensure_utc, iso_utc, utc_now
-from hazard_feeds import limits
 from hazard_feeds.checks import check_bytes, check_count, refuse
 from hazard_feeds.contract import HazardForecast, RawArtifact
 from hazard_feeds.dropped_files import newest, read_dropped
@@ -223,7 +222,7 @@ class BmdFeed:
         bulletin = newest(folder, (".json", ".csv")) if folder.is_dir() else None
         if bulletin is None:
             raise FeedError(f"bmd: no bulletin (.json/.csv) in {folder}")
-        content = read_dropped(self.feed_id, bulletin, limits.current().bmd.max_bytes)
+        content = read_dropped(self.feed_id, bulletin, current().bmd.max_bytes)
         digest = hashlib.sha256(content).hexdigest()
         if since is not None and since.sha256 == digest:
             return RawArtifact(

@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from agam.core.errors import StoreError
-from agam.core.private_files import create_private_file, make_private, private_folder
+from agam.core.private_files import create_private_file, private_folder
 from agam.core.timeutil import iso_utc
 from store import audit
 from store.db import Store, schema_revision
@@ -106,7 +106,6 @@ def backup(store: Store, target: Path, at: datetime, raw_dir: Path | None = None
         url, env = _libpq(store)
         create_private_file(target / PG_DUMP)  # pg_dump writes into it, keeping its mode
         _run([_tool("pg_dump"), "--format=custom", "--file", str(target / PG_DUMP), url], env)
-        make_private(target / PG_DUMP)
     else:
         raise StoreError(f"backups of {store.engine.dialect.name} are not supported")
     if raw_dir is not None and raw_dir.is_dir():
