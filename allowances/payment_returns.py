@@ -23,7 +23,7 @@ import pyarrow as pa
 from agam.core.errors import PaymentFileError
 from agam.core.timeutil import ensure_utc
 from allowances.cell_hygiene import unsafe_cells
-from allowances.spreadsheet_guard import xlsx_refusal
+from allowances.spreadsheet_guard import ReturnFileLimits, return_file_limits, xlsx_refusal
 
 REQUIRED = ("line_ref", "amount_bdt", "status", "provider_txn_id", "paid_at", "failure_reason")
 CHECKED_TEXT = ("line_ref", "status", "provider_txn_id", "paid_at", "failure_reason")
@@ -79,17 +79,40 @@ class Judgement:
         self.unmatched += int(unmatched)
 
 
-def read_return_file(path: Path) -> list[ReturnRow]:
+def read_return_file(path: Path, limits: ReturnFileLimits | None = None) -> list[ReturnRow]:
     """Every row of a CSV or XLSX return file as text cells, blank rows skipped. A file that
-    cannot be read or lacks a column is refused whole, naming the file and the column."""
+    cannot be read, lacks a column or is over the limits of `spreadsheet_limits.toml` is
+    refused whole, naming the file and the column or limit."""
+    limits = limits or return_file_limits()
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        rows = list(_csv_rows(path))
+        _check_csv_size(path, limits.max_csv_bytes)
+        found = _csv_rows(path)
     elif suffix == ".xlsx":
-        rows = list(_xlsx_rows(path))
+        found = _xlsx_rows(path)
     else:
         raise PaymentFileError(f"{path.name}: a return file is .csv or .xlsx")
+    rows: list[ReturnRow] = []
+    for row in found:
+        if len(rows) == limits.max_rows:
+            raise PaymentFileError(
+                f"{path.name}: more than {limits.max_rows:,} rows (the limit is in "
+                "spreadsheet_limits.toml); nothing imported"
+            )
+        rows.append(row)
     return rows
+
+
+def _check_csv_size(path: Path, max_bytes: int) -> None:
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise PaymentFileError(f"{path.name}: cannot be read ({exc.strerror})") from None
+    if size > max_bytes:
+        raise PaymentFileError(
+            f"{path.name}: {size:,} bytes, over the {max_bytes:,}-byte limit for a return "
+            "file; nothing imported"
+        )
 
 
 def _check_header(path: Path, header: list[str], sheet: str | None = None) -> list[str]:

@@ -24,10 +24,24 @@ class XlsxLimits:
     ratio_from_bytes: int
 
 
+@dataclass(frozen=True)
+class ReturnFileLimits:
+    max_csv_bytes: int
+    max_rows: int
+
+
 @cache
-def xlsx_limits() -> XlsxLimits:
+def _limits() -> dict[str, dict[str, int]]:
     text = resources.files("allowances").joinpath("data", "spreadsheet_limits.toml")
-    return XlsxLimits(**tomllib.loads(text.read_text("utf-8"))["xlsx"])
+    return tomllib.loads(text.read_text("utf-8"))
+
+
+def xlsx_limits() -> XlsxLimits:
+    return XlsxLimits(**_limits()["xlsx"])
+
+
+def return_file_limits() -> ReturnFileLimits:
+    return ReturnFileLimits(**_limits()["return_file"])
 
 
 def xlsx_refusal(path: Path, limits: XlsxLimits | None = None) -> str | None:

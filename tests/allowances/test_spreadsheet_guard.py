@@ -75,3 +75,39 @@ def test_the_part_count_and_the_unpacked_size_are_bounded(
     monkeypatch.setattr(spreadsheet_guard, "xlsx_limits", lambda: small)
     with pytest.raises(PaymentFileError, match=f"unpacks to {unpacked:,} bytes"):
         read_return_file(path)
+
+
+RETURN_HEADER = ["line_ref", "amount_bdt", "status", "provider_txn_id", "paid_at",
+                 "failure_reason"]  # fmt: skip
+
+
+def return_rows(count: int) -> list[list[object]]:
+    return [[f"L1-{i}", 5000, "paid", f"T{i}", "2026-07-02T10:00:00+06:00", ""]
+            for i in range(count)]  # fmt: skip
+
+
+def test_a_return_file_over_its_row_limit_is_refused_whole(tmp_path: Path) -> None:
+    limits = replace(spreadsheet_guard.return_file_limits(), max_rows=50)
+    book = workbook(tmp_path / "r.xlsx", RETURN_HEADER, return_rows(51))
+    csv_path = tmp_path / "r.csv"
+    csv_path.write_text(
+        "\n".join(",".join(map(str, r)) for r in [RETURN_HEADER, *return_rows(51)]), "utf-8"
+    )
+    for path in (book, csv_path):
+        with pytest.raises(PaymentFileError, match=rf"{path.name}: more than 50 rows"):
+            read_return_file(path, limits)
+    at_limit = workbook(tmp_path / "ok.xlsx", RETURN_HEADER, return_rows(50))
+    assert len(read_return_file(at_limit, limits)) == 50
+
+
+def test_a_return_csv_over_its_byte_limit_is_refused_before_it_is_read(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "huge.csv"
+    path.write_text(",".join(RETURN_HEADER) + "\n" + "x" * 5_000 + "\n", "utf-8")
+    limits = replace(spreadsheet_guard.return_file_limits(), max_csv_bytes=4_096)
+    with pytest.raises(PaymentFileError, match=r"huge\.csv: 5,\d{3} bytes, over the 4,096-byte"):
+        read_return_file(path, limits)
+    shipped = spreadsheet_guard.return_file_limits()
+    assert shipped.max_csv_bytes >= 100 * 1024 * 1024
+    assert shipped.max_rows >= 1_000_000
