@@ -5,7 +5,9 @@ Whoever may write into such a folder must not make Agam read something else with
 rights: a symbolic link to the store (the run would keep its bytes among the raw artifacts),
 a FIFO that never ends (the scheduler's job would hang), or a file larger than any parser
 accepts (read whole into memory before the parser's own limit). A link to another file in
-the same folder (`latest.csv -> 2026-07-01.csv`) is read as that file.
+the same folder (`latest.csv -> 2026-07-01.csv`) is read as that file. A hard link cannot
+be told from its target; it is read only where the kernel lets nobody link a file they
+could not read and write themselves (`fs.protected_hardlinks`, on by default).
 """
 
 from __future__ import annotations
@@ -32,6 +34,17 @@ def newest(folder: Path, suffixes: Collection[str]) -> Path | None:
         except FileNotFoundError:
             continue
     return max(found)[2] if found else None
+
+
+PROTECTED_HARDLINKS = Path("/proc/sys/fs/protected_hardlinks")
+
+
+def kernel_protects_hardlinks() -> bool:
+    """Whether the kernel refuses a hard link to a file the linker may not read and write."""
+    try:
+        return PROTECTED_HARDLINKS.read_text().strip() == "1"
+    except OSError:  # not Linux, or /proc hidden: assume the worst
+        return False
 
 
 def _inside_folder(feed_id: str, path: Path) -> Path:
@@ -61,6 +74,12 @@ def read_dropped(feed_id: str, path: Path, max_bytes: int) -> bytes:
         info = os.fstat(handle.fileno())
         if not stat.S_ISREG(info.st_mode):
             raise FeedError(f"{feed_id}: {path} is not a regular file: refused")
+        if info.st_nlink > 1 and not kernel_protects_hardlinks():
+            raise FeedError(
+                f"{feed_id}: {path} has {info.st_nlink} hard links and this kernel lets anyone "
+                "link a file they cannot read (fs.protected_hardlinks is off): refused; drop "
+                "a copy, or turn the protection on"
+            )
         if info.st_size > max_bytes:
             raise FeedError(
                 f"{feed_id}: {path} is {info.st_size:,} bytes, over the {max_bytes:,}-byte limit"

@@ -15,6 +15,7 @@ from agam.core.errors import FeedError
 from agam.core.timeutil import SteppedClock
 from agam.pipeline.context import AppContext
 from agam.scheduler import run_feed_job
+from hazard_feeds import dropped_files
 from hazard_feeds.bmd import BmdConfig, BmdFeed
 from hazard_feeds.feed_configs import FfwcLogsheetConfig, GlofasConfig, RasterConfig
 from hazard_feeds.ffwc_logsheet import FfwcLogsheetFeed
@@ -127,3 +128,24 @@ def test_log_sheets_mirrors_and_rasters_are_read_the_same_way(tmp_path: Path) ->
     config = RasterConfig(interval_minutes=60, url=str(rasters / "flood.tif"))
     with pytest.raises(FeedError, match=r"flood\.tif is a link to a file outside its folder"):
         RasterFeed(config).fetch(None, None)
+
+
+def test_a_hard_link_is_read_only_where_the_kernel_protects_hard_links(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without `fs.protected_hardlinks` anyone who may drop files could hard-link the store
+    into the folder; a file with several links is then refused, naming the setting."""
+    outside = tmp_path / "store.json"
+    outside.write_bytes(SECRET)
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    os.link(outside, folder / "zz.json")
+    monkeypatch.setattr(dropped_files, "PROTECTED_HARDLINKS", tmp_path / "off")
+    (tmp_path / "off").write_text("0\n")
+    with pytest.raises(FeedError, match=r"zz\.json has 2 hard links .*protected_hardlinks"):
+        bmd_in(folder).fetch(None, None)
+    (tmp_path / "off").unlink()  # unreadable: assumed off
+    with pytest.raises(FeedError, match=r"zz\.json has 2 hard links"):
+        bmd_in(folder).fetch(None, None)
+    (tmp_path / "off").write_text("1\n")  # protected: the kernel vouches for the dropper
+    assert bmd_in(folder).fetch(None, None).content == SECRET  # the parser judges it next
