@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from agam.pipeline.run_notes import not_used_times
+from agam.pipeline.run_notes import behind_events, not_used_times
 from allowances import reasons
-from dashboard.i18n import catalog, fmt_int, fmt_num, fmt_time, t
+from dashboard.i18n import catalog, digits, fmt_int, fmt_num, fmt_time, t
 from store.payee_repo import REMOVED
 
 _WIND = re.compile(r"^(?P<kmh>[0-9]+(?:\.[0-9]+)?) km/h$")
@@ -186,9 +186,17 @@ def run_note(error: str | None, lacking: list[dict[str, str]] | None, lang: str)
     if times is not None:
         issued, in_force = (fmt_time(x, lang, zone=False) for x in times)
         shown.append(t("health_not_used", lang, issued=issued, in_force=in_force))
+    behind = behind_events(error)
+    if behind:
+        events = " | ".join(
+            t("health_behind_event", lang, name=e.name, event=digits(str(e.event_id), lang),
+              episode=fmt_int(e.episode, lang), in_force=fmt_int(e.in_force_episode, lang))
+            for e in behind
+        )  # fmt: skip
+        shown.append(t("health_behind", lang, events=events))
     if lacking is not None:
         shown.append(quality_issues(lacking, lang))
-    elif times is None and error:
+    elif times is None and not behind and error:
         shown.append(error)
     return "; ".join(shown)
 

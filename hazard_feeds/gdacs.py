@@ -26,6 +26,7 @@ from hazard_feeds.checks import latest_issue_time
 from hazard_feeds.contract import HazardForecast, QualityIssue, RawArtifact
 from hazard_feeds.feed_configs import GdacsConfig
 from hazard_feeds.gdacs_checks import check_eventlist, check_geometry_doc
+from hazard_feeds.gdacs_episodes import EpisodeBehind, episodes_behind
 from hazard_feeds.gdacs_geometry import is_event_list, naive_utc, parse_event
 from hazard_feeds.guard import guarded_parse
 
@@ -104,6 +105,12 @@ class GdacsFeed:
             parts.append(Part(name, geo.source_uri, _text(geo.content, name)))
         log.info("gdacs: %d relevant TC event(s)", len(parts) - 1)
         return make_bundle(self.feed_id, parts, utc_now(), listing.etag, listing.last_modified)
+
+    def behind_in_force(
+        self, fetched: HazardForecast, in_force: HazardForecast
+    ) -> list[EpisodeBehind]:
+        """Cyclones `fetched` carries at an earlier episode than the list in force."""
+        return episodes_behind(fetched.payload, in_force.payload)
 
     @guarded_parse
     def parse(self, raw: RawArtifact) -> HazardForecast:

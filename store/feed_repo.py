@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -46,7 +46,10 @@ def finish_run(
     artifact_sha256: str | None = None,
     issued_at: datetime | None = None,
     forecast_run_id: int | None = None,
+    in_force: bool = True,
 ) -> None:
+    """`in_force` False: the run's forecast is older than the one in force (stored, not
+    used); `latest_forecast` and the feed's sightings pass over such a run."""
     run = session.get(FeedRun, run_id)
     if run is None:
         raise LookupError(f"feed run {run_id} vanished")
@@ -56,6 +59,16 @@ def finish_run(
     run.artifact_sha256 = artifact_sha256
     run.issued_at = issued_at
     run.forecast_run_id = forecast_run_id
+    run.in_force = in_force
+
+
+def hold_back(session: Session, run_id: int, forecast_run_id: int) -> None:
+    """Link a run to the forecast it stored, not in force, in the storing transaction: a
+    snapshot feed's forecast is otherwise current from the moment it is stored."""
+    run = session.get(FeedRun, run_id)
+    if run is None:
+        raise LookupError(f"feed run {run_id} vanished")
+    run.forecast_run_id, run.in_force = forecast_run_id, False
 
 
 def find_forecast(
@@ -151,6 +164,13 @@ def all_status(session: Session) -> list[FeedStatus]:
     return list(session.scalars(select(FeedStatus).order_by(FeedStatus.feed_id)))
 
 
+def put_in_force() -> ColumnElement[bool]:
+    """A forecast stored outside a feed run, or put in force by one: not only found older
+    than the forecast in force (`FeedRun.in_force`)."""
+    runs = select(FeedRun.id).where(FeedRun.forecast_run_id == ForecastRun.id)
+    return ~runs.exists() | runs.where(FeedRun.in_force).exists()
+
+
 def latest_forecast(
     session: Session, feed_id: str, as_of: datetime | None = None, *, snapshot: bool
 ) -> ForecastRun | None:
@@ -163,17 +183,20 @@ def latest_forecast(
     whole current state, as GDACS's event list), the content seen last whatever its issue
     time: a cyclone that enters the list with an advisory older than the stamp of the "no
     relevant cyclone" list before it is current. Seen means stored or fetched again by a feed
-    run (`_seen_last`)."""
+    run that put it in force (`_seen_last`; `FeedRun.in_force`): a list older than the one in
+    force, served by a lagging mirror, is passed over."""
     arrived = [ForecastRun.feed_id == feed_id]
     if as_of is not None:
         arrived += [ForecastRun.issued_at <= as_of, ForecastRun.fetched_at <= as_of]
     if snapshot:
-        newest = select(ForecastRun).where(*arrived)
-        by_fetch = newest.order_by(ForecastRun.fetched_at.desc(), ForecastRun.id.desc())
+        by_fetch = select(ForecastRun).where(*arrived, put_in_force())
+        by_fetch = by_fetch.order_by(ForecastRun.fetched_at.desc(), ForecastRun.id.desc())
         candidates = list(session.scalars(by_fetch.limit(1)))
         again = _newest_fetched_again(session, feed_id, as_of)
         if again is not None:
-            candidates += session.scalars(newest.where(ForecastRun.id == again))
+            candidates += session.scalars(
+                select(ForecastRun).where(*arrived, ForecastRun.id == again)
+            )
     else:
         issued = session.scalar(select(func.max(ForecastRun.issued_at)).where(*arrived))
         if issued is None:
@@ -187,7 +210,7 @@ def latest_forecast(
 def _newest_fetched_again(session: Session, feed_id: str, as_of: datetime | None) -> int | None:
     """The forecast run the feed's newest run (finished by `as_of`) stored or found again."""
     stmt = select(FeedRun.forecast_run_id).where(
-        FeedRun.feed_id == feed_id, FeedRun.forecast_run_id.is_not(None)
+        FeedRun.feed_id == feed_id, FeedRun.forecast_run_id.is_not(None), FeedRun.in_force
     )
     if as_of is not None:
         stmt = stmt.where(FeedRun.finished_at <= as_of)
@@ -205,7 +228,7 @@ def _seen_last(
         return candidates[0] if candidates else None
     stmt = (
         select(FeedRun.forecast_run_id, func.max(FeedRun.finished_at), func.max(FeedRun.id))
-        .where(FeedRun.forecast_run_id.in_([c.id for c in candidates]))
+        .where(FeedRun.forecast_run_id.in_([c.id for c in candidates]), FeedRun.in_force)
         .group_by(FeedRun.forecast_run_id)
     )
     if as_of is not None:

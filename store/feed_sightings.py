@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from store.feed_repo import put_in_force
 from store.models import FeedRun, ForecastRun
 
 Return = tuple[str, int, datetime, int]  # feed, forecast run, when, feed run
@@ -18,9 +19,10 @@ Return = tuple[str, int, datetime, int]  # feed, forecast run, when, feed run
 
 def returns(session: Session, feed_ids: Iterable[str] | None = None) -> list[Return]:
     """Feed runs that found stored content again after their feed had served other content,
-    by when they finished. Re-fetches of the content a feed served last are not returns."""
+    by when they finished. Re-fetches of the content a feed served last are not returns, nor
+    are runs that found content older than the one in force (`FeedRun.in_force`)."""
     stmt = select(FeedRun.feed_id, FeedRun.forecast_run_id, FeedRun.finished_at, FeedRun.id).where(
-        FeedRun.forecast_run_id.is_not(None), FeedRun.finished_at.is_not(None)
+        FeedRun.forecast_run_id.is_not(None), FeedRun.finished_at.is_not(None), FeedRun.in_force
     )
     if feed_ids is not None:
         stmt = stmt.where(FeedRun.feed_id.in_(sorted(feed_ids)))
@@ -55,9 +57,9 @@ def sightings(
 def arrival_times(
     session: Session, feed_ids: Iterable[str], start: datetime | None, end: datetime | None
 ) -> list[datetime]:
-    """Distinct times a new forecast of these feeds was fetched, or a feed went back to one,
-    within [start, end]."""
+    """Distinct times a new forecast of these feeds was fetched and put in force, or a feed
+    went back to one, within [start, end]."""
     feeds = sorted(feed_ids)
-    stmt = select(ForecastRun.fetched_at).where(ForecastRun.feed_id.in_(feeds)).distinct()
+    stmt = select(ForecastRun.fetched_at).where(ForecastRun.feed_id.in_(feeds), put_in_force())
     times = set(session.scalars(stmt)) | {at for _, _, at, _ in returns(session, feeds)}
     return sorted(t for t in times if (start is None or t >= start) and (end is None or t <= end))

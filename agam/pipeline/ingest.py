@@ -19,10 +19,11 @@ from agam.core.errors import AgamError
 from agam.core.timeutil import ensure_utc
 from agam.pipeline import run_notes
 from agam.pipeline.context import AppContext
-from agam.pipeline.forecasts import current_forecast, keep_forecast
+from agam.pipeline.forecasts import current_forecast, keep_forecast, load_forecast
 from hazard_feeds.catalog import SNAPSHOT_FEEDS
 from hazard_feeds.checks import check_issued_before_fetch
 from hazard_feeds.contract import HazardForecast, RawArtifact
+from hazard_feeds.gdacs_episodes import EpisodeBehind
 from store import feed_repo
 
 log = logging.getLogger(__name__)
@@ -104,9 +105,18 @@ def _ingest(
     ctx.raw_store.put(raw)
     with ctx.store.session() as session:
         known = feed_repo.find_forecast_by_sha(session, feed_id, raw.sha256)
-        known_id = known.id if known is not None else None
+        known_id, known_path = (known.id, known.processed_path) if known else (None, None)
     if known_id is not None:
-        return _finish(ctx, feed_id, run_id, "unchanged", raw, known_id)
+        stored = None
+        if feed_id in SNAPSHOT_FEEDS:  # a lagging mirror may serve an older list again
+            stored = load_forecast(ctx, feed_id, raw.sha256, known_path)
+        with ctx.store.session() as session:
+            behind = _behind_in_force(ctx, session, feed_id, stored, raw.sha256)
+        if behind is not None:
+            log.warning("feed %s: %s", feed_id, behind)
+        return _finish(
+            ctx, feed_id, run_id, "unchanged", raw, known_id, note=behind, in_force=not behind
+        )
     forecast: HazardForecast = feed.parse(raw)
     check_issued_before_fetch(forecast.issued_at, raw.fetched_at, feed_id, raw.source_uri)
     processed = keep_forecast(ctx, forecast, raw)
@@ -126,15 +136,36 @@ def _ingest(
         summary={"quality_issues": len(forecast.quality)},
     )
     with ctx.store.session() as session:
+        behind = _behind_in_force(ctx, session, feed_id, forecast, raw.sha256)
         row = feed_repo.add_forecast(session, new)
         forecast_id = row.id
-        older = _older_than_in_force(session, feed_id, forecast.issued_at, ctx.now())
+        if behind is not None:  # held back in the transaction that stores it
+            feed_repo.hold_back(session, run_id, forecast_id)
+        older = behind or _older_than_in_force(session, feed_id, forecast.issued_at, ctx.now())
     notes = [n for n in (older, None if forecast.complete else partial_summary(forecast)) if n]
     for note in notes:
         log.warning("feed %s: %s", feed_id, note)
     outcome = "success" if forecast.complete else "partial"
     told = "; ".join(notes) or None
-    return _finish(ctx, feed_id, run_id, outcome, raw, forecast_id, forecast.issued_at, told)
+    return _finish(
+        ctx, feed_id, run_id, outcome, raw, forecast_id, forecast.issued_at, told, not older
+    )
+
+
+def _behind_in_force(
+    ctx: AppContext, session: Session, feed_id: str, fetched: HazardForecast | None, sha: str
+) -> str | None:
+    """Why a snapshot feed's list is not put in force: a cyclone it shares with the list in
+    force is at an earlier episode there (a lagging mirror; `hazard_feeds.gdacs_episodes`)."""
+    judge = getattr(ctx.feed(feed_id), "behind_in_force", None)
+    if fetched is None or feed_id not in SNAPSHOT_FEEDS or judge is None:
+        return None
+    current = current_forecast(session, feed_id, ctx.now())
+    if current is None or current.raw_sha256 == sha:
+        return None
+    in_force = load_forecast(ctx, feed_id, current.raw_sha256, current.processed_path)
+    behind: list[EpisodeBehind] = judge(fetched, in_force)
+    return run_notes.behind(behind) if behind else None
 
 
 def _older_than_in_force(
@@ -159,6 +190,7 @@ def _finish(
     forecast_id: int | None,
     issued_at: datetime | None = None,
     note: str | None = None,
+    in_force: bool = True,
 ) -> FeedOutcome:
     finished = ctx.now()
     with ctx.store.session() as session:
@@ -173,12 +205,13 @@ def _finish(
             artifact_sha256=raw.sha256 or None,
             issued_at=issued,
             forecast_run_id=forecast_id,
+            in_force=in_force,
         )
         feed_repo.mark_success(
             session,
             feed_id,
             finished,
-            forecast,
+            forecast if in_force else None,
             raw.etag,
             raw.last_modified,
             snapshot=feed_id in SNAPSHOT_FEEDS,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from store.models.base import Base
@@ -46,8 +46,10 @@ class FeedRun(Base):
     error: Mapped[str | None] = mapped_column(Text)
     artifact_sha256: Mapped[str | None] = mapped_column(String(64))
     issued_at: Mapped[datetime | None]
-    forecast_run_id: Mapped[int | None] = mapped_column(ForeignKey("forecast_runs.id"))
+    forecast_run_id: Mapped[int | None] = mapped_column(ForeignKey("forecast_runs.id"), index=True)
     trigger: Mapped[str] = mapped_column(String(16), default="scheduler")
+    # False: the run stored or found a forecast older than the one in force (migration 0019)
+    in_force: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class FeedStatus(Base):

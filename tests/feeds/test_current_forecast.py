@@ -242,3 +242,117 @@ def test_a_replay_is_served_what_the_live_system_was(
     assert live == (live_current.id,) * 2
     assert judged_and_latest(target, "gdacs") == (replayed.id,) * 2
     target.store.dispose()
+
+
+def episode_seven(doc: bytes) -> bytes:
+    """DERIVED from the real MOCHA-23 list or geometry (episode 6): the same content
+    renumbered as episode 7, the advisory after it."""
+    for six, seven in ((b'"episodeid":6', b'"episodeid":7'), (b'"episodeid": 6', b'"episodeid": 7'),
+                       (b"episodeid=6", b"episodeid=7")):  # fmt: skip
+        doc = doc.replace(six, seven)
+    return doc
+
+
+@pytest.fixture
+def lagging_mirror(
+    config_path: Path,
+    database_url: str,
+    httpserver: HTTPServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[tuple[AppContext, list[bytes]]]:
+    """A gdacs feed whose server serves MOCHA-23 at episode 6 or 7 as the test says."""
+    served: list[bytes] = []
+    httpserver.expect_request("/api/events/geteventlist/EVENTS4APP").respond_with_handler(
+        lambda _r: Response(served[-1], content_type="application/json")
+    )
+    real = (FEEDS / "gdacs" / "mocha-23_geometry_ep6.json").read_bytes()
+
+    def geometry(request: Request) -> Response:
+        body = real if request.args["episodeid"] == "6" else episode_seven(real)
+        return Response(body, content_type="application/json")
+
+    httpserver.expect_request("/api/polygons/getgeometry").respond_with_handler(geometry)
+    section = (
+        "[feeds.gdacs]\ninterval_minutes = 15\nmax_age_hours = 12\nretries = 0\n"
+        f"base_url = '{httpserver.url_for('/api/')}'\n"
+    )
+    ctx = site_context(config_path, database_url, monkeypatch, section, GDACS_NOW)
+    yield ctx, served
+    ctx.store.dispose()
+
+
+def test_a_lagging_mirror_serving_an_older_episode_does_not_roll_the_cyclone_back(
+    lagging_mirror: tuple[AppContext, list[bytes]], tmp_path: Path
+) -> None:
+    """Episode 7 of MOCHA-23, then a mirror serving episode 6 again (new content, then the
+    same content once more): stored, said, not put in force, not judged; a replay does the
+    same. A list without the cyclone cannot be told older and stands."""
+    ctx, served = lagging_mirror
+    quiet, ep6 = gdacs_lists()
+    ep7 = episode_seven(ep6)
+    plays: list[tuple[int, bytes]] = [(0, ep6), (15, ep7), (30, ep6), (45, ep6), (60, quiet)]
+    outcomes = []
+    for minute, listing in plays:
+        ctx.clock.now = GDACS_NOW + timedelta(minutes=minute)  # type: ignore[attr-defined]
+        served.append(listing)
+        outcomes.append(run_feed_job(ctx, "gdacs")[0])
+    first, newer, lagging, again, calm = outcomes
+    assert [o.outcome for o in outcomes] == ["partial", "partial", "unchanged", "unchanged",
+                                             "success"]  # fmt: skip
+    note = (
+        "an older list than the one in force (MOCHA-23, event 1000970, at episode 6, not 7): "
+        "stored, not used"
+    )
+    assert (lagging.forecast_run_id, again.forecast_run_id) == (first.forecast_run_id,) * 2
+    assert note in (lagging.error or "")
+    assert note in (again.error or "")
+    with ctx.store.read() as session:
+        at = {m: GDACS_NOW + timedelta(minutes=m) for m, _ in plays}
+        current = {
+            m: feed_repo.latest_forecast(session, "gdacs", t, snapshot=True) for m, t in at.items()
+        }
+        runs = {r.id: r.in_force for r in feed_repo.recent_runs(session, "gdacs", limit=10)}
+        times = feed_sightings.arrival_times(session, {"gdacs"}, None, None)
+    assert {m: r.id if r else None for m, r in current.items()} == {
+        0: first.forecast_run_id,
+        15: newer.forecast_run_id,
+        30: newer.forecast_run_id,  # before: episode 6 again, the track rolled back
+        45: newer.forecast_run_id,
+        60: calm.forecast_run_id,
+    }
+    assert [runs[o.run_id] for o in outcomes] == [True, True, False, False, True]
+    assert at[30] not in times  # a backtest does not judge at the held-back list
+    assert judged_and_latest(ctx, "gdacs") == (calm.forecast_run_id,) * 2
+
+    target = AppContext(replay_settings(ctx.settings, tmp_path / "replay"))
+    may = (datetime(2023, 5, 1, tzinfo=UTC), datetime(2023, 5, 31, tzinfo=UTC))
+    replay(ctx, target, *may)
+    with target.store.read() as copy:
+        replayed = feed_repo.latest_forecast(copy, "gdacs", snapshot=True)
+    assert replayed is not None
+    assert replayed.raw_sha256 == calm.artifact_sha256
+    target.store.dispose()
+
+
+def test_a_lagging_list_first_seen_is_stored_but_not_put_in_force(
+    lagging_mirror: tuple[AppContext, list[bytes]],
+) -> None:
+    """Episode 7 first, then episode 6, never seen before: a new forecast, held back in the
+    transaction that stores it."""
+    ctx, served = lagging_mirror
+    _, ep6 = gdacs_lists()
+    served.append(episode_seven(ep6))
+    newer = run_feed_job(ctx, "gdacs")[0]
+    ctx.clock.now = GDACS_NOW.replace(minute=15)  # type: ignore[attr-defined]
+    served.append(ep6)
+    lagging, changes = run_feed_job(ctx, "gdacs")
+    assert lagging.outcome == "partial"
+    assert lagging.forecast_run_id != newer.forecast_run_id
+    assert "at episode 6, not 7" in (lagging.error or "")
+    assert changes == []
+    assert judged_and_latest(ctx, "gdacs") == (newer.forecast_run_id,) * 2
+    with ctx.store.read() as session:
+        current = feed_repo.latest_forecast(session, "gdacs", snapshot=True)
+        times = feed_sightings.arrival_times(session, {"gdacs"}, None, None)
+    assert (current.id if current else None) == newer.forecast_run_id
+    assert times == [GDACS_NOW]  # a backtest does not judge at the held-back list
