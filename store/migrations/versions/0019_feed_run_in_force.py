@@ -26,11 +26,11 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("feed_runs") as batch_op:
-        batch_op.add_column(
-            sa.Column("in_force", sa.Boolean(), nullable=False, server_default=sa.true())
-        )
-        batch_op.create_index("ix_feed_runs_forecast_run_id", ["forecast_run_id"])
+    # in place on both back ends (SQLite adds a NOT NULL column with a default)
+    op.add_column(
+        "feed_runs", sa.Column("in_force", sa.Boolean(), nullable=False, server_default=sa.true())
+    )
+    op.create_index("ix_feed_runs_forecast_run_id", "feed_runs", ["forecast_run_id"])
     op.execute(
         sa.text("UPDATE feed_runs SET in_force = :no WHERE error LIKE :note").bindparams(
             no=False, note="%stored, not used%"
