@@ -40,6 +40,7 @@ from agam.pipeline.evaluate import AlertChange, after_feed_run, judge_unjudged
 from agam.pipeline.heal import heal_missing_lists
 from agam.pipeline.health import notify_scheduler_down, notify_stale_feeds, scheduler_health
 from agam.pipeline.ingest import FeedOutcome, ingest
+from agam.pipeline.versions_in_use import check_configured
 from agam.pipeline.writer import PIPELINE_LOCK, when_unlocked
 from store import heartbeat_repo
 from store.locks import HeldLock, LockTimeout, acquire, exclusive, holder_label
@@ -204,6 +205,7 @@ def run_scheduler(ctx: AppContext, *, duration_s: float | None = None) -> int:
         timer.daemon = True
         timer.start()
     ctx.store.upgrade()
+    check_configured(ctx)  # a rule set or policy edited without a new version: not started
     held = wait_for_lock(ctx, stop)
     if held is None:
         log.info("stopped while on standby")

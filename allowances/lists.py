@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 
 from agam.core.errors import InvalidTransition, NotFound
 from agam.core.transitions import LIST_ACTION_ROLES
-from allowances.policy import AllowancePolicy
+from allowances.policy import AllowancePolicy, policy_fingerprint
 from allowances.targeting import household_lines
-from store import audit, frames, list_repo, payee_repo
+from store import audit, config_versions, frames, list_repo, payee_repo
 from store.db import Store
 from store.identity import Principal, require_active
 from store.models import AllowanceList
@@ -126,6 +126,7 @@ def propose(
         _supersede_system_draft(session, current, evaluation_id, at)
     scope = Scope(alert_id, district_pcode, union_codes, union_intensity, policy, at,
                   intensity_evidence)  # fmt: skip
+    config_versions.record(session, [policy_fingerprint(policy)], at)  # refused if edited
     lines = _lines(session, scope, district_unions, ahead)
     row = list_repo.create_list(
         session,

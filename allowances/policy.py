@@ -10,6 +10,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agam.core.errors import ConfigError
+from store import config_versions
 
 
 class _Frozen(BaseModel):
@@ -69,3 +70,9 @@ def load_policy(path: Path | None = None) -> AllowancePolicy:
         return AllowancePolicy.model_validate(tomllib.loads(text))
     except (tomllib.TOMLDecodeError, ValidationError) as exc:
         raise ConfigError(f"{label}: invalid allowance policy ({exc})") from exc
+
+
+def policy_fingerprint(policy: AllowancePolicy) -> config_versions.Fingerprint:
+    """What the store records for this policy version when a list first uses it."""
+    content = policy.model_dump(mode="json")
+    return config_versions.fingerprint("allowance_policy", policy.id, policy.version, content)

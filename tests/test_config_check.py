@@ -222,3 +222,33 @@ def test_load_settings_is_as_strict_as_the_check(tmp_path: Path) -> None:
     assert settings.feeds["ffwc"].cron == "15 */3 * * *"
     assert settings.feeds["bmd"].drop_folder == ROOT / "var" / "bulletins"  # type: ignore[attr-defined]
     assert settings.triggers.enabled_rule_sets is None
+
+
+def test_a_rule_set_edited_without_a_new_version_is_named(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The store recorded the shipped cyclone rule set at its first use; the same version
+    with another content (here what the store holds was made different) is an error."""
+    from datetime import UTC, datetime
+
+    from store import config_versions
+    from store.db import Store
+
+    monkeypatch.setenv("AGAM_DATA_DIR", str(tmp_path / "var"))
+    assert check(SHIPPED)[0] == 0  # no store yet: nothing to compare, nothing created
+    assert not (tmp_path / "var" / "agam.sqlite3").exists()
+    store = Store(load_settings(SHIPPED).database_url)
+    store.upgrade()
+    other = config_versions.fingerprint(
+        "rule_set", "ocha_cerf_cyclone_2025", "2025.2", {"threshold_kmh": 100}
+    )
+    with store.session() as session:
+        config_versions.record(session, [other], datetime(2025, 5, 25, 6, 0, tzinfo=UTC))
+    store.dispose()
+    code, _, err = check(SHIPPED)
+    assert code != 0
+    assert re.search(
+        r"\[triggers\] rule set ocha_cerf_cyclone_2025 version 2025\.2 was first used on "
+        r"2025-05-25 12:00 UTC\+6 with other content",
+        err,
+    ), err

@@ -2,8 +2,9 @@
 
 Loading already refuses unknown keys, wrong types, impossible crons and unknown database
 schemes. This adds the checks that need the machine: the data dir is writable, the database
-driver is installed, the rule-set files load and read known, enabled feeds, the boundary
-file exists, secrets the settings name are present. Every problem is one line naming the
+driver is installed, the rule-set files load and read known, enabled feeds, no rule set or
+policy version differs from what the store recorded at its first use, the boundary file
+exists, secrets the settings name are present. Every problem is one line naming the
 file and the key; warnings say what will silently not work (e.g. a rule reading a disabled
 feed stays "unknown").
 """
@@ -17,11 +18,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from agam.core.errors import AgamError
 from agam.core.settings import Settings
 from agam.pipeline.notify import SMTP_PASSWORD_ENV
+from agam.pipeline.versions_in_use import rule_set_fingerprints
+from allowances.policy import load_policy, policy_fingerprint
+from store import config_versions
+from store.db import sqlite_path
 from triggers.engine import builtin_rule_set_dir, load_rule_sets, newest_versions
 from triggers.model import RuleSet, walk
 
@@ -49,6 +57,7 @@ def check_config(settings: Settings) -> ConfigReport:
     _database(settings, report)
     _boundaries(settings, report)
     rule_sets = _rule_sets(settings, report)
+    _versions_in_store(settings, rule_sets, report)
     _feeds_read(settings, rule_sets, report)
     _feeds(settings, report)
     _notifications(settings, report)
@@ -92,6 +101,29 @@ def _boundaries(settings: Settings, report: ConfigReport) -> None:
     path = settings.boundaries.path
     if settings.boundaries.source == "cod-ab" and path is not None and not path.exists():
         report.error("boundaries.path", f"{path} does not exist")
+
+
+def _versions_in_store(settings: Settings, rule_sets: list[RuleSet], report: ConfigReport) -> None:
+    """A loaded rule set or the policy whose version the store knows with other content (the
+    scheduler would refuse to start). A store not made yet has nothing to compare."""
+    path = sqlite_path(settings.database_url)
+    if any("[database" in e for e in report.errors) or (path is not None and not path.is_file()):
+        return
+    url = make_url(settings.database_url)
+    timeout = {"connect_timeout": 5} if url.get_backend_name() == "postgresql" else {}
+    engine = create_engine(url, connect_args=timeout, hide_parameters=True)
+    try:
+        prints = [*rule_set_fingerprints(rule_sets), policy_fingerprint(load_policy())]
+        with Session(engine) as session:
+            problems = config_versions.conflicts(session, prints)
+    except (AgamError, SQLAlchemyError) as exc:
+        why = " ".join(str(exc).split())[:200]
+        report.warn("database", f"rule set and policy versions not compared with the store: {why}")
+        return
+    finally:
+        engine.dispose()
+    for problem in problems:
+        report.error("triggers", problem)
 
 
 def _rule_sets(settings: Settings, report: ConfigReport) -> list[RuleSet]:

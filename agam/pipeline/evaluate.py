@@ -26,11 +26,12 @@ from agam.pipeline.heal import heal_missing_lists
 from agam.pipeline.ingest import FeedOutcome
 from agam.pipeline.notify import enqueue_alert
 from agam.pipeline.propose import propose_all
+from agam.pipeline.versions_in_use import rule_set_fingerprints
 from agam.pipeline.writer import pipeline_writer
 from allowances.policy import load_policy
 from hazard_feeds.catalog import SNAPSHOT_FEEDS
 from hazard_feeds.contract import HazardForecast
-from store import alert_repo, audit, feed_repo
+from store import alert_repo, audit, config_versions, feed_repo
 from store.models import Alert
 from triggers.engine import TriggerEvaluation, active, district_stages, evaluate
 from triggers.lifecycle import AlertState, Status, reconcile
@@ -135,6 +136,8 @@ def judge_and_reconcile(
     by_id = {s.id: s for s in rule_sets}
     changes: list[AlertChange] = []
     with ctx.store.session() as session:
+        # first: a version edited without a new version number is refused, nothing stored
+        config_versions.record(session, rule_set_fingerprints(rule_sets), ctx.now())
         found = activation.find(session, rule_sets, forecasts, as_of)
         stored = {r.input_key: _store(session, r, ctx.now()) for r in results}
         linked = activation.record(session, found, results, as_of)

@@ -16,6 +16,7 @@ from store.models.alerts import (
     ActivationKey,
     Alert,
     AlertEvent,
+    ConfigVersion,
     Evaluation,
 )
 from store.models.base import NAMING, Base
@@ -77,6 +78,7 @@ __all__ = [
     "Base",
     "Beneficiary",
     "BeneficiaryHistory",
+    "ConfigVersion",
     "DashboardSession",
     "Decision",
     "Evaluation",

@@ -1,4 +1,4 @@
-"""Trigger evaluations, activations and alerts."""
+"""Trigger evaluations, the rule set and policy versions they used, activations and alerts."""
 
 from __future__ import annotations
 
@@ -29,6 +29,20 @@ class Evaluation(Base):
     affected_districts: Mapped[list[Any]] = mapped_column(default=list)
     affected_unions: Mapped[list[Any]] = mapped_column(default=list)
     created_at: Mapped[datetime]
+
+
+class ConfigVersion(Base):
+    """A rule set or allowance policy version as first used, with its content: a version is
+    never used with other content (`store.config_versions`; migration 0020 guards the rows)."""
+
+    __tablename__ = "config_versions"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # rule_set|allowance_policy
+    config_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[str] = mapped_column(String(32), primary_key=True)
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[str] = mapped_column(Text)  # canonical JSON of the loaded, resolved file
+    first_used_at: Mapped[datetime]
 
 
 OPEN_ALERT = text("status = 'open'")

@@ -55,6 +55,7 @@ INSERT_ONLY = {
     "allowance_payees",
     "audit_log",
     "beneficiary_history",
+    "config_versions",
     "decisions",
     "evaluations",
     "forecast_runs",

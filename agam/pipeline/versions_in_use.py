@@ -1,0 +1,37 @@
+"""The rule set and policy versions this process would use, checked against the versions the
+store has recorded (`store.config_versions`): the scheduler refuses to start with a version
+whose content differs from the one it was first used with."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from agam.core.errors import ConfigError
+from agam.pipeline.context import AppContext
+from allowances.policy import AllowancePolicy, load_policy, policy_fingerprint
+from store import config_versions
+from store.config_versions import Fingerprint
+from triggers.model import RuleSet
+
+
+def rule_set_fingerprints(rule_sets: Iterable[RuleSet]) -> list[Fingerprint]:
+    """Each loaded rule set, its shared thresholds resolved into its rules."""
+    return [
+        config_versions.fingerprint("rule_set", s.id, s.version, s.model_dump(mode="json"))
+        for s in rule_sets
+    ]
+
+
+def configured_fingerprints(
+    ctx: AppContext, policy: AllowancePolicy | None = None
+) -> list[Fingerprint]:
+    return [*rule_set_fingerprints(ctx.rule_sets()), policy_fingerprint(policy or load_policy())]
+
+
+def check_configured(ctx: AppContext) -> None:
+    """ConfigError naming every configured rule set or policy version the store knows with
+    other content."""
+    with ctx.store.read() as session:
+        problems = config_versions.conflicts(session, configured_fingerprints(ctx))
+    if problems:
+        raise ConfigError("; ".join(problems))
