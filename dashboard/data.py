@@ -180,7 +180,7 @@ def explain_event(event: dict[str, Any], lang: str) -> tuple[str, bool]:
             session.expunge(row)
         evaluation = row
         stage = find_stage(
-            loaders.configured_rule_sets(),
+            loaders.rule_sets_as_used(),
             row.rule_set_id,
             row.rule_set_version,
             str((row.observed or {}).get("trigger_id", "")),

@@ -2,11 +2,13 @@
 
 The engine stores one English sentence per evaluation (the audit trail) and, next to it, the
 evidence of every rule it ran (`Evaluation.observed`, keyed by rule id). Here each rule kind
-has a template in the catalogue; the rule's parameters come from its rule set version, its
-facts from the evidence. Rule ids follow the engine's paths: the stage id for the stage's
-rule, "<path>.<i>" for the i-th part of a combinator, "<stage id>.targeting" for targeting,
-unless a rule names its own `id`. When the rule set version or the evidence is missing, the
-stored English sentence is shown, marked as such: an explanation is never invented.
+has a template in the catalogue; the rule's parameters come from its rule set version (as the
+store recorded it at its first use, so an old evaluation reads right after its file was
+replaced), its facts from the evidence. Rule ids follow the engine's paths: the stage id for
+the stage's rule, "<path>.<i>" for the i-th part of a combinator, "<stage id>.targeting" for
+targeting, unless a rule names its own `id`. When the rule set version or the evidence is
+missing, the stored English sentence is shown, marked as such: an explanation is never
+invented.
 """
 
 from __future__ import annotations

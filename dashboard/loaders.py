@@ -63,9 +63,21 @@ def now() -> datetime:
 @st.cache_resource(show_spinner=False)
 def configured_rule_sets() -> list[Any]:
     """The rule sets the engine runs with: shipped plus [triggers] rule_set_files (newest
-    version of each id). An evaluation judged by an older version keeps its stored English
-    explanation."""
+    version of each id). Stored evaluations are explained with `rule_sets_as_used`."""
     return list(app_context().rule_sets())
+
+
+@st.cache_resource(show_spinner=False, ttl=600)
+def rule_sets_as_used() -> list[Any]:
+    """For explaining stored evaluations: each rule set version as the store recorded it at
+    its first use (what the evaluation was judged with, also after its file was replaced),
+    then the configured ones no evaluation has used yet."""
+    from agam.pipeline.versions_in_use import recorded_rule_sets
+
+    with store().read() as session:
+        recorded = recorded_rule_sets(session)
+    used = {(s.id, s.version) for s in recorded}
+    return recorded + [s for s in configured_rule_sets() if (s.id, s.version) not in used]
 
 
 def active_rule_sets() -> list[Any]:

@@ -93,3 +93,13 @@ def record(session: Session, prints: Iterable[Fingerprint], at: datetime) -> Non
             ).one()
             if stored.content_sha256 != found.sha256:
                 raise ConfigError(_conflict(found, stored)) from None
+
+
+def recorded_contents(session: Session, kind: Kind) -> list[tuple[str, str, dict[str, Any]]]:
+    """(id, version, content) of every version of `kind` recorded at its first use whose
+    content still matches its hash (a row changed behind the guards is left out)."""
+    out = []
+    for row in session.scalars(select(ConfigVersion).where(ConfigVersion.kind == kind)):
+        if hashlib.sha256(row.content.encode("utf-8")).hexdigest() == row.content_sha256:
+            out.append((row.config_id, row.version, json.loads(row.content)))
+    return out

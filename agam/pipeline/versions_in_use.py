@@ -6,7 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
 from agam.core.errors import ConfigError
+from agam.core.strict import validate_strict
 from agam.pipeline.context import AppContext
 from allowances.policy import AllowancePolicy, load_policy, policy_fingerprint
 from store import config_versions
@@ -35,3 +39,15 @@ def check_configured(ctx: AppContext) -> None:
         problems = config_versions.conflicts(session, configured_fingerprints(ctx))
     if problems:
         raise ConfigError("; ".join(problems))
+
+
+def recorded_rule_sets(session: Session) -> list[RuleSet]:
+    """Every rule set version as the store recorded it at its first use: what each stored
+    evaluation of that version was judged with, also once its file is gone or replaced."""
+    out = []
+    for _id, _version, content in config_versions.recorded_contents(session, "rule_set"):
+        try:
+            out.append(validate_strict(RuleSet, content))
+        except (ValidationError, ValueError):  # recorded by a version of Agam with other rules
+            continue
+    return out

@@ -58,7 +58,7 @@ for code in ("en", "bn"):
         code,
         png,
         names=names[code],
-        rule_sets=loaders.configured_rule_sets(),
+        rule_sets=loaders.rule_sets_as_used(),
         scenarios=scenarios,
     )
     st.download_button(

@@ -20,7 +20,11 @@ from sqlalchemy.exc import DBAPIError
 from agam.core.errors import ConfigError
 from agam.pipeline import evaluate
 from agam.pipeline.context import AppContext
-from agam.pipeline.versions_in_use import check_configured, configured_fingerprints
+from agam.pipeline.versions_in_use import (
+    check_configured,
+    configured_fingerprints,
+    recorded_rule_sets,
+)
 from agam.scheduler import run_feed_job, run_scheduler
 from allowances.policy import load_policy, policy_fingerprint
 from store import config_versions
@@ -142,3 +146,33 @@ def test_the_database_keeps_every_recorded_version(site: AppContext) -> None:
         ):
             conn.execute(text(statement), {"c": CYCLONE})
     assert ("rule_set", CYCLONE, "2025.2") in recorded(site)
+
+
+def test_an_evaluation_is_explained_by_the_version_it_used_after_its_file_is_replaced(
+    site: AppContext, tmp_path: Path
+) -> None:
+    """The dashboard words a stored evaluation from its rule set version's parameters. Once a
+    new version replaced the file, only the store still holds the old one: the Bangla
+    sentence comes from it, with the thresholds that evaluation was judged with."""
+    from dashboard.explain import evaluation_text, find_stage
+
+    run_feed_job(site, "bmd")
+    with site.store.read() as session:
+        recorded = recorded_rule_sets(session)
+        met = (Evaluation.rule_set_id == CYCLONE, Evaluation.state == "met")
+        picked = select(Evaluation).where(*met, Evaluation.stage == "action")
+        action = session.scalars(picked).first()
+        assert action is not None
+        session.expunge(action)
+    loaded = {(s.id, s.version): s for s in site.rule_sets()}
+    assert {(s.id, s.version): s for s in recorded} == {
+        k: v for k, v in loaded.items() if k in {(s.id, s.version) for s in recorded}
+    }
+    replaced = [edited_cyclone(tmp_path, version="2025.3")]  # the old file gone
+    key = (action.rule_set_id, action.rule_set_version, action.observed["trigger_id"])
+    assert find_stage(replaced, *key) is None  # before: the stored English sentence only
+    stage = find_stage([*recorded, *replaced], *key)
+    text = evaluation_text(action, stage, "bn")
+    assert text is not None
+    assert "১১৮" in text  # 118 km/h as judged, not the new file's 100
+    assert "১০০ কিমি" not in text
