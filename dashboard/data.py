@@ -11,7 +11,7 @@ import pandas as pd
 from agam.pipeline.briefing import APPROVED, PROPOSED
 from dashboard import labels, loaders
 from dashboard.i18n import fmt_date, t
-from store import alert_repo, audit, list_repo, payee_repo
+from store import alert_repo, audit, frames, list_repo
 from store.user_repo import Principal
 
 SCOPED_ROLES = ("district_admin", "officer")
@@ -100,7 +100,7 @@ def list_lines(
         scope = visible_districts(principal)
         if scope is not None and row.district_pcode not in scope:
             return pd.DataFrame(), 0
-        changed = payee_repo.changes(session, list_id)  # over the whole list, read once
+        changed = loaders.registry_changes(list_id, frames.registry_version(session))
         lines = list_repo.lines_frame(
             session, list_id, included_only=included_only, limit=limit, changed=changed
         )

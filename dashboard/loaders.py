@@ -80,6 +80,18 @@ def rule_sets_as_used() -> list[Any]:
     return recorded + [s for s in configured_rule_sets() if (s.id, s.version) not in used]
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def registry_changes(list_id: int, registry: tuple[int, int]) -> Any:
+    """`payee_repo.changes` of a list, read once per registry version: a list's pinned payees
+    never change, and beneficiaries change only by an import, which moves `registry`
+    (`frames.registry_version`). Paging through a national-scale list no longer joins every
+    payee to the registry at each rerun; the export compares again, whatever was cached."""
+    from store import payee_repo
+
+    with store().read() as session:
+        return payee_repo.changes(session, list_id)
+
+
 def active_rule_sets() -> list[Any]:
     """The configured rule sets in force today and enabled, as the engine selects them."""
     from triggers.engine import active

@@ -70,9 +70,10 @@ def accounts(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Store:
 def view(accounts: Store) -> Callable[..., AppTest]:
     """Run one view as a signed-in role: view("map.py", "officer", lang="bn")."""
 
-    def run(file: str, role: str | None, lang: str = "en") -> AppTest:
-        st.cache_resource.clear()  # pick up config changes made by the test
-        st.cache_data.clear()
+    def run(file: str, role: str | None, lang: str = "en", clear_caches: bool = True) -> AppTest:
+        if clear_caches:  # pick up config changes made by the test
+            st.cache_resource.clear()
+            st.cache_data.clear()
         at = AppTest.from_file(str(VIEWS / file), default_timeout=90)
         if role is not None:
             at.session_state["test_username"] = ACCOUNTS[role][0]

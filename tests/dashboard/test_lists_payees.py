@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
+import pytest
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
 from allowances.lists import propose
 from allowances.policy import load_policy
+from store import payee_repo
 from store.db import Store
 from store.models import Alert, Beneficiary, Evaluation, RegistryImport
 
@@ -165,3 +168,34 @@ def test_every_payee_form_and_change_has_words() -> None:
     assert payee_changes("nid, wallet_number", "bn") == "এনআইডি, ওয়ালেট নম্বর"
     assert payee_changes(REMOVED, "bn") == "রেজিস্ট্রি থেকে বাদ পড়েছে"
     assert payee_changes("", "bn") == ""
+
+
+def test_the_registry_is_compared_once_per_import(
+    view: Callable[..., AppTest], accounts: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reruns of the page (paging, filters) reuse the comparison until a registry import
+    moves the registry's version; then the page compares again and shows the change."""
+    _list_with_a_changed_wallet(accounts)
+    calls: list[int] = []
+    compare = payee_repo.changes
+
+    def counted(session: Any, list_id: int) -> Any:
+        calls.append(list_id)
+        return compare(session, list_id)
+
+    monkeypatch.setattr(payee_repo, "changes", counted)
+    for _ in range(2):
+        at = view("lists.py", "district_admin", clear_caches=False)
+        assert not at.exception, at.exception
+        assert any("changed the payee of 1 line" in w.value for w in at.warning)
+    assert len(calls) == 1
+    with accounts.session() as session:  # an import that changes a second wallet
+        session.add(RegistryImport(file_name="s2", sha256="q" * 64, rows_total=1,
+                                   rows_imported=1, imported_at=T0, imported_by="t",
+                                   synthetic=True))  # fmt: skip
+    with accounts.engine.begin() as conn:
+        moved = "UPDATE beneficiaries SET wallet_number = '01888888888' WHERE id = 3"
+        conn.execute(text(moved))
+    at = view("lists.py", "district_admin", clear_caches=False)
+    assert any("changed the payee of 2 line(s)" in w.value for w in at.warning)
+    assert len(calls) == 2
