@@ -163,7 +163,11 @@ def _behind_in_force(
     current = current_forecast(session, feed_id, ctx.now())
     if current is None or current.raw_sha256 == sha:
         return None
-    in_force = load_forecast(ctx, feed_id, current.raw_sha256, current.processed_path)
+    try:
+        in_force = load_forecast(ctx, feed_id, current.raw_sha256, current.processed_path)
+    except (AgamError, OSError) as exc:  # never let a damaged old copy block a new list
+        log.warning("feed %s: the list in force cannot be read to compare (%s)", feed_id, exc)
+        return None
     behind: list[EpisodeBehind] = judge(fetched, in_force)
     return run_notes.behind(behind) if behind else None
 

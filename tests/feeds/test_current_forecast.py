@@ -356,3 +356,30 @@ def test_a_lagging_list_first_seen_is_stored_but_not_put_in_force(
         times = feed_sightings.arrival_times(session, {"gdacs"}, None, None)
     assert (current.id if current else None) == newer.forecast_run_id
     assert times == [GDACS_NOW]  # a backtest does not judge at the held-back list
+
+
+def test_a_list_in_force_that_cannot_be_read_does_not_block_the_next(
+    lagging_mirror: tuple[AppContext, list[bytes]], caplog: pytest.LogCaptureFixture
+) -> None:
+    """With the in-force list's stored copies gone, nothing can be compared: the list
+    fetched is put in force (and the log says why it was not compared), not refused."""
+    import shutil
+
+    ctx, served = lagging_mirror
+    _, ep6 = gdacs_lists()
+    served.append(episode_seven(ep6))
+    newer = run_feed_job(ctx, "gdacs")[0]
+    with ctx.store.read() as session:
+        stored = feed_repo.get_forecast(session, newer.forecast_run_id or 0)
+        paths = [Path(stored.raw_path), Path(stored.processed_path or "")]
+    shutil.rmtree(paths[1])
+    for part in paths[0].parent.glob(paths[0].name + "*"):
+        part.unlink() if part.is_file() else shutil.rmtree(part)
+    ctx.forget_forecasts()  # as a new process would start
+    ctx.clock.now = GDACS_NOW.replace(minute=15)  # type: ignore[attr-defined]
+    served.append(ep6)
+    fetched = run_feed_job(ctx, "gdacs")[0]
+    assert fetched.outcome == "partial"
+    assert "older list" not in (fetched.error or "")
+    assert "cannot be read to compare" in caplog.text
+    assert judged_and_latest(ctx, "gdacs") == (fetched.forecast_run_id,) * 2
