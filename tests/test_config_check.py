@@ -225,19 +225,22 @@ def test_load_settings_is_as_strict_as_the_check(tmp_path: Path) -> None:
 
 
 def test_a_rule_set_edited_without_a_new_version_is_named(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database_url: str
 ) -> None:
     """The store recorded the shipped cyclone rule set at its first use; the same version
-    with another content (here what the store holds was made different) is an error."""
+    with another content (here what the store holds was made different) is an error, on
+    SQLite and PostgreSQL alike."""
     from datetime import UTC, datetime
 
     from store import config_versions
-    from store.db import Store
+    from store.db import Store, sqlite_path
 
     monkeypatch.setenv("AGAM_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("AGAM_DATABASE_URL", database_url)
     assert check(SHIPPED)[0] == 0  # no store yet: nothing to compare, nothing created
-    assert not (tmp_path / "var" / "agam.sqlite3").exists()
-    store = Store(load_settings(SHIPPED).database_url)
+    path = sqlite_path(database_url)
+    assert path is None or not path.exists()
+    store = Store(database_url)
     store.upgrade()
     other = config_versions.fingerprint(
         "rule_set", "ocha_cerf_cyclone_2025", "2025.2", {"threshold_kmh": 100}
