@@ -103,3 +103,9 @@ def recorded_contents(session: Session, kind: Kind) -> list[tuple[str, str, dict
         if hashlib.sha256(row.content.encode("utf-8")).hexdigest() == row.content_sha256:
             out.append((row.config_id, row.version, json.loads(row.content)))
     return out
+
+
+def recorded(session: Session) -> list[ConfigVersion]:
+    """Every recorded version, by kind, id and first use."""
+    order = (ConfigVersion.kind.desc(), ConfigVersion.config_id, ConfigVersion.first_used_at)
+    return list(session.scalars(select(ConfigVersion).order_by(*order)))

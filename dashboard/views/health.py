@@ -1,4 +1,5 @@
-"""Data health: feed freshness, recent runs and failures, the audit chain."""
+"""Data health: feed freshness, recent runs and failures, the rule set and policy versions
+used, the audit chain."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from dashboard import labels, loaders
 from dashboard.i18n import fmt_int, fmt_time, t, zone_label
 from dashboard.page import lang, require_page
 from dashboard.widgets import feed_state_word, stale_warning
-from store import audit, feed_repo
+from store import audit, config_versions, feed_repo
 
 require_page("health")
 lg = lang()
@@ -56,6 +57,24 @@ with loaders.store().session() as session:
         for r in runs
     ]
 st.dataframe(pd.DataFrame(run_rows), hide_index=True, width="stretch")
+
+st.subheader(t("health_versions", lg))
+st.caption(t("health_versions_note", lg))
+with loaders.store().read() as session:
+    version_rows = [
+        {
+            t("health_version_kind", lg): t(f"config_kind_{v.kind}", lg),
+            t("health_version_id", lg): v.config_id,
+            t("health_version", lg): v.version,
+            t("health_version_first_used", lg): fmt_time(v.first_used_at, lg, zone=False),
+            "sha256": v.content_sha256[:16],
+        }
+        for v in config_versions.recorded(session)
+    ]
+if version_rows:
+    st.dataframe(pd.DataFrame(version_rows), hide_index=True, width="stretch")
+else:
+    st.info(t("health_versions_none", lg))
 
 st.subheader(t("health_audit", lg))
 if st.button(t("health_verify", lg), key="verify_audit"):

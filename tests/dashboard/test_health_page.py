@@ -161,3 +161,25 @@ def test_a_forecast_stored_but_not_used_is_said_in_bangla(
         "issued 20 May 2026, 08:00, before the forecast in force (issued 20 May 2026, 11:00): "
         "stored, not used"
     ), notes
+
+
+def test_the_versions_used_are_listed_with_their_hash(
+    view: Callable[..., AppTest], accounts: Store
+) -> None:
+    """Each rule set and policy version the store recorded at its first use, in the
+    reader's language: kind, name, version, first use, the start of its sha256."""
+    from store import config_versions
+
+    used = [
+        config_versions.fingerprint("rule_set", "ocha_cerf_flood_2025", "2025.2", {"a": 1}),
+        config_versions.fingerprint("allowance_policy", "agam-default", "2025.2", {"b": 2}),
+    ]
+    with accounts.session() as session:
+        config_versions.record(session, used, datetime(2026, 6, 22, 0, 15, tzinfo=UTC))
+    at = view("health.py", "committee", lang="bn")
+    assert not at.exception, at.exception
+    table = next(d.value for d in at.dataframe if "sha256" in d.value.columns)
+    assert list(table["ধরন"]) == ["নিয়মসেট", "ভাতা নীতি"]
+    assert list(table["নাম"]) == ["ocha_cerf_flood_2025", "agam-default"]
+    assert set(table["প্রথম ব্যবহার"]) == {"২২ জুন ২০২৬, ০৬:১৫"}
+    assert list(table["sha256"]) == [u.sha256[:16] for u in used]
