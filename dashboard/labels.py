@@ -60,6 +60,13 @@ def rule_set(rule_set_id: str, lang: str, titles: dict[str, str] | None = None) 
     return (titles or {}).get(rule_set_id, rule_set_id)
 
 
+def config_version_name(kind: str, config_id: str, lang: str) -> str:
+    """A recorded rule set by its name in the reader's language with its id (what files and
+    the store call it); a policy by its id."""
+    named = rule_set(config_id, lang) if kind == "rule_set" else config_id
+    return config_id if named == config_id else f"{named} ({config_id})"
+
+
 def feed(feed_id: str, lang: str) -> str:
     return t(f"feed_{feed_id}", lang) if known(f"feed_{feed_id}") else feed_id
 

@@ -58,13 +58,14 @@ with loaders.store().session() as session:
     ]
 st.dataframe(pd.DataFrame(run_rows), hide_index=True, width="stretch")
 
+
 st.subheader(t("health_versions", lg))
 st.caption(t("health_versions_note", lg))
 with loaders.store().read() as session:
     version_rows = [
         {
             t("health_version_kind", lg): t(f"config_kind_{v.kind}", lg),
-            t("health_version_id", lg): v.config_id,
+            t("health_version_id", lg): labels.config_version_name(v.kind, v.config_id, lg),
             t("health_version", lg): v.version,
             t("health_version_first_used", lg): fmt_time(v.first_used_at, lg, zone=False),
             "sha256": v.content_sha256[:16],

@@ -180,6 +180,6 @@ def test_the_versions_used_are_listed_with_their_hash(
     assert not at.exception, at.exception
     table = next(d.value for d in at.dataframe if "sha256" in d.value.columns)
     assert list(table["ধরন"]) == ["নিয়মসেট", "ভাতা নীতি"]
-    assert list(table["নাম"]) == ["ocha_cerf_flood_2025", "agam-default"]
+    assert list(table["নাম"]) == ["ওচা/সার্ফ বর্ষা বন্যা (২০২৫) (ocha_cerf_flood_2025)", "agam-default"]
     assert set(table["প্রথম ব্যবহার"]) == {"২২ জুন ২০২৬, ০৬:১৫"}
     assert list(table["sha256"]) == [u.sha256[:16] for u in used]
