@@ -67,15 +67,21 @@ def _conflict(found: Fingerprint, stored: ConfigVersion) -> str:
     )
 
 
-def record(session: Session, prints: Iterable[Fingerprint], at: datetime) -> None:
-    """In the caller's transaction: store each version used for the first time; refuse, with
-    one ConfigError naming every conflict, when one was used before with other content."""
-    prints = list(prints)
+def check(session: Session, prints: Iterable[Fingerprint]) -> None:
+    """One ConfigError naming every version of `prints` first used with other content."""
     problems = conflicts(session, prints)
     if problems:
         raise ConfigError("; ".join(problems))
+
+
+def record(session: Session, prints: Iterable[Fingerprint], at: datetime) -> None:
+    """In the caller's transaction: store each version used for the first time; refuse
+    (`check`) when one was used before with other content."""
+    prints = list(prints)
+    check(session, prints)
     for found in prints:
-        if session.get(ConfigVersion, (found.kind, found.config_id, found.version)) is not None:
+        key = (found.kind, found.config_id, found.version)
+        if session.get(ConfigVersion, key) is not None:
             continue
         try:
             with session.begin_nested():  # another process may record it a moment before
@@ -84,25 +90,22 @@ def record(session: Session, prints: Iterable[Fingerprint], at: datetime) -> Non
                                     content=found.content, first_used_at=at)  # fmt: skip
                 session.add(row)
         except IntegrityError:
-            stored = session.scalars(
-                select(ConfigVersion).where(
-                    ConfigVersion.kind == found.kind,
-                    ConfigVersion.config_id == found.config_id,
-                    ConfigVersion.version == found.version,
-                )
-            ).one()
+            stored = session.get(ConfigVersion, key, populate_existing=True)
+            if stored is None:
+                raise
             if stored.content_sha256 != found.sha256:
                 raise ConfigError(_conflict(found, stored)) from None
 
 
-def recorded_contents(session: Session, kind: Kind) -> list[tuple[str, str, dict[str, Any]]]:
-    """(id, version, content) of every version of `kind` recorded at its first use whose
-    content still matches its hash (a row changed behind the guards is left out)."""
-    out = []
-    for row in session.scalars(select(ConfigVersion).where(ConfigVersion.kind == kind)):
-        if hashlib.sha256(row.content.encode("utf-8")).hexdigest() == row.content_sha256:
-            out.append((row.config_id, row.version, json.loads(row.content)))
-    return out
+def recorded_contents(session: Session, kind: Kind) -> list[dict[str, Any]]:
+    """The content of every version of `kind` recorded at its first use whose content still
+    matches its hash (a row changed behind the guards is left out)."""
+    rows = session.scalars(select(ConfigVersion).where(ConfigVersion.kind == kind))
+    return [
+        json.loads(row.content)
+        for row in rows
+        if hashlib.sha256(row.content.encode("utf-8")).hexdigest() == row.content_sha256
+    ]
 
 
 def recorded(session: Session) -> list[ConfigVersion]:

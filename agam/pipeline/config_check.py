@@ -26,8 +26,7 @@ from sqlalchemy.orm import Session
 from agam.core.errors import AgamError
 from agam.core.settings import Settings
 from agam.pipeline.notify import SMTP_PASSWORD_ENV
-from agam.pipeline.versions_in_use import rule_set_fingerprints
-from allowances.policy import load_policy, policy_fingerprint
+from agam.pipeline.versions_in_use import fingerprints
 from store import config_versions
 from store.db import sqlite_path
 from triggers.engine import builtin_rule_set_dir, load_rule_sets, newest_versions
@@ -113,7 +112,7 @@ def _versions_in_store(settings: Settings, rule_sets: list[RuleSet], report: Con
     timeout = {"connect_timeout": 5} if url.get_backend_name() == "postgresql" else {}
     engine = create_engine(url, connect_args=timeout, hide_parameters=True)
     try:
-        prints = [*rule_set_fingerprints(rule_sets), policy_fingerprint(load_policy())]
+        prints = fingerprints(rule_sets)
         with Session(engine) as session:
             problems = config_versions.conflicts(session, prints)
     except (AgamError, SQLAlchemyError) as exc:

@@ -9,7 +9,6 @@ from collections.abc import Iterable
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from agam.core.errors import ConfigError
 from agam.core.strict import validate_strict
 from agam.pipeline.context import AppContext
 from allowances.policy import AllowancePolicy, load_policy, policy_fingerprint
@@ -26,26 +25,31 @@ def rule_set_fingerprints(rule_sets: Iterable[RuleSet]) -> list[Fingerprint]:
     ]
 
 
+def fingerprints(
+    rule_sets: Iterable[RuleSet], policy: AllowancePolicy | None = None
+) -> list[Fingerprint]:
+    """The rule sets' and the allowance policy's (default: the shipped one)."""
+    return [*rule_set_fingerprints(rule_sets), policy_fingerprint(policy or load_policy())]
+
+
 def configured_fingerprints(
     ctx: AppContext, policy: AllowancePolicy | None = None
 ) -> list[Fingerprint]:
-    return [*rule_set_fingerprints(ctx.rule_sets()), policy_fingerprint(policy or load_policy())]
+    return fingerprints(ctx.rule_sets(), policy)
 
 
 def check_configured(ctx: AppContext) -> None:
     """ConfigError naming every configured rule set or policy version the store knows with
     other content."""
     with ctx.store.read() as session:
-        problems = config_versions.conflicts(session, configured_fingerprints(ctx))
-    if problems:
-        raise ConfigError("; ".join(problems))
+        config_versions.check(session, configured_fingerprints(ctx))
 
 
 def recorded_rule_sets(session: Session) -> list[RuleSet]:
     """Every rule set version as the store recorded it at its first use: what each stored
     evaluation of that version was judged with, also once its file is gone or replaced."""
     out = []
-    for _id, _version, content in config_versions.recorded_contents(session, "rule_set"):
+    for content in config_versions.recorded_contents(session, "rule_set"):
         try:
             out.append(validate_strict(RuleSet, content))
         except (ValidationError, ValueError):  # recorded by a version of Agam with other rules
