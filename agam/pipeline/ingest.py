@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -106,12 +107,12 @@ def _ingest(
     with ctx.store.session() as session:
         known = feed_repo.find_forecast_by_sha(session, feed_id, raw.sha256)
         known_id, known_path = (known.id, known.processed_path) if known else (None, None)
-    if known_id is not None:
-        stored = None
-        if feed_id in SNAPSHOT_FEEDS:  # a lagging mirror may serve an older list again
-            stored = load_forecast(ctx, feed_id, raw.sha256, known_path)
+    if known_id is not None:  # a lagging mirror may serve an older list again
         with ctx.store.session() as session:
-            behind = _behind_in_force(ctx, session, feed_id, stored, raw.sha256)
+            behind = _behind_in_force(
+                ctx, session, feed_id, raw.sha256,
+                lambda: load_forecast(ctx, feed_id, raw.sha256, known_path),
+            )  # fmt: skip
         if behind is not None:
             log.warning("feed %s: %s", feed_id, behind)
         return _finish(
@@ -136,7 +137,7 @@ def _ingest(
         summary={"quality_issues": len(forecast.quality)},
     )
     with ctx.store.session() as session:
-        behind = _behind_in_force(ctx, session, feed_id, forecast, raw.sha256)
+        behind = _behind_in_force(ctx, session, feed_id, raw.sha256, lambda: forecast)
         row = feed_repo.add_forecast(session, new)
         forecast_id = row.id
         if behind is not None:  # held back in the transaction that stores it
@@ -153,22 +154,28 @@ def _ingest(
 
 
 def _behind_in_force(
-    ctx: AppContext, session: Session, feed_id: str, fetched: HazardForecast | None, sha: str
+    ctx: AppContext,
+    session: Session,
+    feed_id: str,
+    sha: str,
+    fetched: Callable[[], HazardForecast],
 ) -> str | None:
     """Why a snapshot feed's list is not put in force: a cyclone it shares with the list in
-    force is at an earlier episode there (a lagging mirror; `hazard_feeds.gdacs_episodes`)."""
+    force is at an earlier episode there (a lagging mirror; `hazard_feeds.gdacs_episodes`).
+    Either list is read only when the two differ."""
     judge = getattr(ctx.feed(feed_id), "behind_in_force", None)
-    if fetched is None or feed_id not in SNAPSHOT_FEEDS or judge is None:
+    if feed_id not in SNAPSHOT_FEEDS or judge is None:
         return None
     current = current_forecast(session, feed_id, ctx.now())
     if current is None or current.raw_sha256 == sha:
         return None
     try:
         in_force = load_forecast(ctx, feed_id, current.raw_sha256, current.processed_path)
-    except (AgamError, OSError) as exc:  # never let a damaged old copy block a new list
-        log.warning("feed %s: the list in force cannot be read to compare (%s)", feed_id, exc)
+        this = fetched()
+    except (AgamError, OSError) as exc:  # never let a damaged copy block the feed
+        log.warning("feed %s: the two lists cannot be read to compare (%s)", feed_id, exc)
         return None
-    behind: list[EpisodeBehind] = judge(fetched, in_force)
+    behind: list[EpisodeBehind] = judge(this, in_force)
     return run_notes.behind(behind) if behind else None
 
 
