@@ -100,11 +100,7 @@ def bangla_names(unions: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, float]]:
         out[f"adm{level}_bn"] = out[f"adm{level}_bn"].map(
             lambda v: unicodedata.normalize("NFC", v) if isinstance(v, str) else None
         )
-    shares = {}
-    for level in (1, 2, 3, 4):
-        per_unit = out.drop_duplicates(f"adm{level}_pcode")
-        shares[f"adm{level}"] = round(float(per_unit[f"adm{level}_bn"].notna().mean()), 4)
-    return out, shares
+    return out, _shares(out)
 
 
 def crosswalk(unions: pd.DataFrame) -> pd.DataFrame:
@@ -171,8 +167,8 @@ def rules_only() -> int:
     named = named_by_rule(unions)
     unions.to_parquet(path, compression="zstd", write_covering_bbox=False)
     report = json.loads((OUT / "build_report.json").read_text("utf-8"))
-    report["bangla_name_by_rule"] = {"adm4": named + report.get("bangla_name_by_rule", {}).get(
-        "adm4", 0)}  # fmt: skip
+    before = report.get("bangla_name_by_rule", {}).get("adm4", 0)  # named by an earlier run
+    report["bangla_name_by_rule"] = {"adm4": before + named}
     report["bangla_name_share"] = _shares(unions)
     (OUT / "build_report.json").write_text(json.dumps(report, indent=2) + "\n", "utf-8")
     json.dump(report, sys.stdout, indent=2)

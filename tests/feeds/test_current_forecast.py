@@ -138,6 +138,15 @@ def gdacs_lists() -> tuple[bytes, bytes]:
     return json.dumps(doc).encode(), with_mocha
 
 
+def episode_seven(doc: bytes) -> bytes:
+    """DERIVED from the real MOCHA-23 list or geometry (episode 6): the same content
+    renumbered as episode 7, the advisory after it."""
+    for six, seven in ((b'"episodeid":6', b'"episodeid":7'), (b'"episodeid": 6', b'"episodeid": 7'),
+                       (b"episodeid=6", b"episodeid=7")):  # fmt: skip
+        doc = doc.replace(six, seven)
+    return doc
+
+
 @pytest.fixture
 def gdacs_site(
     config_path: Path,
@@ -145,16 +154,19 @@ def gdacs_site(
     httpserver: HTTPServer,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[tuple[AppContext, list[bytes]]]:
-    """A store whose gdacs feed reads a local server; the test sets the event list served."""
+    """A store whose gdacs feed reads a local server; the test sets the event list served
+    (MOCHA-23 at episode 6, or at the episode 7 derived from it)."""
     served: list[bytes] = []
     httpserver.expect_request("/api/events/geteventlist/EVENTS4APP").respond_with_handler(
         lambda _r: Response(served[-1], content_type="application/json")
     )
 
+    real = (FEEDS / "gdacs" / "mocha-23_geometry_ep6.json").read_bytes()
+
     def geometry(request: Request) -> Response:
         assert request.args["eventid"] == "1000970"
-        assert request.args["episodeid"] == "6"
-        body = (FEEDS / "gdacs" / "mocha-23_geometry_ep6.json").read_bytes()
+        assert request.args["episodeid"] in ("6", "7")
+        body = real if request.args["episodeid"] == "6" else episode_seven(real)
         return Response(body, content_type="application/json")
 
     httpserver.expect_request("/api/polygons/getgeometry").respond_with_handler(geometry)
@@ -244,50 +256,13 @@ def test_a_replay_is_served_what_the_live_system_was(
     target.store.dispose()
 
 
-def episode_seven(doc: bytes) -> bytes:
-    """DERIVED from the real MOCHA-23 list or geometry (episode 6): the same content
-    renumbered as episode 7, the advisory after it."""
-    for six, seven in ((b'"episodeid":6', b'"episodeid":7'), (b'"episodeid": 6', b'"episodeid": 7'),
-                       (b"episodeid=6", b"episodeid=7")):  # fmt: skip
-        doc = doc.replace(six, seven)
-    return doc
-
-
-@pytest.fixture
-def lagging_mirror(
-    config_path: Path,
-    database_url: str,
-    httpserver: HTTPServer,
-    monkeypatch: pytest.MonkeyPatch,
-) -> Iterator[tuple[AppContext, list[bytes]]]:
-    """A gdacs feed whose server serves MOCHA-23 at episode 6 or 7 as the test says."""
-    served: list[bytes] = []
-    httpserver.expect_request("/api/events/geteventlist/EVENTS4APP").respond_with_handler(
-        lambda _r: Response(served[-1], content_type="application/json")
-    )
-    real = (FEEDS / "gdacs" / "mocha-23_geometry_ep6.json").read_bytes()
-
-    def geometry(request: Request) -> Response:
-        body = real if request.args["episodeid"] == "6" else episode_seven(real)
-        return Response(body, content_type="application/json")
-
-    httpserver.expect_request("/api/polygons/getgeometry").respond_with_handler(geometry)
-    section = (
-        "[feeds.gdacs]\ninterval_minutes = 15\nmax_age_hours = 12\nretries = 0\n"
-        f"base_url = '{httpserver.url_for('/api/')}'\n"
-    )
-    ctx = site_context(config_path, database_url, monkeypatch, section, GDACS_NOW)
-    yield ctx, served
-    ctx.store.dispose()
-
-
 def test_a_lagging_mirror_serving_an_older_episode_does_not_roll_the_cyclone_back(
-    lagging_mirror: tuple[AppContext, list[bytes]], tmp_path: Path
+    gdacs_site: tuple[AppContext, list[bytes]], tmp_path: Path
 ) -> None:
     """Episode 7 of MOCHA-23, then a mirror serving episode 6 again (new content, then the
     same content once more): stored, said, not put in force, not judged; a replay does the
     same. A list without the cyclone cannot be told older and stands."""
-    ctx, served = lagging_mirror
+    ctx, served = gdacs_site
     quiet, ep6 = gdacs_lists()
     ep7 = episode_seven(ep6)
     plays: list[tuple[int, bytes]] = [(0, ep6), (15, ep7), (30, ep6), (45, ep6), (60, quiet)]
@@ -335,11 +310,11 @@ def test_a_lagging_mirror_serving_an_older_episode_does_not_roll_the_cyclone_bac
 
 
 def test_a_lagging_list_first_seen_is_stored_but_not_put_in_force(
-    lagging_mirror: tuple[AppContext, list[bytes]],
+    gdacs_site: tuple[AppContext, list[bytes]],
 ) -> None:
     """Episode 7 first, then episode 6, never seen before: a new forecast, held back in the
     transaction that stores it."""
-    ctx, served = lagging_mirror
+    ctx, served = gdacs_site
     _, ep6 = gdacs_lists()
     served.append(episode_seven(ep6))
     newer = run_feed_job(ctx, "gdacs")[0]
@@ -359,13 +334,13 @@ def test_a_lagging_list_first_seen_is_stored_but_not_put_in_force(
 
 
 def test_a_list_in_force_that_cannot_be_read_does_not_block_the_next(
-    lagging_mirror: tuple[AppContext, list[bytes]], caplog: pytest.LogCaptureFixture
+    gdacs_site: tuple[AppContext, list[bytes]], caplog: pytest.LogCaptureFixture
 ) -> None:
     """With the in-force list's stored copies gone, nothing can be compared: the list
     fetched is put in force (and the log says why it was not compared), not refused."""
     import shutil
 
-    ctx, served = lagging_mirror
+    ctx, served = gdacs_site
     _, ep6 = gdacs_lists()
     served.append(episode_seven(ep6))
     newer = run_feed_job(ctx, "gdacs")[0]
