@@ -12,7 +12,6 @@ from dashboard.i18n import LANGUAGES
 
 LANG_COOKIE = "agam_lang"
 LANG_MAX_AGE_S = 400 * 24 * 3600  # browsers cap a cookie's life at 400 days
-_WRITTEN = "agam_lang_cookie"  # session_state: the language this session last wrote
 
 
 def write_cookie(assignment: str) -> None:
@@ -32,8 +31,8 @@ def chosen_language() -> str:
 
 
 def remember_language(lang: str) -> None:
-    """Keep `lang` for the next reload or tab of this browser (written once per change)."""
-    if lang not in LANGUAGES or st.session_state.get(_WRITTEN, chosen_language()) == lang:
-        return
-    write_cookie(f"{LANG_COOKIE}={lang}; Max-Age={LANG_MAX_AGE_S}")
-    st.session_state[_WRITTEN] = lang
+    """Keep `lang` for the next reload or tab of this browser. Written on every run while the
+    cookie the page connected with says otherwise: a run cut short by a rerun, or a script the
+    browser had not run yet, cannot lose the choice (the write is idempotent)."""
+    if lang in LANGUAGES and chosen_language() != lang:
+        write_cookie(f"{LANG_COOKIE}={lang}; Max-Age={LANG_MAX_AGE_S}")

@@ -14,6 +14,7 @@ USER = "dmo.session"
 
 
 def _session_cookie(page: Any) -> dict[str, Any]:
+    page.wait_for_function("document.cookie.includes('agam_session=')", timeout=30_000)
     [cookie] = [c for c in page.context.cookies() if c["name"] == "agam_session"]
     return cookie
 
@@ -73,6 +74,8 @@ def test_the_chosen_language_survives_a_reload(
     bangla = page.get_by_role("heading", name=t("signin_header", "bn"))
     bangla.wait_for(timeout=30_000)
     wait_for_app(page)
+    # the browser runs the cookie's script after it draws the page: wait for it, not a guess
+    page.wait_for_function("document.cookie.includes('agam_lang=bn')", timeout=30_000)
     [cookie] = [c for c in page.context.cookies() if c["name"] == "agam_lang"]
     assert (cookie["value"], cookie["sameSite"]) == ("bn", "Strict")
     page.reload()
@@ -86,6 +89,7 @@ def test_the_chosen_language_survives_a_reload(
     page.get_by_text("English", exact=True).click()
     page.get_by_role("heading", name=t("signin_header", "en")).wait_for(timeout=30_000)
     wait_for_app(page)
+    page.wait_for_function("document.cookie.includes('agam_lang=en')", timeout=30_000)
     page.reload()
     wait_for_app(page)
     page.get_by_role("heading", name=t("signin_header", "en")).wait_for(timeout=30_000)
