@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from allowances.duplicates_arrow import Rows, duplicates_in_rows
 from allowances.exposure_arrow import count_first_exposure
@@ -28,10 +29,12 @@ class FirstLoadCounts:
     duplicates: Duplicates
 
 
-def count_first_load(rows: Rows, as_of_year: int, rows_total: int) -> FirstLoadCounts:
+def count_first_load(
+    rows: Rows, as_of_year: int, rows_total: int, folder: Path | None = None
+) -> FirstLoadCounts:
     with step("exposure and duplicates counted"):
         exposure = count_first_exposure(rows, as_of_year, rows_total)
-        return FirstLoadCounts(exposure, duplicates_in_rows(rows))
+        return FirstLoadCounts(exposure, duplicates_in_rows(rows, folder=folder))
 
 
 class FirstLoadCounting:
@@ -39,9 +42,14 @@ class FirstLoadCounting:
     waits for the worker, or counts on the caller's thread if none was started."""
 
     def __init__(
-        self, rows: Rows, as_of_year: int, rows_total: int, pool: ThreadPoolExecutor | None
+        self,
+        rows: Rows,
+        as_of_year: int,
+        rows_total: int,
+        pool: ThreadPoolExecutor | None,
+        folder: Path | None = None,
     ) -> None:
-        self._args = (rows, as_of_year, rows_total)
+        self._args = (rows, as_of_year, rows_total, folder)
         self._pool = pool
         self._future: Future[FirstLoadCounts] | None = None
 
@@ -57,13 +65,13 @@ class FirstLoadCounting:
 
 @contextmanager
 def counted_beside(
-    rows: Rows, as_of_year: int, rows_total: int, *, beside: bool
+    rows: Rows, as_of_year: int, rows_total: int, *, beside: bool, folder: Path | None = None
 ) -> Iterator[FirstLoadCounting]:
     """A `FirstLoadCounting` with a worker thread when `beside`. The worker is waited for on
     leaving, so the rows it reads stay open until it is done; its error is raised by
-    `result()`."""
+    `result()`. `folder`: the import's private folder, for hashes beyond memory's share."""
     if not beside:
-        yield FirstLoadCounting(rows, as_of_year, rows_total, None)
+        yield FirstLoadCounting(rows, as_of_year, rows_total, None, folder)
         return
     with ThreadPoolExecutor(1, thread_name_prefix="first-load") as pool:
-        yield FirstLoadCounting(rows, as_of_year, rows_total, pool)
+        yield FirstLoadCounting(rows, as_of_year, rows_total, pool, folder)

@@ -2,28 +2,33 @@
 
 Every chunk is normalised and checked (`registry_validate`); the good rows go to an anonymous
 Arrow IPC spill (`registry_staging`), the errors are kept by row and field (never values), and
-beneficiary ids repeated anywhere in the file are found at the end: on 64-bit hashes first,
-confirmed exactly from the ids spilled beside the rows only when two hashes match.
+beneficiary ids repeated anywhere in the file are found at the end: on 64-bit hashes first
+(`repeated_hashes`: bounded memory at any size), confirmed exactly from the ids spilled beside
+the rows, reading back only the rows whose hash repeats.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from agam.core.errors import RegistryError
 from allowances.registry_read import Reader
 from allowances.registry_schema import FIELD_NAMES, ImportReport, RowError, Status
 from allowances.registry_staging import Spill
 from allowances.registry_validate import Context, validate_all
+from allowances.repeated_hashes import RepeatedHashes
 
 if TYPE_CHECKING:
     from allowances.registry_write import Duplicates
 
+HASH = "_hash"  # the id's hash, spilled beside it
 FIELD_ORDER = {name: i for i, name in enumerate(FIELD_NAMES)}
 
 
@@ -39,26 +44,31 @@ class Pass1:
     ignored: tuple[str, ...]
 
 
-def check_file(reader: Reader, ctx: Context, spill: Spill, id_spill: Spill) -> Pass1:
+def check_file(
+    reader: Reader, ctx: Context, spill: Spill, id_spill: Spill, folder: Path | None = None
+) -> Pass1:
     """Check every chunk, spill the good rows; repeated beneficiary ids are found on 64-bit
-    hashes (8 bytes a row in memory) and, only when two hashes match, confirmed exactly from
-    the ids spilled beside the rows."""
+    hashes (spilled to `folder` beyond a few million) and, only where two hashes match,
+    confirmed exactly from the ids spilled beside the rows."""
     error_frames: list[pd.DataFrame] = []
-    id_hashes: list[np.ndarray] = []
     total = synthetic_true = 0
-    for result in validate_all(reader.chunks(), ctx):
-        total += result.rows
-        synthetic_true += result.synthetic_true
-        spill.append(result.valid)
-        id_spill.append(result.ids)
-        id_hashes.append(result.id_hashes)
-        for index, fld, reasons in result.errors:
-            error_frames.append(pd.DataFrame({"_index": index, "field": fld, "reason": reasons}))
-    spill.finish()
-    id_spill.finish()
+    with RepeatedHashes(folder) as id_hashes:
+        for result in validate_all(reader.chunks(), ctx):
+            total += result.rows
+            synthetic_true += result.synthetic_true
+            spill.append(result.valid)
+            id_spill.append(result.ids.append_column(HASH, pa.array(result.id_hashes)))
+            id_hashes.add(result.id_hashes)
+            for index, fld, reasons in result.errors:
+                error_frames.append(
+                    pd.DataFrame({"_index": index, "field": fld, "reason": reasons})
+                )
+        spill.finish()
+        id_spill.finish()
+        repeated = id_hashes.repeated()
     # Duplicate beneficiary ids anywhere in the file: the first occurrence stays, later ones fail.
-    if id_spill.written and has_repeats(np.concatenate(id_hashes)):
-        ids = pa.Table.from_batches(list(id_spill.batches())).to_pandas()
+    if id_spill.written and len(repeated):
+        ids = _ids_hashed_among(id_spill, repeated)
         dup = ids.duplicated("beneficiary_id", keep="first")
         if dup.any():
             first_at = ids[~dup].set_index("beneficiary_id")["_index"]
@@ -106,11 +116,16 @@ def check_file(reader: Reader, ctx: Context, spill: Spill, id_spill: Spill) -> P
     )
 
 
-def has_repeats(hashes: np.ndarray) -> bool:
-    """Any hash twice? (Every repeated id is; a rare collision is ruled out exactly after.)
-    Sorting and comparing neighbours is 15× faster than NumPy 2's hashed `np.unique` here."""
-    ordered = np.sort(hashes)
-    return bool((ordered[1:] == ordered[:-1]).any())
+def _ids_hashed_among(id_spill: Spill, hashes: np.ndarray) -> pd.DataFrame:
+    """The spilled (_index, beneficiary_id) rows whose id hashed to one of `hashes`, in file
+    order: every row of a repeated id, and only a few others (ids sharing a hash by chance)."""
+    wanted = pa.array(hashes, pa.uint64())
+    picked = []
+    for batch in id_spill.batches():
+        kept = pc.is_in(batch.column(HASH), value_set=wanted)
+        picked.append(pa.Table.from_batches([batch]).filter(kept).drop_columns([HASH]))
+    frame: pd.DataFrame = pa.concat_tables(picked).to_pandas()
+    return frame
 
 
 def row_errors(name: str, frame: pd.DataFrame, limit: int) -> tuple[RowError, ...]:

@@ -123,7 +123,7 @@ def import_registry(
             require_active(session, principal, IMPORT_ROLES, doing="import registries")
     with Staging(staging_dir or default_staging(store)) as staging:
         with step("read and check"):
-            first = check_file(reader, ctx, staging.spill(), staging.spill())
+            first = check_file(reader, ctx, staging.spill(), staging.spill(), staging.work_folder())
         errors = row_errors(name, first.errors, error_limit)
         if len(first.errors) and not quarantine and not dry_run:
             log.warning(
@@ -175,7 +175,9 @@ def _pass2(
         import_connection(
             store, folder, (lambda: good(list(STAGED))) if looks_empty and staged else None, step
         ) as (conn, stage),
-        counted_beside(good, writing.at.year, first.total, beside=beside) as first_counts,
+        counted_beside(
+            good, writing.at.year, first.total, beside=beside, folder=folder
+        ) as first_counts,
     ):
         session = Session(bind=conn, expire_on_commit=False)
         try:

@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from allowances import duplicates_arrow
+from allowances import duplicates_arrow, repeated_hashes
 from allowances.duplicates_arrow import duplicates_in_rows
 from allowances.registry_import import import_registry
 from allowances.registry_write import find_duplicates
@@ -89,17 +89,11 @@ def test_the_listed_groups_are_limited_but_the_counts_are_not() -> None:
     assert [g.kind for g in found.groups] == ["nid", "wallet"]
 
 
-def test_repeating_rows_are_the_rows_whose_present_hash_another_present_row_shares() -> None:
-    rng = np.random.default_rng(5)
-    hashes = rng.integers(0, 40, size=200).astype(np.uint64)  # many repeats
-    hashes[:3] = np.iinfo(np.uint64).max  # the largest value repeats too
-    present = rng.random(200) > 0.2
-    counts: dict[int, int] = {}
-    for h, p in zip(hashes.tolist(), present.tolist(), strict=True):
-        counts[h] = counts.get(h, 0) + int(p)
-    expected = [i for i, (h, p) in enumerate(zip(hashes, present, strict=True))
-                if p and counts[int(h)] > 1]  # fmt: skip
-    got = duplicates_arrow._repeating_rows(hashes, present)
-    assert got.tolist() == expected
-    unique = np.arange(50, dtype=np.uint64)
-    assert duplicates_arrow._repeating_rows(unique, np.ones(50, bool)).tolist() == []
+def test_hashes_spilled_to_parts_find_the_same_groups(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Beyond memory's share the hashes go to anonymous parts: the same groups."""
+    expected = duplicates_in_rows(_rows(TABLE, 3))
+    monkeypatch.setattr(repeated_hashes, "IN_MEMORY", 2)
+    assert duplicates_in_rows(_rows(TABLE, 3), folder=tmp_path) == expected
+    assert list(tmp_path.iterdir()) == []  # the parts never had a name
