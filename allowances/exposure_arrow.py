@@ -16,6 +16,7 @@ import json
 import logging
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -125,15 +126,16 @@ def counted_by_union_groups(
 
 
 def count_first_exposure(
-    rows: ColumnRows, as_of_year: int, rows_total: int = 0
+    rows: ColumnRows, as_of_year: int, rows_total: int = 0, folder: Path | None = None
 ) -> list[tuple[object, ...]]:
     """The union_exposure rows of every stored beneficiary (`rows(columns)` reads them; about
     `rows_total` of them, which sets how many union sets are counted apart): from one
-    reading kept as integers (`exposure_compact`), or, if two household ids share a hash,
-    on the ids themselves."""
+    reading kept as integers (`exposure_compact`, a set at a time from `folder`), or, if two
+    household ids share a hash, on the ids themselves."""
     sets = min(MAX_GROUPS, max(1, -(-rows_total // GROUP_ROWS)))
     needed = list(NEEDED)
-    counted = count_compact(rows, needed, lambda t: _flag_bits(t, as_of_year), sets)
+    flags = lambda t: _flag_bits(t, as_of_year)  # noqa: E731
+    counted = count_compact(rows, needed, flags, sets, folder)
     if counted is not None:
         return counted
     log.warning(

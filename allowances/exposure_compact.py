@@ -1,10 +1,12 @@
 """A first load's exposure from one reading of its rows, kept as a few integers a row.
 
-Each row becomes its union's and programme's codes, a 64-bit hash of its household id and
-its flags as bits (17 bytes). Households are told apart by sorting (group, hash)
-keys; the rows a key puts together are then read once more and their household ids compared,
-so the counts are exact: if two different ids (or two groups) share a key, `count_compact`
-returns None and the caller counts on the ids themselves
+Each row becomes its union's and programme's codes, a 64-bit hash of its household id, its
+flags as bits and its position (25 bytes), written as it is read to the part of its set of
+unions (`spill_parts`: anonymous files of the import's folder when there are several sets,
+so memory holds one set, about 2 M rows, at any size). Households are told apart by sorting
+(group, hash) keys; the rows a key puts together are then read once more and their household
+ids compared, so the counts are exact: if two different ids (or two groups) share a key,
+`count_compact` returns None and the caller counts on the ids themselves
 (`exposure_arrow.counted_by_union_groups`, which reads the rows once per set of unions).
 """
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -19,20 +22,12 @@ import pyarrow.compute as pc
 
 from agam.core.arrow_bytes import string_hashes
 from allowances.exposure import ALL_PROGRAMMES, COUNT_COLUMNS
+from allowances.spill_parts import Parts
 
 ColumnRows = Callable[[list[str]], Iterable[pa.Table]]  # the rows, these columns, in batches
+PAIRS_AT_ONCE = 2_000_000  # pairs of rows whose household ids one reading compares
 GROUP_MIX = 0xD6E8FEB86659FD93  # odd: a group's code spread over the key's 64 bits
 FLAG_COUNT = len(COUNT_COLUMNS) - 2
-
-
-@dataclass
-class Compact:
-    union: np.ndarray  # per row: index into `unions`
-    programme: np.ndarray  # per row: index into `programmes`
-    household: np.ndarray  # per row: string_hashes of the household id
-    bits: np.ndarray  # per row: bit i set when it gives its household flag i
-    unions: list[str | None]
-    programmes: list[str | None]
 
 
 def codes_of(column: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, pa.Array]:
@@ -50,28 +45,9 @@ def _global_codes(column: pa.ChunkedArray | pa.Array, ids: dict[str | None, int]
     return mapping[local] if len(mapping) else np.zeros(0, np.int32)
 
 
-def compact_rows(
-    tables: Iterable[pa.Table], flag_bits: Callable[[pa.Table], np.ndarray]
-) -> Compact:
-    union_ids: dict[str | None, int] = {}
-    programme_ids: dict[str | None, int] = {}
-    parts: tuple[list[np.ndarray], ...] = ([], [], [], [])
-    for rows in tables:
-        if rows.num_rows == 0:
-            continue
-        parts[0].append(_global_codes(rows["adm4_pcode"], union_ids))
-        parts[1].append(_global_codes(rows["programme"], programme_ids))
-        parts[2].append(string_hashes(rows["household_id"]))
-        parts[3].append(flag_bits(rows))
-    columns: list[np.ndarray] = []
-    for part, kind in zip(parts, (np.int32, np.int32, np.uint64, np.uint8), strict=True):
-        columns.append(np.concatenate(part) if part else np.zeros(0, kind))
-        part.clear()  # one column's batches and its whole copy in memory at a time
-    union, programme, household, bits = columns
-    # codes in the fewest bytes that hold them (5,160 unions: two)
-    union = union.astype(np.min_scalar_type(max(len(union_ids) - 1, 0)))
-    programme = programme.astype(np.min_scalar_type(max(len(programme_ids) - 1, 0)))
-    return Compact(union, programme, household, bits, list(union_ids), list(programme_ids))
+ROW = np.dtype(
+    [("union", "<i4"), ("programme", "<i4"), ("household", "<u8"), ("bits", "u1"), ("at", "<i8")]
+)  # a row as counted: its codes, household hash, flag bits and position among the rows
 
 
 @dataclass
@@ -142,26 +118,31 @@ def _pairs(keyed: KeyOrder, positions: np.ndarray) -> tuple[np.ndarray, np.ndarr
 
 def _ids_agree(rows: ColumnRows, left: np.ndarray, right: np.ndarray, total: int) -> bool:
     """Do the rows at `left` and `right` (pairwise, positions among `total`) have the same
-    household id? Only those rows' ids are kept from the second reading."""
-    if not len(left):
-        return True
-    wanted = np.zeros(total, dtype=bool)
-    wanted[left] = True
-    wanted[right] = True
+    household id? `PAIRS_AT_ONCE` pairs a reading: memory holds their ids, never a value
+    per row of the file, however many households have several members."""
+    return all(
+        _ids_agree_once(rows, left[i : i + PAIRS_AT_ONCE], right[i : i + PAIRS_AT_ONCE], total)
+        for i in range(0, len(left), PAIRS_AT_ONCE)
+    )
+
+
+def _ids_agree_once(rows: ColumnRows, left: np.ndarray, right: np.ndarray, total: int) -> bool:
+    """`_ids_agree` from one reading, keeping only the ids at `left` and `right`."""
+    wanted = np.unique(np.concatenate([left, right]))  # ascending positions
     found: list[pa.Array] = []
     start = 0
     for table in rows(["household_id"]):
         end = start + table.num_rows
-        local = np.flatnonzero(wanted[start:end])
-        if len(local):
-            found.append(table.column("household_id").take(pa.array(local)).combine_chunks())
+        low, high = np.searchsorted(wanted, [start, end])
+        if high > low:
+            picked = table.column("household_id").take(pa.array(wanted[low:high] - start))
+            found.append(picked.combine_chunks())
         start = end
-    if start != total:
+    if start != total or not found:
         return False  # the rows changed between readings: count on the ids themselves
     ids = pa.concat_arrays(found)
-    index = np.cumsum(wanted, dtype=np.int32 if total < 2**31 else np.int64) - 1  # in `ids`
-    a = ids.take(pa.array(index[left]))
-    b = ids.take(pa.array(index[right]))
+    a = ids.take(pa.array(np.searchsorted(wanted, left)))
+    b = ids.take(pa.array(np.searchsorted(wanted, right)))
     return bool(pc.all(pc.fill_null(pc.equal(a, b), False)).as_py())
 
 
@@ -170,40 +151,61 @@ def count_compact(
     needed: list[str],
     flag_bits: Callable[[pa.Table], np.ndarray],
     sets: int,
+    folder: Path | None = None,
 ) -> list[tuple[object, ...]] | None:
     """(adm4_pcode, programme, *COUNT_COLUMNS) rows as `exposure_arrow.count_exposure` gives
-    them, the unions counted in `sets` disjoint sets (memory: one set's sort at a time);
-    None when a key is shared by two different household ids or groups."""
-    c = compact_rows(rows(needed), flag_bits)
-    if not len(c.union):
-        return []
-    n_programmes = len(c.programmes)
+    them, the unions counted in `sets` disjoint sets (a set's rows in `folder`'s anonymous
+    files while the others are counted, when there are several); None when a key is shared by
+    two different household ids or groups."""
+    union_ids: dict[str | None, int] = {}
+    programme_ids: dict[str | None, int] = {}
+    with Parts(sets, ROW, folder if sets > 1 else None) as parts:
+        total = 0
+        for table in rows(needed):
+            record = np.empty(table.num_rows, ROW)
+            record["union"] = _global_codes(table["adm4_pcode"], union_ids)
+            record["programme"] = _global_codes(table["programme"], programme_ids)
+            record["household"] = string_hashes(table["household_id"])
+            record["bits"] = flag_bits(table)
+            record["at"] = np.arange(total, total + table.num_rows)
+            parts.append(record["union"] % sets, record)
+            total += table.num_rows
+        counted = _count_sets(parts, list(union_ids), list(programme_ids))
+    if counted is None:
+        return None
+    out, left, right = counted
+    if not _ids_agree(rows, left, right, total):
+        return None
+    return out
+
+
+def _count_sets(
+    parts: Parts, unions: list[str | None], programmes: list[str | None]
+) -> tuple[list[tuple[object, ...]], np.ndarray, np.ndarray] | None:
+    """The counts of each set of unions, one set in memory at a time, and the positions of
+    the rows whose (union, household hash) pairs must hold one household id each."""
     out: list[tuple[object, ...]] = []
-    left: list[np.ndarray] = []
-    right: list[np.ndarray] = []
-    set_of_row = (c.union % sets).astype(np.uint8)  # a byte a row (sets <= 255)
-    for k in range(sets):
-        at = np.flatnonzero(set_of_row == k) if sets > 1 else np.arange(len(set_of_row))
-        if not len(at):
+    left: list[np.ndarray] = [np.zeros(0, np.int64)]
+    right: list[np.ndarray] = [np.zeros(0, np.int64)]
+    for k in range(parts.count):
+        part = parts.read(k)
+        if not len(part):
             continue
-        household, bits, union = c.household[at], c.bits[at], c.union[at].astype(np.int64)
-        by_programme = union * n_programmes + c.programme[at].astype(np.int64)
-        keyed = _sorted(by_programme, household)
-        by_union = _sorted(union, household)
+        union = part["union"].astype(np.int64)
+        by_programme = union * len(programmes) + part["programme"].astype(np.int64)
+        keyed = _sorted(by_programme, part["household"])
+        by_union = _sorted(union, part["household"])
         if not (keyed.groups_agree and by_union.groups_agree):
             return None
         # A run of one (union, household hash) holds every run of (union, programme, hash):
         # its ids agreeing makes both counts exact.
-        pair = _pairs(by_union, at)
+        pair = _pairs(by_union, part["at"])
         left.append(pair[0])
         right.append(pair[1])
         out += exposure_rows(
-            counts(by_programme, bits, keyed, len(c.unions) * n_programmes),
-            counts(union, bits, by_union, len(c.unions)),
-            c.unions,
-            c.programmes,
+            counts(by_programme, part["bits"], keyed, len(unions) * len(programmes)),
+            counts(union, part["bits"], by_union, len(unions)),
+            unions,
+            programmes,
         )
-    total = len(c.union)
-    if left and not _ids_agree(rows, np.concatenate(left), np.concatenate(right), total):
-        return None
-    return out
+    return out, np.concatenate(left), np.concatenate(right)

@@ -33,7 +33,7 @@ def count_first_load(
     rows: Rows, as_of_year: int, rows_total: int, folder: Path | None = None
 ) -> FirstLoadCounts:
     with step("exposure and duplicates counted"):
-        exposure = count_first_exposure(rows, as_of_year, rows_total)
+        exposure = count_first_exposure(rows, as_of_year, rows_total, folder)
         return FirstLoadCounts(exposure, duplicates_in_rows(rows, folder=folder))
 
 

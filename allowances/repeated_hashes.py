@@ -10,11 +10,11 @@ memory holds one part (a sixty-fourth of the hashes) whatever the size of the fi
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
-from typing import IO
 
 import numpy as np
+
+from allowances.spill_parts import Parts
 
 IN_MEMORY = 4_000_000  # hashes kept in memory before they go to the parts (32 MB)
 PART_BITS = 6
@@ -28,11 +28,6 @@ def repeats_in(hashes: np.ndarray) -> np.ndarray:
     return np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
 
 
-def _anonymous_file(folder: Path) -> IO[bytes]:
-    """A file with no name (mode 0600), closed by `RepeatedHashes.close`."""
-    return tempfile.TemporaryFile(dir=folder)
-
-
 class RepeatedHashes:
     """`add` hashes as they come, then `repeated()` once. Without a `folder` every hash
     stays in memory (small inputs, tests)."""
@@ -42,49 +37,35 @@ class RepeatedHashes:
         self._limit = IN_MEMORY if in_memory is None else in_memory
         self._held: list[np.ndarray] = []
         self._count = 0
-        self._parts: list[IO[bytes]] = []
+        self._parts: Parts | None = None
 
     def add(self, hashes: np.ndarray) -> None:
         hashes = np.asarray(hashes, dtype=np.uint64)
-        if self._parts:
-            self._write(hashes)
+        if self._parts is not None:
+            self._parts.append(_part_of(hashes), hashes)
             return
         self._held.append(hashes)
         self._count += len(hashes)
         if self._folder is not None and self._count > self._limit:
-            self._parts = [_anonymous_file(self._folder) for _ in range(PARTS)]
+            self._parts = Parts(PARTS, np.dtype(np.uint64), self._folder)
             for held in self._held:
-                self._write(held)
+                self._parts.append(_part_of(held), held)
             self._held = []
-
-    def _write(self, hashes: np.ndarray) -> None:
-        part = (hashes >> np.uint64(64 - PART_BITS)).astype(np.intp)
-        order = np.argsort(part, kind="stable")
-        bounds = np.searchsorted(part[order], np.arange(PARTS + 1))
-        ordered = hashes[order]
-        for i, handle in enumerate(self._parts):
-            if bounds[i] < bounds[i + 1]:
-                handle.write(ordered[bounds[i] : bounds[i + 1]].tobytes())
 
     def repeated(self) -> np.ndarray:
         """Every hash added more than once, ascending, distinct. Closes the parts."""
-        if not self._parts:
+        if self._parts is None:
             held = np.concatenate(self._held) if self._held else np.zeros(0, np.uint64)
             return repeats_in(held)
-        found = []
-        try:
-            for handle in self._parts:  # parts in order of their top bits: results in order
-                handle.flush()
-                handle.seek(0)
-                found.append(repeats_in(np.frombuffer(handle.read(), dtype=np.uint64)))
+        try:  # parts in order of their top bits: their results come in order
+            return np.concatenate([repeats_in(self._parts.read(i)) for i in range(PARTS)])
         finally:
             self.close()
-        return np.concatenate(found)
 
     def close(self) -> None:
-        for handle in self._parts:
-            handle.close()
-        self._parts = []
+        if self._parts is not None:
+            self._parts.close()
+            self._parts = None
         self._held = []
 
     def __enter__(self) -> RepeatedHashes:
@@ -92,3 +73,7 @@ class RepeatedHashes:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+def _part_of(hashes: np.ndarray) -> np.ndarray:
+    return (hashes >> np.uint64(64 - PART_BITS)).astype(np.intp)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -39,10 +40,37 @@ def _rows(columns: list[str], table: pa.Table = ROWS) -> Iterator[pa.Table]:
 
 
 @pytest.mark.parametrize("rows_total", [N, 3 * exposure_arrow.GROUP_ROWS], ids=["one-set", "sets"])
-def test_compact_count_equals_the_count_on_the_ids(rows_total: int) -> None:
+def test_compact_count_equals_the_count_on_the_ids(rows_total: int, tmp_path: Path) -> None:
     expected = sorted(count_exposure(ROWS, 2025))
     assert sorted(count_first_exposure(_rows, 2025, rows_total)) == expected
+    # each set's rows written to the import's folder while the others are counted
+    assert sorted(count_first_exposure(_rows, 2025, rows_total, tmp_path)) == expected
+    assert list(tmp_path.iterdir()) == []  # anonymous parts: nothing named, nothing left
     assert len(expected) > 150
+
+
+def test_pairs_compared_over_several_readings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Households with several members compared a few pairs a reading: the same counts, and
+    a shared hash is still found whichever reading holds its pair."""
+    monkeypatch.setattr(exposure_compact, "PAIRS_AT_ONCE", 7)
+    expected = sorted(count_exposure(ROWS, 2025))
+    assert sorted(count_first_exposure(_rows, 2025, N)) == expected
+    monkeypatch.setattr(
+        exposure_compact, "string_hashes", lambda a: np.zeros(len(a), dtype=np.uint64)
+    )
+    flags = lambda t: exposure_arrow._flag_bits(t, 2025)  # noqa: E731
+    assert exposure_compact.count_compact(_rows, list(NEEDED), flags, 1) is None
+
+
+def test_a_shared_hash_across_sets_on_disk_is_found(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Two household ids hashing alike in one union, counted from the parts: refused."""
+    monkeypatch.setattr(
+        exposure_compact, "string_hashes", lambda a: np.zeros(len(a), dtype=np.uint64)
+    )
+    flags = lambda t: exposure_arrow._flag_bits(t, 2025)  # noqa: E731
+    assert exposure_compact.count_compact(_rows, list(NEEDED), flags, 4, tmp_path) is None
 
 
 def test_a_shared_hash_of_two_household_ids_is_found_and_counted_on_the_ids(

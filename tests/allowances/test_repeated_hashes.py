@@ -59,9 +59,10 @@ def test_past_the_limit_memory_holds_no_hashes(tmp_path: Path) -> None:
         found.add(values[start : start + 700])
     found.add(values[[5, 40_000, 40_000]])  # 5 repeated once, 40,000 twice
     assert found._held == []
-    assert len(found._parts) == PARTS
+    assert found._parts is not None
+    assert found._parts.count == PARTS
     assert found.repeated().tolist() == sorted({int(values[5]), int(values[40_000])})
-    assert found._parts == []  # closed by repeated()
+    assert found._parts is None  # closed by repeated()
 
 
 def test_a_repeated_id_is_reported_alike_from_the_parts(
