@@ -125,18 +125,24 @@ def _fits_at_full_size(args: argparse.Namespace, layer: Any) -> bool:
             lambda n, path: generate_registry(layer, n, 7, path),
             imports,
             args.max_minutes,
+            baseline=not args.skip_baseline,
         )
 
 
-def import_vs_to_sql(url: str, baseline_url: str, registry: Path, rows: int) -> None:
-    """Agam's validated import into `url` vs pandas to_sql into `baseline_url` (same engine),
-    each in its own new process."""
+def import_vs_to_sql(url: str, baseline_url: str | None, registry: Path, rows: int) -> None:
+    """Agam's validated import into `url` vs pandas to_sql into `baseline_url` (same engine;
+    None: Agam's alone), each in its own new process."""
     imp_s, status, agam_peak = in_new_process(_agam_import, url, registry)
-    base_s, base_peak = in_new_process(_pandas_to_sql, baseline_url, registry)
     backend = sa.make_url(url).get_backend_name()
     print(
         f"  {backend:10} agam import (validate + dedupe + write + exposure): {imp_s:7.2f} s, "
-        f"{rows / imp_s:9,.0f} rows/s, status {status}, peak RSS {agam_peak:,.0f} MB\n"
+        f"{rows / imp_s:9,.0f} rows/s, status {status}, peak RSS {agam_peak:,.0f} MB "
+        f"(load average {os.getloadavg()[0]:.2f})"
+    )
+    if baseline_url is None:
+        return
+    base_s, base_peak = in_new_process(_pandas_to_sql, baseline_url, registry)
+    print(
         f"  {backend:10} pandas to_sql per 100k-row batch (no validation):  {base_s:7.2f} s, "
         f"{rows / base_s:9,.0f} rows/s, peak RSS {base_peak:,.0f} MB   "
         f"ratio pandas/agam {base_s / imp_s:.2f}x (load average {os.getloadavg()[0]:.2f})"
@@ -161,6 +167,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-propose", action="store_true")
     parser.add_argument("--max-minutes", type=float, default=60.0)
     parser.add_argument("--shuffled", action="store_true", help="rows in a random order")
+    parser.add_argument(
+        "--skip-baseline", action="store_true", help="Agam's import alone (half the disk)"
+    )
     args = parser.parse_args(argv)
     print(f"load average at start: {os.getloadavg()[0]:.2f} (2 cores)")
     layer = load_union_layer()
@@ -178,17 +187,15 @@ def main(argv: list[str] | None = None) -> int:
             f"SYNTHETIC registry: {rows:,} beneficiaries in {args.households:,} households "
             f"(generated in {gen_s:.1f} s{'; rows shuffled' if args.shuffled else ''})"
         )
-        import_vs_to_sql(
-            f"sqlite:///{tmp / 'agam.sqlite3'}", f"sqlite:///{tmp / 'baseline.sqlite3'}",
-            registry, rows,
-        )  # fmt: skip
+        baseline = None if args.skip_baseline else f"sqlite:///{tmp / 'baseline.sqlite3'}"
+        import_vs_to_sql(f"sqlite:///{tmp / 'agam.sqlite3'}", baseline, registry, rows)
         if not args.skip_postgres:
             with (
                 postgres_cluster() as admin,
                 fresh_database(admin) as url,
-                fresh_database(admin) as baseline,
+                fresh_database(admin) as pg_baseline,
             ):
-                import_vs_to_sql(url, baseline, registry, rows)
+                import_vs_to_sql(url, None if args.skip_baseline else pg_baseline, registry, rows)
         print(f"  peak RSS of the benchmark process itself (generation) {peak_mb():,.0f} MB")
         if args.skip_propose:
             return 0

@@ -5,12 +5,14 @@ extrapolated to N.
 CALIBRATE_ABOVE): two SYNTHETIC registries of N/40 and N/10 households are generated and
 imported by Agam alone, each import in a new process, on SQLite and (unless skipped)
 PostgreSQL, measuring the time, the importing process's peak RSS and the disk the run
-takes (SQLite: the run's folder sampled every half second, registry file, stage, spill,
-database and write-ahead log included; PostgreSQL: the database's size after the import,
-its write-ahead log excluded). A straight line through the two points gives the figures at
+takes (SQLite: the run's folder sampled every half second, registry file, stage, the
+anonymous spill and parts, database and write-ahead log included, SQLite's own sort files in
+the system's temp folder not; PostgreSQL: the database's size after the import, its
+write-ahead log excluded). A straight line through the two points gives the figures at
 N, printed as EXTRAPOLATED. The full run keeps Agam's database and the pandas baseline's of
-each back end (about as large) until it ends and times both, so it goes ahead only if twice
-the back ends' disk fits within DISK_SHARE of what is free, twice their time within
+each back end (about as large) until it ends and times both (`--skip-baseline`: Agam's
+alone), so it goes ahead only if twice (once) the back ends' disk fits within DISK_SHARE of
+what is free, twice (once) their time within
 `--max-minutes`, and the largest peak RSS within MEMORY_SHARE of the machine's memory.
 """
 
@@ -44,6 +46,9 @@ class Run:
 
 
 def folder_bytes(folder: Path) -> int:
+    """The bytes of the files under `folder`, named or not: an import's spill and parts are
+    unlinked at once, so they are found among the open files of this process and its
+    children (the import runs in one)."""
     total = 0
     for root, _, files in os.walk(folder):
         for name in files:
@@ -51,7 +56,42 @@ def folder_bytes(folder: Path) -> int:
                 total += (Path(root) / name).stat().st_size
             except FileNotFoundError:  # a file removed while walking
                 continue
+    return total + anonymous_bytes(folder)
+
+
+def anonymous_bytes(folder: Path) -> int:
+    """The bytes of unlinked files of `folder` still open in this process or its children."""
+    inside = str(folder.resolve())
+    total = 0
+    for pid in [os.getpid(), *_children()]:
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:  # gone, or no /proc
+            continue
+        for fd in fds:
+            link = f"/proc/{pid}/fd/{fd}"
+            try:
+                target = os.readlink(link)
+                if target.startswith(inside) and target.endswith(" (deleted)"):
+                    total += os.stat(link).st_size
+            except OSError:  # closed meanwhile
+                continue
     return total
+
+
+def _children() -> list[int]:
+    me = os.getpid()
+    found = []
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else []:
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == me:  # field 4: the parent's pid
+            found.append(int(entry))
+    return found
 
 
 @contextmanager
@@ -113,11 +153,13 @@ def predicted_line(backend: str, predicted: Run) -> None:
     )
 
 
-def fits(predicted: list[Run], free_bytes: int, max_minutes: float) -> bool:
-    """Would the full run (Agam and the baseline on every back end) fit? Printed."""
+def fits(predicted: list[Run], free_bytes: int, max_minutes: float, baseline: bool = True) -> bool:
+    """Would the full run (Agam, and the baseline unless skipped, on every back end) fit?
+    Printed."""
     memory = machine_memory_mb()
-    disk = 2 * sum(run.disk_bytes for run in predicted)
-    seconds = 2 * sum(run.seconds for run in predicted)
+    runs = 2 if baseline else 1
+    disk = runs * sum(run.disk_bytes for run in predicted)
+    seconds = runs * sum(run.seconds for run in predicted)
     peak = max(run.peak_mb for run in predicted)
     checks = {
         "disk": disk <= DISK_SHARE * free_bytes,
@@ -125,7 +167,8 @@ def fits(predicted: list[Run], free_bytes: int, max_minutes: float) -> bool:
         "time": seconds <= max_minutes * 60,
     }
     print(
-        f"  full run (Agam and pandas on {len(predicted)} back end(s)): about "
+        f"  full run (Agam{' and pandas' if baseline else ' alone'} on {len(predicted)} "
+        f"back end(s)): about "
         f"{disk / 1e9:,.1f} GB of disk ({free_bytes / 1e9:,.1f} GB free), peak RSS "
         f"{peak:,.0f} MB ({memory:,.0f} MB memory), {seconds / 60:,.0f} min (budget "
         f"{max_minutes:,.0f} min) -> "
@@ -148,6 +191,7 @@ def calibrate(
     generate: Callable[[int, Path], object],
     imports: dict[str, Callable[[Path, Path], tuple[float, float, int]]],
     max_minutes: float,
+    baseline: bool = True,
 ) -> bool:
     """Measure at N/40 and N/10 per back end (`imports`: backend -> (registry, run folder)
     -> (seconds, peak MB, disk bytes)), extrapolate to N; True if the full run fits."""
@@ -171,4 +215,4 @@ def calibrate(
     for backend, (small, large) in runs.items():
         predicted.append(extrapolate(small, large, households))
         predicted_line(backend, predicted[-1])
-    return fits(predicted, free, max_minutes)
+    return fits(predicted, free, max_minutes, baseline)

@@ -3,6 +3,7 @@ disk sampler, and the verdict against the machine."""
 
 from __future__ import annotations
 
+import tempfile
 import time
 from pathlib import Path
 
@@ -30,6 +31,16 @@ def test_the_sampler_sees_a_file_removed_before_the_end(tmp_path: Path) -> None:
     assert peak() == 51_000
 
 
+def test_the_sampler_counts_open_files_that_have_no_name(tmp_path: Path) -> None:
+    """An import's spill is unlinked as soon as it is made: still counted while open."""
+    with peak_disk(tmp_path) as peak, tempfile.TemporaryFile(dir=tmp_path) as spill:
+        spill.write(b"z" * 70_000)
+        spill.flush()
+        time.sleep(registry_scale.SAMPLE_SECONDS * 3)
+    assert peak() == 70_000
+    assert registry_scale.folder_bytes(tmp_path) == 0
+
+
 @pytest.mark.parametrize(
     ("disk", "peak_mb", "seconds", "expected"),
     [(10e9, 1_500.0, 600.0, True), (25e9, 1_500.0, 600.0, False),
@@ -50,3 +61,14 @@ def test_the_full_run_fits_only_with_both_databases_and_both_times(
     assert fits([one, one], free_bytes=int(50e9), max_minutes=60) is expected
     out = capsys.readouterr().out
     assert f"about {4 * disk / 1e9:,.1f} GB of disk" in out
+
+
+def test_without_the_baseline_the_run_needs_half(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--skip-baseline`: Agam's import alone, once the disk and the time of one back end."""
+    monkeypatch.setattr(registry_scale, "machine_memory_mb", lambda: 24_000.0)
+    one = Run(40_000_000, 44_000_000, 900.0, 1_500.0, int(30e9))
+    assert fits([one], free_bytes=int(50e9), max_minutes=60, baseline=False)
+    assert "Agam alone on 1 back end(s)): about 30.0 GB" in capsys.readouterr().out
+    assert not fits([one], free_bytes=int(50e9), max_minutes=60)
