@@ -37,7 +37,7 @@ from allowances.registry_schema import ELDERLY_AGE_YEARS
 from store.bulk_rows import insert_tuples, raw_path, storage_value
 
 log = logging.getLogger(__name__)
-GROUP_ROWS = 2_000_000  # rows counted together at most (memory: one set's sort at a time)
+GROUP_ROWS = 1_000_000  # rows counted together at most (memory: one set's sort at a time)
 MAX_GROUPS = 255  # a row's group is kept in one byte
 HOUSEHOLD_BITS = 32  # a household's code within a counted set of rows
 NEEDED = (

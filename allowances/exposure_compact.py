@@ -3,7 +3,7 @@
 Each row becomes its union's and programme's codes, a 64-bit hash of its household id, its
 flags as bits and its position (25 bytes), written as it is read to the part of its set of
 unions (`spill_parts`: anonymous files of the import's folder when there are several sets,
-so memory holds one set, about 2 M rows, at any size). Households are told apart by sorting
+so memory holds one set, about 1 M rows, at any size). Households are told apart by sorting
 (group, hash) keys; the rows a key puts together are then read once more and their household
 ids compared, so the counts are exact: if two different ids (or two groups) share a key,
 `count_compact` returns None and the caller counts on the ids themselves
@@ -25,7 +25,7 @@ from allowances.exposure import ALL_PROGRAMMES, COUNT_COLUMNS
 from allowances.spill_parts import Parts
 
 ColumnRows = Callable[[list[str]], Iterable[pa.Table]]  # the rows, these columns, in batches
-PAIRS_AT_ONCE = 2_000_000  # pairs of rows whose household ids one reading compares
+PAIRS_AT_ONCE = 1_000_000  # pairs of rows whose household ids one reading compares
 GROUP_MIX = 0xD6E8FEB86659FD93  # odd: a group's code spread over the key's 64 bits
 FLAG_COUNT = len(COUNT_COLUMNS) - 2
 
