@@ -16,6 +16,7 @@ import json
 import logging
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -134,7 +135,7 @@ def count_first_exposure(
     household ids share a hash, on the ids themselves."""
     sets = min(MAX_GROUPS, max(1, -(-rows_total // GROUP_ROWS)))
     needed = list(NEEDED)
-    flags = lambda t: _flag_bits(t, as_of_year)  # noqa: E731
+    flags = partial(_flag_bits, as_of_year=as_of_year)
     counted = count_compact(rows, needed, flags, sets, folder)
     if counted is not None:
         return counted

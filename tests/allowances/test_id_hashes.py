@@ -13,7 +13,7 @@ import pytest
 
 from agam.core import arrow_bytes
 from agam.core.arrow_bytes import string_hashes
-from allowances import registry_validate
+from allowances import registry_validate, repeated_hashes
 from allowances.registry_import import import_registry
 from boundaries.layer import UnionLayer
 from store.db import Store
@@ -61,14 +61,19 @@ def test_hashes_follow_the_definition_whatever_powers_are_kept(
     assert arrow_bytes._POWER_TABLES == []
 
 
+@pytest.mark.parametrize("in_memory", [None, 2], ids=["in-memory", "parts"])
 def test_a_hash_collision_is_not_a_repeat(
     store: Store,
     union_layer: UnionLayer,
     write_csv: Callable[[str, list[str]], Path],
     make_row: Callable[..., str],
     monkeypatch: pytest.MonkeyPatch,
+    in_memory: int | None,
 ) -> None:
-    """Every id hashing alike (as if colliding): the exact check finds no repeat."""
+    """Every id hashing alike (as if colliding): the exact check finds no repeat, and a
+    real repeat is named alike whether the hashes stayed in memory or went to the parts."""
+    if in_memory is not None:
+        monkeypatch.setattr(repeated_hashes, "IN_MEMORY", in_memory)
     monkeypatch.setattr(
         registry_validate, "string_hashes", lambda a: np.zeros(len(a), dtype=np.uint64)
     )

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -14,13 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from allowances import repeated_hashes
-from allowances.registry_import import import_registry
 from allowances.repeated_hashes import PARTS, RepeatedHashes
-from boundaries.layer import UnionLayer
-from store.db import Store
 
-AT = datetime(2025, 6, 1, 4, 0, tzinfo=UTC)
 TOP = np.iinfo(np.uint64).max
 
 
@@ -63,20 +56,3 @@ def test_past_the_limit_memory_holds_no_hashes(tmp_path: Path) -> None:
     assert found._parts.count == PARTS
     assert found.repeated().tolist() == sorted({int(values[5]), int(values[40_000])})
     assert found._parts is None  # closed by repeated()
-
-
-def test_a_repeated_id_is_reported_alike_from_the_parts(
-    store: Store,
-    union_layer: UnionLayer,
-    write_csv: Callable[[str, list[str]], Path],
-    make_row: Callable[..., str],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """An import whose id hashes went to disk names the same rows as one that kept them."""
-    rows = [make_row(beneficiary_id=f"B-{i}", household_id=f"H-{i}") for i in range(6)]
-    rows.append(make_row(beneficiary_id="B-2", household_id="H-9"))
-    monkeypatch.setattr(repeated_hashes, "IN_MEMORY", 2)
-    report = import_registry(store, write_csv("repeat.csv", rows), union_layer, at=AT)
-    assert report.status == "rejected"
-    assert [(e.row, e.field) for e in report.errors] == [(8, "beneficiary_id")]
-    assert "same beneficiary_id as row 4" in report.errors[0].reason
