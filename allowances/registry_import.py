@@ -25,9 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 from sqlalchemy import Connection, Table, func, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -39,7 +37,7 @@ from allowances.exposure import recompute_exposure
 from allowances.exposure_arrow import write_first_exposure
 from allowances.first_load import FirstLoadCounting, counted_beside
 from allowances.import_steps import step
-from allowances.registry_check import Pass1, check_file, report_of, row_errors
+from allowances.registry_check import KEEP_ERRORS, Pass1, check_file, report_of, row_errors
 from allowances.registry_read import open_reader
 from allowances.registry_schema import (
     ImportReport,
@@ -56,7 +54,7 @@ from store.models import Beneficiary, RegistryImport, RegistryQuarantine
 
 log = logging.getLogger(__name__)
 
-DEFAULT_ERROR_LIMIT = 1_000_000
+DEFAULT_ERROR_LIMIT = KEEP_ERRORS  # errors in a report (all are counted)
 QUARANTINE: Table = RegistryQuarantine.__table__  # type: ignore[assignment]
 IMPORT_ROLES = ("admin",)
 
@@ -123,13 +121,21 @@ def import_registry(
             require_active(session, principal, IMPORT_ROLES, doing="import registries")
     with Staging(staging_dir or default_staging(store)) as staging:
         with step("read and check"):
-            first = check_file(reader, ctx, staging.spill(), staging.spill(), staging.work_folder())
+            first = check_file(
+                reader,
+                ctx,
+                staging.spill(),
+                staging.spill(),
+                staging.work_folder(),
+                keep=error_limit,
+                error_spill=staging.spill() if quarantine else None,
+            )
         errors = row_errors(name, first.errors, error_limit)
-        if len(first.errors) and not quarantine and not dry_run:
+        if first.errors_total and not quarantine and not dry_run:
             log.warning(
                 "registry %s rejected: %d errors in %d rows; nothing imported",
                 name,
-                len(first.errors),
+                first.errors_total,
                 first.bad_rows,
             )
             return report_of(first, sha, errors, "rejected", time.perf_counter() - started)
@@ -163,10 +169,8 @@ def import_registry(
 def _pass2(
     store: Store, first: Pass1, folder: Path, writing: _Writing
 ) -> tuple[dict[str, int], int, rw.Duplicates]:
-    bad = pa.array(first.bad_index)
-
     def good(columns: list[str] | None = None) -> Iterator[pa.Table]:
-        return _good_rows(first, bad, columns)
+        return _good_rows(first, columns)
 
     looks_empty = first.spill.written and _store_is_empty(store)
     beside = looks_empty and first.spill.reopens  # a second reader of the spilled rows
@@ -242,7 +246,7 @@ def _write(
         conn = session.connection()
         counts, touched = _apply(conn, first, row.id, at, stage, first_counts)
         if quarantine:
-            _record_quarantine(conn, first.errors, row.id)
+            _record_quarantine(conn, first, row.id)
         with step("exposure and duplicates"):
             if touched is None:  # a first load: the store holds exactly the imported rows
                 counted = first_counts.result()
@@ -296,7 +300,6 @@ def _apply(
     are rebuilt: the database's own work then, with little memory of ours in use."""
     counts = {"inserted": 0, "updated": 0, "unchanged": 0}
     empty = not conn.scalar(select(func.count()).select_from(Beneficiary.__table__))
-    bad = pa.array(first.bad_index)
     touched: set[str] = set()
     if not first.spill.written:  # every row was unreadable
         return counts, touched
@@ -306,17 +309,17 @@ def _apply(
         if empty and stage is not None:
             counts["inserted"] = rw.insert_from_stage(conn, stage, import_id, at)
         else:
-            _apply_batches(conn, first, bad, empty, import_id, at, counts, touched)
+            _apply_batches(conn, first, empty, import_id, at, counts, touched)
     return counts, None if empty else touched
 
 
-def _good_rows(first: Pass1, bad: pa.Array, columns: list[str] | None = None) -> Iterator[pa.Table]:
-    """The spilled rows that are imported (not in `bad`), in batches."""
+def _good_rows(first: Pass1, columns: list[str] | None = None) -> Iterator[pa.Table]:
+    """The spilled rows that are imported (no error in the row), in batches."""
     wanted = None if columns is None else [*columns, "_index"]
     for stored in first.spill.batches(wanted):
         table = pa.Table.from_batches([stored])
-        if len(bad):
-            table = table.filter(pc.invert(pc.is_in(table.column("_index"), value_set=bad)))
+        if first.bad.count:
+            table = table.filter(~first.bad.of(table.column("_index").to_numpy()))
         if table.num_rows:
             yield table
 
@@ -324,14 +327,13 @@ def _good_rows(first: Pass1, bad: pa.Array, columns: list[str] | None = None) ->
 def _apply_batches(
     conn: Connection,
     first: Pass1,
-    bad: pa.Array,
     empty: bool,
     import_id: int,
     at: datetime,
     counts: dict[str, int],
     touched: set[str],
 ) -> None:
-    for table in _good_rows(first, bad):
+    for table in _good_rows(first):
         if empty:
             rw.insert_beneficiaries(conn, table, import_id, at)
             counts["inserted"] += table.num_rows
@@ -354,14 +356,14 @@ def _apply_batches(
             counts["updated"] += int(changed.sum())
 
 
-def _record_quarantine(conn: Connection, errors: pd.DataFrame, import_id: int) -> None:
-    if errors.empty:
-        return
-    rows = [
-        {"import_id": import_id, "row_number": int(r), "field": str(f), "reason": str(m)}
-        for r, f, m in zip(errors["row"], errors["field"], errors["reason"], strict=True)
-    ]
-    rw.insert_dicts(conn, QUARANTINE, rows)
+def _record_quarantine(conn: Connection, first: Pass1, import_id: int) -> None:
+    """Every error of the file, by row, field and reason, a batch at a time."""
+    for errors in first.every_error():
+        rows = [
+            {"import_id": import_id, "row_number": int(r), "field": str(f), "reason": str(m)}
+            for r, f, m in zip(errors["row"], errors["field"], errors["reason"], strict=True)
+        ]
+        rw.insert_dicts(conn, QUARANTINE, rows)
 
 
 def _stored_report(
@@ -372,7 +374,7 @@ def _stored_report(
             "total": first.total,
             **counts,
             "quarantined": quarantined,
-            "errors": len(first.errors),
+            "errors": first.errors_total,
         },
         "duplicates": dict(dups.counts),
         "ignored_columns": list(first.ignored),

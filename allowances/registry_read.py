@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -24,11 +25,11 @@ import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
 from agam.core.errors import RegistryError
+from allowances.registry_errors import Ragged
 from allowances.registry_schema import (
     FIELD_NAMES,
     ONE_OF_COLUMNS,
     REQUIRED_COLUMNS,
-    RowError,
     header_key,
     load_aliases,
 )
@@ -117,11 +118,13 @@ class CsvReader:
             raise RegistryError(f"{self.file_name}: empty file, no header row")
         self.headers = headers
         self.mapping, self.ignored = map_headers(self.file_name, headers)
-        self._skipped: list[tuple[int, int, int]] = []
-        self.structural_errors: list[RowError] = []
+        self._skipped_lines = array("q")  # 16 bytes a ragged line, however many there are
+        self._skipped_fields = array("q")
+        self.ragged = Ragged.none()
 
     def _on_invalid(self, row: Any) -> str:
-        self._skipped.append((int(row.number), int(row.actual_columns), int(row.expected_columns)))
+        self._skipped_lines.append(int(row.number))
+        self._skipped_fields.append(int(row.actual_columns))
         return "skip"
 
     def chunks(self) -> Iterator[RawChunk]:
@@ -158,13 +161,11 @@ class CsvReader:
                 if len(positions):
                     bad.append((positions, name, NOT_UTF8))
             yield _drop_blank_rows(RawChunk(columns, index, bad))
-        skipped = sorted(self._skipped)
-        self.structural_errors = [
-            RowError(self.file_name, line, "row", f"{actual} fields, expected {expected}")
-            for line, actual, expected in skipped
-        ]
-        lines = np.array([s[0] for s in skipped], dtype=np.int64)
-        self._skip_positions = lines - 2 - np.arange(len(lines))
+        lines = np.frombuffer(self._skipped_lines, dtype=np.int64).copy()
+        order = np.argsort(lines, kind="stable")
+        fields = np.frombuffer(self._skipped_fields, dtype=np.int64)[order]
+        self.ragged = Ragged(lines[order], fields, len(self.headers))
+        self._skip_positions = self.ragged.lines - 2 - np.arange(len(lines))
 
     def row_numbers(self, index: np.ndarray) -> np.ndarray:
         """Record position -> line number (header = 1), accounting for skipped ragged lines."""
@@ -230,7 +231,7 @@ class XlsxReader:
             raise RegistryError(f"{self.file_name}: empty worksheet, no header row")
         self.headers = ["" if h is None else str(h) for h in header]
         self.mapping, self.ignored = map_headers(self.file_name, self.headers)
-        self.structural_errors: list[RowError] = []
+        self.ragged = Ragged.none()
 
     def chunks(self) -> Iterator[RawChunk]:
         wanted = [(i, self.mapping[h]) for i, h in enumerate(self.headers) if h in self.mapping]
@@ -289,7 +290,7 @@ class ParquetReader:
             raise RegistryError(f"{self.file_name}: not a readable Parquet file ({exc})") from None
         self.headers = list(self._file.schema_arrow.names)
         self.mapping, self.ignored = map_headers(self.file_name, self.headers)
-        self.structural_errors: list[RowError] = []
+        self.ragged = Ragged.none()
 
     def chunks(self) -> Iterator[RawChunk]:
         start = 0

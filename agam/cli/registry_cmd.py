@@ -53,7 +53,9 @@ def _print_report(report: ImportReport) -> None:
             table.add_row(str(error.row), error.field, error.reason)
         console.print(table)
         if report.errors_total > MAX_TABLE_ERRORS:
-            console.print(f"… {report.errors_total - MAX_TABLE_ERRORS:,} more (use --json)")
+            listed = min(len(report.errors), report.errors_total)
+            more = f"… {report.errors_total - MAX_TABLE_ERRORS:,} more (--json lists the first"
+            console.print(f"{more} {listed:,}, by row)")
     dup = report.duplicate_counts
     if dup.get("nid") or dup.get("wallet"):
         console.print(
