@@ -27,6 +27,7 @@ from allowances.registry_write import (
     DuplicateKind,
     Duplicates,
     Members,
+    SharedValue,
     duplicates_of,
 )
 from allowances.repeated_hashes import RepeatedHashes
@@ -64,7 +65,7 @@ def _exact_groups(
 ) -> dict[DuplicateKind, Members]:
     """The rows with a present value whose hash repeats, grouped on their exact values; a
     value left with one record (its hash collided with another value's) is no duplicate."""
-    found: dict[DuplicateKind, Members] = {kind: defaultdict(list) for kind in repeated}
+    found: dict[DuplicateKind, Members] = {kind: defaultdict(SharedValue) for kind in repeated}
     wanted = {kind: pa.array(values, pa.uint64()) for kind, values in repeated.items()}
     for table in tables:
         for kind, name in DUPLICATE_COLUMNS:
@@ -75,8 +76,8 @@ def _exact_groups(
             keep = pc.and_(pc.is_valid(values), pc.is_in(hashed, value_set=wanted[kind]))
             picked = table.select([name, "beneficiary_id", "programme"]).filter(keep)
             for value, beneficiary_id, programme in zip(*picked.to_pydict().values(), strict=True):
-                found[kind][value].append((beneficiary_id, programme))
+                found[kind][value].add(beneficiary_id, programme)
     return {
-        kind: {value: records for value, records in groups.items() if len(records) > 1}
+        kind: {value: shared for value, shared in groups.items() if shared.size > 1}
         for kind, groups in found.items()
     }

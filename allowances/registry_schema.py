@@ -193,17 +193,16 @@ class DuplicateGroup:
 
     kind: Literal["nid", "wallet"]
     masked: str
-    records: tuple[tuple[str, str], ...]  # (beneficiary_id, programme)
-
-    @property
-    def cross_programme(self) -> bool:
-        return len({programme for _, programme in self.records}) > 1
+    records: tuple[tuple[str, str], ...]  # (beneficiary_id, programme): the first by id
+    size: int  # records sharing the value (a placeholder NID may be on millions)
+    cross_programme: bool  # of all of them, not only those listed
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "kind": self.kind,
             "masked": self.masked,
             "cross_programme": self.cross_programme,
+            "size": self.size,
             "records": [{"beneficiary_id": b, "programme": p} for b, p in self.records],
         }
 

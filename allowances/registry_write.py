@@ -238,7 +238,32 @@ DUPLICATE_COLUMNS: tuple[tuple[DuplicateKind, str], ...] = (
     ("nid", "nid"),
     ("wallet", "wallet_number"),
 )
-Members = dict[str, list[tuple[str, str]]]  # shared value -> [(beneficiary_id, programme)]
+MEMBERS_LISTED = 20  # records listed per shared value; all are counted
+
+
+class SharedValue:
+    """The records sharing one NID or wallet: counted, their programmes kept, and only the
+    first `MEMBERS_LISTED` by beneficiary id held (a placeholder NID can be on millions)."""
+
+    __slots__ = ("_records", "programmes", "size")
+
+    def __init__(self) -> None:
+        self.size = 0
+        self.programmes: set[str] = set()
+        self._records: list[tuple[str, str]] = []
+
+    def add(self, beneficiary_id: str, programme: str) -> None:
+        self.size += 1
+        self.programmes.add(programme)
+        self._records.append((beneficiary_id, programme))
+        if len(self._records) >= 2 * MEMBERS_LISTED:
+            self._records = sorted(self._records)[:MEMBERS_LISTED]
+
+    def listed(self) -> tuple[tuple[str, str], ...]:
+        return tuple(sorted(self._records)[:MEMBERS_LISTED])
+
+
+Members = dict[str, SharedValue]  # shared value -> its records
 
 
 def find_duplicates(conn: Connection, limit: int = DUPLICATE_LIST_LIMIT) -> Duplicates:
@@ -255,11 +280,17 @@ def find_duplicates(conn: Connection, limit: int = DUPLICATE_LIST_LIMIT) -> Dupl
         stmt = select(column, BENEFICIARIES.c.beneficiary_id, BENEFICIARIES.c.programme).where(
             column.in_(shared.scalar_subquery())
         )
-        members: Members = defaultdict(list)
+        members: Members = defaultdict(SharedValue)
         for value, beneficiary_id, programme in conn.execute(stmt):
-            members[value].append((beneficiary_id, programme))
+            members[value].add(beneficiary_id, programme)
         shared_by_kind[kind] = members
     return duplicates_of(shared_by_kind, limit)
+
+
+def _group(kind: DuplicateKind, value: str, shared: SharedValue) -> DuplicateGroup:
+    return DuplicateGroup(
+        kind, mask_identifier(value), shared.listed(), shared.size, len(shared.programmes) > 1
+    )
 
 
 def duplicates_of(shared_by_kind: dict[DuplicateKind, Members], limit: int) -> Duplicates:
@@ -269,11 +300,10 @@ def duplicates_of(shared_by_kind: dict[DuplicateKind, Members], limit: int) -> D
     groups: list[DuplicateGroup] = []
     for kind, _ in DUPLICATE_COLUMNS:
         members = shared_by_kind.get(kind, {})
-        found = [
-            DuplicateGroup(kind, mask_identifier(value), tuple(sorted(members[value])))
-            for value in sorted(members)
-        ]
-        counts[kind] = len(found)
-        counts[f"{kind}_cross_programme"] = sum(1 for g in found if g.cross_programme)
-        groups += found[: max(limit, 0)]
+        values = sorted(members)
+        counts[kind] = len(values)
+        counts[f"{kind}_cross_programme"] = sum(
+            1 for value in values if len(members[value].programmes) > 1
+        )
+        groups += [_group(kind, value, members[value]) for value in values[: max(limit, 0)]]
     return Duplicates(counts, tuple(groups))

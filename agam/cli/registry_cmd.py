@@ -68,6 +68,8 @@ def _print_report(report: ImportReport) -> None:
         table = Table("kind", "identifier", "records (beneficiary id: programme)")
         for group in report.duplicates[:50]:
             records = ", ".join(f"{b}: {p}" for b, p in group.records)
+            if group.size > len(group.records):
+                records += f" … {group.size - len(group.records):,} more ({group.size:,} in all)"
             table.add_row(group.kind, group.masked, records)
         console.print(table)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from allowances import duplicates_arrow, repeated_hashes
+from allowances import duplicates_arrow, registry_write, repeated_hashes
 from allowances.duplicates_arrow import duplicates_in_rows
 from allowances.registry_import import import_registry
 from allowances.registry_write import find_duplicates
@@ -97,3 +97,42 @@ def test_hashes_spilled_to_parts_find_the_same_groups(
     monkeypatch.setattr(repeated_hashes, "IN_MEMORY", 2)
     assert duplicates_in_rows(_rows(TABLE, 3), folder=tmp_path) == expected
     assert list(tmp_path.iterdir()) == []  # the parts never had a name
+
+
+def test_a_placeholder_nid_on_many_records_lists_a_few_and_counts_all(
+    database_url: str,
+    union_layer: UnionLayer,
+    write_csv: Callable[[str, list[str]], Path],
+    make_row: Callable[..., str],
+) -> None:
+    """A placeholder NID on every record of a file (MIS extracts fill missing NIDs so) is one
+    group: every record counted, the first by beneficiary id listed, and cross-programme
+    judged on all of them, not on those listed. The store's query agrees."""
+    size = 3 * registry_write.MEMBERS_LISTED + 1
+    ids = [f"P{i:04d}" for i in range(size)]
+    rows = [
+        make_row(
+            beneficiary_id=b,
+            household_id=f"H{b}",
+            programme="old_age" if b == ids[-1] else "widow",  # the last: never listed
+            nid="1234567890",
+            wallet_number=f"0171{i:07d}",
+        )
+        for i, b in enumerate(reversed(ids))  # not in id order
+    ]
+    store = Store(database_url)
+    try:
+        store.upgrade()
+        report = import_registry(store, write_csv("placeholder.csv", rows), union_layer, at=T1)
+        with store.engine.connect() as conn:
+            stored = registry_write.find_duplicates(conn)
+    finally:
+        store.dispose()
+    (group,) = report.duplicates
+    assert (group.size, len(group.records)) == (size, registry_write.MEMBERS_LISTED)
+    assert [b for b, _ in group.records] == ids[: registry_write.MEMBERS_LISTED]
+    assert group.cross_programme
+    assert report.duplicate_counts["nid_cross_programme"] == 1
+    assert group.to_dict()["size"] == size
+    assert stored.groups == report.duplicates
+    assert stored.counts == report.duplicate_counts
