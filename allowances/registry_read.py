@@ -11,12 +11,13 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import re
 from array import array
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -36,10 +37,13 @@ from allowances.registry_schema import (
 from allowances.spreadsheet_guard import xlsx_refusal
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 NOT_UTF8 = "bytes are not valid UTF-8 (save the file as CSV UTF-8)"
 INEXACT = "number too large to be stored exactly in a spreadsheet; format the column as text"
 CSV_BLOCK_BYTES = 16 << 20
+HEADER_BYTES = 1 << 20  # the longest header line read
+LINE_END = re.compile(rb"\r\n?|\n")
 
 
 @dataclass
@@ -105,7 +109,11 @@ class CsvReader:
     def __init__(self, path: Path, chunk_rows: int) -> None:
         self.path, self.file_name, self.chunk_rows = path, path.name, chunk_rows
         with path.open("rb") as handle:
-            first = handle.readline(1 << 20)
+            head = handle.read(HEADER_BYTES + 1)
+        end = LINE_END.search(head)  # \r\n, \n, or \r alone (Excel's "CSV (Macintosh)")
+        if end is None and len(head) > HEADER_BYTES:
+            raise RegistryError(f"{self.file_name} row 1: over 1 MB without a line end: no header")
+        first = head if end is None else head[: end.start()]
         try:
             header_line = first.decode("utf-8-sig")
         except UnicodeDecodeError:
@@ -130,26 +138,10 @@ class CsvReader:
     def chunks(self) -> Iterator[RawChunk]:
         internal = [f"c{i}" for i in range(len(self.headers))]
         wanted = {f"c{i}": self.mapping[h] for i, h in enumerate(self.headers) if h in self.mapping}
-        reader = pcsv.open_csv(
-            self.path,
-            read_options=pcsv.ReadOptions(
-                column_names=internal, skip_rows=1, use_threads=False, block_size=CSV_BLOCK_BYTES
-            ),
-            parse_options=pcsv.ParseOptions(
-                delimiter=self.delimiter,
-                invalid_row_handler=self._on_invalid,
-                ignore_empty_lines=False,
-            ),
-            convert_options=pcsv.ConvertOptions(
-                column_types=dict.fromkeys(internal, pa.binary()),
-                include_columns=list(wanted),
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-                null_values=[],
-            ),
-        )
+        reader = self._unbroken(lambda: self._open(internal, list(wanted)), 0)
         start = 0
-        for batch in reader:
+        batches = iter(reader)
+        while (batch := self._unbroken(lambda: next(batches, None), start)) is not None:
             n = batch.num_rows
             index = np.arange(start, start + n, dtype=np.int64)
             start += n
@@ -167,10 +159,54 @@ class CsvReader:
         self.ragged = Ragged(lines[order], fields, len(self.headers))
         self._skip_positions = self.ragged.lines - 2 - np.arange(len(lines))
 
+    def _open(self, internal: list[str], wanted: list[str]) -> pcsv.CSVStreamingReader:
+        """Arrow's streaming reader: every column as bytes (decoded and checked by us), ragged
+        lines to `_on_invalid`."""
+        return pcsv.open_csv(
+            self.path,
+            read_options=pcsv.ReadOptions(
+                column_names=internal, skip_rows=1, use_threads=False, block_size=CSV_BLOCK_BYTES
+            ),
+            parse_options=pcsv.ParseOptions(
+                delimiter=self.delimiter,
+                invalid_row_handler=self._on_invalid,
+                ignore_empty_lines=False,
+            ),
+            convert_options=pcsv.ConvertOptions(
+                column_types=dict.fromkeys(internal, pa.binary()),
+                include_columns=wanted,
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+                null_values=[],
+            ),
+        )
+
+    def _unbroken(self, read: Callable[[], T], records: int) -> T:
+        """`read()`, with Arrow's refusal of a broken CSV as one line naming the file and the
+        last line read, never Arrow's text (it can quote the row)."""
+        try:
+            return read()
+        except pa.ArrowInvalid as exc:
+            after = records + len(self._skipped_lines) + 1
+            why = (
+                f"a row longer than {_size(CSV_BLOCK_BYTES)} (an unclosed quote, or a cell "
+                "far longer than any field allows)"
+                if "straddl" in str(exc)
+                else "its quoting or line structure is broken"
+            )
+            raise RegistryError(
+                f"{self.file_name}: cannot be read as CSV after line {after}: {why}; "
+                "nothing imported"
+            ) from None
+
     def row_numbers(self, index: np.ndarray) -> np.ndarray:
         """Record position -> line number (header = 1), accounting for skipped ragged lines."""
         skip = getattr(self, "_skip_positions", np.zeros(0, dtype=np.int64))
         return index + 2 + np.searchsorted(skip, index, side="right")
+
+
+def _size(n_bytes: int) -> str:
+    return f"{n_bytes >> 20} MB" if n_bytes >= 1 << 20 else f"{n_bytes >> 10} KB"
 
 
 def _decode_utf8(arr: pa.Array) -> tuple[pa.Array, np.ndarray]:
@@ -287,16 +323,18 @@ class ParquetReader:
         try:
             self._file = streamed_parquet(path)
         except (pa.ArrowException, OSError) as exc:
-            raise RegistryError(f"{self.file_name}: not a readable Parquet file ({exc})") from None
+            why = " ".join("".join(c if c.isprintable() else " " for c in str(exc)).split())
+            raise RegistryError(f"{self.file_name}: not a readable Parquet file ({why})") from None
         self.headers = list(self._file.schema_arrow.names)
         self.mapping, self.ignored = map_headers(self.file_name, self.headers)
         self.ragged = Ragged.none()
 
     def chunks(self) -> Iterator[RawChunk]:
         start = 0
-        for batch in self._file.iter_batches(
+        batches = self._file.iter_batches(
             batch_size=self.chunk_rows, columns=list(self.mapping), use_threads=True
-        ):
+        )
+        while (batch := self._intact(lambda: next(batches, None), start)) is not None:
             n = batch.num_rows
             columns = {}
             for raw, name in self.mapping.items():
@@ -313,6 +351,17 @@ class ParquetReader:
                     ) from None
             yield RawChunk(columns, np.arange(start, start + n, dtype=np.int64))
             start += n
+
+    def _intact(self, read: Callable[[], T], records: int) -> T:
+        """`read()`, with damaged data (a corrupt page, a truncated column chunk) as one line
+        naming the file and the last record read."""
+        try:
+            return read()
+        except (pa.ArrowException, OSError) as exc:
+            raise RegistryError(
+                f"{self.file_name}: not a readable Parquet file after record {records}: its "
+                f"data is damaged ({type(exc).__name__}); nothing imported"
+            ) from None
 
     def row_numbers(self, index: np.ndarray) -> np.ndarray:
         return index + 1

@@ -53,9 +53,12 @@ def _print_report(report: ImportReport) -> None:
             table.add_row(str(error.row), error.field, error.reason)
         console.print(table)
         if report.errors_total > MAX_TABLE_ERRORS:
-            listed = min(len(report.errors), report.errors_total)
-            more = f"… {report.errors_total - MAX_TABLE_ERRORS:,} more (--json lists the first"
-            console.print(f"{more} {listed:,}, by row)")
+            listed = len(report.errors)
+            json_lists = (
+                "all of them" if listed >= report.errors_total else f"the first {listed:,}, by row"
+            )
+            more = report.errors_total - MAX_TABLE_ERRORS
+            console.print(f"… {more:,} more (--json lists {json_lists})")
     dup = report.duplicate_counts
     if dup.get("nid") or dup.get("wallet"):
         console.print(

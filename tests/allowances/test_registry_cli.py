@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
@@ -160,3 +161,36 @@ def test_generate_refuses_a_contradicting_or_missing_format(
     assert code == 2
     assert "--format" in err or "OUT" in err
     assert not (tmp_path / name).exists()
+
+
+@pytest.mark.parametrize(("limit", "says"), [(None, "all of them"), (240, "the first 240, by row")])
+def test_the_table_says_what_json_lists_beyond_it(
+    admin: None,
+    write_csv: Callable[[str, list[str]], Path],
+    make_row: Callable[..., str],
+    monkeypatch: pytest.MonkeyPatch,
+    limit: int | None,
+    says: str,
+) -> None:
+    """Past the table's rows the CLI points to --json, and says whether --json holds every
+    error or only the first ones (a report holds at most `error_limit`)."""
+    rows = [
+        make_row(beneficiary_id=f"B{i}", household_id=f"H{i}", programme="wdow") for i in range(300)
+    ]
+    path = write_csv("bad_programme.csv", rows)
+    if limit is not None:
+        monkeypatch.setattr(registry_cmd, "import_registry", _limited(limit))
+    code, out, err = run("import", str(path))
+    assert code == 7
+    assert "300 error(s); nothing imported" in err
+    more = 300 - registry_cmd.MAX_TABLE_ERRORS
+    assert f"… {more:,} more (--json lists {says})" in " ".join(out.split())
+
+
+def _limited(limit: int) -> object:
+    from allowances.registry_import import import_registry
+
+    def imported(*args: object, **kwargs: object) -> object:
+        return import_registry(*args, error_limit=limit, **kwargs)  # type: ignore[arg-type]
+
+    return imported

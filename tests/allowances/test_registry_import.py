@@ -9,10 +9,13 @@ from pathlib import Path
 
 import openpyxl
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import select
 
 from agam.core.errors import RegistryError
+from allowances import registry_read
 from allowances.registry_import import import_registry
 from boundaries.layer import UnionLayer
 from store.db import Store
@@ -240,3 +243,85 @@ def test_unreadable_files_raise_one_line_errors(
     other.write_text("{}", encoding="utf-8")
     with pytest.raises(RegistryError, match="unsupported file type"):
         import_registry(store, other, union_layer)
+
+
+def test_a_row_longer_than_a_read_block_is_one_line_error_naming_where(
+    store: Store,
+    union_layer: UnionLayer,
+    write_csv: Callable[[str, list[str]], Path],
+    make_row: Callable[..., str],
+    snapshot: Callable[[Store], dict[str, tuple[int, str]]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A cell far longer than Arrow's read block (an unclosed quote runs to the end of the
+    file) raised Arrow's own error as a traceback. Now: the file, the last line read, why,
+    and never the row's values; the store untouched."""
+    monkeypatch.setattr(registry_read, "CSV_BLOCK_BYTES", 4096)
+    good = [make_row(beneficiary_id=f"B{i}", household_id=f"H{i}") for i in range(60)]
+    huge = make_row(beneficiary_id="B99", name_en='"' + "Rahima " * 2000 + '"')
+    path = write_csv("long.csv", [*good, huge, *good[:3]])
+    before = snapshot(store)
+    with pytest.raises(RegistryError) as raised:
+        import_registry(store, path, union_layer, at=T1)
+    message = str(raised.value)
+    assert message.startswith("long.csv: cannot be read as CSV after line 61: a row longer")
+    assert "a row longer than 4 KB (an unclosed quote" in message
+    assert "Rahima" not in message
+    assert snapshot(store) == before
+
+
+def test_a_csv_with_classic_mac_line_ends_imports_like_any_other(
+    store: Store,
+    union_layer: UnionLayer,
+    write_csv: Callable[[str, list[str]], Path],
+    make_row: Callable[..., str],
+    tmp_path: Path,
+) -> None:
+    """Excel's "CSV (Macintosh)" ends lines with CR alone: the header read failed with
+    Python's csv error as a traceback."""
+    rows = [make_row(beneficiary_id=f"B{i}", household_id=f"H{i}") for i in range(5)]
+    unix = write_csv("unix.csv", rows)
+    mac = tmp_path / "mac.csv"
+    mac.write_bytes(unix.read_bytes().replace(b"\n", b"\r"))
+    report = import_registry(store, mac, union_layer, at=T1)
+    assert (report.status, report.inserted, report.errors_total) == ("imported", 5, 0)
+    assert set(_beneficiaries(store)) == {f"B{i}" for i in range(5)}
+
+
+def test_a_header_without_a_line_end_is_refused(
+    store: Store, union_layer: UnionLayer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(registry_read, "HEADER_BYTES", 64)
+    path = tmp_path / "one_line.csv"
+    path.write_bytes(b"beneficiary_id," * 10)
+    with pytest.raises(RegistryError, match=r"one_line.csv row 1: over 1 MB without a line end"):
+        import_registry(store, path, union_layer)
+
+
+def test_a_parquet_file_damaged_after_its_first_records_is_one_line_error(
+    store: Store,
+    union_layer: UnionLayer,
+    tmp_path: Path,
+    make_row: Callable[..., str],
+    header: list[str],
+    snapshot: Callable[[Store], dict[str, tuple[int, str]]],
+) -> None:
+    """A page corrupted in transfer (footer intact) raised Arrow's OSError as a traceback
+    once the reading reached it."""
+    lines = [make_row(beneficiary_id=f"P{i}", household_id=f"H{i}") for i in range(400)]
+    frame = pd.DataFrame([line.split(",") for line in lines], columns=header)
+    path = tmp_path / "extract.parquet"
+    pq.write_table(pa.Table.from_pandas(frame), path, row_group_size=100, compression="snappy")
+    data = bytearray(path.read_bytes())
+    page = pq.ParquetFile(path).metadata.row_group(2).column(0).data_page_offset
+    for at in range(page + 30, page + 330):
+        data[at] ^= 0x5A
+    path.write_bytes(bytes(data))
+    before = snapshot(store)
+    with pytest.raises(RegistryError) as raised:
+        import_registry(store, path, union_layer, at=T1, chunk_rows=100)
+    assert str(raised.value).startswith(
+        "extract.parquet: not a readable Parquet file after record 200: "
+    )
+    assert str(raised.value).endswith("its data is damaged (OSError); nothing imported")
+    assert snapshot(store) == before
