@@ -21,6 +21,7 @@ from typing import Any
 import pyarrow as pa
 
 from agam.core.errors import PaymentFileError
+from agam.core.masking import mask_numbers
 from agam.core.timeutil import ensure_utc
 from allowances.cell_hygiene import unsafe_cells
 from allowances.spreadsheet_guard import ReturnFileLimits, return_file_limits, xlsx_refusal
@@ -261,7 +262,7 @@ def _result(row: ReturnRow, line: Line) -> Stored:
     for name, limit in MAX_TEXT.items():
         if len(cells[name]) > limit:
             raise ValueError(f"{name} is longer than {limit} characters")
-    txn, reason = cells["provider_txn_id"] or None, cells["failure_reason"] or None
+    txn, reason = cells["provider_txn_id"] or None, mask_numbers(cells["failure_reason"]) or None
     if status in ("paid", "reversed") and txn is None:
         raise ValueError(f"a {status} line needs provider_txn_id")
     if status in ("failed", "reversed") and reason is None:

@@ -244,3 +244,28 @@ def test_xlsx_return_file_with_a_spreadsheet_date_without_zone(
     with store.read() as session:
         stored = session.scalars(select(PaymentResult)).one()
     assert stored.paid_at == datetime(2024, 7, 5, 4, 15, tzinfo=UTC)
+
+
+def test_numbers_a_provider_quotes_in_a_failure_reason_are_masked_before_they_are_kept(
+    store: Store, draft_id: int, who: Callable[[str], Any], tmp_path: Path, outdir: Path
+) -> None:
+    """A failure reason is the provider's free text, kept in the results and in the audit log
+    for good: a wallet or NID quoted there is masked as it is read."""
+    exported = approved_and_exported(store, draft_id, who, outdir)
+    reasons = {
+        0: ("wallet 01712-345678 not active", "wallet 01*******78 not active"),
+        1: ("NID ১৯৯০ ১২৩৪ ৫৬৭৮৯ does not match", "NID ১৯*********৮৯ does not match"),
+        2: ("daily limit 25000.00 reached", "daily limit 25000.00 reached"),
+    }
+    rows = [result(exported[i], "failed", failure_reason=said) for i, (said, _) in reasons.items()]
+    report = import_results(
+        store, draft_id, who("officer.kurigram"), write_return(tmp_path / "r.csv", rows), T0
+    )
+    assert report.applied == 3
+    expected = {exported[i]["line_ref"]: kept for i, (_, kept) in reasons.items()}
+    with store.read() as session:
+        held = {r.line_ref: r.failure_reason for r in session.scalars(select(PaymentResult))}
+    assert held == expected
+    changes = audit_rows(store, "payment.result")
+    assert {c.entity_id: c.payload["failure_reason"] for c in changes} == expected
+    assert set(payment_status(store, draft_id)["failed_by_reason"]) == set(expected.values())
