@@ -32,15 +32,40 @@ class Firing:
 
 
 def read_series(paths: list[Path]) -> pd.DataFrame:
-    """One or more CSVs with a `date` column; `dis24_<Station>` columns become `<Station>`."""
-    frames = []
-    for path in paths:
-        frame = pd.read_csv(path, parse_dates=["date"])
-        frames.append(frame.rename(columns=lambda c: c.removeprefix("dis24_")))
+    """One or more CSVs with a `date` column (YYYY-MM-DD) and one discharge column per station
+    (m³/s); `dis24_<Station>` columns become `<Station>`. A bad cell is an error naming the
+    file, row and field."""
+    frames = [_series_file(path) for path in paths]
     if not frames:
         raise RuleError("no series files given")
     table = pd.concat(frames).drop_duplicates("date").set_index("date").sort_index()
     return table.astype("float64")
+
+
+def _series_file(path: Path) -> pd.DataFrame:
+    try:
+        text = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise RuleError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+        why = "not UTF-8 text" if isinstance(e, UnicodeDecodeError) else type(e).__name__
+        raise RuleError(f"{path}: not a readable CSV ({why})") from None
+    if "date" not in text.columns:
+        raise RuleError(f"{path}: row 1: field date: missing column")
+    frame = pd.DataFrame({"date": pd.to_datetime(text["date"], format="%Y-%m-%d", errors="coerce")})
+    _first_bad(path, "date", text["date"], frame["date"].isna(), "not a date (YYYY-MM-DD)")
+    for name in text.columns.drop("date"):
+        values = pd.to_numeric(text[name], errors="coerce")
+        bad = ~np.isfinite(values.to_numpy(dtype="float64")) | (values < 0).to_numpy()
+        _first_bad(path, name, text[name], bad, "not a discharge (a number ≥ 0, in m³/s)")
+        frame[name.removeprefix("dis24_")] = values
+    return frame
+
+
+def _first_bad(path: Path, name: str, cells: pd.Series, bad: Any, why: str) -> None:
+    if np.any(bad):
+        at = int(np.flatnonzero(bad)[0])
+        raise RuleError(f"{path}: row {at + 2}: field {name}: {cells.iloc[at]!r} is {why}")
 
 
 def _walk(rule: Any) -> Iterator[Any]:

@@ -106,6 +106,14 @@ def read_observed(path: Path) -> list[ObservedEvent]:
     except (OSError, UnicodeDecodeError) as exc:
         raise RuleError(f"{path}: cannot read observed events ({exc})") from None
     reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        return _events(path, reader)
+    except csv.Error as exc:  # a NUL byte, a field over the csv module's limit
+        where = f"after row {reader.line_num}"
+        raise RuleError(f"{path}: {where}: not a readable CSV ({exc})") from None
+
+
+def _events(path: Path, reader: csv.DictReader[str]) -> list[ObservedEvent]:
     header = tuple(reader.fieldnames or ())
     for name in COLUMNS:
         if name not in header:

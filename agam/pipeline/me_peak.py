@@ -12,6 +12,7 @@ Always with a sentence saying which was used.
 from __future__ import annotations
 
 import csv
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -42,24 +43,32 @@ class Peak:
 
 
 def read_observed(path: Path) -> list[tuple[datetime, float]]:
-    """An observed series: a CSV with `time` (ISO-8601 with a UTC offset) and `value`."""
+    """An observed series: a CSV with `time` (ISO-8601 with a UTC offset) and `value` (a
+    finite number). Anything else is one error naming the file and the row."""
     out = []
+    number = 1
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
             for number, row in enumerate(csv.DictReader(handle), start=2):
-                try:
-                    out.append(
-                        (ensure_utc(datetime.fromisoformat(row["time"])), float(row["value"]))
-                    )
-                except (KeyError, ValueError, TypeError) as exc:
-                    raise AgamError(
-                        f"{path.name} row {number}: time/value unreadable ({exc})"
-                    ) from None
+                out.append(_observation(path, number, row))
     except OSError as exc:
         raise AgamError(f"{path.name}: cannot be read ({exc.strerror})") from None
+    except (UnicodeDecodeError, csv.Error) as exc:
+        why = "not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else str(exc)
+        raise AgamError(f"{path.name} after row {number}: not a readable CSV ({why})") from None
     if not out:
         raise AgamError(f"{path.name}: no observations")
     return out
+
+
+def _observation(path: Path, number: int, row: dict[str, str]) -> tuple[datetime, float]:
+    try:
+        at, value = ensure_utc(datetime.fromisoformat(row["time"])), float(row["value"])
+    except (KeyError, ValueError, TypeError) as exc:
+        raise AgamError(f"{path.name} row {number}: time/value unreadable ({exc})") from None
+    if not math.isfinite(value):
+        raise AgamError(f"{path.name} row {number}: value {row['value']!r} is not a number")
+    return at, value
 
 
 def hazard_peak(

@@ -169,3 +169,11 @@ def test_bad_header_and_missing_file(tmp_path: Path) -> None:
     with pytest.raises(AgamError, match="cannot read"):
         read_observed(tmp_path / "absent.csv")
     assert read_observed(_csv(tmp_path, "", "empty.csv")) == []
+
+
+def test_a_field_over_the_csv_limit_is_one_error(tmp_path: Path) -> None:
+    """An unclosed quote makes the rest of the file one field: the csv module's refusal was a
+    traceback."""
+    path = _csv(tmp_path, 'e1,2026-05-23,2026-05-24,,"' + "storm " * 40_000 + "\n")
+    with pytest.raises(AgamError, match=r"after row \d+: not a readable CSV \(field larger"):
+        read_observed(path)

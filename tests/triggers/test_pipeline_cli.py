@@ -174,3 +174,28 @@ def test_backtest_on_the_real_glofas_reanalysis(config_path: Path) -> None:
     assert {r["station"] for r in rows} == {"Bahadurabad"}
     missing = runner.invoke(app, ["backtest", "--rules", "nope", "--series", str(data)])
     assert missing.exit_code == 1
+
+
+@pytest.mark.parametrize(
+    ("content", "error"),
+    [
+        (b"day,dis24_Bahadurabad\n2019-07-01,5\n", "row 1: field date: missing column"),
+        (b"date,dis24_Bahadurabad\n2019-07-01,5\n01/07/2019,6\n", "row 3: field date: '01/07"),
+        (b"date,dis24_Bahadurabad\n2019-07-01,5\n2019-07-02,high\n", "row 3: field dis24_Bah"),
+        (b"date,dis24_Bahadurabad\n2019-07-01,nan\n", "row 2: field dis24_Bahadurabad: 'nan'"),
+        (b"date,dis24_Bahadurabad\n2019-07-01,-4\n", "row 2: field dis24_Bahadurabad: '-4' is"),
+        (b"date,x\n\xff\xfe\x00bad\n", "not a readable CSV (not UTF-8 text)"),
+        (b"", "not a readable CSV (EmptyDataError)"),
+    ],
+)
+def test_a_bad_series_file_is_one_line_naming_the_row_and_field(
+    config_path: Path, tmp_path: Path, content: bytes, error: str
+) -> None:
+    """A backtest series was read by pandas as it came: a missing date column, a date in
+    another format or a word among the numbers ended in a traceback; NaN was taken."""
+    path = tmp_path / "series.csv"
+    path.write_bytes(content)
+    args = ["backtest", "--rules", "ocha_cerf_flood_2025", "--series", str(path)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 6, result.stderr
+    assert f"{path}: {error}" in " ".join(result.stderr.split())
