@@ -15,9 +15,10 @@ import os
 import shutil
 import sqlite3
 import subprocess
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
@@ -47,6 +48,39 @@ class BackupManifest:
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=1)
+
+    @classmethod
+    def read(cls, source: Path) -> BackupManifest:
+        """The manifest of backup folder `source`, every field of its type, or StoreError: a
+        tampered or damaged manifest must not steer the restore or its report."""
+        try:
+            doc = json.loads((source / MANIFEST).read_text("utf-8"), parse_constant=_no_constant)
+        except (OSError, ValueError, RecursionError) as exc:
+            raise StoreError(f"{source}: not an Agam backup ({MANIFEST}: {_why(exc)})") from None
+        kinds = {"str": (str,), "str | None": (str, type(None)), "int": (int,)}
+        said = {"str": "text", "str | None": "text or null", "int": "a whole number"}
+        wanted = {f.name: kinds[str(f.type)] for f in fields(cls)}
+        labels = {f.name: said[str(f.type)] for f in fields(cls)}
+        if not isinstance(doc, dict) or set(doc) != set(wanted):
+            names = ", ".join(wanted)
+            raise StoreError(f"{source}: not an Agam backup ({MANIFEST} holds exactly {names})")
+        for name, types in wanted.items():
+            value = doc[name]
+            if not isinstance(value, types) or isinstance(value, bool):
+                raise StoreError(f"{source}: {MANIFEST}: {name} is not {labels[name]}")
+        return cls(**doc)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, RecursionError):
+        return "nested too deep"
+    if isinstance(exc, OSError):
+        return exc.strerror or type(exc).__name__
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def _manifest(store: Store, at: datetime) -> BackupManifest:
@@ -118,10 +152,7 @@ def backup(store: Store, target: Path, at: datetime, raw_dir: Path | None = None
 def restore(store: Store, source: Path, raw_dir: Path | None = None) -> BackupManifest:
     """Restore backup folder `source` into the (new, empty) database of `store`; checks
     the audit chain against the manifest."""
-    try:
-        manifest = BackupManifest(**json.loads((source / MANIFEST).read_text("utf-8")))
-    except (OSError, ValueError, TypeError) as exc:
-        raise StoreError(f"{source}: not an Agam backup ({exc})") from None
+    manifest = BackupManifest.read(source)
     if store.sqlite_file is not None:
         if manifest.backend != "sqlite":
             raise StoreError(f"{source} holds a {manifest.backend} backup, not SQLite")
@@ -140,8 +171,14 @@ def restore(store: Store, source: Path, raw_dir: Path | None = None) -> BackupMa
         shutil.copytree(source / "raw", raw_dir, dirs_exist_ok=True)
     with store.read() as session:
         chain = audit.verify(session)
-    if not chain.ok or chain.head != manifest.audit_head:
-        raise StoreError(f"restored audit chain does not match the backup ({chain.reason})")
+    if not chain.ok:
+        raise StoreError(f"restored audit chain is broken at row {chain.bad_id} ({chain.reason})")
+    if (chain.head, chain.entries) != (manifest.audit_head, manifest.audit_entries):
+        raise StoreError(
+            f"restored audit chain does not match the backup: {chain.entries} entries, head "
+            f"{(chain.head or '')[:16]}; the manifest says {manifest.audit_entries}, "
+            f"{manifest.audit_head[:16]}"
+        )
     return manifest
 
 

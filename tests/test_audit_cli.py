@@ -49,3 +49,15 @@ def test_checkpoint_then_truncation_is_found(settings: Settings, tmp_path: Path)
     loose = runner.invoke(app, ["audit", "checkpoint", "--key-file", str(key)])
     assert loose.exit_code == 3
     assert "owner only" in loose.stderr
+
+
+def test_a_checkpoint_file_that_is_not_one_is_one_line(settings: Settings, tmp_path: Path) -> None:
+    """Whoever hands the secretary a checkpoint file may hand a hostile one: a JSON nested a
+    hundred thousand deep was a RecursionError traceback."""
+    runner.invoke(app, ["users", "bootstrap", "root"], env={"AGAM_NEW_PASSWORD": "a long pw 1"})
+    for name, body in (("deep", b"[" * 100_000), ("binary", b"\xff\xfe\x97"), ("list", b"[]")):
+        mark = tmp_path / f"{name}.json"
+        mark.write_bytes(body)
+        result = runner.invoke(app, ["audit", "verify", "--checkpoint", str(mark)])
+        assert result.exit_code == 8, result.stderr
+        assert result.stderr.startswith(f"error: {mark}: not a checkpoint file (")

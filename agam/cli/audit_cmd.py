@@ -66,7 +66,7 @@ def read_key(path: Path | None) -> bytes:
 def _read_checkpoint(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:  # ValueError: undecodable, not JSON
         raise AuditBroken(f"{path}: not a checkpoint file ({type(exc).__name__})") from None
     needed = {"version", "entries", "last_id", "head", "at", "hmac_sha256"}
     if not isinstance(data, dict) or not needed <= set(data):
