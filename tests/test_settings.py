@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from agam.core.errors import ConfigError
 from agam.core.settings import load_settings
+from hazard_feeds import registry as _feed_models  # noqa: F401  (registers the feed tables, as every entry point does)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -49,4 +51,18 @@ def test_broken_toml(tmp_path: Path) -> None:
     path = tmp_path / "c.toml"
     path.write_text("[app\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="not valid TOML"):
+        load_settings(path)
+
+
+def test_a_config_nested_too_deep_or_unreadable_is_one_line(tmp_path: Path) -> None:
+    """Python's TOML reader recurses: a config nested thousands deep was a traceback."""
+    path = tmp_path / "c.toml"
+    path.write_text("a = " + "[" * 5000 + "]" * 5000 + "\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"c\.toml: not valid TOML \(nested too deep\)"):
+        load_settings(path)
+    path.write_text("[app]\n", encoding="utf-8")
+    path.chmod(0)
+    if os.access(path, os.R_OK):  # root reads anything: nothing to show
+        return
+    with pytest.raises(ConfigError, match=r"c\.toml: cannot be read"):
         load_settings(path)

@@ -132,6 +132,10 @@ def load_settings(path: Path | str | None = None) -> Settings:
         raw = tomllib.loads(config_path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{config_path}: not valid TOML ({exc})") from exc
+    except RecursionError:
+        raise ConfigError(f"{config_path}: not valid TOML (nested too deep)") from None
+    except OSError as exc:
+        raise ConfigError(f"{config_path}: cannot be read ({exc.strerror})") from None
     return settings_from_mapping(raw, config_path)
 
 
