@@ -9,7 +9,7 @@ import pytest
 
 from agam.core.errors import ConfigError
 from agam.core.settings import load_settings
-from hazard_feeds import registry as _feed_models  # noqa: F401  (registers the feed tables, as every entry point does)
+from hazard_feeds import registry as _feed_models  # noqa: F401  (registers the feed tables)
 
 ROOT = Path(__file__).resolve().parents[1]
 
