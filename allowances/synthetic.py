@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import tempfile
 import tomllib
 from dataclasses import dataclass
@@ -223,6 +224,27 @@ def _chunk(
     )
 
 
+def _refuse_beyond_limits(households: int, fmt: str, folder: Path) -> None:
+    limits = assumptions()["limits"]
+    most = int(limits["max_households"])
+    if households > most:
+        raise RegistryError(
+            f"{households:,} households is more than {most:,} (Bangladesh has about 41 M; "
+            "the limit is in synthetic_assumptions.toml)"
+        )
+    needed = households * int(limits[f"{fmt}_bytes_per_household"])
+    free = shutil.disk_usage(folder).free
+    if needed > free:
+        raise RegistryError(
+            f"{households:,} households as {fmt} need about {_size(needed)}; "
+            f"{folder} has {_size(free)} free"
+        )
+
+
+def _size(n_bytes: int) -> str:
+    return f"{n_bytes / 1e9:.1f} GB" if n_bytes >= 1e9 else f"{n_bytes / 1e6:.0f} MB"
+
+
 def generate_registry(
     union_layer: UnionLayer,
     households: int,
@@ -240,9 +262,10 @@ def generate_registry(
     """
     if households <= 0:
         raise RegistryError("households must be a positive number")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    _refuse_beyond_limits(households, fmt, out.parent)
     rng = np.random.default_rng(seed)
     unions = union_weights(union_layer)
-    out.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
     os.close(fd)
     tmp = Path(name)

@@ -6,6 +6,7 @@ import json
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 
 import pyarrow as pa
 import pytest
@@ -194,3 +195,20 @@ def _limited(limit: int) -> object:
         return import_registry(*args, error_limit=limit, **kwargs)  # type: ignore[arg-type]
 
     return imported
+
+
+def test_generate_refuses_a_typo_sized_run_and_a_run_the_disk_cannot_hold(
+    config_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--households 10000000000` (three zeros too many) wrote for days, silently, until the
+    disk was full; now it is refused at once, and so is a run the folder has no room for."""
+    code, _, err = run("generate", str(tmp_path / "r.parquet"), "--households", "10000000000")
+    assert code == 7
+    assert "10,000,000,000 households is more than 100,000,000" in err
+    monkeypatch.setattr(
+        "allowances.synthetic.shutil.disk_usage", lambda _: SimpleNamespace(free=10_000_000)
+    )
+    code, _, err = run("generate", str(tmp_path / "r.csv"), "--households", "60000")
+    assert code == 7
+    assert f"60,000 households as csv need about 15 MB; {tmp_path} has 10 MB free" in err
+    assert not list(tmp_path.glob("*r.*"))  # nothing written, not even a temporary file
