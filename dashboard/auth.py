@@ -14,6 +14,7 @@ configured, and the password is given in AGAM_TEST_PASSWORD: the seam verifies i
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -63,13 +64,23 @@ def session_key() -> bytes:
 
 
 def client() -> str:
-    """The browser's address; behind the reverse proxy (Streamlit on loopback) the address the
-    proxy puts first in X-Forwarded-For."""
+    """The browser's address: the peer's, or behind the reverse proxy (Streamlit on loopback)
+    the address the proxy put LAST in X-Forwarded-For. Entries before it are whatever the
+    browser sent; taking the first let anyone pick a new "address" for every sign-in attempt
+    (and write any text into the audit log). Not an IP address: "unreadable"."""
     peer = st.context.ip_address or "unknown"
     forwarded = st.context.headers.get("X-Forwarded-For", "")
     if peer in ("127.0.0.1", "::1") and forwarded:
-        peer = forwarded.split(",")[0].strip()
+        peer = proxied_peer(forwarded)
     return f"dashboard:{peer}"
+
+
+def proxied_peer(forwarded: str) -> str:
+    """The address the nearest proxy added to an X-Forwarded-For header."""
+    try:
+        return str(ipaddress.ip_address(forwarded.rsplit(",", 1)[-1].strip()))
+    except ValueError:
+        return "unreadable"
 
 
 def _from_oidc() -> Principal | None:

@@ -9,14 +9,20 @@ import os
 import re
 import shutil
 import socket
+import ssl
 import subprocess
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from dashboard.auth import proxied_peer
 
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,20 +61,15 @@ def site_config(dashboard_port: int, http_port: int, https_port: int, folder: Pa
     return main
 
 
-@pytest.fixture(scope="module")
-def proxied(
-    dashboard_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[dict[str, int]]:
+@contextmanager
+def running_nginx(main: Path, ports: dict[str, int]) -> Iterator[None]:
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     if not Path(nginx).exists():
         if os.environ.get("CI"):
             pytest.fail("nginx missing: .ci/run must install nginx-light")
         pytest.skip("nginx not installed (apt-get install nginx-light)")
-    folder = tmp_path_factory.mktemp("nginx")
-    ports = {"http": free_port(), "https": free_port()}
-    main = site_config(int(dashboard_url.rsplit(":", 1)[1]), ports["http"], ports["https"], folder)
     proc = subprocess.Popen(
-        [nginx, "-c", str(main), "-p", str(folder), "-g", "daemon off;"],
+        [nginx, "-c", str(main), "-p", str(main.parent), "-g", "daemon off;"],
         stderr=subprocess.PIPE,
         text=True,
     )
@@ -81,12 +82,72 @@ def proxied(
             raise RuntimeError(f"nginx exited: {proc.stderr.read() if proc.stderr else ''}")
         time.sleep(0.2)
     try:
-        yield ports
+        yield
     finally:
         proc.terminate()
         proc.wait(timeout=20)
         if proc.stderr is not None:
             proc.stderr.close()
+
+
+@pytest.fixture(scope="module")
+def proxied(
+    dashboard_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, int]]:
+    folder = tmp_path_factory.mktemp("nginx")
+    ports = {"http": free_port(), "https": free_port()}
+    main = site_config(int(dashboard_url.rsplit(":", 1)[1]), ports["http"], ports["https"], folder)
+    with running_nginx(main, ports):
+        yield ports
+
+
+def test_the_proxy_hands_on_the_peer_not_what_the_browser_claims(tmp_path: Path) -> None:
+    """The shipped config appended to the browser's own X-Forwarded-For and the dashboard
+    took its first entry: anyone could claim a new address at every sign-in attempt, past
+    the per-address throttle, and write any text into the audit log. Now the proxy
+    overwrites the header and the dashboard takes the entry the proxy added, as an address."""
+    seen: list[list[str]] = []
+
+    class Echo(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(self.headers.get_all("X-Forwarded-For") or [])
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    upstream = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    ports = {"http": free_port(), "https": free_port()}
+    main = site_config(upstream.server_port, ports["http"], ports["https"], tmp_path)
+    claimed = {"X-Forwarded-For": "203.0.113.9, <script>"}
+    try:
+        with running_nginx(main, ports):
+            url = f"https://127.0.0.1:{ports['https']}/"
+            request = urllib.request.Request(url, headers=claimed)
+            with urllib.request.urlopen(request, context=ssl._create_unverified_context()) as r:
+                assert r.status == 200
+    finally:
+        upstream.shutdown()
+        upstream.server_close()
+    assert seen == [["127.0.0.1"]]
+    assert proxied_peer(seen[0][0]) == "127.0.0.1"
+
+
+@pytest.mark.parametrize(
+    ("header", "peer"),
+    [
+        ("127.0.0.1", "127.0.0.1"),
+        ("203.0.113.9, 10.0.0.5", "10.0.0.5"),  # an appending proxy: its own entry is last
+        ("2001:db8::1", "2001:db8::1"),
+        ("10.0.0.5, <script>alert(1)</script>", "unreadable"),
+        ("x" * 10_000, "unreadable"),
+    ],
+)
+def test_the_dashboard_reads_the_proxys_entry_as_an_address(header: str, peer: str) -> None:
+    assert proxied_peer(header) == peer
 
 
 def test_plain_http_redirects_to_https(proxied: dict[str, int]) -> None:
