@@ -33,6 +33,7 @@ STATUSES = ("paid", "failed", "reversed")
 MOVES = {(None, "paid"), (None, "failed"), (None, "reversed"), ("failed", "paid"),
          ("paid", "reversed")}  # fmt: skip
 LINE_REF = re.compile(r"^L(\d+)-(\d+)$")
+MAX_HEADER_CHARS = 1 << 16  # the header line read to find the separator
 MAX_TEXT = {"provider_txn_id": 64, "failure_reason": 255}
 
 
@@ -128,7 +129,9 @@ def _check_header(path: Path, header: list[str], sheet: str | None = None) -> li
 def _csv_rows(path: Path) -> Iterator[ReturnRow]:
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.reader(handle)
+            header = handle.readline(MAX_HEADER_CHARS)
+            handle.seek(0)
+            reader = csv.reader(handle, delimiter=_delimiter(header))
             names = _check_header(path, next(reader, []))
             for number, record in enumerate(reader, start=2):
                 if any(cell.strip() for cell in record):
@@ -137,6 +140,13 @@ def _csv_rows(path: Path) -> Iterator[ReturnRow]:
         raise PaymentFileError(f"{path.name}: not UTF-8 text ({exc.reason})") from None
     except (OSError, csv.Error) as exc:
         raise PaymentFileError(f"{path.name}: cannot be read ({exc})") from None
+
+
+def _delimiter(header: str) -> str:
+    """Comma; else semicolon or tab, as Excel writes CSV where the comma is a decimal mark."""
+    if "," in header:
+        return ","
+    return ";" if ";" in header else ("\t" if "\t" in header else ",")
 
 
 def _xlsx_rows(path: Path) -> Iterator[ReturnRow]:

@@ -269,3 +269,28 @@ def test_numbers_a_provider_quotes_in_a_failure_reason_are_masked_before_they_ar
     changes = audit_rows(store, "payment.result")
     assert {c.entity_id: c.payload["failure_reason"] for c in changes} == expected
     assert set(payment_status(store, draft_id)["failed_by_reason"]) == set(expected.values())
+
+
+@pytest.mark.parametrize("separator", [";", "\t"])
+def test_a_return_file_separated_by_semicolons_or_tabs_reads_like_commas(
+    store: Store,
+    draft_id: int,
+    who: Callable[[str], Any],
+    tmp_path: Path,
+    outdir: Path,
+    separator: str,
+) -> None:
+    """Excel writes CSV with semicolons where the comma is a decimal mark; a provider's
+    return file saved so was refused as 'missing column(s)'."""
+    exported = approved_and_exported(store, draft_id, who, outdir)
+    rows = [result(exported[0], "paid"), result(exported[1], "failed")]
+    comma = write_return(tmp_path / "comma.csv", rows)
+    with comma.open(encoding="utf-8", newline="") as handle:
+        table = list(csv.reader(handle))
+    other = tmp_path / "other.csv"
+    with other.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, delimiter=separator).writerows(table)
+    report = import_results(store, draft_id, who("officer.kurigram"), other, T0)
+    assert (report.applied, report.judgement.rejected) == (2, [])
+    status = payment_status(store, draft_id)
+    assert (status["paid"], status["failed"]) == (1, 1)
