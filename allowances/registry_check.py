@@ -42,13 +42,24 @@ class Pass1:
     spill: Spill
     total: int
     errors: pd.DataFrame  # the first errors by row: row, field, reason (sorted)
-    errors_total: int
-    bad: BadRows  # record positions excluded from the import
-    bad_rows: int  # rows with at least one error (including unparseable ones)
     synthetic: bool
     ignored: tuple[str, ...]
     log: ErrorLog
     reader: Reader
+
+    @property
+    def bad(self) -> BadRows:
+        """Record positions excluded from the import."""
+        return self.log.bad
+
+    @property
+    def errors_total(self) -> int:
+        return self.log.total + len(self.reader.ragged)
+
+    @property
+    def bad_rows(self) -> int:
+        """Rows with at least one error, unparseable lines included."""
+        return self.log.bad.count + len(self.reader.ragged)
 
     def every_error(self) -> Iterator[pd.DataFrame]:
         """Every error in batches (row, field, reason); only when checked with an error spill."""
@@ -96,9 +107,6 @@ def check_file(
         spill=spill,
         total=total + len(ragged),
         errors=log.head(reader.row_numbers, ragged),
-        errors_total=log.total + len(ragged),
-        bad=log.bad,
-        bad_rows=log.bad.count + len(ragged),
         synthetic=synthetic,
         ignored=reader.ignored,
         log=log,
