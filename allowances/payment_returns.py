@@ -24,7 +24,12 @@ from agam.core.errors import PaymentFileError
 from agam.core.masking import mask_numbers
 from agam.core.timeutil import ensure_utc
 from allowances.cell_hygiene import unsafe_cells
-from allowances.spreadsheet_guard import ReturnFileLimits, return_file_limits, xlsx_refusal
+from allowances.spreadsheet_guard import (
+    ReturnFileLimits,
+    csv_delimiter,
+    return_file_limits,
+    xlsx_refusal,
+)
 
 REQUIRED = ("line_ref", "amount_bdt", "status", "provider_txn_id", "paid_at", "failure_reason")
 CHECKED_TEXT = ("line_ref", "status", "provider_txn_id", "paid_at", "failure_reason")
@@ -131,7 +136,7 @@ def _csv_rows(path: Path) -> Iterator[ReturnRow]:
         with path.open(newline="", encoding="utf-8-sig") as handle:
             header = handle.readline(MAX_HEADER_CHARS)
             handle.seek(0)
-            reader = csv.reader(handle, delimiter=_delimiter(header))
+            reader = csv.reader(handle, delimiter=csv_delimiter(header))
             names = _check_header(path, next(reader, []))
             for number, record in enumerate(reader, start=2):
                 if any(cell.strip() for cell in record):
@@ -140,13 +145,6 @@ def _csv_rows(path: Path) -> Iterator[ReturnRow]:
         raise PaymentFileError(f"{path.name}: not UTF-8 text ({exc.reason})") from None
     except (OSError, csv.Error) as exc:
         raise PaymentFileError(f"{path.name}: cannot be read ({exc})") from None
-
-
-def _delimiter(header: str) -> str:
-    """Comma; else semicolon or tab, as Excel writes CSV where the comma is a decimal mark."""
-    if "," in header:
-        return ","
-    return ";" if ";" in header else ("\t" if "\t" in header else ",")
 
 
 def _xlsx_rows(path: Path) -> Iterator[ReturnRow]:

@@ -34,7 +34,7 @@ from allowances.registry_schema import (
     header_key,
     load_aliases,
 )
-from allowances.spreadsheet_guard import xlsx_refusal
+from allowances.spreadsheet_guard import csv_delimiter, xlsx_refusal
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -118,9 +118,7 @@ class CsvReader:
             header_line = first.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise RegistryError(f"{self.file_name} row 1: {NOT_UTF8}") from None
-        self.delimiter = ","
-        if "," not in header_line:
-            self.delimiter = ";" if ";" in header_line else ("\t" if "\t" in header_line else ",")
+        self.delimiter = csv_delimiter(header_line)
         headers = next(csv.reader(io.StringIO(header_line), delimiter=self.delimiter), [])
         if not headers:
             raise RegistryError(f"{self.file_name}: empty file, no header row")

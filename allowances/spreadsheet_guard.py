@@ -3,7 +3,8 @@
 An .xlsx is a zip of XML parts. A few megabytes can unpack to gigabytes of XML (a "zip
 bomb"), which openpyxl would parse for hours while holding the import or the dashboard. The
 sizes a zip declares for its parts bound what reading them may produce (Python's zip reader
-stops there), so they are judged first, against `data/spreadsheet_limits.toml`.
+stops there), so they are judged first, against `data/spreadsheet_limits.toml`. A CSV's
+separator is read from its header line the same way for registry and return files.
 """
 
 from __future__ import annotations
@@ -71,3 +72,11 @@ def xlsx_refusal(path: Path, limits: XlsxLimits | None = None) -> str | None:
                 f"the {limits.max_ratio:,.0f} limit (a zip bomb, not a workbook)"
             )
     return None
+
+
+def csv_delimiter(header_line: str) -> str:
+    """A CSV file's separator from its header line: the comma; else a semicolon or a tab, as
+    Excel writes CSV where the comma is a decimal mark."""
+    if "," in header_line:
+        return ","
+    return ";" if ";" in header_line else ("\t" if "\t" in header_line else ",")
