@@ -31,9 +31,11 @@ Part = tuple[int, int, bytes]  # part number, lines, Arrow IPC bytes
 
 
 def _ipc_bytes(part: pa.Table) -> bytes:
+    """One record batch per part: the lines arrive in chunks of a few thousand, and a stream
+    of many small compressed buffers decodes at half the speed."""
     sink = pa.BufferOutputStream()
     with ipc.new_stream(sink, part.schema, options=_WRITE) as writer:
-        writer.write_table(part)
+        writer.write_table(part.combine_chunks())
     data: bytes = sink.getvalue().to_pybytes()
     return data
 

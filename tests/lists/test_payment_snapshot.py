@@ -327,3 +327,14 @@ def test_upgrading_records_the_seals_of_earlier_approvals(
         ).scalar_one()
     assert recorded == sealed
     assert _export(store, list_id, tmp_path / "pay")["written_from"] == "payment_snapshot"
+
+
+def test_a_part_is_stored_as_one_record_batch_whatever_chunks_the_lines_came_in() -> None:
+    """Lines are read in chunks of a few thousand; a part of many small compressed batches
+    decodes at half the speed, so each part is written as one batch."""
+    chunked = pa.chunked_array([["a", "b"], ["c"], ["d", "e", "f"]])
+    table = pa.table([chunked, chunked], names=["x", "y"])
+    data = payment_snapshot._ipc_bytes(table)
+    batches = list(pa.ipc.open_stream(pa.py_buffer(data)))
+    assert len(batches) == 1
+    assert pa.Table.from_batches(batches).equals(table.combine_chunks())
