@@ -333,11 +333,10 @@ def _apply_batches(
     counts: dict[str, int],
     touched: set[str],
 ) -> None:
+    if empty:
+        counts["inserted"] += rw.insert_all_beneficiaries(conn, _good_rows(first), import_id, at)
+        return
     for table in _good_rows(first):
-        if empty:
-            rw.insert_beneficiaries(conn, table, import_id, at)
-            counts["inserted"] += table.num_rows
-            continue
         known = rw.existing_hashes(conn, table.column("beneficiary_id").to_pylist())
         ids = table.column("beneficiary_id").to_pylist()
         hashes = table.column("row_sha256").to_pylist()

@@ -33,7 +33,7 @@ from sqlalchemy.schema import AddConstraint, DropConstraint
 from agam.core.masking import mask_identifier
 from agam.core.timeutil import ensure_utc, iso_utc
 from allowances.registry_schema import STORED, DuplicateGroup
-from store.bulk_rows import copy_arrow, insert_tuples, storage_value
+from store.bulk_rows import copy_arrow, copy_arrow_stream, insert_tuples, storage_value
 from store.models import Beneficiary, BeneficiaryHistory
 
 BENEFICIARIES: Table = Beneficiary.__table__  # type: ignore[assignment]
@@ -143,19 +143,37 @@ def _rows(table: pa.Table, import_id: int, stamp: Any) -> list[tuple[Any, ...]]:
     return list(zip(*columns, [import_id] * n, hashes, [stamp] * n, strict=True))
 
 
-def insert_beneficiaries(conn: Connection, table: pa.Table, import_id: int, at: datetime) -> None:
+def _as_written(table: pa.Table, import_id: int, at: datetime) -> pa.Table:
+    """The WRITTEN columns of imported rows, as the PostgreSQL COPY sends them."""
     n = table.num_rows
     stored = table.select(list(STORED)).append_column(
         "import_id", pa.array(np.full(n, import_id, dtype=np.int64))
     )
     stored = stored.append_column("row_sha256", table.column("row_sha256"))
-    stored = stored.append_column(
-        "updated_at", pa.array([ensure_utc(at).isoformat()] * n, pa.string())
-    )
-    if copy_arrow(conn, BENEFICIARIES, stored):  # PostgreSQL: one COPY in CSV form
+    stamp = pa.scalar(ensure_utc(at), pa.timestamp("us", tz="UTC"))
+    return stored.append_column("updated_at", pa.repeat(stamp, n))
+
+
+def insert_beneficiaries(conn: Connection, table: pa.Table, import_id: int, at: datetime) -> None:
+    if copy_arrow(conn, BENEFICIARIES, _as_written(table, import_id, at)):  # PostgreSQL: COPY
         return
     stamp = storage_value(conn, BENEFICIARIES, "updated_at", at)
     insert_tuples(conn, BENEFICIARIES, WRITTEN, _rows(table, import_id, stamp))
+
+
+def insert_all_beneficiaries(
+    conn: Connection, tables: Iterator[pa.Table], import_id: int, at: datetime
+) -> int:
+    """Every row of `tables` as new records; returns how many. On PostgreSQL one COPY for
+    them all, made while the server parses (10 M households: 56 s as a COPY per batch)."""
+    if conn.dialect.driver == "psycopg":
+        written = (_as_written(t, import_id, at) for t in tables)
+        return copy_arrow_stream(conn, BENEFICIARIES, WRITTEN, written)
+    rows = 0
+    for table in tables:
+        insert_beneficiaries(conn, table, import_id, at)
+        rows += table.num_rows
+    return rows
 
 
 def insert_from_stage(conn: Connection, stage: str, import_id: int, at: datetime) -> int:

@@ -13,8 +13,8 @@ import io
 import itertools
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 import pandas as pd
@@ -22,6 +22,8 @@ import pyarrow as pa
 import pyarrow.csv as pcsv
 from sqlalchemy import JSON, Connection, Select, Table, insert
 from sqlalchemy.orm import Session
+
+from store import copy_binary
 
 CHUNK_ROWS = 50_000
 ROWS_PER_STATEMENT = 200  # SQLite: rows one INSERT statement carries
@@ -129,25 +131,74 @@ def _copied_as_csv(conn: Connection, table: Table, columns: list[str], data: lis
 
 
 def copy_arrow(conn: Connection, table: Table, rows: pa.Table) -> bool:
-    """PostgreSQL (psycopg): the Arrow table's columns into `table` with one COPY in CSV
-    form written by pyarrow (nulls as unquoted empty fields, every text quoted, so an empty
-    text stays empty). Returns False, writing nothing, for any other driver."""
+    """PostgreSQL (psycopg): the Arrow table's columns into `table` with one COPY, binary
+    where `store.copy_binary` writes every column, else CSV written by pyarrow (nulls as
+    unquoted empty fields, text quoted, so an empty text stays empty). Returns False,
+    writing nothing, for any other driver."""
     if conn.dialect.driver != "psycopg":
         return False
-    if rows.num_rows == 0:
-        return True
+    if rows.num_rows:
+        copy_arrow_stream(conn, table, rows.column_names, iter([rows]))
+    return True
+
+
+def copy_arrow_stream(
+    conn: Connection, table: Table, names: Sequence[str], tables: Iterator[pa.Table]
+) -> int:
+    """PostgreSQL (psycopg): every table of `tables` (columns `names`) into `table`, in one
+    COPY while the batches can be sent in binary form (`store.copy_binary`), else in CSV;
+    returns the rows. Batches are encoded on this thread while psycopg's queued writer sends
+    the previous ones, so the server parses as the next are made (a COPY per batch made the
+    two take turns, each waiting at every end)."""
     quote = conn.dialect.identifier_preparer
-    names = ", ".join(quote.quote(c) for c in rows.column_names)
+    columns = ", ".join(quote.quote(c) for c in names)
     driver = conn.connection.driver_connection
     assert driver is not None
-    copy_sql = f"COPY {quote.format_table(table)} ({names}) FROM STDIN WITH (FORMAT csv)"
+    head = f"COPY {quote.format_table(table)} ({columns}) FROM STDIN"
+    binary = copy_binary.encoder(table, names)
+    rows, mode = 0, ""
+    with driver.cursor() as cursor, ExitStack() as open_copy:
+        copy: Any = None
+        for part in tables:
+            for batch in part.select(list(names)).to_batches(max_chunksize=CHUNK_ROWS):
+                data = binary(pa.Table.from_batches([batch])) if binary else None
+                want = "binary" if data is not None else "csv"
+                if want != mode:  # a batch the binary form cannot hold: CSV from here on
+                    open_copy.close()
+                    copy = open_copy.enter_context(
+                        cursor.copy(f"{head} WITH (FORMAT {want})", writer=_queued(cursor))
+                    )
+                    open_copy.push(_ender(copy, want))
+                    if want == "binary":
+                        copy.write(copy_binary.HEADER)
+                    mode = want
+                copy.write(data if data is not None else _csv(batch))
+                rows += batch.num_rows
+    return rows
+
+
+def _ender(copy: Any, mode: str) -> Callable[..., bool]:
+    """The binary form's trailer, written as its COPY ends well (not after an error)."""
+
+    def end(exc_type: type[BaseException] | None, *_: object) -> bool:
+        if exc_type is None and mode == "binary":
+            copy.write(copy_binary.TRAILER)
+        return False
+
+    return end
+
+
+def _csv(batch: pa.RecordBatch) -> memoryview:
+    buffer = io.BytesIO()
     options = pcsv.WriteOptions(include_header=False, quoting_style="needed")
-    with driver.cursor() as cursor, cursor.copy(copy_sql) as copy:
-        for batch in rows.to_batches(max_chunksize=CHUNK_ROWS):
-            buffer = io.BytesIO()
-            pcsv.write_csv(batch, buffer, options)
-            copy.write(buffer.getbuffer())
-    return True
+    pcsv.write_csv(batch, buffer, options)
+    return buffer.getbuffer()
+
+
+def _queued(cursor: Any) -> Any:
+    from psycopg.copy import QueuedLibpqWriter  # psycopg is installed only for PostgreSQL
+
+    return QueuedLibpqWriter(cursor)
 
 
 @contextmanager
