@@ -153,3 +153,17 @@ def test_an_integer_out_of_range_is_refused_as_before(postgres_url: str) -> None
     psycopg = pytest.importorskip("psycopg")
     with pytest.raises(psycopg.errors.NumericValueOutOfRange):  # as the CSV form always was
         _stored(postgres_url, too_big)
+
+
+def test_postgresql_still_checks_lengths_and_text_in_binary_form(postgres_url: str) -> None:
+    """varchar's length and UTF-8 (no NUL) are checked by the server's receive functions."""
+    psycopg = pytest.importorskip("psycopg")
+    row = {"x": ["b"], "i": [1], "b": [2], "h": [3], "f": [True], "at": _rows()["at"][:1]}
+    for text, refused in (("x" * 41, psycopg.errors.StringDataRightTruncation),
+                          ("a\x00b", psycopg.errors.CharacterNotInRepertoire)):  # fmt: skip
+        batch = pa.table({"s": [text], **row})
+        assert copy_binary.encoder(PROBE, NAMES)(batch) is not None  # type: ignore[misc]
+        with pytest.raises(refused):
+            _stored(postgres_url, batch)
+        with psycopg.connect(postgres_url.replace("+psycopg", "")) as conn:
+            conn.execute("DROP TABLE IF EXISTS copy_probe")
