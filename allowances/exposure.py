@@ -54,7 +54,7 @@ def flag_conditions(as_of_year: int) -> dict[str, ColumnElement[bool]]:
     }
 
 
-def _households_where(condition: ColumnElement[bool]) -> ColumnElement[Any]:
+def households_where(condition: ColumnElement[bool]) -> ColumnElement[Any]:
     return func.count(case((condition, B.c.household_id)).distinct())
 
 
@@ -95,7 +95,7 @@ def _insert_exposure(conn: Connection, at: datetime, unions: list[str] | None) -
             programme,
             func.count(B.c.household_id.distinct()),
             func.count(),
-            *[_households_where(cond) for cond in flags.values()],
+            *[households_where(cond) for cond in flags.values()],
             literal(at.year),
             literal(at, UTCDateTime()),
         ).group_by(B.c.adm4_pcode, *([B.c.programme] if by_programme else []))

@@ -33,8 +33,8 @@ from sqlalchemy.orm import Session
 from agam.core.errors import RegistryError
 from agam.core.timeutil import iso_utc, utc_now
 from allowances import registry_write as rw
-from allowances.exposure import recompute_exposure
 from allowances.exposure_arrow import write_first_exposure
+from allowances.exposure_delta import ExposureChange, apply_change
 from allowances.first_load import FirstLoadCounting, counted_beside
 from allowances.import_steps import step
 from allowances.registry_check import KEEP_ERRORS, Pass1, check_file, report_of, row_errors
@@ -244,16 +244,16 @@ def _write(
         session.add(row)
         session.flush()
         conn = session.connection()
-        counts, touched = _apply(conn, first, row.id, at, stage, first_counts)
+        counts, change = _apply(conn, first, row.id, at, stage, first_counts)
         if quarantine:
             _record_quarantine(conn, first, row.id)
         with step("exposure and duplicates"):
-            if touched is None:  # a first load: the store holds exactly the imported rows
+            if change is None:  # a first load: the store holds exactly the imported rows
                 counted = first_counts.result()
                 write_first_exposure(conn, counted.exposure, at, [row.id])
                 dups = counted.duplicates
             else:
-                recompute_exposure(conn, at, touched)
+                apply_change(conn, change)
                 dups = rw.find_duplicates(conn)
         row.rows_imported = counts["inserted"] + counts["updated"] + counts["unchanged"]
         row.report = _stored_report(counts, first, dups, at, row.rows_quarantined)
@@ -293,24 +293,25 @@ def _apply(
     at: datetime,
     stage: str | None,
     counting: FirstLoadCounting,
-) -> tuple[dict[str, int], set[str] | None]:
+) -> tuple[dict[str, int], ExposureChange | None]:
     """Write the rows (from the SQLite `stage` when there is one and the store is still
-    empty); returns the counts and the unions whose exposure may have changed (None: all of
-    them, for a load into an empty store). A first load's counting starts as the indexes
-    are rebuilt: the database's own work then, with little memory of ours in use."""
+    empty); returns the counts and the households written with what they counted before
+    (None for a load into an empty store: it is counted whole). A first load's counting
+    starts as the indexes are rebuilt: the database's own work then, with little memory of
+    ours in use."""
     counts = {"inserted": 0, "updated": 0, "unchanged": 0}
     empty = not conn.scalar(select(func.count()).select_from(Beneficiary.__table__))
-    touched: set[str] = set()
+    change = ExposureChange(at)
     if not first.spill.written:  # every row was unreadable
-        return counts, touched
+        return counts, change
     bulk = empty and first.total >= rw.BULK_LOAD_ROWS
     start = counting.start if empty else None
     with rw.bulk_load(conn, enabled=bulk, phase=step, before_rebuild=start), step("write rows"):
         if empty and stage is not None:
             counts["inserted"] = rw.insert_from_stage(conn, stage, import_id, at)
         else:
-            _apply_batches(conn, first, empty, import_id, at, counts, touched)
-    return counts, None if empty else touched
+            _apply_batches(conn, first, empty, import_id, at, counts, change)
+    return counts, None if empty else change
 
 
 def _good_rows(first: Pass1, columns: list[str] | None = None) -> Iterator[pa.Table]:
@@ -331,7 +332,7 @@ def _apply_batches(
     import_id: int,
     at: datetime,
     counts: dict[str, int],
-    touched: set[str],
+    change: ExposureChange,
 ) -> None:
     if empty:
         counts["inserted"] += rw.insert_all_beneficiaries(conn, _good_rows(first), import_id, at)
@@ -343,10 +344,11 @@ def _apply_batches(
         is_new = np.array([i not in known for i in ids], dtype=bool)
         changed = np.array([i in known and known[i] != h for i, h in zip(ids, hashes, strict=True)])
         counts["unchanged"] += int((~is_new & ~changed).sum())
-        touched.update(table.column("adm4_pcode").filter(pa.array(is_new | changed)).to_pylist())
-        if changed.any():  # a record that moved leaves its old union too
+        written = table.column("household_id").filter(pa.array(is_new | changed)).to_pylist()
+        if changed.any():  # a record that moved leaves its old household too
             moved_from = [i for i, c in zip(ids, changed, strict=True) if c]
-            touched.update(rw.stored_unions(conn, moved_from))
+            written += rw.stored_households(conn, moved_from)
+        change.note(conn, written)  # before this batch writes: their counts as they were
         if is_new.any():
             rw.insert_beneficiaries(conn, table.filter(pa.array(is_new)), import_id, at)
             counts["inserted"] += int(is_new.sum())

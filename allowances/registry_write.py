@@ -16,9 +16,12 @@ from typing import Any, Literal
 import numpy as np
 import pyarrow as pa
 from sqlalchemy import (
+    Column,
+    ColumnElement,
     Connection,
     Constraint,
     ForeignKeyConstraint,
+    MetaData,
     Table,
     UniqueConstraint,
     bindparam,
@@ -33,13 +36,18 @@ from sqlalchemy.schema import AddConstraint, DropConstraint
 from agam.core.masking import mask_identifier
 from agam.core.timeutil import ensure_utc, iso_utc
 from allowances.registry_schema import STORED, DuplicateGroup
-from store.bulk_rows import copy_arrow, copy_arrow_stream, insert_tuples, storage_value
+from store.bulk_rows import (
+    copy_arrow,
+    copy_arrow_stream,
+    in_batches,
+    insert_tuples,
+    storage_value,
+)
 from store.models import Beneficiary, BeneficiaryHistory
 
 BENEFICIARIES: Table = Beneficiary.__table__  # type: ignore[assignment]
 HISTORY: Table = BeneficiaryHistory.__table__  # type: ignore[assignment]
 WRITTEN = (*STORED, "import_id", "row_sha256", "updated_at")
-LOOKUP_BATCH = 5_000
 BULK_LOAD_ROWS = 100_000
 DUPLICATE_LIST_LIMIT = 1_000
 SORT_HELPER_THREADS = 2  # SQLite sorts a rebuilt index on this many helper threads
@@ -190,24 +198,26 @@ def insert_from_stage(conn: Connection, stage: str, import_id: int, at: datetime
     return int(conn.exec_driver_sql(sql, (import_id, stamp)).rowcount)
 
 
+def _id_batches(conn: Connection, beneficiary_ids: list[str]) -> Iterator[ColumnElement[bool]]:
+    return in_batches(conn, BENEFICIARIES.c.beneficiary_id, beneficiary_ids)
+
+
 def existing_hashes(conn: Connection, beneficiary_ids: list[str]) -> dict[str, str]:
     """beneficiary_id -> row_sha256 for the ids already stored."""
     out: dict[str, str] = {}
     col = BENEFICIARIES.c
-    for start in range(0, len(beneficiary_ids), LOOKUP_BATCH):
-        part = beneficiary_ids[start : start + LOOKUP_BATCH]
-        stmt = select(col.beneficiary_id, col.row_sha256).where(col.beneficiary_id.in_(part))
-        out.update({b: h for b, h in conn.execute(stmt)})
+    for where in _id_batches(conn, beneficiary_ids):
+        out.update(
+            {b: h for b, h in conn.execute(select(col.beneficiary_id, col.row_sha256).where(where))}
+        )
     return out
 
 
-def stored_unions(conn: Connection, beneficiary_ids: list[str]) -> set[str]:
-    """The unions the given stored beneficiaries are in now (before an update moves them)."""
+def stored_households(conn: Connection, beneficiary_ids: list[str]) -> set[str]:
+    """The households the given stored beneficiaries are in now (before an update moves them)."""
     out: set[str] = set()
-    col = BENEFICIARIES.c
-    for start in range(0, len(beneficiary_ids), LOOKUP_BATCH):
-        part = beneficiary_ids[start : start + LOOKUP_BATCH]
-        out.update(conn.scalars(select(col.adm4_pcode).where(col.beneficiary_id.in_(part))))
+    for where in _id_batches(conn, beneficiary_ids):
+        out.update(conn.scalars(select(BENEFICIARIES.c.household_id).where(where)))
     return out
 
 
@@ -216,10 +226,9 @@ def update_beneficiaries(conn: Connection, table: pa.Table, import_id: int, at: 
     ids = table.column("beneficiary_id").to_pylist()
     col = BENEFICIARIES.c
     history: list[dict[str, Any]] = []
-    for start in range(0, len(ids), LOOKUP_BATCH):
-        part = ids[start : start + LOOKUP_BATCH]
-        stmt = select(*[col[c] for c in (*STORED, "import_id", "row_sha256", "updated_at")])
-        for old in conn.execute(stmt.where(col.beneficiary_id.in_(part))).mappings():
+    stmt = select(*[col[c] for c in (*STORED, "import_id", "row_sha256", "updated_at")])
+    for where in _id_batches(conn, ids):
+        for old in conn.execute(stmt.where(where)).mappings():
             record = dict(old)
             record["updated_at"] = iso_utc(record["updated_at"])
             history.append(
@@ -231,6 +240,9 @@ def update_beneficiaries(conn: Connection, table: pa.Table, import_id: int, at: 
                 }
             )
     insert_dicts(conn, HISTORY, history)
+    if conn.dialect.driver == "psycopg":
+        _update_from_copy(conn, table, import_id, at)
+        return
     values: dict[str, Any] = {c: bindparam(f"v_{c}") for c in WRITTEN if c != "beneficiary_id"}
     change = (
         update(BENEFICIARIES)
@@ -243,6 +255,28 @@ def update_beneficiaries(conn: Connection, table: pa.Table, import_id: int, at: 
     ]
     for start in range(0, len(params), 50_000):
         conn.execute(change, params[start : start + 50_000])
+
+
+CHANGED = "agam_changed_beneficiaries"  # PostgreSQL: this transaction's new versions
+
+
+def _update_from_copy(conn: Connection, table: pa.Table, import_id: int, at: datetime) -> None:
+    """PostgreSQL: the new versions by COPY into a temporary table (dropped at commit), then
+    one UPDATE … FROM it, instead of an UPDATE statement per record (55,000 changed records:
+    about 7 s that way)."""
+    names = ", ".join(WRITTEN)
+    conn.exec_driver_sql(
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {CHANGED} ON COMMIT DROP AS "  # noqa: S608
+        f"SELECT {names} FROM {BENEFICIARIES.name} WITH NO DATA"
+    )
+    conn.exec_driver_sql(f"TRUNCATE {CHANGED}")
+    staged = Table(CHANGED, MetaData(), *(Column(c, BENEFICIARIES.c[c].type) for c in WRITTEN))
+    copy_arrow_stream(conn, staged, WRITTEN, iter([_as_written(table, import_id, at)]))
+    assignments = ", ".join(f"{c} = t.{c}" for c in WRITTEN if c != "beneficiary_id")
+    conn.exec_driver_sql(
+        f"UPDATE {BENEFICIARIES.name} AS b SET {assignments} FROM {CHANGED} AS t "  # noqa: S608
+        "WHERE b.beneficiary_id = t.beneficiary_id"
+    )
 
 
 @dataclass(frozen=True)
