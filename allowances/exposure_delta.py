@@ -15,6 +15,7 @@ written yet. `apply_change` then counts them again and writes the difference.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -33,6 +34,7 @@ from allowances.exposure import (
 )
 from store.bulk_rows import in_batches
 
+log = logging.getLogger(__name__)
 Group = tuple[str, str]  # (adm4_pcode, programme)
 Counts = dict[Group, list[int]]  # COUNT_COLUMNS per group
 
@@ -97,7 +99,11 @@ def apply_change(conn: Connection, change: ExposureChange) -> int:
     for group, counts in change.before.items():
         _add(delta, group, counts, -1)
     delta = {g: c for g, c in delta.items() if any(c)}
-    _write_rows(conn, delta, _stored(conn, list(delta)), change.at)
+    try:
+        _write_rows(conn, delta, _stored(conn, list(delta)), change.at)
+    except _NotConsistent as error:  # the table was changed behind the imports: count anew
+        log.warning("union exposure recounted: %s", error)
+        return recompute_exposure(conn, change.at, None)
     import_ids = sorted(conn.scalars(select(B.c.import_id).distinct()))
     conn.execute(EXPOSURE.update().values(source_import_ids=import_ids))
     return len(delta)
@@ -116,6 +122,11 @@ def _stored(conn: Connection, groups: list[Group]) -> Counts:
     return out
 
 
+class _NotConsistent(Exception):
+    """The stored counts cannot be what the store's records gave: a difference would make
+    one negative."""
+
+
 def _write_rows(conn: Connection, delta: Counts, stored: Counts, at: datetime) -> None:
     """Each changed row: updated, inserted, or removed when no record is left in it (a
     one-shot import would not have it)."""
@@ -126,7 +137,7 @@ def _write_rows(conn: Connection, delta: Counts, stored: Counts, at: datetime) -
         held = stored.get((union, programme), [0] * len(COUNT_COLUMNS))
         now = [a + b for a, b in zip(held, difference, strict=True)]
         if min(now) < 0:
-            raise RuntimeError(f"union exposure of {union}/{programme} would fall below zero")
+            raise _NotConsistent(f"{union}/{programme} would fall below zero")
         key = {"k_union": union, "k_programme": programme}
         if now[COUNT_COLUMNS.index("beneficiaries")] == 0:
             gone.append(key)

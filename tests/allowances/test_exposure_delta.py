@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -43,7 +44,9 @@ def refresh(tmp_path: Path, union_layer: UnionLayer) -> tuple[Path, Path]:
     return tmp_path / "v1.csv", tmp_path / "v2.csv"
 
 
+@pytest.mark.parametrize("tampered", [False, True])
 def test_a_refresh_counts_what_a_one_shot_import_counts(
+    tampered: bool,
     database_url: str,
     another_postgres_database: Callable[[], str],
     tmp_path: Path,
@@ -51,12 +54,26 @@ def test_a_refresh_counts_what_a_one_shot_import_counts(
     refresh: tuple[Path, Path],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """Tampered: union_exposure emptied behind the imports' back between them; a difference
+    that would make a count negative recounts the table instead of keeping it wrong."""
     v1, v2 = refresh
     recounted: list[object] = []
-    monkeypatch.setattr(exposure_delta, "recompute_exposure", lambda *a: recounted.append(a))
-    _, second = _run(_fresh(database_url), (v1, T1, 37), (v2, T2, 37), layer=union_layer)
+    recount = exposure_delta.recompute_exposure
+
+    def recording(*args: Any) -> int:
+        recounted.append(args)
+        return recount(*args)
+
+    monkeypatch.setattr(exposure_delta, "recompute_exposure", recording)
+    _run(_fresh(database_url), (v1, T1, 37), layer=union_layer)
+    if tampered:
+        store = Store(database_url)
+        with store.engine.begin() as conn:
+            conn.execute(text("UPDATE union_exposure SET households = 0, beneficiaries = 0"))
+        store.dispose()
+    (second,) = _run(Store(database_url), (v2, T2, 37), layer=union_layer)
     assert (second.status, second.inserted, second.updated) == ("imported", 15, 50)
-    assert recounted == []  # by difference, not recounted
+    assert len(recounted) == (1 if tampered else 0)  # by difference unless it cannot be
     store = Store(database_url)
     incremental = _store_tables(store)[1]
     store.dispose()
