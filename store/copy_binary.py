@@ -30,6 +30,8 @@ from sqlalchemy import (
     Text,
 )
 
+from agam.core.arrow_bytes import utf8_buffers
+
 HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # signature, flags 0, no header extension
 TRAILER = b"\xff\xff"  # a field count of -1
 NULL_FIELD = b"\xff\xff\xff\xff"
@@ -118,20 +120,19 @@ def encoder(table: Table, names: Sequence[str]) -> Callable[[pa.Table], memoryvi
     """A function from a batch of `names` columns to its rows in binary COPY form (no header
     or trailer), or None when a column's type is not written here. The function itself
     returns None for a batch whose values its columns cannot take."""
-    fields = [_field_for(getattr(table.c[n].type, "impl", table.c[n].type)) for n in names]
-    if any(f is None for f in fields):
+    found = [_field_for(getattr(table.c[n].type, "impl", table.c[n].type)) for n in names]
+    fields = [f for f in found if f is not None]
+    if len(fields) != len(names):
         return None
     count = len(names).to_bytes(2, "big")
 
     def rows(batch: pa.Table) -> memoryview | None:
         columns = [batch.column(n).combine_chunks() for n in names]
-        encoded = [f(c) for f, c in zip(fields, columns, strict=True) if f is not None]
-        if len(encoded) != len(names) or any(e is None for e in encoded):
+        encoded = [f(c) for f, c in zip(fields, columns, strict=True)]
+        if any(e is None for e in encoded):
             return None
         head = pa.repeat(pa.scalar(count, pa.binary()), batch.num_rows)
-        joined = pc.binary_join_element_wise(head, *encoded, b"")
-        _, offsets, data = joined.cast(pa.large_binary()).buffers()
-        ends = np.frombuffer(offsets, np.int64)[joined.offset : joined.offset + len(joined) + 1]
-        return memoryview(data)[ends[0] : ends[-1]] if len(joined) else memoryview(b"")
+        ends, data = utf8_buffers(pc.binary_join_element_wise(head, *encoded, b""))
+        return data[ends[0] : ends[-1]]
 
     return rows
