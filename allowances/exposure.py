@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, Table, case, delete, func, insert, literal, select, true
+from sqlalchemy import Connection, Select, Table, case, delete, func, insert, literal, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from allowances.registry_schema import ELDERLY_AGE_YEARS
@@ -54,8 +54,21 @@ def flag_conditions(as_of_year: int) -> dict[str, ColumnElement[bool]]:
     }
 
 
-def households_where(condition: ColumnElement[bool]) -> ColumnElement[Any]:
+def _households_where(condition: ColumnElement[bool]) -> ColumnElement[Any]:
     return func.count(case((condition, B.c.household_id)).distinct())
+
+
+def grouped_counts(as_of_year: int, by_programme: bool) -> Select[Any]:
+    """adm4_pcode, programme and COUNT_COLUMNS per union and programme, or per union over
+    every programme (programme ``"all"``)."""
+    programme = B.c.programme if by_programme else literal(ALL_PROGRAMMES)
+    return select(
+        B.c.adm4_pcode,
+        programme,
+        func.count(B.c.household_id.distinct()),
+        func.count(),
+        *[_households_where(cond) for cond in flag_conditions(as_of_year).values()],
+    ).group_by(B.c.adm4_pcode, *([B.c.programme] if by_programme else []))
 
 
 def recompute_exposure(
@@ -85,20 +98,12 @@ def recompute_exposure(
 
 
 def _insert_exposure(conn: Connection, at: datetime, unions: list[str] | None) -> int:
-    flags = flag_conditions(at.year)
     columns = ["adm4_pcode", "programme", *COUNT_COLUMNS, "as_of_year", "computed_at"]
     written = 0
     for by_programme in (True, False):
-        programme = B.c.programme if by_programme else literal(ALL_PROGRAMMES)
-        query = select(
-            B.c.adm4_pcode,
-            programme,
-            func.count(B.c.household_id.distinct()),
-            func.count(),
-            *[households_where(cond) for cond in flags.values()],
-            literal(at.year),
-            literal(at, UTCDateTime()),
-        ).group_by(B.c.adm4_pcode, *([B.c.programme] if by_programme else []))
+        query = grouped_counts(at.year, by_programme).add_columns(
+            literal(at.year), literal(at, UTCDateTime())
+        )
         if unions is not None:
             query = query.where(B.c.adm4_pcode.in_(unions))
         written += conn.execute(insert(EXPOSURE).from_select(columns, query)).rowcount or 0

@@ -21,17 +21,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, delete, func, insert, literal, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, insert, select, update
 
-from allowances.exposure import (
-    ALL_PROGRAMMES,
-    COUNT_COLUMNS,
-    EXPOSURE,
-    B,
-    flag_conditions,
-    households_where,
-    recompute_exposure,
-)
+from allowances.exposure import COUNT_COLUMNS, EXPOSURE, B, grouped_counts, recompute_exposure
 from store.bulk_rows import in_batches
 
 log = logging.getLogger(__name__)
@@ -41,22 +33,10 @@ Counts = dict[Group, list[int]]  # COUNT_COLUMNS per group
 
 def household_counts(conn: Connection, at: datetime, households: Collection[str]) -> Counts:
     """The exposure counts of the given households' records as stored now."""
-    flags = flag_conditions(at.year)
     out: Counts = {}
     for where in in_batches(conn, B.c.household_id, sorted(households)):
         for by_programme in (True, False):
-            programme = B.c.programme if by_programme else literal(ALL_PROGRAMMES)
-            query = (
-                select(
-                    B.c.adm4_pcode,
-                    programme,
-                    func.count(B.c.household_id.distinct()),
-                    func.count(),
-                    *[households_where(cond) for cond in flags.values()],
-                )
-                .where(where)
-                .group_by(B.c.adm4_pcode, *([B.c.programme] if by_programme else []))
-            )
+            query = grouped_counts(at.year, by_programme).where(where)
             for union, name, *counts in conn.execute(query):
                 _add(out, (str(union), str(name)), [int(c) for c in counts])
     return out
@@ -152,10 +132,9 @@ def _write_rows(conn: Connection, delta: Counts, stored: Counts, at: datetime) -
                   EXPOSURE.c.programme == bindparam("k_programme"))  # fmt: skip
     if gone:
         conn.execute(delete(EXPOSURE).where(key_of), gone)
+    stamp = {"as_of_year": at.year, "computed_at": at}
     if changed:
         values: dict[str, Any] = {c: bindparam(f"v_{c}") for c in COUNT_COLUMNS}
-        stamp = {"as_of_year": at.year, "computed_at": at}
         conn.execute(update(EXPOSURE).where(key_of).values(**values, **stamp), changed)
     if added:
-        stamp = {"as_of_year": at.year, "computed_at": at}
         conn.execute(insert(EXPOSURE), [{**row, **stamp} for row in added])
