@@ -338,8 +338,8 @@ def _apply_batches(
         counts["inserted"] += rw.insert_all_beneficiaries(conn, _good_rows(first), import_id, at)
         return
     for table in _good_rows(first):
-        known = rw.existing_hashes(conn, table.column("beneficiary_id").to_pylist())
         ids = table.column("beneficiary_id").to_pylist()
+        known = rw.existing_hashes(conn, ids)
         hashes = table.column("row_sha256").to_pylist()
         is_new = np.array([i not in known for i in ids], dtype=bool)
         changed = np.array([i in known and known[i] != h for i, h in zip(ids, hashes, strict=True)])
