@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 
 from allowances.synthetic import generate_registry
 from benchmarks.pg import fresh_database, postgres_cluster
-from benchmarks.registry import _agam_import, _pandas_to_sql, in_new_process
+from benchmarks.registry import agam_import, in_new_process, pandas_to_sql
 from boundaries.layer import load_union_layer
 
 
@@ -45,8 +45,8 @@ def changed_copy(source: Path, target: Path, percent: float, seed: int = 3) -> i
 
 
 def _refresh(url: str, first: Path, refresh: Path) -> tuple[float, float]:
-    in_new_process(_agam_import, url, first)
-    seconds, status, peak = in_new_process(_agam_import, url, refresh)
+    in_new_process(agam_import, url, first)
+    seconds, status, peak = in_new_process(agam_import, url, refresh)
     assert status == "imported", status
     return seconds, peak
 
@@ -75,14 +75,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"SYNTHETIC registry: {args.households:,} households, {rows:,} rows; "
               f"{changed:,} rows changed in the refresh")  # fmt: skip
         agam_s, peak = _refresh(f"sqlite:///{tmp / 'agam.sqlite3'}", first, refresh)
-        base_s, _ = in_new_process(_pandas_to_sql, f"sqlite:///{tmp / 'base.sqlite3'}", refresh)
+        base_s, _ = in_new_process(pandas_to_sql, f"sqlite:///{tmp / 'base.sqlite3'}", refresh)
         _print("sqlite", agam_s, peak, base_s)
         if not args.skip_postgres:
             with postgres_cluster() as admin:
                 with fresh_database(admin) as url:
                     agam_s, peak = _refresh(url, first, refresh)
                 with fresh_database(admin) as base_url:
-                    base_s, _ = in_new_process(_pandas_to_sql, base_url, refresh)
+                    base_s, _ = in_new_process(pandas_to_sql, base_url, refresh)
             _print("postgresql", agam_s, peak, base_s)
     return 0
 

@@ -68,7 +68,7 @@ def streamed_to_sql(registry: Path, engine: sa.Engine) -> None:
         batch.to_pandas().to_sql("beneficiaries", engine, index=False, if_exists="append")
 
 
-def _agam_import(url: str, registry: Path) -> tuple[float, str, float]:
+def agam_import(url: str, registry: Path) -> tuple[float, str, float]:
     """In a fresh process: (seconds, status, that process's peak RSS in MB)."""
     layer = load_union_layer()
     store = Store(url)
@@ -80,7 +80,7 @@ def _agam_import(url: str, registry: Path) -> tuple[float, str, float]:
     return seconds, report.status, peak_mb()
 
 
-def _pandas_to_sql(url: str, registry: Path) -> tuple[float, float]:
+def pandas_to_sql(url: str, registry: Path) -> tuple[float, float]:
     engine = sa.create_engine(url)
     try:
         seconds, _ = timed(lambda: streamed_to_sql(registry, engine))
@@ -99,14 +99,14 @@ def in_new_process(func: Callable[..., Any], *args: Any) -> Any:
 def _sqlite_calibration(registry: Path, folder: Path) -> tuple[float, float, int]:
     with registry_scale.peak_disk(folder) as disk:
         seconds, _, peak = in_new_process(
-            _agam_import, f"sqlite:///{folder / 'agam.sqlite3'}", registry
+            agam_import, f"sqlite:///{folder / 'agam.sqlite3'}", registry
         )
     return seconds, peak, disk()
 
 
 def _postgres_calibration(admin: str, registry: Path) -> tuple[float, float, int]:
     with fresh_database(admin) as url:
-        seconds, _, peak = in_new_process(_agam_import, url, registry)
+        seconds, _, peak = in_new_process(agam_import, url, registry)
         return seconds, peak, registry_scale.postgres_bytes(url)
 
 
@@ -132,7 +132,7 @@ def _fits_at_full_size(args: argparse.Namespace, layer: Any) -> bool:
 def import_vs_to_sql(url: str, baseline_url: str | None, registry: Path, rows: int) -> None:
     """Agam's validated import into `url` vs pandas to_sql into `baseline_url` (same engine;
     None: Agam's alone), each in its own new process."""
-    imp_s, status, agam_peak = in_new_process(_agam_import, url, registry)
+    imp_s, status, agam_peak = in_new_process(agam_import, url, registry)
     backend = sa.make_url(url).get_backend_name()
     print(
         f"  {backend:10} agam import (validate + dedupe + write + exposure): {imp_s:7.2f} s, "
@@ -141,7 +141,7 @@ def import_vs_to_sql(url: str, baseline_url: str | None, registry: Path, rows: i
     )
     if baseline_url is None:
         return
-    base_s, base_peak = in_new_process(_pandas_to_sql, baseline_url, registry)
+    base_s, base_peak = in_new_process(pandas_to_sql, baseline_url, registry)
     print(
         f"  {backend:10} pandas to_sql per 100k-row batch (no validation):  {base_s:7.2f} s, "
         f"{rows / base_s:9,.0f} rows/s, peak RSS {base_peak:,.0f} MB   "
