@@ -10,6 +10,7 @@ from dashboard.auth import current_principal, persist_session, sign_in_form, sig
 from dashboard.cookies import chosen_language, remember_language
 from dashboard.i18n import LANGUAGES, t
 from dashboard.nav import pages_for
+from dashboard.unknown_page import alias_for_unknown, not_available
 
 # A local favicon: with none, Streamlit shows each page's Material icon, fetched from
 # fonts.gstatic.com (no internet at many sites).
@@ -39,9 +40,10 @@ with st.sidebar:
 principal = current_principal()
 persist_session()  # the session cookie, so a browser reload stays signed in
 if principal is None:
-    st.navigation(
-        [st.Page(lambda: sign_in_form(lang), title=t("signin_header", lang), url_path="signin")]
-    ).run()
+    sign_in = st.Page(lambda: sign_in_form(lang), title=t("signin_header", lang), url_path="signin")
+    # any other address signs in too (and opens that page after, if it is one of the role's)
+    aliases = alias_for_unknown({"signin"}, lambda: sign_in_form(lang), t("signin_header", lang))
+    st.navigation([sign_in, *aliases]).run()
     st.stop()
 
 with st.sidebar:
@@ -58,6 +60,7 @@ with st.sidebar:
         st.rerun()
 
 available = {p.name for p in VIEWS.glob("*.py")}
+specs = pages_for(principal.role, available)
 pages = [
     st.Page(
         str(VIEWS / spec.file),
@@ -66,6 +69,11 @@ pages = [
         url_path=spec.key,
         default=(i == 0),
     )
-    for i, spec in enumerate(pages_for(principal.role, available))
+    for i, spec in enumerate(specs)
 ]
-st.navigation(pages).run()
+unknown = alias_for_unknown(
+    {spec.key for spec in specs},
+    lambda: not_available(lang, pages[0]),
+    t("page_unknown_header", lang),
+)
+st.navigation([*pages, *unknown]).run()
