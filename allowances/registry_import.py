@@ -24,7 +24,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 from sqlalchemy import Connection, Table, func, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -38,6 +37,7 @@ from allowances.exposure_delta import ExposureChange, apply_change
 from allowances.first_load import FirstLoadCounting, counted_beside
 from allowances.import_steps import step
 from allowances.registry_check import KEEP_ERRORS, Pass1, check_file, report_of, row_errors
+from allowances.registry_compare import compare_with_stored
 from allowances.registry_read import open_reader
 from allowances.registry_schema import (
     ImportReport,
@@ -338,16 +338,11 @@ def _apply_batches(
         counts["inserted"] += rw.insert_all_beneficiaries(conn, _good_rows(first), import_id, at)
         return
     for table in _good_rows(first):
-        ids = table.column("beneficiary_id").to_pylist()
-        known = rw.existing_hashes(conn, ids)
-        hashes = table.column("row_sha256").to_pylist()
-        is_new = np.array([i not in known for i in ids], dtype=bool)
-        changed = np.array([i in known and known[i] != h for i, h in zip(ids, hashes, strict=True)])
+        compared = compare_with_stored(conn, table)
+        is_new, changed = compared.new, compared.changed
         counts["unchanged"] += int((~is_new & ~changed).sum())
         written = table.column("household_id").filter(pa.array(is_new | changed)).to_pylist()
-        if changed.any():  # a record that moved leaves its old household too
-            moved_from = [i for i, c in zip(ids, changed, strict=True) if c]
-            written += rw.stored_households(conn, moved_from)
+        written += compared.old_households  # a record that moved leaves its old household too
         change.note(conn, written)  # before this batch writes: their counts as they were
         if is_new.any():
             rw.insert_beneficiaries(conn, table.filter(pa.array(is_new)), import_id, at)

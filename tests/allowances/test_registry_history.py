@@ -31,7 +31,9 @@ def _stored(store: Store) -> dict[str, dict[str, Any]]:
 
 
 def test_a_refresh_keeps_the_old_versions_exactly(
-    database_url: str, union_layer: UnionLayer, refresh: tuple[Path, Path]  # noqa: F811
+    database_url: str,
+    union_layer: UnionLayer,
+    refresh: tuple[Path, Path],  # noqa: F811
 ) -> None:
     v1, v2 = refresh
     _run(_fresh(database_url), (v1, T1, 37), layer=union_layer)
