@@ -187,3 +187,14 @@ def test_a_list_s_lines_and_payees_are_found_by_their_unique_index(store: Store)
                 )
             )
             assert f"SEARCH {table} USING INDEX sqlite_autoindex_{table}_1 (list_id=?)" in plan
+
+
+def test_beneficiary_pages_keep_room_for_a_refresh_on_postgresql(store: Store) -> None:
+    """0021: a changed record's new version can stay on its page without index entries."""
+    if store.engine.dialect.name != "postgresql":
+        pytest.skip("a PostgreSQL storage parameter")
+    with store.engine.connect() as conn:
+        options = conn.exec_driver_sql(
+            "SELECT reloptions FROM pg_class WHERE relname = 'beneficiaries'"
+        ).scalar()
+    assert "fillfactor=90" in options

@@ -30,6 +30,8 @@ class Beneficiary(Base):
     """Current row per beneficiary id; older versions move to beneficiary_history."""
 
     __tablename__ = "beneficiaries"
+    # PostgreSQL: room on each page for a refresh's new versions (migration 0021)
+    __table_args__ = ({"postgresql_with": {"fillfactor": 90}},)
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     beneficiary_id: Mapped[str] = mapped_column(String(64), unique=True, index=True)
