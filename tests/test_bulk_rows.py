@@ -56,3 +56,30 @@ def test_sqlite_with_few_variables_and_chunks(
         assert [tuple(r) for r in conn.execute(select(ROWS).order_by(ROWS.c.id))] == rows
     assert [n for n in statements if n] == [3, 1, 3, 1, 3]
     engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "wanted",
+    [
+        ["n1", "n5", "n6"],
+        ["n1", "", "n5"],  # an empty text: one text split by the server would lose it
+        ["n1", "a\nn5", "n6"],  # a line break: it would split in two
+        [f"n{i}" for i in range(0, 40, 3)],
+    ],
+)
+def test_in_batches_finds_exactly_the_values(
+    database_url: str, wanted: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bulk_rows, "ARRAY_LOOKUP_BATCH", 4)
+    monkeypatch.setattr(bulk_rows, "LOOKUP_BATCH", 4)
+    engine = create_engine(database_url)
+    ROWS.create(engine)
+    rows = [*_rows(40), (41, "", 0), (42, "a", 0)]
+    with engine.begin() as conn:
+        bulk_rows.insert_tuples(conn, ROWS, ["id", "name", "score"], rows)
+    found: list[str] = []
+    with engine.connect() as conn:
+        for where in bulk_rows.in_batches(conn, ROWS.c.name, wanted):
+            found += conn.scalars(select(ROWS.c.name).where(where)).all()
+    engine.dispose()
+    assert sorted(found) == sorted(w for w in wanted if w in {r[1] for r in rows})
