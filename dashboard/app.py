@@ -40,9 +40,11 @@ with st.sidebar:
 principal = current_principal()
 persist_session()  # the session cookie, so a browser reload stays signed in
 if principal is None:
-    sign_in = st.Page(lambda: sign_in_form(lang), title=t("signin_header", lang), url_path="signin")
+    sign_in = st.Page(
+        lambda: sign_in_form(lang), title=t("signin_header", lang), url_path="", default=True
+    )
     # any other address signs in too (and opens that page after, if it is one of the role's)
-    aliases = alias_for_unknown({"signin"}, lambda: sign_in_form(lang), t("signin_header", lang))
+    aliases = alias_for_unknown((), lambda: sign_in_form(lang), t("signin_header", lang))
     st.navigation([sign_in, *aliases]).run()
     st.stop()
 
@@ -66,14 +68,16 @@ pages = [
         str(VIEWS / spec.file),
         title=t(spec.title_key, lang),
         icon=spec.icon,
-        url_path=spec.key,
+        url_path="" if i == 0 else spec.key,  # the first at the root, its name an alias
         default=(i == 0),
     )
     for i, spec in enumerate(specs)
 ]
+home = specs[0]
 unknown = alias_for_unknown(
-    {spec.key for spec in specs},
+    {spec.key for spec in specs[1:]},
     lambda: not_available(lang, pages[0]),
     t("page_unknown_header", lang),
+    own_names={home.key: (str(VIEWS / home.file), t(home.title_key, lang))},
 )
 st.navigation([*pages, *unknown]).run()

@@ -4,12 +4,14 @@ Streamlit answers an unknown address (a typo, an old bookmark, a page another ro
 its own "Page not found" box, in English whatever the dashboard's language. Instead, the
 requested name gets a hidden page of our own for this run: signed out, it is the sign-in
 form (so a bookmarked page opens once signed in, if the role has it); signed in, a short
-notice in the chosen language with the way back. The name is never shown or stored.
+notice in the chosen language with the way back. The default page is served at the root
+under no name of its own (url_path ""), so its name, too, can be answered: with the page.
+The requested name is never shown or stored beyond the session.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 
 import streamlit as st
 
@@ -32,13 +34,16 @@ def requested_page_name() -> str | None:
 
 
 def alias_for_unknown(
-    page_names: Collection[str], page: Callable[[], None], title: str
+    page_names: Collection[str],
+    page: Callable[[], None],
+    title: str,
+    own_names: Mapping[str, tuple[str, str]] | None = None,
 ) -> list[st.Page]:
-    """A hidden `page` under the requested name when it is none of `page_names` (every page's
-    own name, the default page's too: Streamlit serves that one at the root, but its name
-    is taken); none when the address names no page or a name Streamlit could not serve.
-    The name is kept for the session: a rerun from that page (a form sent, the language
-    changed) names no page, only the page's hash, which must still be there."""
+    """A hidden page under the requested name when it is none of `page_names`: for a name
+    in `own_names` (the default page's, which is served at the root) that page's script and
+    title, else `page`. None when the address names no page, or a name Streamlit could not
+    serve. The name is kept for the session: a rerun from that page (a form sent, the
+    language changed) names no page, only the page's hash, which must still be there."""
     name = requested_page_name()
     if name:
         st.session_state[_ALIAS_KEY] = name
@@ -49,7 +54,8 @@ def alias_for_unknown(
     path = name.strip().strip("/")
     if not path or "/" in path or path in page_names:
         return []
-    return [st.Page(page, title=title, url_path=path, visibility="hidden")]
+    target, label = (own_names or {}).get(path, (page, title))
+    return [st.Page(target, title=label, url_path=path, visibility="hidden")]
 
 
 def not_available(lang: str, home: st.Page) -> None:

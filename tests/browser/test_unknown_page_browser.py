@@ -31,7 +31,7 @@ def _sign_in_here(page: Any, username: str, wait_for_app: Any) -> None:
 def test_signed_out_any_address_signs_in_and_a_bookmark_opens_after(
     page: Any, dashboard_url: str, wait_for_app: Any
 ) -> None:
-    for address in ("no-such-page", "alerts"):
+    for address in ("signin", "no-such-page", "alerts"):
         page.goto(f"{dashboard_url}/{address}")
         wait_for_app(page)
         page.get_by_role("heading", name=t("signin_header", "en")).wait_for(timeout=30_000)
@@ -61,3 +61,9 @@ def test_signed_in_an_unknown_or_forbidden_address_says_so_in_bangla(
     page.get_by_role("heading", name=t("nav_overview", "bn")).wait_for(timeout=30_000)
     wait_for_app(page)
     assert page.get_by_role("heading", name=t("page_unknown_header", "bn")).count() == 0
+    # the first page is served at the root; its own name opens it too
+    page.goto(f"{dashboard_url}/overview")
+    wait_for_app(page)
+    page.get_by_role("heading", name=t("nav_overview", "bn")).wait_for(timeout=30_000)
+    assert page.get_by_role("heading", name=t("page_unknown_header", "bn")).count() == 0
+    _no_streamlit_box(page)
