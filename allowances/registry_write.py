@@ -232,7 +232,7 @@ def update_beneficiaries(conn: Connection, table: pa.Table, import_id: int, at: 
     ids = table.column("beneficiary_id").to_pylist()
     col = BENEFICIARIES.c
     history: list[dict[str, Any]] = []
-    stmt = select(*[col[c] for c in (*STORED, "import_id", "row_sha256", "updated_at")])
+    stmt = select(*[col[c] for c in WRITTEN])
     for where in _id_batches(conn, ids):
         for old in conn.execute(stmt.where(where)).mappings():
             record = dict(old)
@@ -265,7 +265,7 @@ CHANGED = "agam_changed_beneficiaries"  # PostgreSQL: this transaction's new ver
 
 def _update_from_copy(conn: Connection, table: pa.Table, import_id: int, at: datetime) -> None:
     """PostgreSQL: the new versions by COPY into a temporary table (dropped at commit); the
-    old versions copied to beneficiary_history by the server (`_HISTORY_RECORD`: the record
+    old versions copied to beneficiary_history by the server (`_history_record`: the record
     the Python path writes); then one UPDATE … FROM the table. 55,000 changed records took
     about 7 s as an UPDATE each, and reading the old versions out to insert them again as
     JSON parameters about 2.5 s."""
