@@ -11,7 +11,7 @@ then shows the official English spelling).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 BANGLA_DIGITS = str.maketrans("0123456789", "০১২৩৪৫৬৭৮৯")
 WARD = re.compile(r"^Ward No-(\d+)( \(Part\))?$")
@@ -34,16 +34,18 @@ def paurashava_name(
     upazila: tuple[str, str | None],
     district: tuple[str, str | None],
     same: Callable[[str, str], bool],
+    unions: Sequence[tuple[str, str | None]] = (),
 ) -> str | None:
-    """'Paurashava' of an upazila, or '<town> Paurashava' where the town is the upazila's or
-    the district's name (compared by `same`), in Bangla: the town's Bangla name without
-    'সদর' and 'পৌরসভা'. None when the town is neither, or has no Bangla name, or the upazila's
-    English name carries a second name in brackets (the municipality may bear either)."""
+    """'Paurashava' of an upazila, or '<town> Paurashava' where the town is the upazila's,
+    the district's or (`unions`) a union's name in the same upazila (compared by `same`), in
+    Bangla: the town's Bangla name without 'সদর' and 'পৌরসভা'. None when the town is none of
+    them, or has no Bangla name, or the upazila's English name carries a second name in
+    brackets (the municipality may bear either)."""
     found = PAURASHAVA.match(english)
     if found is None:
         return None
     town, part = found.group(1), PART_BN if found.group(2) else ""
-    for name_en, name_bn in (upazila, district):
+    for name_en, name_bn in (upazila, district, *unions):
         if not name_bn or "(" in name_en:
             continue
         if town is None and (name_en, name_bn) != upazila:

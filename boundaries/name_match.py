@@ -1,0 +1,175 @@
+"""Matching English place names of two sources (BBS unions and a gazetteer) that spell them
+differently, without ever giving two places one name.
+
+Used by `scripts/build_union_layer.py` to join Bangla names; nothing here runs in the app. A
+name's key keeps its direction (Uttar / North, Dakshin / South, Purba / East, Paschim / West,
+written before the name or in brackets after it), so "Kalocho (North)" and "Kalocho (South)"
+stay two places. Matching is one to one within a parent unit: same key first, then the
+closest spelling with the same direction, and only where no other pairing is as good.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+FUZZY_CUTOFF = 0.85
+# BBS 2020 and gazetteer spellings of the same district names.
+ALIASES = {
+    "chittagong": "chattogram",
+    "chattagram": "chattogram",
+    "barishal": "barisal",
+    "bogra": "bogura",
+    "cumilla": "comilla",
+    "jessore": "jashore",
+    "nawabganj": "chapainawabganj",
+    "maulvibazar": "moulvibazar",
+    "netrakona": "netrokona",
+    "jhalokati": "jhalakathi",
+    "brahamanbaria": "brahmanbaria",
+}
+DIRECTIONS = {
+    **dict.fromkeys(("north", "uttar", "uttor"), "N"),
+    **dict.fromkeys(
+        ("south", "dakshin", "dakkhin", "dakhin", "dokkhin", "dokhin", "dakshi", "dakkin"), "S"
+    ),
+    **dict.fromkeys(("east", "purba", "purbo"), "E"),
+    **dict.fromkeys(("west", "paschim", "pashchim", "pachim", "poschim"), "W"),
+}
+GENERIC_WORDS = ("sadar", "upazila", "union", "paurashava", "pourashava")
+
+
+def simplified_spelling(letters: str) -> str:
+    """Lower-case letters with the transliteration variants folded (dh/d, sh/s, z/j, ...)."""
+    text = ALIASES.get(letters, letters)
+    text = text.replace("dh", "d").replace("th", "t").replace("bh", "b").replace("kh", "k")
+    text = text.replace("sh", "s").replace("ch", "c").replace("z", "j").replace("y", "i")
+    return re.sub(r"(.)\1+", r"\1", text).replace("ou", "o").replace("w", "o")
+
+
+@dataclass(frozen=True)
+class NameKey:
+    base: str  # the name's letters, generic words and direction left out, spelling folded
+    directions: tuple[str, ...]  # N / S / E / W, sorted
+
+
+def _split(word: str) -> list[str]:
+    """A direction written together with the name ("Purbachandrapur", "Sadarsouth") apart."""
+    if word in DIRECTIONS:
+        return [word]
+    for direction in _BY_LENGTH:
+        rest = len(word) - len(direction)
+        if rest >= MIN_GLUED and word.startswith(direction):
+            return [direction, word[len(direction) :]]
+        if rest >= MIN_GLUED and word.endswith(direction):
+            return [word[:rest], direction]
+    return [word]
+
+
+_BY_LENGTH = sorted(DIRECTIONS, key=len, reverse=True)
+MIN_GLUED = 4  # letters a glued direction must leave ("Uttara" stays one word)
+
+
+def _words(text: str) -> list[str]:
+    return [part for word in re.findall(r"[a-z]+", text) for part in _split(word)]
+
+
+def name_key(name: str) -> NameKey:
+    """The key of a place name: its direction words, before or after the name or alone in
+    brackets ("Kalocho (North)"); other bracketed text (a second name) and generic words
+    ("Sadar", "Union") left out."""
+    text = unicodedata.normalize("NFKD", str(name)).lower()
+    words = _words(re.sub(r"\(.*?\)", " ", text))
+    directions = [DIRECTIONS[w] for w in words if w in DIRECTIONS]
+    for inner in re.findall(r"\((.*?)\)", text):
+        said = _words(inner)
+        if said and all(w in DIRECTIONS for w in said):
+            directions += [DIRECTIONS[w] for w in said]
+    rest = "".join(w for w in words if w not in DIRECTIONS and w not in GENERIC_WORDS)
+    return NameKey(simplified_spelling(rest), tuple(sorted(directions)))
+
+
+def match_names(
+    units: Sequence[str], entries: Sequence[str], cutoff: float = FUZZY_CUTOFF
+) -> dict[int, int]:
+    """Unit position -> entry position, one to one. A key that one unit and one entry share
+    matches them; a key more than one unit or entry holds matches none of them. The rest pair
+    by the closest spelling of the same direction, at `cutoff` or above, best pairs first; a
+    pair that ties with another pair for its unit or its entry is left out."""
+    unit_keys = [name_key(u) for u in units]
+    entry_keys = [name_key(e) for e in entries]
+    by_key_units: dict[NameKey, list[int]] = defaultdict(list)
+    by_key_entries: dict[NameKey, list[int]] = defaultdict(list)
+    for i, key in enumerate(unit_keys):
+        by_key_units[key].append(i)
+    for j, key in enumerate(entry_keys):
+        by_key_entries[key].append(j)
+    matched: dict[int, int] = {}
+    taken: set[int] = set()
+    for key, held in by_key_units.items():
+        found = by_key_entries.get(key, [])
+        if len(held) == 1 and len(found) == 1:
+            matched[held[0]] = found[0]
+        taken.update(found)  # an exact name is never given to another unit by spelling
+    left_units = [i for i in range(len(units)) if i not in matched and unit_keys[i].base
+                  and len(by_key_units[unit_keys[i]]) == 1]  # fmt: skip
+    left_entries = [j for j in range(len(entries)) if j not in taken and entry_keys[j].base]
+    pairs = []
+    for i in left_units:
+        for j in left_entries:
+            if unit_keys[i].directions != entry_keys[j].directions:
+                continue
+            score = difflib.SequenceMatcher(None, unit_keys[i].base, entry_keys[j].base).ratio()
+            if score >= cutoff:
+                pairs.append((score, i, j))
+    matched.update(_best_pairs(pairs))
+    return matched
+
+
+def _best_pairs(pairs: list[tuple[float, int, int]]) -> dict[int, int]:
+    """Greedy one-to-one assignment by score, refusing ties for a unit or an entry."""
+    pairs.sort(key=lambda p: -p[0])
+    used_units: set[int] = set()
+    used_entries: set[int] = set()
+    out: dict[int, int] = {}
+    for score, i, j in pairs:
+        if i in used_units or j in used_entries:
+            continue
+        rivals = [
+            p for p in pairs
+            if p[0] == score and (p[1] == i) != (p[2] == j)
+            and p[1] not in used_units and p[2] not in used_entries
+        ]  # fmt: skip
+        used_units.add(i)
+        used_entries.add(j)
+        if not rivals:
+            out[i] = j
+    return out
+
+
+def parent_by_children(
+    children: Sequence[str], candidates: Mapping[object, Sequence[str]], least: int = 3
+) -> object | None:
+    """The candidate parent whose children's names match most of `children` by key (at least
+    `least`, or all of them when there are fewer, and more than half), and strictly more than
+    any other candidate's; else None. For a unit whose own name matched no parent (a renamed
+    or respelled upazila): its unions say which one it is."""
+    wanted = {name_key(c) for c in children if name_key(c).base}
+    if not wanted:
+        return None
+    counts = sorted(
+        ((len(wanted & {name_key(n) for n in names}), parent)
+         for parent, names in candidates.items()),
+        key=lambda c: -c[0],
+    )  # fmt: skip
+    if not counts:
+        return None
+    best, parent = counts[0]
+    runner_up = counts[1][0] if len(counts) > 1 else 0
+    if best < min(least, len(wanted)) or best * 2 <= len(wanted) or best == runner_up:
+        return None
+    return parent
