@@ -56,6 +56,14 @@ class NameKey:
     base: str  # the name's letters, generic words and direction left out, spelling folded
     directions: tuple[str, ...]  # N / S / E / W, sorted
 
+    def sounded(self) -> NameKey:
+        """The key with the vowels romanisations disagree on folded (the inherent vowel as
+        a or o, i or e: "Torabgonj" and "Torabgang", "Dadshee" and "Dadshi") and v, x, q as
+        bh, ks, k."""
+        text = self.base.replace("x", "ks").replace("v", "b").replace("q", "k")
+        text = re.sub(r"[aou]", "a", re.sub(r"[ei]", "i", text))
+        return NameKey(re.sub(r"(.)\1+", r"\1", text), self.directions)
+
 
 def _split(word: str) -> list[str]:
     """A direction written together with the name ("Purbachandrapur", "Sadarsouth") apart."""
@@ -97,37 +105,54 @@ def match_names(
     units: Sequence[str], entries: Sequence[str], cutoff: float = FUZZY_CUTOFF
 ) -> dict[int, int]:
     """Unit position -> entry position, one to one. A key that one unit and one entry share
-    matches them; a key more than one unit or entry holds matches none of them. The rest pair
-    by the closest spelling of the same direction, at `cutoff` or above, best pairs first; a
-    pair that ties with another pair for its unit or its entry is left out."""
-    unit_keys = [name_key(u) for u in units]
-    entry_keys = [name_key(e) for e in entries]
-    by_key_units: dict[NameKey, list[int]] = defaultdict(list)
-    by_key_entries: dict[NameKey, list[int]] = defaultdict(list)
-    for i, key in enumerate(unit_keys):
-        by_key_units[key].append(i)
-    for j, key in enumerate(entry_keys):
-        by_key_entries[key].append(j)
+    matches them; a key more than one unit or entry holds matches none of them. Then the same
+    with the vowels folded (`NameKey.sounded`). The rest pair by the closest spelling (plain
+    or folded) of the same direction, at `cutoff` or above, best pairs first; a pair that
+    ties with another pair for its unit or its entry is left out. An entry a key names is
+    never given to another unit."""
+    plain = [name_key(u) for u in units], [name_key(e) for e in entries]
+    sounded = [k.sounded() for k in plain[0]], [k.sounded() for k in plain[1]]
     matched: dict[int, int] = {}
     taken: set[int] = set()
-    for key, held in by_key_units.items():
-        found = by_key_entries.get(key, [])
-        if len(held) == 1 and len(found) == 1:
-            matched[held[0]] = found[0]
-        taken.update(found)  # an exact name is never given to another unit by spelling
-    left_units = [i for i in range(len(units)) if i not in matched and unit_keys[i].base
-                  and len(by_key_units[unit_keys[i]]) == 1]  # fmt: skip
-    left_entries = [j for j in range(len(entries)) if j not in taken and entry_keys[j].base]
+    blocked: set[int] = set()
+    for keys_u, keys_e in (plain, sounded):
+        left_u = [i for i in range(len(units)) if i not in matched and i not in blocked]
+        same_e = _by_key(keys_e, [j for j in range(len(entries)) if j not in taken])
+        for key, held in _by_key(keys_u, left_u).items():
+            found = same_e.get(key, [])
+            if len(held) == 1 and len(found) == 1:
+                matched[held[0]] = found[0]
+            elif found:
+                blocked.update(held)  # a name two places share decides nothing
+            taken.update(found)
     pairs = []
-    for i in left_units:
-        for j in left_entries:
-            if unit_keys[i].directions != entry_keys[j].directions:
+    for i in range(len(units)):
+        if i in matched or i in blocked or not sounded[0][i].base:
+            continue
+        for j in range(len(entries)):
+            if j in taken or not sounded[1][j].base:
                 continue
-            score = difflib.SequenceMatcher(None, unit_keys[i].base, entry_keys[j].base).ratio()
+            if plain[0][i].directions != plain[1][j].directions:
+                continue
+            score = max(
+                _likeness(plain[0][i], plain[1][j]), _likeness(sounded[0][i], sounded[1][j])
+            )
             if score >= cutoff:
                 pairs.append((score, i, j))
     matched.update(_best_pairs(pairs))
     return matched
+
+
+def _likeness(a: NameKey, b: NameKey) -> float:
+    return difflib.SequenceMatcher(None, a.base, b.base).ratio()
+
+
+def _by_key(keys: Sequence[NameKey], positions: Sequence[int]) -> dict[NameKey, list[int]]:
+    out: dict[NameKey, list[int]] = defaultdict(list)
+    for position in positions:
+        if keys[position].base:
+            out[keys[position]].append(position)
+    return out
 
 
 def _best_pairs(pairs: list[tuple[float, int, int]]) -> dict[int, int]:

@@ -135,11 +135,20 @@ def bangla_names(unions: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, float]]:
                         if r.adm4_en in found})  # fmt: skip
     out["adm4_bn"] = out.adm4_pcode.map(adm4_bn)
     out = out.drop(columns=["gaz_district_id"])
-    for level in (1, 2, 3, 4):  # one Unicode form (NFC) so names compare and search reliably
-        out[f"adm{level}_bn"] = out[f"adm{level}_bn"].map(
-            lambda v: unicodedata.normalize("NFC", v) if isinstance(v, str) else None
-        )
+    for level in (1, 2, 3, 4):
+        out[f"adm{level}_bn"] = out[f"adm{level}_bn"].map(_clean_bn)
     return out, _shares(out)
+
+
+UNION_BN = unicodedata.normalize("NFC", r"\s*(ইউনিয়ন|ইয়নিয়ন)$")
+
+
+def _clean_bn(name: object) -> str | None:
+    """One Unicode form (NFC) so names compare and search reliably; the gazetteer's odd
+    trailing "union" (ইউনিয়ন, once misspelt ইয়নিয়ন) left out like the English "Union"."""
+    if not isinstance(name, str):
+        return None
+    return re.sub(UNION_BN, "", unicodedata.normalize("NFC", name))
 
 
 def crosswalk(unions: pd.DataFrame) -> pd.DataFrame:

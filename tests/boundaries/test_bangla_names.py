@@ -48,7 +48,7 @@ def test_the_shipped_layer_names_every_ward_in_bangla() -> None:
     assert len(wards) > 250
     assert wards["adm4_bn"].notna().all()
     assert (wards["adm4_bn"].str.startswith("ওয়ার্ড নং-")).all()
-    assert frame["adm4_bn"].notna().mean() > 0.84
+    assert frame["adm4_bn"].notna().mean() > 0.92
 
 
 # How the Bangla names write a direction (also the English loan words of "North Channel").

@@ -15,6 +15,13 @@ def test_a_direction_is_part_of_the_name_wherever_it_is_written() -> None:
     assert name_key("Uttar Purba Baniachang") == name_key("Baniachang (North East)")
 
 
+def test_romanisations_of_one_vowel_meet() -> None:
+    assert name_key("Rajnagar").sounded() == name_key("Rajnogor").sounded()
+    assert name_key("Laxmipur").sounded() == name_key("Lakshmipur").sounded()
+    assert match_names(["Torabgang", "Nilkamal"], ["Nilkomol", "Torabgonj"]) == {0: 1, 1: 0}
+    assert match_names(["Baga", "Boga"], ["Boga"]) == {1: 0}  # the exact name first
+
+
 def test_a_bracketed_second_name_is_left_out() -> None:
     assert name_key("Joyag (dakshin Bara Karai)") == name_key("Joyag")
     assert name_key("Noakhali Sadar (Sudharam)") == name_key("Noakhali")
