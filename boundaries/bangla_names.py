@@ -14,8 +14,8 @@ import re
 from collections.abc import Callable, Sequence
 
 BANGLA_DIGITS = str.maketrans("0123456789", "০১২৩৪৫৬৭৮৯")
-WARD = re.compile(r"^Ward No-(\d+)( \(Part\))?$")
-PAURASHAVA = re.compile(r"^(?:(.+) )?Paurashava( \(Part\))?$")
+WARD = re.compile(r"^Ward No-(\d+)( \((?i:part)\))?$")  # BBS writes "(Part)" and "(part)"
+PAURASHAVA = re.compile(r"^(?:(.+) )?Paurashava( \((?i:part)\))?$")
 PART_BN = " (অংশ)"
 SADAR_BN = " সদর"
 

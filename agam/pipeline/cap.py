@@ -27,6 +27,7 @@ from agam.core.settings import CapSettings
 from agam.core.timeutil import to_dhaka
 
 CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
+BENGALI_DIGITS = str.maketrans("0123456789", "০১২৩৪৫৬৭৮৯")
 Status = Literal["Actual", "Exercise", "Test"]
 MsgType = Literal["Alert", "Update", "Cancel"]
 Urgency = Literal["Immediate", "Expected", "Future", "Past", "Unknown"]
@@ -149,10 +150,15 @@ def _pair(parent: ET.Element, tag: str, name: str, value: str) -> None:
     _sub(element, "value", value)
 
 
-def _names(names: tuple[str, ...], listed: int, more: str) -> str:
+def _count(n: int, lang: str) -> str:
+    """A number as the message's language writes it (Bengali digits in Bangla)."""
+    return str(n) if lang == "en" else str(n).translate(BENGALI_DIGITS)
+
+
+def _names(names: tuple[str, ...], listed: int, more: str, lang: str) -> str:
     shown = ", ".join(names[:listed])
     rest = len(names) - listed
-    return shown + (more.format(n=rest) if rest > 0 else "")
+    return shown + (more.format(n=_count(rest, lang)) if rest > 0 else "")
 
 
 def _expires(msg: CapInput, mapping: CapMapping) -> datetime:
@@ -180,7 +186,7 @@ def texts(msg: CapInput, mapping: CapMapping, lang: str) -> tuple[str, str]:
             "stood_down": f"{msg.district_bn} জেলা: {hazard.event_bn} সতর্কতা প্রত্যাহার",
             "closed": f"{msg.district_bn} জেলা: {hazard.event_bn} সতর্কতা বন্ধ",
         }.get(msg.change, f"{msg.district_bn} জেলা: {what}")
-        count = str(n).translate(str.maketrans("0123456789", "০১২৩৪৫৬৭৮৯"))
+        count = _count(n, "bn")
         description = f"{msg.district_bn} জেলার {count}টি ইউনিয়নে {what}।"
     if msg.status != "Actual":
         label = mapping.labels[msg.status]
@@ -232,7 +238,8 @@ def build_cap(msg: CapInput, settings: CapSettings, mapping: CapMapping | None =
         names = msg.union_names_en if lang == "en" else msg.union_names_bn
         more = " and {n} more" if lang == "en" else " এবং আরও {n}টি"
         district = msg.district_en if lang == "en" else msg.district_bn
-        _sub(area, "areaDesc", f"{district}: {_names(names, mapping.area_names_listed, more)}")
+        listed = _names(names, mapping.area_names_listed, more, lang)
+        _sub(area, "areaDesc", f"{district}: {listed}")
         for ring in msg.rings:
             _sub(area, "polygon", " ".join(f"{lat},{lon}" for lat, lon in ring))
         for code in msg.union_codes:

@@ -3,6 +3,7 @@ English and Bangla, polygons and P-code geocodes, and a drill never looks like a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -156,6 +157,12 @@ def test_large_areas_are_simplified(
     area = root.find("cap:info/cap:area", CAP)
     assert len(area.findall("cap:geocode", CAP)) == everyone > 60
     assert f"and {everyone - 25} more" in text(area, "cap:areaDesc")
+    bangla = root.findall("cap:info", CAP)[1]
+    assert text(bangla, "cap:language") == "bn-BD"
+    area_bn = text(bangla.find("cap:area", CAP), "cap:areaDesc")
+    rest_bn = str(everyone - 25).translate(str.maketrans("0123456789", "০১২৩৪৫৬৭৮৯"))
+    assert area_bn.endswith(f"এবং আরও {rest_bn}টি")
+    assert not re.search(r"[0-9]", area_bn), area_bn  # Bengali digits; every name in Bangla
     for polygon in area.findall("cap:polygon", CAP):
         assert len(polygon.text.split()) <= ctx.settings.cap.max_polygon_vertices + 1
 
