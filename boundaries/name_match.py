@@ -4,8 +4,9 @@ differently, without ever giving two places one name.
 Used by `scripts/build_union_layer.py` to join Bangla names; nothing here runs in the app. A
 name's key keeps its direction (Uttar / North, Dakshin / South, Purba / East, Paschim / West,
 written before the name or in brackets after it), so "Kalocho (North)" and "Kalocho (South)"
-stay two places. Matching is one to one within a parent unit: same key first, then the
-closest spelling with the same direction, and only where no other pairing is as good.
+stay two places. Matching is one to one within a parent unit: the same key first, then the
+same key with the vowels romanisations disagree on folded, then the closest spelling with the
+same direction, and only where no other pairing is as good.
 """
 
 from __future__ import annotations
@@ -65,21 +66,20 @@ class NameKey:
         return NameKey(re.sub(r"(.)\1+", r"\1", text), self.directions)
 
 
+MIN_GLUED = 4  # letters a glued direction must leave ("Uttara" stays one word)
+
+
 def _split(word: str) -> list[str]:
     """A direction written together with the name ("Purbachandrapur", "Sadarsouth") apart."""
     if word in DIRECTIONS:
         return [word]
-    for direction in _BY_LENGTH:
+    for direction in sorted(DIRECTIONS, key=len, reverse=True):
         rest = len(word) - len(direction)
         if rest >= MIN_GLUED and word.startswith(direction):
             return [direction, word[len(direction) :]]
         if rest >= MIN_GLUED and word.endswith(direction):
             return [word[:rest], direction]
     return [word]
-
-
-_BY_LENGTH = sorted(DIRECTIONS, key=len, reverse=True)
-MIN_GLUED = 4  # letters a glued direction must leave ("Uttara" stays one word)
 
 
 def _words(text: str) -> list[str]:
