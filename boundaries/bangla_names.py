@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 BANGLA_DIGITS = str.maketrans("0123456789", "০১২৩৪৫৬৭৮৯")
 WARD = re.compile(r"^Ward No-(\d+)( \((?i:part)\))?$")  # BBS writes "(Part)" and "(part)"
 PAURASHAVA = re.compile(r"^(?:(.+) )?Paurashava( \((?i:part)\))?$")
+RANGE = re.compile(r"^(.+) Range$")
 PART_BN = " (অংশ)"
 SADAR_BN = " সদর"
 
@@ -45,12 +46,40 @@ def paurashava_name(
     if found is None:
         return None
     town, part = found.group(1), PART_BN if found.group(2) else ""
-    for name_en, name_bn in (upazila, district, *unions):
+    base = _town_bn(town, upazila, (upazila, district, *unions), same)
+    return None if base is None else f"{base} পৌরসভা{part}"
+
+
+def range_name(
+    english: str,
+    upazila: tuple[str, str | None],
+    district: tuple[str, str | None],
+    same: Callable[[str, str], bool],
+    unions: Sequence[tuple[str, str | None]] = (),
+) -> str | None:
+    """'<town> Range', a forest range of the Sundarbans named after a town ('Khulna Range'),
+    as '<town's Bangla name> রেঞ্জ', the town found as for `paurashava_name`; None otherwise."""
+    found = RANGE.match(english)
+    if found is None:
+        return None
+    base = _town_bn(found.group(1), upazila, (upazila, district, *unions), same)
+    return None if base is None else f"{base} রেঞ্জ"
+
+
+def _town_bn(
+    town: str | None,
+    upazila: tuple[str, str | None],
+    places: Sequence[tuple[str, str | None]],
+    same: Callable[[str, str], bool],
+) -> str | None:
+    """The Bangla name of the first of `places` (English, Bangla) that is `town` (None: the
+    upazila itself), without 'সদর'; a place whose English name carries a second name in
+    brackets, or has no Bangla name, is passed over."""
+    for name_en, name_bn in places:
         if not name_bn or "(" in name_en:
             continue
         if town is None and (name_en, name_bn) != upazila:
             continue  # a bare "Paurashava" is the upazila's own
         if town is None or same(town, name_en):
-            base = name_bn.removesuffix(SADAR_BN).strip()
-            return f"{base} পৌরসভা{part}"
+            return name_bn.removesuffix(SADAR_BN).strip()
     return None

@@ -30,7 +30,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from boundaries.bangla_names import paurashava_name, ward_name
+from boundaries.bangla_names import RANGE, paurashava_name, range_name, ward_name
 from boundaries.name_match import (
     FUZZY_CUTOFF,
     match_names,
@@ -61,10 +61,14 @@ def _table(name: str) -> pd.DataFrame:
     return pd.DataFrame(block["data"])
 
 
-def _is_municipal(name_en: str) -> bool:
-    """Wards and municipalities: not unions, so never matched to the gazetteer's unions (a
+def _not_a_union(name_en: str) -> bool:
+    """Wards, municipalities and forest ranges: never matched to the gazetteer's unions (a
     municipality would take the Bangla name of the union it is named after); named by rule."""
-    return ward_name(name_en) is not None or "urashava" in name_en.lower()
+    return (
+        ward_name(name_en) is not None
+        or "urashava" in name_en.lower()
+        or RANGE.match(name_en) is not None
+    )
 
 
 POST_OFFICE_SUFFIX = r"(?:-+|\s)+(?:TSO|SO|UPO|GPO|PO)$"
@@ -120,7 +124,7 @@ def _upazilas(units: pd.DataFrame, upz: pd.DataFrame, uni: pd.DataFrame) -> dict
     """adm3_pcode -> gazetteer upazila row, within each matched district: by name, then for an
     upazila no name matched, by which gazetteer upazila its unions' names match."""
     out: dict[str, object] = {}
-    rural = units[~units.adm4_en.map(_is_municipal)]
+    rural = units[~units.adm4_en.map(_not_a_union)]
     for district_id, members in units.groupby("gaz_district_id"):
         offered = upz[upz.district_id == district_id]
         names = members.drop_duplicates("adm3_pcode")
@@ -165,7 +169,7 @@ def bangla_names(unions: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, float]]:
     out["adm3_bn"] = out.adm3_bn.fillna(out.adm3_pcode.map(_postal_upazila_names(out)))
     adm4_bn: dict[str, str] = {}
     for adm3_pcode, members in out[out.adm3_pcode.isin(upazila_of)].groupby("adm3_pcode"):
-        rural = members[~members.adm4_en.map(_is_municipal)]
+        rural = members[~members.adm4_en.map(_not_a_union)]
         offered = uni[uni.upazilla_id == upazila_of[adm3_pcode].id]
         found = _paired(rural.adm4_en.tolist(), offered)
         adm4_bn.update({r.adm4_pcode: found[r.adm4_en].bn_name for r in rural.itertuples()
@@ -226,20 +230,24 @@ def _same_town(a: str, b: str) -> bool:
 
 
 def named_by_rule(unions: pd.DataFrame) -> int:
-    """Bangla names, in place, for the unnamed wards and municipalities
-    (`boundaries.bangla_names`; a municipality may bear the name of a union of its upazila);
-    returns how many units were named."""
+    """Bangla names, in place, for the unnamed wards, municipalities and forest ranges
+    (`boundaries.bangla_names`; a municipality or range may bear the name of a union of its
+    upazila); returns how many units were named."""
     named = 0
-    rural = unions[unions.adm4_bn.notna() & ~unions.adm4_en.map(_is_municipal)]
+    rural = unions[unions.adm4_bn.notna() & ~unions.adm4_en.map(_not_a_union)]
     towns = {code: list(zip(g.adm4_en, g.adm4_bn, strict=True))
              for code, g in rural.groupby("adm3_pcode")}  # fmt: skip
     for i, row in unions[unions.adm4_bn.isna()].iterrows():
-        name = ward_name(row.adm4_en) or paurashava_name(
-            row.adm4_en,
+        places = (
             (row.adm3_en, row.adm3_bn if isinstance(row.adm3_bn, str) else None),
             (row.adm2_en, row.adm2_bn if isinstance(row.adm2_bn, str) else None),
             _same_town,
             towns.get(row.adm3_pcode, []),
+        )
+        name = (
+            ward_name(row.adm4_en)
+            or paurashava_name(row.adm4_en, *places)
+            or range_name(row.adm4_en, *places)
         )
         if name is not None:
             unions.at[i, "adm4_bn"] = unicodedata.normalize("NFC", name)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from boundaries.bangla_names import paurashava_name, ward_name
+from boundaries.bangla_names import paurashava_name, range_name, ward_name
 from boundaries.layer import load_union_layer
 
 
@@ -40,6 +40,17 @@ def test_municipalities_take_their_towns_bangla_name() -> None:
     unions = [("Bagachra", "বাগআঁচড়া"), ("Benapole", "বেনাপোল")]  # a union's town
     assert paurashava_name("Benapole Paurashava", *sharsha, same, unions) == "বেনাপোল পৌরসভা"
     assert paurashava_name("Benapole Paurashava", *sharsha, same) is None
+
+
+def test_forest_ranges_take_their_towns_bangla_name() -> None:
+    dacope = (("Dacope", "দাকোপ"), ("Khulna", "খুলনা"))
+    assert range_name("Khulna Range", *dacope, same) == "খুলনা রেঞ্জ"
+    assert range_name("Nalian Range", *dacope, same) is None  # no town of that name
+    mongla = (("Mongla", "মোংলা"), ("Bagerhat", "বাগেরহাট"))
+    assert range_name("Chandpai Range", *mongla, same, [("Chandpai", "চাঁদপাই")]) == "চাঁদপাই রেঞ্জ"
+    assert range_name("Khulna", *dacope, same) is None
+    frame = load_union_layer().frame.set_index("adm4_en")
+    assert frame.loc["Satkhira Range", "adm4_bn"] == "সাতক্ষীরা রেঞ্জ"
 
 
 def test_the_shipped_layer_names_every_ward_in_bangla() -> None:
