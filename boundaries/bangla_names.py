@@ -2,10 +2,11 @@
 
 The embedded layer's Bangla names are joined by name from a gazetteer (scripts/
 build_union_layer.py); what it lacks is mostly urban units whose English names follow a
-pattern: city wards ("Ward No-07") and municipalities ("Paurashava" in an upazila, or
-"Chandpur Paurashava"). Those are named here from the pattern and the Bangla name of the
-upazila or district they belong to; anything else stays without a Bangla name (the dashboard
-then shows the official English spelling).
+pattern: city wards ("Ward No-07"), municipalities ("Paurashava" in an upazila, or
+"Chandpur Paurashava") and Sundarbans forest ranges ("Khulna Range"). Those are named here
+from the pattern and the Bangla name of the upazila, district or union whose name they bear;
+anything else stays without a Bangla name (the dashboard then shows the official English
+spelling).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ BANGLA_DIGITS = str.maketrans("0123456789", "০১২৩৪৫৬৭৮৯")
 WARD = re.compile(r"^Ward No-(\d+)( \((?i:part)\))?$")  # BBS writes "(Part)" and "(part)"
 PAURASHAVA = re.compile(r"^(?:(.+) )?Paurashava( \((?i:part)\))?$")
 RANGE = re.compile(r"^(.+) Range$")
+TOWN_UNITS = ((PAURASHAVA, "পৌরসভা"), (RANGE, "রেঞ্জ"))  # a town's unit: its Bangla word
 PART_BN = " (অংশ)"
 SADAR_BN = " সদর"
 
@@ -30,40 +32,27 @@ def ward_name(english: str) -> str | None:
     return f"ওয়ার্ড নং-{number}" + (PART_BN if found.group(2) else "")
 
 
-def paurashava_name(
+def town_unit_name(
     english: str,
     upazila: tuple[str, str | None],
     district: tuple[str, str | None],
     same: Callable[[str, str], bool],
     unions: Sequence[tuple[str, str | None]] = (),
 ) -> str | None:
-    """'Paurashava' of an upazila, or '<town> Paurashava' where the town is the upazila's,
-    the district's or (`unions`) a union's name in the same upazila (compared by `same`), in
-    Bangla: the town's Bangla name without 'সদর' and 'পৌরসভা'. None when the town is none of
-    them, or has no Bangla name, or the upazila's English name carries a second name in
-    brackets (the municipality may bear either)."""
-    found = PAURASHAVA.match(english)
-    if found is None:
-        return None
-    town, part = found.group(1), PART_BN if found.group(2) else ""
-    base = _town_bn(town, upazila, (upazila, district, *unions), same)
-    return None if base is None else f"{base} পৌরসভা{part}"
-
-
-def range_name(
-    english: str,
-    upazila: tuple[str, str | None],
-    district: tuple[str, str | None],
-    same: Callable[[str, str], bool],
-    unions: Sequence[tuple[str, str | None]] = (),
-) -> str | None:
-    """'<town> Range', a forest range of the Sundarbans named after a town ('Khulna Range'),
-    as '<town's Bangla name> রেঞ্জ', the town found as for `paurashava_name`; None otherwise."""
-    found = RANGE.match(english)
-    if found is None:
-        return None
-    base = _town_bn(found.group(1), upazila, (upazila, district, *unions), same)
-    return None if base is None else f"{base} রেঞ্জ"
+    """A unit named after a town, in Bangla: a municipality ('Paurashava' of an upazila, or
+    '<town> Paurashava') as '<town> পৌরসভা', a Sundarbans forest range ('<town> Range') as
+    '<town> রেঞ্জ'. The town is the upazila's, the district's or (`unions`) a union's name in
+    the same upazila (compared by `same`), written as its Bangla name without 'সদর'. None
+    for any other unit, or when the town is none of them, or has no Bangla name, or the
+    upazila's English name carries a second name in brackets (the unit may bear either)."""
+    for pattern, word in TOWN_UNITS:
+        found = pattern.match(english)
+        if found is None:
+            continue
+        part = PART_BN if pattern.groups > 1 and found.group(2) else ""
+        base = _town_bn(found.group(1), upazila, (upazila, district, *unions), same)
+        return None if base is None else f"{base} {word}{part}"
+    return None
 
 
 def _town_bn(

@@ -30,7 +30,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from boundaries.bangla_names import RANGE, paurashava_name, range_name, ward_name
+from boundaries.bangla_names import RANGE, town_unit_name, ward_name
 from boundaries.name_match import (
     FUZZY_CUTOFF,
     match_names,
@@ -238,16 +238,12 @@ def named_by_rule(unions: pd.DataFrame) -> int:
     towns = {code: list(zip(g.adm4_en, g.adm4_bn, strict=True))
              for code, g in rural.groupby("adm3_pcode")}  # fmt: skip
     for i, row in unions[unions.adm4_bn.isna()].iterrows():
-        places = (
+        name = ward_name(row.adm4_en) or town_unit_name(
+            row.adm4_en,
             (row.adm3_en, row.adm3_bn if isinstance(row.adm3_bn, str) else None),
             (row.adm2_en, row.adm2_bn if isinstance(row.adm2_bn, str) else None),
             _same_town,
             towns.get(row.adm3_pcode, []),
-        )
-        name = (
-            ward_name(row.adm4_en)
-            or paurashava_name(row.adm4_en, *places)
-            or range_name(row.adm4_en, *places)
         )
         if name is not None:
             unions.at[i, "adm4_bn"] = unicodedata.normalize("NFC", name)

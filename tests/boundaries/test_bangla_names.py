@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from boundaries.bangla_names import paurashava_name, range_name, ward_name
+from boundaries.bangla_names import town_unit_name, ward_name
 from boundaries.layer import load_union_layer
 
 
@@ -25,30 +25,30 @@ def test_wards_are_named_from_their_number() -> None:
 
 def test_municipalities_take_their_towns_bangla_name() -> None:
     chandpur = (("Chandpur Sadar", "চাঁদপুর সদর"), ("Chandpur", "চাঁদপুর"))
-    assert paurashava_name("Chandpur Paurashava", *chandpur, same) == "চাঁদপুর পৌরসভা"
-    assert paurashava_name("Paurashava", *chandpur, same) == "চাঁদপুর পৌরসভা"
-    assert paurashava_name("Paurashava (Part)", *chandpur, same) == "চাঁদপুর পৌরসভা (অংশ)"
+    assert town_unit_name("Chandpur Paurashava", *chandpur, same) == "চাঁদপুর পৌরসভা"
+    assert town_unit_name("Paurashava", *chandpur, same) == "চাঁদপুর পৌরসভা"
+    assert town_unit_name("Paurashava (Part)", *chandpur, same) == "চাঁদপুর পৌরসভা (অংশ)"
     district_town = (("Other", "অন্য"), ("Chandpur", "চাঁদপুর"))
-    assert paurashava_name("Chandpur Paurashava", *district_town, same) == "চাঁদপুর পৌরসভা"
-    assert paurashava_name("Paurashava", *district_town, same) == "অন্য পৌরসভা"
-    assert paurashava_name("Hajiganj Paurashava", *chandpur, same) is None  # another town
-    assert paurashava_name("Paurashava", ("Gaurnadi", None), ("Barisal", "বরিশাল"), same) is None
+    assert town_unit_name("Chandpur Paurashava", *district_town, same) == "চাঁদপুর পৌরসভা"
+    assert town_unit_name("Paurashava", *district_town, same) == "অন্য পৌরসভা"
+    assert town_unit_name("Hajiganj Paurashava", *chandpur, same) is None  # another town
+    assert town_unit_name("Paurashava", ("Gaurnadi", None), ("Barisal", "বরিশাল"), same) is None
     bracketed = (("Nesarabad (Swarupkati)", "নেছারাবাদ"), ("Pirojpur", "পিরোজপুর"))
-    assert paurashava_name("Paurashava", *bracketed, same) is None  # either name may be its
-    assert paurashava_name("Chandpur", *chandpur, same) is None
+    assert town_unit_name("Paurashava", *bracketed, same) is None  # either name may be its
+    assert town_unit_name("Chandpur", *chandpur, same) is None
     sharsha = (("Sharsha", "শার্শা"), ("Jessore", "যশোর"))
     unions = [("Bagachra", "বাগআঁচড়া"), ("Benapole", "বেনাপোল")]  # a union's town
-    assert paurashava_name("Benapole Paurashava", *sharsha, same, unions) == "বেনাপোল পৌরসভা"
-    assert paurashava_name("Benapole Paurashava", *sharsha, same) is None
+    assert town_unit_name("Benapole Paurashava", *sharsha, same, unions) == "বেনাপোল পৌরসভা"
+    assert town_unit_name("Benapole Paurashava", *sharsha, same) is None
 
 
 def test_forest_ranges_take_their_towns_bangla_name() -> None:
     dacope = (("Dacope", "দাকোপ"), ("Khulna", "খুলনা"))
-    assert range_name("Khulna Range", *dacope, same) == "খুলনা রেঞ্জ"
-    assert range_name("Nalian Range", *dacope, same) is None  # no town of that name
+    assert town_unit_name("Khulna Range", *dacope, same) == "খুলনা রেঞ্জ"
+    assert town_unit_name("Nalian Range", *dacope, same) is None  # no town of that name
     mongla = (("Mongla", "মোংলা"), ("Bagerhat", "বাগেরহাট"))
-    assert range_name("Chandpai Range", *mongla, same, [("Chandpai", "চাঁদপাই")]) == "চাঁদপাই রেঞ্জ"
-    assert range_name("Khulna", *dacope, same) is None
+    assert town_unit_name("Chandpai Range", *mongla, same, [("Chandpai", "চাঁদপাই")]) == "চাঁদপাই রেঞ্জ"
+    assert town_unit_name("Khulna", *dacope, same) is None
     frame = load_union_layer().frame.set_index("adm4_en")
     assert frame.loc["Satkhira Range", "adm4_bn"] == "সাতক্ষীরা রেঞ্জ"
 
