@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 FUZZY_CUTOFF = 0.85
+LAST_PAIR_CUTOFF = 0.75  # the one unit and one entry left of two equal lists, still alike
 # BBS 2020 and gazetteer spellings of the same district names.
 ALIASES = {
     "chittagong": "chattogram",
@@ -145,6 +146,30 @@ def match_names(
 
 def _likeness(a: NameKey, b: NameKey) -> float:
     return difflib.SequenceMatcher(None, a.base, b.base).ratio()
+
+
+def last_pair(
+    units: Sequence[str],
+    entries: Sequence[str],
+    matched: Mapping[int, int],
+    cutoff: float = LAST_PAIR_CUTOFF,
+) -> tuple[int, int] | None:
+    """The unit and entry `matched` left over, when the two lists are the same length (the
+    unions of one upazila in both sources) and exactly one of each is left: by elimination
+    they are one place, accepted if their directions agree and their spellings (plain or
+    folded) are at least `cutoff` alike ("Phuljhury" and "Fuljhuri"); else None."""
+    if len(units) != len(entries):
+        return None
+    left_u = [i for i in range(len(units)) if i not in matched]
+    left_e = [j for j in range(len(entries)) if j not in set(matched.values())]
+    if len(left_u) != 1 or len(left_e) != 1:
+        return None
+    a, b = name_key(units[left_u[0]]), name_key(entries[left_e[0]])
+    if a.directions != b.directions or not a.base or not b.base:
+        return None
+    if max(_likeness(a, b), _likeness(a.sounded(), b.sounded())) < cutoff:
+        return None
+    return left_u[0], left_e[0]
 
 
 def _by_key(keys: Sequence[NameKey], positions: Sequence[int]) -> dict[NameKey, list[int]]:

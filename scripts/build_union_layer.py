@@ -33,6 +33,7 @@ import pandas as pd
 from boundaries.bangla_names import RANGE, town_unit_name, ward_name
 from boundaries.name_match import (
     FUZZY_CUTOFF,
+    last_pair,
     match_names,
     parent_by_children,
     simplified_spelling,
@@ -112,11 +113,18 @@ def _field(rows: dict[str, Any], name: str) -> Callable[[str], Any]:
     return lambda code: getattr(rows[code], name) if code in rows else None
 
 
-def _paired(names: list[str], rows: pd.DataFrame) -> dict[str, object]:
+def _paired(
+    names: list[str], rows: pd.DataFrame, by_elimination: bool = False
+) -> dict[str, object]:
     """Each of `names` -> its gazetteer row (`match_names`, one to one; the gazetteer's
-    repeated rows counted once)."""
+    repeated rows counted once); with `by_elimination`, also the last pair of two lists of
+    the same length (`last_pair`: a union list of one upazila)."""
     rows = rows.drop_duplicates(["name", "bn_name"])
-    found = match_names(names, rows["name"].tolist())
+    entries = rows["name"].tolist()
+    found = match_names(names, entries)
+    last = last_pair(names, entries, found) if by_elimination else None
+    if last is not None:
+        found[last[0]] = last[1]
     return {names[i]: rows.iloc[j] for i, j in found.items()}
 
 
@@ -171,7 +179,7 @@ def bangla_names(unions: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, float]]:
     for adm3_pcode, members in out[out.adm3_pcode.isin(upazila_of)].groupby("adm3_pcode"):
         rural = members[~members.adm4_en.map(_not_a_union)]
         offered = uni[uni.upazilla_id == upazila_of[adm3_pcode].id]
-        found = _paired(rural.adm4_en.tolist(), offered)
+        found = _paired(rural.adm4_en.tolist(), offered, by_elimination=True)
         adm4_bn.update({r.adm4_pcode: found[r.adm4_en].bn_name for r in rural.itertuples()
                         if r.adm4_en in found})  # fmt: skip
     out["adm4_bn"] = out.adm4_pcode.map(adm4_bn)

@@ -51,3 +51,16 @@ def test_a_renamed_parent_is_found_by_its_childrens_names() -> None:
     assert parent_by_children(children, candidates) == 1
     assert parent_by_children(["Bajua", "Tildanga", "Nowhere"], candidates) is None  # tie
     assert parent_by_children(["Dacope", "Bajua", "A", "B", "C"], candidates) is None  # too few
+
+
+def test_the_last_pair_of_two_equal_lists_is_one_place_if_still_alike() -> None:
+    from boundaries.name_match import last_pair
+
+    units = ["Badarkhali", "Phuljhury", "Gaurichanna"]
+    entries = ["Gaurichanna", "Fuljhuri", "Badarkhali"]
+    found = match_names(units, entries)
+    assert found == {0: 2, 2: 0}
+    assert last_pair(units, entries, found) == (1, 1)
+    assert last_pair([*units, "Other"], entries, found) is None  # lists of unequal length
+    assert last_pair(["A1", "Birhati"], ["A1", "Aloa"], {0: 0}) is None  # not alike
+    assert last_pair(["A1", "Uttar Badaghat"], ["A1", "Badaghat"], {0: 0}) is None  # direction
