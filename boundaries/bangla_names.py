@@ -14,7 +14,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-BANGLA_DIGITS = str.maketrans("0123456789", "০১২৩৪৫৬৭৮৯")
+from agam.core.bengali import digits
+
 WARD = re.compile(r"^Ward No-(\d+)( \((?i:part)\))?$")  # BBS writes "(Part)" and "(part)"
 PAURASHAVA = re.compile(r"^(?:(.+) )?Paurashava( \((?i:part)\))?$")
 RANGE = re.compile(r"^(.+) Range$")
@@ -28,7 +29,7 @@ def ward_name(english: str) -> str | None:
     found = WARD.match(english)
     if found is None:
         return None
-    number = found.group(1).translate(BANGLA_DIGITS)
+    number = digits(found.group(1), "bn")
     return f"ওয়ার্ড নং-{number}" + (PART_BN if found.group(2) else "")
 
 

@@ -19,12 +19,12 @@ import pandas as pd
 from babel.dates import get_month_names
 from babel.numbers import format_decimal, format_percent
 
+from agam.core.bengali import digits
 from agam.core.timeutil import to_dhaka
 from dashboard.i18n_catalog import Entry, catalog, plural_index
 
 LANGUAGES = ("en", "bn")
 BABEL_LOCALE = {"en": "en_IN", "bn": "bn_BD"}  # both group digits 12,34,567
-BENGALI_DIGITS = str.maketrans("0123456789", "০১২৩৪৫৬৭৮৯")  # CLDR numbering system "beng"
 CRORE, LAKH = 10_000_000, 100_000
 
 __all__ = [
@@ -67,11 +67,6 @@ def tn(key: str, n: int, lang: str = "en", **values: Any) -> str:
     index = plural_index(n) if forms is entry.bn else (0 if n == 1 else 1)
     text = forms[min(index, len(forms) - 1)]
     return text.format(n=fmt_int(n, lang), **values)
-
-
-def digits(text: str, lang: str) -> str:
-    """Western digits in `text` written as `lang` writes them."""
-    return text.translate(BENGALI_DIGITS) if lang == "bn" else text
 
 
 def group_south_asian(number: int) -> str:

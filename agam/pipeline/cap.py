@@ -23,11 +23,11 @@ from xml.etree import ElementTree as ET
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from agam.core.bengali import digits
 from agam.core.settings import CapSettings
 from agam.core.timeutil import to_dhaka
 
 CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
-BENGALI_DIGITS = str.maketrans("0123456789", "০১২৩৪৫৬৭৮৯")
 Status = Literal["Actual", "Exercise", "Test"]
 MsgType = Literal["Alert", "Update", "Cancel"]
 Urgency = Literal["Immediate", "Expected", "Future", "Past", "Unknown"]
@@ -150,15 +150,10 @@ def _pair(parent: ET.Element, tag: str, name: str, value: str) -> None:
     _sub(element, "value", value)
 
 
-def _count(n: int, lang: str) -> str:
-    """A number as the message's language writes it (Bengali digits in Bangla)."""
-    return str(n) if lang == "en" else str(n).translate(BENGALI_DIGITS)
-
-
 def _names(names: tuple[str, ...], listed: int, more: str, lang: str) -> str:
     shown = ", ".join(names[:listed])
     rest = len(names) - listed
-    return shown + (more.format(n=_count(rest, lang)) if rest > 0 else "")
+    return shown + (more.format(n=digits(str(rest), lang)) if rest > 0 else "")
 
 
 def _expires(msg: CapInput, mapping: CapMapping) -> datetime:
@@ -186,7 +181,7 @@ def texts(msg: CapInput, mapping: CapMapping, lang: str) -> tuple[str, str]:
             "stood_down": f"{msg.district_bn} জেলা: {hazard.event_bn} সতর্কতা প্রত্যাহার",
             "closed": f"{msg.district_bn} জেলা: {hazard.event_bn} সতর্কতা বন্ধ",
         }.get(msg.change, f"{msg.district_bn} জেলা: {what}")
-        count = _count(n, "bn")
+        count = digits(str(n), "bn")
         description = f"{msg.district_bn} জেলার {count}টি ইউনিয়নে {what}।"
     if msg.status != "Actual":
         label = mapping.labels[msg.status]
