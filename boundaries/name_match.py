@@ -160,8 +160,9 @@ def last_pair(
     folded) are at least `cutoff` alike ("Phuljhury" and "Fuljhuri"); else None."""
     if len(units) != len(entries):
         return None
+    taken = set(matched.values())
     left_u = [i for i in range(len(units)) if i not in matched]
-    left_e = [j for j in range(len(entries)) if j not in set(matched.values())]
+    left_e = [j for j in range(len(entries)) if j not in taken]
     if len(left_u) != 1 or len(left_e) != 1:
         return None
     a, b = name_key(units[left_u[0]]), name_key(entries[left_e[0]])

@@ -7,6 +7,7 @@ import re
 
 from boundaries.bangla_names import town_unit_name, ward_name
 from boundaries.layer import load_union_layer
+from boundaries.name_match import name_key
 
 
 def same(a: str, b: str) -> bool:
@@ -89,8 +90,6 @@ def test_municipalities_are_named_as_municipalities() -> None:
 
 
 def test_a_bangla_name_keeps_the_direction_of_the_english_one() -> None:
-    from boundaries.name_match import name_key
-
     frame = load_union_layer().frame.dropna(subset=["adm4_bn"])
     wrong = [
         (row.adm4_en, row.adm4_bn)

@@ -3,7 +3,7 @@ one name (`boundaries.name_match`)."""
 
 from __future__ import annotations
 
-from boundaries.name_match import match_names, name_key, parent_by_children
+from boundaries.name_match import last_pair, match_names, name_key, parent_by_children
 
 
 def test_a_direction_is_part_of_the_name_wherever_it_is_written() -> None:
@@ -54,8 +54,6 @@ def test_a_renamed_parent_is_found_by_its_childrens_names() -> None:
 
 
 def test_the_last_pair_of_two_equal_lists_is_one_place_if_still_alike() -> None:
-    from boundaries.name_match import last_pair
-
     units = ["Badarkhali", "Phuljhury", "Gaurichanna"]
     entries = ["Gaurichanna", "Fuljhuri", "Badarkhali"]
     found = match_names(units, entries)
