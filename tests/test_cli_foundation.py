@@ -116,3 +116,22 @@ def test_json_output_writes_a_missing_number_as_null(capsys: pytest.CaptureFixtu
     emit_json({"score": float("nan"), "lines": [{"bdt": 5000, "rate": float("inf")}]})
     out = json.loads(capsys.readouterr().out, parse_constant=lambda c: pytest.fail(c))
     assert out == {"score": None, "lines": [{"bdt": 5000, "rate": None}]}
+
+
+def test_find_names_swapped_coordinates(config_path: Path) -> None:
+    """Latitude first, as map apps give it: the error says where the swapped point is."""
+    code, out, err = run("boundaries", "find", "25.11", "89.67")
+    assert code == 1
+    assert out == ""
+    assert "swapped, lon 89.67, lat 25.11 is in Belgachha, Jamalpur (give lon first)" in err
+
+
+@pytest.mark.parametrize(
+    ("lon", "lat", "name"),
+    [("nan", "23", "lon"), ("90", "inf", "lat"), ("90.4", "1e308", "lat"), ("-181", "0", "lon")],
+)
+def test_find_refuses_what_is_not_degrees(config_path: Path, lon: str, lat: str, name: str) -> None:
+    code, out, err = run("boundaries", "find", "--", lon, lat)
+    assert code == 2
+    assert out == ""
+    assert f"Invalid value for {name}" in err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 from enum import StrEnum
@@ -62,9 +63,22 @@ def find(
     as_json: JsonOption = False,
 ) -> None:
     """The union containing a point, with its upazila, district and division."""
-    hit = AppContext(settings_for(config)).find_union(lon, lat)
+    context = AppContext(settings_for(config))
+    hit = context.find_union(lon, lat) if _degrees(lon, lat) else None
     if hit is None:
-        raise NotFound(f"no union at lon {lon}, lat {lat} (outside Bangladesh's unions)")
+        swapped = context.find_union(lat, lon) if _degrees(lat, lon) else None
+        where = f"lon {lon}, lat {lat}"
+        if swapped is not None:
+            raise NotFound(
+                f"no union at {where}; swapped, lon {lat}, lat {lon} is in "
+                f"{swapped['adm4']['name_en']}, {swapped['adm2']['name_en']} (give lon first)"
+            )
+        for name, value, limit in (("lon", lon, 180), ("lat", lat, 90)):
+            if not (math.isfinite(value) and abs(value) <= limit):
+                raise typer.BadParameter(
+                    f"{value} is not {-limit} to {limit} degrees", param_hint=name
+                )
+        raise NotFound(f"no union at {where} (outside Bangladesh's unions)")
     if as_json:
         emit_json(hit)
         return
@@ -77,6 +91,11 @@ def find(
         unit = hit[level]
         bn = f" ({unit['name_bn']})" if unit["name_bn"] else ""
         console.print(f"{label:9} {unit['pcode']:12} {unit['name_en']}{bn}", markup=False)
+
+
+def _degrees(lon: float, lat: float) -> bool:
+    """A point on the globe (NaN and infinities are not)."""
+    return math.isfinite(lon) and math.isfinite(lat) and abs(lon) <= 180 and abs(lat) <= 90
 
 
 @app.command("export")
