@@ -33,7 +33,7 @@ from agam.core.errors import InvalidTransition
 from agam.core.private_files import OWNER_ONLY_FILE
 from agam.core.timeutil import iso_utc
 from allowances import payment_rows
-from store import audit, line_rows, list_repo, payee_repo, payment_snapshot
+from store import audit, line_rows, list_repo, payee_repo, payment_repo, payment_snapshot
 from store.db import Store
 from store.identity import Principal
 
@@ -100,6 +100,13 @@ def _notes(held: dict[str, int], changed: pd.DataFrame) -> dict[str, Any]:
 
 
 def _check_ready(session: Session, list_id: int) -> None:
+    returned = payment_repo.results_recorded(session, list_id)
+    if returned:  # a second file of a paid batch could pay the same households again
+        raise InvalidTransition(
+            f"list {list_id}: the provider has returned results for {returned:,} of its lines, "
+            "so its payment files are not written again; failed lines are paid through a "
+            "re-issue (agam payments reissue)"
+        )
     pending = [
         a.id
         for a in list_repo.amendments_of(session, list_id)

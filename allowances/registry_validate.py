@@ -21,8 +21,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from agam.core.arrow_bytes import string_hashes, utf8_buffers
+from agam.core.typed_text import CONTROL_CHARS
 from allowances import normalise as nz
-from allowances.cell_hygiene import CONTROL_CHARS, unsafe_cells
+from allowances.cell_hygiene import unsafe_cells
 from allowances.registry_read import RawChunk
 from allowances.registry_schema import (
     CHANNELS,

@@ -3,6 +3,7 @@ users: personal data never enters a shared cache."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -11,7 +12,7 @@ import pandas as pd
 from agam.pipeline.briefing import APPROVED, PROPOSED
 from dashboard import labels, loaders
 from dashboard.i18n import fmt_date, t
-from store import alert_repo, audit, frames, list_repo
+from store import alert_repo, audit, frames, list_repo, payment_repo
 from store.user_repo import Principal
 
 SCOPED_ROLES = ("district_admin", "officer")
@@ -105,6 +106,26 @@ def list_lines(
             session, list_id, included_only=included_only, limit=limit, changed=changed
         )
         return lines.drop(columns=["id", "list_id"]), len(changed)
+
+
+@dataclass(frozen=True)
+class ExportHistory:
+    """How often a list's payment files were written, and whether the provider answered."""
+
+    count: int
+    last_at: datetime | None
+    last_by: str | None
+    results_returned: int
+
+
+def export_history(list_id: int) -> ExportHistory:
+    with loaders.store().read() as session:
+        done = list_repo.exports(session, list_id)
+        returned = payment_repo.results_recorded(session, list_id)
+    last = done[-1] if done else None
+    return ExportHistory(
+        len(done), last.at if last else None, last.username if last else None, returned
+    )
 
 
 def allowed_actions(principal: Principal, list_id: int) -> list[str]:

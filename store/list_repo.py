@@ -26,6 +26,7 @@ from agam.core.transitions import (
     SYSTEM_ACTOR,
     next_list_status,
 )
+from agam.core.typed_text import MAX_REASON_CHARS, hidden_characters
 from store import audit, frames, line_rows, payee_repo, payment_snapshot
 from store.bulk_rows import insert_frame
 from store.identity import Principal, require_active
@@ -231,6 +232,11 @@ def decide(
         raise InvalidTransition(f"list {list_id} is {row.status}; cannot {action}")
     if action in ("reject", "edit") and not (reason or "").strip():
         raise InvalidTransition(f"to {action} a list needs a reason")
+    if reason is not None and (len(reason) > MAX_REASON_CHARS or hidden_characters(reason)):
+        raise InvalidTransition(
+            f"a reason is at most {MAX_REASON_CHARS:,} characters, without control or "
+            "text-direction characters"
+        )
     if action in FOUR_EYES_ACTIONS and user.username in (row.submitted_by, row.prepared_by):
         raise PermissionDenied("the person who prepared or submitted a list cannot decide it")
     if action == "approve" and user.username == row.approved_by:
@@ -348,6 +354,12 @@ def approval(session: Session, list_id: int) -> Decision | None:
         .limit(1)
     )
     return session.scalars(stmt).first()
+
+
+def exports(session: Session, list_id: int) -> list[Decision]:
+    """Every export of a list's payment files, oldest first."""
+    stmt = select(Decision).where(Decision.list_id == list_id, Decision.action == "export")
+    return list(session.scalars(stmt.order_by(Decision.id)))
 
 
 def amendments_of(session: Session, list_id: int) -> list[AllowanceList]:

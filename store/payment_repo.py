@@ -42,6 +42,12 @@ def results(session: Session, list_id: int) -> dict[str, PaymentResult]:
     return {r.line_ref: r for r in session.scalars(stmt)}
 
 
+def results_recorded(session: Session, list_id: int) -> int:
+    """How many of the list's lines the provider has returned a result for."""
+    query = select(func.count()).select_from(PaymentResult).where(PaymentResult.list_id == list_id)
+    return int(session.scalar(query) or 0)
+
+
 def reissued_refs(session: Session, list_id: int) -> dict[str, int]:
     """Lines of `list_id` proposed again on a live (not rejected or superseded) list."""
     return list_repo.amended_refs(session, list_id, LIVE, kind="reissue")

@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from agam.core.errors import AgamError
+from agam.core.typed_text import MAX_REASON_CHARS
 from allowances.lists import decide_list
 from dashboard import data, jobs, labels, loaders
 from dashboard.i18n import fmt_bdt, fmt_int, fmt_num, fmt_time, t, zone_label
@@ -97,7 +98,9 @@ if flash := st.session_state.pop("lists_flash", None):
 actions = data.allowed_actions(principal, int(list_id))
 if actions:
     reason = (
-        st.text_input(t("lists_reason", lg), key="decision_reason") if "reject" in actions else ""
+        st.text_input(t("lists_reason", lg), key="decision_reason", max_chars=MAX_REASON_CHARS)
+        if "reject" in actions
+        else ""
     )
     cols = st.columns(len(actions) + 1)
     for col, action in zip(cols, actions, strict=False):
@@ -107,6 +110,9 @@ if actions:
             key=f"do_{action}",
             type="primary" if action in ("approve", "submit") else "secondary",
         ):
+            continue
+        if action == "reject" and not reason.strip():
+            st.error(t("lists_reason_needed", lg))
             continue
         try:
             decide_list(
@@ -119,7 +125,9 @@ if actions:
                 second_approval=second,
             )
             # shown after the rerun, which redraws the page for the list's new status
-            st.session_state["lists_flash"] = t("lists_done", lg, action=label)
+            st.session_state["lists_flash"] = t(
+                f"lists_done_{action}", lg, id=fmt_int(int(list_id), lg)
+            )
             st.rerun()
         except AgamError as exc:
             st.error(str(exc))
@@ -181,14 +189,34 @@ else:
             column_config={t("col_reasons", lg): st.column_config.TextColumn(width=280)},
         )
 
-if principal.role == "district_admin" and row["status"] in ("approved", "exported"):
-    fmt = st.radio(t("lists_format", lg), ("csv", "xlsx"), horizontal=True, key="pay_fmt")
-    if st.button(t("lists_prepare_download", lg), key="prepare_download"):
-        jobs.start_export(principal, int(list_id), "xlsx" if fmt == "xlsx" else "csv")
 
-    @st.fragment(run_every=2)
+def _may_export(history: data.ExportHistory) -> bool:
+    """Not after the provider answered (the store refuses it too); again only when the
+    person says the provider did not receive the earlier file."""
+    if history.results_returned:
+        st.info(t("lists_results_returned", lg, count=fmt_int(history.results_returned, lg)))
+        return False
+    if not history.count:
+        return True
+    when = fmt_time(history.last_at, lg)
+    count = fmt_int(history.count, lg)
+    st.warning(t("lists_exported_before", lg, count=count, at=when, by=history.last_by))
+    return st.checkbox(t("lists_export_again_confirm", lg), key=f"again_{list_id}")
+
+
+if principal.role == "district_admin" and row["status"] in ("approved", "exported"):
+    history = data.export_history(int(list_id))
+    if _may_export(history):
+        fmt = st.radio(t("lists_format", lg), ("csv", "xlsx"), horizontal=True, key="pay_fmt")
+        if st.button(t("lists_prepare_download", lg), key="prepare_download"):
+            jobs.start_export(principal, int(list_id), "xlsx" if fmt == "xlsx" else "csv")
+    polling = jobs.export_state(principal, int(list_id))[0] == "running"
+
+    @st.fragment(run_every=2 if polling else None)
     def payment_files() -> None:
         state, result = jobs.export_state(principal, int(list_id))
+        if polling and state != "running":
+            st.rerun()  # the whole page: the history above and no more polling
         if state == "running":
             st.info(t("lists_preparing", lg))
         elif state == "failed":

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from agam.core.bengali import digits
+from agam.core.typed_text import MAX_REASON_CHARS
 from allowances.lists import propose
+from allowances.payment_files import export_payment_files
+from allowances.payment_results import import_results
 from allowances.policy import load_policy
 from store.db import Store
 from store.models import Alert, Beneficiary, Evaluation, RegistryImport
+from tests.payments.test_payment_results import result, write_return
 
 T0 = datetime(2024, 7, 4, 6, 0, tzinfo=UTC)
 UNIONS = ["BD55490911", "BD55490915"]
@@ -142,7 +150,55 @@ def test_reject_needs_a_reason(view: Callable[..., AppTest], with_list: int) -> 
     at.button(key="do_submit").click().run()
     admin = view("lists.py", "district_admin")
     admin.button(key="do_reject").click().run()
-    assert "needs a reason" in admin.error[0].value
+    assert admin.error[0].value == "Write the reason for rejecting this list."
+    admin.text_input(key="decision_reason").input("wrong unions").run()
+    admin.button(key="do_reject").click().run()
+    assert not admin.error
+    assert f"List {with_list} is rejected." in [s.value for s in admin.success]
+
+
+def test_a_reason_is_plain_text_of_bounded_length(
+    view: Callable[..., AppTest], with_list: int
+) -> None:
+    view("lists.py", "officer").button(key="do_submit").click().run()
+    admin = view("lists.py", "district_admin", lang="bn")
+    assert admin.text_input(key="decision_reason").max_chars == MAX_REASON_CHARS
+    admin.text_input(key="decision_reason").input("\u202ethe other union").run()
+    admin.button(key="do_reject").click().run()
+    assert "text-direction" in admin.error[0].value
+    admin.text_input(key="decision_reason").input("ভুল ইউনিয়ন").run()
+    admin.button(key="do_reject").click().run()
+    assert f"তালিকা {digits(str(with_list), 'bn')} প্রত্যাখ্যাত হয়েছে।" in [s.value for s in admin.success]
+
+
+def test_export_again_asks_first_and_never_after_the_provider_answered(
+    view: Callable[..., AppTest],
+    with_list: int,
+    accounts: Store,
+    principal_for: Callable[..., Any],
+    tmp_path: Path,
+) -> None:
+    """A second file of a paid batch could pay households twice: the page offers it again
+    only on the person's word that the first did not arrive, and not at all once results
+    are back (the store refuses it too)."""
+    view("lists.py", "officer").button(key="do_submit").click().run()
+    view("lists.py", "district_admin").button(key="do_approve").click().run()
+    dc = principal_for(accounts, "dc.kurigram", "a long password")
+    done = export_payment_files(accounts, with_list, dc, "csv", tmp_path / "out", T0)
+    admin = view("lists.py", "district_admin")
+    assert "were prepared before (times: 1" in _page_text(admin)
+    assert "prepare_download" not in [b.key for b in admin.button]
+    admin.checkbox(key=f"again_{with_list}").check().run()
+    assert "prepare_download" in [b.key for b in admin.button]
+    with (done.folder / done.manifest["files"][0]["file"]).open(encoding="utf-8") as handle:
+        first = next(csv.DictReader(handle))
+    returned = write_return(tmp_path / "r.csv", [result(first, "paid")])
+    officer = principal_for(accounts, "officer.kurigram", "a long password")
+    import_results(accounts, with_list, officer, returned, T0)
+    admin = view("lists.py", "district_admin")
+    assert "returned payment results for this list (lines: 1)" in _page_text(admin)
+    assert "prepare_download" not in [b.key for b in admin.button]
+    assert not any(c.key == f"again_{with_list}" for c in admin.checkbox)
 
 
 @pytest.mark.parametrize("lang", ["en", "bn"])

@@ -1,0 +1,59 @@
+"""A list whose payment results the provider has returned is not exported again: a second
+file of a paid batch could pay the same households twice. Before any result, a lost file may
+be exported again (the same batch id and dedup keys)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.exc import DatabaseError
+
+from agam.core.errors import InvalidTransition
+from allowances.payment_files import export_payment_files
+from allowances.payment_results import import_results
+from store import payment_repo
+from store.db import Store
+from tests.payments.test_payment_results import (
+    T0,
+    approved_and_exported,
+    result,
+    write_return,
+)
+
+
+@pytest.fixture
+def who(store: Store, principal_for: Callable[..., Any]) -> Callable[[str], Any]:
+    signed = {u: principal_for(store, u) for u in ("officer.kurigram", "dc.kurigram")}
+    return signed.__getitem__
+
+
+def test_export_again_before_results_then_refused_after(
+    store: Store, draft_id: int, who: Callable[[str], Any], tmp_path: Path, outdir: Path
+) -> None:
+    exported = approved_and_exported(store, draft_id, who, outdir)
+    again = export_payment_files(store, draft_id, who("dc.kurigram"), "csv", tmp_path / "b", T0)
+    assert again.manifest["batch_id"].startswith("AGAM-")  # a lost file can be sent again
+    returned = write_return(tmp_path / "r.csv", [result(exported[0], "failed")])
+    import_results(store, draft_id, who("officer.kurigram"), returned, T0)
+    with pytest.raises(InvalidTransition, match="returned results for 1 of its lines"):
+        export_payment_files(store, draft_id, who("dc.kurigram"), "csv", tmp_path / "c", T0)
+    assert not (tmp_path / "c").exists() or not any((tmp_path / "c").iterdir())
+
+
+def test_the_database_refuses_the_export_decision_after_results(
+    store: Store,
+    draft_id: int,
+    who: Callable[[str], Any],
+    tmp_path: Path,
+    outdir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    exported = approved_and_exported(store, draft_id, who, outdir)
+    returned = write_return(tmp_path / "r.csv", [result(exported[0], "paid")])
+    import_results(store, draft_id, who("officer.kurigram"), returned, T0)
+    monkeypatch.setattr(payment_repo, "results_recorded", lambda session, list_id: 0)
+    with pytest.raises(DatabaseError, match="it is not exported again"):
+        export_payment_files(store, draft_id, who("dc.kurigram"), "csv", tmp_path / "c", T0)
