@@ -16,10 +16,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from agam.core.errors import InvalidTransition, PermissionDenied
+from agam.core.errors import InvalidTransition, NotFound, PermissionDenied
 from agam.core.settings import GrievanceSettings
 from allowances.grievances import (
     CLOSED_STATUSES,
+    MAX_TEXT,
     NEEDS_REASON,
     NewGrievance,
     authorise,
@@ -77,11 +78,14 @@ def record(
     known: set[str] = set()
     if new.household_id is not None:
         known = grievance_repo.household_unions(session, new.household_id)
-        if union is None and len(known) == 1:
-            union = next(iter(known))
+        # only a household of the handler's own districts names its union: the answer for
+        # another district's household is the same as for an unknown one
+        here = {u for u in known if can_handle(principal, (union_district or {}).get(u, u[:6]))}
+        if union is None and len(here) == 1:
+            union = next(iter(here))
     if union is None:
         raise InvalidTransition(
-            "a grievance needs a union P-code (or a household the registry knows)"
+            "a grievance needs a union P-code (or a household the registry knows in your districts)"
         )
     district = _district_of(union, union_district)
     authorise(principal, district, "record")
@@ -146,13 +150,14 @@ def update(
     )
     if row.status in CLOSED_STATUSES:
         raise InvalidTransition(f"grievance {grievance_id} is {row.status}; closed ones are frozen")
-    if action is None and assign_to is None and not clean_text(note):
+    note, reason = _typed(note, "note"), _typed(reason, "reason")
+    if action is None and assign_to is None and not note:
         raise InvalidTransition("nothing to change: give a next status, an assignee or a note")
     if assign_to is not None:
         _assign(session, principal, row, assign_to, at)
     if action is not None:
-        _move(session, principal, row, action, clean_text(reason), at)
-    elif clean_text(note):
+        _move(session, principal, row, action, reason, at)
+    elif note:
         grievance_repo.add_event(
             session,
             grievance_id=row.id,
@@ -163,21 +168,39 @@ def update(
             from_status=row.status,
             to_status=row.status,
             assigned_to=row.assigned_to,
-            note=clean_text(note),
+            note=note,
         )
         _audit(session, at, principal, "noted", row, status=row.status)
     session.flush()
     return row
 
 
+def _typed(text: str | None, what: str) -> str | None:
+    """A reason or note as stored: cleaned, plain, at most MAX_TEXT characters."""
+    try:
+        cleaned = clean_text(text)
+    except ValueError as exc:
+        raise InvalidTransition(f"{what}: {exc}") from None
+    if cleaned is not None and len(cleaned) > MAX_TEXT:
+        raise InvalidTransition(f"{what}: at most {MAX_TEXT:,} characters")
+    return cleaned
+
+
 def _assign(
     session: Session, principal: Principal, row: Grievance, username: str, at: datetime
 ) -> None:
-    user = get_user(session, username)
-    handles = user.role == "admin" or (
-        user.role in ("officer", "district_admin") and row.district_pcode in (user.districts or ())
+    try:
+        user = get_user(session, username)
+    except NotFound:  # the same answer as for an account that exists elsewhere
+        user = None
+    handles = user is not None and (
+        user.role == "admin"
+        or (
+            user.role in ("officer", "district_admin")
+            and row.district_pcode in (user.districts or ())
+        )
     )
-    if user.disabled or not handles:
+    if user is None or user.disabled or not handles:
         raise PermissionDenied(
             f"{username} does not handle grievances of district {row.district_pcode}"
         )

@@ -27,6 +27,7 @@ from agam.core.errors import InvalidTransition, PermissionDenied
 from agam.core.masking import mask_identifier
 from agam.core.settings import GrievanceSettings
 from agam.core.timeutil import ensure_utc
+from agam.core.typed_text import hidden_characters
 from allowances import normalise as nz
 from store.models import GRIEVANCE_CATEGORIES, GRIEVANCE_CHANNELS, GRIEVANCE_STATUSES
 from store.models.grievances import GrievanceCategory, GrievanceChannel
@@ -90,10 +91,13 @@ def register_scope(principal: Principal) -> list[str] | None:
 
 
 def clean_text(value: str | None) -> str | None:
-    """NFC, white space collapsed; empty becomes None."""
+    """NFC, white space collapsed; empty becomes None. Control and text-direction characters
+    (a right-to-left override makes a name read otherwise) are refused with ValueError."""
     if value is None:
         return None
     text = " ".join(unicodedata.normalize("NFC", value).split())
+    if hidden_characters(text):
+        raise ValueError("control or text-direction characters are not accepted")
     return text or None
 
 

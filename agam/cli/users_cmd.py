@@ -69,9 +69,10 @@ def add(
     user: UserOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """An admin adds an account with a password (typed twice, or $AGAM_NEW_PASSWORD)."""
+    """An admin adds an account with a password (typed twice, or $AGAM_NEW_PASSWORD). Needs
+    the admin's password: an API token never makes new credentials."""
     ctx = AppContext(settings_for(config))
-    actor = sign_in(ctx, user)
+    actor = sign_in(ctx, user, password_only=True)
     password = new_password(f"Password for {username}")
     with _audited(ctx, actor.username, "user.add", username), ctx.store.session() as session:
         user_repo.admin_add_user(
@@ -100,9 +101,10 @@ def invite(
     config: ConfigOption = None,
 ) -> None:
     """An admin invites an organisation (OIDC) account: the first sign-in with this verified
-    e-mail binds it to the provider's subject; later sign-ins match the subject only."""
+    e-mail binds it to the provider's subject; later sign-ins match the subject only. Needs
+    the admin's password, not an API token."""
     ctx = AppContext(settings_for(config))
-    actor = sign_in(ctx, user)
+    actor = sign_in(ctx, user, password_only=True)
     with _audited(ctx, actor.username, "user.invite", username), ctx.store.session() as session:
         user_repo.admin_add_user(
             session,
@@ -195,9 +197,10 @@ def reset_password(
     config: ConfigOption = None,
 ) -> None:
     """Set a new password (admins for anyone, everyone for themselves); the account's
-    dashboard sessions and API tokens end."""
+    dashboard sessions and API tokens end. Needs the actor's current password: a leaked API
+    token must not become a password."""
     ctx = AppContext(settings_for(config))
-    actor = sign_in(ctx, user)
+    actor = sign_in(ctx, user, password_only=True)
     password = new_password(f"New password for {username}")
     action = "user.reset_password"
     with _audited(ctx, actor.username, action, username), ctx.store.session() as session:

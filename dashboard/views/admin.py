@@ -9,6 +9,7 @@ from agam.core.errors import AgamError
 from dashboard import labels, loaders
 from dashboard.i18n import t
 from dashboard.page import lang, require_page
+from dashboard.plain_text import md_literal
 from store import user_repo
 
 principal = require_page("admin")
@@ -77,7 +78,7 @@ with st.form("add_user"):
                 )
             st.success(t("admin_added", lg, name=username))
         except AgamError as exc:
-            st.error(str(exc))
+            st.error(md_literal(str(exc)))
 
 active = [u for u in users.to_dict("records") if not u["disabled"]] if not users.empty else []
 target = st.selectbox(

@@ -13,6 +13,7 @@ from agam.pipeline.bulletin_entry import entry_problem
 from dashboard import loaders
 from dashboard.i18n import fmt_time, t
 from dashboard.page import lang, require_page
+from dashboard.plain_text import md_literal
 from dashboard.rule_text import system_name
 from hazard_feeds.bmd import MODELS, SYSTEM_ORDER, parse_bulletin
 from store import audit
@@ -107,4 +108,4 @@ if submitted:
             )
         st.success(t("bulletin_saved", lg, name=name))
     except AgamError as exc:
-        st.error(str(exc))
+        st.error(md_literal(str(exc)))

@@ -17,6 +17,7 @@ from dashboard import loaders
 from dashboard.i18n import fmt_int, fmt_time, t
 from dashboard.me_words import grievance_history, localized_table
 from dashboard.page import lang, require_page
+from dashboard.plain_text import md_literal
 
 principal = require_page("grievances")
 lg = lang()
@@ -97,7 +98,7 @@ with (
             st.session_state["grievances_flash"] = t("grievances_recorded", lg, id=recorded.id)
             st.rerun()
         except (AgamError, ValueError) as exc:
-            st.error(str(exc))
+            st.error(md_literal(str(exc)))
 
 if table.empty:
     st.info(t("grievances_none", lg))
@@ -149,8 +150,9 @@ if st.button(t("grievances_reveal", lg), key="g_reveal"):
     with loaders.store().session() as session:  # audited as grievance.details_viewed
         [full] = register.listing(session, principal, now, settings, reveal=True, ids=[gid])
     if full["details_visible"]:
-        st.write(f"**{t('grievances_complainant', lg)}:** {full['complainant_name'] or '—'}")
-        st.write(f"**{t('grievances_contact_phone', lg)}:** {full['complainant_phone'] or '—'}")
+        name, phone = full["complainant_name"], full["complainant_phone"]
+        st.write(f"**{t('grievances_complainant', lg)}:** {md_literal(name or '—')}")
+        st.write(f"**{t('grievances_contact_phone', lg)}:** {md_literal(phone or '—')}")
         st.text(full["description"])
     else:
         st.warning(t("grievances_not_handler", lg))
@@ -184,4 +186,4 @@ if actions:
                 st.session_state["grievances_flash"] = t("grievances_updated", lg, id=gid)
                 st.rerun()
             except AgamError as exc:
-                st.error(str(exc))
+                st.error(md_literal(str(exc)))

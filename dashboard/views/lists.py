@@ -15,6 +15,7 @@ from allowances.lists import decide_list
 from dashboard import data, jobs, labels, loaders
 from dashboard.i18n import fmt_bdt, fmt_int, fmt_num, fmt_time, t, zone_label
 from dashboard.page import lang, require_page
+from dashboard.plain_text import md_literal
 from dashboard.stages import LIST_BADGE, badge
 from store.payee_repo import MASKED_PAYEE
 
@@ -130,7 +131,7 @@ if actions:
             )
             st.rerun()
         except AgamError as exc:
-            st.error(str(exc))
+            st.error(md_literal(str(exc)))
 
 
 def _reasons_words(view: pd.DataFrame) -> list[str]:
@@ -220,7 +221,7 @@ if principal.role == "district_admin" and row["status"] in ("approved", "exporte
         if state == "running":
             st.info(t("lists_preparing", lg))
         elif state == "failed":
-            st.error(str(result))
+            st.error(md_literal(str(result)))
         elif state == "done":
             folder, manifest = Path(result["folder"]), result["manifest"]
             st.caption(

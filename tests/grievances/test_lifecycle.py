@@ -118,8 +118,11 @@ def test_grievance_lifecycle_overdue_and_visibility(
         update(store, "dc.jamalpur", 2, action="start")
     with pytest.raises(PermissionDenied):
         update(store, "committee.a", 2, action="start")
-    with store.session() as session, pytest.raises(PermissionDenied):
+    # Another district's household: the same answer as an unknown one (its district unsaid).
+    with store.session() as session, pytest.raises(InvalidTransition) as refused:
         register.record(session, who(store, "dc.jamalpur"), new(), T0, SETTINGS)
+    assert "needs a union" in str(refused.value)
+    assert "BD5549" not in str(refused.value)
 
     # The status table: no jumping straight to resolved; reasons where required.
     with pytest.raises(InvalidTransition, match="open cannot resolve"):

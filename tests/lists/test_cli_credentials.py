@@ -131,6 +131,17 @@ def test_personal_tokens_shown_once_revocable(seeded_settings: Settings, list_id
     assert code == 0, err
     code, _ = run("lists", "approve", list_id, env=with_token)
     assert code == 8  # the officer's token is the officer
+    # a token never becomes a password or an account (it would outlive its revocation)
+    takeover = with_token | {"AGAM_NEW_PASSWORD": "Takeover-Passw0rd-2026"}
+    for args in (
+        ("users", "reset-password", "officer.kurigram"),
+        ("users", "reset-password", "officer.kurigram", "--user", "officer.kurigram"),
+        ("users", "add", "mole", "--role", "officer", "--district", "BD5549"),
+    ):
+        code, err = run(*args, env=takeover)
+        assert code == 9, (args, err)
+    code, _ = run("users", "token", "list", env=officer)
+    assert code == 0  # the password is unchanged
     assert runner.invoke(app, ["users", "token", "revoke", "1"], env=officer).exit_code == 0
     code, err = run("alerts", "close", "1", "--reason", "x", env=with_token)
     assert (code, one_line(err)) == (9, "error: invalid, expired or revoked token")
