@@ -55,6 +55,7 @@ HANDLER_ROLES = ("officer", "district_admin", "admin")
 UNION_PCODE = re.compile(r"^BD\d{8}$")
 ID_PATTERN = r"^[A-Za-z0-9\-_./]{1,64}$"
 MAX_TEXT = 2000
+MAX_NAME_CHARS = 128  # a complainant's name, a partner's
 RESTRICTED = "(restricted)"
 
 
@@ -123,9 +124,9 @@ class NewGrievance(BaseModel):
     adm4_pcode: str | None = None
     household_id: str | None = Field(default=None, pattern=ID_PATTERN)
     alert_id: int | None = Field(default=None, ge=1)
-    partner: str | None = Field(default=None, max_length=128)
+    partner: str | None = Field(default=None, max_length=MAX_NAME_CHARS)
     description: str = Field(min_length=1, max_length=MAX_TEXT)
-    complainant_name: str | None = Field(default=None, max_length=128)
+    complainant_name: str | None = Field(default=None, max_length=MAX_NAME_CHARS)
     complainant_phone: str | None = None
 
     @field_validator("received_at")

@@ -7,13 +7,22 @@ from datetime import datetime, time, timedelta
 
 import pandas as pd
 import streamlit as st
+from pydantic import ValidationError
 
 from agam.core.errors import AgamError
 from agam.core.timeutil import DHAKA
 from allowances import grievance_register as register
 from allowances.grievance_stats import grievance_summary
-from allowances.grievances import CATEGORIES, CHANNELS, TRANSITIONS, NewGrievance
+from allowances.grievances import (
+    CATEGORIES,
+    CHANNELS,
+    MAX_NAME_CHARS,
+    MAX_TEXT,
+    TRANSITIONS,
+    NewGrievance,
+)
 from dashboard import loaders
+from dashboard.form_errors import refusal_text
 from dashboard.i18n import fmt_int, fmt_time, t
 from dashboard.me_words import grievance_history, localized_table
 from dashboard.page import lang, require_page
@@ -24,6 +33,16 @@ lg = lang()
 st.header(t("grievances_header", lg))
 settings = loaders.settings().grievances
 now = loaders.now()
+
+
+FIELD_LABELS = {
+    "adm4_pcode": t("grievances_union", lg),
+    "household_id": t("grievances_household", lg),
+    "description": t("grievances_description", lg),
+    "complainant_name": t("grievances_name", lg),
+    "complainant_phone": t("grievances_phone", lg),
+    "received_at": t("grievances_received", lg),
+}
 
 
 def label(prefix: str, code: str) -> str:
@@ -70,15 +89,18 @@ with (
     )
     union = st.text_input(t("grievances_union", lg), key="g_union")
     household = st.text_input(t("grievances_household", lg), key="g_household")
-    description = st.text_area(t("grievances_description", lg), key="g_description")
-    name = st.text_input(t("grievances_name", lg), key="g_name")
+    description = st.text_area(
+        t("grievances_description", lg), key="g_description", max_chars=MAX_TEXT
+    )
+    name = st.text_input(t("grievances_name", lg), key="g_name", max_chars=MAX_NAME_CHARS)
     phone = st.text_input(t("grievances_phone", lg), key="g_phone")
     day = st.date_input(
         t("grievances_received", lg), value=now.astimezone(DHAKA).date(), key="g_day"
     )
     if st.form_submit_button(t("grievances_record_button", lg), type="primary"):
         try:
-            received = min(datetime.combine(day, time(12), DHAKA), now)
+            today = now.astimezone(DHAKA).date()
+            received = now if day >= today else datetime.combine(day, time(12), DHAKA)
             new = NewGrievance.model_validate(
                 {
                     "received_at": received,
@@ -97,6 +119,8 @@ with (
                 recorded = register.record(session, principal, new, now, settings, unions)
             st.session_state["grievances_flash"] = t("grievances_recorded", lg, id=recorded.id)
             st.rerun()
+        except ValidationError as exc:
+            st.error(md_literal(refusal_text(exc, FIELD_LABELS, lg)))
         except (AgamError, ValueError) as exc:
             st.error(md_literal(str(exc)))
 
@@ -169,7 +193,7 @@ if actions:
             key="g_action",
             format_func=lambda a: label("grievance_action", a) if a else "—",
         )
-        reason = st.text_input(t("grievances_reason", lg), key="g_reason")
+        reason = st.text_input(t("grievances_reason", lg), key="g_reason", max_chars=MAX_TEXT)
         assign = st.text_input(t("grievances_assign", lg), key="g_assign")
         if st.form_submit_button(t("grievances_update_button", lg)):
             try:

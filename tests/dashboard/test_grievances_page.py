@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from agam.core.settings import GrievanceSettings
 from allowances import grievance_register as register
-from allowances.grievances import NewGrievance
+from allowances.grievances import MAX_TEXT, NewGrievance
 from store import audit
 from store.db import Store
 from store.user_repo import authenticate
@@ -101,3 +101,40 @@ def test_page_in_bangla(view: Callable[..., AppTest], with_grievance: Store) -> 
     at = view("grievances.py", "district_admin", lang="bn")
     assert not at.exception
     assert at.header[0].value == "অভিযোগ নিবন্ধন"
+
+
+def test_a_refused_form_names_its_fields_not_the_validator(
+    view: Callable[..., AppTest], accounts: Store
+) -> None:
+    at = view("grievances.py", "officer")
+    at.text_input(key="g_union").input("BD55490911")
+    at.text_input(key="g_phone").input("12345")
+    at.button(key="FormSubmitter:record_grievance-Record").click().run()
+    shown = at.error[0].value.replace("\\", "")
+    assert "What the complainant says: required" in shown
+    assert "Complainant phone (optional): not a Bangladesh mobile number" in shown
+    assert "validation error" not in shown
+    assert "pydantic" not in shown
+    assert at.text_area(key="g_description").max_chars == MAX_TEXT
+
+
+def test_typed_names_show_as_typed(view: Callable[..., AppTest], accounts: Store) -> None:
+    """A name dictated to the hotline is text: no outside image, link or emphasis."""
+    officer = signed_in(accounts, "officer.kurigram")
+    hostile = "![x](http://127.0.0.1:9/n.png) [click](http://127.0.0.1:9/) **star**"
+    with accounts.session() as session:
+        register.record(
+            session,
+            officer,
+            NewGrievance(
+                received_at=T0, channel="hotline", category="non_payment",
+                adm4_pcode="BD55490911", description="d", complainant_name=hostile,
+            ),
+            T0,
+            GrievanceSettings(),
+        )  # fmt: skip
+    at = view("grievances.py", "officer")
+    at.button(key="g_reveal").click().run()
+    [shown] = [m.value for m in at.markdown if "star" in str(m.value)]
+    assert "\\!\\[x\\]\\(http\\:" in shown
+    assert "\\*\\*star\\*\\*" in shown

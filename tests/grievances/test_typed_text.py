@@ -13,8 +13,8 @@ from allowances.grievances import MAX_TEXT
 from store.db import Store
 
 from .conftest import T0
+from .test_lifecycle import _sign_in_first as _sign_in_first
 from .test_lifecycle import new, update, who
-from .test_lifecycle import _sign_in_first as _sign_in_first  # noqa: F401 (autouse)
 
 
 @pytest.mark.parametrize("name", ["Rahima \u202eLTR", "Rahima\x00Khatun", "\u2066Rahima\u2069"])
