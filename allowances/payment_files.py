@@ -29,7 +29,7 @@ import pyarrow.csv as pcsv
 import xlsxwriter
 from sqlalchemy.orm import Session
 
-from agam.core.errors import InvalidTransition
+from agam.core.errors import InvalidTransition, PaymentFileError
 from agam.core.private_files import OWNER_ONLY_FILE
 from agam.core.timeutil import iso_utc
 from allowances import payment_rows
@@ -161,8 +161,9 @@ def export_list(
     batch_id = f"AGAM-{row.district_pcode}-A{row.alert_id}-L{row.id}R{row.revision}"
     notes = _notes(read["held"], read["changed"])
     approved_at = iso_utc(row.decided_at) if row.decided_at else ""
+    if outdir.exists() and not outdir.is_dir():
+        raise PaymentFileError(f"{outdir}: not a folder; payment files are written into one")
     outdir.mkdir(parents=True, exist_ok=True)
-    target = outdir / batch_id
     staging = Path(tempfile.mkdtemp(dir=outdir, prefix=f".{batch_id}."))
     files = []
     try:
@@ -205,13 +206,22 @@ def export_list(
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=2), "utf-8")
         for written in staging.iterdir():  # the folder is 0700; a copied file stays private
             os.chmod(written, OWNER_ONLY_FILE)
-        if target.exists():
-            shutil.rmtree(target)
+        target = _free_folder(outdir, batch_id)
         os.replace(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return ExportResult(target, manifest)
+
+
+def _free_folder(outdir: Path, batch_id: str) -> Path:
+    """The batch's folder, or beside it the first free `<batch>.again-N`: an earlier export
+    (files already sent, or a provider's return file put there) is never replaced."""
+    target, n = outdir / batch_id, 1
+    while target.exists() or target.is_symlink():
+        n += 1
+        target = outdir / f"{batch_id}.again-{n}"
+    return target
 
 
 def _payment_table(

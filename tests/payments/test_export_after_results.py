@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy.exc import DatabaseError
 
-from agam.core.errors import InvalidTransition
+from agam.core.errors import InvalidTransition, PaymentFileError
 from allowances.payment_files import export_payment_files
 from allowances.payment_results import import_results
 from store import payment_repo
@@ -57,3 +57,31 @@ def test_the_database_refuses_the_export_decision_after_results(
     monkeypatch.setattr(payment_repo, "results_recorded", lambda session, list_id: 0)
     with pytest.raises(DatabaseError, match="it is not exported again"):
         export_payment_files(store, draft_id, who("dc.kurigram"), "csv", tmp_path / "c", T0)
+
+
+def test_an_export_again_never_replaces_the_earlier_folder(
+    store: Store, draft_id: int, who: Callable[[str], Any], tmp_path: Path, outdir: Path
+) -> None:
+    """The first batch folder (files already sent, a return file put beside them) stays;
+    the second export goes beside it."""
+    approved_and_exported(store, draft_id, who, outdir)
+    [first] = [p for p in outdir.iterdir() if not p.name.startswith(".")]
+    (first / "provider_return.csv").write_text("kept", encoding="utf-8")
+    before = {p.name: p.read_bytes() for p in first.iterdir()}
+    again = export_payment_files(store, draft_id, who("dc.kurigram"), "xlsx", outdir, T0)
+    assert again.folder == outdir / f"{first.name}.again-2"
+    assert {p.name: p.read_bytes() for p in first.iterdir()} == before
+    assert again.manifest["batch_id"] == first.name  # the same batch for the provider
+    third = export_payment_files(store, draft_id, who("dc.kurigram"), "csv", outdir, T0)
+    assert third.folder.name == f"{first.name}.again-3"
+
+
+def test_an_export_into_a_file_is_refused_in_one_line(
+    store: Store, draft_id: int, who: Callable[[str], Any], tmp_path: Path, outdir: Path
+) -> None:
+    approved_and_exported(store, draft_id, who, outdir)
+    a_file = tmp_path / "afile"
+    a_file.write_text("x", encoding="utf-8")
+    with pytest.raises(PaymentFileError, match="afile: not a folder"):
+        export_payment_files(store, draft_id, who("dc.kurigram"), "csv", a_file, T0)
+    assert a_file.read_text(encoding="utf-8") == "x"
