@@ -12,7 +12,7 @@ import pandas as pd
 from agam.pipeline.briefing import APPROVED, PROPOSED
 from dashboard import labels, loaders
 from dashboard.i18n import fmt_date, t
-from store import alert_repo, audit, frames, list_repo, payment_repo
+from store import alert_repo, approval_policy, audit, frames, list_repo, payment_repo
 from store.user_repo import Principal
 
 SCOPED_ROLES = ("district_admin", "officer")
@@ -126,6 +126,12 @@ def export_history(list_id: int) -> ExportHistory:
     return ExportHistory(
         len(done), last.at if last else None, last.username if last else None, returned
     )
+
+
+def approvals_required() -> int:
+    """How many administrators approve a list, as the store holds it."""
+    with loaders.store().read() as session:
+        return approval_policy.approvals_required(session)
 
 
 def allowed_actions(principal: Principal, list_id: int) -> list[str]:

@@ -27,7 +27,7 @@ from agam.core.transitions import (
     next_list_status,
 )
 from agam.core.typed_text import MAX_REASON_CHARS, hidden_characters
-from store import audit, frames, line_rows, payee_repo, payment_snapshot
+from store import approval_policy, audit, frames, line_rows, payee_repo, payment_snapshot
 from store.bulk_rows import insert_frame
 from store.identity import Principal, require_active
 from store.list_hash import digest_of_columns
@@ -212,8 +212,10 @@ def decide(
     """submit / approve / reject / export / edit, checked against the acting account (as
     stored now), the transition table, four-eyes and the content hash.
 
-    With `second_approval`, a list needs two different district administrators: the first
-    approval is recorded and the list stays submitted until the second. `digest_of(version)`
+    A list needs two different district administrators when the store says so
+    (store.approval_policy; `second_approval`, from the config, raises the store's number,
+    never lowers it): the first approval is recorded and the list stays submitted until the
+    second. `digest_of(version)`
     computes the content hash instead of `list_hash` (the export reads its rows once for the
     hash and the files, in this transaction). The approval that makes a list approved reads
     the lines as columns once, checks their hash and seals them (store.payment_snapshot)."""
@@ -225,7 +227,8 @@ def decide(
         district=row.district_pcode,
         doing=f"{action} lists",
     )
-    if action == "approve" and second_approval and row.approved_by is None:
+    required = approval_policy.require_at_least(session, 2 if second_approval else 1, at)
+    if action == "approve" and required == 2 and row.approved_by is None:
         action = "approve_first"
     new_status = next_list_status(row.status, action)
     if new_status is None:

@@ -31,7 +31,7 @@ from agam.pipeline.writer import pipeline_writer
 from allowances import reasons
 from allowances.lists import amend, decide_list
 from allowances.payment_files import export_payment_files
-from store import audit, list_repo, payee_repo
+from store import approval_policy, audit, list_repo, payee_repo
 
 app = typer.Typer(help="Anticipatory allowance lists.", no_args_is_help=True)
 ReasonOption = Annotated[str | None, typer.Option("--reason")]
@@ -160,8 +160,40 @@ def _decide(
     summary = _summary(row)
     if as_json:
         emit_json(summary)
+    elif action == "approve" and summary["status"] == "submitted":
+        console.print(
+            f"list {list_id}: first approval recorded by {principal.username}; a second "
+            "district administrator approves it",
+            markup=False,
+        )
     else:
         console.print(f"list {list_id}: {summary['status']} by {principal.username}", markup=False)
+
+
+class Approvals(StrEnum):
+    one = "one"
+    two = "two"
+
+
+@app.command("approvals")
+@handle_errors
+def approvals(
+    number: Annotated[Approvals | None, typer.Argument(help="one|two; omit to show")] = None,
+    user: UserOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """How many district administrators approve a list, as the store holds it. Setting it
+    needs an admin's password; a config with second_approval = true raises it by itself."""
+    ctx = AppContext(settings_for(config))
+    if number is not None:
+        actor = sign_in(ctx, user, password_only=True)
+        with ctx.store.session() as session:
+            approval_policy.set_approvals(
+                session, actor, 2 if number is Approvals.two else 1, ctx.now()
+            )
+    with ctx.store.read() as session:
+        required = approval_policy.approvals_required(session)
+    console.print(f"lists are approved by {required} district administrator(s)", markup=False)
 
 
 @app.command("submit")

@@ -29,7 +29,8 @@ if table.empty:
     st.info(t("lists_none", lg))
     st.stop()
 names = loaders.names(lg)
-second = loaders.settings().allowances.second_approval
+second = loaders.settings().allowances.second_approval  # raises the store's number
+two_approvals = second or data.approvals_required() == 2
 if table["synthetic"].any():
     st.warning(t("lists_synthetic", lg), icon=":material/science:")
 
@@ -47,7 +48,9 @@ summary = pd.DataFrame(
         t("col_list", lg): shown["list_id"].map(lambda n: fmt_int(n, lg)),
         t("col_district", lg): shown["district"].map(lambda c: names.get(c, c)),
         t("col_status", lg): shown["status"].map(lambda s: labels.list_status(s, lg)),
-        t("col_next_step", lg): [labels.next_step(r, lg, second) for r in shown.to_dict("records")],
+        t("col_next_step", lg): [
+            labels.next_step(r, lg, two_approvals) for r in shown.to_dict("records")
+        ],
         t("col_households", lg): shown["households"].map(lambda n: fmt_int(n, lg)),
         t("col_total", lg): shown["total_bdt"].map(lambda n: fmt_bdt(n, lg)),
         t("col_prepared", lg, zone=zone_label(lg, short=True)): shown["created_at"].map(
@@ -83,7 +86,7 @@ st.subheader(
 )
 st.markdown(
     f"{badge(LIST_BADGE.get(row['status'], 'gray'), labels.list_status(row['status'], lg))} "
-    f"{labels.next_step(record, lg, second)}"
+    f"{labels.next_step(record, lg, two_approvals)}"
 )
 st.caption(
     t(

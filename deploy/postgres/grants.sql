@@ -65,6 +65,10 @@ GRANT SELECT, INSERT, UPDATE ON
   agam.users
 TO :"app";
 
+-- One row, changed in place: how many administrators approve a list (raised by a config
+-- asking for two, lowered by an admin; never deleted, a trigger refuses it).
+GRANT SELECT, UPDATE ON agam.approval_policy TO :"app";
+
 -- Deleted by the code: old sign-in attempts are pruned (store/throttle.py), union exposure is
 -- rebuilt after each registry import (allowances/exposure.py).
 GRANT SELECT, INSERT, DELETE ON agam.sign_in_attempts TO :"app";
@@ -82,6 +86,7 @@ GRANT SELECT ON
   agam.alert_events,
   agam.alerts,
   agam.allowance_lists,
+  agam.approval_policy,
   agam.config_versions,
   agam.decisions,
   agam.evaluations,

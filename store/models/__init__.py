@@ -36,6 +36,7 @@ from store.models.lists import (
     AllowanceLine,
     AllowanceList,
     AllowancePayee,
+    ApprovalPolicy,
     Decision,
     PaymentSnapshot,
 )
@@ -74,6 +75,7 @@ __all__ = [
     "AllowanceList",
     "AllowancePayee",
     "ApiToken",
+    "ApprovalPolicy",
     "AuditEntry",
     "Base",
     "Beneficiary",

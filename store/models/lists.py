@@ -163,3 +163,19 @@ class Decision(Base):
     via: Mapped[str | None] = mapped_column(String(16))  # how the decider was verified
     # Set by the approval that makes a list approved: its payment-snapshot parts (0015).
     sealed_parts: Mapped[int | None] = mapped_column(server_default=text("NULL"))
+
+
+class ApprovalPolicy(Base):
+    """How many district administrators approve a list: kept in the store (one row), so an
+    approver's own config.toml cannot lower it; the database checks approvals against it."""
+
+    __tablename__ = "approval_policy"
+    __table_args__ = (
+        CheckConstraint("id = 1", name="one_row"),
+        CheckConstraint("approvals_required IN (1, 2)", name="one_or_two"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    approvals_required: Mapped[int] = mapped_column(Integer)
+    set_by: Mapped[str] = mapped_column(String(64))
+    set_at: Mapped[datetime]

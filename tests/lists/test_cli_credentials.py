@@ -183,3 +183,21 @@ def test_bootstrap_creates_the_first_admin_of_an_empty_store(config_path: object
     )
     assert listed.exit_code == 0
     assert '"root"' in listed.stdout
+
+
+def test_approvals_are_set_by_an_admin_in_the_store(
+    seeded_settings: Settings, list_id: str
+) -> None:
+    result = runner.invoke(app, ["lists", "approvals"])
+    assert "approved by 1 district administrator" in result.stdout
+    dc = {"AGAM_USER": "dc.kurigram", "AGAM_PASSWORD": PASSWORD}
+    assert run("lists", "approvals", "two", env=dc)[0] == 8
+    admin = {"AGAM_USER": "admin.a", "AGAM_PASSWORD": PASSWORD}
+    result = runner.invoke(app, ["lists", "approvals", "two"], env=admin)
+    assert result.exit_code == 0, result.stderr
+    assert "approved by 2 district administrator" in result.stdout
+    officer = {"AGAM_USER": "officer.kurigram", "AGAM_PASSWORD": PASSWORD}
+    assert run("lists", "submit", list_id, env=officer)[0] == 0
+    approved = runner.invoke(app, ["lists", "approve", list_id], env=dc)  # config says one
+    assert "first approval recorded by dc.kurigram" in approved.stdout
+    assert state(seeded_settings)[0] == "submitted"

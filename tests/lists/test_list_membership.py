@@ -12,7 +12,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DatabaseError
 
 from allowances.lists import edit
-from store import config_versions, list_repo
+from store import approval_policy, config_versions, list_repo
 from store.db import Store, alembic_config, head_revision, schema_revision
 from store.user_repo import authenticate
 from tests.lists.conftest import PASSWORD, propose_draft, seed
@@ -138,6 +138,8 @@ def test_upgrading_a_store_with_lists_keeps_them_and_their_guards(
     store = seed(Store(database_url), "0011")
     with monkeypatch.context() as before_0020:  # lists of 0011 recorded no policy version
         before_0020.setattr(config_versions, "record", lambda *_args: None)
+        # and knew no store-held approval policy (0023): one approval, as configured then
+        before_0020.setattr(approval_policy, "require_at_least", lambda *_args: 1)
         superseded, draft = _superseded_and_draft(store)
     with store.session() as session:
         hashes = [list_repo.list_hash(session, i) for i in (superseded, draft)]

@@ -208,7 +208,11 @@ def test_app_and_reader_privileges_are_least(deployment: Deployment) -> None:
     assert {t for t in INSERT_ONLY if app[t] != {"SELECT", "INSERT"}} == set()
     assert app["alembic_version"] == {"SELECT"}
     writable = set(app) - INSERT_ONLY - {"alembic_version"}
-    assert {t for t in writable if not {"INSERT", "UPDATE"} <= app[t]} == {"sign_in_attempts"}
+    assert {t for t in writable if not {"INSERT", "UPDATE"} <= app[t]} == {
+        "sign_in_attempts",
+        "approval_policy",  # one row, updated in place
+    }
+    assert app["approval_policy"] == {"SELECT", "UPDATE"}
     reader = privileges(deployment, "AGAM_READER")
     assert {t for t, held in reader.items() if held - {"SELECT"}} == set()
     assert {t for t in PERSONAL if reader[t]} == set()
