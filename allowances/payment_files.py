@@ -158,7 +158,7 @@ def export_list(
     prepared: payment_rows.PaymentRows = read["rows"]
     if prepared.refusal is not None:
         raise InvalidTransition(prepared.refusal)
-    batch_id = f"AGAM-{row.district_pcode}-A{row.alert_id}-L{row.id}R{row.revision}"
+    batch_id = list_repo.batch_id(row)
     notes = _notes(read["held"], read["changed"])
     approved_at = iso_utc(row.decided_at) if row.decided_at else ""
     if outdir.exists() and not outdir.is_dir():

@@ -13,15 +13,23 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from agam.core.errors import InvalidTransition
-from agam.core.timeutil import iso_utc
-from allowances.payment_returns import Judgement, Line, Stored, judge, read_return_file
+from agam.core.timeutil import ensure_utc, iso_utc
+from allowances.payment_returns import (
+    Expected,
+    Judgement,
+    Line,
+    Stored,
+    judge,
+    read_return_file,
+)
+from allowances.spreadsheet_guard import return_file_limits
 from store import audit, list_repo, payment_repo
 from store.db import Store
 from store.identity import Principal, require_active
@@ -92,16 +100,21 @@ def import_results(
     ):
         row = _accepting(session, list_id, principal, "import payment results")
         lines = payment_repo.payable_lines(session, list_id)
+        accounts = payment_repo.payee_accounts(session, list_id)
         held = payment_repo.results(session, list_id)
         judgement = judge(
             rows,
             list_id,
-            {ref: Line(hh, ben, amount) for ref, (hh, ben, amount) in lines.items()},
+            {
+                ref: Line(hh, ben, amount, accounts.get(ref, {}))
+                for ref, (hh, ben, amount) in lines.items()
+            },
             {
                 ref: Stored(r.status, r.provider_txn_id, r.paid_at, r.failure_reason)
                 for ref, r in held.items()
             },
             payment_repo.reissued_refs(session, list_id),
+            _expected(session, row, at),
         )
         if judgement.changes or not payment_repo.file_seen(session, list_id, digest):
             _apply(session, row, judgement, path.name, digest, principal.username, lines, at)
@@ -114,6 +127,18 @@ def import_results(
     )
     return ImportReport(
         list_id, path.name, len(judgement.changes), judgement.unchanged, judgement, status
+    )
+
+
+def _expected(session: Session, row: AllowanceList, at: datetime) -> Expected:
+    """The batch every row names and the window its payment times fall in: from the
+    approval to now, plus the provider's clock skew."""
+    approval = list_repo.approval(session, row.id)
+    skew = timedelta(minutes=return_file_limits().paid_at_skew_minutes)
+    return Expected(
+        batch_id=list_repo.batch_id(row),
+        paid_from=ensure_utc(approval.at) if approval is not None else ensure_utc(row.created_at),
+        paid_until=ensure_utc(at) + skew,
     )
 
 

@@ -56,6 +56,17 @@ class Line:
     household_id: str
     beneficiary_id: str
     amount_bdt: int
+    accounts: Mapping[str, str] = field(default_factory=dict)  # the payee's, as exported
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What every row of this list's return must say: its batch, and payment times between
+    the approval and the import (plus the provider's clock skew)."""
+
+    batch_id: str
+    paid_from: datetime
+    paid_until: datetime
 
 
 @dataclass(frozen=True)
@@ -211,9 +222,11 @@ def judge(
     lines: Mapping[str, Line],
     stored: Mapping[str, Stored],
     reissued: Mapping[str, int],
+    expected: Expected | None = None,
 ) -> Judgement:
     """What each row would do. `lines`: the list's exported lines by reference; `stored`: the
-    results already held; `reissued`: lines re-issued on a live list (ref -> that list)."""
+    results already held; `reissued`: lines re-issued on a live list (ref -> that list);
+    `expected`: the batch and the window payment times fall in."""
     out = Judgement()
     refs = Counter(r.cells.get("line_ref", "").strip() for r in rows)
     unsafe = _unsafe(rows)
@@ -247,7 +260,7 @@ def judge(
             )
             continue
         try:
-            result = _result(row, line)
+            result = _result(row, line, expected)
         except ValueError as exc:
             out.reject(row, ref, str(exc))
             continue
@@ -255,8 +268,34 @@ def judge(
     return out
 
 
-def _result(row: ReturnRow, line: Line) -> Stored:
+def _digits_alike(a: str, b: str) -> bool:
+    """The same account, also when a spreadsheet dropped the leading zeros of a number."""
+    return a == b or (a.isdigit() and b.isdigit() and a.lstrip("0") == b.lstrip("0"))
+
+
+def _same_payee(cells: Mapping[str, str], line: Line, expected: Expected | None) -> None:
+    """The row pays the batch and the account that were exported, or it is not this line's
+    result (a provider that paid another wallet has not paid this payee)."""
+    if expected is not None and cells.get("batch_id") and cells["batch_id"] != expected.batch_id:
+        raise ValueError(f"batch_id {cells['batch_id']!r} is not this list's {expected.batch_id}")
+    for name, exported in line.accounts.items():
+        given = cells.get(name, "")
+        if given and not _digits_alike(given, exported):
+            raise ValueError(f"{name} differs from the exported payee of {cells['line_ref']}")
+
+
+def _paid_in_window(paid_at: datetime, expected: Expected | None) -> None:
+    if expected is None:
+        return
+    if paid_at < expected.paid_from:
+        raise ValueError("paid_at is before the list was approved")
+    if paid_at > expected.paid_until:
+        raise ValueError("paid_at is later than now")
+
+
+def _result(row: ReturnRow, line: Line, expected: Expected | None = None) -> Stored:
     cells = {k: (v or "").strip() for k, v in row.cells.items()}
+    _same_payee(cells, line, expected)
     status = cells["status"].lower()
     if status not in STATUSES:
         raise ValueError(f"status {cells['status']!r} is not one of {', '.join(STATUSES)}")
@@ -280,6 +319,7 @@ def _result(row: ReturnRow, line: Line) -> Stored:
         if not cells["paid_at"]:
             raise ValueError(f"a {status} line needs paid_at")
         paid_at = parse_time(cells["paid_at"])
+        _paid_in_window(paid_at, expected)
     if status == "failed":
         paid_at, txn = None, None  # a failed payment reached nobody
     return Stored(status, txn, paid_at, reason if status != "paid" else None)

@@ -29,6 +29,7 @@ class XlsxLimits:
 class ReturnFileLimits:
     max_csv_bytes: int
     max_rows: int
+    paid_at_skew_minutes: int
 
 
 @cache

@@ -348,6 +348,11 @@ def _apply(row: AllowanceList, action: str, username: str, digest: str, at: date
         row.decided_at = at
 
 
+def batch_id(row: AllowanceList) -> str:
+    """The payment batch of a list revision, as its files and the provider's return name it."""
+    return f"AGAM-{row.district_pcode}-A{row.alert_id}-L{row.id}R{row.revision}"
+
+
 def approval(session: Session, list_id: int) -> Decision | None:
     """The decision that approved a list (the last approve), if any."""
     stmt = (

@@ -12,7 +12,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from store import list_repo
-from store.models import AllowanceLine, AllowanceList, PaymentImport, PaymentResult
+from store.models import (
+    AllowanceLine,
+    AllowanceList,
+    AllowancePayee,
+    PaymentImport,
+    PaymentResult,
+)
 
 # line_ref, status, provider_txn_id, paid_at, failure_reason
 ResultRow = tuple[str, str, str | None, datetime | None, str | None]
@@ -34,6 +40,28 @@ def payable_lines(session: Session, list_id: int) -> dict[str, tuple[str, str, i
         str(ref): (hh, ben, int(amount))
         for ref, hh, ben, amount in session.execute(stmt)
         if ref not in held
+    }
+
+
+PAYEE_ACCOUNTS = ("wallet_number", "bank_account", "routing_number", "post_office_code")
+
+
+def payee_accounts(session: Session, list_id: int) -> dict[str, dict[str, str]]:
+    """Line ref -> the pinned payee's account fields that are set (what the payment file
+    named), for every included line."""
+    columns = [getattr(AllowancePayee, name) for name in PAYEE_ACCOUNTS]
+    stmt = (
+        select(AllowanceLine.line_ref, *columns)
+        .join(
+            AllowancePayee,
+            (AllowancePayee.list_id == AllowanceLine.list_id)
+            & (AllowancePayee.rank == AllowanceLine.rank),
+        )
+        .where(AllowanceLine.list_id == list_id, AllowanceLine.included.is_(True))
+    )
+    return {
+        str(ref): {n: str(v) for n, v in zip(PAYEE_ACCOUNTS, values, strict=True) if v}
+        for ref, *values in session.execute(stmt)
     }
 
 

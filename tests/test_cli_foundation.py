@@ -135,3 +135,11 @@ def test_find_refuses_what_is_not_degrees(config_path: Path, lon: str, lat: str,
     assert code == 2
     assert out == ""
     assert f"Invalid value for {name}" in err
+
+
+def test_text_from_files_cannot_drive_the_terminal() -> None:
+    from agam.cli.common import shown
+
+    assert shown("n\x1b]0;pwned\x07ote") == "n\\x1b]0;pwned\\x07ote"
+    assert shown("L5-\u202e1") == "L5-\\u202e1"
+    assert shown("রহিমা\u200dখাতুন") == "রহিমা\u200dখাতুন"  # ZWJ stays

@@ -29,6 +29,16 @@ JsonOption = Annotated[bool, typer.Option("--json", help="machine-readable outpu
 
 console = Console()
 err_console = Console(stderr=True)
+
+
+def shown(text: str) -> str:
+    """Text from a file or a person, safe for the terminal: a control or text-direction
+    character is printed as its escape (\\x1b), never sent to the terminal to act on."""
+    from agam.core.typed_text import CONTROL_CHARS
+
+    return CONTROL_CHARS.sub(lambda m: m.group().encode("unicode_escape").decode(), text)
+
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 

@@ -23,6 +23,7 @@ from agam.cli.common import (
     emit_json,
     handle_errors,
     settings_for,
+    shown,
 )
 from agam.cli.credentials import UserOption, sign_in
 from agam.core.errors import InvalidTransition
@@ -258,7 +259,7 @@ def history_cmd(
         console.print(
             f"{format_dhaka(e['at'])}  {e['actor']} ({e['role']}) {e['action']}: "
             f"{e['from_status'] or '—'} -> {e['to_status']}"
-            + (f" · {e['note']}" if e["note"] else ""),
+            + (f" · {shown(e['note'])}" if e["note"] else ""),
             markup=False,
         )
 

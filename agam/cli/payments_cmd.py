@@ -20,11 +20,14 @@ from agam.cli.common import (
     emit_json,
     handle_errors,
     settings_for,
+    shown,
 )
 from agam.cli.credentials import UserOption, sign_in
 from agam.pipeline.context import AppContext
 from allowances.payment_results import import_results, payment_status, reissue
 from store import audit
+
+ROWS_REFUSED_EXIT = 11  # the rows that fitted were applied; some were refused
 
 app = typer.Typer(help="Payment results and re-issues.", no_args_is_help=True)
 
@@ -57,6 +60,8 @@ def import_results_cmd(
     report = import_results(ctx.store, list_id, principal, file, ctx.now())
     if as_json:
         emit_json(report.as_json())
+        if report.judgement.rejected:
+            raise typer.Exit(ROWS_REFUSED_EXIT)
         return
     console.print(
         f"list {list_id} · {file.name}: {report.applied:,} applied, {report.unchanged:,} "
@@ -69,8 +74,10 @@ def import_results_cmd(
         table = Table("row", "line", "why not applied")
         for r in report.judgement.rejected[:50]:
             where = f"{r['sheet']}:{r['row']}" if r["sheet"] else str(r["row"])
-            table.add_row(where, r["line_ref"], r["reason"])
+            table.add_row(where, shown(r["line_ref"]), shown(r["reason"]))
         console.print(table)
+    if report.judgement.rejected:  # applied what fitted; a script must see the rest
+        raise typer.Exit(ROWS_REFUSED_EXIT)
 
 
 @app.command("status")

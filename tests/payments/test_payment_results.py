@@ -23,7 +23,7 @@ from store.db import Store
 from store.models import AuditEntry, PaymentImport, PaymentResult
 
 T0 = datetime(2024, 7, 4, 6, 0, tzinfo=UTC)
-PAID_AT = "2024-07-05T10:15:00+06:00"
+PAID_AT = "2024-07-04T12:05:00+06:00"  # after the approval at T0, before the import
 EXTRA = ["status", "provider_txn_id", "paid_at", "failure_reason"]
 
 
@@ -243,7 +243,7 @@ def test_xlsx_return_file_with_a_spreadsheet_date_without_zone(
     ]
     with store.read() as session:
         stored = session.scalars(select(PaymentResult)).one()
-    assert stored.paid_at == datetime(2024, 7, 5, 4, 15, tzinfo=UTC)
+    assert stored.paid_at == datetime(2024, 7, 4, 6, 5, tzinfo=UTC)
 
 
 def test_numbers_a_provider_quotes_in_a_failure_reason_are_masked_before_they_are_kept(
