@@ -104,6 +104,8 @@ def import_registry(
     """
     started = time.perf_counter()
     at = at or utc_now()
+    if not path.is_file():  # a folder, a device (/dev/zero) or a pipe would never end or fail
+        raise RegistryError(f"{path}: no such file (a regular file is needed)")
     sha = file_sha256(path)
     name = path.name
     with store.session() as session:

@@ -143,3 +143,36 @@ def test_text_from_files_cannot_drive_the_terminal() -> None:
     assert shown("n\x1b]0;pwned\x07ote") == "n\\x1b]0;pwned\\x07ote"
     assert shown("L5-\u202e1") == "L5-\\u202e1"
     assert shown("রহিমা\u200dখাতুন") == "রহিমা\u200dখাতুন"  # ZWJ stays
+
+
+def test_an_output_path_is_checked_before_anything_is_written(tmp_path: Path) -> None:
+    import typer
+
+    from agam.cli.common import output_file
+
+    kept = tmp_path / "kept.xml"
+    kept.write_text("earlier", encoding="utf-8")
+    for path, why in (
+        (tmp_path, "is a folder"),
+        (tmp_path / "nowhere" / "x.xml", "does not exist"),
+        (kept, "exists; not replaced"),
+    ):
+        with pytest.raises(typer.BadParameter, match=why):
+            output_file(path)
+    assert output_file(kept, force=True) == kept
+    assert kept.read_text(encoding="utf-8") == "earlier"
+
+
+def test_boundaries_export_into_a_folder_is_one_line(config_path: Path, tmp_path: Path) -> None:
+    code, _, err = run("boundaries", "export", str(tmp_path))
+    assert code == 2
+    assert "is a folder" in err
+
+
+def test_registry_import_of_what_is_not_a_file_is_refused_at_once(tmp_path: Path) -> None:
+    from agam.core.errors import RegistryError
+    from allowances.registry_import import import_registry
+
+    for path in (tmp_path, tmp_path / "missing.csv", Path("/dev/zero")):
+        with pytest.raises(RegistryError, match="no such file"):
+            import_registry(None, path, None)  # type: ignore[arg-type]

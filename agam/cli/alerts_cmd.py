@@ -12,11 +12,13 @@ from rich.table import Table
 
 from agam.cli.common import (
     ConfigOption,
+    ForceOption,
     JsonOption,
     console,
     emit_json,
     err_console,
     handle_errors,
+    output_file,
     settings_for,
 )
 from agam.cli.credentials import UserOption, sign_in
@@ -113,9 +115,13 @@ def cap(
     event: Annotated[
         int | None, typer.Option("--event", help="an earlier change's event id (default: newest)")
     ] = None,
+    force: ForceOption = False,
     config: ConfigOption = None,
 ) -> None:
-    """The alert's newest change (or --event) as a CAP 1.2 message (XML)."""
+    """The alert's newest change (or --event) as a CAP 1.2 message (XML); an existing --out
+    file is replaced only with --force."""
+    if out is not None:
+        output_file(out, force)
     ctx = AppContext(settings_for(config))
     ctx.store.upgrade()
     messages = alert_messages(ctx, alert_id)

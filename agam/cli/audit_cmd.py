@@ -20,13 +20,16 @@ import typer
 
 from agam.cli.common import (
     ConfigOption,
+    ForceOption,
     JsonOption,
     console,
     emit_json,
     handle_errors,
+    output_file,
     settings_for,
 )
 from agam.core.errors import ConfigError, StoreError
+from agam.core.files import atomic_write_bytes
 from agam.pipeline.context import AppContext
 from store import audit
 
@@ -93,9 +96,13 @@ def keygen(out: Annotated[Path, typer.Argument(help="the key file to create (060
 def checkpoint(
     out: Annotated[Path | None, typer.Option("--out", help="write here (default stdout)")] = None,
     key_file: KeyOption = None,
+    force: ForceOption = False,
     config: ConfigOption = None,
 ) -> None:
-    """Export a signed checkpoint {entries, last_id, head, at} of a log that verifies."""
+    """Export a signed checkpoint {entries, last_id, head, at} of a log that verifies; an
+    existing --out file is replaced only with --force."""
+    if out is not None:
+        output_file(out, force)
     key = read_key(key_file)
     ctx = AppContext(settings_for(config))
     ctx.store.upgrade()
@@ -108,7 +115,7 @@ def checkpoint(
     if out is None:
         typer.echo(text, nl=False)
     else:
-        out.write_text(text, encoding="utf-8")
+        atomic_write_bytes(out, text.encode("utf-8"))
         console.print(f"checkpoint of {data['entries']} entries written to {out}", markup=False)
 
 

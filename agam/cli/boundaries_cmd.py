@@ -107,6 +107,8 @@ def export(
     config: ConfigOption = None,
 ) -> None:
     """Write one level of the layer as GeoJSON (RFC 7946), GeoPackage or GeoParquet."""
+    if out.is_dir():
+        raise typer.BadParameter(f"{out} is a folder; give a file name", param_hint="OUT")
     units = AppContext(settings_for(config)).union_layer().units(level)
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=f".{fmt.value}")

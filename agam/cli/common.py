@@ -60,10 +60,28 @@ def settings_for(config: Path | None) -> Settings:
     return settings
 
 
+ForceOption = Annotated[bool, typer.Option("--force", help="replace OUT if it exists")]
+
+
+def output_file(path: Path, force: bool = False) -> Path:
+    """Where a command writes one file: not a folder, in a folder that exists, and never
+    replacing a file unless --force (a bad path is a usage error, exit 2)."""
+    if path.is_dir():
+        raise typer.BadParameter(f"{path} is a folder; give a file name", param_hint="OUT")
+    if not path.parent.is_dir():
+        raise typer.BadParameter(f"the folder {path.parent} does not exist", param_hint="OUT")
+    if (path.exists() or path.is_symlink()) and not force:
+        raise typer.BadParameter(
+            f"{path} exists; not replaced (give --force to replace it)", param_hint="OUT"
+        )
+    return path
+
+
 def handle_errors(func: F) -> F:
     """AgamError -> one line per problem on stderr and its exit code. A database that is
-    locked or unreachable outside a store session is a StoreError too, never a traceback;
-    anything else (a bug) is not swallowed."""
+    locked or unreachable outside a store session is a StoreError too, and a file system
+    refusal (OSError) one line naming the path, never a traceback; anything else (a bug) is
+    not swallowed."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -73,6 +91,10 @@ def handle_errors(func: F) -> F:
             for line in str(exc).splitlines() or [type(exc).__name__]:
                 err_console.print(f"error: {line}", markup=False, highlight=False, soft_wrap=True)
             raise typer.Exit(exc.exit_code) from None
+        except OSError as exc:  # the file system said no: a path, a permission, a full disk
+            where = f"{exc.filename}: " if exc.filename else ""
+            err_console.print(f"error: {where}{exc.strerror or exc}", markup=False, highlight=False)
+            raise typer.Exit(AgamError.exit_code) from None
         except Exception as exc:
             if not _is_operational_error(exc):
                 raise

@@ -18,10 +18,12 @@ from rich.table import Table
 
 from agam.cli.common import (
     ConfigOption,
+    ForceOption,
     JsonOption,
     console,
     emit_json,
     handle_errors,
+    output_file,
     settings_for,
     shown,
 )
@@ -269,12 +271,15 @@ def history_cmd(
 def correction_file(
     out: Annotated[Path, typer.Argument(help="CSV to write (registry schema)")],
     grievance: Annotated[list[int] | None, typer.Option("--grievance")] = None,
+    force: ForceOption = False,
     user: UserOption = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Registry-schema rows for resolved data-correction grievances; fill in the blanks from
-    the verified documents and run `agam registry import` on it."""
+    the verified documents and run `agam registry import` on it. An existing OUT is replaced
+    only with --force."""
+    output_file(out, force)
     ctx = AppContext(settings_for(config))
     principal = sign_in(ctx, user)
     with ctx.store.session() as session:

@@ -164,9 +164,13 @@ def test_resolved_data_correction_feeds_the_registry_import(
             *extra,
         )
         assert code == 0, err
+    code, _, err = run("grievances", "correction-file", str(template), "--user", "officer.kurigram")
+    assert code == 2  # the earlier file is not replaced by accident
+    assert "exists; not replaced" in err
     code, out, err = run(
-        "grievances", "correction-file", str(template), "--user", "officer.kurigram", "--json"
-    )
+        "grievances", "correction-file", str(template), "--force", "--user", "officer.kurigram",
+        "--json",
+    )  # fmt: skip
     assert code == 0, err
     report = json.loads(out)
     assert (report["grievances"], report["rows"], report["prefilled_rows"]) == ([gid], 2, 2)
