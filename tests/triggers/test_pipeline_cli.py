@@ -135,6 +135,14 @@ def test_a_person_closes_an_alert_with_a_reason(
         app, ["alerts", "close", str(barguna["alert_id"]), "--user", "dmo.barguna", "--reason", " "]
     )
     assert empty.exit_code == 8
+    for hostile in ("x" * 1001, "fell\x1b]0;pwned\x07"):  # kept for good: bounded and plain
+        refused = runner.invoke(
+            app,
+            ["alerts", "close", str(barguna["alert_id"]), "--user", "dmo.barguna",
+             "--reason", hostile],
+        )  # fmt: skip
+        assert refused.exit_code == 8
+        assert "at most 1,000 characters" in refused.stderr
     closed = runner.invoke(
         app,
         [
