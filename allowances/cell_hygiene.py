@@ -26,9 +26,12 @@ LEADING_SPACES = (
     + ("\u202f\u205f\u3000\ufeff")
 )
 PHONE_LIKE = rf"^[{nz.SPACES}]*\+[0-9{nz.BANGLA_DIGITS}{nz.SPACES}\-().]*$"
-# NUL and every other control character (C0, DEL, C1), and bidirectional overrides that make
-# a name display differently from what it is. ZWJ/ZWNJ (meaningful in Bangla) are allowed.
-CONTROL = r"[\x00-\x1F\x7F-\x9F\x{202A}-\x{202E}\x{2066}-\x{2069}]"  # as CONTROL_CHARS
+# NUL and every other control character, bidirectional marks and overrides that make a name
+# display differently from what it is, line separators and tag characters; ZWJ/ZWNJ pass.
+CONTROL = (  # as agam.core.typed_text.CONTROL_CHARS
+    r"[\x00-\x1F\x7F-\x9F\x{061C}\x{200E}\x{200F}\x{2028}\x{2029}\x{202A}-\x{202E}"
+    r"\x{2066}-\x{2069}\x{E0000}-\x{E007F}]"
+)
 
 _FORMULA_BYTE = np.zeros(256, dtype=bool)
 _FORMULA_BYTE[[ord(c) for c in FORMULA_STARTS.to_pylist()]] = True

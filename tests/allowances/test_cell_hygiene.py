@@ -57,3 +57,12 @@ def test_cells_that_must_be_refused() -> None:
     assert formula.tolist() == [True, True, False, False, False, False, True, False, True]
     _, phone = unsafe_cells(arr, phone=True)  # a wallet number may start with +
     assert phone.tolist() == [True, False, False, False, False, False, True, False, True]
+
+
+def test_invisible_marks_and_separators_are_control_characters_bangla_joiners_are_not() -> None:
+    from agam.core.typed_text import hidden_characters
+
+    cells = ["a\u2028b", "a\u200eb", "\u061cx", "x\U000e0041", "র\u200dযাব", "a\u200cb", "ok"]
+    control, _ = unsafe_cells(pa.array(cells))
+    assert control.tolist() == [True, True, True, True, False, False, False]
+    assert [hidden_characters(c) for c in cells] == control.tolist()
