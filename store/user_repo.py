@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,6 +21,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from agam.core.errors import NotFound, PermissionDenied, StoreError
+from agam.core.typed_text import hidden_characters
 from store import audit, throttle
 from store._principals import issue
 from store.identity import Principal, require_active
@@ -27,6 +29,7 @@ from store.models import ApiToken, DashboardSession, User
 
 __all__ = ["Principal"]
 
+MAX_DISPLAY_NAME = 128  # the column's length
 ROLES = ("committee", "officer", "district_admin", "admin")
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")
 DISTRICT = re.compile(r"^BD\d{4}$")
@@ -45,7 +48,14 @@ class SignIn:
     wait_s: float = 0.0
 
 
-def _check(username: str, role: str, districts: list[str], email: str | None) -> None:
+def _check(
+    username: str,
+    role: str,
+    districts: list[str],
+    email: str | None,
+    known_districts: Collection[str] | None = None,
+    display_name: str = "",
+) -> None:
     if not USERNAME.match(username):
         raise StoreError(f"username {username!r}: use 2–63 lowercase letters, digits, . _ -")
     if role not in ROLES:
@@ -53,8 +63,16 @@ def _check(username: str, role: str, districts: list[str], email: str | None) ->
     bad = [d for d in districts if not DISTRICT.match(d)]
     if bad:
         raise StoreError(f"district P-codes must look like BD4539, not {', '.join(bad)}")
+    unknown = sorted(set(districts) - set(known_districts)) if known_districts else []
+    if unknown:
+        raise StoreError(f"no district {', '.join(unknown)} in the union layer")
     if role == "district_admin" and not districts:
         raise StoreError("a district administrator needs at least one district")
+    if len(display_name) > MAX_DISPLAY_NAME or hidden_characters(display_name):
+        raise StoreError(
+            f"display name: at most {MAX_DISPLAY_NAME} characters, without control or "
+            "text-direction characters"
+        )
     if email is not None and not EMAIL.match(email):
         raise StoreError("e-mail: not an address")
 
@@ -76,9 +94,11 @@ def add_user(
     email: str | None = None,
     created_by: str | None = None,
     invited: bool = False,
+    known_districts: Collection[str] | None = None,
 ) -> User:
-    """Create an account (no authorisation here: see admin_add_user, bootstrap_admin)."""
-    _check(username, role, districts, email)
+    """Create an account (no authorisation here: see admin_add_user, bootstrap_admin).
+    `known_districts`: the district P-codes of the union layer, when the caller has it."""
+    _check(username, role, districts, email, known_districts, display_name)
     if password is not None:
         _check_password(password)
     if session.scalars(select(User).where(User.username == username)).first():
@@ -153,6 +173,7 @@ def admin_add_user(
     display_name: str,
     at: datetime,
     email: str | None = None,
+    known_districts: Collection[str] | None = None,
 ) -> User:
     """An admin adds an account: with a password, or (no password, an e-mail) an invitation
     that the first OIDC sign-in with that verified e-mail takes up."""
@@ -171,6 +192,7 @@ def admin_add_user(
         email=email,
         created_by=actor.username,
         invited=invited,
+        known_districts=known_districts,
     )
     audit.append(
         session,

@@ -85,6 +85,7 @@ def add(
             display_name=name,
             at=ctx.now(),
             email=email,
+            known_districts=_districts(ctx),
         )
     console.print(f"added {username} ({role})", markup=False)
 
@@ -116,8 +117,14 @@ def invite(
             display_name=name,
             at=ctx.now(),
             email=email,
+            known_districts=_districts(ctx),
         )
     console.print(f"invited {username} ({role}) at {email}", markup=False)
+
+
+def _districts(ctx: AppContext) -> set[str]:
+    """The district P-codes of the union layer: an account's districts must be among them."""
+    return set(ctx.union_layer().frame["adm2_pcode"].astype(str))
 
 
 @app.command("list")

@@ -75,6 +75,7 @@ with st.form("add_user"):
                     display_name=name,
                     at=loaders.now(),
                     email=email.strip() or None,
+                    known_districts=set(loaders.union_layer().frame["adm2_pcode"].astype(str)),
                 )
             st.success(t("admin_added", lg, name=username))
         except AgamError as exc:

@@ -157,6 +157,12 @@ def test_accounts_are_managed_by_admins_only(seeded_settings: Settings) -> None:
     code, err = run(*add, env=officer)
     assert (code, "may not manage users" in one_line(err)) == (8, True)
     assert run(*add, env=admin)[0] == 0
+    code, err = run("users", "add", "dc.nowhere", "--role", "district_admin", "--district",
+                    "BD9999", env=admin)  # fmt: skip
+    assert (code, one_line(err)) == (8, "error: no district BD9999 in the union layer")
+    code, err = run("users", "add", "dc.rtl", "--role", "officer", "--name", "Admin \u202eLTR",
+                    env=admin)  # fmt: skip
+    assert (code, "display name" in one_line(err)) == (8, True)
     assert run("users", "disable", "dc.new", env=officer)[0] == 8
     assert run("users", "disable", "dc.new", env=admin)[0] == 0
     code, err = run(
@@ -168,7 +174,7 @@ def test_accounts_are_managed_by_admins_only(seeded_settings: Settings) -> None:
     assert code == 0, err
     assert run("users", "list", env=officer | {"AGAM_PASSWORD": "a new long pw"})[0] == 8
     refused = audited(seeded_settings, "user.add.refused")
-    assert [e["actor"] for e in refused] == ["officer.kurigram"]
+    assert [e["actor"] for e in refused] == ["officer.kurigram", "admin.a", "admin.a"]
 
 
 def test_bootstrap_creates_the_first_admin_of_an_empty_store(config_path: object) -> None:
