@@ -4,14 +4,19 @@ loader validates them strictly (no "no" for a boolean, no "abc" for a port).
 Relative paths are resolved against the folder of config.toml through the validation
 context key `config_dir`; the feed tables' common keys live here (the scheduler and the
 health report read them), each feed's own keys in its model in hazard_feeds.
+
+Beyond types, a value that could never work is refused too: NaN or infinity for any number
+(TOML has both), a feed that is always stale, two schedules for one feed, a feed URL no fetch
+can read, map tiles that are not a tile template, no rule set at all.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
+from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -22,10 +27,30 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticKnownError
 
 DATABASE_BACKENDS = ("sqlite", "postgresql")
 HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+WEB_URL = re.compile(r"^https?://[^\s/?#]+([/?#]\S*)?$")
+# Map tiles: "" (offline basemap), a name dashboard.map_widget knows, or an https template
+# with Leaflet's placeholders (any other {name} makes Leaflet throw in the browser).
+TILE_NAMES = ("", "OpenStreetMap")
+TILE_TEMPLATE = re.compile(r"^https://[^\s/?#]+/\S*$")
+TILE_NEEDED = {"{z}", "{x}", "{y}"}
+TILE_PLACEHOLDERS = TILE_NEEDED | {"{s}", "{r}", "{-y}"}
+MAX_AGE_HOURS = 24 * 366
+
+
+def is_web_url(value: str) -> bool:
+    """An http:// or https:// URL with a host and no white space (what the feeds' HTTP
+    session can fetch: it mounts only those two schemes)."""
+    if not WEB_URL.match(value):
+        return False
+    try:
+        return bool(urlsplit(value).hostname)
+    except ValueError:  # e.g. an unclosed [IPv6 address
+        return False
 
 
 def resolve_path(value: Path, info: ValidationInfo) -> Path:
@@ -40,7 +65,8 @@ ConfigPath = Annotated[Path, AfterValidator(resolve_path)]
 
 
 class Section(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # TOML has nan and inf: no setting means either (settings._line: "not a finite number").
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 def config_path_field(default: str) -> Any:
@@ -117,6 +143,19 @@ class DashboardSettings(Section):
     # shipped in dashboard/static, so it works without internet.
     asset_base_url: str = "/app/static"
 
+    @field_validator("tiles")
+    @classmethod
+    def _tile_template(cls, value: str) -> str:
+        if value in TILE_NAMES:
+            return value
+        placeholders = set(re.findall(r"\{[^{}]*\}", value))
+        if not (TILE_TEMPLATE.match(value) and TILE_NEEDED <= placeholders <= TILE_PLACEHOLDERS):
+            raise ValueError(
+                'not "", "OpenStreetMap" or an https:// tile template with {z}, {x} and {y} '
+                "(e.g. https://…/{z}/{x}/{y}.png)"
+            )
+        return value
+
 
 class NotificationSettings(Section):
     """E-mail (SMTP) and SMS. Messages go through the outbox: written with the alert, sent
@@ -164,6 +203,23 @@ class TriggerSettings(Section):
     # Extra rule-set TOML files or folders (relative to config.toml); newest version wins.
     rule_set_files: tuple[ConfigPath, ...] = ()
 
+    @field_validator("enabled_rule_sets")
+    @classmethod
+    def _some_each_once(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if value is None:
+            return value
+        if not value:
+            raise ValueError(
+                "no rule set enabled: no alert would ever be raised "
+                "(leave the key out for the shipped defaults)"
+            )
+        seen: set[str] = set()
+        for rule_set_id in value:
+            if rule_set_id in seen:
+                raise ValueError(f"rule set {rule_set_id!r} listed twice")
+            seen.add(rule_set_id)
+        return value
+
 
 class AllowanceSettings(Section):
     # true: a list needs two different district administrators of its district.
@@ -191,14 +247,18 @@ class SchedulerSettings(Section):
 
 class FeedSettings(Section):
     """Keys every [feeds.<name>] table shares: schedule (UTC cron or interval) and freshness.
-    Each feed's model in hazard_feeds extends this with its upstream and HTTP keys."""
+    Each feed's model in hazard_feeds extends this with its upstream and HTTP keys.
+
+    The validators below also check keys the feed models define (`base_url`, `mirror_url`)
+    or redefine with their own default (`max_age_hours`, which drops the Field bounds here):
+    a validator is inherited by every subclass, a Field constraint is not."""
 
     enabled: bool = True
     cron: str | None = None  # UTC crontab, e.g. "15 */6 * * *"
-    interval_minutes: float | None = Field(default=None, gt=0, le=7 * 24 * 60)
+    interval_minutes: int | None = Field(default=None, gt=0, le=7 * 24 * 60)  # whole minutes
     interval_seconds: float | None = Field(default=None, gt=0, le=7 * 24 * 3600)  # tests, demos
     misfire_grace_s: int = Field(default=3600, ge=1, le=7 * 24 * 3600)
-    max_age_hours: float = Field(default=36.0, gt=0, le=24 * 366)
+    max_age_hours: float = Field(default=36.0, gt=0, le=MAX_AGE_HOURS)
 
     @field_validator("cron")
     @classmethod
@@ -212,6 +272,49 @@ class FeedSettings(Section):
                 raise ValueError(f"not a valid cron expression {value!r}: {exc}") from None
         return value
 
+    @field_validator("interval_minutes", "interval_seconds")
+    @classmethod
+    def _not_with_cron(cls, value: float | None, info: ValidationInfo) -> float | None:
+        # the scheduler would use the cron and silently ignore the interval
+        if value is not None and info.data.get("cron"):
+            raise ValueError(f"give cron or {info.field_name}, not both")
+        return value
+
+    @field_validator("max_age_hours")
+    @classmethod
+    def _max_age_bounds(cls, value: float) -> float:
+        # <= 0: always stale; the feed models redefine the field, so the bounds are kept here
+        if not value > 0:
+            raise PydanticKnownError("greater_than", {"gt": 0})
+        if value > MAX_AGE_HOURS:
+            raise PydanticKnownError("less_than_equal", {"le": MAX_AGE_HOURS})
+        return value
+
+    @field_validator("base_url", check_fields=False)
+    @classmethod
+    def _web_url(cls, value: str) -> str:
+        # "" for feeds that fetch nothing over HTTP (drop folders, local files)
+        if value and not is_web_url(value):
+            raise ValueError("not an http(s) URL with a host (e.g. https://host/path/)")
+        return value
+
+    @field_validator("mirror_url", check_fields=False)
+    @classmethod
+    def _mirror_url(cls, value: str) -> str:
+        """GloFAS: "" (EWDS), an http(s) URL or a file:/// URL (an agency share mounted
+        locally), with {date:…} filled in with the run's day."""
+        if not value:
+            return value
+        try:
+            url = value.format(date=datetime(2000, 1, 1, tzinfo=UTC))
+        except (KeyError, IndexError, ValueError, AttributeError, TypeError):
+            raise ValueError(
+                "not a URL template: only {date:…} may be filled in, e.g. {date:%Y%m%d}"
+            ) from None
+        if not (is_web_url(url) or _is_file_url(url)):
+            raise ValueError("not an http(s) or file:/// URL")
+        return value
+
     @model_validator(mode="after")
     def _one_schedule(self) -> Self:
         if self.enabled and not (self.cron or self.interval_minutes or self.interval_seconds):
@@ -221,6 +324,14 @@ class FeedSettings(Section):
     @property
     def interval_s(self) -> float:
         return float(self.interval_seconds or 0) + 60 * float(self.interval_minutes or 0)
+
+
+def _is_file_url(value: str) -> bool:
+    """file:///absolute/path (or file://localhost/…), as hazard_feeds.glofas reads it."""
+    if not value.startswith("file://"):
+        return False
+    parts = urlsplit(value)
+    return parts.netloc in ("", "localhost") and parts.path.startswith("/") and parts.path != "/"
 
 
 # Feed name -> its config model; filled by hazard_feeds.registry when it is imported.

@@ -208,5 +208,7 @@ def _line(error: Any, sources: dict[str, str], prefix: tuple[str, ...] = ()) -> 
         message = "unknown key (misspelled?)"
     elif error["type"] == "missing":
         message = "required key missing"
+    elif error["type"] == "finite_number":  # nan or inf, which TOML can write
+        message = "not a finite number"
     origin = f" (from {sources[key]})" if key in sources else ""
     return f"[{key}]{origin} {message}"
