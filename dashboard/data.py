@@ -134,6 +134,15 @@ def approvals_required() -> int:
         return approval_policy.approvals_required(session)
 
 
+def rejection(list_id: int) -> tuple[str, datetime, str] | None:
+    """Who rejected a list, when, and why."""
+    with loaders.store().read() as session:
+        decision = list_repo.rejection(session, list_id)
+        if decision is None:
+            return None
+        return decision.username, decision.at, decision.reason or ""
+
+
 def allowed_actions(principal: Principal, list_id: int) -> list[str]:
     """The decisions this person may take on this list now (the store and the database check
     again, against the account as stored)."""

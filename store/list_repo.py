@@ -370,6 +370,12 @@ def exports(session: Session, list_id: int) -> list[Decision]:
     return list(session.scalars(stmt.order_by(Decision.id)))
 
 
+def rejection(session: Session, list_id: int) -> Decision | None:
+    """The decision that rejected a list, if it was rejected."""
+    stmt = select(Decision).where(Decision.list_id == list_id, Decision.action == "reject")
+    return session.scalars(stmt.order_by(Decision.id.desc()).limit(1)).first()
+
+
 def amendments_of(session: Session, list_id: int) -> list[AllowanceList]:
     stmt = select(AllowanceList).where(AllowanceList.amends_id == list_id)
     return list(session.scalars(stmt.order_by(AllowanceList.id)))

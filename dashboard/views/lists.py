@@ -96,6 +96,10 @@ st.caption(
         total=fmt_bdt(int(row["total_bdt"]), lg),
     )
 )
+rejected = data.rejection(list_id) if row["status"] == "rejected" else None
+if rejected is not None and principal.role != "committee":  # a reason may name people
+    by, when, why = rejected
+    st.warning(t("lists_rejected_by", lg, by=by, at=fmt_time(when, lg), reason=md_literal(why)))
 
 if flash := st.session_state.pop("lists_flash", None):
     st.success(flash)

@@ -155,6 +155,9 @@ def test_reject_needs_a_reason(view: Callable[..., AppTest], with_list: int) -> 
     admin.button(key="do_reject").click().run()
     assert not admin.error
     assert f"List {with_list} is rejected." in [s.value for s in admin.success]
+    again = view("lists.py", "officer")  # the preparer sees why
+    assert any("wrong unions" in w.value for w in again.warning)
+    assert not any("wrong unions" in w.value for w in view("lists.py", "committee").warning)
 
 
 def test_a_reason_is_plain_text_of_bounded_length(
@@ -192,9 +195,12 @@ def test_export_again_asks_first_and_never_after_the_provider_answered(
     assert "prepare_download" in [b.key for b in admin.button]
     with (done.folder / done.manifest["files"][0]["file"]).open(encoding="utf-8") as handle:
         first = next(csv.DictReader(handle))
-    returned = write_return(tmp_path / "r.csv", [result(first, "paid")])
+    now = datetime.now(UTC)  # the page approved it on the clock
+    paid = result(first, "paid", paid_at=now.isoformat())
+    returned = write_return(tmp_path / "r.csv", [paid])
     officer = principal_for(accounts, "officer.kurigram", "a long password")
-    import_results(accounts, with_list, officer, returned, T0)
+    report = import_results(accounts, with_list, officer, returned, now)
+    assert report.applied == 1, report.judgement.rejected
     admin = view("lists.py", "district_admin")
     assert "returned payment results for this list (lines: 1)" in _page_text(admin)
     assert "prepare_download" not in [b.key for b in admin.button]
