@@ -7,6 +7,7 @@ the real `agam payments import-results` path. Played once: a list with results i
 from __future__ import annotations
 
 import csv
+import os
 import random
 import tomllib
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from agam.core.private_files import OWNER_ONLY_FILE
 from agam.core.timeutil import ensure_utc, to_dhaka
 from agam.pipeline.context import AppContext
 from agam.pipeline.demo import DEMO_ACCOUNTS
@@ -136,7 +138,10 @@ def _write_return(
     last = approved
     fields = [*rows[0], "status", "provider_txn_id", "paid_at", "failure_reason"] if rows else []
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8", newline="") as handle:
+    # owner-only from the start, like the payment files it answers: it holds their payees
+    fd = os.open(path, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, OWNER_ONLY_FILE)
+    os.chmod(path, OWNER_ONLY_FILE)  # os.open's mode passes through the umask
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=fields)
         writer.writeheader()
         for number, row in enumerate(rows, start=1):

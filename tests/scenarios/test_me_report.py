@@ -52,6 +52,11 @@ def _cli(site: SimpleNamespace, *args: str) -> str:
     return result.stdout
 
 
+def test_the_invented_return_file_is_owner_only(paid_flood: SimpleNamespace) -> None:
+    """It holds the exported payees (names, NIDs, accounts), like the payment files."""
+    assert paid_flood.round.return_file.stat().st_mode & 0o777 == 0o600
+
+
 def test_activation_report_matches_the_stored_rows(paid_flood: SimpleNamespace) -> None:
     site = paid_flood
     list_id = site.round.list_id
