@@ -35,6 +35,9 @@ USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")
 DISTRICT = re.compile(r"^BD\d{4}$")
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,}$")
 MIN_PASSWORD = 10
+MIN_DISTINCT = 5  # different characters in a password
+WEAK_RUNS = ("0123456789012345678901234567890", "abcdefghijklmnopqrstuvwxyz",
+             "qwertyuiopasdfghjklzxcvbnm", "1qaz2wsx3edc4rfv5tgb")  # fmt: skip
 REFUSED = "unknown user or wrong password"
 ADMIN = ("admin",)
 
@@ -77,9 +80,16 @@ def _check(
         raise StoreError("e-mail: not an address")
 
 
-def _check_password(password: str) -> None:
+def _check_password(password: str, username: str) -> None:
+    """Long, not one or two characters repeated, not a keyboard or alphabet run, not the
+    account's name (NIST SP 800-63B: length and known-weak checks, no composition rules)."""
     if len(password) < MIN_PASSWORD:
         raise StoreError(f"password: at least {MIN_PASSWORD} characters")
+    folded = password.casefold()
+    if len(set(folded)) < MIN_DISTINCT or any(folded in run for run in WEAK_RUNS):
+        raise StoreError("password: too easy to guess (a repeated character or a keyboard run)")
+    if username.casefold() in folded:
+        raise StoreError("password: must not contain the user name")
 
 
 def add_user(
@@ -100,7 +110,7 @@ def add_user(
     `known_districts`: the district P-codes of the union layer, when the caller has it."""
     _check(username, role, districts, email, known_districts, display_name)
     if password is not None:
-        _check_password(password)
+        _check_password(password, username)
     if session.scalars(select(User).where(User.username == username)).first():
         raise StoreError(f"user {username!r} exists")
     user = User(
@@ -245,7 +255,7 @@ def reset_password(
     """An admin (or the account itself) sets a new password; its sessions and tokens end."""
     roles = None if username == actor.username else ADMIN
     require_active(session, actor, roles, doing="reset others' passwords")
-    _check_password(password)
+    _check_password(password, username)
     user = get_user(session, username)
     user.password_hash = _hasher.hash(password)
     user.password_changed_at = at
