@@ -45,6 +45,9 @@ FIELD_LABELS = {
 }
 
 
+COLUMN_KEYS = {"number": "grievance_id", "handler": "assigned_to"}  # the catalogue's keys
+
+
 def label(prefix: str, code: str) -> str:
     return t(f"{prefix}_{code}", lg)
 
@@ -117,7 +120,9 @@ with (
             unions = dict(zip(frame["adm4_pcode"], frame["adm2_pcode"], strict=True))
             with loaders.store().session() as session:
                 recorded = register.record(session, principal, new, now, settings, unions)
-            st.session_state["grievances_flash"] = t("grievances_recorded", lg, id=recorded.id)
+            st.session_state["grievances_flash"] = t(
+                "grievances_recorded", lg, id=fmt_int(recorded.id, lg)
+            )
             st.rerun()
         except ValidationError as exc:
             st.error(md_literal(refusal_text(exc, FIELD_LABELS, lg)))
@@ -144,31 +149,45 @@ view = shown.assign(
     due=shown["due_at"].map(lambda v: fmt_time(v, lg)),
     category=shown["category"].map(lambda c: label("grievance_category", c)),
     state=shown["status"].map(lambda s: label("grievance_status", s)),
+    number=shown["grievance_id"].map(lambda n: fmt_int(int(n), lg)),
+    handler=shown["assigned_to"].map(lambda u: u or "—"),
 )[
     [
-        "grievance_id",
+        "number",
         "received",
         "adm4_pcode",
         "category",
         "state",
-        "assigned_to",
+        "handler",
         "due",
         "overdue",
         "due_soon",
     ]
 ]
 st.dataframe(
-    view.rename(columns={c: t(f"col_{c}", lg) for c in view.columns}),
+    view.rename(columns={c: t(f"col_{COLUMN_KEYS.get(c, c)}", lg) for c in view.columns}),
     hide_index=True,
     width="stretch",
 )
 if shown.empty:
     st.stop()
 
-gid = int(st.selectbox(t("grievances_pick", lg), shown["grievance_id"].tolist(), key="g_pick"))
+gid = int(
+    st.selectbox(
+        t("grievances_pick", lg),
+        shown["grievance_id"].tolist(),
+        format_func=lambda n: fmt_int(int(n), lg),
+        key="g_pick",
+    )
+)
 row = shown.set_index("grievance_id").loc[gid]
 st.subheader(
-    t("grievances_detail", lg, id=gid, status=label("grievance_status", str(row["status"])))
+    t(
+        "grievances_detail",
+        lg,
+        id=fmt_int(gid, lg),
+        status=label("grievance_status", str(row["status"])),
+    )
 )
 if st.button(t("grievances_reveal", lg), key="g_reveal"):
     with loaders.store().session() as session:  # audited as grievance.details_viewed
@@ -207,7 +226,9 @@ if actions:
                         reason=reason or None,
                         assign_to=assign.strip() or None,
                     )
-                st.session_state["grievances_flash"] = t("grievances_updated", lg, id=gid)
+                st.session_state["grievances_flash"] = t(
+                    "grievances_updated", lg, id=fmt_int(gid, lg)
+                )
                 st.rerun()
             except AgamError as exc:
                 st.error(md_literal(str(exc)))

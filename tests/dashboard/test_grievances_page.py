@@ -101,6 +101,10 @@ def test_page_in_bangla(view: Callable[..., AppTest], with_grievance: Store) -> 
     at = view("grievances.py", "district_admin", lang="bn")
     assert not at.exception
     assert at.header[0].value == "অভিযোগ নিবন্ধন"
+    table = at.dataframe[0].value
+    assert list(table.iloc[:, 0]) == ["১"]  # the number in Bengali digits
+    assert "None" not in table.to_string()  # nobody assigned yet: a dash
+    assert "১" in at.subheader[0].value
 
 
 def test_a_refused_form_names_its_fields_not_the_validator(
