@@ -105,6 +105,9 @@ if flash := st.session_state.pop("lists_flash", None):
     st.success(flash)
 actions = data.allowed_actions(principal, int(list_id))
 if actions:
+    # a shared office PC: the browser's last sign-in is the one that decides
+    who = md_literal(f"{principal.display_name or principal.username} ({principal.username})")
+    st.caption(t("lists_deciding_as", lg, name=who))
     reason = (
         st.text_input(t("lists_reason", lg), key="decision_reason", max_chars=MAX_REASON_CHARS)
         if "reject" in actions
