@@ -1,6 +1,11 @@
 """BMD bulletins and model winds. BMD publishes no machine feed, so officers drop a structured
 bulletin (JSON, or two-column CSV with dotted keys) into a folder or enter it in the dashboard;
 both go through this one parser. Winds keep their averaging period (BMD/IMD 3-min, JTWC 1-min).
+
+JSON is typed: a number where a number belongs (not `true`, not `"149"`), each key once per
+object; CSV cells are text and read as the field needs. Either way a model has one wind per
+valid time, and a landfall before the issue time comes only with the observed landfall winds.
+A leading UTF-8 byte-order mark is ignored.
 """
 
 from __future__ import annotations
@@ -9,6 +14,7 @@ import csv
 import hashlib
 import io
 import itertools
+import json
 from datetime import datetime
 from typing import Any
 
@@ -25,7 +31,7 @@ from pydantic import (
 from agam.core.errors import FeedError
 from agam.core.reference import ModelName, SignalNumber, SystemName, vocabulary
 from agam.core.timeutil import ensure_utc, iso_utc, utc_now
-from hazard_feeds.checks import check_bytes, check_count, refuse
+from hazard_feeds.checks import a_kind, check_bytes, check_count, refuse
 from hazard_feeds.contract import HazardForecast, RawArtifact
 from hazard_feeds.dropped_files import newest, read_dropped
 from hazard_feeds.feed_configs import BmdConfig
@@ -168,20 +174,96 @@ def _from_csv(text: str) -> dict[str, Any]:
     return doc
 
 
+class _Object(dict[str, Any]):
+    """A JSON object as read, with the keys it gave more than once."""
+
+    repeated: tuple[str, ...] = ()
+
+
+def _object(pairs: list[tuple[str, Any]]) -> _Object:
+    out = _Object(pairs)
+    if len(out) < len(pairs):
+        seen: set[str] = set()
+        repeated: list[str] = []
+        for key, _ in pairs:
+            if key in seen:
+                repeated.append(key)
+            seen.add(key)
+        out.repeated = tuple(repeated)
+    return out
+
+
+def _no_repeated_keys(text: str, name: str) -> None:
+    """Refuse a key given twice in one object (json.loads would keep the last silently).
+    Runs after load_json, so the document is known to be valid and not too deep."""
+    stack: list[tuple[Any, str]] = [(json.loads(text, object_pairs_hook=_object), "")]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, _Object) and node.repeated:
+            field = _one_line(f"{path}{node.repeated[0]}")
+            raise refuse("bmd", f"{name}: field {field}", "key given twice in one object")
+        if isinstance(node, dict | list):
+            items = list(node.items() if isinstance(node, dict) else enumerate(node))
+            stack.extend((value, f"{path}{key}.") for key, value in reversed(items))
+
+
+def _one_line(field: str) -> str:
+    """A field path from the document for a one-line message: escaped unless printable."""
+    shown = field if field.isprintable() else json.dumps(field, ensure_ascii=True)
+    return shown if len(shown) <= 120 else shown[:117] + "..."
+
+
+def _message(error: Any) -> str:
+    """Pydantic's message, with the value shown where its type is wrong (`true`, `"149"`)."""
+    if not str(error["type"]).endswith("_type"):
+        return str(error["msg"])
+    value = error.get("input")
+    shown = json.dumps(value, ensure_ascii=True) if not isinstance(value, dict | list) else ""
+    shown = shown if len(shown) <= 40 else shown[:37] + "..."
+    return f"{error['msg']}, not {shown or a_kind(value)}"
+
+
+def _consistent(bulletin: Bulletin, name: str) -> Bulletin:
+    """What a bulletin's fields must agree on, beyond each field's own check."""
+    first: dict[tuple[str, datetime], int] = {}
+    for index, wind in enumerate(bulletin.model_winds):
+        earlier = first.setdefault((wind.model, wind.valid_time), index)
+        if earlier != index:
+            raise refuse(
+                "bmd",
+                f"{name}: field model_winds.{index}.valid_time",
+                f"a second {wind.model} wind for {iso_utc(wind.valid_time)} (the first is "
+                f"model_winds.{earlier}): one wind per model and valid time",
+            )
+    landfall = bulletin.landfall
+    if landfall and landfall.time < bulletin.issued_at and not bulletin.observed_landfall:
+        raise refuse(
+            "bmd",
+            f"{name}: field landfall.time",
+            f"{iso_utc(landfall.time)} is before issued_at {iso_utc(bulletin.issued_at)} and "
+            "no observed_landfall is reported (a date typed wrong?)",
+        )
+    return bulletin
+
+
 def parse_bulletin(content: bytes, name: str = "bulletin") -> Bulletin:
     check_bytes(content, current().bmd.max_bytes, "bmd", name)
     try:
-        text = content.decode("utf-8")
+        text = content.decode("utf-8-sig")  # a byte-order mark (Windows editors) is dropped
     except UnicodeDecodeError:
         raise FeedError(f"bmd: {name} is not UTF-8 text") from None
     try:
         if text.lstrip().startswith(("{", "[")):
-            return Bulletin.model_validate(load_json(text, "bmd", name))
-        return Bulletin.model_validate(_from_csv(text))
+            load_json(text, "bmd", name)  # size, depth, NaN, numbers a double cannot hold
+            _no_repeated_keys(text, name)
+            bulletin = Bulletin.model_validate_json(text, strict=True)
+        else:
+            bulletin = Bulletin.model_validate(_from_csv(text))
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(top)"
-        raise FeedError(f"bmd: {name}: field {where}: {first['msg']}") from None
+        where = _one_line(".".join(str(p) for p in first["loc"])) or "(top)"
+        raise FeedError(f"bmd: {name}: field {where}: {_message(first)}") from None
+    return _consistent(bulletin, name)
 
 
 def bulletin_forecast(bulletin: Bulletin, raw: RawArtifact | None = None) -> HazardForecast:
