@@ -29,7 +29,7 @@ from pydantic import (
 )
 
 from agam.core.errors import FeedError
-from agam.core.reference import ModelName, SignalNumber, SystemName, vocabulary
+from agam.core.reference import ModelName, PortName, SignalNumber, SystemName, vocabulary
 from agam.core.timeutil import ensure_utc, iso_utc, utc_now
 from hazard_feeds.checks import a_kind, check_bytes, check_count, refuse
 from hazard_feeds.contract import HazardForecast, RawArtifact
@@ -100,7 +100,7 @@ class Bulletin(_Model):
     issued_at: datetime
     serial: str
     system: SystemState
-    port_signals: dict[str, SignalNumber] = Field(default_factory=dict)
+    port_signals: dict[PortName, SignalNumber] = Field(default_factory=dict)
     landfall: Landfall | None = None
     model_winds: list[ModelWind] = Field(default_factory=list)
     observed_landfall: list[ObservedLandfall] = Field(default_factory=list)

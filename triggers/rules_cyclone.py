@@ -12,7 +12,7 @@ from typing import Any, Literal, Self
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from agam.core.reference import ModelName, SignalNumber, SystemName, vocabulary
+from agam.core.reference import ModelName, PortName, SignalNumber, SystemName, vocabulary
 from agam.core.timeutil import parse_utc
 from hazard_feeds.contract import HazardForecast
 from triggers.bounds import (
@@ -355,7 +355,7 @@ class BmdSignal(RuleBase):
     feed: FeedName
     min_signal: SignalNumber
     comparison: Comparison
-    ports: tuple[str, ...] = ()
+    ports: tuple[PortName, ...] = ()
     max_age_hours: AgeHours = Field(gt=0)
 
     def describe(self) -> str:

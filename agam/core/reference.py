@@ -79,12 +79,17 @@ class _Models(_Frozen):
     names: tuple[str, ...] = Field(min_length=1)
 
 
+class _Ports(_Frozen):
+    names: tuple[str, ...] = Field(min_length=1)
+
+
 class Vocabulary(_Frozen):
     version: str = Field(min_length=1)
     stages: _Stages
     bmd_signals: _Signals
     systems: _Systems
     models: _Models
+    ports: _Ports
 
     def stage_rank(self, stage: str) -> int:
         return self.stages.rank[stage]  # type: ignore[index]
@@ -135,3 +140,16 @@ ModelName = Annotated[
     str, AfterValidator(_one_of("forecast model", lambda: vocabulary().models.names))
 ]
 SignalNumber = Annotated[int, AfterValidator(_signal)]
+
+
+def _port(value: str) -> str:
+    """A BMD maritime port, in any letter case; its name as the vocabulary spells it."""
+    known = vocabulary().ports.names
+    by_case = {name.casefold(): name for name in known}
+    name = by_case.get(value.strip().casefold())
+    if name is None:
+        raise ValueError(f"unknown BMD maritime port {value!r} (known: {', '.join(known)})")
+    return name
+
+
+PortName = Annotated[str, AfterValidator(_port)]

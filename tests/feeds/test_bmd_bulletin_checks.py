@@ -216,3 +216,32 @@ def test_a_utf8_byte_order_mark_is_read_past(name: str) -> None:
     plain = parse_bulletin((BMD_DIR / name).read_bytes())
     marked = parse_bulletin(b"\xef\xbb\xbf" + (BMD_DIR / name).read_bytes())
     assert marked == plain
+
+
+# --- ports -------------------------------------------------------------------------------------
+
+
+def test_a_port_bmd_does_not_have_is_refused() -> None:
+    """A rule without a `ports` filter takes the highest signal in the bulletin: an invented
+    port with signal 10 would meet any signal stage."""
+    doc = _doc()
+    doc["port_signals"] = {"Atlantis": 10}
+    _refused(_bytes(doc), "field port_signals", "unknown BMD maritime port 'Atlantis'")
+
+
+def test_a_port_in_another_letter_case_is_read_as_named() -> None:
+    doc = _doc()
+    doc["port_signals"] = {"mongla": 7, "COX'S BAZAR": 4}
+    assert parse_bulletin(_bytes(doc)).port_signals == {"Mongla": 7, "Cox's Bazar": 4}
+
+
+def test_a_rule_that_names_an_unknown_port_is_refused() -> None:
+    from pydantic import ValidationError
+
+    from triggers.rules_cyclone import BmdSignal
+
+    fields = {"id": "s", "kind": "bmd_signal", "feed": "bmd", "min_signal": 7,
+              "comparison": "ge", "max_age_hours": 24}  # fmt: skip
+    assert BmdSignal.model_validate(fields | {"ports": ["payra"]}).ports == ("Payra",)
+    with pytest.raises(ValidationError, match="unknown BMD maritime port"):
+        BmdSignal.model_validate(fields | {"ports": ["Mongla port"]})
