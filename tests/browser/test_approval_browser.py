@@ -34,7 +34,7 @@ def test_district_admin_sees_alert_approves_and_downloads(
     waiting = "Waiting for the district administrator to approve or reject it"
     page.locator(MARKDOWN).get_by_text(waiting).first.wait_for()
     page.get_by_role("button", name="Approve").click()
-    page.get_by_text("Done: Approve.").wait_for(timeout=30_000)
+    page.get_by_text(re.compile(r"List \d+: your approval is recorded\.")).wait_for(timeout=30_000)
     wait_for_app(page)
     page.get_by_role("button", name="Prepare payment files").click()
     button = page.get_by_role("button", name="Download manifest.json")
