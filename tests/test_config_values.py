@@ -94,7 +94,7 @@ def test_rule_sets_listed_once_pass(tmp_path: Path) -> None:
     [
         ("-36", "Input should be greater than 0"),
         ("0", "Input should be greater than 0"),
-        ("1e9", "Input should be less than or equal to 8784"),
+        ("1e9", "Input should be less than or equal to 1000000"),
         ("inf", "not a finite number"),
         ("-inf", "not a finite number"),
         ("nan", "not a finite number"),

@@ -39,7 +39,7 @@ TILE_NAMES = ("", "OpenStreetMap")
 TILE_TEMPLATE = re.compile(r"^https://[^\s/?#]+/\S*$")
 TILE_NEEDED = {"{z}", "{x}", "{y}"}
 TILE_PLACEHOLDERS = TILE_NEEDED | {"{s}", "{r}", "{-y}"}
-MAX_AGE_HOURS = 24 * 366
+MAX_AGE_HOURS = 1_000_000  # ~114 years: replaying a recorded season ages its data by years
 
 
 def is_web_url(value: str) -> bool:

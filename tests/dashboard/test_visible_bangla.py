@@ -161,11 +161,15 @@ def content(accounts: Store) -> Store:
 
 
 def _dataset_words(settings: Any) -> set[str]:
-    """The boundary source's own name and version (a citation, kept as published)."""
+    """The boundary source's own name and version (a citation, kept as published), and the
+    accounts' user names (who decides is named as the account is)."""
     from agam.pipeline.context import AppContext
+    from tests.dashboard.conftest import ACCOUNTS
 
     source = AppContext(settings).union_layer().info()["source"]
-    return set(_words(f"{source['name']} {source['version']}"))
+    names = " ".join(username for username, _ in ACCOUNTS.values())
+    shown = names.replace(".", " ")  # as the page writes them, markdown-escaped: dc\.kurigram
+    return set(_words(f"{source['name']} {source['version']} {names} {shown}"))
 
 
 CASES = sorted(
