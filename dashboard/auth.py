@@ -184,14 +184,14 @@ def sign_in_form(lang: str) -> None:
 
 
 def _password_sign_in(username: str, password: str, lang: str) -> None:
-    from dashboard.i18n import t
+    from dashboard.i18n import fmt_int, t
 
     at = loaders.now()
     with loaders.store().session() as session:
         result = user_repo.authenticate(session, username.strip().lower(), password, at, client())
     if result.principal is None:
         if result.wait_s > 0:
-            st.error(t("signin_locked", lang, seconds=int(result.wait_s) + 1))
+            st.error(t("signin_locked", lang, seconds=fmt_int(int(result.wait_s) + 1, lang)))
         else:
             st.error(t("signin_failed", lang))
         return

@@ -16,11 +16,12 @@ import io
 import itertools
 import json
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import xarray as xr
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -31,6 +32,7 @@ from pydantic import (
 from agam.core.errors import FeedError
 from agam.core.reference import ModelName, PortName, SignalNumber, SystemName, vocabulary
 from agam.core.timeutil import ensure_utc, iso_utc, utc_now
+from agam.core.typed_text import hidden_characters
 from hazard_feeds.checks import a_kind, check_bytes, check_count, refuse
 from hazard_feeds.contract import HazardForecast, RawArtifact
 from hazard_feeds.dropped_files import newest, read_dropped
@@ -96,9 +98,16 @@ class ObservedLandfall(_Model):
     source: ModelName
 
 
+def _plain(text: str) -> str:
+    """A bulletin's own words (its serial) carry no control or text-direction character."""
+    if hidden_characters(text):
+        raise ValueError("holds a control or text-direction character")
+    return text
+
+
 class Bulletin(_Model):
     issued_at: datetime
-    serial: str
+    serial: Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_plain)]
     system: SystemState
     port_signals: dict[PortName, SignalNumber] = Field(default_factory=dict)
     landfall: Landfall | None = None

@@ -255,3 +255,12 @@ def test_a_rule_set_edited_without_a_new_version_is_named(
         r"2025-05-25 12:00 UTC\+6 with other content",
         err,
     ), err
+
+
+def test_a_config_saved_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    """Notepad starts a UTF-8 file with a byte-order mark; TOML readers choke on it."""
+    from agam.core.settings import load_settings
+
+    path = tmp_path / "config.toml"
+    path.write_bytes(b"\xef\xbb\xbf[dashboard]\nport = 8600\n")
+    assert load_settings(path).dashboard.port == 8600

@@ -155,12 +155,17 @@ def _cyclone_districts() -> list[str]:
     raise RuleError("no active cyclone rule set")
 
 
+MAX_WIND_KMH = 400  # as a bulletin's winds (hazard_feeds.bmd)
+
+
 @cyclone_app.command("landfall")
 @handle_errors
 def landfall(
-    lon: Annotated[float, typer.Option("--lon")],
-    lat: Annotated[float, typer.Option("--lat")],
-    wind_kmh: Annotated[float, typer.Option("--wind-kmh", help="landfall wind, km/h")],
+    lon: Annotated[float, typer.Option("--lon", min=-180, max=180)],
+    lat: Annotated[float, typer.Option("--lat", min=-90, max=90)],
+    wind_kmh: Annotated[
+        float, typer.Option("--wind-kmh", min=0, max=MAX_WIND_KMH, help="landfall wind, km/h")
+    ],
     district: Annotated[list[str] | None, typer.Option("--district", help="name or P-code")] = None,
     distance_to: Annotated[
         str | None,

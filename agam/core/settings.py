@@ -129,7 +129,8 @@ def load_settings(path: Path | str | None = None) -> Settings:
     if not config_path.is_file():
         raise ConfigError(f"{config_path}: configuration file not found")
     try:
-        raw = tomllib.loads(config_path.read_text(encoding="utf-8"))
+        # utf-8-sig: Windows editors (Notepad) start a saved file with a byte-order mark
+        raw = tomllib.loads(config_path.read_text(encoding="utf-8-sig"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{config_path}: not valid TOML ({exc})") from exc
     except RecursionError:

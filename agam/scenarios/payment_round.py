@@ -24,7 +24,7 @@ from agam.pipeline.demo import DEMO_ACCOUNTS
 from allowances.lists import decide_list
 from allowances.payment_files import export_payment_files
 from allowances.payment_results import import_results
-from store import list_repo, user_repo
+from store import approval_policy, list_repo, user_repo
 from store.identity import Principal
 
 CONFIG = Path(__file__).resolve().parent / "data" / "payment_round.toml"
@@ -97,6 +97,9 @@ def play_payment_round(
     list_id = _candidate(ctx, [d for d, _, _ in pairs])
     if list_id is None or ctx.settings.allowances.second_approval:
         return None
+    with ctx.store.read() as session:  # the store may require two approvals whatever the config
+        if approval_policy.approvals_required(session) > 1:
+            return None
     with ctx.store.read() as session:
         row = list_repo.get_list(session, list_id)
         created, district = ensure_utc(row.created_at), row.district_pcode

@@ -87,8 +87,8 @@ def test_english_briefing_keeps_proposed_approved_and_rejected_apart() -> None:
     pages = _pages(build_briefing_pdf(DATA, "en", rule_sets=load_rule_sets()))
     summary = pages[0]
     assert "Openalerts:1districtsataction,0atreadiness" in summary
-    assert "Proposed,waitingfordecisions:12,345households,BDT6,17,25,000(1lists)" in summary
-    assert "Approvedforpayment:100households,BDT5,00,000(1lists)" in summary
+    assert "Proposed,waitingfordecisions:12,345household(s),BDT6,17,25,000(1list(s))" in summary
+    assert "Approvedforpayment:100household(s),BDT5,00,000(1list(s))" in summary
     assert "Rejectedlists(notcountedabove):1" in summary
     assert "6,20,25,000" not in summary  # rejected money never added in
     assert "6,22,25,000" not in summary  # nor proposed and approved mixed in one total

@@ -245,3 +245,10 @@ def test_a_rule_that_names_an_unknown_port_is_refused() -> None:
     assert BmdSignal.model_validate(fields | {"ports": ["payra"]}).ports == ("Payra",)
     with pytest.raises(ValidationError, match="unknown BMD maritime port"):
         BmdSignal.model_validate(fields | {"ports": ["Mongla port"]})
+
+
+@pytest.mark.parametrize("serial", ["", "x" * 65, "SL 12\u202e", "SL\x1b]0;x\x07"])
+def test_a_serial_is_short_plain_text(serial: str) -> None:
+    doc = _doc()
+    doc["serial"] = serial
+    _refused(_bytes(doc), "field serial")

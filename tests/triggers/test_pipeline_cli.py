@@ -20,6 +20,14 @@ FEEDS = Path(__file__).resolve().parents[1] / "fixtures" / "feeds"
 runner = CliRunner()
 
 
+@pytest.mark.parametrize("wind", ["-100", "1e308", "nan"])
+def test_cyclone_landfall_refuses_a_wind_no_storm_has(config_path: Path, wind: str) -> None:
+    args = ["cyclone", "landfall", "--lon", "89.6", "--lat", "21.8", "--wind-kmh", wind]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert "--wind-kmh" in result.stderr
+
+
 def test_cyclone_landfall_json(config_path: Path) -> None:
     result = runner.invoke(
         app,
