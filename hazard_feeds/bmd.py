@@ -107,7 +107,7 @@ def _plain(text: str) -> str:
 
 class Bulletin(_Model):
     issued_at: datetime
-    serial: Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_plain)]
+    serial: Annotated[str, Field(min_length=1, max_length=256), AfterValidator(_plain)]
     system: SystemState
     port_signals: dict[PortName, SignalNumber] = Field(default_factory=dict)
     landfall: Landfall | None = None
