@@ -10,7 +10,6 @@ from dashboard.auth import current_principal, persist_session, sign_in_form, sig
 from dashboard.cookies import chosen_language, remember_language
 from dashboard.i18n import LANGUAGES, t
 from dashboard.nav import pages_for
-from dashboard.plain_text import md_literal
 from dashboard.unknown_page import alias_for_unknown, not_available
 
 # A local favicon: with none, Streamlit shows each page's Material icon, fetched from
@@ -50,11 +49,11 @@ if principal is None:
     st.stop()
 
 with st.sidebar:
-    st.caption(
+    st.text(  # plain text: a display name is never a link or an image
         t(
             "signed_in_as",
             lang,
-            name=md_literal(principal.display_name or principal.username),
+            name=principal.display_name or principal.username,
             role=t(f"role_{principal.role}", lang),
         )
     )

@@ -194,8 +194,9 @@ if st.button(t("grievances_reveal", lg), key="g_reveal"):
         [full] = register.listing(session, principal, now, settings, reveal=True, ids=[gid])
     if full["details_visible"]:
         name, phone = full["complainant_name"], full["complainant_phone"]
-        st.write(f"**{t('grievances_complainant', lg)}:** {md_literal(name or '—')}")
-        st.write(f"**{t('grievances_contact_phone', lg)}:** {md_literal(phone or '—')}")
+        # plain text, not markdown: a dictated name is never a link, an image or bold
+        st.text(f"{t('grievances_complainant', lg)}: {name or '—'}")
+        st.text(f"{t('grievances_contact_phone', lg)}: {phone or '—'}")
         st.text(full["description"])
     else:
         st.warning(t("grievances_not_handler", lg))
