@@ -112,10 +112,16 @@ def grievance_history(steps: pd.DataFrame, lang: str) -> pd.DataFrame:
         from_status=steps["from_status"].map(lambda v: _word("grievance_status", v, lang)),
         to_status=steps["to_status"].map(lambda v: _word("grievance_status", v, lang)),
         note=steps["note"].map(
-            lambda v: t("grievance_note_restricted", lang) if v == "(restricted)" else v
+            lambda v: t("grievance_note_restricted", lang) if v == "(restricted)" else _or_dash(v)
         ),
+        assigned_to=steps["assigned_to"].map(_or_dash),
     )
     return _headers(view, lang)
+
+
+def _or_dash(value: Any) -> Any:
+    """An empty cell as a dash, not the table's grey "None"."""
+    return "—" if missing(value) else value
 
 
 def _word(prefix: str, value: Any, lang: str) -> Any:

@@ -104,6 +104,7 @@ def test_page_in_bangla(view: Callable[..., AppTest], with_grievance: Store) -> 
     table = at.dataframe[0].value
     assert list(table.iloc[:, 0]) == ["১"]  # the number in Bengali digits
     assert "None" not in table.to_string()  # nobody assigned yet: a dash
+    assert "None" not in at.dataframe[1].value.to_string()  # the history's empty cells too
     assert "১" in at.subheader[0].value
 
 
