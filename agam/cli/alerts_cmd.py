@@ -121,7 +121,7 @@ def cap(
     """The alert's newest change (or --event) as a CAP 1.2 message (XML); an existing --out
     file is replaced only with --force."""
     if out is not None:
-        output_file(out, force)
+        output_file(out, force, "--out")
     ctx = AppContext(settings_for(config))
     ctx.store.upgrade()
     messages = alert_messages(ctx, alert_id)

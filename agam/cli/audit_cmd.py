@@ -102,7 +102,7 @@ def checkpoint(
     """Export a signed checkpoint {entries, last_id, head, at} of a log that verifies; an
     existing --out file is replaced only with --force."""
     if out is not None:
-        output_file(out, force)
+        output_file(out, force, "--out")
     key = read_key(key_file)
     ctx = AppContext(settings_for(config))
     ctx.store.upgrade()

@@ -63,16 +63,16 @@ def settings_for(config: Path | None) -> Settings:
 ForceOption = Annotated[bool, typer.Option("--force", help="replace OUT if it exists")]
 
 
-def output_file(path: Path, force: bool = False) -> Path:
+def output_file(path: Path, force: bool = False, hint: str = "OUT") -> Path:
     """Where a command writes one file: not a folder, in a folder that exists, and never
     replacing a file unless --force (a bad path is a usage error, exit 2)."""
     if path.is_dir():
-        raise typer.BadParameter(f"{path} is a folder; give a file name", param_hint="OUT")
+        raise typer.BadParameter(f"{path} is a folder; give a file name", param_hint=hint)
     if not path.parent.is_dir():
-        raise typer.BadParameter(f"the folder {path.parent} does not exist", param_hint="OUT")
+        raise typer.BadParameter(f"the folder {path.parent} does not exist", param_hint=hint)
     if (path.exists() or path.is_symlink()) and not force:
         raise typer.BadParameter(
-            f"{path} exists; not replaced (give --force to replace it)", param_hint="OUT"
+            f"{path} exists; not replaced (give --force to replace it)", param_hint=hint
         )
     return path
 
