@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from agam.core.arrow_bytes import utf8_arrays
+from agam.core.typed_text import CONTROL_RE2
 from allowances import normalise as nz
 
 # Cells refused in every column whatever follows (CSV injection): = + - @ first, after any
@@ -26,12 +27,6 @@ LEADING_SPACES = (
     + ("\u202f\u205f\u3000\ufeff")
 )
 PHONE_LIKE = rf"^[{nz.SPACES}]*\+[0-9{nz.BANGLA_DIGITS}{nz.SPACES}\-().]*$"
-# NUL and every other control character, bidirectional marks and overrides that make a name
-# display differently from what it is, line separators and tag characters; ZWJ/ZWNJ pass.
-CONTROL = (  # as agam.core.typed_text.CONTROL_CHARS
-    r"[\x00-\x1F\x7F-\x9F\x{061C}\x{200E}\x{200F}\x{2028}\x{2029}\x{202A}-\x{202E}"
-    r"\x{2066}-\x{2069}\x{E0000}-\x{E007F}]"
-)
 
 _FORMULA_BYTE = np.zeros(256, dtype=bool)
 _FORMULA_BYTE[[ord(c) for c in FORMULA_STARTS.to_pylist()]] = True
@@ -58,7 +53,7 @@ def matched_where(arr: pa.Array, candidates: np.ndarray, pattern: str) -> np.nda
 
 def _unicode_unsafe(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     printable = nz.to_mask(pc.fill_null(pc.utf8_is_printable(arr), True))
-    control = matched_where(arr, ~printable, CONTROL)
+    control = matched_where(arr, ~printable, CONTROL_RE2)
     return control, _formula_after_spaces(arr)
 
 

@@ -130,7 +130,7 @@ def close_alert(
     district, or an admin, as the account is stored now); the decision is an event like any
     other."""
     from agam.core.errors import InvalidTransition
-    from agam.core.typed_text import MAX_REASON_CHARS, hidden_characters
+    from agam.core.typed_text import unfit_text
 
     alert = reread_locked(session, Alert, alert_id) or get_alert(session, alert_id)
     user = require_active(
@@ -140,11 +140,8 @@ def close_alert(
         raise InvalidTransition(f"alert {alert_id} is {alert.status}; only open alerts close")
     if not reason.strip():
         raise InvalidTransition("closing an alert needs a reason")
-    if len(reason) > MAX_REASON_CHARS or hidden_characters(reason):
-        raise InvalidTransition(
-            f"a reason is at most {MAX_REASON_CHARS:,} characters, without control or "
-            "text-direction characters"
-        )
+    if why := unfit_text(reason):
+        raise InvalidTransition(f"a reason is {why}")
     alert.status = "closed"
     alert.closed_reason = reason
     alert.closed_by = user.username

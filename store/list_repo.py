@@ -26,7 +26,7 @@ from agam.core.transitions import (
     SYSTEM_ACTOR,
     next_list_status,
 )
-from agam.core.typed_text import MAX_REASON_CHARS, hidden_characters
+from agam.core.typed_text import unfit_text
 from store import approval_policy, audit, frames, line_rows, payee_repo, payment_snapshot
 from store.bulk_rows import insert_frame
 from store.identity import Principal, require_active
@@ -235,11 +235,8 @@ def decide(
         raise InvalidTransition(f"list {list_id} is {row.status}; cannot {action}")
     if action in ("reject", "edit") and not (reason or "").strip():
         raise InvalidTransition(f"to {action} a list needs a reason")
-    if reason is not None and (len(reason) > MAX_REASON_CHARS or hidden_characters(reason)):
-        raise InvalidTransition(
-            f"a reason is at most {MAX_REASON_CHARS:,} characters, without control or "
-            "text-direction characters"
-        )
+    if reason is not None and (why := unfit_text(reason)):
+        raise InvalidTransition(f"a reason is {why}")
     if action in FOUR_EYES_ACTIONS and user.username in (row.submitted_by, row.prepared_by):
         raise PermissionDenied("the person who prepared or submitted a list cannot decide it")
     if action == "approve" and user.username == row.approved_by:

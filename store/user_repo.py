@@ -21,7 +21,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from agam.core.errors import NotFound, PermissionDenied, StoreError
-from agam.core.typed_text import hidden_characters
+from agam.core.typed_text import unfit_text
 from store import audit, throttle
 from store._principals import issue
 from store.identity import Principal, require_active
@@ -71,11 +71,8 @@ def _check(
         raise StoreError(f"no district {', '.join(unknown)} in the union layer")
     if role == "district_admin" and not districts:
         raise StoreError("a district administrator needs at least one district")
-    if len(display_name) > MAX_DISPLAY_NAME or hidden_characters(display_name):
-        raise StoreError(
-            f"display name: at most {MAX_DISPLAY_NAME} characters, without control or "
-            "text-direction characters"
-        )
+    if why := unfit_text(display_name, MAX_DISPLAY_NAME):
+        raise StoreError(f"display name: {why}")
     if email is not None and not EMAIL.match(email):
         raise StoreError("e-mail: not an address")
 

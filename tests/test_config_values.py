@@ -12,34 +12,16 @@ from typing import Any, Union, get_args, get_origin
 
 import pytest
 from pydantic import BaseModel, ValidationError
-from typer.testing import CliRunner
 
-from agam.cli.main import app
 from agam.core.config_sections import FEED_MODELS, FeedSettings
 from agam.core.settings import Settings, strict_validate, validate_feed_table
 from hazard_feeds import registry as _feed_models  # noqa: F401  (registers the feed tables)
-
-ROOT = Path(__file__).resolve().parents[1]
-SHIPPED = ROOT / "config.toml"
-runner = CliRunner()
+from tests.test_config_check import ROOT, check, shipped_with
 
 
 @pytest.fixture(autouse=True)
 def _data_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("AGAM_DATA_DIR", str(tmp_path / "var"))
-
-
-def check(path: Path) -> tuple[int, str, str]:
-    result = runner.invoke(app, ["config", "check", "--config", str(path)])
-    return result.exit_code, result.stdout, result.stderr
-
-
-def shipped_with(tmp_path: Path, old: str, new: str) -> Path:
-    text = SHIPPED.read_text(encoding="utf-8")
-    assert old in text, old
-    path = tmp_path / "config.toml"
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-    return path
 
 
 def refused(tmp_path: Path, old: str, new: str) -> str:

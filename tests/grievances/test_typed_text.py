@@ -13,8 +13,8 @@ from allowances.grievances import MAX_TEXT
 from store.db import Store
 
 from .conftest import T0
+from .test_lifecycle import SETTINGS, new, update, who
 from .test_lifecycle import _sign_in_first as _sign_in_first
-from .test_lifecycle import new, update, who
 
 
 @pytest.mark.parametrize("name", ["Rahima \u202eLTR", "Rahima\x00Khatun", "\u2066Rahima\u2069"])
@@ -30,7 +30,7 @@ def test_bangla_joiners_are_kept() -> None:
 
 def test_notes_and_reasons_are_plain_and_bounded(store: Store) -> None:
     with store.session() as session:
-        register.record(session, who(store, "officer.kurigram"), new(), T0, register_settings())
+        register.record(session, who(store, "officer.kurigram"), new(), T0, SETTINGS)
     with pytest.raises(InvalidTransition, match="note: at most 2,000 characters"):
         update(store, "officer.kurigram", 1, note="x" * (MAX_TEXT + 1))
     with pytest.raises(InvalidTransition, match="reason: control or text-direction"):
@@ -40,13 +40,7 @@ def test_notes_and_reasons_are_plain_and_bounded(store: Store) -> None:
 
 def test_an_unknown_assignee_reads_like_one_of_another_district(store: Store) -> None:
     with store.session() as session:
-        register.record(session, who(store, "officer.kurigram"), new(), T0, register_settings())
+        register.record(session, who(store, "officer.kurigram"), new(), T0, SETTINGS)
     for name in ("nobody.here", "dc.jamalpur"):
         with pytest.raises(PermissionDenied, match=f"{name} does not handle"):
             update(store, "officer.kurigram", 1, assign_to=name)
-
-
-def register_settings():  # type: ignore[no-untyped-def]
-    from tests.grievances.test_lifecycle import SETTINGS
-
-    return SETTINGS

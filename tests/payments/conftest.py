@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,3 +27,11 @@ def draft_id(store: Store) -> int:
 @pytest.fixture
 def outdir(tmp_path: Path) -> Path:
     return tmp_path / "payments"
+
+
+@pytest.fixture
+def who(store: Store, principal_for: Callable[..., Any]) -> Callable[[str], Any]:
+    """who("dc.kurigram"): the account's principal, signed in by password."""
+    names = ("officer.kurigram", "dc.kurigram", "adc.kurigram", "dc.jamalpur", "admin.a")
+    signed = {u: principal_for(store, u) for u in names}
+    return signed.__getitem__

@@ -24,12 +24,6 @@ from tests.payments.test_payment_results import (
 )
 
 
-@pytest.fixture
-def who(store: Store, principal_for: Callable[..., Any]) -> Callable[[str], Any]:
-    signed = {u: principal_for(store, u) for u in ("officer.kurigram", "dc.kurigram")}
-    return signed.__getitem__
-
-
 def test_export_again_before_results_then_refused_after(
     store: Store, draft_id: int, who: Callable[[str], Any], tmp_path: Path, outdir: Path
 ) -> None:

@@ -67,13 +67,6 @@ def audit_rows(store: Store, action: str) -> list[AuditEntry]:
         return audit.entries_for(session, action)
 
 
-@pytest.fixture
-def who(store: Store, principal_for: Callable[..., Any]) -> Callable[[str], Any]:
-    names = ("officer.kurigram", "dc.kurigram", "adc.kurigram", "dc.jamalpur", "admin.a")
-    signed = {u: principal_for(store, u) for u in names}
-    return signed.__getitem__
-
-
 def test_return_file_round_trip_and_reissue_through_approval(
     store: Store, draft_id: int, who: Callable[[str], Any], outdir: Path, tmp_path: Path
 ) -> None:

@@ -17,9 +17,7 @@ from allowances.payment_results import import_results, reissue
 from store.db import Store
 from store.models import AllowanceList
 
-from .test_payment_results import T0, approved_and_exported, result, who, write_return
-
-__all__ = ["who"]  # the fixture, used by name below
+from .test_payment_results import T0, approved_and_exported, result, write_return
 
 
 def test_a_second_reissue_waits_and_finds_nothing_left(

@@ -8,17 +8,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from allowances.payment_results import import_results
 from store.db import Store
 from tests.payments.test_payment_results import T0, approved_and_exported, result, write_return
-
-
-@pytest.fixture
-def who(store: Store, principal_for: Callable[..., Any]) -> Callable[[str], Any]:
-    signed = {u: principal_for(store, u) for u in ("officer.kurigram", "dc.kurigram")}
-    return signed.__getitem__
 
 
 def test_rows_that_are_not_this_line_s_payment_are_refused(
