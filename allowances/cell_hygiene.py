@@ -27,18 +27,25 @@ LEADING_SPACES = (
     + ("\u202f\u205f\u3000\ufeff")
 )
 PHONE_LIKE = rf"^[{nz.SPACES}]*\+[0-9{nz.BANGLA_DIGITS}{nz.SPACES}\-().]*$"
+# a count or a year written negative: no spreadsheet runs it, and its own check names it
+NEGATIVE_NUMBER = rf"^[{nz.SPACES}]*-[0-9{nz.BANGLA_DIGITS}]+[{nz.SPACES}]*$"
 
 _FORMULA_BYTE = np.zeros(256, dtype=bool)
 _FORMULA_BYTE[[ord(c) for c in FORMULA_STARTS.to_pylist()]] = True
 
 
-def unsafe_cells(arr: pa.Array, phone: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def unsafe_cells(
+    arr: pa.Array, phone: bool = False, number: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """(control-character mask, formula-like mask) of raw text cells; nulls are neither.
-    Cheap checks first, the regular expressions only on the few cells they leave."""
+    Cheap checks first, the regular expressions only on the few cells they leave. `phone`:
+    +8801… is not a formula; `number`: -3 is not one either."""
     masks = _ascii_unsafe(arr)
     control, formula = _unicode_unsafe(arr) if masks is None else masks
     if phone:
         formula &= ~matched_where(arr, formula, PHONE_LIKE)
+    if number:
+        formula &= ~matched_where(arr, formula, NEGATIVE_NUMBER)
     return control, formula
 
 

@@ -137,6 +137,8 @@ def _int(checks: _Checks, name: str, raw: pa.Array, low: int, high: int) -> pa.A
     arr = nz.per_distinct(raw, lambda v: nz.clean_text(nz.ascii_digits(v)))
     _required(checks, name, arr)
     ok = nz.matches(arr, "[0-9]{1,4}")
+    negative = nz.present(arr) & nz.matches(arr, "-[0-9]+")
+    checks.flag(name, negative, f"a negative number, outside {low}–{high}")
     checks.flag(name, nz.present(arr) & ~ok, "not a whole number")
     safe = pc.if_else(pa.array(ok), arr, pa.scalar(None, pa.string())).cast(pa.int32())
     outside = nz.to_mask(pc.or_(pc.less(safe, low), pc.greater(safe, high)))
@@ -155,11 +157,14 @@ def _text(
     return arr
 
 
+WHOLE_NUMBERS = ("birth_year", "children_under5")
 HEX_DIGEST_CHARS = 64  # a sha256 in hexadecimal
 
 
 def _hygiene(checks: _Checks, name: str, arr: pa.Array) -> None:
-    control, formula = unsafe_cells(arr, phone=name == "wallet_number")
+    control, formula = unsafe_cells(
+        arr, phone=name == "wallet_number", number=name in WHOLE_NUMBERS
+    )
     if control.any():
         values = arr.to_pylist()
 

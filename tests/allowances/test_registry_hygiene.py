@@ -68,6 +68,35 @@ def test_formula_and_control_characters_are_refused(
     assert "Rahi" not in error.reason
 
 
+@pytest.mark.parametrize(
+    ("children", "birth_year", "field", "why"),
+    [
+        ("-3", "1950", "children_under5", "a negative number, outside 0–20"),
+        (" -৩ ", "1950", "children_under5", "a negative number, outside 0–20"),
+        ("0", "-1950", "birth_year", "a negative number, outside 1900–"),
+        ("-3+HYPERLINK(1)", "1950", "children_under5", "formula-like"),
+        ("-", "1950", "children_under5", "formula-like"),
+    ],
+)
+def test_a_negative_count_is_called_negative_not_a_formula(
+    store: Store,
+    write_csv: Callable[[str, list[str]], Path],
+    union_layer: UnionLayer,
+    children: str,
+    birth_year: str,
+    field: str,
+    why: str,
+) -> None:
+    row = GOOD.format(name="Rahima", village="Char", wallet="01712345678")
+    cells = row.split(",")
+    cells[8], cells[12] = birth_year, children
+    report = import_registry(store, write_csv("bad.csv", [",".join(cells)]), union_layer, at=T1)
+    assert report.status == "rejected"
+    [error] = report.errors
+    assert (error.row, error.field) == (2, field)
+    assert why in error.reason
+
+
 def test_phone_numbers_with_a_plus_and_bangla_text_pass(
     store: Store, write_csv: Callable[[str, list[str]], Path], union_layer: UnionLayer
 ) -> None:
