@@ -176,3 +176,31 @@ def test_registry_import_of_what_is_not_a_file_is_refused_at_once(tmp_path: Path
     for path in (tmp_path, tmp_path / "missing.csv", Path("/dev/zero")):
         with pytest.raises(RegistryError, match="no such file"):
             import_registry(None, path, None)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (("evaluate", "--as-of", "yesterday"), "--as-of"),
+        (("report", "season", "--from", "2026-01-01", "--to", "2026-13-01"), "--to"),
+        (("grievances", "summary", "--from", "last week", "--to", "2026-01-01"), "--from"),
+        (
+            (
+                "grievances", "add", "--channel", "office", "--category", "other",
+                "--description", "x", "--received", "yesterday",
+            ),
+            "--received",
+        ),
+    ],
+)  # fmt: skip
+def test_a_time_that_is_not_iso_names_the_option_and_an_example(
+    config_path: Path, args: tuple[str, ...], option: str
+) -> None:
+    """Refused before any sign-in or store work, with what to type instead."""
+    code, out, err = run(*args)
+    assert code == 2
+    assert out == ""
+    assert f"Invalid value for {option}" in err
+    assert "2026-07-03T16:00+06:00" in " ".join(err.split())
+    assert "Traceback" not in err
+    assert "password" not in err

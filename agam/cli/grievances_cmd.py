@@ -28,8 +28,9 @@ from agam.cli.common import (
     shown,
 )
 from agam.cli.credentials import UserOption, sign_in
+from agam.cli.time_options import parse_when
 from agam.core.errors import InvalidTransition
-from agam.core.timeutil import format_dhaka, iso_utc, parse_utc
+from agam.core.timeutil import format_dhaka, iso_utc
 from agam.pipeline.context import AppContext
 from allowances import grievance_register as register
 from allowances.grievance_correction import write_correction_file
@@ -108,7 +109,7 @@ def add(
     ctx.store.upgrade()
     try:
         new = NewGrievance(
-            received_at=parse_utc(received) if received else ctx.now(),
+            received_at=parse_when(received, "--received") if received else ctx.now(),
             channel=channel.value,
             category=category.value,
             adm4_pcode=union,
@@ -305,14 +306,15 @@ def summary_cmd(
     as_json: JsonOption = False,
 ) -> None:
     """Aggregates per district and category (counts and hours; no personal data)."""
+    start, end = parse_when(date_from, "--from"), parse_when(date_to, "--to")
     ctx = AppContext(settings_for(config))
     principal = sign_in(ctx, user)
     with ctx.store.read() as session:
         scope = None if principal.role in ("committee", "admin") else list(principal.districts)
         rows = grievance_summary(
             session,
-            start=parse_utc(date_from),
-            end=parse_utc(date_to),
+            start=start,
+            end=end,
             as_of=ctx.now(),
             period="month" if by_month else "all",
             districts=scope or None,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,19 +16,12 @@ from agam.cli.common import (
     handle_errors,
     settings_for,
 )
-from agam.core.errors import AgamError
-from agam.core.timeutil import ensure_utc, format_dhaka, parse_utc
+from agam.cli.time_options import parse_when
+from agam.core.timeutil import format_dhaka, parse_utc
 from agam.pipeline.context import AppContext
 from agam.pipeline.me_report import activation_report, season_csv, season_report
 
 app = typer.Typer(help="Monitoring and evaluation reports.", no_args_is_help=True)
-
-
-def _time(text: str, name: str) -> datetime:
-    try:
-        return ensure_utc(datetime.fromisoformat(text)) if "T" in text else parse_utc(text)
-    except ValueError as exc:
-        raise AgamError(f"{name}: {exc}") from None
 
 
 def _when(value: str | None) -> str:
@@ -97,7 +89,7 @@ def season_cmd(
 ) -> None:
     """Every activation opened in [--from, --to): one row per activation and district."""
     ctx = AppContext(settings_for(config))
-    season = season_report(ctx, _time(start, "--from"), _time(end, "--to"))
+    season = season_report(ctx, parse_when(start, "--from"), parse_when(end, "--to"))
     if as_json:
         emit_json(season)
     elif as_csv:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -19,8 +18,9 @@ from agam.cli.common import (
     handle_errors,
     settings_for,
 )
+from agam.cli.time_options import parse_when
 from agam.core.errors import NotFound
-from agam.core.timeutil import format_dhaka, parse_utc
+from agam.core.timeutil import format_dhaka
 from agam.pipeline.backtest_events import (
     as_table_rows,
     read_observed,
@@ -32,19 +32,6 @@ from agam.pipeline.context import AppContext
 from agam.pipeline.replay import ReplayStep, ReplaySummary, replay, replay_settings
 from store.db import require_current_schema
 from triggers.engine import load_rule_sets
-
-
-def parse_when(text: str, option: str, *, end_of_day: bool = False) -> datetime:
-    """ISO time (UTC unless it has an offset) or ISO date: a date means 00:00 UTC, or with
-    `end_of_day` the last instant of that UTC day (so --to DATE includes the day)."""
-    value = text.strip()
-    try:
-        if len(value) == 10:
-            day = datetime.combine(date.fromisoformat(value), datetime.min.time(), UTC)
-            return day + timedelta(days=1, microseconds=-1) if end_of_day else day
-        return parse_utc(value)
-    except ValueError:
-        raise typer.BadParameter(f"not an ISO date or time: {text!r}", param_hint=option) from None
 
 
 def _progress(step: ReplayStep) -> None:

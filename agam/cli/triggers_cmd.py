@@ -16,8 +16,9 @@ from agam.cli.common import (
     handle_errors,
     settings_for,
 )
+from agam.cli.time_options import parse_when
 from agam.core.errors import NotFound, RuleError
-from agam.core.timeutil import iso_utc, parse_utc
+from agam.core.timeutil import iso_utc
 from agam.pipeline.context import AppContext
 from agam.pipeline.evaluate import run_evaluation
 from boundaries.overlay import union_wind_decay
@@ -40,7 +41,7 @@ def evaluate_cmd(
     """Judge the latest stored forecasts with the active rule sets; reconcile alerts."""
     ctx = AppContext(settings_for(config))
     ctx.store.upgrade()
-    when = parse_utc(as_of) if as_of else ctx.now()
+    when = parse_when(as_of, "--as-of") if as_of else ctx.now()
     results, changes = run_evaluation(ctx, when)
     rows: list[dict[str, Any]] = [
         {
