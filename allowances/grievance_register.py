@@ -131,6 +131,18 @@ def record(
     return row
 
 
+def _visible(
+    session: Session, principal: Principal, grievance_id: int, *, for_update: bool = False
+) -> Grievance:
+    """The grievance if `principal` may see its row. Another district's is answered as an
+    unknown one: its number would otherwise tell that it exists, and where."""
+    scope = register_scope(principal)  # committee members: aggregates only
+    row = grievance_repo.get(session, grievance_id, for_update=for_update)
+    if scope is not None and row.district_pcode not in scope:
+        raise NotFound(f"no grievance {grievance_id}")
+    return row
+
+
 def update(
     session: Session,
     principal: Principal,
@@ -143,7 +155,7 @@ def update(
     note: str | None = None,
 ) -> Grievance:
     """Assign, note, and/or move the status (start, resolve, refer, reject with a reason)."""
-    row = grievance_repo.get(session, grievance_id, for_update=True)
+    row = _visible(session, principal, grievance_id, for_update=True)
     authorise(principal, row.district_pcode, "update")
     require_active(
         session, principal, HANDLER_ROLES, district=row.district_pcode, doing="update grievances"
@@ -328,10 +340,7 @@ def listing(
 
 def history(session: Session, principal: Principal, grievance_id: int) -> list[dict[str, Any]]:
     """The history of one grievance; notes only for its handlers."""
-    row = grievance_repo.get(session, grievance_id)
-    scope = register_scope(principal)
-    if scope is not None and row.district_pcode not in scope:
-        raise PermissionDenied(f"{principal.username} may not see grievance {grievance_id}")
+    row = _visible(session, principal, grievance_id)
     handler = can_handle(principal, row.district_pcode)
     return [
         {

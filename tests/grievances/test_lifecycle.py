@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 
-from agam.core.errors import InvalidTransition, PermissionDenied
+from agam.core.errors import InvalidTransition, NotFound, PermissionDenied
 from agam.core.settings import GrievanceSettings
 from allowances import grievance_register as register
 from allowances.grievances import NewGrievance
@@ -114,9 +114,16 @@ def test_grievance_lifecycle_overdue_and_visibility(
     ]
 
     # Others cannot act on it.
-    with pytest.raises(PermissionDenied, match="district BD5549"):
+    # Another district's grievance: the same answer as an unknown number (its district unsaid).
+    with pytest.raises(NotFound) as elsewhere:
         update(store, "dc.jamalpur", 2, action="start")
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotFound) as unknown:
+        update(store, "dc.jamalpur", 999, action="start")
+    assert str(elsewhere.value) == str(unknown.value).replace("999", "2")
+    assert "BD5549" not in str(elsewhere.value)
+    with store.session() as session, pytest.raises(NotFound, match=r"no grievance 2$"):
+        register.history(session, who(store, "dc.jamalpur"), 2)
+    with pytest.raises(PermissionDenied, match="aggregates only"):
         update(store, "committee.a", 2, action="start")
     # Another district's household: the same answer as an unknown one (its district unsaid).
     with store.session() as session, pytest.raises(InvalidTransition) as refused:
