@@ -83,6 +83,10 @@
       L.tileLayer(args.tiles.url, { attribution: args.tiles.attribution || "", maxZoom: 18 })
         .addTo(map);
     } else {
+      // the shipped layers' credit, in the page's language (text, never markup)
+      var credit = document.createElement("span");
+      credit.textContent = args.credits || "";
+      map.attributionControl.addAttribution(credit.outerHTML);
       getJson(args.basemap).then(function (doc) {
         L.geoJSON(doc, {
           pane: "basemap", interactive: false,

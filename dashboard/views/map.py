@@ -129,6 +129,7 @@ args = {
     "geo": f"{geo_base}/national.json",
     "basemap": f"{APP_ROOT}/app/static/basemap/neighbours.json",
     "tiles": tiles(cfg.tiles),
+    "credits": "" if cfg.tiles else t("map_credits", lg),
     "height": 620,
     "lang": lg,
     "bounds": BANGLADESH_BOUNDS,

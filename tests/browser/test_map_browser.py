@@ -35,6 +35,8 @@ def test_national_map_draws_offline_with_hover(
     container = frame.locator("#map[data-ready='1']")
     container.wait_for(timeout=60_000)
     assert container.get_attribute("data-unions") == "5160"
+    credit = frame.locator(".leaflet-control-attribution").inner_text()
+    assert "সীমানা: বিবিএস ২০২০" in credit, credit  # the shipped layers' credit, in Bangla
     box = container.bounding_box()
     assert box is not None
     assert box["height"] > 300

@@ -29,7 +29,7 @@ from .conftest import ACCOUNTS, OBSERVED, make_alert, make_list
 # product's name, file formats, the demo's label of synthetic data, the command it names.
 KEEP = {
     "Agam", "English", "GloFAS", "FFWC", "GDACS", "BMD", "IMD", "ECMWF", "GFS", "JTWC",
-    "SYNTHETIC", "agam", "demo", "csv", "xlsx", "OCHA", "CERF", "BDRCS",
+    "SYNTHETIC", "agam", "demo", "csv", "xlsx", "OCHA", "CERF", "BDRCS", "COD-AB",
 }  # fmt: skip
 CODE = re.compile(
     r"^(BD\d{2,10}|SW\d+(\.\d+)?[LR]?|SYNH?-[0-9A-Z-]+|[a-z]+(\.[a-z]+)+|[0-9a-f]{12,}|admin"
@@ -112,6 +112,7 @@ def visible(at: AppTest) -> list[str]:
     for component in at.get("component_instance"):
         args = json.loads(component.proto.json_args)  # type: ignore[attr-defined]
         out += list(args.get("labels", {}).values())
+        out.append(args.get("credits", ""))
         out += [item["label"] for item in args.get("legend", [])]
         for overlay in args.get("overlays", []):
             out += [overlay["label"], *overlay.get("legend", [])]
