@@ -152,7 +152,14 @@ def _apply(
     lines: dict[str, tuple[str, str, int]],
     at: datetime,
 ) -> None:
-    """The import record, the results, one audit entry per change and one for the file."""
+    """The import record, the results, one audit entry per change and one for the file. The
+    record is written whole: the app role may insert an import, never change it."""
+    summary = {
+        "applied": len(judgement.changes),
+        "unchanged": judgement.unchanged,
+        "unmatched": judgement.unmatched,
+        "rejected_rows": len(judgement.rejected),
+    }
     record = payment_repo.record_import(
         session,
         list_id=row.id,
@@ -161,6 +168,7 @@ def _apply(
         imported_by=actor,
         at=at,
         synthetic=row.synthetic,
+        summary=summary,
     )
     changes = [
         (c.line_ref, c.result.status, c.result.provider_txn_id, c.result.paid_at,
@@ -190,13 +198,6 @@ def _apply(
                 "failure_reason": result.failure_reason,
             },
         )
-    summary = {
-        "applied": len(changes),
-        "unchanged": judgement.unchanged,
-        "unmatched": judgement.unmatched,
-        "rejected_rows": len(judgement.rejected),
-    }
-    record.summary = summary
     audit.append(
         session,
         at=at,

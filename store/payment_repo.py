@@ -97,6 +97,7 @@ def record_import(
     imported_by: str,
     at: datetime,
     synthetic: bool,
+    summary: dict[str, int],
 ) -> PaymentImport:
     row = PaymentImport(
         list_id=list_id,
@@ -105,7 +106,7 @@ def record_import(
         imported_by=imported_by,
         imported_at=at,
         synthetic=synthetic,
-        summary={},
+        summary=summary,
     )
     session.add(row)
     session.flush()

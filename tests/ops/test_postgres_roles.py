@@ -13,6 +13,7 @@ setup.sh (twice: idempotent), `agam db upgrade` as the owner, `setup.sh grants`.
 from __future__ import annotations
 
 import contextlib
+import csv
 import json
 import os
 import re
@@ -313,6 +314,9 @@ def test_app_role_runs_every_step_and_cannot_rewrite_history(
         agam(d, "lists", "approve", str(list_id), "--user", "dc.khulna")
         agam(d, *f"lists export {list_id} {tmp_path / 'pay'} --user dc.khulna --format csv".split())
         assert list((tmp_path / "pay").rglob("*_mfs_*.csv"))
+        # The provider's return file (the import is recorded whole: insert-only for the app).
+        back = _return_file(tmp_path / "pay", tmp_path / "return.csv")
+        agam(d, "payments", "import-results", str(list_id), str(back), "--user", "dmo.khulna")
         # Grievances: recorded, then followed (the register's rows move, its history only grows).
         what = f"--channel hotline --category non_payment --alert {alert_id} --union {union}"
         agam(
@@ -326,6 +330,20 @@ def test_app_role_runs_every_step_and_cannot_rewrite_history(
         ctx.store.dispose()
     _assert_rows(d)
     _assert_refused(d)
+
+
+def _return_file(exported: Path, path: Path) -> Path:
+    """Every exported line paid now, as a provider returns it."""
+    rows = []
+    for name in sorted(exported.rglob("*.csv")):
+        with name.open(encoding="utf-8") as handle:
+            rows += list(csv.DictReader(handle))
+    paid = {"status": "paid", "paid_at": datetime.now(UTC).isoformat(), "failure_reason": ""}
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, [*rows[0], "provider_txn_id", *paid])
+        writer.writeheader()
+        writer.writerows(r | paid | {"provider_txn_id": f"T-{r['line_ref']}"} for r in rows)
+    return path
 
 
 def _alert_list_union(d: Deployment) -> tuple[int, int, str]:
@@ -362,6 +380,8 @@ def _assert_rows(d: Deployment) -> None:
             "decisions",
             "api_tokens",
             "union_exposure",
+            "payment_imports",
+            "payment_results",
         )
         empty = [t for t in tables if not conn.scalar(sa.text(f"SELECT count(*) FROM {t}"))]
         statuses = conn.scalars(sa.text("SELECT DISTINCT status FROM notification_outbox")).all()
