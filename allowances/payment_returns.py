@@ -30,6 +30,7 @@ from allowances.spreadsheet_guard import (
     return_file_limits,
     xlsx_refusal,
 )
+from allowances.spreadsheet_hidden import hidden_refusal
 
 REQUIRED = ("line_ref", "amount_bdt", "status", "provider_txn_id", "paid_at", "failure_reason")
 CHECKED_TEXT = ("line_ref", "status", "provider_txn_id", "paid_at", "failure_reason")
@@ -174,7 +175,12 @@ def _xlsx_rows(path: Path) -> Iterator[ReturnRow]:
             header = next(values, None)
             if header is None:
                 continue
-            names = _check_header(path, [_text(c) for c in header], sheet.title)
+            texts = [_text(c) for c in header]
+            hidden = hidden_refusal(path, sheet, texts)
+            if hidden is not None:
+                values.close()  # it holds the zip open
+                raise PaymentFileError(f"{path.name}: {hidden}; nothing imported")
+            names = _check_header(path, texts, sheet.title)
             for number, record in enumerate(values, start=2):
                 cells = [_text(c) for c in record]
                 if any(c.strip() for c in cells):

@@ -35,6 +35,7 @@ from allowances.registry_schema import (
     load_aliases,
 )
 from allowances.spreadsheet_guard import csv_delimiter, xlsx_refusal
+from allowances.spreadsheet_hidden import hidden_refusal
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -260,12 +261,23 @@ class XlsxReader:
             ) from None
         sheet = self._book.worksheets[0]
         self._rows = sheet.iter_rows(values_only=True)
+        try:
+            self._read_header(sheet)
+        except RegistryError:
+            self._rows.close()  # it holds the zip open
+            self._book.close()
+            raise
+        self.ragged = Ragged.none()
+
+    def _read_header(self, sheet: Any) -> None:
         header = next(self._rows, None)
         if not header:
             raise RegistryError(f"{self.file_name}: empty worksheet, no header row")
         self.headers = ["" if h is None else str(h) for h in header]
+        hidden = hidden_refusal(self.path, sheet, self.headers)
+        if hidden is not None:
+            raise RegistryError(f"{self.file_name}: {hidden}; nothing imported")
         self.mapping, self.ignored = map_headers(self.file_name, self.headers)
-        self.ragged = Ragged.none()
 
     def chunks(self) -> Iterator[RawChunk]:
         wanted = [(i, self.mapping[h]) for i, h in enumerate(self.headers) if h in self.mapping]

@@ -49,12 +49,18 @@ def return_file_limits() -> ReturnFileLimits:
 def xlsx_refusal(path: Path, limits: XlsxLimits | None = None) -> str | None:
     """Why the workbook at `path` is refused before it is opened, or None. A file that is not
     a zip is left to the reader, which says so in its own words."""
-    limits = limits or xlsx_limits()
     try:
         with zipfile.ZipFile(path) as archive:
             parts = archive.infolist()
     except (zipfile.BadZipFile, OSError):
         return None
+    return parts_refusal(parts, limits)
+
+
+def parts_refusal(parts: list[zipfile.ZipInfo], limits: XlsxLimits | None = None) -> str | None:
+    """Why a workbook with these zip parts is refused, or None: the guard of `xlsx_refusal`
+    for a zip already open (read from it, not from the path again)."""
+    limits = limits or xlsx_limits()
     if len(parts) > limits.max_entries:
         return f"the workbook has {len(parts):,} parts, over the {limits.max_entries:,} limit"
     total = sum(p.file_size for p in parts)
