@@ -80,7 +80,7 @@ def read_bundle(content: bytes, feed_id: str) -> list[Part]:
     check_count(
         len(parts), current().json_limits.max_bundle_parts, feed_id, "bundle parts", "parts"
     )
-    out = []
+    out: list[Part] = []
     for index, part in enumerate(parts):
         if not isinstance(part, dict):
             raise refuse(feed_id, f"bundle parts[{index}]", "not an object")
@@ -90,6 +90,8 @@ def read_bundle(content: bytes, feed_id: str) -> list[Part]:
         error = part.get("error")
         if error is not None and not isinstance(error, str):
             raise refuse(feed_id, f"bundle parts[{index}].error", "not text")
+        if any(p.name == part["name"] for p in out):  # a dict of parts would keep the last
+            raise refuse(feed_id, f"bundle parts[{index}].name", f"{part['name']!r:.60} twice")
         out.append(Part(part["name"], part["url"], part["body"], error))
     return out
 

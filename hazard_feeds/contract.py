@@ -50,7 +50,9 @@ class RawArtifact:
 class QualityIssue:
     """A data-quality finding carried with the forecast (missing member, station, timestep)."""
 
-    code: Literal["missing_member", "missing_station", "missing_timestep", "stale", "partial"]
+    code: Literal[
+        "missing_member", "missing_station", "missing_timestep", "stale", "partial", "repaired"
+    ]
     message: str
     subject: str | None = None
 

@@ -89,6 +89,24 @@ def _time(text: str, line: int) -> datetime:
     return check_year(local, "ffwc_logsheet", f"row {line} column 'Date'")
 
 
+def _once(
+    firsts: dict[tuple[Any, ...], tuple[float, int]],
+    what: tuple[Any, ...],
+    value: float,
+    line: int,
+    column: str,
+) -> None:
+    """Refuse a second, different value for one station's danger level, or for one time's
+    level: the last row would otherwise win silently."""
+    first, row = firsts.setdefault(what, (value, line))
+    if first != value:
+        subject = f"{what[0]} at {what[2]:%d/%m/%Y %H:%M} UTC" if len(what) > 2 else what[0]
+        raise FeedError(
+            f"ffwc_logsheet: row {line} column {column!r}: {value:g} for {subject}, but row "
+            f"{row} gives {first:g}"
+        )
+
+
 def _rows(content: bytes) -> list[list[str]]:
     """The CSV rows, within the byte, row and field-size limits of limits.toml [csv]."""
     limits = current().csv
@@ -121,6 +139,7 @@ def read_logsheet(content: bytes) -> dict[str, dict[str, Any]]:
         raise FeedError("ffwc_logsheet: no header row starting with 'Date' (not a log sheet?)")
     cols = _header(rows[start])
     stations: dict[str, dict[str, Any]] = {}
+    firsts: dict[tuple[Any, ...], tuple[float, int]] = {}
     for line, row in enumerate(rows[start + 1 :], start + 2):
         if not any(c.strip() for c in row):
             continue
@@ -128,16 +147,20 @@ def read_logsheet(content: bytes) -> dict[str, dict[str, Any]]:
             row = row + [""] * (max(cols.values()) + 1 - len(row))
         when = _time(row[cols["time"]], line)
         name, _, river = row[cols["station"]].partition(",")
+        name = name.strip() or "unknown"
         info = stations.setdefault(
-            name.strip() or "unknown",
+            name,
             {"river": river.strip() or None, "observed": [], "forecast_log": [], "notes": []},
         )
         for key, target in (("observed", "observed"), ("forecast", "forecast_log")):
             value = _float(row[cols[key]], line, COLUMNS[key])
             if value is not None:
+                _once(firsts, (name, key, when), value, line, COLUMNS[key])
                 info[target].append((when, value))
         for key in ("danger", "fbf_danger", "record_high"):
             if key in cols and (value := _float(row[cols[key]], line, COLUMNS[key])) is not None:
+                if key != "record_high":  # a record high may rise during the season
+                    _once(firsts, (name, key), value, line, COLUMNS[key])
                 info[key] = value
         if "notification" in cols and row[cols["notification"]].strip():
             info["notes"].append((when, " ".join(row[cols["notification"]].split())))

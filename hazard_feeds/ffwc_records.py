@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from agam.core.errors import FeedError
-from agam.core.timeutil import DHAKA
+from agam.core.timeutil import DHAKA, iso_utc
 from hazard_feeds.checks import bounded_number, check_count, check_year, in_box
 from hazard_feeds.limits import current
 
@@ -126,10 +126,11 @@ def _coordinate(rec: dict[str, Any], field: str, quantity: str, where: str, i: i
 def station_list(body: Any, where: str) -> tuple[list[dict[str, Any]], list[RejectedStation]]:
     """Station list -> ([{ffwc_id, name, river, danger_level_m, lat, lon}], rejected records).
     One bad record does not sink the list: a followed station it concerns becomes missing."""
-    good, bad = [], []
+    good: list[tuple[int, dict[str, Any]]] = []
+    bad: list[RejectedStation] = []
     for i, rec in enumerate(records(body, where)):
         try:
-            good.append(_station(rec, where, i))
+            good.append((i, _station(rec, where, i)))
         except FeedError as exc:
             ident, name = rec.get(ID_FIELDS[0]), rec.get(NAME_FIELDS[0]) or rec.get("name")
             bad.append(
@@ -140,7 +141,29 @@ def station_list(body: Any, where: str) -> tuple[list[dict[str, Any]], list[Reje
                     str(exc),
                 )
             )
-    return good, bad
+    return _without_conflicts(good, bad, where)
+
+
+def _without_conflicts(
+    good: list[tuple[int, dict[str, Any]]], bad: list[RejectedStation], where: str
+) -> tuple[list[dict[str, Any]], list[RejectedStation]]:
+    """Stations whose id is listed once (or repeated identically). An id listed with different
+    values is rejected in every record: which one holds the danger level cannot be told."""
+    by_id: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+    for index, station in good:
+        by_id.setdefault(station["ffwc_id"], []).append((index, station))
+    kept = []
+    for ident, listed in by_id.items():
+        if all(station == listed[0][1] for _, station in listed):
+            kept.append(listed[0][1])
+            continue
+        records = ", ".join(str(i) for i, _ in listed)
+        reason = (
+            f"ffwc: {where} records {records} field id: station {ident!r:.40} is listed "
+            f"{len(listed)} times with different values"
+        )
+        bad += [RejectedStation(i, ident, s["name"], reason) for i, s in listed]
+    return kept, bad
 
 
 def normalise_stations(body: Any, where: str = "station list") -> list[dict[str, Any]]:
@@ -153,20 +176,34 @@ def normalise_stations(body: Any, where: str = "station list") -> list[dict[str,
 
 def normalise_series(body: Any, where: str) -> Series:
     """[{fc_date|wl_date|date, waterlevel|wl}] -> sorted [(utc time, metres)]."""
-    series = []
+    series: list[tuple[datetime, float, int]] = []
     for i, rec in enumerate(records(body, where)):
         when = parse_time(_pick(rec, TIME_FIELDS, where, i), where, i, _field(rec, TIME_FIELDS))
         value = level(_pick(rec, LEVEL_FIELDS, where, i), where, i, _field(rec, LEVEL_FIELDS))
-        series.append((when, value))
-    return sorted(series)
+        series.append((when, value, i))
+    return _once_per_time(series, where)
 
 
 def observed_levels(body: Any, where: str) -> dict[str, Series]:
     """Observed endpoint -> {lower-case station name: sorted [(utc time, metres)]}."""
-    out: dict[str, Series] = {}
+    out: dict[str, list[tuple[datetime, float, int]]] = {}
     for i, rec in enumerate(records(body, where)):
         name = _text(_pick(rec, NAME_FIELDS, where, i), where, i, _field(rec, NAME_FIELDS))
         when = parse_time(_pick(rec, TIME_FIELDS, where, i), where, i, _field(rec, TIME_FIELDS))
         value = level(_pick(rec, LEVEL_FIELDS, where, i), where, i, _field(rec, LEVEL_FIELDS))
-        out.setdefault(name.lower(), []).append((when, value))
-    return {k: sorted(v) for k, v in out.items()}
+        out.setdefault(name.lower(), []).append((when, value, i))
+    return {k: _once_per_time(v, where) for k, v in out.items()}
+
+
+def _once_per_time(points: list[tuple[datetime, float, int]], where: str) -> Series:
+    """Sorted (time, level), one level per time: a time given twice with two levels is refused
+    (the grid would keep whichever came last)."""
+    first: dict[datetime, tuple[float, int]] = {}
+    for when, value, index in points:
+        level_, earlier = first.setdefault(when, (value, index))
+        if level_ != value:
+            raise FeedError(
+                f"ffwc: {_where(where, index, LEVEL_FIELDS[0])}: {iso_utc(when)} is given "
+                f"twice, as {level_:g} m in record {earlier} and {value:g} m here"
+            )
+    return sorted((when, value) for when, (value, _) in first.items())

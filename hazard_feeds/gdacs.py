@@ -25,7 +25,7 @@ from hazard_feeds.bundle import Part, is_bundle, load_json, make_bundle, read_bu
 from hazard_feeds.checks import latest_issue_time
 from hazard_feeds.contract import HazardForecast, QualityIssue, RawArtifact
 from hazard_feeds.feed_configs import GdacsConfig
-from hazard_feeds.gdacs_checks import check_eventlist, check_geometry_doc
+from hazard_feeds.gdacs_checks import MAX_ID_DIGITS, check_eventlist, check_geometry_doc
 from hazard_feeds.gdacs_episodes import EpisodeBehind, episodes_behind
 from hazard_feeds.gdacs_geometry import is_event_list, naive_utc, parse_event
 from hazard_feeds.guard import guarded_parse
@@ -54,11 +54,13 @@ def relevant_events(eventlist: dict[str, Any], cfg: GdacsConfig) -> list[dict[st
         if props.get("eventtype") != "TC":
             continue
         for key in ("eventid", "episodeid"):
-            if not str(props.get(key, "")).isdigit():
+            text = str(props.get(key, ""))
+            if not (text.isascii() and text.isdigit() and len(text) <= MAX_ID_DIGITS):
                 raise FeedError(f"gdacs: event list feature {index} field {key} is not a number")
         iso3 = {c.get("iso3") for c in props.get("affectedcountries") or [] if isinstance(c, dict)}
-        coords = (feature.get("geometry") or {}).get("coordinates") or [None, None]
-        lon, lat = coords[0], coords[1]
+        geometry = feature.get("geometry") or {}
+        point = geometry.get("type") == "Point"  # an event's position is its centroid point
+        lon, lat = geometry["coordinates"][:2] if point else (None, None)
         in_box = (
             isinstance(lon, int | float)
             and isinstance(lat, int | float)
@@ -255,6 +257,15 @@ def _forecast(
                 "track",
             )
         )
+    quality += [
+        QualityIssue(
+            "repaired",
+            f"GDACS event {e['event_id']}: a wind band crossing itself was repaired: {where}",
+            "footprints",
+        )
+        for e in events
+        for where in e.get("repaired_bands", [])
+    ]
     quality += extra or []
     winds = [np.nan if p["max_wind_kmh"] is None else p["max_wind_kmh"] for p in track]
     data = xr.Dataset(

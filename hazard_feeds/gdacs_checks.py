@@ -16,6 +16,7 @@ from hazard_feeds.checks import a_kind, bounded_number, check_count, check_year,
 from hazard_feeds.limits import current
 
 FEED = "gdacs"
+MAX_ID_DIGITS = 18  # an event or episode id fits a signed 64-bit integer
 TIME_KEYS = ("datemodified", "fromdate", "todate", "polygondate")
 WIND_KEYS = ("wind_kmh", "windspeed_kmh", "maxwind_kmh")
 # GeoJSON type -> nesting of positions in `coordinates` and the fewest positions per part.
@@ -60,6 +61,7 @@ def check_geometry_doc(doc: Any, fallback_year: int, what: str = "getgeometry") 
     for index, (feature, p) in enumerate(zip(features, props, strict=True)):
         where = f"{what} features[{index}]"
         _countries(p, where)
+        _ids(p, where)
         _winds(p, where)
         geometry = feature.get("geometry")
         if geometry:
@@ -108,6 +110,24 @@ def _countries(props: dict[str, Any], where: str) -> None:
     countries = props.get("affectedcountries")
     if countries is not None and not isinstance(countries, list):
         raise refuse(FEED, f"{where}.properties.affectedcountries", "not a list")
+    for i, country in enumerate(countries or []):
+        iso3 = country.get("iso3") if isinstance(country, dict) else None
+        if iso3 is not None and not isinstance(iso3, str):
+            field = f"{where}.properties.affectedcountries[{i}].iso3"
+            raise refuse(FEED, field, f"{a_kind(iso3)}, not a country code")
+
+
+def _ids(props: dict[str, Any], where: str) -> None:
+    """eventid / episodeid, where given: a whole number (GDACS sends ints; digits in text are
+    read too), short enough to be one."""
+    for key in ("eventid", "episodeid"):
+        value = props.get(key)
+        if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+            continue
+        if not (isinstance(value, str) and value.isascii() and value.isdigit()):
+            raise refuse(FEED, f"{where}.properties.{key}", f"{value!r:.40} is not a number")
+        if len(value) > MAX_ID_DIGITS:
+            raise refuse(FEED, f"{where}.properties.{key}", f"{value[:20]!r}... is not an id")
 
 
 def _winds(props: dict[str, Any], where: str) -> None:

@@ -129,6 +129,26 @@ def _track_point(props: dict[str, Any], geom: Any, start: datetime) -> dict[str,
     }
 
 
+def polygonal(geom: Any) -> Any:
+    """The polygons of a repaired shape (make_valid may add the lines a bowtie crossed at)."""
+    parts = getattr(geom, "geoms", [geom])
+    polygons = [g for g in parts if g.geom_type in ("Polygon", "MultiPolygon")]
+    return shapely.unary_union(polygons) if polygons else shapely.Polygon()
+
+
+def _one_point_per_time(track: list[dict[str, Any]], point: dict[str, Any], index: int) -> None:
+    """Add a track point unless its time is taken by another position (which would win
+    depends on the order of the features)."""
+    same = next((p for p in track if p["valid_time"] == point["valid_time"]), None)
+    if same is None:
+        track.append(point)
+    elif (same["lat"], same["lon"]) != (point["lat"], point["lon"]):
+        raise FeedError(
+            f"gdacs: getgeometry features[{index}].properties.key: a second track position for "
+            f"{point['valid_time']:%Y-%m-%d %H:%M} UTC"
+        )
+
+
 def _band_row(
     head: dict[str, Any], cls: str, props: dict[str, Any], geom: Any, issued: datetime
 ) -> dict[str, Any]:
@@ -161,18 +181,24 @@ def parse_event(doc: dict[str, Any], fetched_at: datetime) -> dict[str, Any]:
     track: list[dict[str, Any]] = []
     segments: list[tuple[tuple[float, float], dict[str, Any]]] = []
     dropped = 0
-    for feature in features:
+    repaired: list[str] = []  # bands whose ring crosses itself: repaired, never dropped
+    for index, feature in enumerate(features):
         props, cls = feature["properties"], str(feature["properties"].get("Class", ""))
         if not feature.get("geometry"):
             continue
         geom = _geometry(feature, cls)
         if cls in BAND_KMH or cls == "Poly_Cones":
+            if not geom.is_empty and not geom.is_valid:
+                reason = shapely.is_valid_reason(geom)
+                geom = polygonal(shapely.make_valid(geom))
+                if geom.area > 0:  # GDACS draws bands of no area too: those are dropped below
+                    repaired.append(f"features[{index}] ({cls}: {reason[:80]})")
             if geom.is_empty or geom.area <= 0:
                 dropped += 1  # the band does not reach there
                 continue
             rows.append(_band_row(head, cls, props, geom, issued))
         elif cls.startswith(POINT_CLASS) and str(props.get("key", "")).isdigit():
-            track.append(_track_point(props, geom, start))
+            _one_point_per_time(track, _track_point(props, geom, start), index)
         elif cls.startswith(SEGMENT_CLASS) and geom.geom_type == "LineString":
             x, y = geom.coords[-1][:2]
             segments.append(((x, y), props))
@@ -196,6 +222,7 @@ def parse_event(doc: dict[str, Any], fetched_at: datetime) -> dict[str, Any]:
         ],
         "track": track,
         "dropped_zero_area": dropped,
+        "repaired_bands": repaired,
         "rows": rows,
     }
 

@@ -38,6 +38,9 @@ REF_NAMES = ("forecast_reference_time", "time")
 LEAD_NAMES = ("step", "forecast_period", "leadtime", "lead_time")
 LAT_NAMES = ("latitude", "lat")
 LON_NAMES = ("longitude", "lon")
+# Lead-time units -> hours per unit (CF/UDUNITS spellings seen in GloFAS files and their kin).
+LEAD_UNITS = {"hours": 1.0, "hour": 1.0, "h": 1.0, "hrs": 1.0, "days": 24.0, "day": 24.0, "d": 24.0}
+LEAD_UNITS |= {"seconds": 1 / 3600, "second": 1 / 3600, "s": 1 / 3600, "minutes": 1 / 60}
 
 
 def open_dataset(content: bytes, feed_id: str = "glofas") -> xr.Dataset:
@@ -99,7 +102,7 @@ def _open_zip(content: bytes, feed_id: str) -> xr.Dataset:
         raise FeedError(f"{feed_id}: unreadable zip of netCDF files ({exc})") from None
     if not parts:
         raise FeedError(f"{feed_id}: the zip holds no netCDF file")
-    return _combine_members(parts)
+    return _combine_members(parts, feed_id)
 
 
 def _open_grib(content: bytes, feed_id: str) -> xr.Dataset:
@@ -127,11 +130,16 @@ def _open_grib(content: bytes, feed_id: str) -> xr.Dataset:
                 raise FeedError(f"{feed_id}: unreadable GRIB ({kind}: {exc})") from None
     if not parts:
         raise FeedError(f"{feed_id}: the GRIB file holds no control or perturbed forecast")
-    return _combine_members(parts)
+    return _combine_members(parts, feed_id)
 
 
-def _combine_members(parts: list[xr.Dataset]) -> xr.Dataset:
-    """Control (no member dim, or member 0) and perturbed members -> one `number` dim."""
+def _combine_members(parts: list[xr.Dataset], feed_id: str = "glofas") -> xr.Dataset:
+    """Control (no member dim, or member 0) and perturbed members -> one `number` dim. The
+    parts must share their grid and lead times: an outer join of grids that differ by a hair
+    would multiply the cells past every size limit."""
+    total = sum(int(ds[VARIABLE].size) for ds in parts if VARIABLE in ds)
+    limit = current().netcdf.max_values
+    check_count(total, limit, feed_id, f"{VARIABLE} over all parts", "values")
     ready = []
     for ds in parts:
         member = next((d for d in MEMBER_DIMS if d in ds.dims), None)
@@ -144,7 +152,11 @@ def _combine_members(parts: list[xr.Dataset]) -> xr.Dataset:
         ready.append(ds)
     if len(ready) == 1:
         return ready[0]
-    return xr.concat(ready, dim="number", join="outer").sortby("number")
+    try:
+        return xr.concat(ready, dim="number", join="exact").sortby("number")
+    except ValueError as exc:
+        text = " ".join(str(exc).split())[:120]
+        raise refuse(feed_id, "parts", f"their grids or lead times differ ({text})") from None
 
 
 def _first(ds: xr.Dataset | xr.DataArray, names: tuple[str, ...]) -> str | None:
@@ -159,8 +171,10 @@ def _lead_as_timedelta(coord: xr.DataArray, feed_id: str, name: str) -> pd.Timed
             raise refuse(feed_id, name, "a lead time is missing (NaT)")
         hours = values.astype("timedelta64[s]").astype("float64") / 3600.0
     elif values.dtype.kind in "fiu":
-        units = str(coord.attrs.get("units", "hours")).lower()
-        scale = 24.0 if units.startswith("day") else 1 / 3600 if units.startswith("s") else 1.0
+        units = str(coord.attrs.get("units", "hours")).strip().lower()
+        scale = LEAD_UNITS.get(units)
+        if scale is None:  # "minutes" read as hours would move every valid time
+            raise refuse(feed_id, name, f"lead time units {units[:30]!r} are not known")
         hours = values.astype("float64") * scale
     else:
         raise refuse(feed_id, name, f"lead times are not numbers ({values.dtype})")
@@ -222,6 +236,10 @@ def canonical_cube(ds: xr.Dataset, feed_id: str = "glofas") -> tuple[xr.DataArra
         da = da.expand_dims(member=[0])
     else:
         da = da.rename({member: "member"})
+    numbers = pd.Index(np.atleast_1d(da["member"].values))
+    if not numbers.is_unique:  # a member counted twice would weigh twice in every probability
+        twice = numbers[numbers.duplicated()][0]
+        raise refuse(feed_id, member or "member", f"ensemble member {twice} is given twice")
     lat, lon = _first(da, LAT_NAMES), _first(da, LON_NAMES)
     if lat is None or lon is None:
         raise FeedError(f"{feed_id}: no latitude/longitude dimensions")

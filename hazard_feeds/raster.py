@@ -26,7 +26,7 @@ from rasterio.windows import Window, from_bounds
 
 from agam.core.errors import FeedError
 from agam.core.timeutil import iso_utc, utc_now
-from hazard_feeds.checks import check_bytes, check_count, mask_outside
+from hazard_feeds.checks import check_bytes, check_count, check_year, mask_outside
 from hazard_feeds.contract import HazardForecast, QualityIssue, RawArtifact
 from hazard_feeds.dropped_files import read_dropped
 from hazard_feeds.feed_configs import RasterConfig
@@ -57,7 +57,7 @@ def read_raster(
     try:
         with MemoryFile(content) as memfile, _quiet_open(memfile) as src:
             _check_header(src, band)
-            west, south, east, north = transform_bounds("EPSG:4326", src.crs, *BANGLADESH_LONLAT)
+            west, south, east, north = _bangladesh_in(src.crs)
             window = _whole_pixels(from_bounds(west, south, east, north, src.transform))
             window = window.intersection(Window(0, 0, src.width, src.height))
             rows, cols = int(window.height), int(window.width)
@@ -80,6 +80,9 @@ def read_raster(
     except (rasterio.errors.RasterioError, ValueError) as exc:
         raise FeedError(f"raster: not a readable GeoTIFF ({exc})") from None
     quality = _mask_values(data, variable)
+    if not np.isfinite(data).any():  # a grid that says nothing must not read as "no flood"
+        text = f"no cell over Bangladesh has a value ({rows * cols:,} cells nodata or masked)"
+        quality.append(QualityIssue("partial", text, variable))
     when = valid_time or _tiff_time(tag) or fallback_time
     xs = transform.c + transform.a * (np.arange(shape[1]) + 0.5)
     ys = transform.f + transform.e * (np.arange(shape[0]) + 0.5)
@@ -103,6 +106,16 @@ def _quiet_open(memfile: MemoryFile) -> Any:
         return memfile.open()
 
 
+def _bangladesh_in(crs: Any) -> tuple[float, float, float, float]:
+    """Bangladesh's box in the raster's CRS; a CRS that cannot place it (the far side of an
+    orthographic view) gives non-finite numbers, refused here."""
+    box = transform_bounds("EPSG:4326", crs, *BANGLADESH_LONLAT)
+    if not all(math.isfinite(v) for v in box):
+        raise FeedError("raster: header CRS: Bangladesh has no position in it")
+    west, south, east, north = box
+    return west, south, east, north
+
+
 def _whole_pixels(window: Window) -> Window:
     """The window grown outwards to whole pixels (the transform then stays exact)."""
     col, row = math.floor(window.col_off), math.floor(window.row_off)
@@ -123,6 +136,8 @@ def _check_header(src: Any, band: int) -> None:
         raise FeedError(f"raster: band {band} requested, the file has {src.count}")
     if not all(math.isfinite(v) for v in tuple(src.transform)[:6]) or src.transform.is_degenerate:
         raise FeedError("raster: header geotransform: not finite or degenerate")
+    if src.transform.b or src.transform.d:  # cell centres below assume a north-up grid
+        raise FeedError("raster: header geotransform: rotated or sheared grids are not read")
     if src.dtypes[band - 1] not in NUMERIC_DTYPES:
         raise FeedError(f"raster: band {band}: cell type {src.dtypes[band - 1]} is not numeric")
 
@@ -162,10 +177,11 @@ def _mask_values(data: np.ndarray, variable: str) -> list[QualityIssue]:
 def _tiff_time(tag: str | None) -> datetime | None:
     """TIFFTAG_DATETIME ("YYYY:MM:DD HH:MM:SS", taken as UTC); unreadable -> None."""
     try:
-        return datetime.strptime(f"{tag} +0000", "%Y:%m:%d %H:%M:%S %z") if tag else None
+        when = datetime.strptime(f"{tag} +0000", "%Y:%m:%d %H:%M:%S %z") if tag else None
     except ValueError:
         log.warning("raster: ignoring unreadable TIFFTAG_DATETIME %r", tag[:40] if tag else tag)
         return None
+    return check_year(when, "raster", "TIFFTAG_DATETIME") if when else None
 
 
 class RasterFeed:

@@ -117,3 +117,76 @@ def test_raster_garbage(raw_of: Callable[..., RawArtifact]) -> None:
     feed = RasterFeed(RasterConfig(interval_minutes=60, url="x.tif"))
     with pytest.raises(FeedError, match="not a readable GeoTIFF"):
         feed.parse(raw_of("raster", b"II*\x00garbage"))
+
+
+# --- red-team findings ------------------------------------------------------------------------
+
+
+def test_bmd_csv_list_position_in_other_digits_is_refused() -> None:
+    text = (BMD_DIR / "bulletin_remal_like.csv").read_text()
+    text = text.replace("model_winds.1.", "model_winds.\u00b9.")  # "¹".isdigit(), int("¹") fails
+    with pytest.raises(FeedError, match=r"CSV row 18 key 'model_winds\.¹\.model'"):
+        parse_bulletin(text.encode())  # was a ValueError (the guard's "parser fault")
+
+
+def _tif(
+    path: Path, fill: float | None = None, tag: str = "2024:07:04 00:00:00", **kw: object
+) -> str:
+    data = np.arange(200 * 150, dtype="float32").reshape(200, 150) / 10000
+    if fill is not None:
+        data[...] = fill
+    profile: dict[str, object] = {
+        "crs": "EPSG:32646",
+        "transform": Affine(5_000, 0, 100_000, 0, -5_000, 2_980_000),
+    }
+    profile |= kw
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        height=200,
+        width=150,
+        count=1,
+        dtype="float32",
+        nodata=-9999,
+        **profile,
+    ) as dst:
+        dst.write(data, 1)
+        dst.update_tags(TIFFTAG_DATETIME=tag)
+    return str(path)
+
+
+def _raster(path: str) -> RasterFeed:
+    return RasterFeed(RasterConfig(interval_minutes=60, url=path))
+
+
+def test_raster_with_no_value_over_bangladesh_says_so(tmp_path: Path) -> None:
+    feed = _raster(_tif(tmp_path / "nodata.tif", fill=-9999))
+    forecast = feed.parse(feed.fetch(None, None))
+    [issue] = forecast.quality
+    assert issue.message.startswith("no cell over Bangladesh has a value")
+    assert not forecast.complete
+
+
+@pytest.mark.parametrize(
+    ("kw", "message"),
+    [
+        ({"tag": "0001:07:04 00:00:00"}, "TIFFTAG_DATETIME: year 1 is outside 1950..2200"),
+        (
+            {"transform": Affine(5_000, 1_000, 100_000, 1_000, -5_000, 2_980_000)},
+            "header geotransform: rotated or sheared grids are not read",
+        ),
+        (
+            {"crs": "+proj=ortho +lat_0=-60 +lon_0=-90 +datum=WGS84"},
+            "header CRS: Bangladesh has no position in it",
+        ),
+    ],
+)
+def test_raster_header_faults_are_named(
+    tmp_path: Path, kw: dict[str, object], message: str
+) -> None:
+    feed = _raster(_tif(tmp_path / "x.tif", **kw))
+    with pytest.raises(FeedError) as caught:
+        feed.parse(feed.fetch(None, None))
+    assert message in str(caught.value)
+    assert "parser fault" not in str(caught.value)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -237,3 +238,75 @@ def test_logsheet_fetch_from_folder(tmp_path: Path) -> None:
     assert raw.content == LOGSHEET
     assert feed.fetch(None, raw).not_modified
     assert json.dumps(feed.to_json(feed.parse(raw)))  # JSON-ready
+
+
+# --- a value given twice: refused, never "the last one wins" (red-team findings) --------------
+
+STATIONS = (FOLDER / "stations-2025.json").read_text()
+FORECAST = (FOLDER / "forecast-SW46.9L.json").read_text()
+
+
+def test_a_key_given_twice_in_a_record_is_refused(ffwc_bundle: Callable[..., RawArtifact]) -> None:
+    stations = STATIONS.replace('"dl": "19.50",', '"dl": "19.50", "dl": "5.00",', 1)
+    with pytest.raises(FeedError, match=r"field 0\.dl: key given twice in one object"):
+        FEED.parse(ffwc_bundle(stations=stations))
+
+
+def test_a_station_id_listed_twice_with_other_values_is_unusable(
+    ffwc_bundle: Callable[..., RawArtifact],
+) -> None:
+    listed = json.loads(STATIONS)
+    stations = json.dumps([dict(listed[0], dl="5.00"), *listed])  # which danger level holds?
+    with pytest.raises(FeedError) as caught:
+        FEED.parse(ffwc_bundle(stations=stations))
+    assert "records 0, 1 field id: station '46' is listed 2 times with different values" in str(
+        caught.value
+    )
+    again = json.dumps([*listed, listed[0]])  # repeated as it was: harmless
+    assert list(FEED.parse(ffwc_bundle(stations=again)).data["station"].values) == ["SW46.9L"]
+
+
+def test_a_forecast_time_given_twice_with_two_levels_is_refused(
+    ffwc_bundle: Callable[..., RawArtifact],
+) -> None:
+    records = json.loads(FORECAST)
+    body = [*records, dict(records[3], waterlevel="25.00")]
+    with pytest.raises(FeedError, match=r"record 21 field waterlevel: .* given twice, as 17\.24"):
+        normalise_series(body, "forecast")
+    with pytest.raises(FeedError, match=r"Bahadurabad .*: forecast unusable .*25 m here"):
+        FEED.parse(ffwc_bundle(forecast=json.dumps(body)))  # the only followed station
+    assert len(normalise_series([*records, records[3]], "forecast")) == len(records)
+
+
+def test_a_bundle_part_given_twice_is_refused(ffwc_bundle: Callable[..., RawArtifact]) -> None:
+    doc = json.loads(ffwc_bundle().content)
+    doc["parts"].append(dict(doc["parts"][0], body="[]"))
+    with pytest.raises(FeedError, match=r"bundle parts\[3\]\.name: 'stations' twice"):
+        FEED.parse(_raw(json.dumps(doc).encode()))
+
+
+def _raw(content: bytes) -> RawArtifact:
+    fetched = datetime(2020, 6, 7, 4, tzinfo=UTC)
+    return RawArtifact("ffwc", "file:///bundle.json", content, "0" * 64, fetched)
+
+
+LAST_ROW = '"Bahadurabad, Jamuna",,\n'
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        (
+            f"12/06/2020 06:00,,,5.00,20.35,21.16,{LAST_ROW}",
+            "column 'danger level': 5 for Bahadurabad, but row 3 gives 19.5",
+        ),
+        (
+            f"07/06/2020 06:00,17.19,25.00,19.50,20.35,21.16,{LAST_ROW}",
+            "column 'forecast water level': 25 for Bahadurabad at 07/06/2020 00:00 UTC, but row",
+        ),
+    ],
+)
+def test_logsheet_a_second_value_for_one_thing_is_refused(row: str, message: str) -> None:
+    with pytest.raises(FeedError) as caught:
+        read_logsheet(LOGSHEET + b"\n" + row.encode())
+    assert message in str(caught.value)

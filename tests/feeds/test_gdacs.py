@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import shapely
 
 from agam.core.errors import FeedError
 from hazard_feeds.bundle import Part, make_bundle
@@ -121,3 +122,97 @@ def test_event_list_rejects_bad_ids(gdacs_eventlist: dict[str, Any]) -> None:
     gdacs_eventlist["features"][0]["properties"]["eventid"] = "1; DROP"
     with pytest.raises(FeedError, match="feature 0 field eventid is not a number"):
         relevant_events(gdacs_eventlist, FEED.config)
+
+
+# --- red-team findings: each was a traceback, or a value silently taken -----------------------
+
+
+def _bay_list(gdacs_eventlist: dict[str, Any]) -> dict[str, Any]:
+    """The real event list with its first event moved into the Bay of Bengal."""
+    first = gdacs_eventlist["features"][0]
+    first["geometry"], first["bbox"] = {"type": "Point", "coordinates": [89.5, 21.5]}, None
+    return gdacs_eventlist
+
+
+def test_an_event_placed_by_a_multipoint_is_no_index_error(
+    gdacs_eventlist: dict[str, Any],
+) -> None:
+    listing = _bay_list(gdacs_eventlist)
+    listing["features"][0]["geometry"] = {"type": "MultiPoint", "coordinates": [[89.5, 21.5]]}
+    hits = [p["eventid"] for p in relevant_events(listing, FEED.config)]  # was an IndexError
+    assert 1001296 not in hits  # placed by no point: judged by its countries and box only
+
+
+@pytest.mark.parametrize("eventid", ["\u00b2\u00b3", "9" * 5000])
+def test_an_event_id_int_cannot_read_is_refused(
+    gdacs_eventlist: dict[str, Any], eventid: str
+) -> None:
+    listing = _bay_list(gdacs_eventlist)
+    listing["features"][0]["properties"]["eventid"] = eventid
+    with pytest.raises(FeedError, match="feature 0 field eventid is not a number"):
+        relevant_events(listing, FEED.config)
+
+
+def test_a_country_code_that_is_a_list_is_refused(gdacs_eventlist: dict[str, Any]) -> None:
+    gdacs_eventlist["features"][3]["properties"]["affectedcountries"] = [{"iso3": ["BGD"]}]
+    with pytest.raises(FeedError, match=r"features\[3\]\.properties\.affectedcountries\[0\]"):
+        relevant_events(gdacs_eventlist, FEED.config)
+
+
+def _geometry(gdacs_geometry: bytes) -> dict[str, Any]:
+    return json.loads(gdacs_geometry)  # type: ignore[no-any-return]
+
+
+def _first(doc: dict[str, Any], prefix: str) -> int:
+    return next(
+        i for i, f in enumerate(doc["features"]) if f["properties"]["Class"].startswith(prefix)
+    )
+
+
+def test_a_key_given_twice_is_refused(
+    gdacs_geometry: bytes, raw_of: Callable[..., RawArtifact]
+) -> None:
+    text = gdacs_geometry.replace(
+        b'"polygondate":', b'"polygondate":"2026-07-20T00:00:00","polygondate":', 1
+    )
+    with pytest.raises(FeedError, match=r"properties\.polygondate: key given twice"):
+        FEED.parse(raw_of("gdacs", text))
+
+
+def test_an_event_id_that_is_a_list_is_refused(
+    gdacs_geometry: bytes, raw_of: Callable[..., RawArtifact]
+) -> None:
+    doc = _geometry(gdacs_geometry)
+    doc["features"][0]["properties"]["eventid"] = ["1001296"]
+    with pytest.raises(FeedError, match=r"features\[0\]\.properties\.eventid: \['1001296'\]"):
+        FEED.parse(raw_of("gdacs", json.dumps(doc).encode()))
+
+
+def test_a_self_intersecting_band_is_repaired_and_said(
+    gdacs_geometry: bytes, raw_of: Callable[..., RawArtifact]
+) -> None:
+    """A band whose ring crosses itself (a bowtie: signed area 0, so it was dropped as not
+    reaching anywhere) is kept as the two areas it draws, and the forecast says so. Refusing
+    it would drop a cyclone's whole advisory for a drawing fault."""
+    doc = _geometry(gdacs_geometry)
+    index = _first(doc, "Poly_Red")
+    bowtie = [[88, 21], [92, 25], [92, 21], [88, 25], [88, 21]]
+    doc["features"][index]["geometry"] = {"type": "Polygon", "coordinates": [bowtie]}
+    forecast = FEED.parse(raw_of("gdacs", json.dumps(doc).encode()))
+    bands = forecast.footprints
+    assert all(g.is_valid and g.area > 0 for g in bands.geometry)
+    assert bands.geometry.intersects(shapely.Point(89, 23)).any()  # inside the left triangle
+    notes = [q for q in forecast.quality if q.code == "repaired"]
+    [note] = notes
+    assert f"features[{index}] (Poly_Red: Self-intersection" in note.message
+    assert len(forecast.payload["repaired_bands"]) == 1
+
+
+def test_two_positions_for_one_track_time_are_refused(
+    gdacs_geometry: bytes, raw_of: Callable[..., RawArtifact]
+) -> None:
+    doc = _geometry(gdacs_geometry)
+    points = [f for f in doc["features"] if f["properties"]["Class"].startswith("Point_Polygon")]
+    points[1]["properties"]["key"] = points[0]["properties"]["key"]
+    with pytest.raises(FeedError, match=r"properties\.key: a second track position for 2026-"):
+        FEED.parse(raw_of("gdacs", json.dumps(doc).encode()))

@@ -234,3 +234,41 @@ def test_fetch_without_cdsapi(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "cdsapi", None)
     with pytest.raises(FeedError, match="`glofas` extra"):
         _feed().fetch(None, None)
+
+
+# --- red-team findings ------------------------------------------------------------------------
+
+
+def test_a_member_number_given_twice_is_refused(raw_of: Callable[..., RawArtifact]) -> None:
+    ds = _open(FULL)
+    numbers = ds["number"].values.copy()
+    numbers[5] = 4  # member 4 would weigh twice in every exceedance probability
+    with pytest.raises(FeedError, match="number: ensemble member 4 is given twice"):
+        _feed(points=JAMUNA).parse(raw_of("glofas", _write(ds.assign_coords(number=numbers))))
+
+
+def test_zip_parts_on_different_grids_are_refused(raw_of: Callable[..., RawArtifact]) -> None:
+    ds = _open(FULL)
+    shifted = ds.sel(number=slice(1, 50))
+    shifted = shifted.assign_coords(latitude=shifted["latitude"].values + 1e-6)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:  # an outer join would double the grid
+        archive.writestr("data_cf.nc", _write(ds.sel(number=0)))
+        archive.writestr("data_pf.nc", _write(shifted))
+    with pytest.raises(FeedError, match="parts: their grids or lead times differ"):
+        _feed(points=JAMUNA).parse(raw_of("glofas", buffer.getvalue()))
+
+
+@pytest.mark.parametrize(("units", "first"), [("minutes", None), ("fortnights", "refused")])
+def test_lead_time_units_are_read_or_refused(
+    raw_of: Callable[..., RawArtifact], units: str, first: str | None
+) -> None:
+    ds = _open(FULL)
+    ds["forecast_period"].attrs["units"] = units
+    content = _write(ds)
+    if first == "refused":
+        with pytest.raises(FeedError, match="forecast_period: lead time units 'fortnights'"):
+            _feed(points=JAMUNA).parse(raw_of("glofas", content))
+        return
+    forecast = _feed(points=JAMUNA).parse(raw_of("glofas", content))
+    assert str(forecast.data["valid_time"].values[0])[:16] == "2020-06-25T00:24"  # not 26 June
