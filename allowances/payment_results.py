@@ -36,7 +36,7 @@ from store.identity import Principal, require_active
 from store.models import AllowanceList
 
 RESULT_ROLES = ("officer", "admin")
-ACCEPTS_RESULTS = ("approved", "exported")
+ACCEPTS_RESULTS = ("exported",)  # a provider returns only what it was sent
 REISSUE_KIND = "reissue"
 
 log = logging.getLogger(__name__)
@@ -74,8 +74,10 @@ def _accepting(session: Session, list_id: int, principal: Principal, doing: str)
     row = list_repo.get_list(session, list_id, for_update=True)
     require_active(session, principal, RESULT_ROLES, district=row.district_pcode, doing=doing)
     if row.status not in ACCEPTS_RESULTS:
+        prepared = "its payment files were never prepared" if row.status == "approved" else ""
         raise InvalidTransition(
-            f"list {list_id} is {row.status}; only an approved or exported list has payments"
+            f"list {list_id} is {row.status}{'; ' + prepared if prepared else ''}: only a list "
+            "whose payment files were prepared (exported) has payment results"
         )
     return row
 

@@ -10,11 +10,15 @@ and the app role may create them (a registry import does). Before 0024 a tempora
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DatabaseError
 
+from agam.core.errors import InvalidTransition
+from allowances.payment_files import export_payment_files
+from allowances.payment_results import import_results
 from store import list_repo
 from store.db import Store
 from tests.lists.test_list_membership import LINE, _downgrade, _superseded_and_draft
@@ -22,8 +26,8 @@ from tests.lists.test_payee_pinning import T0, _approved, sign_in
 
 FROZEN = "lines of a submitted or decided list are frozen"
 TWO_NEEDED = "this store requires two approvals"
-NO_LINE = "a payment result names an included line of its approved or exported list"
-NO_LIST = "a payment import is recorded only for an approved or exported list"
+NO_LINE = "a payment result names an included line of its exported list"
+NO_LIST = "a payment import is recorded only for a list whose payment files were prepared"
 APPROVE = (
     "INSERT INTO decisions (list_id, action, username, role, content_sha256, at, from_status, "
     "to_status, via, sealed_parts) SELECT id, 'approve', 'dc.kurigram', 'district_admin', "
@@ -133,8 +137,12 @@ def _insert(store: Store, sql: str, **params: object) -> int | None:
         return conn.execute(text("SELECT max(id) FROM payment_imports")).scalar_one()
 
 
+def _exported(store: Store, list_id: int, folder: Path) -> None:
+    export_payment_files(store, list_id, sign_in(store, "dc.kurigram"), "csv", folder, T0)
+
+
 def test_payment_results_name_a_line_of_a_list_that_pays(
-    store: Store, draft: Callable[[Store], int]
+    store: Store, draft: Callable[[Store], int], tmp_path: Path
 ) -> None:
     unsubmitted, approved = _superseded_and_draft(store)  # one list that pays, one that never will
     officer, dc = sign_in(store, "officer.kurigram"), sign_in(store, "dc.kurigram")
@@ -143,6 +151,9 @@ def test_payment_results_name_a_line_of_a_list_that_pays(
         list_repo.decide(session, approved, dc, "approve", T0)
     with pytest.raises(DatabaseError, match=NO_LIST):
         _insert(store, IMPORT, id=unsubmitted, sha="a" * 64)
+    with pytest.raises(DatabaseError, match=NO_LIST):  # approved, never sent: nothing returns
+        _insert(store, IMPORT, id=approved, sha="a" * 64)
+    _exported(store, approved, tmp_path)
     imp = _insert(store, IMPORT, id=approved, sha="b" * 64)
     ref, household, amount = _first_line(store, approved)
     line = {"id": approved, "ref": ref, "hh": household, "amount": amount, "imp": imp}
@@ -160,10 +171,11 @@ def test_payment_results_name_a_line_of_a_list_that_pays(
 
 
 def test_a_payment_import_is_never_changed_after_it_is_written(
-    store: Store, draft: Callable[[Store], int]
+    store: Store, draft: Callable[[Store], int], tmp_path: Path
 ) -> None:
     """The app role may only insert imports on PostgreSQL; both stores refuse a change."""
     list_id = _approved(store, draft)
+    _exported(store, list_id, tmp_path)
     imp = _insert(store, IMPORT, id=list_id, sha="c" * 64)
     for change in ("UPDATE payment_imports SET summary = '{}' WHERE id = :imp",
                    "DELETE FROM payment_imports WHERE id = :imp"):  # fmt: skip
@@ -171,3 +183,20 @@ def test_a_payment_import_is_never_changed_after_it_is_written(
             _insert(store, change, imp=imp)
     _downgrade(store.engine, "0023")
     _insert(store, "DELETE FROM payment_imports WHERE id = :imp", imp=imp)
+
+
+def test_results_wait_for_the_payment_files(
+    store: Store, draft: Callable[[Store], int], tmp_path: Path
+) -> None:
+    """A provider returns what it was sent: an approved list never exported takes no return
+    file (it would mark households paid with no payment made, and block the export)."""
+    list_id = _approved(store, draft)
+    back = tmp_path / "return.csv"
+    back.write_text("line_ref,amount_bdt,status,provider_txn_id,paid_at,failure_reason\n")
+    officer = sign_in(store, "officer.kurigram")
+    with pytest.raises(InvalidTransition, match="its payment files were never prepared"):
+        import_results(store, list_id, officer, back, T0)
+    with pytest.raises(DatabaseError, match=NO_LIST):
+        _insert(store, IMPORT, id=list_id, sha="d" * 64)
+    _downgrade(store.engine, "0024")  # 0024 took an approved list's import
+    _insert(store, IMPORT, id=list_id, sha="d" * 64)
