@@ -4,7 +4,8 @@ both go through this one parser. Winds keep their averaging period (BMD/IMD 3-mi
 
 JSON is typed: a number where a number belongs (not `true`, not `"149"`), each key once per
 object; CSV cells are text and read as the field needs. Either way a model has one wind per
-valid time, and a landfall before the issue time comes only with the observed landfall winds.
+valid time, no wind is older than [bmd] max_wind_before_issue_hours, a landfall before the issue
+time comes only with the observed landfall winds, and free text has no control character.
 A leading UTF-8 byte-order mark is ignored.
 """
 
@@ -15,7 +16,7 @@ import hashlib
 import io
 import itertools
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 import numpy as np
@@ -62,9 +63,20 @@ class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+def _plain(text: str) -> str:
+    """A bulletin's own words (serial, system name, port names) carry no control or
+    text-direction character."""
+    if hidden_characters(text):
+        raise ValueError("holds a control or text-direction character")
+    return text
+
+
+PlainText = Annotated[str, AfterValidator(_plain)]
+
+
 class SystemState(_Model):
     type: SystemName
-    name: str | None = None
+    name: PlainText | None = None
     lat: float = Field(ge=0, le=30)
     lon: float = Field(ge=75, le=100)
     in_bay_of_bengal: bool = True
@@ -98,16 +110,9 @@ class ObservedLandfall(_Model):
     source: ModelName
 
 
-def _plain(text: str) -> str:
-    """A bulletin's own words (its serial) carry no control or text-direction character."""
-    if hidden_characters(text):
-        raise ValueError("holds a control or text-direction character")
-    return text
-
-
 class Bulletin(_Model):
     issued_at: datetime
-    serial: Annotated[str, Field(min_length=1, max_length=256), AfterValidator(_plain)]
+    serial: Annotated[PlainText, Field(min_length=1, max_length=256)]
     system: SystemState
     port_signals: dict[PortName, SignalNumber] = Field(default_factory=dict)
     landfall: Landfall | None = None
@@ -118,6 +123,17 @@ class Bulletin(_Model):
     @classmethod
     def _aware(cls, value: datetime) -> datetime:
         return _utc_in_range(value)
+
+    @field_validator("port_signals", mode="before")
+    @classmethod
+    def _plain_ports(cls, value: Any) -> Any:
+        """Ports as typed: the vocabulary match strips, and so hides, newlines and tabs."""
+        for port in value if isinstance(value, dict) else ():
+            if isinstance(port, str) and hidden_characters(port):
+                raise ValueError(
+                    f"port {_one_line(port)} holds a control or text-direction character"
+                )
+        return value
 
 
 def _index(key: str, where: str) -> int:
@@ -199,6 +215,22 @@ def _message(error: Any) -> str:
     return f"{error['msg']}, not {shown or a_kind(value)}"
 
 
+def _recent_winds(bulletin: Bulletin, name: str) -> None:
+    """Refuse a wind valid more than [bmd] max_wind_before_issue_hours before the issue time:
+    a bulletin forecasts or reports recent observations, a wind decades old is a typo."""
+    limit = current().bmd.max_wind_before_issue_hours
+    for index, wind in enumerate(bulletin.model_winds):
+        if wind.valid_time < bulletin.issued_at - timedelta(hours=limit):
+            hours = (bulletin.issued_at - wind.valid_time).total_seconds() / 3600
+            raise refuse(
+                "bmd",
+                f"{name}: field model_winds.{index}.valid_time",
+                f"{iso_utc(wind.valid_time)} is {hours:,.0f} h before issued_at "
+                f"{iso_utc(bulletin.issued_at)}, more than the {limit:g} h a bulletin reports "
+                "back (a date typed wrong?)",
+            )
+
+
 def _consistent(bulletin: Bulletin, name: str) -> Bulletin:
     """What a bulletin's fields must agree on, beyond each field's own check."""
     first: dict[tuple[str, datetime], int] = {}
@@ -211,6 +243,7 @@ def _consistent(bulletin: Bulletin, name: str) -> Bulletin:
                 f"a second {wind.model} wind for {iso_utc(wind.valid_time)} (the first is "
                 f"model_winds.{earlier}): one wind per model and valid time",
             )
+    _recent_winds(bulletin, name)
     landfall = bulletin.landfall
     if landfall and landfall.time < bulletin.issued_at and not bulletin.observed_landfall:
         raise refuse(

@@ -6,7 +6,8 @@ quoted cells span lines ("Danger Level\\n(mPWD)"), then one row per 3-hourly tim
 time, the danger level, the FbF danger level, the record high, "Station, River", a notification
 and the team. The sheet is a snapshot: observed values stop at the time it was issued; forecast
 values after that are the live 5-day forecast, those before it are earlier forecasts (kept in
-the payload as `forecast_log`).
+the payload as `forecast_log`). A station whose (FbF) danger level is unusable is a missing
+station of the run, which fails only when no station is left.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ COLUMNS = {  # our key -> how the header cell starts (whitespace collapsed, lowe
 }
 DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4}) (\d{1,2}):(\d{2})")
 REQUIRED = ("time", "observed", "forecast", "danger", "station")
+DANGER_KEYS = ("danger", "fbf_danger")  # bounded as danger levels, the rest as water levels
 
 
 def _header(row: list[str]) -> dict[str, int]:
@@ -65,13 +67,13 @@ def _header(row: list[str]) -> dict[str, int]:
     return found
 
 
-def _float(text: str, line: int, column: str) -> float | None:
+def _float(text: str, line: int, column: str, quantity: str = "water_level_m") -> float | None:
     """A level in m PWD (empty = none), finite and inside the physical bounds."""
     text = text.strip()
     if not text:
         return None
     field = f"row {line} column {column!r}"
-    return bounded_number(text, "water_level_m", "ffwc_logsheet", field)
+    return bounded_number(text, quantity, "ffwc_logsheet", field)
 
 
 def _time(text: str, line: int) -> datetime:
@@ -131,6 +133,25 @@ def _rows(content: bytes) -> list[list[str]]:
     return rows
 
 
+def _danger(
+    info: dict[str, Any],
+    firsts: dict[tuple[Any, ...], tuple[float, int]],
+    what: tuple[str, str],
+    text: str,
+    line: int,
+    column: str,
+) -> None:
+    """A (FbF) danger level of a station; an unusable one makes the station `unusable`."""
+    try:
+        value = _float(text, line, column, "danger_level_m")
+    except FeedError as exc:
+        info.setdefault("unusable", str(exc))
+        return
+    if value is not None:
+        _once(firsts, what, value, line, column)
+        info[what[1]] = value
+
+
 def read_logsheet(content: bytes) -> dict[str, dict[str, Any]]:
     """Station name -> {river, observed, forecast_log, danger levels, notifications}."""
     rows = _rows(content)
@@ -157,11 +178,12 @@ def read_logsheet(content: bytes) -> dict[str, dict[str, Any]]:
             if value is not None:
                 _once(firsts, (name, key, when), value, line, COLUMNS[key])
                 info[target].append((when, value))
-        for key in ("danger", "fbf_danger", "record_high"):
-            if key in cols and (value := _float(row[cols[key]], line, COLUMNS[key])) is not None:
-                if key != "record_high":  # a record high may rise during the season
-                    _once(firsts, (name, key), value, line, COLUMNS[key])
-                info[key] = value
+        for key in DANGER_KEYS:
+            if key in cols:
+                _danger(info, firsts, (name, key), row[cols[key]], line, COLUMNS[key])
+        if "record_high" in cols:  # it may rise during the season: no _once
+            high = _float(row[cols["record_high"]], line, COLUMNS["record_high"])
+            info["record_high"] = info.get("record_high") if high is None else high
         if "notification" in cols and row[cols["notification"]].strip():
             info["notes"].append((when, " ".join(row[cols["notification"]].split())))
     if not stations:
@@ -169,11 +191,27 @@ def read_logsheet(content: bytes) -> dict[str, dict[str, Any]]:
     return stations
 
 
+def _usable(
+    stations: dict[str, dict[str, Any]], codes: dict[str, str], quality: list[QualityIssue]
+) -> dict[str, dict[str, Any]]:
+    """The stations whose danger levels are usable; the others noted as missing stations."""
+    for name, info in stations.items():
+        if "unusable" in info:
+            code = codes.get(name, name)
+            why = f"{name} ({code}): its danger level is unusable ({info['unusable']})"
+            quality.append(QualityIssue("missing_station", why, code))
+    usable = {name: info for name, info in stations.items() if "unusable" not in info}
+    if not usable:
+        reasons = "; ".join(q.message for q in quality)
+        raise FeedError(f"ffwc_logsheet: no station in the sheet is usable ({reasons})")
+    return usable
+
+
 def logsheet_forecast(
     content: bytes, raw: RawArtifact, station_codes: dict[str, str]
 ) -> HazardForecast:
-    stations = read_logsheet(content)
     quality: list[QualityIssue] = []
+    stations = _usable(read_logsheet(content), station_codes, quality)
     for name, info in stations.items():
         label = (name, station_codes.get(name, name))
         info["observed"], dropped = observed_by_fetch(

@@ -4,8 +4,9 @@ The api.ffwc.gov.bd/data_load/ endpoints are undocumented and vary, so this acce
 variants seen in the wild (`dl`/`dangerlevel`, `station`/`name`, `lat`/`long`/`latitude`,
 `fc_date`/`date`, `waterlevel`/`wl`, numbers as strings) and rejects anything else with a
 FeedError naming the endpoint, the record index and the field. Levels must lie inside the
-physical bounds of `water_level_m`, stations inside the Bangladesh box (limits.toml). Times with
-an offset or Z are honoured; times without one are Bangladesh time (UTC+6), as FFWC writes them.
+physical bounds of `water_level_m`, danger levels inside those of `danger_level_m`, stations
+inside the Bangladesh box (limits.toml). Times with an offset or Z are honoured; times without
+one are Bangladesh time (UTC+6), as FFWC writes them.
 """
 
 from __future__ import annotations
@@ -70,6 +71,11 @@ def level(value: Any, where: str, index: int, field: str) -> float:
     return bounded_number(value, "water_level_m", "ffwc", _where(where, index, field))
 
 
+def danger_level(value: Any, where: str, index: int, field: str) -> float:
+    """A danger level in m PWD: a height above the datum, never at or below it."""
+    return bounded_number(value, "danger_level_m", "ffwc", _where(where, index, field))
+
+
 def parse_time(value: Any, where: str, index: int, field: str = "date") -> datetime:
     """ISO-8601 with Z/offset as given; without one it is Bangladesh time (UTC+6)."""
     label = _where(where, index, field)
@@ -111,7 +117,9 @@ def _station(rec: dict[str, Any], where: str, i: int) -> dict[str, Any]:
         "ffwc_id": _text(_pick(rec, ID_FIELDS, where, i), where, i, _field(rec, ID_FIELDS)),
         "name": _text(_pick(rec, NAME_FIELDS, where, i), where, i, _field(rec, NAME_FIELDS)),
         "river": rec["river"] if isinstance(rec.get("river"), str) else None,
-        "danger_level_m": level(_pick(rec, DL_FIELDS, where, i), where, i, _field(rec, DL_FIELDS)),
+        "danger_level_m": danger_level(
+            _pick(rec, DL_FIELDS, where, i), where, i, _field(rec, DL_FIELDS)
+        ),
         "lat": lat,
         "lon": lon,
     }

@@ -37,6 +37,9 @@ WIND_KEYS = ("wind_kmh", "windspeed_kmh", "maxwind_kmh")
 # A segment end and a track point are the same position within this many degrees (segments
 # carry 0.1° coordinates, points are small circles whose centroid we take).
 SAME_POINT_DEG = 0.05
+# GeoJSON splits a shape at the antimeridian (RFC 7946 3.1.9): a polygon wider than half the
+# globe is drawn the wrong way round (-179..179 instead of 179..181), not a cyclone's band.
+MAX_POLYGON_SPAN_DEG = 180.0
 
 
 def naive_utc(text: Any) -> datetime | None:
@@ -136,6 +139,19 @@ def polygonal(geom: Any) -> Any:
     return shapely.unary_union(polygons) if polygons else shapely.Polygon()
 
 
+def _within_half_globe(geom: Any, index: int, cls: str) -> None:
+    """Refuse a band or cone with a polygon spanning more than MAX_POLYGON_SPAN_DEG of
+    longitude: it covers the far side of the globe (Bangladesh included)."""
+    for part in getattr(geom, "geoms", [geom]):
+        west, _, east, _ = part.bounds
+        if east - west > MAX_POLYGON_SPAN_DEG:
+            raise FeedError(
+                f"gdacs: getgeometry features[{index}].geometry ({cls}): a polygon spans "
+                f"{east - west:g}° of longitude ({west:g}..{east:g}), more than "
+                f"{MAX_POLYGON_SPAN_DEG:g}°: drawn the wrong way round across the antimeridian"
+            )
+
+
 def _one_point_per_time(track: list[dict[str, Any]], point: dict[str, Any], index: int) -> None:
     """Add a track point unless its time is taken by another position (which would win
     depends on the order of the features)."""
@@ -196,6 +212,7 @@ def parse_event(doc: dict[str, Any], fetched_at: datetime) -> dict[str, Any]:
             if geom.is_empty or geom.area <= 0:
                 dropped += 1  # the band does not reach there
                 continue
+            _within_half_globe(geom, index, cls)
             rows.append(_band_row(head, cls, props, geom, issued))
         elif cls.startswith(POINT_CLASS) and str(props.get("key", "")).isdigit():
             _one_point_per_time(track, _track_point(props, geom, start), index)

@@ -41,6 +41,9 @@ LON_NAMES = ("longitude", "lon")
 # Lead-time units -> hours per unit (CF/UDUNITS spellings seen in GloFAS files and their kin).
 LEAD_UNITS = {"hours": 1.0, "hour": 1.0, "h": 1.0, "hrs": 1.0, "days": 24.0, "day": 24.0, "d": 24.0}
 LEAD_UNITS |= {"seconds": 1 / 3600, "second": 1 / 3600, "s": 1 / 3600, "minutes": 1 / 60}
+# Discharge units as GloFAS files spell m³/s (GRIB/EWDS "m**3 s**-1", CF "m3 s-1", ...); older
+# files carry no `units` attribute. Anything else (mm, m3/day) is not read as m³/s.
+DISCHARGE_UNITS = frozenset({"m**3 s**-1", "m3 s-1", "m^3/s", "m3/s", "m^3 s^-1", "cumecs"})
 
 
 def open_dataset(content: bytes, feed_id: str = "glofas") -> xr.Dataset:
@@ -138,6 +141,9 @@ def _combine_members(parts: list[xr.Dataset], feed_id: str = "glofas") -> xr.Dat
     parts must share their grid and lead times: an outer join of grids that differ by a hair
     would multiply the cells past every size limit."""
     total = sum(int(ds[VARIABLE].size) for ds in parts if VARIABLE in ds)
+    for ds in parts:  # concat keeps the first part's attributes only
+        if VARIABLE in ds:
+            check_units(ds[VARIABLE], feed_id)
     limit = current().netcdf.max_values
     check_count(total, limit, feed_id, f"{VARIABLE} over all parts", "values")
     ready = []
@@ -157,6 +163,16 @@ def _combine_members(parts: list[xr.Dataset], feed_id: str = "glofas") -> xr.Dat
     except ValueError as exc:
         text = " ".join(str(exc).split())[:120]
         raise refuse(feed_id, "parts", f"their grids or lead times differ ({text})") from None
+
+
+def check_units(da: xr.DataArray, feed_id: str) -> None:
+    """Refuse discharge in other units than m³/s (a missing `units` is taken as m³/s)."""
+    units = da.attrs.get("units")
+    if units is None or (isinstance(units, str) and not units.strip()):
+        return
+    if not isinstance(units, str) or " ".join(units.split()).lower() not in DISCHARGE_UNITS:
+        known = ", ".join(sorted(DISCHARGE_UNITS))
+        raise refuse(feed_id, f"{da.name} units", f"{str(units)[:30]!r} is not m³/s ({known})")
 
 
 def _first(ds: xr.Dataset | xr.DataArray, names: tuple[str, ...]) -> str | None:
@@ -214,6 +230,7 @@ def canonical_cube(ds: xr.Dataset, feed_id: str = "glofas") -> tuple[xr.DataArra
     da = ds[VARIABLE]
     if da.dtype.kind not in "fiu":
         raise refuse(feed_id, VARIABLE, f"values are not numbers ({da.dtype})")
+    check_units(da, feed_id)
     ref = _first(da, REF_NAMES)
     if ref is None:
         raise FeedError(f"{feed_id}: no forecast reference time (time / forecast_reference_time)")

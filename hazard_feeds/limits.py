@@ -49,6 +49,7 @@ class RasterLimits(_Section):
     max_bands: int = Field(gt=0)
     max_read_cells: int = Field(gt=0)
     max_decimation: int = Field(ge=1)
+    globe_margin_deg: float = Field(ge=0, le=10)
 
 
 class GdacsLimits(_Section):
@@ -66,6 +67,7 @@ class BmdLimits(_Section):
     max_csv_rows: int = Field(gt=0)
     max_key_depth: int = Field(gt=0)
     max_list_index: int = Field(ge=0)
+    max_wind_before_issue_hours: float = Field(gt=0)
 
 
 class AtcfLimits(_Section):

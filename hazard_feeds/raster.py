@@ -138,8 +138,29 @@ def _check_header(src: Any, band: int) -> None:
         raise FeedError("raster: header geotransform: not finite or degenerate")
     if src.transform.b or src.transform.d:  # cell centres below assume a north-up grid
         raise FeedError("raster: header geotransform: rotated or sheared grids are not read")
+    if src.crs.is_geographic:
+        _check_on_globe(src)
     if src.dtypes[band - 1] not in NUMERIC_DTYPES:
         raise FeedError(f"raster: band {band}: cell type {src.dtypes[band - 1]} is not numeric")
+
+
+def _check_on_globe(src: Any) -> None:
+    """A geographic grid lies on the globe: longitudes within -180..360 (either convention,
+    one turn at most), latitudes within -90..90, give or take [raster] globe_margin_deg."""
+    margin = current().raster.globe_margin_deg
+    west, east = sorted((src.bounds.left, src.bounds.right))
+    south, north = sorted((src.bounds.bottom, src.bounds.top))
+    if (
+        west < -180 - margin
+        or east > 360 + margin
+        or east - west > 360 + 2 * margin
+        or south < -90 - margin
+        or north > 90 + margin
+    ):
+        raise FeedError(
+            f"raster: header geotransform: extent {west:g}..{east:g} °E, {south:g}..{north:g} °N "
+            "in a geographic CRS goes past the globe (-180..180 or 0..360 °E, -90..90 °N)"
+        )
 
 
 def _decimation(cells: int) -> int:

@@ -252,3 +252,52 @@ def test_a_serial_is_short_plain_text(serial: str) -> None:
     doc = _doc()
     doc["serial"] = serial
     _refused(_bytes(doc), "field serial")
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (lambda d: d["system"].update(name="REMAL\x00"), "system.name"),
+        (lambda d: d["system"].update(name="RE\u202eLAM"), "system.name"),
+        (lambda d: d["system"].update(name="REMAL\n"), "system.name"),
+        (lambda d: d.update(port_signals={"Mongla\x1f": 10}), "port_signals"),
+        (lambda d: d.update(port_signals={"\tPayra": 10}), "port_signals"),
+    ],
+    ids=["name-nul", "name-rtl-override", "name-newline", "port-unit-separator", "port-tab"],
+)
+def test_free_text_holds_no_control_character(
+    change: Callable[[dict[str, Any]], Any], field: str
+) -> None:
+    """As the serial: a name shown on the dashboard and in messages must show as it is."""
+    doc = _doc()
+    change(doc)
+    _refused(_bytes(doc), f"field {field}: ", "holds a control or text-direction character")
+
+
+def test_a_csv_system_name_with_a_control_character_is_refused() -> None:
+    text = (BMD_DIR / "bulletin_remal_like.csv").read_text()
+    assert "system.name,REMAL" in text
+    _refused(text.replace("system.name,REMAL", "system.name,RE\x00MAL").encode(), "system.name")
+
+
+# --- model winds long before the issue time ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("valid_time", "hours"),
+    [("1994-05-26T18:00:00+06:00", "262,965"), ("2024-05-22T14:00:00+06:00", "73")],
+)
+def test_a_wind_long_before_the_issue_time_is_refused(valid_time: str, hours: str) -> None:
+    doc = _doc()
+    doc["model_winds"][2]["valid_time"] = valid_time
+    _refused(
+        _bytes(doc),
+        "field model_winds.2.valid_time",
+        f"is {hours} h before issued_at 2024-05-25T09:00:00Z, more than the 72 h",
+    )
+
+
+def test_a_recent_observed_wind_is_kept() -> None:
+    doc = _doc()
+    doc["model_winds"][2]["valid_time"] = "2024-05-22T15:00:00+06:00"  # 72 h before issue
+    assert parse_bulletin(_bytes(doc)).model_winds[2].valid_time.isoformat()[:13] == "2024-05-22T09"

@@ -190,3 +190,58 @@ def test_raster_header_faults_are_named(
         feed.parse(feed.fetch(None, None))
     assert message in str(caught.value)
     assert "parser fault" not in str(caught.value)
+
+
+def _lonlat_grid(path: Path, width: int, height: int, transform: Affine) -> str:
+    """A flood-depth grid of 0.5 m in EPSG:4326 (lon/lat degrees)."""
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        height=height,
+        width=width,
+        count=1,
+        dtype="float32",
+        crs="EPSG:4326",
+        transform=transform,
+    ) as dst:
+        dst.write(np.full((height, width), 0.5, dtype="float32"), 1)
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("size", "transform", "extent"),
+    [
+        ((1, 1), Affine(1e10, 0, -5e9, 0, -1e10, 5e9), "-5e+09..5e+09 °E, -5e+09..5e+09 °N"),
+        ((150, 200), Affine(1, 0, 0, 0, -1, 100), "0..150 °E, -100..100 °N"),
+        ((150, 100), Affine(3, 0, -180, 0, -1, 60), "-180..270 °E, -40..60 °N"),
+    ],
+    ids=["1e10-degree pixels", "past the poles", "more than one turn"],
+)
+def test_a_geographic_raster_past_the_globe_is_refused(
+    tmp_path: Path, size: tuple[int, int], transform: Affine, extent: str
+) -> None:
+    """Each covers Bangladesh: a 1 x 1 grid of 1e10-degree pixels gives it one value."""
+    feed = _raster(_lonlat_grid(tmp_path / "x.tif", *size, transform))
+    with pytest.raises(FeedError) as caught:
+        feed.parse(feed.fetch(None, None))
+    message = str(caught.value)
+    assert f"header geotransform: extent {extent} in a geographic CRS goes past the globe" in (
+        message
+    )
+    assert message.startswith("raster: file:///")  # the file, then the field
+
+
+@pytest.mark.parametrize(
+    ("size", "transform"),
+    [
+        ((361, 181), Affine(1, 0, -180.5, 0, -1, 90.5)),  # cell centres on ±180 and the poles
+        ((360, 180), Affine(1, 0, 0, 0, -1, 90)),  # longitudes 0..360
+    ],
+)
+def test_global_lonlat_grids_are_read(
+    tmp_path: Path, size: tuple[int, int], transform: Affine
+) -> None:
+    feed = _raster(_lonlat_grid(tmp_path / "x.tif", *size, transform))
+    grid = feed.parse(feed.fetch(None, None)).data["flood_depth_m"]
+    assert float(grid.max()) == 0.5

@@ -310,3 +310,60 @@ def test_logsheet_a_second_value_for_one_thing_is_refused(row: str, message: str
     with pytest.raises(FeedError) as caught:
         read_logsheet(LOGSHEET + b"\n" + row.encode())
     assert message in str(caught.value)
+
+
+# --- a danger level at or below the datum would make a trigger fire at every level -------------
+
+
+@pytest.mark.parametrize("danger", ["-19.5", "0", "0.0"])
+def test_a_danger_level_at_or_below_the_datum_makes_the_station_missing(
+    danger: str, ffwc_bundle: Callable[..., RawArtifact]
+) -> None:
+    listed = json.loads(STATIONS)
+    listed[1]["dl"] = danger  # Goalondo, a followed station
+    forecast = FEED.parse(ffwc_bundle(stations=json.dumps(listed)))
+    assert list(forecast.data["station"].values) == ["SW46.9L"]  # the run goes on
+    goalundo = next(q for q in forecast.quality if q.subject == "SW91.9R")
+    assert goalundo.code == "missing_station"
+    assert f"record 1 field dl: {float(danger):g} is outside the physical range 0.5..200 " in (
+        goalundo.message
+    )
+    assert "(danger_level_m)" in goalundo.message
+    with pytest.raises(FeedError, match=r"record 1 field dl: .* \(danger_level_m\)"):
+        normalise_stations(listed, "stations")
+
+
+def test_the_real_danger_levels_pass_with_margin() -> None:
+    levels = [s["danger_level_m"] for s in normalise_stations(json.loads(STATIONS))]
+    assert min(levels) == 6.11  # Mawa: ten times the 0.5 m floor
+
+
+@pytest.mark.parametrize(
+    ("levels", "message"),
+    [
+        ("-19.50,", "column 'danger level': -19.5 is outside the physical range 0.5..200"),
+        ("8.65,-1", "column 'fbf danger level': -1 is outside the physical range 0.5..200"),
+    ],
+    ids=["danger", "fbf_danger"],
+)
+def test_logsheet_a_danger_level_below_the_datum_makes_the_station_missing(
+    levels: str, message: str, raw_of: Callable[..., RawArtifact]
+) -> None:
+    goalondo = f'07/06/2020 06:00,8.10,8.20,{levels},,"Goalondo, Padma",,\n'
+    feed = FfwcLogsheetFeed(FfwcLogsheetConfig(enabled=False))
+    forecast = feed.parse(raw_of("ffwc_logsheet", LOGSHEET + b"\n" + goalondo.encode()))
+    assert list(forecast.data["station"].values) == ["SW46.9L"]  # Bahadurabad still counts
+    [missing] = [q for q in forecast.quality if q.code == "missing_station"]
+    assert missing.subject == "Goalondo"
+    assert message in missing.message
+
+
+def test_logsheet_with_no_usable_danger_level_is_refused(
+    raw_of: Callable[..., RawArtifact],
+) -> None:
+    feed = FfwcLogsheetFeed(FfwcLogsheetConfig(enabled=False))
+    sheet = LOGSHEET.replace(b",19.50,", b",-19.50,")
+    with pytest.raises(
+        FeedError, match=r"no station in the sheet is usable \(Bahadurabad .*-19\.5"
+    ):
+        feed.parse(raw_of("ffwc_logsheet", sheet))

@@ -216,3 +216,36 @@ def test_two_positions_for_one_track_time_are_refused(
     points[1]["properties"]["key"] = points[0]["properties"]["key"]
     with pytest.raises(FeedError, match=r"properties\.key: a second track position for 2026-"):
         FEED.parse(raw_of("gdacs", json.dumps(doc).encode()))
+
+
+@pytest.mark.parametrize("cls", ["Poly_Red", "Poly_Cones"])
+def test_a_band_drawn_the_wrong_way_round_the_antimeridian_is_refused(
+    gdacs_geometry: bytes, raw_of: Callable[..., RawArtifact], cls: str
+) -> None:
+    """-179..179 is valid to shapely and covers Bangladesh: a cyclone's band drawn across the
+    antimeridian the long way round, which would put every union under the cyclone."""
+    doc = _geometry(gdacs_geometry)
+    index = _first(doc, cls)
+    wrong_way = [[-179, 20], [179, 20], [179, 26], [-179, 26], [-179, 20]]
+    doc["features"][index]["geometry"] = {"type": "Polygon", "coordinates": [wrong_way]}
+    assert shapely.Polygon(wrong_way).is_valid
+    assert shapely.Polygon(wrong_way).covers(shapely.Point(90, 23))
+    with pytest.raises(FeedError) as caught:
+        FEED.parse(raw_of("gdacs", json.dumps(doc).encode()))
+    assert f"features[{index}].geometry ({cls}): a polygon spans 358° of longitude" in str(
+        caught.value
+    )
+
+
+def test_a_band_split_at_the_antimeridian_is_kept(
+    gdacs_geometry: bytes, raw_of: Callable[..., RawArtifact]
+) -> None:
+    """Split as GeoJSON asks (one part each side of 180°): each polygon is narrow, kept."""
+    doc = _geometry(gdacs_geometry)
+    index = _first(doc, "Poly_Red")
+    east = [[178, 20], [180, 20], [180, 22], [178, 22], [178, 20]]
+    west = [[-180, 20], [-178, 20], [-178, 22], [-180, 22], [-180, 20]]
+    doc["features"][index]["geometry"] = {"type": "MultiPolygon", "coordinates": [[east], [west]]}
+    bands = FEED.parse(raw_of("gdacs", json.dumps(doc).encode())).footprints
+    assert bands.geometry.intersects(shapely.Point(179, 21)).any()
+    assert not bands.geometry.intersects(shapely.Point(90, 21)).any()

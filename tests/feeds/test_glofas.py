@@ -272,3 +272,41 @@ def test_lead_time_units_are_read_or_refused(
         return
     forecast = _feed(points=JAMUNA).parse(raw_of("glofas", content))
     assert str(forecast.data["valid_time"].values[0])[:16] == "2020-06-25T00:24"  # not 26 June
+
+
+@pytest.mark.parametrize(
+    "units", ["m**3 s**-1", "m3 s-1", "m^3/s", "m3/s", "cumecs", " M3  S-1 ", None]
+)
+def test_discharge_units_spelt_as_glofas_does_are_read(
+    raw_of: Callable[..., RawArtifact], units: str | None
+) -> None:
+    ds = _open(FULL)
+    assert ds["dis24"].attrs["units"] == "m**3 s**-1"  # what the EWDS layout says
+    if units is None:
+        del ds["dis24"].attrs["units"]  # older files carry none
+    else:
+        ds["dis24"].attrs["units"] = units
+    forecast = _feed(points=JAMUNA).parse(raw_of("glofas", _write(ds)))
+    assert forecast.data.sizes["member"] == 51
+
+
+@pytest.mark.parametrize("units", ["mm", "m3 day-1", "m"])
+def test_discharge_in_other_units_is_refused(
+    raw_of: Callable[..., RawArtifact], units: str
+) -> None:
+    ds = _open(FULL)
+    ds["dis24"].attrs["units"] = units  # read as m3/s, mm of runoff would be a drought
+    with pytest.raises(FeedError, match=rf"dis24 units: '{units}' is not m³/s"):
+        _feed(points=JAMUNA).parse(raw_of("glofas", _write(ds)))
+
+
+def test_a_zip_part_in_other_units_is_refused(raw_of: Callable[..., RawArtifact]) -> None:
+    ds = _open(FULL)
+    perturbed = ds.sel(number=slice(1, 50))
+    perturbed["dis24"].attrs["units"] = "mm"  # the control part, listed first, says m3/s
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("data_cf.nc", _write(ds.sel(number=0)))
+        archive.writestr("data_pf.nc", _write(perturbed))
+    with pytest.raises(FeedError, match="dis24 units: 'mm' is not m³/s"):
+        _feed(points=JAMUNA).parse(raw_of("glofas", buffer.getvalue()))

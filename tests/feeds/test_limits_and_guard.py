@@ -40,9 +40,10 @@ def test_shipped_limits_load_with_units_and_bounds() -> None:
     assert limits.bound("discharge_m3s").min == 0
     assert limits.bound_for_field("rp20_m3s") == ("discharge_m3s", limits.bound("discharge_m3s"))
     assert limits.bound_for_field("danger_level_m") == (
-        "water_level_m",
-        limits.bound("water_level_m"),
+        "danger_level_m",
+        limits.bound("danger_level_m"),
     )
+    assert limits.bound("danger_level_m").min > 0  # a height above the datum, never at it
     assert limits.bound_for_field("station") is None
     assert not limits.bound("latitude_deg").missing_allowed
     assert limits.in_box("bangladesh", 89.70, 25.15)  # Bahadurabad
