@@ -5,6 +5,10 @@ outside the database (a file readable by its owner only, named by --key-file or
 $AGAM_AUDIT_KEY_FILE). Keep checkpoints elsewhere (e.g. with the committee's minutes);
 `verify --checkpoint FILE` then finds tail rows deleted since, and a chain recomputed after an
 edit, which the chain alone cannot show.
+
+`verify` also checks what the chain vouches for (store.decision_audit): every list decision
+against the audit entry written with it, each list against its decisions, and each approved
+or exported list's lines, pinned payees and payment snapshot against its approved hash.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ import json
 import os
 import secrets
 import stat
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -24,6 +30,7 @@ from agam.cli.common import (
     JsonOption,
     console,
     emit_json,
+    err_console,
     handle_errors,
     output_file,
     settings_for,
@@ -31,10 +38,11 @@ from agam.cli.common import (
 from agam.core.errors import ConfigError, StoreError
 from agam.core.files import atomic_write_bytes
 from agam.pipeline.context import AppContext
-from store import audit
+from store import audit, decision_audit
 
 app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
 KEY_ENV = "AGAM_AUDIT_KEY_FILE"
+SHOWN = 20  # problems named one a line; the rest counted
 KeyOption = Annotated[
     Path | None,
     typer.Option("--key-file", envvar=KEY_ENV, help="HMAC key file (owner-only), see keygen"),
@@ -130,7 +138,9 @@ def verify(
     as_json: JsonOption = False,
 ) -> None:
     """Recompute every entry's hash and, with --checkpoint, check the log still holds the
-    checkpoint's entries unchanged; fail naming what does not match."""
+    checkpoint's entries unchanged; check every list decision against its audit entry, each
+    list against its decisions, and each approved or exported list's lines, payees and payment
+    snapshot against its approved hash. Fail naming every problem found."""
     ctx = AppContext(settings_for(config))
     ctx.store.upgrade()
     data = None
@@ -140,15 +150,42 @@ def verify(
             raise AuditBroken(
                 f"{checkpoint_file}: signature does not match (edited, or another key)"
             )
-    with ctx.store.read() as session:
+    with ctx.store.read() as session, _progress(not as_json) as progress:
+        if session.get_bind().dialect.name == "postgresql":  # one snapshot for every check
+            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
         report = audit.verify(session) if data is None else audit.verify_checkpoint(session, data)
+        store = decision_audit.verify_store(session, progress)
     if as_json:
-        emit_json(report.__dict__)
-    if not report.ok:
-        where = f"audit log row {report.bad_id}: " if report.bad_id else "audit log: "
-        raise AuditBroken(f"{where}{report.reason}")
+        emit_json({**report.__dict__, "ok": report.ok and store.ok, "chain_ok": report.ok,
+                   **store.as_dict()})  # fmt: skip
+    problems = [] if report.ok else [_chain_problem(report)]
+    problems += store.problems
+    if problems:
+        more = store.problem_count + len(problems) - len(store.problems) - SHOWN
+        lines = problems[:SHOWN] + ([f"and {more:,} more"] if more > 0 else [])
+        raise AuditBroken("\n".join(lines))
     if not as_json:
         against = f", holds the checkpoint of {data['at']}" if data else ""
         console.print(
-            f"ok: {report.entries} entries, head {report.head[:16]}{against}", markup=False
+            f"ok: {report.entries:,} entries, head {report.head[:16]}{against}; "
+            f"{store.decisions:,} decisions match the log; {store.rehashed:,} approved or "
+            f"exported lists re-hash to their approvals ({store.snapshots:,} payment "
+            "snapshots too)",
+            markup=False,
+            soft_wrap=True,
         )
+
+
+def _chain_problem(report: audit.ChainReport) -> str:
+    where = f"audit log row {report.bad_id}: " if report.bad_id else "audit log: "
+    return f"{where}{report.reason}"
+
+
+@contextmanager
+def _progress(shown: bool) -> Iterator[Callable[[int, int], None] | None]:
+    """Which approved list is being re-hashed, on a terminal only (a status line, erased)."""
+    if not shown or not err_console.is_terminal:
+        yield None
+        return
+    with err_console.status("checking the audit log and the decisions") as status:
+        yield lambda done, total: status.update(f"re-hashing approved lists: {done} of {total}")
