@@ -231,7 +231,9 @@ def match_decisions(report: StoreReport, decisions: list[_Decision], entries: li
         report.bad_decision(f"{e.names()} at {iso_utc(e.at)}: no decision row records it")
 
 
-def _check_walk(report: StoreReport, row: Any, decisions: list[_Decision]) -> None:
+def _check_walk(
+    report: StoreReport, row: Any, decisions: list[_Decision], entries: list[_Entry]
+) -> None:
     """The decisions step along the transition table from draft, and the list row is where
     its newest decision left it: status, last decision, who submitted and approved, hash."""
     before = "draft"
@@ -259,22 +261,57 @@ def _check_walk(report: StoreReport, row: Any, decisions: list[_Decision]) -> No
             f"list {row.id}: names decision {row.last_decision_id} as its "
             f"last, its newest decision is {newest.id}"
         )
-    _check_deciders(report, row, decisions)
+    _check_deciders(report, row, decisions, entries)
 
 
 def _newest(decisions: list[_Decision], action: str) -> _Decision | None:
     return next((d for d in reversed(decisions) if d.action == action), None)
 
 
-def _check_deciders(report: StoreReport, row: Any, decisions: list[_Decision]) -> None:
-    submit, first = _newest(decisions, "submit"), _newest(decisions, "approve_first")
-    approve = _newest(decisions, "approve")
+def _before_0005(d: _Decision, entries: list[_Entry]) -> bool:
+    """A decision the releases before migration 0005 wrote: neither the row nor its audit
+    entry records the step (no from/to status, no via). The entry is chained, so a decision
+    written since cannot be made to look like one of these."""
+    if d.to_status is not None or d.via is not None:
+        return False
+    return any(
+        not _key_differences(d, e) and "via" not in e.payload and "status" in e.payload
+        for e in entries
+    )
+
+
+Approvers = dict[str, str | None]  # column -> the name it must hold
+
+
+def _approvers(decisions: list[_Decision], entries: list[_Entry]) -> list[Approvers]:
+    """The approver columns the list's decisions leave, as the release that wrote them set
+    them; more than one choice where that release's choice hung on its config. Before 0005 a
+    rejection cleared both columns, and an approval after a first approval, with the second
+    approver switched off in between, replaced the first approver and left no second."""
+    first, approve = _newest(decisions, "approve_first"), _newest(decisions, "approve")
+    reject = _newest(decisions, "reject")
+    if first is not None and reject is not None and _before_0005(reject, entries):
+        return [{"approved_by": None, "second_approved_by": None}]
+    if approve is None:
+        return [{"approved_by": first.username}] if first else [{}]
+    if first is None:
+        return [{"approved_by": approve.username, "second_approved_by": None}]
+    choices: list[Approvers] = [
+        {"approved_by": first.username, "second_approved_by": approve.username}
+    ]
+    if _before_0005(approve, entries):
+        choices.append({"approved_by": approve.username, "second_approved_by": None})
+    return choices
+
+
+def _check_deciders(
+    report: StoreReport, row: Any, decisions: list[_Decision], entries: list[_Entry]
+) -> None:
+    submit = _newest(decisions, "submit")
     expected = [("submitted_by", submit.username if submit else None)]
-    if approve is not None:
-        by = [first.username, approve.username] if first else [approve.username, None]
-        expected += [("approved_by", by[0]), ("second_approved_by", by[1])]
-    elif first is not None:
-        expected.append(("approved_by", first.username))
+    choices = _approvers(decisions, entries)
+    fits = next((c for c in choices if all(getattr(row, k) == v for k, v in c.items())), None)
+    expected += list((fits or choices[0]).items())
     for column, name in expected:
         if getattr(row, column) != name:
             report.bad_list(
@@ -361,7 +398,7 @@ def verify_store(
     for row in rows:
         report.lists += 1
         own = decisions.get(row.id, [])
-        _check_walk(report, row, own)
+        _check_walk(report, row, own, entries.get(row.id, []))
         if row.status not in PAID_STATUSES:
             continue
         approval = _newest(own, "approve")

@@ -22,7 +22,7 @@ from agam.pipeline.context import AppContext
 from allowances.lists import amend, edit, propose
 from allowances.payment_files import export_list
 from allowances.policy import load_policy
-from store import approval_policy, list_repo
+from store import approval_policy, audit, line_rows, list_repo
 from store.db import Store
 from store.models import Alert, Evaluation
 from tests.lists.conftest import KURIGRAM, T0, UNIONS
@@ -370,3 +370,103 @@ def test_many_problems_are_each_named_then_counted(
     assert report["ok"] is False
     assert report["chain_ok"] is True
     assert report["problem_count"] == 27
+
+
+def _as_before_0005(store: Store, list_id: int, steps: list[tuple[str, str]], row: dict) -> None:
+    """Write `list_id`'s decisions and audit entries as the releases before migration 0005 did
+    (no from/to status, no via, no last decision; hash version 1), and its row as they left it."""
+    with store.read() as session:
+        district = list_repo.get_list(session, list_id).district_pcode
+        digest = line_rows.list_digest(session, list_id, 1)
+    with unguarded(store, "decisions", "allowance_lists") as conn:
+        for action, username in steps:
+            conn.execute(
+                text(
+                    "INSERT INTO decisions (list_id, action, username, role, reason, "
+                    "content_sha256, at) VALUES (:l, :a, :u, :r, :why, :h, :at)"
+                ),
+                {
+                    "l": list_id,
+                    "a": action,
+                    "u": username,
+                    "r": "officer" if action == "submit" else "district_admin",
+                    "why": "recount" if action == "reject" else None,
+                    "h": digest,
+                    "at": T0.replace(tzinfo=None),
+                },
+            )
+        conn.execute(
+            text(
+                "UPDATE allowance_lists SET status = :s, submitted_by = :sub, approved_by = :a, "
+                "second_approved_by = :a2, content_sha256 = :h, hash_version = 1, "
+                "last_decision_id = NULL WHERE id = :l"
+            ),
+            {**row, "h": digest, "l": list_id},
+        )
+    after = {"submit": "submitted", "approve_first": "submitted", "reject": "rejected"}
+    with store.session() as session:
+        for action, username in steps:
+            audit.append(
+                session,
+                at=T0,
+                actor=username,
+                action=f"list.{action}",
+                entity="allowance_list",
+                entity_id=list_id,
+                payload={
+                    "status": after.get(action, "approved"),
+                    "content_sha256": digest,
+                    "reason": "recount" if action == "reject" else None,
+                    "district": district,
+                },
+            )
+
+
+def test_approvers_as_the_releases_before_0005_left_them_verify(
+    store: Store, verify: Callable[..., tuple[int, str, str]]
+) -> None:
+    """Before 0005 a rejection cleared the approver columns, and an approval after a first
+    approval, with the second approver switched off in between, replaced the first approver.
+    An upgraded store keeps those rows; they are honest, not tampered with."""
+    rejected = _propose(store, 1)
+    _as_before_0005(
+        store,
+        rejected,
+        [("submit", "officer.kurigram"), ("approve_first", "dc.kurigram"), ("reject", "dc.b")],
+        {"s": "rejected", "sub": "officer.kurigram", "a": None, "a2": None},
+    )
+    approved = _propose(store, _add_alert(store, "test_rules_b"))
+    _as_before_0005(
+        store,
+        approved,
+        [("submit", "officer.kurigram"), ("approve_first", "dc.kurigram"), ("approve", "dc.b")],
+        {"s": "approved", "sub": "officer.kurigram", "a": "dc.b", "a2": None},
+    )
+    code, out, err = verify()
+    assert code == 0, err
+    assert "; 6 decisions match the log; 1 approved or exported lists re-hash" in out
+
+
+def test_approvers_cleared_since_0005_are_found(
+    store: Store, verify: Callable[..., tuple[int, str, str]]
+) -> None:
+    """Since 0005 a rejection keeps the first approver: clearing it is found."""
+    officer, dc = sign_in(store, "officer.kurigram"), sign_in(store, "dc.kurigram")
+    list_id = _propose(store, 1)
+    admin = sign_in(store, "admin.a")
+    with store.session() as session:
+        approval_policy.set_approvals(session, admin, 2, T1)
+        list_repo.decide(session, list_id, officer, "submit", T1)
+        list_repo.decide(session, list_id, dc, "approve", T1)
+    with store.session() as session:
+        list_repo.decide(session, list_id, dc, "reject", T1, "recount")
+    assert verify()[0] == 0
+    with unguarded(store, "allowance_lists") as conn:
+        conn.execute(
+            text("UPDATE allowance_lists SET approved_by = NULL WHERE id = :l"), {"l": list_id}
+        )
+    code, _, err = verify()
+    assert code == 8
+    assert err.splitlines() == [
+        f"error: list {list_id}: approved_by is None, its decisions name 'dc.kurigram'"
+    ]
