@@ -15,10 +15,12 @@ configured, and the password is given in AGAM_TEST_PASSWORD: the seam verifies i
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 import secrets
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import streamlit as st
 
@@ -31,6 +33,8 @@ TEST_IDENTITY_ENV = "AGAM_TEST_IDENTITY"
 TEST_PASSWORD_ENV = "AGAM_TEST_PASSWORD"  # noqa: S105 (the variable's name)
 SESSION_KEY_ENV = "AGAM_SESSION_KEY"
 COOKIE = "agam_session"
+log = logging.getLogger(__name__)
+ORIGIN_LOGGED = "agam_origin_logged"
 TOKEN = "agam_session_token"  # noqa: S105 (a session_state key)
 TEST_USER = "agam_test_user"
 OIDC_REFUSED = "agam_oidc_refused"
@@ -73,6 +77,27 @@ def client() -> str:
     if peer in ("127.0.0.1", "::1") and forwarded:
         peer = proxied_peer(forwarded)
     return f"dashboard:{peer}"
+
+
+def same_origin() -> bool:
+    """Did a page of the dashboard's own origin open this connection? A page on another origin
+    (another port or site: Streamlit lets localhost and the server's own addresses through)
+    that opens the websocket would get the browser's cookie and act as its user; it gets no
+    session. Compares the handshake's Origin with its Host, port included (the proxy passes
+    the browser's Host on). No Origin: not a browser, so no browser cookie to misuse."""
+    origin, host = st.context.headers.get("Origin"), st.context.headers.get("Host")
+    if origin_matches(origin, host):
+        return True
+    if not st.session_state.get(ORIGIN_LOGGED):  # once a session: a proxy dropping the port
+        st.session_state[ORIGIN_LOGGED] = True  # from Host refuses every browser this way
+        log.warning("dashboard: no session for Origin %.80r on Host %.80r", origin, host)
+    return False
+
+
+def origin_matches(origin: str | None, host: str | None) -> bool:
+    if origin is None:
+        return True
+    return bool(host) and urlsplit(origin).netloc.lower() == str(host).lower()
 
 
 def proxied_peer(forwarded: str) -> str:
@@ -138,6 +163,8 @@ def _test_sign_in() -> None:
 
 
 def current_principal() -> Principal | None:
+    if not same_origin():
+        return None
     if oidc_configured():
         return _from_oidc()
     if os.environ.get(TEST_IDENTITY_ENV) == "1":
@@ -149,7 +176,7 @@ def persist_session() -> None:
     """Keep the browser's cookie in step with the session: set it after a sign-in so a reload
     stays signed in, clear it once the session is gone. (Streamlit reads cookies when the page
     connects; only the browser can write them.)"""
-    if oidc_configured():
+    if oidc_configured() or not same_origin():
         return
     token = st.session_state.get(TOKEN)
     cookie = st.context.cookies.get(COOKIE)
@@ -165,6 +192,9 @@ def sign_in_form(lang: str) -> None:
     from dashboard.i18n import t
 
     st.header(t("signin_header", lang))
+    if not same_origin():
+        st.error(t("signin_other_origin", lang))
+        return
     if oidc_configured():
         if st.session_state.get(OIDC_REFUSED) and getattr(st.user, "is_logged_in", False):
             st.error(t("signin_oidc_refused", lang))

@@ -26,6 +26,9 @@ ASSET_NAME = re.compile(r"^(national|district-BD\d{4}|hazard-[0-9a-f]{16})\.json
 
 @lru_cache(maxsize=1)
 def _geo_root() -> Path:
+    # The feed models check the config's [feeds.*]; without them a request reaching this route
+    # before any page has run (a fresh server) failed with a 500.
+    import hazard_feeds.registry  # noqa: F401
     from agam.core.settings import load_settings
 
     return (load_settings().cache_dir / "geo").resolve()

@@ -200,3 +200,46 @@ def test_dashboard_works_behind_the_proxy_under_its_csp(
     container.wait_for(timeout=60_000)
     assert container.get_attribute("data-unions") == "5160"
     assert problems == []
+
+
+def _handshake(port: int, origin: str | None) -> int:
+    """The status nginx answers a websocket upgrade of /_stcore/stream with."""
+    lines = [
+        "GET /_stcore/stream HTTP/1.1",
+        f"Host: 127.0.0.1:{port}",
+        "Upgrade: websocket",
+        "Connection: Upgrade",
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+        "Sec-WebSocket-Version: 13",
+        "Sec-WebSocket-Protocol: streamlit",
+    ]
+    if origin is not None:
+        lines.append(f"Origin: {origin}")
+    context = ssl._create_unverified_context()
+    with (
+        socket.create_connection(("127.0.0.1", port), timeout=10) as raw,
+        context.wrap_socket(raw, server_hostname="localhost") as sock,
+    ):
+        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        return int(sock.recv(1024).split(b" ", 2)[1])
+
+
+def test_the_proxy_opens_the_websocket_only_to_its_own_pages(proxied: dict[str, int]) -> None:
+    """A page of another origin opening the websocket would act with the browser's cookie
+    (cross-site websocket hijacking): nginx refuses it before Streamlit sees it."""
+    port = proxied["https"]
+    assert _handshake(port, f"https://127.0.0.1:{port}") == 101
+    assert _handshake(port, None) == 101  # a program: it has no browser's cookie
+    for origin in (f"http://127.0.0.1:{port}", "https://127.0.0.1:1", "https://evil.test", "null"):
+        assert _handshake(port, origin) == 403, origin
+
+
+def test_streamlits_metrics_and_agent_api_are_not_served(proxied: dict[str, int]) -> None:
+    context = ssl._create_unverified_context()
+    base = f"https://127.0.0.1:{proxied['https']}"
+    for path in ("/_stcore/metrics", "/_stcore/agent/openapi.json", "/_stcore/agent/interact"):
+        with pytest.raises(urllib.error.HTTPError) as caught:
+            urllib.request.urlopen(f"{base}{path}", context=context, timeout=10)
+        caught.value.close()
+        assert caught.value.code == 404, path
+        assert caught.value.headers["X-Frame-Options"] == "SAMEORIGIN"
