@@ -144,18 +144,22 @@ def _check_header(path: Path, header: list[str], sheet: str | None = None) -> li
 
 
 def _csv_rows(path: Path) -> Iterator[ReturnRow]:
+    number = 0  # the last row read whole (1: the header)
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
             header = handle.readline(MAX_HEADER_CHARS)
             handle.seek(0)
             reader = csv.reader(handle, delimiter=csv_delimiter(header))
             names = _check_header(path, next(reader, []))
+            number = 1
             for number, record in enumerate(reader, start=2):
                 if any(cell.strip() for cell in record):
                     yield ReturnRow(number, None, dict(zip(names, record, strict=False)))
     except UnicodeDecodeError as exc:
         raise PaymentFileError(f"{path.name}: not UTF-8 text ({exc.reason})") from None
-    except (OSError, csv.Error) as exc:
+    except csv.Error as exc:  # e.g. a field over the csv module's 131,072 characters
+        raise PaymentFileError(f"{path.name}: row {number + 1}: cannot be read ({exc})") from None
+    except OSError as exc:
         raise PaymentFileError(f"{path.name}: cannot be read ({exc})") from None
 
 
