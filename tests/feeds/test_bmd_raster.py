@@ -66,9 +66,22 @@ def test_bmd_empty_drop_folder(tmp_path: Path) -> None:
         BmdFeed(BmdConfig(interval_minutes=10, drop_folder=tmp_path)).fetch(None, None)
 
 
-def _geotiff(path: Path, *, crs: str = "EPSG:32646", west: float = 100_000) -> None:
+def _geotiff(
+    path: Path,
+    *,
+    crs: str = "EPSG:32646",
+    west: float = 100_000,
+    fill: float | None = None,
+    tag: str = "2024:07:04 00:00:00",
+    transform: Affine | None = None,
+) -> str:
+    """A 200 x 150 UTM flood-depth grid over Bangladesh with one nodata row (or every cell
+    `fill`)."""
     data = np.arange(200 * 150, dtype="float32").reshape(200, 150) / 10000
-    data[100, :] = -9999  # one nodata row, well inside Bangladesh
+    if fill is None:
+        data[100, :] = -9999  # one nodata row, well inside Bangladesh
+    else:
+        data[...] = fill
     with rasterio.open(
         path,
         "w",
@@ -79,10 +92,11 @@ def _geotiff(path: Path, *, crs: str = "EPSG:32646", west: float = 100_000) -> N
         dtype="float32",
         crs=crs,
         nodata=-9999,
-        transform=Affine(5_000, 0, west, 0, -5_000, 2_980_000),
+        transform=transform or Affine(5_000, 0, west, 0, -5_000, 2_980_000),
     ) as dst:
         dst.write(data, 1)
-        dst.update_tags(TIFFTAG_DATETIME="2024:07:04 00:00:00")
+        dst.update_tags(TIFFTAG_DATETIME=tag)
+    return str(path)
 
 
 def test_raster_nodata_crs_and_window(tmp_path: Path) -> None:
@@ -129,39 +143,12 @@ def test_bmd_csv_list_position_in_other_digits_is_refused() -> None:
         parse_bulletin(text.encode())  # was a ValueError (the guard's "parser fault")
 
 
-def _tif(
-    path: Path, fill: float | None = None, tag: str = "2024:07:04 00:00:00", **kw: object
-) -> str:
-    data = np.arange(200 * 150, dtype="float32").reshape(200, 150) / 10000
-    if fill is not None:
-        data[...] = fill
-    profile: dict[str, object] = {
-        "crs": "EPSG:32646",
-        "transform": Affine(5_000, 0, 100_000, 0, -5_000, 2_980_000),
-    }
-    profile |= kw
-    with rasterio.open(
-        path,
-        "w",
-        driver="GTiff",
-        height=200,
-        width=150,
-        count=1,
-        dtype="float32",
-        nodata=-9999,
-        **profile,
-    ) as dst:
-        dst.write(data, 1)
-        dst.update_tags(TIFFTAG_DATETIME=tag)
-    return str(path)
-
-
 def _raster(path: str) -> RasterFeed:
     return RasterFeed(RasterConfig(interval_minutes=60, url=path))
 
 
 def test_raster_with_no_value_over_bangladesh_says_so(tmp_path: Path) -> None:
-    feed = _raster(_tif(tmp_path / "nodata.tif", fill=-9999))
+    feed = _raster(_geotiff(tmp_path / "nodata.tif", fill=-9999))
     forecast = feed.parse(feed.fetch(None, None))
     [issue] = forecast.quality
     assert issue.message.startswith("no cell over Bangladesh has a value")
@@ -185,7 +172,7 @@ def test_raster_with_no_value_over_bangladesh_says_so(tmp_path: Path) -> None:
 def test_raster_header_faults_are_named(
     tmp_path: Path, kw: dict[str, object], message: str
 ) -> None:
-    feed = _raster(_tif(tmp_path / "x.tif", **kw))
+    feed = _raster(_geotiff(tmp_path / "x.tif", **kw))
     with pytest.raises(FeedError) as caught:
         feed.parse(feed.fetch(None, None))
     assert message in str(caught.value)

@@ -81,9 +81,15 @@ def seed_registry_and_alert(session: Session) -> None:
             post_office_code="5600",
         )
     )
+    add_open_alert(session, "ocha_cerf_flood_2025", "k")
+
+
+def add_open_alert(session: Session, rule_set_id: str, input_key: str) -> int:
+    """An open action alert of `rule_set_id` for Kurigram's three unions, with the evaluation
+    that opened it; its id."""
     evaluation = Evaluation(
-        input_key="k",
-        rule_set_id="ocha_cerf_flood_2025",
+        input_key=input_key,
+        rule_set_id=rule_set_id,
         rule_set_version="1",
         stage="action",
         as_of=T0,
@@ -93,20 +99,21 @@ def seed_registry_and_alert(session: Session) -> None:
     )
     session.add(evaluation)
     session.flush()
-    session.add(
-        Alert(
-            rule_set_id="ocha_cerf_flood_2025",
-            rule_set_version="1",
-            district_pcode=KURIGRAM,
-            stage="action",
-            status="open",
-            opened_at=T0,
-            updated_at=T0,
-            first_evaluation_id=evaluation.id,
-            last_evaluation_id=evaluation.id,
-            affected_unions=UNIONS,
-        )
+    alert = Alert(
+        rule_set_id=rule_set_id,
+        rule_set_version="1",
+        district_pcode=KURIGRAM,
+        stage="action",
+        status="open",
+        opened_at=T0,
+        updated_at=T0,
+        first_evaluation_id=evaluation.id,
+        last_evaluation_id=evaluation.id,
+        affected_unions=UNIONS,
     )
+    session.add(alert)
+    session.flush()
+    return alert.id
 
 
 def seed(s: Store, revision: str | None = None) -> Store:
@@ -130,15 +137,18 @@ def seed(s: Store, revision: str | None = None) -> Store:
     return s
 
 
-def propose_draft(s: Store, at: datetime = T0) -> int:
-    """The draft list of the seeded Kurigram alert (all three unions, default policy)."""
+def propose_draft(
+    s: Store, at: datetime = T0, *, alert_id: int = 1, evaluation_id: int | None = None
+) -> int:
+    """The draft list of the seeded Kurigram alert, or of `alert_id` (all three unions,
+    default policy)."""
     from allowances.lists import propose
     from allowances.policy import load_policy
 
     with s.session() as session:
         return propose(
             session,
-            alert_id=1,
+            alert_id=alert_id,
             district_pcode=KURIGRAM,
             union_codes=UNIONS,
             union_intensity={},
@@ -146,6 +156,7 @@ def propose_draft(s: Store, at: datetime = T0) -> int:
             prepared_by="system",
             at=at,
             synthetic=True,
+            evaluation_id=evaluation_id,
         ).id
 
 

@@ -19,13 +19,11 @@ from typer.testing import CliRunner
 from agam.cli import audit_cmd
 from agam.cli.main import app
 from agam.pipeline.context import AppContext
-from allowances.lists import amend, edit, propose
+from allowances.lists import amend, edit
 from allowances.payment_files import export_list
-from allowances.policy import load_policy
 from store import approval_policy, audit, line_rows, list_repo
 from store.db import Store
-from store.models import Alert, Evaluation
-from tests.lists.conftest import KURIGRAM, T0, UNIONS
+from tests.lists.conftest import T0, add_open_alert, propose_draft
 from tests.lists.test_payee_pinning import _approved, sign_in
 
 T1 = datetime(2024, 7, 5, 6, 0, tzinfo=UTC)
@@ -98,56 +96,14 @@ def _audit_row(store: Store, list_id: int, action: str) -> int:
 def _add_alert(store: Store, rule_set: str) -> int:
     """Another open Kurigram alert (another rule set), for lists left in other states."""
     with store.session() as session:
-        evaluation = Evaluation(
-            input_key=rule_set,
-            rule_set_id=rule_set,
-            rule_set_version="1",
-            stage="action",
-            as_of=T0,
-            state="met",
-            explanation="test",
-            created_at=T0,
-        )
-        session.add(evaluation)
-        session.flush()
-        alert = Alert(
-            rule_set_id=rule_set,
-            rule_set_version="1",
-            district_pcode=KURIGRAM,
-            stage="action",
-            status="open",
-            opened_at=T0,
-            updated_at=T0,
-            first_evaluation_id=evaluation.id,
-            last_evaluation_id=evaluation.id,
-            affected_unions=UNIONS,
-        )
-        session.add(alert)
-        session.flush()
-        return alert.id
-
-
-def _propose(store: Store, alert_id: int, evaluation_id: int | None = None) -> int:
-    with store.session() as session:
-        return propose(
-            session,
-            alert_id=alert_id,
-            district_pcode=KURIGRAM,
-            union_codes=UNIONS,
-            union_intensity={},
-            policy=load_policy(),
-            prepared_by="system",
-            at=T0,
-            synthetic=True,
-            evaluation_id=evaluation_id,
-        ).id
+        return add_open_alert(session, rule_set, rule_set)
 
 
 def test_a_store_with_lists_in_every_state_verifies(
     store: Store, verify: Callable[..., tuple[int, str, str]], tmp_path: Path
 ) -> None:
     officer, dc = sign_in(store, "officer.kurigram"), sign_in(store, "dc.kurigram")
-    first = _propose(store, 1)
+    first = propose_draft(store, alert_id=1)
     with store.session() as session:  # edited (superseded), rejected, edited again
         second = edit(
             session,
@@ -185,10 +141,10 @@ def test_a_store_with_lists_in_every_state_verifies(
         with store.session() as session:
             export_list(session, third, dc, "csv", tmp_path / "pay", T1)
     other = _add_alert(store, "test_rules_b")  # withdrawn by the system, then a draft
-    withdrawn = _propose(store, other, evaluation_id=1)
-    draft = _propose(store, other, evaluation_id=2)
+    withdrawn = propose_draft(store, alert_id=other, evaluation_id=1)
+    draft = propose_draft(store, alert_id=other, evaluation_id=2)
     later = _add_alert(store, "test_rules_c")  # submitted with one of two approvals
-    waiting = _propose(store, later)
+    waiting = propose_draft(store, alert_id=later)
     admin = sign_in(store, "admin.a")
     with store.session() as session:
         approval_policy.set_approvals(session, admin, 2, T1)
@@ -428,14 +384,14 @@ def test_approvers_as_the_releases_before_0005_left_them_verify(
     """Before 0005 a rejection cleared the approver columns, and an approval after a first
     approval, with the second approver switched off in between, replaced the first approver.
     An upgraded store keeps those rows; they are honest, not tampered with."""
-    rejected = _propose(store, 1)
+    rejected = propose_draft(store, alert_id=1)
     _as_before_0005(
         store,
         rejected,
         [("submit", "officer.kurigram"), ("approve_first", "dc.kurigram"), ("reject", "dc.b")],
         {"s": "rejected", "sub": "officer.kurigram", "a": None, "a2": None},
     )
-    approved = _propose(store, _add_alert(store, "test_rules_b"))
+    approved = propose_draft(store, alert_id=_add_alert(store, "test_rules_b"))
     _as_before_0005(
         store,
         approved,
@@ -452,7 +408,7 @@ def test_approvers_cleared_since_0005_are_found(
 ) -> None:
     """Since 0005 a rejection keeps the first approver: clearing it is found."""
     officer, dc = sign_in(store, "officer.kurigram"), sign_in(store, "dc.kurigram")
-    list_id = _propose(store, 1)
+    list_id = propose_draft(store, alert_id=1)
     admin = sign_in(store, "admin.a")
     with store.session() as session:
         approval_policy.set_approvals(session, admin, 2, T1)
