@@ -27,7 +27,7 @@ from agam.core.errors import InvalidTransition
 from agam.core.timeutil import iso_utc
 from agam.core.transitions import LIST_TRANSITIONS
 from store import line_rows, payment_snapshot
-from store.list_hash import HEAD_FIELDS, terminated_lines
+from store.list_hash import hash_into
 from store.models import AllowanceList, AuditEntry, Decision
 
 KEPT = 1000  # problems kept in the report (all are counted)
@@ -361,8 +361,7 @@ def _snapshot_digest(list_id: int, parts: list[payment_snapshot.Part], version: 
     digest = hashlib.sha256()
     for part in parts:
         columns = payment_snapshot.decoded_columns(list_id, [part], line_rows.HASHED_NAMES)
-        rest = columns[HEAD_FIELDS:] if version >= 2 else []
-        digest.update(terminated_lines(columns[:HEAD_FIELDS], rest, version))
+        hash_into(digest, columns, version)
     return digest.hexdigest()
 
 

@@ -66,8 +66,19 @@ def digest_of_columns(
 ) -> str:
     """The content hash of lines given as text columns, `chunk_rows` lines at a time."""
     digest = hashlib.sha256()
+    hash_into(digest, columns, version, chunk_rows)
+    return digest.hexdigest()
+
+
+def hash_into(
+    digest: Any,
+    columns: Sequence[pa.Array | pa.ChunkedArray],
+    version: int,
+    chunk_rows: int = 100_000,
+) -> None:
+    """Feed the lines' hashed bytes to `digest`: a list hashed a part at a time gives the
+    same hash as hashed whole."""
     for start in range(0, len(columns[0]) if columns else 0, chunk_rows):
         part = [c.slice(start, chunk_rows) for c in columns]
         rest = part[HEAD_FIELDS:] if version >= 2 else []
         digest.update(terminated_lines(part[:HEAD_FIELDS], rest, version))
-    return digest.hexdigest()
