@@ -43,52 +43,66 @@ NO_LINE = (
 NO_LIST = "a payment import is recorded only for an approved or exported list"
 
 
-def _fits(row: str) -> str:
+def _fits(row: str, paying: str) -> str:
     return (
         "EXISTS (SELECT 1 FROM allowance_lines l JOIN allowance_lists s ON s.id = l.list_id "
         f"WHERE l.line_ref = {row}.line_ref AND l.list_id = {row}.list_id "
         f"AND l.household_id = {row}.household_id AND l.amount_bdt = {row}.amount_bdt "
-        f"AND l.included AND s.status IN {PAYING})"
+        f"AND l.included AND s.status IN {paying})"
     )
 
 
-def _paying(row: str) -> str:
+def _paying(row: str, paying: str) -> str:
     return (
         f"EXISTS (SELECT 1 FROM allowance_lists s WHERE s.id = {row}.list_id "
-        f"AND s.status IN {PAYING})"
+        f"AND s.status IN {paying})"
     )
 
 
-POSTGRES = [
-    f"""CREATE FUNCTION agam_payment_results_fit() RETURNS trigger AS $$
+def check_functions(paying: str, no_line: str, no_list: str, create: str = "CREATE") -> list[str]:
+    """PostgreSQL: the functions checking results and imports against lists in `paying`."""
+    return [
+        f"""{create} FUNCTION agam_payment_results_fit() RETURNS trigger AS $$
     BEGIN
-      IF EXISTS (SELECT 1 FROM added a WHERE NOT {_fits("a")}) THEN
-        RAISE EXCEPTION '{NO_LINE}';
+      IF EXISTS (SELECT 1 FROM added a WHERE NOT {_fits("a", paying)}) THEN
+        RAISE EXCEPTION '{no_line}';
       END IF;
       RETURN NULL;
     END; $$ LANGUAGE plpgsql""",
-    "CREATE TRIGGER payment_results_fit AFTER INSERT ON payment_results "
-    "REFERENCING NEW TABLE AS added FOR EACH STATEMENT "
-    "EXECUTE FUNCTION agam_payment_results_fit()",
-    f"""CREATE FUNCTION agam_payment_import_fits() RETURNS trigger AS $$
+        f"""{create} FUNCTION agam_payment_import_fits() RETURNS trigger AS $$
     BEGIN
-      IF NOT {_paying("NEW")} THEN
-        RAISE EXCEPTION '{NO_LIST}';
+      IF NOT {_paying("NEW", paying)} THEN
+        RAISE EXCEPTION '{no_list}';
       END IF;
       RETURN NEW;
     END; $$ LANGUAGE plpgsql""",
+    ]
+
+
+def check_triggers(paying: str, no_line: str, no_list: str) -> list[str]:
+    """SQLite: the triggers checking results and imports against lists in `paying`."""
+    return [
+        f"""CREATE TRIGGER payment_results_fit BEFORE INSERT ON payment_results
+    WHEN NOT {_fits("NEW", paying)}
+    BEGIN SELECT RAISE(ABORT, '{no_line}'); END""",
+        f"""CREATE TRIGGER payment_imports_fit BEFORE INSERT ON payment_imports
+    WHEN NOT {_paying("NEW", paying)}
+    BEGIN SELECT RAISE(ABORT, '{no_list}'); END""",
+    ]
+
+
+POSTGRES = [
+    *check_functions(PAYING, NO_LINE, NO_LIST),
+    "CREATE TRIGGER payment_results_fit AFTER INSERT ON payment_results "
+    "REFERENCING NEW TABLE AS added FOR EACH STATEMENT "
+    "EXECUTE FUNCTION agam_payment_results_fit()",
     "CREATE TRIGGER payment_imports_fit BEFORE INSERT ON payment_imports "
     "FOR EACH ROW EXECUTE FUNCTION agam_payment_import_fits()",
     "CREATE TRIGGER payment_imports_append_only BEFORE UPDATE OR DELETE ON payment_imports "
     "FOR EACH ROW EXECUTE FUNCTION agam_append_only()",
 ]
 SQLITE = [
-    f"""CREATE TRIGGER payment_results_fit BEFORE INSERT ON payment_results
-    WHEN NOT {_fits("NEW")}
-    BEGIN SELECT RAISE(ABORT, '{NO_LINE}'); END""",
-    f"""CREATE TRIGGER payment_imports_fit BEFORE INSERT ON payment_imports
-    WHEN NOT {_paying("NEW")}
-    BEGIN SELECT RAISE(ABORT, '{NO_LIST}'); END""",
+    *check_triggers(PAYING, NO_LINE, NO_LIST),
     *(
         f"""CREATE TRIGGER payment_imports_no_{verb.lower()} BEFORE {verb} ON payment_imports
         BEGIN SELECT RAISE(ABORT, 'payment_imports is append-only'); END"""

@@ -27,38 +27,22 @@ NO_LINE = (
 NO_LIST = "a payment import is recorded only for a list whose payment files were prepared"
 
 
-def _statements(status: str, no_line: str, no_list: str) -> tuple[list[str], list[str]]:
-    """0024's triggers with `status` as the list status that pays (PostgreSQL, SQLite)."""
-    paying = f"('{status}')" if status == "exported" else "('approved', 'exported')"
-    swap = {_0024.PAYING: paying, _0024.NO_LINE: no_line, _0024.NO_LIST: no_list}
-
-    def changed(statement: str) -> str:
-        for old, new in swap.items():
-            statement = statement.replace(old, new)
-        return statement
-
-    postgres = [changed(s).replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1)
-                for s in _0024.POSTGRES if s.startswith("CREATE FUNCTION")]  # fmt: skip
-    sqlite = [changed(s) for s in _0024.SQLITE if "_fit " in s]
-    return postgres, sqlite
-
-
-def _apply(status: str, no_line: str, no_list: str) -> None:
-    postgres, sqlite = _statements(status, no_line, no_list)
+def _apply(paying: str, no_line: str, no_list: str) -> None:
+    """0024's checks of results and imports, with `paying` as the statuses that pay."""
     if op.get_bind().dialect.name == "postgresql":
-        for statement in postgres:  # CREATE OR REPLACE drops the function's search_path
+        for statement in _0024.check_functions(paying, no_line, no_list, "CREATE OR REPLACE"):
             op.execute(statement)
-        _0024._pin_search_path()
+        _0024._pin_search_path()  # CREATE OR REPLACE drops a function's search_path
         return
     for name in ("payment_results_fit", "payment_imports_fit"):
         op.execute(f"DROP TRIGGER IF EXISTS {name}")
-    for statement in sqlite:
+    for statement in _0024.check_triggers(paying, no_line, no_list):
         op.execute(statement)
 
 
 def upgrade() -> None:
-    _apply("exported", NO_LINE, NO_LIST)
+    _apply("('exported')", NO_LINE, NO_LIST)
 
 
 def downgrade() -> None:
-    _apply("approved", _0024.NO_LINE, _0024.NO_LIST)
+    _apply(_0024.PAYING, _0024.NO_LINE, _0024.NO_LIST)
