@@ -53,6 +53,11 @@ class FirstLoadCounting:
         self._pool = pool
         self._future: Future[FirstLoadCounts] | None = None
 
+    def know_total(self, rows_total: int) -> None:
+        """The rows' number, when it was not known at the start (before `start`)."""
+        rows, as_of_year, _, folder = self._args
+        self._args = (rows, as_of_year, rows_total, folder)
+
     def start(self) -> None:
         if self._pool is not None and self._future is None:
             self._future = self._pool.submit(count_first_load, *self._args)

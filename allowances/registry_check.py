@@ -10,7 +10,7 @@ the rows, reading back only the rows whose hash repeats.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,7 +25,7 @@ from allowances.registry_errors import BadRows, ErrorLog
 from allowances.registry_read import Reader
 from allowances.registry_schema import ImportReport, RowError, Status
 from allowances.registry_staging import Spill
-from allowances.registry_validate import Context, validate_all
+from allowances.registry_validate import ChunkResult, Context, validate_all
 from allowances.repeated_hashes import RepeatedHashes
 
 if TYPE_CHECKING:
@@ -75,11 +75,13 @@ def check_file(
     *,
     keep: int = KEEP_ERRORS,
     error_spill: Spill | None = None,
+    tee: Callable[[ChunkResult], None] | None = None,
 ) -> Pass1:
     """Check every chunk, spill the good rows; repeated beneficiary ids are found on 64-bit
     hashes (spilled to `folder` beyond a few million) and, only where two hashes match,
     confirmed exactly from the ids spilled beside the rows. The first `keep` errors are held;
-    with `error_spill` (a quarantine) every error is written there too."""
+    with `error_spill` (a quarantine) every error is written there too. `tee` is given each
+    chunk's result once it is spilled (`registry_early_copy` copies the rows meanwhile)."""
     log = ErrorLog(keep, error_spill)
     total = synthetic_true = 0
     with RepeatedHashes(folder) as id_hashes:
@@ -91,6 +93,8 @@ def check_file(
             id_hashes.add(result.id_hashes)
             for index, fld, reasons in result.errors:
                 log.add(index, fld, reasons)
+            if tee is not None:
+                tee(result)
         spill.finish()
         id_spill.finish()
         repeated = id_hashes.repeated()

@@ -10,7 +10,9 @@ their values). Pass 2 applies the good rows in ONE transaction: new ids are bulk
 changed rows (row_sha256 differs) move their old version to beneficiary_history and are
 updated, unchanged rows are left alone. The same file (sha256) imported twice is a no-op. A dry
 run does pass 2 and rolls back, so it reports exactly what an import would do, including
-duplicates across programmes.
+duplicates across programmes. A large first load into an empty PostgreSQL store is copied while
+pass 1 still checks the file, and rolled back if the check finds an error
+(`registry_early_copy`).
 """
 
 from __future__ import annotations
@@ -19,10 +21,9 @@ import hashlib
 import logging
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 from sqlalchemy import Connection, Table, func, select
@@ -30,11 +31,20 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from agam.core.errors import RegistryError
-from agam.core.timeutil import iso_utc, utc_now
+from agam.core.timeutil import utc_now
+from allowances import registry_early_copy as early_copy
 from allowances import registry_write as rw
 from allowances.exposure_arrow import write_first_exposure
 from allowances.exposure_delta import ExposureChange, apply_change
 from allowances.first_load import FirstLoadCounting, counted_beside
+from allowances.import_record import (
+    IMPORT_ROLES,
+    Writing,
+    close_import,
+    committed,
+    open_import,
+    refuse_mixing,
+)
 from allowances.import_steps import step
 from allowances.registry_check import KEEP_ERRORS, Pass1, check_file, report_of, row_errors
 from allowances.registry_compare import compare_with_stored
@@ -47,7 +57,6 @@ from allowances.registry_stage import STAGED, import_connection
 from allowances.registry_staging import Staging, default_staging
 from allowances.registry_validate import Context
 from boundaries.layer import UnionLayer
-from store import audit
 from store.db import Store
 from store.identity import Principal, require_active
 from store.models import Beneficiary, RegistryImport, RegistryQuarantine
@@ -56,7 +65,6 @@ log = logging.getLogger(__name__)
 
 DEFAULT_ERROR_LIMIT = KEEP_ERRORS  # errors in a report (all are counted)
 QUARANTINE: Table = RegistryQuarantine.__table__  # type: ignore[assignment]
-IMPORT_ROLES = ("admin",)
 
 
 def file_sha256(path: Path) -> str:
@@ -65,18 +73,6 @@ def file_sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-@dataclass(frozen=True)
-class _Writing:
-    """Who imports, when, and how: what pass 2 needs besides the rows."""
-
-    at: datetime
-    user: str
-    principal: Principal | None
-    dry_run: bool
-    quarantine: bool
-    sha: str
 
 
 def import_registry(
@@ -121,17 +117,26 @@ def import_registry(
         user = principal.username
         with store.session() as session:
             require_active(session, principal, IMPORT_ROLES, doing="import registries")
+    writing = Writing(at, user, principal, dry_run, quarantine, sha)
     with Staging(staging_dir or default_staging(store)) as staging:
-        with step("read and check"):
-            first = check_file(
-                reader,
-                ctx,
-                staging.spill(),
-                staging.spill(),
-                staging.work_folder(),
-                keep=error_limit,
-                error_spill=staging.spill() if quarantine else None,
-            )
+        spill, folder = staging.spill(), staging.work_folder()
+        check = partial(
+            check_file,
+            reader,
+            ctx,
+            spill,
+            staging.spill(),
+            folder,
+            keep=error_limit,
+            error_spill=staging.spill() if quarantine else None,
+        )
+        written = None
+        if early_copy.worth_it(store, path, quarantine=quarantine):
+            target = early_copy.Target(name, spill, folder)
+            first, written = early_copy.import_while_checking(store, check, target, writing)
+        else:
+            with step("read and check"):
+                first = check(tee=None)
         errors = row_errors(name, first.errors, error_limit)
         if first.errors_total and not quarantine and not dry_run:
             log.warning(
@@ -141,8 +146,9 @@ def import_registry(
                 first.bad_rows,
             )
             return report_of(first, sha, errors, "rejected", time.perf_counter() - started)
-        writing = _Writing(at, user, principal, dry_run, quarantine, sha)
-        counts, import_id, dups = _pass2(store, first, staging.work_folder(), writing)
+        if written is None:
+            written = _pass2(store, first, folder, writing)
+        counts, import_id, dups = written
     report = report_of(
         first,
         sha,
@@ -169,7 +175,7 @@ def import_registry(
 
 
 def _pass2(
-    store: Store, first: Pass1, folder: Path, writing: _Writing
+    store: Store, first: Pass1, folder: Path, writing: Writing
 ) -> tuple[dict[str, int], int, rw.Duplicates]:
     def good(columns: list[str] | None = None) -> Iterator[pa.Table]:
         return _good_rows(first, columns)
@@ -217,75 +223,29 @@ def _write(
     session: Session,
     first: Pass1,
     stage: str | None,
-    writing: _Writing,
+    writing: Writing,
     first_counts: FirstLoadCounting,
 ) -> tuple[dict[str, int], int, rw.Duplicates]:
     """Pass 2's one transaction: the import row, the rows, exposure, duplicates, audit."""
-    name = first.file_name
-    at, user, principal, quarantine = (
-        writing.at,
-        writing.user,
-        writing.principal,
-        writing.quarantine,
-    )
     with session.begin():
-        if principal is not None:  # still an active admin, in the transaction that writes
-            require_active(session, principal, IMPORT_ROLES, doing="import registries")
-        _refuse_mixing(session, first.synthetic, name)
-        row = RegistryImport(
-            file_name=name,
-            sha256=writing.sha,
-            rows_total=first.total,
-            rows_imported=0,
-            rows_quarantined=first.bad_rows if quarantine else 0,
-            imported_at=at,
-            imported_by=user,
-            synthetic=first.synthetic,
-            report={},
-        )
-        session.add(row)
-        session.flush()
+        row = open_import(session, writing, first.file_name)
+        refuse_mixing(session, row, first.synthetic)
         conn = session.connection()
-        counts, change = _apply(conn, first, row.id, at, stage, first_counts)
-        if quarantine:
+        counts, change = _apply(conn, first, row.id, writing.at, stage, first_counts)
+        if writing.quarantine:
             _record_quarantine(conn, first, row.id)
         with step("exposure and duplicates"):
             if change is None:  # a first load: the store holds exactly the imported rows
                 counted = first_counts.result()
-                write_first_exposure(conn, counted.exposure, at, [row.id])
+                write_first_exposure(conn, counted.exposure, writing.at, [row.id])
                 dups = counted.duplicates
             else:
                 apply_change(conn, change)
                 dups = rw.find_duplicates(conn)
-        row.rows_imported = counts["inserted"] + counts["updated"] + counts["unchanged"]
-        row.report = _stored_report(counts, first, dups, at, row.rows_quarantined)
-        audit.append(
-            session,
-            at=at,
-            actor=user,
-            action="registry.import",
-            entity="registry_import",
-            entity_id=row.id,
-            payload={"file_name": name, "sha256": writing.sha, **row.report},
-        )
-        session.flush()
-        import_id = row.id
-        if writing.dry_run:
-            session.rollback()
+        import_id = close_import(session, row, first, counts, dups, writing)
         committing = time.perf_counter()
-    log.info("registry import: commit took %.1f s", time.perf_counter() - committing)
+    committed(committing)
     return counts, import_id, dups
-
-
-def _refuse_mixing(session: Session, synthetic: bool, name: str) -> None:
-    flags = set(session.scalars(select(RegistryImport.synthetic).distinct()))
-    if flags and flags != {synthetic}:
-        held = "synthetic" if True in flags else "real"
-        given = "synthetic" if synthetic else "real"
-        raise RegistryError(
-            f"{name}: the store holds {held} registry data and this file is {given}; "
-            "use a separate database for synthetic data"
-        )
 
 
 def _apply(
@@ -362,20 +322,3 @@ def _record_quarantine(conn: Connection, first: Pass1, import_id: int) -> None:
             for r, f, m in zip(errors["row"], errors["field"], errors["reason"], strict=True)
         ]
         rw.insert_dicts(conn, QUARANTINE, rows)
-
-
-def _stored_report(
-    counts: dict[str, int], first: Pass1, dups: rw.Duplicates, at: datetime, quarantined: int
-) -> dict[str, Any]:
-    return {
-        "counts": {
-            "total": first.total,
-            **counts,
-            "quarantined": quarantined,
-            "errors": first.errors_total,
-        },
-        "duplicates": dict(dups.counts),
-        "ignored_columns": list(first.ignored),
-        "synthetic": first.synthetic,
-        "at": iso_utc(at),
-    }

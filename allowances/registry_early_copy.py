@@ -1,0 +1,236 @@
+"""A first load into an empty PostgreSQL store, copied while the file is still being checked.
+
+A large first load spends about as long checking the file on the client (33 s for 10 M
+households) as PostgreSQL spends parsing its COPY (29 s), one after the other. Here the check
+runs on a worker thread and hands each chunk's rows, once spilled, to the COPY on the
+caller's thread, so the server parses on the other core while the client checks. The COPY is
+speculative and in the import's one transaction:
+
+- any error in the file (a bad field, a repeated id, an unreadable line) ends it and the
+  transaction is rolled back: the file is then rejected, or imported from the spill as before
+  (a dry run), exactly as if this path had not been tried;
+- so does a store that is not empty inside the transaction (another import came first);
+- a failed COPY stops the check and is raised.
+
+Only without a quarantine (which imports a file with errors) and only on PostgreSQL: a first
+load into SQLite goes through its stage (`registry_stage`). The price: the table's indexes are
+dropped for the whole check, so readers of `beneficiaries` wait for the first load's check as
+well as its writing (they waited for the writing before), and a rejected file has cost the
+server the rows it parsed.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import pyarrow as pa
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from agam.core.errors import RegistryError
+from allowances import registry_write as rw
+from allowances.exposure_arrow import write_first_exposure
+from allowances.first_load import counted_beside
+from allowances.import_record import (
+    Writing,
+    close_import,
+    committed,
+    open_import,
+    refuse_mixing,
+)
+from allowances.import_steps import step
+from allowances.registry_check import Pass1
+from allowances.registry_staging import Spill
+from allowances.registry_validate import ChunkResult
+from store.db import Store
+from store.models import Beneficiary
+
+log = logging.getLogger(__name__)
+
+QUEUED_CHUNKS = 2  # checked chunks waiting for the COPY (100,000 rows each by default)
+MIN_FILE_BYTES = 16 << 20  # smaller files: the overlap is not worth a second thread
+Written = tuple[dict[str, int], int, rw.Duplicates]
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where the check spills the rows (the counting reads them back) and the import's
+    private folder; the file's name for the import's row."""
+
+    file_name: str
+    spill: Spill
+    folder: Path
+
+
+class Check(Protocol):
+    """Pass 1 (`registry_check.check_file` with its file and spills), given a tee."""
+
+    def __call__(self, *, tee: Callable[[ChunkResult], None] | None) -> Pass1: ...
+
+
+class Abandoned(Exception):
+    """The early COPY was given up and its transaction rolled back; nothing was written."""
+
+
+class _Cancelled(Exception):
+    """Raised inside the check when the COPY failed: the check stops."""
+
+
+_END = object()
+_ERROR = object()
+
+
+class CheckingRows:
+    """Pass 1 on a worker thread; its chunks' good rows handed over while none has failed."""
+
+    def __init__(self, check: Check) -> None:
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=QUEUED_CHUNKS)
+        self._cancelled = threading.Event()  # the COPY failed: stop checking
+        self._unread = threading.Event()  # nobody takes chunks any more
+        self._clean = True
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="registry-early-copy")
+        self._future = self._pool.submit(self._run, check)
+
+    def _run(self, check: Check) -> Pass1:
+        try:
+            return check(tee=self._tee)
+        finally:
+            self._put(_END)
+
+    def _tee(self, result: ChunkResult) -> None:
+        if self._cancelled.is_set():
+            raise _Cancelled
+        if not self._clean:
+            return
+        if result.errors:
+            self._clean = False
+            self._put(_ERROR)
+        elif result.valid.num_rows:
+            self._put(result.valid)
+
+    def _put(self, item: object) -> None:
+        while not self._unread.is_set():
+            try:
+                self._queue.put(item, timeout=0.2)
+                return
+            except queue.Full:
+                continue
+
+    def rows(self) -> Iterator[pa.Table]:
+        """The checked rows as they come; Abandoned as soon as the file has an error."""
+        while (item := self._queue.get()) is not _END:
+            if item is _ERROR:
+                raise Abandoned("the file has errors")
+            assert isinstance(item, pa.Table)
+            yield item
+        first = self._future.result()  # the check's own error (an unreadable file) is raised
+        if first.errors_total:
+            raise Abandoned("the file has errors")
+
+    def finish(self, *, cancel: bool = False) -> Pass1 | None:
+        """Wait for the check: its result, or None when it was cancelled (`cancel`: the
+        COPY failed, so it stops at its next chunk)."""
+        self._unread.set()
+        if cancel:
+            self._cancelled.set()
+        try:
+            return self._future.result()
+        except _Cancelled:
+            return None
+        finally:
+            self._pool.shutdown()
+
+
+def worth_it(store: Store, path: Path, *, quarantine: bool) -> bool:
+    """Copy while checking: PostgreSQL, no quarantine, a large file, an empty store (checked
+    again in the transaction)."""
+    if store.engine.dialect.name != "postgresql" or quarantine:
+        return False
+    if path.stat().st_size < MIN_FILE_BYTES:
+        return False
+    with store.read() as session:
+        return session.scalar(select(Beneficiary.beneficiary_id).limit(1)) is None
+
+
+def import_while_checking(
+    store: Store, check: Check, target: Target, writing: Writing
+) -> tuple[Pass1, Written | None]:
+    """Pass 1 and a first load's writing together. Returns the check and what was written,
+    or None for nothing written (an error in the file, or the store was no longer empty):
+    the caller then goes on as if this had not been tried. Raises the check's error (an
+    unreadable file) or the store's."""
+    checking = CheckingRows(check)
+    try:
+        written = _write(store, checking, target, writing)
+    except Abandoned as why:
+        log.info("registry import: the early COPY was given up (%s); rolled back", why)
+        written = None
+    except IntegrityError as exc:
+        checking.finish(cancel=True)
+        raise RegistryError(
+            f"{target.file_name}: the store refused the import ({type(exc.orig).__name__}); "
+            "was the same file imported concurrently?"
+        ) from None
+    except BaseException:
+        checking.finish(cancel=True)
+        raise
+    first = checking.finish()
+    assert first is not None
+    return first, written
+
+
+def _write(store: Store, checking: CheckingRows, target: Target, writing: Writing) -> Written:
+    """One transaction: the import's row, the indexes dropped, the COPY fed by the check,
+    then as a checked first load (`registry_import._write`): rebuild with the counting
+    beside it, exposure, duplicates, the import closed."""
+    done: list[Pass1] = []
+    folder = target.folder
+
+    def good(columns: list[str] | None = None) -> Iterator[pa.Table]:
+        wanted = None if columns is None else [*columns, "_index"]
+        for stored in done[0].spill.batches(wanted):
+            yield pa.Table.from_batches([stored])  # a clean file: every row is imported
+
+    with store.engine.connect() as bound:
+        session = Session(bind=bound, expire_on_commit=False)
+        try:
+            with (
+                session.begin(),
+                counted_beside(
+                    good, writing.at.year, 0, beside=target.spill.reopens, folder=folder
+                ) as counting,
+            ):
+                if session.scalar(select(Beneficiary.beneficiary_id).limit(1)) is not None:
+                    raise Abandoned("the store is no longer empty")
+                row = open_import(session, writing, target.file_name)
+                conn = session.connection()  # the session's transaction
+                with rw.bulk_load(conn, enabled=True, phase=step, before_rebuild=counting.start):
+                    with step("read and check, writing rows"):
+                        inserted = rw.insert_all_beneficiaries(
+                            conn, checking.rows(), row.id, writing.at
+                        )
+                    first = checking.finish()
+                    if first is None or first.errors_total:  # rows() has raised already
+                        raise Abandoned("the file has errors")
+                    done.append(first)
+                    refuse_mixing(session, row, first.synthetic)
+                    counting.know_total(first.total)
+                with step("exposure and duplicates"):
+                    counted = counting.result()
+                    write_first_exposure(conn, counted.exposure, writing.at, [row.id])
+                counts = {"inserted": inserted, "updated": 0, "unchanged": 0}
+                import_id = close_import(session, row, first, counts, counted.duplicates, writing)
+                committing = time.perf_counter()
+        finally:
+            session.close()
+    committed(committing)
+    return counts, import_id, counted.duplicates
