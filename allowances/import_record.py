@@ -14,18 +14,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from agam.core.errors import RegistryError
 from agam.core.timeutil import iso_utc
 from allowances import registry_write as rw
+from allowances.import_steps import step
 from allowances.registry_check import Pass1
 from store import audit
 from store.identity import Principal, require_active
 from store.models import RegistryImport
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("allowances.registry_import")
 
 IMPORT_ROLES = ("admin",)
 
@@ -110,6 +112,18 @@ def close_import(
 
 def committed(started: float) -> None:
     log.info("registry import: commit took %.1f s", time.perf_counter() - started)
+
+
+def statistics_after(conn: Connection, counts: dict[str, int], writing: Writing) -> None:
+    """After a large import has committed, the planner's statistics refreshed (ANALYZE as
+    the owner); a failure there is a warning, not a failed import."""
+    if writing.dry_run or counts["inserted"] + counts["updated"] < rw.BULK_LOAD_ROWS:
+        return
+    try:
+        with step("statistics"):
+            rw.refresh_statistics(conn)
+    except SQLAlchemyError as exc:
+        log.warning("registry import: statistics not refreshed (%s)", type(exc).__name__)
 
 
 def stored_report(

@@ -46,6 +46,7 @@ from allowances.import_record import (
     committed,
     open_import,
     refuse_mixing,
+    statistics_after,
 )
 from allowances.import_steps import step
 from allowances.registry_check import Pass1
@@ -232,5 +233,6 @@ def _write(store: Store, checking: CheckingRows, target: Target, writing: Writin
                 committing = time.perf_counter()
         finally:
             session.close()
-    committed(committing)
+        committed(committing)
+        statistics_after(bound, counts, writing)
     return counts, import_id, counted.duplicates

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pyarrow as pa
 from sqlalchemy import Connection, Table, func, select
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from agam.core.errors import RegistryError
@@ -44,6 +44,7 @@ from allowances.import_record import (
     committed,
     open_import,
     refuse_mixing,
+    statistics_after,
 )
 from allowances.import_steps import step
 from allowances.registry_check import KEEP_ERRORS, Pass1, check_file, report_of, row_errors
@@ -201,13 +202,7 @@ def _pass2(
             ) from None
         finally:
             session.close()
-        counts = written[0]
-        if not writing.dry_run and counts["inserted"] + counts["updated"] >= rw.BULK_LOAD_ROWS:
-            try:  # the import has committed: stale statistics must not turn it into a failure
-                with step("statistics"):
-                    rw.refresh_statistics(conn)
-            except SQLAlchemyError as exc:
-                log.warning("registry import: statistics not refreshed (%s)", type(exc).__name__)
+        statistics_after(conn, written[0], writing)
         return written
 
 
