@@ -19,10 +19,11 @@ from agam.cli.common import (
     settings_for,
 )
 from agam.core.errors import FeedError
-from agam.core.timeutil import format_dhaka
+from agam.core.timeutil import format_dhaka, utc_now
 from agam.pipeline.context import AppContext
 from agam.pipeline.health import check_scheduler, feed_health
 from agam.pipeline.ingest import ingest
+from hazard_feeds.checks import check_issued_before_fetch
 from hazard_feeds.guard import json_ready
 from hazard_feeds.registry import feed_names, parse_file
 
@@ -123,9 +124,11 @@ def parse(
     as_json: JsonOption = True,
 ) -> None:
     """Parse a raw upstream file offline and print the normalised forecast; a file the parser
-    refuses (shape, size or values) is one line naming the file and field, exit 5."""
+    refuses (shape, size or values) is one line naming the file and field, exit 5. So is one
+    issued later than now allows, as ingest refuses it."""
     settings = settings_for(config)
     forecast, feed = parse_file(name, file, settings.feeds.get(name))
+    check_issued_before_fetch(forecast.issued_at, utc_now(), name, file.resolve().as_uri())
     data = json_ready(feed.to_json(forecast))
     if as_json:
         emit_json(data)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from agam.cli import feeds_cmd
 from agam.cli.main import app
 
 FEEDS = Path(__file__).resolve().parents[1] / "fixtures" / "feeds"
@@ -65,3 +67,21 @@ def test_bad_input_is_one_line(
     assert result.exit_code == 5
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_file_issued_after_now_is_refused_as_ingest_refuses_it(
+    config_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Parsing on a clock a day before the bulletin's issue time: one line, exit 5, naming the
+    file, the field and both times (ingest would not store it either)."""
+    path = FEEDS / "bmd" / "bulletin_remal_like.json"
+    issued = datetime.fromisoformat(parse("bmd", path)["issued_at"].replace("Z", "+00:00"))
+    monkeypatch.setattr(feeds_cmd, "utc_now", lambda: issued - timedelta(days=1))
+    result = runner.invoke(app, ["feeds", "parse", "bmd", str(path)])
+    assert result.exit_code == 5
+    line = result.stderr.strip()
+    assert len(line.splitlines()) == 1
+    assert "bulletin_remal_like.json" in line
+    assert "issued_at" in line
+    assert "24.0 h after it was fetched" in line
+    assert result.stdout == ""
