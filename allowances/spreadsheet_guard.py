@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -32,8 +33,16 @@ class ReturnFileLimits:
     paid_at_skew_minutes: int
 
 
+@dataclass(frozen=True)
+class UnseenLimits:
+    min_text_contrast_ratio: float
+    min_font_points: float
+    min_row_height_points: float
+    min_column_width_chars: float
+
+
 @cache
-def _limits() -> dict[str, dict[str, int]]:
+def _limits() -> dict[str, dict[str, Any]]:
     text = resources.files("allowances").joinpath("data", "spreadsheet_limits.toml")
     return tomllib.loads(text.read_text("utf-8"))
 
@@ -44,6 +53,10 @@ def xlsx_limits() -> XlsxLimits:
 
 def return_file_limits() -> ReturnFileLimits:
     return ReturnFileLimits(**_limits()["return_file"])
+
+
+def unseen_limits() -> UnseenLimits:
+    return UnseenLimits(**_limits()["unseen"])
 
 
 def xlsx_refusal(path: Path, limits: XlsxLimits | None = None) -> str | None:

@@ -1,4 +1,6 @@
 """Rows, columns and sheets hidden in Excel are refused: nobody looking at the sheet saw them.
+So are values made unseen without hiding anything: rows too low or columns too narrow to show
+text, and cells whose style hides their value (`spreadsheet_styles`).
 
 openpyxl's read-only mode does not give row or column flags, so the worksheet's XML part is
 read again here, streaming, from the zip under the guards of `spreadsheet_guard`. Most sheets
@@ -9,19 +11,22 @@ but UTF-16 spells the attribute names in ASCII. Only a sheet where they may hide
 
 from __future__ import annotations
 
+import re
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any
 from xml.parsers import expat
 
-from allowances.spreadsheet_guard import parts_refusal
+from allowances.spreadsheet_guard import UnseenLimits, parts_refusal, unseen_limits
+from allowances.spreadsheet_styles import Unseen, unseen_styles
 
 SHOWN = 10  # hidden rows named in a refusal; the others are counted
 BLOCK = 1 << 20
 MARKS = (b"hidden", b"zeroHeight")  # row and column flags; rows hidden by default
 PLAIN = (b'="0"', b'="false"')  # the forms that hide nothing (LibreOffice writes them)
-KEEP = max(len(m) for m in MARKS) + max(len(p) for p in PLAIN) - 1  # overlap of blocks
+SIZES = re.compile(rb"(\sht|defaultRowHeight|\swidth|defaultColWidth)\s*=\s*[\"']([^\"']{0,32})")
+KEEP = 80  # overlap of blocks: longer than any mark or size attribute
 NAMESPACES = (
     "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
     "http://purl.oclc.org/ooxml/spreadsheetml/main",
@@ -32,7 +37,7 @@ def _tags(local: str) -> frozenset[str]:
     return frozenset(f"{ns} {local}" for ns in NAMESPACES)
 
 
-ROW, COL, FORMAT = _tags("row"), _tags("col"), _tags("sheetFormatPr")
+ROW, COL, FORMAT, CELL = _tags("row"), _tags("col"), _tags("sheetFormatPr"), _tags("c")
 VALUE = _tags("v") | _tags("is") | _tags("f")  # a cell's value, inline text or formula
 
 
@@ -50,9 +55,11 @@ def hidden_refusal(path: Path, sheet: Any, header: Sequence[object]) -> str | No
             refusal = parts_refusal(archive.infolist())
             if refusal is not None:
                 return refusal
+            unseen = unseen_styles(archive)
+            limits = unseen_limits()
             with archive.open(part) as stream:
-                plain = _plain(stream)
-            scan = _Scan(headed)
+                plain = not unseen and _plain(stream, limits)
+            scan = _Scan(headed, unseen, limits)
             if not plain:
                 with archive.open(part) as stream:
                     scan.read(stream)
@@ -72,21 +79,29 @@ def hidden_refusal(path: Path, sheet: Any, header: Sequence[object]) -> str | No
     if scan.columns:
         names = ", ".join(f"{_letter(c)} ({headed[c]})" for c in sorted(scan.columns))
         has.append(f"hidden column{'s' * (len(scan.columns) > 1)} {names}")
+    if scan.rows_unseen:
+        more = scan.rows_unseen - len(scan.unseen)
+        has.append(
+            "values that cannot be seen (text the colour of its fill or too small, or a "
+            f"format that shows nothing) in row{'s' * (scan.rows_unseen > 1)} "
+            f"{', '.join(map(str, scan.unseen))}" + (f" (and {more:,} more)" if more else "")
+        )
     found = [state] if state else []
     if has:
         found.append(f"has {' and '.join(has)}")
     if not found:
         return None
-    one = scan.rows_hidden + len(scan.columns) + bool(state) == 1
+    one = scan.rows_hidden + len(scan.columns) + bool(state) + scan.rows_unseen == 1
     return (
         f'sheet "{title}" {" and ".join(found)}, which would be read unseen; unhide or delete '
         f"{'it' if one else 'them'} in the spreadsheet and import it again"
     )
 
 
-def _plain(stream: IO[bytes]) -> bool:
+def _plain(stream: IO[bytes], limits: UnseenLimits) -> bool:
     """True when the part cannot hide a row or column: each mark only in a form that hides
-    nothing, no DTD, not UTF-16. Blocks overlap so a mark cut between two is read whole."""
+    nothing, no row height or column width too small to show text, no DTD, not UTF-16.
+    Blocks overlap so a mark cut between two is read whole."""
     buf = stream.read(BLOCK)
     if buf[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in buf[:4]:
         return False
@@ -100,54 +115,134 @@ def _plain(stream: IO[bytes]) -> bool:
             plain = sum(buf.count(mark + p, 0, end + len(mark + p) - 1) for p in PLAIN)
             if found != plain:
                 return False
+        if _too_small(buf, end, limits):
+            return False
         if not more:
             return True
         buf = buf[end:] + more
 
 
-class _Scan:
-    """Hidden rows that hold a value and hidden headed columns, one element at a time."""
+def _too_small(buf: bytes, end: int, limits: UnseenLimits) -> bool:
+    """A row height or column width (given or by default) under the limits, starting before
+    `end`; a size that is not a number counts as too small (the parse decides)."""
+    for match in SIZES.finditer(buf, 0, end + KEEP):
+        if match.start() >= end:
+            break
+        name, value = match.group(1).strip(), match.group(2)
+        rows = name in (b"ht", b"defaultRowHeight")
+        least = limits.min_row_height_points if rows else limits.min_column_width_chars
+        size = _number(value.decode("latin-1"))
+        if size is None or size < least:
+            return True
+    return False
 
-    def __init__(self, headed: dict[int, str]) -> None:
+
+class _Scan:
+    """Hidden rows that hold a value, hidden headed columns, and rows holding a value that
+    cannot be seen, one element at a time."""
+
+    def __init__(self, headed: dict[int, str], unseen: Unseen, limits: UnseenLimits) -> None:
         self.headed = headed
+        self.unseen_styles = unseen
+        self.limits = limits
         self.rows: list[int] = []  # the first SHOWN
         self.rows_hidden = 0
+        self.unseen: list[int] = []  # the first SHOWN rows with an unseen value
+        self.rows_unseen = 0
         self.columns: set[int] = set()  # filled by `read`
-        self._starts = [0] * (max(headed, default=0) + 2)  # hidden spans begun, per column
+        width = max(headed, default=0) + 2
+        self._starts = [0] * width  # hidden spans begun, per column
+        self._shown = [0] * width  # spans of columns given a width that shows text
+        self._narrow_default = False  # sheetFormatPr defaultColWidth too narrow
         self._row = 0
         self._hidden = False  # the current row is hidden and not yet counted
+        self._row_unseen = False  # the current row already counted as unseen
+        self._cell_unseen = False  # the current cell's style hides its value
         self._by_default = False  # sheetFormatPr zeroHeight: rows hidden unless sized
+        self._low_default = False  # sheetFormatPr defaultRowHeight too low
 
     def read(self, stream: IO[bytes]) -> None:
         parser = expat.ParserCreate(namespace_separator=" ")
         parser.StartElementHandler = self._start
         parser.ParseFile(stream)
-        covering = 0
-        for column, begun in enumerate(self._starts):
-            covering += begun
-            if covering > 0 and column in self.headed:
+        covering = shown = 0
+        for column in range(len(self._starts)):
+            covering += self._starts[column]
+            shown += self._shown[column]
+            narrow = self._narrow_default and shown <= 0
+            if (covering > 0 or narrow) and column in self.headed:
                 self.columns.add(column)
 
     def _start(self, name: str, attrs: dict[str, str]) -> None:
-        if name in VALUE:
-            if self._hidden:
-                self._hidden = False
-                self.rows_hidden += 1
-                if len(self.rows) < SHOWN:
-                    self.rows.append(self._row)
+        if name in CELL:
+            style = _number(attrs.get("s") or "0")
+            kind = attrs.get("t") or "n"
+            self._cell_unseen = self.unseen_styles.hides(int(style or 0), kind)
+        elif name in VALUE:
+            self._value()
         elif name in ROW:
             self._row = _row_number(attrs.get("r"), self._row)
-            self._hidden = _true(attrs.get("hidden")) or (
-                self._by_default and not _true(attrs.get("customHeight"))
+            height = _number(attrs["ht"]) if "ht" in attrs else None
+            low = "ht" in attrs and (height is None or height < self.limits.min_row_height_points)
+            self._hidden = (
+                _true(attrs.get("hidden"))
+                or low
+                or (self._by_default and not _true(attrs.get("customHeight")))
+                or (self._low_default and "ht" not in attrs)
             )
-        elif name in COL and _true(attrs.get("hidden")):
-            low, high = _span(attrs.get("min"), attrs.get("max"))
-            low, high = max(low, 1), min(high, len(self._starts) - 2)
-            if low <= high:
-                self._starts[low] += 1
-                self._starts[high + 1] -= 1
+            self._row_unseen = False
+            self._cell_unseen = False
+        elif name in COL:
+            self._column(attrs)
         elif name in FORMAT:
             self._by_default = _true(attrs.get("zeroHeight"))
+            self._low_default = _small(
+                attrs.get("defaultRowHeight"), self.limits.min_row_height_points
+            )
+            self._narrow_default = _small(
+                attrs.get("defaultColWidth"), self.limits.min_column_width_chars
+            )
+
+    def _value(self) -> None:
+        if self._hidden:
+            self._hidden = False
+            self._row_unseen = True  # counted once, as hidden
+            self.rows_hidden += 1
+            if len(self.rows) < SHOWN:
+                self.rows.append(self._row)
+        elif self._cell_unseen and not self._row_unseen:
+            self._row_unseen = True
+            self.rows_unseen += 1
+            if len(self.unseen) < SHOWN:
+                self.unseen.append(self._row)
+
+    def _column(self, attrs: dict[str, str]) -> None:
+        low, high = _span(attrs.get("min"), attrs.get("max"))
+        low, high = max(low, 1), min(high, len(self._starts) - 2)
+        if low > high:
+            return
+        narrow = "width" in attrs and _small(attrs["width"], self.limits.min_column_width_chars)
+        spans = self._starts if _true(attrs.get("hidden")) or narrow else self._shown
+        if spans is self._shown and "width" not in attrs:
+            return  # no width of its own: the default decides
+        spans[low] += 1
+        spans[high + 1] -= 1
+
+
+def _small(value: str | None, least: float) -> bool:
+    """A size given and below `least` (or not a number)."""
+    if value is None:
+        return False
+    size = _number(value)
+    return size is None or size < least
+
+
+def _number(value: str) -> float | None:
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if number == number else None  # NaN is no size
 
 
 def _true(value: str | None) -> bool:

@@ -25,12 +25,14 @@ from allowances.payment_files import export_payment_files
 from allowances.payment_results import import_results
 from allowances.payment_returns import read_return_file
 from allowances.registry_import import import_registry
+from allowances.spreadsheet_guard import unseen_limits
 from boundaries.layer import UnionLayer
 from store.db import Store
 from store.models import Beneficiary, PaymentImport, PaymentResult
 from tests.lists.conftest import T0, propose_draft, seed
 
 UNHIDE = "in the spreadsheet and import it again; nothing imported"
+LIMITS = unseen_limits()
 
 
 def registry_book(header: list[str], lines: list[str]) -> tuple[openpyxl.Workbook, Worksheet]:
@@ -292,6 +294,11 @@ def test_a_flag_cut_between_two_blocks_is_still_seen(
             (shown + b'<row r="9" hidden="1">' + shown, False),
             (b'<sheetFormatPr zeroHeight="1"/>', False),
             (b"<!DOCTYPE w [<!ENTITY x 'y'>]>", False),
+            (shown + b'<row r="9" ht="15" customHeight="1">' + shown, True),
+            (shown + b'<row r="9" ht="0.5" customHeight="1">' + shown, False),
+            (b'<cols><col min="2" max="2" width="0" customWidth="1"/></cols>', False),
+            (b'<sheetFormatPr defaultRowHeight="1"/>', False),
         ]:
-            assert spreadsheet_hidden._plain(io.BytesIO(b" " * pad + text)) is plain
-    assert spreadsheet_hidden._plain(io.BytesIO('<row hidden="0"/>'.encode("utf-16"))) is False
+            assert spreadsheet_hidden._plain(io.BytesIO(b" " * pad + text), LIMITS) is plain
+    utf16 = io.BytesIO('<row hidden="0"/>'.encode("utf-16"))
+    assert spreadsheet_hidden._plain(utf16, LIMITS) is False

@@ -1,0 +1,152 @@
+"""Values made unseen without the hidden flag are refused like hidden rows: text the colour of
+its fill (white on white, a faint grey, a theme's white), a font too small to read, a number
+format that shows nothing (`;;;`) or paints the value white, a row too low or a column too
+narrow to show text. Colours people really use pass."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from openpyxl.styles import Color, Font, PatternFill
+
+from agam.core.errors import PaymentFileError, RegistryError
+from allowances.payment_returns import read_return_file
+from allowances.registry_import import import_registry
+from boundaries.layer import UnionLayer
+from store.db import Store
+from tests.allowances.test_spreadsheet_hidden import RETURN_EXTRA, UNHIDE, ids, saved
+
+PAID_AT = "2024-07-04T12:05:00+06:00"
+HEADER = ["line_ref", "amount_bdt", *RETURN_EXTRA, "wallet_number"]
+
+
+def returns(rows: int = 9) -> openpyxl.Workbook:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "payments"
+    sheet.append(HEADER)
+    for i in range(1, rows + 1):
+        sheet.append([f"L1-{i}", 500, "paid", f"T{i}", PAID_AT, "", f"0171100000{i}"])
+    return book
+
+
+def styled(book: openpyxl.Workbook, row: int, **style: Any) -> openpyxl.Workbook:
+    for cell in book.active[row]:
+        for name, value in style.items():
+            setattr(cell, name, value)
+    return book
+
+
+UNSEEN_IDS = ["white", "theme-white", "faint", "white-fill", "navy", "black-fill", "tiny",
+              "format", "format-white"]  # fmt: skip
+UNSEEN_ROW_7 = (
+    r'^r\.xlsx: sheet "payments" has values that cannot be seen \(text the colour of its fill '
+    r"or too small, or a format that shows nothing\) in row 7, which would be read unseen"
+)
+
+
+@pytest.mark.parametrize(
+    "style",
+    [
+        {"font": Font(color="FFFFFF")},  # white on no fill (white)
+        {"font": Font(color=Color(theme=0))},  # the theme's "Background 1"
+        {"font": Font(color="F2F2F2")},  # a grey too faint to read (contrast 1.1)
+        {"font": Font(color="FFFFFF", size=11), "fill": PatternFill("solid", "FFFFFF")},
+        {"font": Font(color="000080"), "fill": PatternFill("solid", "000080")},  # navy on navy
+        {"fill": PatternFill("solid", "000000")},  # automatic (black) text on black
+        {"font": Font(size=1)},
+        {"number_format": ";;;"},
+        {"number_format": "[White]General;[White]General;[White]General;[White]@"},
+    ],
+    ids=UNSEEN_IDS,
+)
+def test_a_row_whose_values_cannot_be_seen_is_refused(tmp_path: Path, style: Any) -> None:
+    book = styled(returns(), 7, **style)
+    with pytest.raises(PaymentFileError, match=UNSEEN_ROW_7):
+        read_return_file(saved(book, tmp_path / "r.xlsx"))
+
+
+@pytest.mark.parametrize(
+    "style",
+    [
+        {"font": Font(color="FF0000")},  # red on white
+        {"font": Font(color="808080")},  # grey, readable (contrast 3.9)
+        {"font": Font(color="000000"), "fill": PatternFill("solid", "FFFF00")},  # highlighted
+        {"font": Font(color="FFFFFF"), "fill": PatternFill("solid", "1F4E78")},  # a header band
+        {"font": Font(size=8)},
+        {"number_format": "0.00"},
+        {"number_format": "[Red]0;[Blue]-0;0;@"},
+    ],
+    ids=["red", "grey", "yellow-fill", "white-on-blue", "small", "decimals", "colours"],
+)
+def test_colours_and_formats_people_use_pass(tmp_path: Path, style: Any) -> None:
+    book = styled(returns(), 7, **style)
+    assert len(read_return_file(saved(book, tmp_path / "r.xlsx"))) == 9
+
+
+def test_rows_too_low_and_columns_too_narrow_are_refused(tmp_path: Path) -> None:
+    book = returns()
+    sheet = book.active
+    sheet.row_dimensions[4].height = 0.5
+    sheet.row_dimensions[6].height = 3
+    sheet.row_dimensions[8].height = 9  # small, readable
+    path = saved(book, tmp_path / "r.xlsx")
+    with pytest.raises(PaymentFileError, match=r'"payments" has hidden rows 4, 6, which would'):
+        read_return_file(path)
+    sheet.row_dimensions[4].height = sheet.row_dimensions[6].height = 15
+    sheet.column_dimensions["G"].width = 0.2  # wallet_number
+    with pytest.raises(PaymentFileError, match=r"has hidden column G \(wallet_number\), which"):
+        read_return_file(saved(book, path))
+    sheet.column_dimensions["G"].width = 14
+    assert len(read_return_file(saved(book, path))) == 9
+
+
+def test_a_default_column_width_too_narrow_hides_every_column_without_its_own(
+    tmp_path: Path,
+) -> None:
+    book = returns()
+    sheet = book.active
+    sheet.sheet_format.defaultColWidth = 0.1
+    for letter in "ABCDEF":
+        sheet.column_dimensions[letter].width = 12
+    with pytest.raises(PaymentFileError, match=r"has hidden column G \(wallet_number\), which"):
+        read_return_file(saved(book, tmp_path / "r.xlsx"))
+
+
+def test_a_registry_row_in_white_text_is_refused_and_imports_once_shown(
+    store: Store,
+    union_layer: UnionLayer,
+    tmp_path: Path,
+    write_csv: Callable[[str, list[str]], Path],
+    make_row: Callable[..., str],
+    snapshot: Callable[[Store], dict[str, tuple[int, str]]],
+    header: list[str],
+) -> None:
+    import_registry(store, write_csv("base.csv", [make_row()]), union_layer)
+    before = snapshot(store)
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Households"
+    sheet.append(header)
+    for i in range(1, 11):
+        fields = {"nid": f"{1990123456700 + i}", "wallet_number": f"0181{i:07d}"}
+        sheet.append(make_row(beneficiary_id=f"W{i}", **fields).split(","))
+    for cell in sheet[5]:
+        cell.font = Font(color="FFFFFF")
+    path = saved(book, tmp_path / "extract.xlsx")
+    with pytest.raises(RegistryError) as refused:
+        import_registry(store, path, union_layer, quarantine=True)
+    assert str(refused.value) == (
+        'extract.xlsx: sheet "Households" has values that cannot be seen (text the colour of '
+        "its fill or too small, or a format that shows nothing) in row 5, which would be read "
+        "unseen; unhide or delete it " + UNHIDE
+    )
+    assert snapshot(store) == before
+    for cell in sheet[5]:
+        cell.font = Font()
+    import_registry(store, saved(book, path), union_layer)
+    assert ids(store) == {"R001"} | {f"W{i}" for i in range(1, 11)}
