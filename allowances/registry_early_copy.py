@@ -98,6 +98,7 @@ class CheckingRows:
         self._cancelled = threading.Event()  # the COPY failed: stop checking
         self._unread = threading.Event()  # nobody takes chunks any more
         self._clean = True
+        self.abandoned = False  # rows() gave up: the file has an error
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="registry-early-copy")
         self._future = self._pool.submit(self._run, check)
 
@@ -130,11 +131,13 @@ class CheckingRows:
         """The checked rows as they come; Abandoned as soon as the file has an error."""
         while (item := self._queue.get()) is not _END:
             if item is _ERROR:
+                self.abandoned = True
                 raise Abandoned("the file has errors")
             assert isinstance(item, pa.Table)
             yield item
         first = self._future.result()  # the check's own error (an unreadable file) is raised
         if first.errors_total:
+            self.abandoned = True
             raise Abandoned("the file has errors")
 
     def finish(self, *, cancel: bool = False) -> Pass1 | None:
@@ -152,9 +155,9 @@ class CheckingRows:
 
 
 def worth_it(store: Store, path: Path, *, quarantine: bool) -> bool:
-    """Copy while checking: PostgreSQL, no quarantine, a large file, an empty store (checked
-    again in the transaction)."""
-    if store.engine.dialect.name != "postgresql" or quarantine:
+    """Write while checking: no quarantine, a large file, an empty store (checked again in
+    the transaction). On SQLite the stage is written while checking (`registry_import`)."""
+    if quarantine:
         return False
     if path.stat().st_size < MIN_FILE_BYTES:
         return False
@@ -162,31 +165,32 @@ def worth_it(store: Store, path: Path, *, quarantine: bool) -> bool:
         return session.scalar(select(Beneficiary.beneficiary_id).limit(1)) is None
 
 
-def import_while_checking(
-    store: Store, check: Check, target: Target, writing: Writing
+def writing_while_checking(
+    check: Check, write: Callable[[CheckingRows], Written]
 ) -> tuple[Pass1, Written | None]:
-    """Pass 1 and a first load's writing together. Returns the check and what was written,
-    or None for nothing written (an error in the file, or the store was no longer empty):
-    the caller then goes on as if this had not been tried. Raises the check's error (an
-    unreadable file) or the store's."""
+    """Pass 1 on a worker while `write` takes its rows. Returns the check and what was
+    written, or None when the writing gave up (an error in the file, a store no longer
+    empty): nothing was written and the caller goes on as if this had not been tried. Any
+    other error stops the check and is raised (the check's own, for an unreadable file)."""
     checking = CheckingRows(check)
     try:
-        written = _write(store, checking, target, writing)
-    except Abandoned as why:
-        log.info("registry import: the early COPY was given up (%s); rolled back", why)
+        written: Written | None = write(checking)
+    except BaseException as exc:
+        if not (checking.abandoned and isinstance(exc, Exception)):
+            checking.finish(cancel=True)
+            raise
+        log.info("registry import: writing while checking was given up; nothing written")
         written = None
-    except IntegrityError as exc:
-        checking.finish(cancel=True)
-        raise RegistryError(
-            f"{target.file_name}: the store refused the import ({type(exc.orig).__name__}); "
-            "was the same file imported concurrently?"
-        ) from None
-    except BaseException:
-        checking.finish(cancel=True)
-        raise
     first = checking.finish()
     assert first is not None
     return first, written
+
+
+def import_while_checking(
+    store: Store, check: Check, target: Target, writing: Writing
+) -> tuple[Pass1, Written | None]:
+    """PostgreSQL: pass 1 and a first load's COPY together (`writing_while_checking`)."""
+    return writing_while_checking(check, lambda rows: _write(store, rows, target, writing))
 
 
 def _write(store: Store, checking: CheckingRows, target: Target, writing: Writing) -> Written:
@@ -211,6 +215,7 @@ def _write(store: Store, checking: CheckingRows, target: Target, writing: Writin
                 ) as counting,
             ):
                 if session.scalar(select(Beneficiary.beneficiary_id).limit(1)) is not None:
+                    checking.abandoned = True
                     raise Abandoned("the store is no longer empty")
                 row = open_import(session, writing, target.file_name)
                 conn = session.connection()  # the session's transaction
@@ -221,6 +226,7 @@ def _write(store: Store, checking: CheckingRows, target: Target, writing: Writin
                         )
                     first = checking.finish()
                     if first is None or first.errors_total:  # rows() has raised already
+                        checking.abandoned = True
                         raise Abandoned("the file has errors")
                     done.append(first)
                     refuse_mixing(session, row, first.synthetic)
@@ -231,6 +237,11 @@ def _write(store: Store, checking: CheckingRows, target: Target, writing: Writin
                 counts = {"inserted": inserted, "updated": 0, "unchanged": 0}
                 import_id = close_import(session, row, first, counts, counted.duplicates, writing)
                 committing = time.perf_counter()
+        except IntegrityError as exc:
+            raise RegistryError(
+                f"{target.file_name}: the store refused the import "
+                f"({type(exc.orig).__name__}); was the same file imported concurrently?"
+            ) from None
         finally:
             session.close()
         committed(committing)

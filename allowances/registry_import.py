@@ -66,6 +66,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_ERROR_LIMIT = KEEP_ERRORS  # errors in a report (all are counted)
 QUARANTINE: Table = RegistryQuarantine.__table__  # type: ignore[assignment]
+Written = tuple[dict[str, int], int, rw.Duplicates]
 
 
 def file_sha256(path: Path) -> str:
@@ -132,12 +133,14 @@ def import_registry(
             error_spill=staging.spill() if quarantine else None,
         )
         written = None
-        if early_copy.worth_it(store, path, quarantine=quarantine):
+        if not early_copy.worth_it(store, path, quarantine=quarantine):
+            with step("read and check"):
+                first = check(tee=None)
+        elif store.engine.dialect.name == "postgresql":
             target = early_copy.Target(name, spill, folder)
             first, written = early_copy.import_while_checking(store, check, target, writing)
         else:
-            with step("read and check"):
-                first = check(tee=None)
+            first, written = _staged_while_checking(store, check, folder, writing)
         errors = row_errors(name, first.errors, error_limit)
         if first.errors_total and not quarantine and not dry_run:
             log.warning(
@@ -182,16 +185,44 @@ def _pass2(
         return _good_rows(first, columns)
 
     looks_empty = first.spill.written and _store_is_empty(store)
-    beside = looks_empty and first.spill.reopens  # a second reader of the spilled rows
     staged = store.engine.dialect.name == "sqlite" and first.total >= rw.BULK_LOAD_ROWS
-    with (
-        import_connection(
-            store, folder, (lambda: good(list(STAGED))) if looks_empty and staged else None, step
-        ) as (conn, stage),
-        counted_beside(
-            good, writing.at.year, first.total, beside=beside, folder=folder
-        ) as first_counts,
-    ):
+    rows = (lambda: good(list(STAGED))) if looks_empty and staged else None
+    with import_connection(store, folder, rows, step) as (conn, stage):
+        return _pass2_on(conn, stage, first, folder, writing, beside=looks_empty)
+
+
+def _staged_while_checking(
+    store: Store, check: early_copy.Check, folder: Path, writing: Writing
+) -> tuple[Pass1, Written | None]:
+    """SQLite's first load: the stage is written by the ADBC driver (without the GIL) while
+    pass 1 still checks the file, then pass 2 goes on from it; an error in the file drops
+    the stage and nothing is written (`early_copy.writing_while_checking`)."""
+
+    def write(checking: early_copy.CheckingRows) -> Written:
+        phase = lambda name: step(f"read and check, {name}")  # noqa: E731
+        with import_connection(store, folder, checking.rows, phase) as (conn, stage):
+            first = checking.finish()
+            if first is None or first.errors_total or stage is None:
+                checking.abandoned = True  # rows() has said so already; never write these
+                raise early_copy.Abandoned("the file has errors")
+            return _pass2_on(conn, stage, first, folder, writing, beside=True)
+
+    return early_copy.writing_while_checking(check, write)
+
+
+def _pass2_on(
+    conn: Connection, stage: str | None, first: Pass1, folder: Path, writing: Writing, *,
+    beside: bool,
+) -> Written:  # fmt: skip
+    """Pass 2 on the import's connection (and the SQLite `stage` when a first load has one);
+    a store that looked empty counts its first load `beside` the writing."""
+
+    def good(columns: list[str] | None = None) -> Iterator[pa.Table]:
+        return _good_rows(first, columns)
+
+    reopens = beside and first.spill.reopens  # a second reader of the spilled rows
+    counting = counted_beside(good, writing.at.year, first.total, beside=reopens, folder=folder)
+    with counting as first_counts:
         session = Session(bind=conn, expire_on_commit=False)
         try:
             written = _write(session, first, stage, writing, first_counts)
@@ -202,8 +233,8 @@ def _pass2(
             ) from None
         finally:
             session.close()
-        statistics_after(conn, written[0], writing)
-        return written
+    statistics_after(conn, written[0], writing)
+    return written
 
 
 def _store_is_empty(store: Store) -> bool:

@@ -49,7 +49,11 @@ def import_connection(
         with phase("stage rows"):
             chained = itertools.chain([head], tables)
             batches = (b for t in chained for b in t.select(list(STAGED)).to_batches())
-            write_stage(path, head.select(list(STAGED)).schema, batches)
+            try:
+                write_stage(path, head.select(list(STAGED)).schema, batches)
+            except BaseException:  # rows given up half way: no stage left for a second try
+                path.unlink(missing_ok=True)
+                raise
         staged = True
         with attached(driver, path, STAGE_ALIAS) as stage:
             yield conn, stage

@@ -1,6 +1,7 @@
-"""A first load into an empty PostgreSQL store is copied while the file is checked: the store
-it gives is the one the checked load gives, and any error in the file, a failed COPY or a
-store filled meanwhile leaves the store exactly as the plain path would."""
+"""A first load into an empty store is written while the file is checked (PostgreSQL: the COPY;
+SQLite: the stage): the store it gives is the one the checked load gives, and any error in the
+file, a failed write or a store filled meanwhile leaves the store exactly as the plain path
+would."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from sqlalchemy import text
 
 from agam.core.errors import RegistryError
 from allowances import registry_early_copy as early_copy
+from allowances import registry_stage
 from allowances import registry_write as rw
 from allowances.registry_import import import_registry
 from allowances.registry_schema import ImportReport
@@ -26,7 +28,7 @@ from tests.conftest import fresh_postgres_database, postgres_admin_url
 
 AT = datetime(2025, 6, 1, 3, 4, 5, 678901, tzinfo=UTC)
 CHUNK_ROWS = 40  # many chunks through the hand-over queue
-EARLY_LOG = "read and check, writing rows took"
+EARLY_LOG = "read and check, "  # "… writing rows took" (COPY), "… stage rows took" (SQLite)
 
 
 @pytest.fixture
@@ -35,8 +37,12 @@ def registry(tmp_path: Path, union_layer: UnionLayer) -> Path:
     return generate_registry(union_layer, 120, 7, tmp_path / "registry.parquet").path
 
 
-@pytest.fixture
-def urls() -> Iterator[tuple[str, str]]:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def urls(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """Two empty stores of one kind: one imported early, one the plain way."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'early.sqlite3'}", f"sqlite:///{tmp_path / 'plain.sqlite3'}"
+        return
     admin = postgres_admin_url()
     with fresh_postgres_database(admin) as early, fresh_postgres_database(admin) as plain:
         yield early, plain
@@ -183,7 +189,11 @@ def test_a_failing_copy_stops_the_check_and_stores_nothing(
         taken.append(next(tables).num_rows)
         raise RuntimeError("the server went away")
 
+    def failing_stage(_path: Path, _schema: object, batches: Iterator[Any]) -> None:
+        failing(None, batches)
+
     monkeypatch.setattr(rw, "insert_all_beneficiaries", failing)
+    monkeypatch.setattr(registry_stage, "write_stage", failing_stage)
     with pytest.raises(RuntimeError, match="went away"):
         _import(early_url, registry, union_layer, early=True)
     assert taken == [CHUNK_ROWS]
@@ -239,21 +249,20 @@ def test_a_file_the_check_cannot_accept_raises_its_error_and_stores_nothing(
     assert _no_check_thread()
 
 
-def test_only_a_large_first_load_into_postgresql_without_quarantine_is_copied_early(
-    tmp_path: Path, registry: Path, monkeypatch: pytest.MonkeyPatch
+def test_only_a_large_first_load_without_quarantine_is_written_early(
+    urls: tuple[str, str], registry: Path, union_layer: UnionLayer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    early_url, _ = urls
     monkeypatch.setattr(early_copy, "MIN_FILE_BYTES", 0)
-    sqlite = Store(f"sqlite:///{tmp_path / 'agam.sqlite3'}")
-    sqlite.upgrade()
-    assert not early_copy.worth_it(sqlite, registry, quarantine=False)
-    with fresh_postgres_database(postgres_admin_url()) as url:
-        store = Store(url)
-        try:
-            store.upgrade()
-            assert early_copy.worth_it(store, registry, quarantine=False)
-            assert not early_copy.worth_it(store, registry, quarantine=True)
-            monkeypatch.setattr(early_copy, "MIN_FILE_BYTES", registry.stat().st_size + 1)
-            assert not early_copy.worth_it(store, registry, quarantine=False)
-        finally:
-            store.dispose()
-    sqlite.dispose()
+    store = Store(early_url)
+    try:
+        store.upgrade()
+        assert early_copy.worth_it(store, registry, quarantine=False)
+        assert not early_copy.worth_it(store, registry, quarantine=True)
+        monkeypatch.setattr(early_copy, "MIN_FILE_BYTES", registry.stat().st_size + 1)
+        assert not early_copy.worth_it(store, registry, quarantine=False)
+        monkeypatch.setattr(early_copy, "MIN_FILE_BYTES", 0)
+        assert import_registry(store, registry, union_layer, at=AT).status == "imported"
+        assert not early_copy.worth_it(store, registry, quarantine=False)  # no longer empty
+    finally:
+        store.dispose()
