@@ -38,6 +38,7 @@ def _tags(local: str) -> frozenset[str]:
 
 
 ROW, COL, FORMAT, CELL = _tags("row"), _tags("col"), _tags("sheetFormatPr"), _tags("c")
+CONDITIONAL, RULE = _tags("conditionalFormatting"), _tags("cfRule")
 VALUE = _tags("v") | _tags("is") | _tags("f")  # a cell's value, inline text or formula
 
 
@@ -86,12 +87,15 @@ def hidden_refusal(path: Path, sheet: Any, header: Sequence[object]) -> str | No
             f"format that shows nothing) in row{'s' * (scan.rows_unseen > 1)} "
             f"{', '.join(map(str, scan.unseen))}" + (f" (and {more:,} more)" if more else "")
         )
+    if scan.conditional:
+        has.append(f"conditional formatting that hides values in {', '.join(scan.conditional)}")
     found = [state] if state else []
     if has:
         found.append(f"has {' and '.join(has)}")
     if not found:
         return None
     one = scan.rows_hidden + len(scan.columns) + bool(state) + scan.rows_unseen == 1
+    one = one and not scan.conditional
     return (
         f'sheet "{title}" {" and ".join(found)}, which would be read unseen; unhide or delete '
         f"{'it' if one else 'them'} in the spreadsheet and import it again"
@@ -150,6 +154,8 @@ class _Scan:
         self.unseen: list[int] = []  # the first SHOWN rows with an unseen value
         self.rows_unseen = 0
         self.columns: set[int] = set()  # filled by `read`
+        self.conditional: list[str] = []  # ranges a hiding conditional format applies to
+        self._ranges = ""  # the conditional format being read
         width = max(headed, default=0) + 2
         self._starts = [0] * width  # hidden spans begun, per column
         self._shown = [0] * width  # spans of columns given a width that shows text
@@ -194,6 +200,13 @@ class _Scan:
             self._cell_unseen = False
         elif name in COL:
             self._column(attrs)
+        elif name in CONDITIONAL:
+            self._ranges = _clean(attrs.get("sqref", "?"))
+        elif name in RULE and "dxfId" in attrs:
+            dxf = _number(attrs["dxfId"])
+            hides = dxf is not None and int(dxf) in self.unseen_styles.conditional
+            if hides and self._ranges not in self.conditional and len(self.conditional) < SHOWN:
+                self.conditional.append(self._ranges)
         elif name in FORMAT:
             self._by_default = _true(attrs.get("zeroHeight"))
             self._low_default = _small(

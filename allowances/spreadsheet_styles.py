@@ -44,9 +44,10 @@ class Unseen:
 
     text: frozenset[int] = frozenset()
     numbers: frozenset[int] = frozenset()
+    conditional: frozenset[int] = frozenset()  # differential styles (`dxfId`) that hide
 
     def __bool__(self) -> bool:
-        return bool(self.text or self.numbers)
+        return bool(self.text or self.numbers or self.conditional)
 
     def hides(self, style: int, cell_type: str) -> bool:
         texts = cell_type in ("s", "str", "inlineStr")
@@ -69,6 +70,16 @@ class _Styles:
     fills: list[_Colour | None] = field(default_factory=list)  # None: no solid fill
     xfs: list[tuple[int, int, int]] = field(default_factory=list)  # format, font, fill
     palette: list[str] = field(default_factory=list)  # the workbook's own indexed colours
+    dxfs: list[_Dxf] = field(default_factory=list)  # conditional formatting's styles
+
+
+@dataclass
+class _Dxf:
+    """What a conditional format changes: text colour, fill, number format (None: unchanged)."""
+
+    ink: _Colour | None = None
+    fill: _Colour | None = None
+    format: str | None = None
 
 
 def unseen_styles(archive: zipfile.ZipFile) -> Unseen:
@@ -144,6 +155,7 @@ def _read_styles(data: bytes) -> _Styles:
     styles = _Styles()
     where: list[str] = []  # the open list: fonts, fills or cellXfs
     pattern: list[str] = [""]
+    part: list[str] = [""]  # within a dxf: font, fill, border …
 
     def start(name: str, attrs: dict[str, str]) -> None:
         if not name.startswith(MAIN):
@@ -151,6 +163,8 @@ def _read_styles(data: bytes) -> _Styles:
         local = name.rsplit(" ", 1)[-1]
         if local in ("fonts", "fills", "cellXfs", "cellStyleXfs", "dxfs", "indexedColors"):
             where[:] = [local]
+        elif where == ["dxfs"]:
+            _dxf_part(styles.dxfs, part, local, attrs)
         elif where == ["indexedColors"] and local == "rgbColor":
             styles.palette.append(attrs.get("rgb", "")[-6:].upper())
         elif local == "numFmt":
@@ -179,6 +193,24 @@ def _read_styles(data: bytes) -> _Styles:
     return styles
 
 
+def _dxf_part(dxfs: list[_Dxf], part: list[str], local: str, attrs: dict[str, str]) -> None:
+    if local == "dxf":
+        dxfs.append(_Dxf())
+    elif not dxfs:
+        return
+    elif local in ("font", "fill", "border", "numFmt", "alignment", "protection"):
+        part[0] = local
+        if local == "numFmt":
+            dxfs[-1].format = attrs.get("formatCode", "")
+    elif part[0] == "font" and local == "color":
+        dxfs[-1].ink = _colour(attrs)
+    elif part[0] == "fill" and local == "patternFill":
+        if attrs.get("patternType", "solid") == "solid":  # a dxf's fill is solid unless said
+            dxfs[-1].fill = _Colour(rgb=BLACK)  # of no colour: black, as a cell's
+    elif part[0] == "fill" and local == "bgColor" and dxfs[-1].fill is not None:
+        dxfs[-1].fill = _colour(attrs)  # a solid dxf fill shows its bgColor
+
+
 def _judge(styles: _Styles, theme: dict[str, str]) -> Unseen:
     limits = unseen_limits()
     text: set[int] = set()
@@ -203,7 +235,26 @@ def _judge(styles: _Styles, theme: dict[str, str]) -> Unseen:
             ink = _format_colour(shown or "") or _rgb(font, theme, styles.palette, BLACK)
             if ink and background and _contrast(ink, background) < limits.min_text_contrast_ratio:
                 into.add(index)
-    return Unseen(frozenset(text), frozenset(numbers))
+    return Unseen(frozenset(text), frozenset(numbers), _judge_dxfs(styles, theme))
+
+
+def _judge_dxfs(styles: _Styles, theme: dict[str, str]) -> frozenset[int]:
+    """Differential styles that hide what they apply to: a format that shows nothing, or text
+    and fill too close (what the dxf leaves unchanged taken as black text on white)."""
+    ratio = unseen_limits().min_text_contrast_ratio
+    hiding = set()
+    for index, dxf in enumerate(styles.dxfs):
+        sections = _sections(dxf.format or "")
+        if sections and not any(part.strip() for part in sections):
+            hiding.add(index)
+            continue
+        if dxf.ink is None and dxf.fill is None:
+            continue
+        ink = _rgb(dxf.ink, theme, styles.palette, BLACK) if dxf.ink else BLACK
+        background = _rgb(dxf.fill, theme, styles.palette, WHITE) if dxf.fill else WHITE
+        if ink and background and _contrast(ink, background) < ratio:
+            hiding.add(index)
+    return frozenset(hiding)
 
 
 def _sections(code: str) -> list[str]:

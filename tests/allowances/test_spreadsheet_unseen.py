@@ -11,6 +11,7 @@ from typing import Any
 
 import openpyxl
 import pytest
+from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Color, Font, PatternFill
 
 from agam.core.errors import PaymentFileError, RegistryError
@@ -150,3 +151,31 @@ def test_a_registry_row_in_white_text_is_refused_and_imports_once_shown(
         cell.font = Font()
     import_registry(store, saved(book, path), union_layer)
     assert ids(store) == {"R001"} | {f"W{i}" for i in range(1, 11)}
+
+
+@pytest.mark.parametrize(
+    ("rule", "hides"),
+    [
+        ({"font": Font(color="FFFFFF")}, True),
+        ({"fill": PatternFill(bgColor="000000", fill_type="solid")}, True),  # black text on black
+        ({"font": Font(color="FF0000")}, False),  # duplicates in red, as people do
+        ({"fill": PatternFill(bgColor="FFFF00", fill_type="solid")}, False),
+    ],
+    ids=["white", "black-fill", "red", "yellow-fill"],
+)
+def test_conditional_formatting_that_hides_values_is_refused(
+    tmp_path: Path, rule: dict[str, Any], hides: bool
+) -> None:
+    """A rule that is always true whitens every row while the cells' own styles look plain."""
+    book = returns()
+    book.active.conditional_formatting.add("A2:G10", FormulaRule(formula=["TRUE"], **rule))
+    path = saved(book, tmp_path / "r.xlsx")
+    if not hides:
+        assert len(read_return_file(path)) == 9
+        return
+    with pytest.raises(PaymentFileError) as refused:
+        read_return_file(path)
+    assert str(refused.value).startswith(
+        'r.xlsx: sheet "payments" has conditional formatting that hides values in A2:G10, '
+        "which would be read unseen"
+    )
