@@ -1,22 +1,23 @@
-"""A first load into an empty PostgreSQL store, copied while the file is still being checked.
+"""A first load into an empty store, written while the file is still being checked.
 
 A large first load spends about as long checking the file on the client (33 s for 10 M
-households) as PostgreSQL spends parsing its COPY (29 s), one after the other. Here the check
-runs on a worker thread and hands each chunk's rows, once spilled, to the COPY on the
-caller's thread, so the server parses on the other core while the client checks. The COPY is
-speculative and in the import's one transaction:
+households) as the database spends taking its rows (PostgreSQL parsing the COPY, 29-38 s; the
+ADBC driver writing SQLite's stage, about 20 s), one after the other. Here the check runs on
+a worker thread and hands each chunk's rows, once spilled, to the writing on the caller's
+thread, so the two share the machine's cores. The writing is speculative
+(`writing_while_checking`):
 
-- any error in the file (a bad field, a repeated id, an unreadable line) ends it and the
-  transaction is rolled back: the file is then rejected, or imported from the spill as before
-  (a dry run), exactly as if this path had not been tried;
+- any error in the file (a bad field, a repeated id, an unreadable line) gives it up: the
+  PostgreSQL transaction is rolled back, SQLite's stage deleted, and the file is then rejected,
+  or imported from the spill as before (a dry run), exactly as if this path had not been tried;
 - so does a store that is not empty inside the transaction (another import came first);
-- a failed COPY stops the check and is raised.
+- a failed write stops the check and is raised.
 
-Only without a quarantine (which imports a file with errors) and only on PostgreSQL: a first
-load into SQLite goes through its stage (`registry_stage`). The price: the table's indexes are
-dropped for the whole check, so readers of `beneficiaries` wait for the first load's check as
-well as its writing (they waited for the writing before), and a rejected file has cost the
-server the rows it parsed.
+Only without a quarantine (which imports a file with errors). PostgreSQL's COPY is made here
+(`import_while_checking`); SQLite's stage by `registry_import` through `registry_stage`. The
+price: on PostgreSQL the table's indexes are dropped for the whole check, so readers of
+`beneficiaries` wait for the check as well as the writing; on SQLite the stage holds rows of a
+file not yet judged (in the import's owner-only folder) until the check ends.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ from store.models import Beneficiary
 
 log = logging.getLogger(__name__)
 
-QUEUED_CHUNKS = 2  # checked chunks waiting for the COPY (100,000 rows each by default)
+QUEUED_CHUNKS = 2  # checked chunks waiting to be written (100,000 rows each by default)
 MIN_FILE_BYTES = 16 << 20  # smaller files: the overlap is not worth a second thread
 Written = tuple[dict[str, int], int, rw.Duplicates]
 
@@ -79,11 +80,11 @@ class Check(Protocol):
 
 
 class Abandoned(Exception):
-    """The early COPY was given up and its transaction rolled back; nothing was written."""
+    """The writing was given up (the COPY rolled back, the stage deleted): nothing written."""
 
 
 class _Cancelled(Exception):
-    """Raised inside the check when the COPY failed: the check stops."""
+    """Raised inside the check when the writing failed: the check stops."""
 
 
 _END = object()
@@ -95,7 +96,7 @@ class CheckingRows:
 
     def __init__(self, check: Check) -> None:
         self._queue: queue.Queue[object] = queue.Queue(maxsize=QUEUED_CHUNKS)
-        self._cancelled = threading.Event()  # the COPY failed: stop checking
+        self._cancelled = threading.Event()  # the writing failed: stop checking
         self._unread = threading.Event()  # nobody takes chunks any more
         self._clean = True
         self.abandoned = False  # rows() gave up: the file has an error
@@ -142,7 +143,7 @@ class CheckingRows:
 
     def finish(self, *, cancel: bool = False) -> Pass1 | None:
         """Wait for the check: its result, or None when it was cancelled (`cancel`: the
-        COPY failed, so it stops at its next chunk)."""
+        writing failed, so it stops at its next chunk)."""
         self._unread.set()
         if cancel:
             self._cancelled.set()
