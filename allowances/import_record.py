@@ -1,9 +1,9 @@
 """The import's own row and audit entry, shared by both ways pass 2 writes.
 
 `registry_import` writes a checked file; `registry_early_copy` writes a first load into an
-empty PostgreSQL store while the file is still being checked. Both open the import's row
-first (the rows name it), and close it the same way once the check is done: the counts, the
-report, the audit entry, and a dry run rolled back.
+empty store while the file is still being checked. Both open the import's row first (the rows
+name it), and close it the same way once the check is done: the counts, the report, the audit
+entry, and a dry run rolled back.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from agam.core.errors import RegistryError
@@ -24,8 +24,9 @@ from allowances import registry_write as rw
 from allowances.import_steps import step
 from allowances.registry_check import Pass1
 from store import audit
+from store.db import Store
 from store.identity import Principal, require_active
-from store.models import RegistryImport
+from store.models import Beneficiary, RegistryImport
 
 log = logging.getLogger("allowances.registry_import")
 
@@ -42,6 +43,24 @@ class Writing:
     dry_run: bool
     quarantine: bool
     sha: str
+
+
+def has_beneficiaries(session: Session) -> bool:
+    return session.scalar(select(Beneficiary.beneficiary_id).limit(1)) is not None
+
+
+def store_is_empty(store: Store) -> bool:
+    """No beneficiary yet (checked again in the import's transaction): a first load counts
+    exposure and duplicates from its own rows, and may be written while it is checked."""
+    with store.read() as session:
+        return not has_beneficiaries(session)
+
+
+def refused_by_store(file_name: str, exc: IntegrityError) -> RegistryError:
+    return RegistryError(
+        f"{file_name}: the store refused the import ({type(exc.orig).__name__}); "
+        "was the same file imported concurrently?"
+    )
 
 
 def open_import(session: Session, writing: Writing, file_name: str) -> RegistryImport:
@@ -69,12 +88,11 @@ def refuse_mixing(session: Session, row: RegistryImport, synthetic: bool) -> Non
     """Synthetic and real registry data never share a store (the other imports decide)."""
     others = select(RegistryImport.synthetic).where(RegistryImport.id != row.id).distinct()
     flags = set(session.scalars(others))
-    name = row.file_name
     if flags and flags != {synthetic}:
         held = "synthetic" if True in flags else "real"
         given = "synthetic" if synthetic else "real"
         raise RegistryError(
-            f"{name}: the store holds {held} registry data and this file is {given}; "
+            f"{row.file_name}: the store holds {held} registry data and this file is {given}; "
             "use a separate database for synthetic data"
         )
 

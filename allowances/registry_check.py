@@ -81,7 +81,7 @@ def check_file(
     hashes (spilled to `folder` beyond a few million) and, only where two hashes match,
     confirmed exactly from the ids spilled beside the rows. The first `keep` errors are held;
     with `error_spill` (a quarantine) every error is written there too. `tee` is given each
-    chunk's result once it is spilled (`registry_early_copy` copies the rows meanwhile)."""
+    chunk's result once it is spilled (`registry_early_copy` writes the rows meanwhile)."""
     log = ErrorLog(keep, error_spill)
     total = synthetic_true = 0
     with RepeatedHashes(folder) as id_hashes:

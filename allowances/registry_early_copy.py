@@ -33,11 +33,9 @@ from pathlib import Path
 from typing import Protocol
 
 import pyarrow as pa
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from agam.core.errors import RegistryError
 from allowances import registry_write as rw
 from allowances.exposure_arrow import write_first_exposure
 from allowances.first_load import counted_beside
@@ -45,16 +43,18 @@ from allowances.import_record import (
     Writing,
     close_import,
     committed,
+    has_beneficiaries,
     open_import,
     refuse_mixing,
+    refused_by_store,
     statistics_after,
+    store_is_empty,
 )
 from allowances.import_steps import step
 from allowances.registry_check import Pass1
 from allowances.registry_staging import Spill
 from allowances.registry_validate import ChunkResult
 from store.db import Store
-from store.models import Beneficiary
 
 log = logging.getLogger(__name__)
 
@@ -141,6 +141,15 @@ class CheckingRows:
             self.abandoned = True
             raise Abandoned("the file has errors")
 
+    def clean(self) -> Pass1:
+        """Once the rows are all taken: the check, which found no error (else Abandoned:
+        rows() has raised already, so this only makes sure nothing is written)."""
+        first = self.finish()
+        if first is None or first.errors_total:
+            self.abandoned = True
+            raise Abandoned("the file has errors")
+        return first
+
     def finish(self, *, cancel: bool = False) -> Pass1 | None:
         """Wait for the check: its result, or None when it was cancelled (`cancel`: the
         writing failed, so it stops at its next chunk)."""
@@ -160,10 +169,7 @@ def worth_it(store: Store, path: Path, *, quarantine: bool) -> bool:
     the transaction). On SQLite the stage is written while checking (`registry_import`)."""
     if quarantine:
         return False
-    if path.stat().st_size < MIN_FILE_BYTES:
-        return False
-    with store.read() as session:
-        return session.scalar(select(Beneficiary.beneficiary_id).limit(1)) is None
+    return path.stat().st_size >= MIN_FILE_BYTES and store_is_empty(store)
 
 
 def writing_while_checking(
@@ -215,7 +221,7 @@ def _write(store: Store, checking: CheckingRows, target: Target, writing: Writin
                     good, writing.at.year, 0, beside=target.spill.reopens, folder=folder
                 ) as counting,
             ):
-                if session.scalar(select(Beneficiary.beneficiary_id).limit(1)) is not None:
+                if has_beneficiaries(session):
                     checking.abandoned = True
                     raise Abandoned("the store is no longer empty")
                 row = open_import(session, writing, target.file_name)
@@ -225,10 +231,7 @@ def _write(store: Store, checking: CheckingRows, target: Target, writing: Writin
                         inserted = rw.insert_all_beneficiaries(
                             conn, checking.rows(), row.id, writing.at
                         )
-                    first = checking.finish()
-                    if first is None or first.errors_total:  # rows() has raised already
-                        checking.abandoned = True
-                        raise Abandoned("the file has errors")
+                    first = checking.clean()
                     done.append(first)
                     refuse_mixing(session, row, first.synthetic)
                     counting.know_total(first.total)
@@ -239,10 +242,7 @@ def _write(store: Store, checking: CheckingRows, target: Target, writing: Writin
                 import_id = close_import(session, row, first, counts, counted.duplicates, writing)
                 committing = time.perf_counter()
         except IntegrityError as exc:
-            raise RegistryError(
-                f"{target.file_name}: the store refused the import "
-                f"({type(exc.orig).__name__}); was the same file imported concurrently?"
-            ) from None
+            raise refused_by_store(target.file_name, exc) from None
         finally:
             session.close()
         committed(committing)

@@ -10,9 +10,8 @@ their values). Pass 2 applies the good rows in ONE transaction: new ids are bulk
 changed rows (row_sha256 differs) move their old version to beneficiary_history and are
 updated, unchanged rows are left alone. The same file (sha256) imported twice is a no-op. A dry
 run does pass 2 and rolls back, so it reports exactly what an import would do, including
-duplicates across programmes. A large first load into an empty PostgreSQL store is copied while
-pass 1 still checks the file, and rolled back if the check finds an error
-(`registry_early_copy`).
+duplicates across programmes. A large first load into an empty store is written while pass 1
+still checks the file, and given up if the check finds an error (`registry_early_copy`).
 """
 
 from __future__ import annotations
@@ -44,7 +43,9 @@ from allowances.import_record import (
     committed,
     open_import,
     refuse_mixing,
+    refused_by_store,
     statistics_after,
+    store_is_empty,
 )
 from allowances.import_steps import step
 from allowances.registry_check import KEEP_ERRORS, Pass1, check_file, report_of, row_errors
@@ -66,7 +67,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_ERROR_LIMIT = KEEP_ERRORS  # errors in a report (all are counted)
 QUARANTINE: Table = RegistryQuarantine.__table__  # type: ignore[assignment]
-Written = tuple[dict[str, int], int, rw.Duplicates]
+Written = early_copy.Written
 
 
 def file_sha256(path: Path) -> str:
@@ -178,13 +179,11 @@ def import_registry(
     return report
 
 
-def _pass2(
-    store: Store, first: Pass1, folder: Path, writing: Writing
-) -> tuple[dict[str, int], int, rw.Duplicates]:
+def _pass2(store: Store, first: Pass1, folder: Path, writing: Writing) -> Written:
     def good(columns: list[str] | None = None) -> Iterator[pa.Table]:
         return _good_rows(first, columns)
 
-    looks_empty = first.spill.written and _store_is_empty(store)
+    looks_empty = first.spill.written and store_is_empty(store)
     staged = store.engine.dialect.name == "sqlite" and first.total >= rw.BULK_LOAD_ROWS
     rows = (lambda: good(list(STAGED))) if looks_empty and staged else None
     with import_connection(store, folder, rows, step) as (conn, stage):
@@ -201,10 +200,7 @@ def _staged_while_checking(
     def write(checking: early_copy.CheckingRows) -> Written:
         phase = lambda name: step(f"read and check, {name}")  # noqa: E731
         with import_connection(store, folder, checking.rows, phase) as (conn, stage):
-            first = checking.finish()
-            if first is None or first.errors_total or stage is None:
-                checking.abandoned = True  # rows() has said so already; never write these
-                raise early_copy.Abandoned("the file has errors")
+            first = checking.clean()
             return _pass2_on(conn, stage, first, folder, writing, beside=True)
 
     return early_copy.writing_while_checking(check, write)
@@ -227,22 +223,11 @@ def _pass2_on(
         try:
             written = _write(session, first, stage, writing, first_counts)
         except IntegrityError as exc:
-            raise RegistryError(
-                f"{first.file_name}: the store refused the import ({type(exc.orig).__name__}); "
-                "was the same file imported concurrently?"
-            ) from None
+            raise refused_by_store(first.file_name, exc) from None
         finally:
             session.close()
     statistics_after(conn, written[0], writing)
     return written
-
-
-def _store_is_empty(store: Store) -> bool:
-    """No beneficiary yet (checked again in the import's transaction). A large first load
-    into SQLite goes through a stage (PostgreSQL loads with COPY and has none), and a first
-    load counts exposure and duplicates from its own rows, beside the writing."""
-    with store.read() as session:
-        return session.scalar(select(Beneficiary.beneficiary_id).limit(1)) is None
 
 
 def _write(

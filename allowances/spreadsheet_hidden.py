@@ -132,11 +132,9 @@ def _too_small(buf: bytes, end: int, limits: UnseenLimits) -> bool:
     for match in SIZES.finditer(buf, 0, end + KEEP):
         if match.start() >= end:
             break
-        name, value = match.group(1).strip(), match.group(2)
+        name, value = match.group(1).strip(), match.group(2).decode("latin-1")
         rows = name in (b"ht", b"defaultRowHeight")
-        least = limits.min_row_height_points if rows else limits.min_column_width_chars
-        size = _number(value.decode("latin-1"))
-        if size is None or size < least:
+        if _small(value, limits.min_row_height_points if rows else limits.min_column_width_chars):
             return True
     return False
 
@@ -188,8 +186,7 @@ class _Scan:
             self._value()
         elif name in ROW:
             self._row = _row_number(attrs.get("r"), self._row)
-            height = _number(attrs["ht"]) if "ht" in attrs else None
-            low = "ht" in attrs and (height is None or height < self.limits.min_row_height_points)
+            low = _small(attrs.get("ht"), self.limits.min_row_height_points)
             self._hidden = (
                 _true(attrs.get("hidden"))
                 or low

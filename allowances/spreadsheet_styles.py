@@ -235,13 +235,13 @@ def _judge(styles: _Styles, theme: dict[str, str]) -> Unseen:
             ink = _format_colour(shown or "") or _rgb(font, theme, styles.palette, BLACK)
             if ink and background and _contrast(ink, background) < limits.min_text_contrast_ratio:
                 into.add(index)
-    return Unseen(frozenset(text), frozenset(numbers), _judge_dxfs(styles, theme))
+    conditional = _judge_dxfs(styles, theme, limits.min_text_contrast_ratio)
+    return Unseen(frozenset(text), frozenset(numbers), conditional)
 
 
-def _judge_dxfs(styles: _Styles, theme: dict[str, str]) -> frozenset[int]:
+def _judge_dxfs(styles: _Styles, theme: dict[str, str], ratio: float) -> frozenset[int]:
     """Differential styles that hide what they apply to: a format that shows nothing, or text
     and fill too close (what the dxf leaves unchanged taken as black text on white)."""
-    ratio = unseen_limits().min_text_contrast_ratio
     hiding = set()
     for index, dxf in enumerate(styles.dxfs):
         sections = _sections(dxf.format or "")

@@ -65,7 +65,7 @@ def test_a_store_filled_meanwhile_is_counted_by_sql(
         store.upgrade()
         import_registry(store, first, union_layer, at=T1)
         looked: Callable[[Store], bool] = lambda _store: True  # noqa: E731
-        monkeypatch.setattr(registry_import, "_store_is_empty", looked)
+        monkeypatch.setattr(registry_import, "store_is_empty", looked)
         report = import_registry(store, second, union_layer, at=T2)
         with store.engine.connect() as conn:
             stored = find_duplicates(conn)
