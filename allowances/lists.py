@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from agam.core.errors import InvalidTransition, NotFound
 from agam.core.transitions import LIST_ACTION_ROLES
+from allowances import payment_rows
 from allowances.policy import AllowancePolicy, policy_fingerprint
 from allowances.targeting import household_lines
 from store import audit, config_versions, frames, list_repo, payee_repo
@@ -36,7 +37,7 @@ class Prepared:
     from. `propose` uses them only if all of that is unchanged when it writes."""
 
     inputs: tuple[object, ...]  # alert, unions, intensity and evidence, policy, year
-    registry: tuple[int, int]  # frames.registry_version when the rows were read
+    registry: tuple[int, int, int]  # frames.registry_version when the rows were read
     paid: frozenset[str]  # households already paid in the activation
     lines: pd.DataFrame
 
@@ -238,7 +239,7 @@ def amend(session: Session, *, list_id: int, principal: Principal, at: datetime)
             f"list {list_id} is {original.status}; only an approved list not yet exported "
             "can be amended"
         )
-    changed = payee_repo.changes(session, list_id)
+    changed = payee_repo.changes_since_pinning(session, list_id)
     taken = list_repo.amended_refs(session, list_id, LIVE)
     changed = changed[~changed["line_ref"].isin(taken) & (changed["changed"] != payee_repo.REMOVED)]
     if changed.empty:
@@ -286,5 +287,12 @@ def decide_list(
         store.session() as session,
     ):
         return list_repo.decide(
-            session, list_id, principal, action, at, reason, second_approval=second_approval
+            session,
+            list_id,
+            principal,
+            action,
+            at,
+            reason,
+            second_approval=second_approval,
+            payable=lambda columns: payment_rows.payable(list_id, columns),
         )

@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -143,11 +144,24 @@ def export_list(
         if parts is None:  # approved before snapshots: from the lines and payees
             columns = line_rows.hashed_columns(session, list_id)
             read["rows"] = payment_rows.prepare(list_id, columns, version, held)
-            read["changed"] = payee_repo.changes(session, list_id)
-        else:  # the seal is decoded, hashed and checked beside the registry read
-            with ThreadPoolExecutor(max_workers=1) as worker:
+            read["changed"] = payee_repo.changes_since_pinning(session, list_id)
+            return str(read["rows"].digest)
+        with ThreadPoolExecutor(max_workers=1) as worker:  # beside the registry comparison
+            if approval is not None and approval.sealed_sha256 is not None:
+                # payment-ready: the approval hashed and checked these columns; its bytes
+                # unchanged prove them, and each channel group is written as stored
+                tables = worker.submit(payment_snapshot.decoded_ready, list_id, parts,
+                                       line_rows.HASHED_NAMES)  # fmt: skip
+                payment_snapshot.check_sealed_bytes(list_id, parts, approval.sealed_sha256)
+                read["changed"] = payee_repo.changes_since_pinning(session, list_id)
+                decoded = tables.result()
+                checked = payment_snapshot.checked_under(decoded)
+                groups = payment_snapshot.ready_groups(decoded)
+                approved = str(approval.content_sha256)
+                read["rows"] = payment_rows.prepare_ready(list_id, approved, groups, held, checked)
+            else:  # in rank order: decoded, hashed and checked here
                 prepared = worker.submit(_prepare_sealed, list_id, parts, version, held)
-                read["changed"] = payee_repo.changes(session, list_id)
+                read["changed"] = payee_repo.changes_since_pinning(session, list_id)
                 read["rows"] = prepared.result()
         return str(read["rows"].digest)
 
@@ -165,20 +179,9 @@ def export_list(
         raise PaymentFileError(f"{outdir}: not a folder; payment files are written into one")
     outdir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=outdir, prefix=f".{batch_id}."))
-    files = []
     try:
-        for channel, pinned in prepared.groups:
-            part = _payment_table(pinned, row, batch_id, approved_at, at)
-            for path in _write(part, staging, f"{batch_id}_{channel}", fmt):
-                files.append(
-                    {
-                        "file": path.name,
-                        "channel": channel,
-                        "rows": part.num_rows,
-                        "total_bdt": _total_bdt(part),
-                        "sha256": _sha256(path),
-                    }
-                )
+        files = _written(prepared, staging, fmt, lambda pinned: _payment_table(
+            pinned, row, batch_id, approved_at, at), batch_id)  # fmt: skip
         manifest = {
             "batch_id": batch_id,
             "list_id": row.id,
@@ -212,6 +215,29 @@ def export_list(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return ExportResult(target, manifest)
+
+
+def _written(
+    prepared: payment_rows.PaymentRows,
+    staging: Path,
+    fmt: str,
+    table_of: Callable[[pa.Table], pa.Table],
+    batch_id: str,
+) -> list[dict[str, Any]]:
+    """Each channel's file in `staging`, in channel order, with its rows, total and sha256.
+    A file is hashed on a second thread while the next one is written, largest first, so
+    the last hash waited for is the smallest file's."""
+    written = []
+    by_size = sorted(enumerate(prepared.groups), key=lambda g: -g[1][1].num_rows)
+    with ThreadPoolExecutor(max_workers=1) as hasher:
+        for order, (channel, pinned) in by_size:
+            part = table_of(pinned)
+            for path in _write(part, staging, f"{batch_id}_{channel}", fmt):
+                entry = {"file": path.name, "channel": channel, "rows": part.num_rows,
+                         "total_bdt": _total_bdt(part)}  # fmt: skip
+                written.append((order, entry, hasher.submit(_sha256, path)))
+        written.sort(key=lambda w: w[0])  # stable: an XLSX group's sheets stay in order
+        return [{**entry, "sha256": digest.result()} for _, entry, digest in written]
 
 
 def _free_folder(outdir: Path, batch_id: str) -> Path:

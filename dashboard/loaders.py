@@ -81,15 +81,16 @@ def rule_sets_as_used() -> list[Any]:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def registry_changes(list_id: int, registry: tuple[int, int]) -> Any:
+def registry_changes(list_id: int, registry: tuple[int, int, int]) -> Any:
     """`payee_repo.changes` of a list, read once per registry version: a list's pinned payees
-    never change, and beneficiaries change only by an import, which moves `registry`
-    (`frames.registry_version`). Paging through a national-scale list no longer joins every
-    payee to the registry at each rerun; the export compares again, whatever was cached."""
+    never change, and beneficiaries change only in ways that move `registry`
+    (`frames.registry_version`: an import, or an edit outside one). Paging through a
+    national-scale list no longer joins every payee to the registry at each rerun, and a
+    list whose registry has not moved since its payees were pinned is not compared at all."""
     from store import payee_repo
 
     with store().read() as session:
-        return payee_repo.changes(session, list_id)
+        return payee_repo.changes_since_pinning(session, list_id)
 
 
 def active_rule_sets() -> list[Any]:

@@ -27,7 +27,7 @@ from agam.core.errors import InvalidTransition
 from agam.core.timeutil import iso_utc
 from agam.core.transitions import LIST_TRANSITIONS
 from store import line_rows, payment_snapshot
-from store.list_hash import hash_into
+from store.list_hash import digest_of_columns, hash_into
 from store.models import AllowanceList, AuditEntry, Decision
 
 KEPT = 1000  # problems kept in the report (all are counted)
@@ -102,6 +102,7 @@ class _Decision:
     via: str | None
     reason: str | None
     sealed_parts: int | None
+    sealed_sha256: str | None
 
     def names(self) -> str:
         return f"decision {self.id} ({self.action} of list {self.list_id} by {self.username})"
@@ -134,10 +135,11 @@ def _decisions(session: Session) -> dict[int, list[_Decision]]:
         d.via,
         d.reason,
         d.sealed_parts,
+        d.sealed_sha256,
     ).order_by(d.id)
     grouped: dict[int, list[_Decision]] = defaultdict(list)
     for row in session.execute(stmt):
-        grouped[row.list_id].append(_Decision(*row))
+        grouped[row.list_id].append(_Decision(*tuple(row)))
     return grouped
 
 
@@ -181,6 +183,7 @@ def _other_differences(d: _Decision, e: _Entry) -> list[str]:
         ("status", p.get("status", _HIDDEN), d.to_status),
         ("via", p.get("via", _HIDDEN), d.via),
         ("sealed parts", p.get("sealed_parts", _HIDDEN), d.sealed_parts),
+        ("sealed bytes", p.get("sealed_sha256", _HIDDEN), d.sealed_sha256),
     ]
     out = [
         _differs(n, log, row)
@@ -344,7 +347,14 @@ def _check_content(report: StoreReport, session: Session, row: Any, approval: _D
         parts = payment_snapshot.sealed_parts(session, row.id, approved, approval.sealed_parts)
         if parts is None:  # approved before snapshots were sealed
             return
-        sealed = _snapshot_digest(row.id, parts, row.hash_version)
+        if approval.sealed_sha256 is not None:  # payment-ready: its bytes, then its lines
+            payment_snapshot.check_sealed_bytes(row.id, parts, approval.sealed_sha256)
+            names = line_rows.HASHED_NAMES
+            columns = payment_snapshot.decoded_columns(row.id, parts, names)
+            ranked = payment_snapshot.in_rank_order(columns, names)
+            sealed = digest_of_columns(ranked, row.hash_version)
+        else:
+            sealed = _snapshot_digest(row.id, parts, row.hash_version)
     except InvalidTransition as refused:
         report.bad_list(f"{where}: {str(refused).removesuffix('; not exported')}")
         return

@@ -21,7 +21,7 @@ from sqlalchemy import JSON, Boolean, Float, Integer, Select, Table, Text, cast,
 from sqlalchemy.orm import Session
 
 from store.bulk_rows import driver_rows
-from store.models import AllowanceLine, Beneficiary, RegistryImport
+from store.models import AllowanceLine, Beneficiary, RegistryEdits, RegistryImport
 
 TARGETING_COLUMNS = (
     "beneficiary_id",
@@ -58,14 +58,20 @@ def beneficiaries_for_unions(session: Session, union_codes: Iterable[str]) -> pd
     return _frame(rows, table, TARGETING_COLUMNS)
 
 
-def registry_version(session: Session) -> tuple[int, int]:
-    """(imports, newest import id): changes with every committed registry import, the only
-    way beneficiaries change. Read it before the rows it versions: on PostgreSQL each
-    statement sees the latest commits, so rows read after it are at least as new."""
+def registry_version(session: Session) -> tuple[int, int, int]:
+    """(imports, newest import id, edits outside imports): changes with every committed
+    registry import and with every change to beneficiaries made outside one (counted by
+    database triggers, migration 0026). Read it before the rows it versions: on PostgreSQL
+    each statement sees the latest commits, so rows read after it are at least as new."""
     count, newest = session.execute(
         select(func.count(RegistryImport.id), func.coalesce(func.max(RegistryImport.id), 0))
     ).one()
-    return int(count), int(newest)
+    return int(count), int(newest), registry_edits(session)
+
+
+def registry_edits(session: Session) -> int:
+    """How many changes to beneficiaries were made outside an import (0026's triggers)."""
+    return int(session.scalar(select(RegistryEdits.edits).where(RegistryEdits.id == 1)) or 0)
 
 
 def targeting_rows(codes: list[str], dialect: str) -> Select[Any]:

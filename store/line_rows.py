@@ -173,12 +173,17 @@ def payment_rows_of(columns: list[pa.ChunkedArray], version: int) -> tuple[str, 
     HASHED_NAMES text columns (`hashed_columns`, or a payment snapshot's), and the included
     lines with their pinned payee as PAYMENT_COLUMNS text, in rank order (payee fields empty
     where none is pinned). No database: may run on a worker thread."""
+    return digest_of_columns(columns, version), included_rows(columns)
+
+
+def included_rows(columns: list[pa.ChunkedArray]) -> pa.Table:
+    """The included lines of HASHED_NAMES text columns as PAYMENT_COLUMNS, in their order."""
     included = pc.equal(columns[INCLUDED_AT], "1")
     kept = columns[:INCLUDED_AT] + columns[INCLUDED_AT + 1 :]
     table = pa.table(kept, names=PAYMENT_COLUMNS)
     if not pc.all(included).as_py():  # no copy of every column when no line is excluded
         table = table.filter(included)
-    return digest_of_columns(columns, version), table
+    return table
 
 
 def list_digest(session: Session, list_id: int, version: int) -> str:

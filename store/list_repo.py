@@ -126,8 +126,11 @@ def create_list(
     insert_frame(session.connection(), AllowanceLine.__table__, frame)  # type: ignore[arg-type]
     if payees_from is not None:
         payee_repo.copy_payees(session, payees_from.id, row.id)
+        pin = payee_repo.registry_pin(session, payees_from.id)
     else:
+        pin = frames.registry_version(session)  # first: the payees are at least as new
         payee_repo.snapshot_from_registry(session, row.id, at)
+    payee_repo.record_pin(session, row.id, pin)
     audit.append(
         session,
         at=at,
@@ -183,7 +186,7 @@ def lines_frame(
     bounds = (int(lines["rank"].min()), int(lines["rank"].max())) if limit and len(lines) else None
     payees = payee_repo.masked(session, list_id, bounds)
     if changed is None:
-        changed = payee_repo.changes(session, list_id)
+        changed = payee_repo.changes_since_pinning(session, list_id)
     fields = changed[["rank", "changed"]]
     out = lines.merge(payees, on="rank", how="left").merge(fields, on="rank", how="left")
     for column in ("payee", *payee_repo.MASKED_PAYEE):  # "" for a line without a payee
@@ -208,6 +211,7 @@ def decide(
     *,
     second_approval: bool = False,
     digest_of: Callable[[int], str] | None = None,
+    payable: Callable[[list[Any]], str | None] | None = None,
 ) -> AllowanceList:
     """submit / approve / reject / export / edit, checked against the acting account (as
     stored now), the transition table, four-eyes and the content hash.
@@ -218,7 +222,9 @@ def decide(
     second. `digest_of(version)`
     computes the content hash instead of `list_hash` (the export reads its rows once for the
     hash and the files, in this transaction). The approval that makes a list approved reads
-    the lines as columns once, checks their hash and seals them (store.payment_snapshot)."""
+    the lines as columns once, checks their hash and seals them (store.payment_snapshot):
+    payment-ready when `payable(columns)` names the export's checks they passed, else in
+    rank order."""
     row = get_list(session, list_id, for_update=True)
     user = require_active(
         session,
@@ -251,7 +257,14 @@ def decide(
     if action not in ("submit", "edit") and digest != row.content_sha256:
         what = "its approved hash; not exported" if action == "export" else "its submission"
         raise InvalidTransition(f"list {list_id} does not match {what}; resubmit it")
-    sealed_parts = payment_snapshot.parts_for(len(columns[0])) if sealing else None
+    pieces: list[payment_snapshot.Piece] = []
+    sealed_sha256 = None
+    if sealing:
+        checked = payable(columns) if payable is not None else None
+        pieces = payment_snapshot.pieces(columns, line_rows.HASHED_NAMES, checked)
+        if checked is not None:
+            sealed_sha256 = payment_snapshot.bytes_digest([data for _, data in pieces])
+    sealed_parts = len(pieces) if sealing else None
     decision = Decision(
         list_id=list_id,
         action=action,
@@ -266,6 +279,8 @@ def decide(
     )
     if sealing:
         decision.sealed_parts = sealed_parts
+        if sealed_sha256 is not None:
+            decision.sealed_sha256 = sealed_sha256
     session.add(decision)
     session.flush()  # the decision first: the database accepts the list change only after it
     _apply(row, action, user.username, digest, at)
@@ -285,11 +300,12 @@ def decide(
             "district": row.district_pcode,
             "via": principal.via,
             **({"sealed_parts": sealed_parts} if sealing else {}),
+            **({"sealed_sha256": sealed_sha256} if sealed_sha256 else {}),
         },
     )
     session.flush()
     if sealing:  # the list is approved now: the database accepts its snapshot
-        payment_snapshot.seal(session, list_id, digest, columns, line_rows.HASHED_NAMES, at)
+        payment_snapshot.seal(session, list_id, digest, pieces, at)
     return row
 
 
@@ -383,17 +399,17 @@ def amended_refs(
 ) -> dict[str, int]:
     """Line refs of `list_id` replaced by an amendment (or a re-issue; of `kind` only when
     given) in one of `statuses` -> that list's id."""
-    stmt = (
-        select(AllowanceLine.amends_line_ref, AllowanceList.id)
-        .join(AllowanceList, AllowanceList.id == AllowanceLine.list_id)
-        .where(
-            AllowanceList.amends_id == list_id,
-            AllowanceList.status.in_(statuses),
-            AllowanceLine.included.is_(True),
-        )
+    lists = select(AllowanceList.id).where(
+        AllowanceList.amends_id == list_id, AllowanceList.status.in_(statuses)
     )
     if kind is not None:
-        stmt = stmt.where(AllowanceList.kind == kind)
+        lists = lists.where(AllowanceList.kind == kind)
+    ids = list(session.scalars(lists))
+    if not ids:  # the lines are read by their list: a join let SQLite scan every line
+        return {}
+    stmt = select(AllowanceLine.amends_line_ref, AllowanceLine.list_id).where(
+        AllowanceLine.list_id.in_(ids), AllowanceLine.included.is_(True)
+    )
     return {str(ref): int(aid) for ref, aid in session.execute(stmt) if ref}
 
 

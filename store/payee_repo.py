@@ -15,8 +15,9 @@ from sqlalchemy import Select, and_, case, insert, literal, or_, select
 from sqlalchemy.orm import Session
 
 from agam.core.masking import mask_identifier
+from store import frames
 from store.bulk_rows import driver_rows
-from store.models import AllowanceLine, AllowancePayee, Beneficiary
+from store.models import AllowanceLine, AllowancePayee, Beneficiary, ListRegistryPin
 
 # What a payment file carries about the recipient, in the order the content hash uses.
 PAYEE_FIELDS = (
@@ -122,6 +123,32 @@ def hash_rows(list_id: int) -> Select[tuple[object, ...]]:
         .where(line.list_id == list_id)
         .order_by(line.rank)
     )
+
+
+def registry_pin(session: Session, list_id: int) -> tuple[int, int, int] | None:
+    """The registry version the list's payees were pinned at (None: not recorded)."""
+    pin = session.get(ListRegistryPin, list_id)
+    if pin is None:
+        return None
+    return pin.registry_imports, pin.newest_import_id, pin.registry_edits
+
+
+def record_pin(session: Session, list_id: int, pin: tuple[int, int, int] | None) -> None:
+    """Record the registry version a new list's payees were pinned at (`registry_pin`)."""
+    if pin is not None:
+        imports, newest, edits = pin
+        session.add(ListRegistryPin(list_id=list_id, registry_imports=imports,
+                                    newest_import_id=newest, registry_edits=edits))  # fmt: skip
+
+
+def changes_since_pinning(session: Session, list_id: int) -> pd.DataFrame:
+    """`changes`, without comparing a single payee when the registry version has not moved
+    since the list's payees were pinned (no import, no edit outside one): every pinned payee
+    is then still its registry record."""
+    pin = registry_pin(session, list_id)
+    if pin is not None and frames.registry_version(session) == pin:
+        return pd.DataFrame(columns=["rank", "line_ref", "beneficiary_id", "changed"])
+    return changes(session, list_id)
 
 
 def changes(session: Session, list_id: int) -> pd.DataFrame:

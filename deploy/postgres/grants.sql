@@ -24,6 +24,9 @@ GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA agam TO :"app";
 
 -- The schema revision: read (`agam db status`, the start-up check), never moved.
 GRANT SELECT ON agam.alembic_version TO :"app";
+-- Edits to beneficiaries outside an import, counted by the owner's triggers: read only, so
+-- the app role cannot edit a beneficiary outside an import either (the count would move).
+GRANT SELECT ON agam.registry_edits TO :"app";
 
 -- Insert-only: what was forecast, judged, decided, pinned, sealed and audited.
 GRANT SELECT, INSERT ON
@@ -38,6 +41,7 @@ GRANT SELECT, INSERT ON
   agam.evaluations,
   agam.forecast_runs,
   agam.grievance_events,
+  agam.list_registry_pins,
   agam.payment_imports,
   agam.payment_snapshots,
   agam.registry_quarantine
@@ -93,7 +97,9 @@ GRANT SELECT ON
   agam.feed_runs,
   agam.feed_status,
   agam.forecast_runs,
+  agam.list_registry_pins,
   agam.payment_imports,
+  agam.registry_edits,
   agam.registry_imports,
   agam.scheduler_heartbeat,
   agam.union_exposure

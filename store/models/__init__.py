@@ -38,6 +38,7 @@ from store.models.lists import (
     AllowancePayee,
     ApprovalPolicy,
     Decision,
+    ListRegistryPin,
     PaymentSnapshot,
 )
 from store.models.operations import (
@@ -54,6 +55,7 @@ from store.models.payments import (
 from store.models.registry import (
     Beneficiary,
     BeneficiaryHistory,
+    RegistryEdits,
     RegistryImport,
     RegistryQuarantine,
     UnionExposure,
@@ -89,10 +91,12 @@ __all__ = [
     "ForecastRun",
     "Grievance",
     "GrievanceEvent",
+    "ListRegistryPin",
     "OutboxMessage",
     "PaymentImport",
     "PaymentResult",
     "PaymentSnapshot",
+    "RegistryEdits",
     "RegistryImport",
     "RegistryQuarantine",
     "SchedulerHeartbeat",

@@ -163,6 +163,23 @@ class Decision(Base):
     via: Mapped[str | None] = mapped_column(String(16))  # how the decider was verified
     # Set by the approval that makes a list approved: its payment-snapshot parts (0015).
     sealed_parts: Mapped[int | None] = mapped_column(server_default=text("NULL"))
+    # The sha256 of a payment-ready snapshot's bytes, set by the approval sealing it (0026).
+    sealed_sha256: Mapped[str | None] = mapped_column(String(64), server_default=text("NULL"))
+
+
+class ListRegistryPin(Base):
+    """The registry version (`store.frames.registry_version`) a list's payees were pinned at,
+    written with the list and never changed (0026). An export whose registry is still at this
+    version knows no pinned payee differs from it without comparing them."""
+
+    __tablename__ = "list_registry_pins"
+
+    list_id: Mapped[int] = mapped_column(
+        ForeignKey("allowance_lists.id"), primary_key=True, autoincrement=False
+    )
+    registry_imports: Mapped[int] = mapped_column(Integer)
+    newest_import_id: Mapped[int] = mapped_column(Integer)
+    registry_edits: Mapped[int] = mapped_column(BigInteger)
 
 
 class ApprovalPolicy(Base):

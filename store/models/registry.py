@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from store.models.base import Base
@@ -108,3 +117,15 @@ class UnionExposure(Base):
     as_of_year: Mapped[int] = mapped_column(Integer)
     computed_at: Mapped[datetime]
     source_import_ids: Mapped[list[Any]] = mapped_column(default=list)
+
+
+class RegistryEdits(Base):
+    """One row: how many changes to beneficiaries were made outside an import (an UPDATE
+    that keeps `import_id`, or a DELETE), counted up by database triggers (0026), so
+    `store.frames.registry_version` moves with them as with an import."""
+
+    __tablename__ = "registry_edits"
+    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    edits: Mapped[int] = mapped_column(BigInteger)

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DatabaseError
 
 from allowances.lists import edit
-from store import approval_policy, config_versions, list_repo
+from store import approval_policy, config_versions, frames, list_repo, payee_repo
 from store.db import Store, alembic_config, head_revision, schema_revision
 from store.user_repo import authenticate
 from tests.lists.conftest import PASSWORD, propose_draft, seed
@@ -140,6 +140,10 @@ def test_upgrading_a_store_with_lists_keeps_them_and_their_guards(
         before_0020.setattr(config_versions, "record", lambda *_args: None)
         # and knew no store-held approval policy (0023): one approval, as configured then
         before_0020.setattr(approval_policy, "require_at_least", lambda *_args: 1)
+        # and neither counted registry edits nor pinned a list's registry version (0026)
+        before_0020.setattr(frames, "registry_edits", lambda *_args: 0)
+        before_0020.setattr(payee_repo, "record_pin", lambda *_args: None)
+        before_0020.setattr(payee_repo, "registry_pin", lambda *_args: None)
         superseded, draft = _superseded_and_draft(store)
     with store.session() as session:
         hashes = [list_repo.list_hash(session, i) for i in (superseded, draft)]

@@ -61,6 +61,7 @@ INSERT_ONLY = {
     "evaluations",
     "forecast_runs",
     "grievance_events",
+    "list_registry_pins",
     "payment_imports",
     "payment_snapshots",
     "registry_quarantine",
@@ -207,8 +208,8 @@ def test_app_and_reader_privileges_are_least(deployment: Deployment) -> None:
     assert {t for t, held in app.items() if held & {"TRUNCATE", "TRIGGER", "REFERENCES"}} == set()
     assert {t for t, held in app.items() if "DELETE" in held} == DELETES
     assert {t for t in INSERT_ONLY if app[t] != {"SELECT", "INSERT"}} == set()
-    assert app["alembic_version"] == {"SELECT"}
-    writable = set(app) - INSERT_ONLY - {"alembic_version"}
+    assert app["alembic_version"] == app["registry_edits"] == {"SELECT"}
+    writable = set(app) - INSERT_ONLY - {"alembic_version", "registry_edits"}
     assert {t for t in writable if not {"INSERT", "UPDATE"} <= app[t]} == {
         "sign_in_attempts",
         "approval_policy",  # one row, updated in place
@@ -418,6 +419,11 @@ def _assert_refused(d: Deployment) -> None:
             "UPDATE allowance_payees SET wallet_number = '01700000000'",
             "UPDATE allowance_lines SET amount_bdt = 1",
             "UPDATE alembic_version SET version_num = '0001'",
+            "UPDATE registry_edits SET edits = edits + 1",
+            "DELETE FROM list_registry_pins",
+            # an edit outside an import: the owner's trigger counts it, which the app may not
+            "UPDATE beneficiaries SET wallet_number = '01700000000'",
+            "DELETE FROM beneficiaries",
             "CREATE TABLE agam.sneaky (i int)",
             "CREATE TABLE public.sneaky (i int)",
             "DROP TABLE alerts",
