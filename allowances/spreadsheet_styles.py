@@ -229,7 +229,7 @@ def _judge(styles: _Styles, theme: dict[str, str]) -> Unseen:
             shown = sections[section] if section < len(sections) else None
             if kind == "text" and shown is None:
                 shown = ""  # no text section: text shows as typed, in the font's colour
-            elif shown is not None and not shown.strip():
+            elif shown is not None and _shows_nothing(shown):
                 into.add(index)  # the format shows nothing for this kind of value
                 continue
             ink = _format_colour(shown or "") or _rgb(font, theme, styles.palette, BLACK)
@@ -245,7 +245,7 @@ def _judge_dxfs(styles: _Styles, theme: dict[str, str], ratio: float) -> frozens
     hiding = set()
     for index, dxf in enumerate(styles.dxfs):
         sections = _sections(dxf.format or "")
-        if sections and not any(part.strip() for part in sections):
+        if sections and all(_shows_nothing(part) for part in sections):
             hiding.add(index)
             continue
         if dxf.ink is None and dxf.fill is None:
@@ -279,6 +279,15 @@ def _sections(code: str) -> list[str]:
             current.append(char)
     parts.append("".join(current))
     return parts
+
+
+def _shows_nothing(section: str) -> bool:
+    """A format section that prints nothing visible: once its colour and condition tags
+    (`[White]`, `[>0]`), empty or blank literals (`""`, `" "`), padding (`_x`), a space
+    repeated (`* `) and escaped spaces are taken away, nothing is left (`;;;`,
+    `"";"";"";""`, `_-;_-`)."""
+    rest = re.sub(r'\[[^\]]*\]|"\s*"|_.|\* |\\ ', "", section)
+    return not rest.strip()
 
 
 def _format_colour(section: str) -> str | None:

@@ -43,7 +43,7 @@ def styled(book: openpyxl.Workbook, row: int, **style: Any) -> openpyxl.Workbook
 
 
 UNSEEN_IDS = ["white", "theme-white", "faint", "white-fill", "navy", "black-fill", "tiny",
-              "format", "format-white"]  # fmt: skip
+              "format", "format-white", "empty-literals", "padding-only"]  # fmt: skip
 UNSEEN_ROW_7 = (
     r'^r\.xlsx: sheet "payments" has values that cannot be seen \(text the colour of its fill '
     r"or too small, or a format that shows nothing\) in row 7, which would be read unseen"
@@ -62,6 +62,8 @@ UNSEEN_ROW_7 = (
         {"font": Font(size=1)},
         {"number_format": ";;;"},
         {"number_format": "[White]General;[White]General;[White]General;[White]@"},
+        {"number_format": '"";"";"";""'},  # empty text for every kind of value
+        {"number_format": '_-;[Red]_-* ;" ";_)'},  # padding and blanks only
     ],
     ids=UNSEEN_IDS,
 )
@@ -81,8 +83,20 @@ def test_a_row_whose_values_cannot_be_seen_is_refused(tmp_path: Path, style: Any
         {"font": Font(size=8)},
         {"number_format": "0.00"},
         {"number_format": "[Red]0;[Blue]-0;0;@"},
+        {"number_format": '_-* #,##0_-;-* #,##0_-;_-* "-"_-;_-@_-'},  # Excel's accounting
+        {"number_format": '0" BDT";-0" BDT";"nil";@" (checked)"'},
     ],
-    ids=["red", "grey", "yellow-fill", "white-on-blue", "small", "decimals", "colours"],
+    ids=[
+        "red",
+        "grey",
+        "yellow-fill",
+        "white-on-blue",
+        "small",
+        "decimals",
+        "colours",
+        "accounting",
+        "literals",
+    ],
 )
 def test_colours_and_formats_people_use_pass(tmp_path: Path, style: Any) -> None:
     book = styled(returns(), 7, **style)
