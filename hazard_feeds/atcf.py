@@ -2,9 +2,11 @@
 
 Format: comma-separated, fields BASIN, CY, YYYYMMDDHH, TECHNUM, TECH, TAU, LatN/S (tenths,
 "95N"), LonE/W (tenths, "875E"), VMAX (kt, 1-min), MSLP (hPa), TY, RAD, … Each fix repeats
-once per wind-radius threshold (34/50/64 kt); the position and intensity are the same, so
-the first row of each time is kept. Positions, winds and pressures must be physically possible
-(limits.toml), a pressure of 0 means "not given".
+once per wind-radius threshold (34/50/64 kt) with the same position and intensity: every row
+is checked, one fix is kept per time, and a time whose rows disagree on position, wind,
+pressure or kind is refused, naming both lines (keeping either would be a guess). Positions,
+winds and pressures must be physically possible (limits.toml), a pressure of 0 means "not
+given".
 https://www.metoc.navy.mil/jtwc/jtwc.html?best-tracks (format: ATCF "b-deck").
 
 There is no ATCF feed to schedule: `AtcfParser` lets `agam feeds parse atcf FILE` read one.
@@ -86,7 +88,7 @@ def parse_bdeck(content: bytes, name: str) -> list[BestTrackFix]:
     except UnicodeDecodeError as exc:
         raise FeedError(f"{name}: cannot read b-deck ({exc})") from None
     check_count(len(lines), limits.max_lines, "atcf", name, "lines")
-    fixes: dict[datetime, BestTrackFix] = {}
+    fixes: dict[datetime, tuple[BestTrackFix, int]] = {}  # the fix, its first line
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -99,11 +101,21 @@ def parse_bdeck(content: bytes, name: str) -> list[BestTrackFix]:
         except ValueError:
             raise FeedError(f"{where}: field YYYYMMDDHH: {cols[2][:20]!r} is not a time") from None
         check_year(time, "atcf", f"{where}: field YYYYMMDDHH")
-        if time not in fixes:
-            fixes[time] = _fix(cols, time, where)
+        fix = _fix(cols, time, where)
+        first = fixes.setdefault(time, (fix, number))
+        if first[0] != fix:
+            raise FeedError(
+                f"{where}: the fix of {cols[2]} differs from line {first[1]}'s "
+                f"({_described(fix)} against {_described(first[0])}); one time, one fix"
+            )
     if not fixes:
         raise FeedError(f"{name}: no best-track fixes")
-    return [fixes[t] for t in sorted(fixes)]
+    return [fixes[t][0] for t in sorted(fixes)]
+
+
+def _described(fix: BestTrackFix) -> str:
+    pressure = f"{fix.pressure_hpa} hPa" if fix.pressure_hpa else "no pressure"
+    return f"{fix.lat:.1f}, {fix.lon:.1f}, {fix.max_wind_kt} kt, {pressure}, {fix.kind}"
 
 
 def read_bdeck(path: Path) -> list[BestTrackFix]:

@@ -48,6 +48,20 @@ def test_bdeck_errors_name_file_line_and_field(tmp_path: Path) -> None:
         read_bdeck(bad)
 
 
+def test_a_time_whose_rows_disagree_is_refused_and_every_row_is_checked(tmp_path: Path) -> None:
+    good = (DATA / "tracks" / "AMPHAN_2020__bio012020.dat").read_text().splitlines()
+    first = good[0].split(",")
+    bad = tmp_path / "bio012020.dat"
+    stronger = ",".join([*first[:8], " 145", *first[9:]])  # the same time, another VMAX
+    bad.write_text("\n".join([good[0], stronger, *good[1:]]), encoding="ascii")
+    with pytest.raises(FeedError, match=r"line 2: the fix of 2020051506 differs from line 1's"):
+        read_bdeck(bad)
+    unreadable = ",".join([*first[:9], " 9X9", *first[10:]])  # a radii row, bad MSLP
+    bad.write_text("\n".join([good[0], unreadable]), encoding="ascii")
+    with pytest.raises(FeedError, match=r"line 2: field MSLP"):
+        read_bdeck(bad)
+
+
 def test_server_answers_as_upstream_did_at_scenario_time(tmp_path: Path) -> None:
     manifest = Manifest(tmp_path, "t", "SYNTHETIC test")
     manifest.publish("/a/b/", T0, "a/1.json", b"[1]", "application/json")
