@@ -19,7 +19,7 @@ from typing import IO, Any
 from xml.parsers import expat
 
 from allowances.spreadsheet_guard import UnseenLimits, parts_refusal, unseen_limits
-from allowances.spreadsheet_styles import Unseen, unseen_styles
+from allowances.spreadsheet_styles import Dxf, Unseen, dxf_part, unseen_styles
 
 SHOWN = 10  # hidden rows named in a refusal; the others are counted
 BLOCK = 1 << 20
@@ -39,6 +39,13 @@ def _tags(local: str) -> frozenset[str]:
 
 ROW, COL, FORMAT, CELL = _tags("row"), _tags("col"), _tags("sheetFormatPr"), _tags("c")
 CONDITIONAL, RULE = _tags("conditionalFormatting"), _tags("cfRule")
+# Excel 2010's conditional formats, in the sheet's extension list: a rule carries its own
+# differential style (x14:dxf, its children in the main namespace), the ranges follow the
+# rules as the text of xm:sqref.
+X14 = "http://schemas.microsoft.com/office/spreadsheetml/2009/9/main"
+X14_CONDITIONAL, X14_DXF = f"{X14} conditionalFormatting", f"{X14} dxf"
+X14_SQREF = "http://schemas.microsoft.com/office/excel/2006/main sqref"
+X14_USED = X14.encode()  # a part without this namespace has no such rule
 VALUE = _tags("v") | _tags("is") | _tags("f")  # a cell's value, inline text or formula
 
 
@@ -112,7 +119,7 @@ def _plain(stream: IO[bytes], limits: UnseenLimits) -> bool:
     while True:
         more = stream.read(BLOCK)
         end = max(len(buf) - KEEP, 0) if more else len(buf)  # marks starting before it
-        if b"<!DOCTYPE" in buf:
+        if b"<!DOCTYPE" in buf or X14_USED in buf:
             return False
         for mark in (m for m in MARKS if m in buf):
             found = buf.count(mark, 0, end + len(mark) - 1)
@@ -154,6 +161,12 @@ class _Scan:
         self.columns: set[int] = set()  # filled by `read`
         self.conditional: list[str] = []  # ranges a hiding conditional format applies to
         self._ranges = ""  # the conditional format being read
+        self._inline: list[Dxf] = []  # an x14 rule's own styles, while one is read
+        self._inline_part = [""]
+        self._in_inline = False
+        self._x14_hides = False  # the x14 conditional format being read has a hiding rule
+        self._sqref: list[str] | None = None  # its ranges' text, while xm:sqref is read
+        self._x14_ranges = "?"
         width = max(headed, default=0) + 2
         self._starts = [0] * width  # hidden spans begun, per column
         self._shown = [0] * width  # spans of columns given a width that shows text
@@ -168,6 +181,8 @@ class _Scan:
     def read(self, stream: IO[bytes]) -> None:
         parser = expat.ParserCreate(namespace_separator=" ")
         parser.StartElementHandler = self._start
+        parser.EndElementHandler = self._end
+        parser.CharacterDataHandler = self._text
         parser.ParseFile(stream)
         covering = shown = 0
         for column in range(len(self._starts)):
@@ -178,7 +193,16 @@ class _Scan:
                 self.columns.add(column)
 
     def _start(self, name: str, attrs: dict[str, str]) -> None:
-        if name in CELL:
+        if self._in_inline:
+            dxf_part(self._inline, self._inline_part, name.rsplit(" ", 1)[-1], attrs)
+        elif name == X14_CONDITIONAL:
+            self._x14_hides, self._sqref, self._x14_ranges = False, None, "?"
+        elif name == X14_DXF:
+            self._in_inline, self._inline = True, []
+            dxf_part(self._inline, self._inline_part, "dxf", {})
+        elif name == X14_SQREF:
+            self._sqref = []
+        elif name in CELL:
             style = _number(attrs.get("s") or "0")
             kind = attrs.get("t") or "n"
             self._cell_unseen = self.unseen_styles.hides(int(style or 0), kind)
@@ -212,6 +236,21 @@ class _Scan:
             self._narrow_default = _small(
                 attrs.get("defaultColWidth"), self.limits.min_column_width_chars
             )
+
+    def _end(self, name: str) -> None:
+        if name == X14_DXF:
+            self._in_inline = False
+            self._x14_hides = self._x14_hides or self.unseen_styles.inline_hides(self._inline[0])
+        elif name == X14_SQREF and self._sqref is not None:
+            self._x14_ranges, self._sqref = _clean("".join(self._sqref)) or "?", None
+        elif name == X14_CONDITIONAL and self._x14_hides:
+            ranges = self._x14_ranges
+            if ranges not in self.conditional and len(self.conditional) < SHOWN:
+                self.conditional.append(ranges)
+
+    def _text(self, data: str) -> None:
+        if self._sqref is not None and len(self._sqref) < SHOWN * 8:
+            self._sqref.append(data)
 
     def _value(self) -> None:
         if self._hidden:

@@ -45,9 +45,16 @@ class Unseen:
     text: frozenset[int] = frozenset()
     numbers: frozenset[int] = frozenset()
     conditional: frozenset[int] = frozenset()  # differential styles (`dxfId`) that hide
+    theme: tuple[tuple[str, str], ...] = tuple(DEFAULT_THEME.items())  # to judge inline dxfs
+    palette: tuple[str, ...] = ()
 
     def __bool__(self) -> bool:
         return bool(self.text or self.numbers or self.conditional)
+
+    def inline_hides(self, dxf: Dxf) -> bool:
+        """Whether a rule's own differential style (Excel 2010's `x14:dxf`) hides."""
+        ratio = unseen_limits().min_text_contrast_ratio
+        return _dxf_hides(dxf, dict(self.theme), list(self.palette), ratio)
 
     def hides(self, style: int, cell_type: str) -> bool:
         texts = cell_type in ("s", "str", "inlineStr")
@@ -70,11 +77,11 @@ class _Styles:
     fills: list[_Colour | None] = field(default_factory=list)  # None: no solid fill
     xfs: list[tuple[int, int, int]] = field(default_factory=list)  # format, font, fill
     palette: list[str] = field(default_factory=list)  # the workbook's own indexed colours
-    dxfs: list[_Dxf] = field(default_factory=list)  # conditional formatting's styles
+    dxfs: list[Dxf] = field(default_factory=list)  # conditional formatting's styles
 
 
 @dataclass
-class _Dxf:
+class Dxf:
     """What a conditional format changes: text colour, fill, number format (None: unchanged)."""
 
     ink: _Colour | None = None
@@ -86,13 +93,13 @@ def unseen_styles(archive: zipfile.ZipFile) -> Unseen:
     """The workbook's unseen styles; none when it has no styles part."""
     targets = _workbook_parts(archive)
     styles_part = targets.get("styles")
-    if styles_part is None or styles_part not in archive.NameToInfo:
-        return Unseen()
     theme = dict(DEFAULT_THEME)
     theme_part = targets.get("theme")
     if theme_part is not None and theme_part in archive.NameToInfo:
         with archive.open(theme_part) as stream:
             theme.update(_theme_colours(stream.read()))
+    if styles_part is None or styles_part not in archive.NameToInfo:
+        return Unseen(theme=tuple(theme.items()))
     with archive.open(styles_part) as stream:
         styles = _read_styles(stream.read())
     return _judge(styles, theme)
@@ -164,7 +171,7 @@ def _read_styles(data: bytes) -> _Styles:
         if local in ("fonts", "fills", "cellXfs", "cellStyleXfs", "dxfs", "indexedColors"):
             where[:] = [local]
         elif where == ["dxfs"]:
-            _dxf_part(styles.dxfs, part, local, attrs)
+            dxf_part(styles.dxfs, part, local, attrs)
         elif where == ["indexedColors"] and local == "rgbColor":
             styles.palette.append(attrs.get("rgb", "")[-6:].upper())
         elif local == "numFmt":
@@ -193,9 +200,9 @@ def _read_styles(data: bytes) -> _Styles:
     return styles
 
 
-def _dxf_part(dxfs: list[_Dxf], part: list[str], local: str, attrs: dict[str, str]) -> None:
+def dxf_part(dxfs: list[Dxf], part: list[str], local: str, attrs: dict[str, str]) -> None:
     if local == "dxf":
-        dxfs.append(_Dxf())
+        dxfs.append(Dxf())
     elif not dxfs:
         return
     elif local in ("font", "fill", "border", "numFmt", "alignment", "protection"):
@@ -236,25 +243,27 @@ def _judge(styles: _Styles, theme: dict[str, str]) -> Unseen:
             if ink and background and _contrast(ink, background) < limits.min_text_contrast_ratio:
                 into.add(index)
     conditional = _judge_dxfs(styles, theme, limits.min_text_contrast_ratio)
-    return Unseen(frozenset(text), frozenset(numbers), conditional)
+    colours = tuple(theme.items())
+    return Unseen(frozenset(text), frozenset(numbers), conditional, colours, tuple(styles.palette))
 
 
 def _judge_dxfs(styles: _Styles, theme: dict[str, str], ratio: float) -> frozenset[int]:
     """Differential styles that hide what they apply to: a format that shows nothing, or text
     and fill too close (what the dxf leaves unchanged taken as black text on white)."""
-    hiding = set()
-    for index, dxf in enumerate(styles.dxfs):
-        sections = _sections(dxf.format or "")
-        if sections and all(_shows_nothing(part) for part in sections):
-            hiding.add(index)
-            continue
-        if dxf.ink is None and dxf.fill is None:
-            continue
-        ink = _rgb(dxf.ink, theme, styles.palette, BLACK) if dxf.ink else BLACK
-        background = _rgb(dxf.fill, theme, styles.palette, WHITE) if dxf.fill else WHITE
-        if ink and background and _contrast(ink, background) < ratio:
-            hiding.add(index)
-    return frozenset(hiding)
+    return frozenset(
+        i for i, dxf in enumerate(styles.dxfs) if _dxf_hides(dxf, theme, styles.palette, ratio)
+    )
+
+
+def _dxf_hides(dxf: Dxf, theme: dict[str, str], palette: list[str], ratio: float) -> bool:
+    sections = _sections(dxf.format or "")
+    if sections and all(_shows_nothing(part) for part in sections):
+        return True
+    if dxf.ink is None and dxf.fill is None:
+        return False
+    ink = _rgb(dxf.ink, theme, palette, BLACK) if dxf.ink else BLACK
+    background = _rgb(dxf.fill, theme, palette, WHITE) if dxf.fill else WHITE
+    return bool(ink and background and _contrast(ink, background) < ratio)
 
 
 def _sections(code: str) -> list[str]:

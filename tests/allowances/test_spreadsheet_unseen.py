@@ -193,3 +193,60 @@ def test_conditional_formatting_that_hides_values_is_refused(
         'r.xlsx: sheet "payments" has conditional formatting that hides values in A2:G10, '
         "which would be read unseen"
     )
+
+
+X14_RULE = (
+    '<extLst><ext uri="{78C0D931-6437-407d-A8EE-F0AAD7539E65}" '
+    'xmlns:x14="http://schemas.microsoft.com/office/spreadsheetml/2009/9/main">'
+    "<x14:conditionalFormattings><x14:conditionalFormatting "
+    'xmlns:xm="http://schemas.microsoft.com/office/excel/2006/main">'
+    '<x14:cfRule type="expression" priority="1" id="{00000000-0000-0000-0000-000000000001}">'
+    "<xm:f>TRUE</xm:f><x14:dxf>{style}</x14:dxf></x14:cfRule>"
+    "<xm:sqref>A2:G10</xm:sqref></x14:conditionalFormatting></x14:conditionalFormattings>"
+    "</ext></extLst>"
+)
+
+
+def _with_x14_rule(path: Path, style: str) -> Path:
+    """The workbook at `path` with an Excel 2010 conditional format (openpyxl cannot write
+    one) applying `style` to every row, as the last child of the sheet."""
+    import zipfile
+
+    out = path.with_name(f"x14_{path.name}")
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"</worksheet>", X14_RULE.replace("{style}", style).encode()
+                                    + b"</worksheet>")  # fmt: skip
+            target.writestr(item, data)
+    return out
+
+
+@pytest.mark.parametrize(
+    ("style", "hides"),
+    [
+        ('<font><color rgb="FFFFFFFF"/></font>', True),
+        ('<fill><patternFill><bgColor rgb="FF000000"/></patternFill></fill>', True),
+        ('<numFmt numFmtId="164" formatCode=";;;"/>', True),
+        ('<font><color theme="0"/></font>', True),  # the theme's white
+        ('<font><color rgb="FFFF0000"/></font>', False),
+    ],
+    ids=["white", "black-fill", "format", "theme-white", "red"],
+)
+def test_an_excel_2010_conditional_format_that_hides_values_is_refused(
+    tmp_path: Path, style: str, hides: bool
+) -> None:
+    """Excel writes a rule with its own style into the sheet's extension list; it whitens
+    every row as the older rules do."""
+    path = _with_x14_rule(saved(returns(), tmp_path / "r.xlsx"), style)
+    if not hides:  # read; openpyxl itself drops the rule it cannot apply
+        with pytest.warns(UserWarning, match="Conditional Formatting extension"):
+            assert len(read_return_file(path)) == 9
+        return
+    with pytest.raises(PaymentFileError) as refused:
+        read_return_file(path)
+    assert str(refused.value).startswith(
+        'x14_r.xlsx: sheet "payments" has conditional formatting that hides values in A2:G10, '
+        "which would be read unseen"
+    )
