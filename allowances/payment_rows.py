@@ -50,10 +50,7 @@ def prepare(
     """`columns`: every line as `line_rows.HASHED_NAMES` text columns; `held` maps the line
     references an approved amendment replaces to that amendment."""
     digest, rows = line_rows.payment_rows_of(columns, version)
-    paid = rows
-    if held:
-        held_refs = pa.array(list(held), pa.string())
-        paid = rows.filter(pc.invert(pc.is_in(rows["line_ref"], value_set=held_refs)))
+    paid = _without_held(rows, held)
     refusal = _missing_payee(rows, list_id) or _unsafe(paid, list_id)
     if refusal is not None:
         return PaymentRows(digest, [], 0, refusal)
@@ -85,13 +82,17 @@ def prepare_ready(
             if refusal is not None:
                 return PaymentRows(digest, [], 0, refusal)
     if held:
-        held_refs = pa.array(list(held), pa.string())
-        groups = [
-            (key, rows.filter(pc.invert(pc.is_in(rows["line_ref"], value_set=held_refs))))
-            for key, rows in groups
-        ]
+        groups = [(key, _without_held(rows, held)) for key, rows in groups]
         groups = [(key, rows) for key, rows in groups if rows.num_rows]
     return PaymentRows(digest, groups, sum(rows.num_rows for _, rows in groups), None)
+
+
+def _without_held(rows: pa.Table, held: dict[str, int]) -> pa.Table:
+    """`rows` less the lines an approved amendment holds (no copy when none is held)."""
+    if not held:
+        return rows
+    held_refs = pa.array(list(held), pa.string())
+    return rows.filter(pc.invert(pc.is_in(rows["line_ref"], value_set=held_refs)))
 
 
 def _first_refs(rows: pa.Table, bad: Any) -> str:

@@ -242,20 +242,18 @@ def _judge(styles: _Styles, theme: dict[str, str]) -> Unseen:
             ink = _format_colour(shown or "") or _rgb(font, theme, styles.palette, BLACK)
             if ink and background and _contrast(ink, background) < limits.min_text_contrast_ratio:
                 into.add(index)
-    conditional = _judge_dxfs(styles, theme, limits.min_text_contrast_ratio)
+    ratio = limits.min_text_contrast_ratio  # conditional formats' styles that hide
+    hiding = (
+        i for i, dxf in enumerate(styles.dxfs) if _dxf_hides(dxf, theme, styles.palette, ratio)
+    )
+    conditional = frozenset(hiding)
     colours = tuple(theme.items())
     return Unseen(frozenset(text), frozenset(numbers), conditional, colours, tuple(styles.palette))
 
 
-def _judge_dxfs(styles: _Styles, theme: dict[str, str], ratio: float) -> frozenset[int]:
-    """Differential styles that hide what they apply to: a format that shows nothing, or text
-    and fill too close (what the dxf leaves unchanged taken as black text on white)."""
-    return frozenset(
-        i for i, dxf in enumerate(styles.dxfs) if _dxf_hides(dxf, theme, styles.palette, ratio)
-    )
-
-
 def _dxf_hides(dxf: Dxf, theme: dict[str, str], palette: list[str], ratio: float) -> bool:
+    """A differential style that hides what it applies to: a format that shows nothing, or
+    text and fill too close (what it leaves unchanged taken as black text on white)."""
     sections = _sections(dxf.format or "")
     if sections and all(_shows_nothing(part) for part in sections):
         return True

@@ -156,30 +156,38 @@ def sealed_parts(
 
 
 def decoded_columns(list_id: int, parts: list[Part], names: Sequence[str]) -> list[pa.ChunkedArray]:
-    """The parts' text columns, in rank order (no database: may run on a worker thread).
-    Refuses a part that is not an Arrow stream of exactly `names` as text."""
+    """The parts' text columns, in their stored order, fully validated (offsets in bounds,
+    valid UTF-8) before any kernel reads them (no database: may run on a worker thread)."""
+    table = pa.concat_tables(_decoded(list_id, parts, names, validate=True))
+    return [table.column(i) for i in range(table.num_columns)]
+
+
+def _decoded(
+    list_id: int, parts: list[Part], names: Sequence[str], *, validate: bool
+) -> list[pa.Table]:
+    """Each part as a table; refuses one that is not an Arrow stream of exactly `names` as
+    text (`validate`: nor structurally sound throughout)."""
     expected = pa.schema([(n, pa.string()) for n in names])
-    tables: list[pa.Table] = []
+    tables = []
     for part, rows, data in parts:
         where = f"list {list_id}: payment snapshot part {part}"
-        try:  # full validation: offsets in bounds, valid UTF-8, before any kernel reads it
+        try:
             table = ipc.open_stream(pa.py_buffer(data)).read_all()
-            table.validate(full=True)
+            if validate:
+                table.validate(full=True)
         except (pa.ArrowException, ValueError, OSError) as error:
             raise InvalidTransition(f"{where} is unreadable; not exported") from error
         if not table.schema.equals(expected) or table.num_rows != rows:
             raise InvalidTransition(f"{where} does not hold the list's columns; not exported")
         tables.append(table)
-    table = pa.concat_tables(tables)
-    return [table.column(i) for i in range(table.num_columns)]
+    return tables
 
 
 def _key_of(table: pa.Table) -> str | None:
     """The channel group of a ready part (None: its lines are excluded ones)."""
     if table.num_rows == 0 or table["included"][0].as_py() != "1":
         return None
-    channel = str(table["payment_channel"][0].as_py())
-    return f"mfs_{table['mfs_provider'][0].as_py()}" if channel == "mfs" else channel
+    return str(channel_key(table.slice(0, 1))[0].as_py())
 
 
 def check_sealed_bytes(list_id: int, parts: list[Part], sealed_sha256: str) -> None:
@@ -194,18 +202,7 @@ def decoded_ready(list_id: int, parts: list[Part], names: Sequence[str]) -> list
     """A payment-ready seal's parts as tables, read but not yet computed on: call
     `check_sealed_bytes` before `ready_groups` uses them (it may run meanwhile, here on a
     worker thread). Refuses a part that is not an Arrow stream of exactly `names` as text."""
-    expected = pa.schema([(n, pa.string()) for n in names])
-    tables = []
-    for part, rows, data in parts:
-        where = f"list {list_id}: payment snapshot part {part}"
-        try:
-            table = ipc.open_stream(pa.py_buffer(data)).read_all()
-        except (pa.ArrowException, ValueError, OSError) as error:
-            raise InvalidTransition(f"{where} is unreadable; not exported") from error
-        if not table.schema.equals(expected) or table.num_rows != rows:
-            raise InvalidTransition(f"{where} does not hold the list's columns; not exported")
-        tables.append(table)
-    return tables
+    return _decoded(list_id, parts, names, validate=False)
 
 
 def checked_under(tables: list[pa.Table]) -> str | None:

@@ -94,9 +94,8 @@ def show(
     ctx = AppContext(settings_for(config))
     with ctx.store.read() as session:  # only the lines printed are read
         row = list_repo.get_list(session, list_id)
-        changed = payee_repo.changes_since_pinning(
-            session, list_id
-        )  # over the whole list, read once
+        # over the whole list, read once (not at all if the registry has not moved)
+        changed = payee_repo.changes_since_pinning(session, list_id)
         shown = list_repo.lines_frame(session, list_id, limit=limit or None, changed=changed)
         summary = _summary(row)
         total = list_repo.line_count(session, list_id)

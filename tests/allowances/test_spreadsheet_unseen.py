@@ -167,6 +167,15 @@ def test_a_registry_row_in_white_text_is_refused_and_imports_once_shown(
     assert ids(store) == {"R001"} | {f"W{i}" for i in range(1, 11)}
 
 
+def _refused_for_a_conditional_format(path: Path) -> None:
+    with pytest.raises(PaymentFileError) as refused:
+        read_return_file(path)
+    assert str(refused.value).startswith(
+        f'{path.name}: sheet "payments" has conditional formatting that hides values in '
+        "A2:G10, which would be read unseen"
+    )
+
+
 @pytest.mark.parametrize(
     ("rule", "hides"),
     [
@@ -187,12 +196,7 @@ def test_conditional_formatting_that_hides_values_is_refused(
     if not hides:
         assert len(read_return_file(path)) == 9
         return
-    with pytest.raises(PaymentFileError) as refused:
-        read_return_file(path)
-    assert str(refused.value).startswith(
-        'r.xlsx: sheet "payments" has conditional formatting that hides values in A2:G10, '
-        "which would be read unseen"
-    )
+    _refused_for_a_conditional_format(path)
 
 
 X14_RULE = (
@@ -244,9 +248,4 @@ def test_an_excel_2010_conditional_format_that_hides_values_is_refused(
         with pytest.warns(UserWarning, match="Conditional Formatting extension"):
             assert len(read_return_file(path)) == 9
         return
-    with pytest.raises(PaymentFileError) as refused:
-        read_return_file(path)
-    assert str(refused.value).startswith(
-        'x14_r.xlsx: sheet "payments" has conditional formatting that hides values in A2:G10, '
-        "which would be read unseen"
-    )
+    _refused_for_a_conditional_format(path)
