@@ -7,9 +7,6 @@ Reasons never contain the cell's value, only what is wrong with it (its length, 
 
 from __future__ import annotations
 
-import binascii
-import hashlib
-import itertools
 import os
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -21,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from agam.core.arrow_bytes import string_hashes, utf8_buffers
+from agam.core.row_sha256 import hex_sha256
 from agam.core.typed_text import CONTROL_CHARS
 from allowances import normalise as nz
 from allowances.cell_hygiene import unsafe_cells
@@ -320,9 +318,7 @@ def row_hashes(table: pa.Table) -> pa.Array:
         *parts, "\x1f", null_handling="replace", null_replacement=""
     )
     ends, data = utf8_buffers(joined)
-    sha = hashlib.sha256
-    digests = b"".join([sha(data[a:b]).digest() for a, b in itertools.pairwise(ends.tolist())])
-    hexed = binascii.hexlify(digests)
+    hexed = hex_sha256(np.frombuffer(ends, dtype=np.int64), data)
     offsets = np.arange(0, HEX_DIGEST_CHARS * (n + 1), HEX_DIGEST_CHARS, dtype=np.int32)
     return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(hexed)])
 
