@@ -47,7 +47,7 @@ from allowances.import_record import (
     statistics_after,
     store_is_empty,
 )
-from allowances.import_steps import step
+from allowances.import_steps import step, system_allocator
 from allowances.registry_check import KEEP_ERRORS, Pass1, check_file, report_of, row_errors
 from allowances.registry_compare import compare_with_stored
 from allowances.registry_read import open_reader
@@ -55,7 +55,7 @@ from allowances.registry_schema import (
     ImportReport,
     load_aliases,
 )
-from allowances.registry_stage import STAGED, import_connection
+from allowances.registry_stage import STAGED, Stage, import_connection
 from allowances.registry_staging import Staging, default_staging
 from allowances.registry_validate import Context
 from boundaries.layer import UnionLayer
@@ -121,7 +121,7 @@ def import_registry(
         with store.session() as session:
             require_active(session, principal, IMPORT_ROLES, doing="import registries")
     writing = Writing(at, user, principal, dry_run, quarantine, sha)
-    with Staging(staging_dir or default_staging(store)) as staging:
+    with Staging(staging_dir or default_staging(store)) as staging, system_allocator():
         spill, folder = staging.spill(), staging.work_folder()
         check = partial(
             check_file,
@@ -186,7 +186,7 @@ def _pass2(store: Store, first: Pass1, folder: Path, writing: Writing) -> Writte
     looks_empty = first.spill.written and store_is_empty(store)
     staged = store.engine.dialect.name == "sqlite" and first.total >= rw.BULK_LOAD_ROWS
     rows = (lambda: good(list(STAGED))) if looks_empty and staged else None
-    with import_connection(store, folder, rows, step) as (conn, stage):
+    with import_connection(store, folder, rows, step, writing.at) as (conn, stage):
         return _pass2_on(conn, stage, first, folder, writing, beside=looks_empty)
 
 
@@ -199,7 +199,10 @@ def _staged_while_checking(
 
     def write(checking: early_copy.CheckingRows) -> Written:
         phase = lambda name: step(f"read and check, {name}")  # noqa: E731
-        with import_connection(store, folder, checking.rows, phase) as (conn, stage):
+        with import_connection(store, folder, checking.rows, phase, writing.at) as (
+            conn,
+            stage,
+        ):
             first = checking.clean()
             return _pass2_on(conn, stage, first, folder, writing, beside=True)
 
@@ -207,7 +210,7 @@ def _staged_while_checking(
 
 
 def _pass2_on(
-    conn: Connection, stage: str | None, first: Pass1, folder: Path, writing: Writing, *,
+    conn: Connection, stage: Stage | None, first: Pass1, folder: Path, writing: Writing, *,
     beside: bool,
 ) -> Written:  # fmt: skip
     """Pass 2 on the import's connection (and the SQLite `stage` when a first load has one);
@@ -233,7 +236,7 @@ def _pass2_on(
 def _write(
     session: Session,
     first: Pass1,
-    stage: str | None,
+    stage: Stage | None,
     writing: Writing,
     first_counts: FirstLoadCounting,
 ) -> tuple[dict[str, int], int, rw.Duplicates]:
@@ -264,14 +267,14 @@ def _apply(
     first: Pass1,
     import_id: int,
     at: datetime,
-    stage: str | None,
+    stage: Stage | None,
     counting: FirstLoadCounting,
 ) -> tuple[dict[str, int], ExposureChange | None]:
     """Write the rows (from the SQLite `stage` when there is one and the store is still
     empty); returns the counts and the households written with what they counted before
     (None for a load into an empty store: it is counted whole). A first load's counting
-    starts as the indexes are rebuilt: the database's own work then, with little memory of
-    ours in use."""
+    starts as the indexes are rebuilt (the database's own work then, with little memory of
+    ours in use), or from a stage as it is copied (SQLite moving pages, one core)."""
     counts = {"inserted": 0, "updated": 0, "unchanged": 0}
     empty = not conn.scalar(select(func.count()).select_from(Beneficiary.__table__))
     change = ExposureChange(at)
@@ -281,6 +284,7 @@ def _apply(
     start = counting.start if empty else None
     with rw.bulk_load(conn, enabled=bulk, phase=step, before_rebuild=start), step("write rows"):
         if empty and stage is not None:
+            counting.start()
             counts["inserted"] = rw.insert_from_stage(conn, stage, import_id, at)
         else:
             _apply_batches(conn, first, empty, import_id, at, counts, change)

@@ -26,17 +26,27 @@ import pyarrow as pa
 STAGE_TABLE = "rows"
 
 
-def write_stage(path: Path, schema: pa.Schema, batches: Iterator[pa.RecordBatch]) -> None:
-    """Create `path` (mode 0600) holding one table of the batches; streamed, constant memory."""
+def write_stage(
+    path: Path,
+    schema: pa.Schema,
+    batches: Iterator[pa.RecordBatch],
+    create_sql: str | None = None,
+    page_bytes: int | None = None,
+) -> None:
+    """Create `path` (mode 0600) holding one table of the batches; streamed, constant memory.
+    `create_sql` creates the table first (its declared types decide how values are stored);
+    else the driver declares it from the Arrow types. `page_bytes`: the stage's page size."""
     import adbc_driver_sqlite.dbapi as adbc  # only a bulk load pays for the import
 
     fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     os.close(fd)
     reader = pa.RecordBatchReader.from_batches(schema, batches)
     with adbc.connect(str(path)) as conn, conn.cursor() as cursor:
-        cursor.execute("PRAGMA journal_mode=OFF")
-        cursor.fetchall()
-        cursor.adbc_ingest(STAGE_TABLE, reader, mode="create")
+        pragmas = [f"PRAGMA page_size={int(page_bytes)}"] if page_bytes else []
+        for sql in [*pragmas, "PRAGMA journal_mode=OFF", *([create_sql] if create_sql else [])]:
+            cursor.execute(sql)
+            cursor.fetchall()
+        cursor.adbc_ingest(STAGE_TABLE, reader, mode="append" if create_sql else "create")
         conn.commit()
 
 

@@ -189,7 +189,7 @@ def test_a_failing_copy_stops_the_check_and_stores_nothing(
         taken.append(next(tables).num_rows)
         raise RuntimeError("the server went away")
 
-    def failing_stage(_path: Path, _schema: object, batches: Iterator[Any]) -> None:
+    def failing_stage(_path: Path, _schema: object, batches: Iterator[Any], *_: object) -> None:
         failing(None, batches)
 
     monkeypatch.setattr(rw, "insert_all_beneficiaries", failing)

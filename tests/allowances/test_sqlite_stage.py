@@ -4,21 +4,23 @@ import, and a dry run or a failed import leaves the store as it was."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
 
-from allowances import registry_import
+from allowances import registry_import, registry_stage
 from allowances import registry_write as rw
 from allowances.registry_import import import_registry
 from allowances.registry_schema import ImportReport
 from allowances.synthetic import generate_registry
 from boundaries.layer import UnionLayer
-from store.db import Store
+from store.db import SQLITE_PAGE_BYTES, Store
 from store.sqlite_stage import attached
 
 AT = datetime(2025, 6, 1, 3, 4, 5, 678901, tzinfo=UTC)
@@ -150,19 +152,25 @@ def test_a_rebuild_sorts_on_helper_threads_and_leaves_the_connection_without(
     store.upgrade()
     seen: dict[str, int] = {}
 
+    cache: set[int] = set()
+
     def threads_at_create_index(conn, cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
         words = statement.split()
         if words[:2] == ["CREATE", "INDEX"] or words[:3] == ["CREATE", "UNIQUE", "INDEX"]:
             name = words[words.index("INDEX") + 1]
-            seen[name] = conn.connection.driver_connection.execute("PRAGMA threads").fetchone()[0]
+            driver = conn.connection.driver_connection
+            seen[name] = driver.execute("PRAGMA threads").fetchone()[0]
+            cache.add(driver.execute("PRAGMA cache_size").fetchone()[0])
 
     event.listen(store.engine, "before_cursor_execute", threads_at_create_index)
     try:
         with store.engine.connect() as conn:
             driver = conn.connection.driver_connection
+            before = driver.execute("PRAGMA cache_size").fetchone()[0]
             with conn.begin(), rw.bulk_load(conn, enabled=True, phase=lambda _n: nullcontext()):
                 pass
             assert driver.execute("PRAGMA threads").fetchone()[0] == 0
+            assert driver.execute("PRAGMA cache_size").fetchone()[0] == before
             names = {r[1] for r in driver.execute("PRAGMA index_list(beneficiaries)")}
     finally:
         store.dispose()
@@ -170,4 +178,80 @@ def test_a_rebuild_sorts_on_helper_threads_and_leaves_the_connection_without(
     assert "ix_beneficiaries_beneficiary_id" in rebuilt
     assert set(seen) == rebuilt
     assert set(seen.values()) == {rw.SORT_HELPER_THREADS}
+    assert cache == {-rw.SORT_CACHE_KIB}  # sorted in small runs, whatever the cache was
     assert rebuilt <= names
+
+
+def _copies(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int, bool]]:
+    """(stage's import id, the import row's id, whether SQLite plans the stage's copy as its
+    transfer of whole records) for each copy from a stage."""
+    seen: list[tuple[int, int, bool]] = []
+    real = rw.insert_from_stage
+
+    def spying(conn: Any, stage: registry_stage.Stage, import_id: int, at: datetime) -> int:
+        copy = f"INSERT INTO beneficiaries SELECT * FROM {stage.table}"
+        opcodes = {row[1] for row in conn.exec_driver_sql(f"EXPLAIN {copy}")}
+        seen.append((stage.import_id, import_id, "RowData" in opcodes))
+        return real(conn, stage, import_id, at)
+
+    monkeypatch.setattr(rw, "insert_from_stage", spying)
+    return seen
+
+
+def test_a_stage_is_declared_as_the_table_so_sqlite_moves_whole_records(
+    tmp_path: Path, registry: Path, union_layer: UnionLayer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stage holds every stored value (row ids, import id and time included) under the
+    table's own declarations: SQLite's transfer applies, and the store is the one the plain
+    path gives."""
+    copies = _copies(monkeypatch)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    staged_db, staged = _import(tmp_path / "a", registry, union_layer, staged=True)
+    assert copies == [(staged.import_id, staged.import_id, True)]
+    plain_db, _ = _import(tmp_path / "b", registry, union_layer, staged=False)
+    assert _dump(staged_db, "beneficiaries", "id") == _dump(plain_db, "beneficiaries", "id")
+    with sqlite3.connect(staged_db) as conn:
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+
+
+def test_a_stage_naming_another_import_is_copied_value_by_value(
+    tmp_path: Path, registry: Path, union_layer: UnionLayer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If the import row gets another id than the stage was written with (another import
+    committed meanwhile), the rows are copied with the import's own id, not transferred."""
+    real_of = registry_stage._Layout.of
+
+    def another_id(conn: Any, at: datetime) -> registry_stage._Layout:
+        layout = real_of(conn, at)
+        return dataclasses.replace(layout, import_id=layout.import_id + 40)
+
+    monkeypatch.setattr(registry_stage._Layout, "of", staticmethod(another_id))
+    copies = _copies(monkeypatch)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    staged_db, staged = _import(tmp_path / "a", registry, union_layer, staged=True)
+    assert [(s, r) for s, r, _ in copies] == [(staged.import_id + 40, staged.import_id)]
+    plain_db, _ = _import(tmp_path / "b", registry, union_layer, staged=False)
+    assert _dump(staged_db, "beneficiaries", "id") == _dump(plain_db, "beneficiaries", "id")
+    with sqlite3.connect(staged_db) as conn:
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+
+
+def test_a_new_store_has_large_pages_and_an_existing_one_keeps_its_own(tmp_path: Path) -> None:
+    new = Store(f"sqlite:///{tmp_path / 'new.sqlite3'}")
+    old_file = tmp_path / "old.sqlite3"
+    with sqlite3.connect(old_file) as conn:
+        conn.execute("CREATE TABLE kept (x)")  # written with SQLite's default page size
+    conn.close()
+    old = Store(f"sqlite:///{old_file}")
+    try:
+        new.upgrade()
+        old.upgrade()
+        with new.engine.connect() as a, old.engine.connect() as b:
+            assert a.exec_driver_sql("PRAGMA page_size").scalar() == SQLITE_PAGE_BYTES
+            assert b.exec_driver_sql("PRAGMA page_size").scalar() == 4096
+            assert b.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    finally:
+        new.dispose()
+        old.dispose()
