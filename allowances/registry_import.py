@@ -280,6 +280,11 @@ def _apply(
     change = ExposureChange(at)
     if not first.spill.written:  # every row was unreadable
         return counts, change
+    if stage is not None and not empty:  # the staged connection does not enforce foreign keys
+        raise RegistryError(
+            f"{first.file_name}: another import filled the store while this one was staged; "
+            "nothing was imported: import the file again"
+        )
     bulk = empty and first.total >= rw.BULK_LOAD_ROWS
     start = counting.start if empty else None
     with rw.bulk_load(conn, enabled=bulk, phase=step, before_rebuild=start), step("write rows"):

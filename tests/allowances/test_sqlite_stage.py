@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from agam.core.errors import RegistryError
 from allowances import registry_import, registry_stage
 from allowances import registry_write as rw
 from allowances.registry_import import import_registry
@@ -255,3 +256,45 @@ def test_a_new_store_has_large_pages_and_an_existing_one_keeps_its_own(tmp_path:
     finally:
         new.dispose()
         old.dispose()
+
+
+def test_a_store_filled_while_the_rows_were_staged_refuses_the_import(
+    tmp_path: Path, registry: Path, union_layer: UnionLayer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The staged connection has foreign keys off, so it writes nothing but the stage's
+    copy into an empty table: a store that another import filled meanwhile refuses the
+    import whole."""
+    real_open = registry_import.open_import
+
+    def filled_meanwhile(session: Any, writing: Any, file_name: str) -> Any:
+        other = real_open(session, dataclasses.replace(writing, sha="0" * 64), "other.csv")
+        other.synthetic = True  # as this file is
+        session.execute(
+            rw.BENEFICIARIES.insert().values(
+                beneficiary_id="OTHER-1",
+                programme="vgd",
+                household_id="OH-1",
+                sex="female",
+                birth_year=1980,
+                disability=False,
+                female_headed=False,
+                pregnant_lactating=False,
+                children_under5=0,
+                char_resident=False,
+                adm4_pcode="BD10040915",
+                payment_channel="post",
+                post_office_code="1000",
+                import_id=other.id,
+                row_sha256="0" * 64,
+                updated_at=AT,
+            )
+        )
+        return real_open(session, writing, file_name)
+
+    monkeypatch.setattr(registry_import, "open_import", filled_meanwhile)
+    with pytest.raises(RegistryError, match="another import filled the store"):
+        _import(tmp_path, registry, union_layer, staged=True)
+    db = tmp_path / "agam.sqlite3"
+    assert _dump(db, "beneficiaries", "id") == []
+    assert _dump(db, "registry_imports", "id") == []
+    assert _stage_fds() == []
