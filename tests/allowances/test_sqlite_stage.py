@@ -23,6 +23,7 @@ from allowances.synthetic import generate_registry
 from boundaries.layer import UnionLayer
 from store.db import SQLITE_PAGE_BYTES, Store
 from store.sqlite_stage import attached
+from tests.grievances.conftest import beneficiary
 
 AT = datetime(2025, 6, 1, 3, 4, 5, 678901, tzinfo=UTC)
 
@@ -269,26 +270,8 @@ def test_a_store_filled_while_the_rows_were_staged_refuses_the_import(
     def filled_meanwhile(session: Any, writing: Any, file_name: str) -> Any:
         other = real_open(session, dataclasses.replace(writing, sha="0" * 64), "other.csv")
         other.synthetic = True  # as this file is
-        session.execute(
-            rw.BENEFICIARIES.insert().values(
-                beneficiary_id="OTHER-1",
-                programme="vgd",
-                household_id="OH-1",
-                sex="female",
-                birth_year=1980,
-                disability=False,
-                female_headed=False,
-                pregnant_lactating=False,
-                children_under5=0,
-                char_resident=False,
-                adm4_pcode="BD10040915",
-                payment_channel="post",
-                post_office_code="1000",
-                import_id=other.id,
-                row_sha256="0" * 64,
-                updated_at=AT,
-            )
-        )
+        session.add(beneficiary(1, "OH-1", import_id=other.id))
+        session.flush()
         return real_open(session, writing, file_name)
 
     monkeypatch.setattr(registry_import, "open_import", filled_meanwhile)
