@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import resource
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,6 +15,8 @@ from pathlib import Path
 import pyarrow as pa
 
 log = logging.getLogger("allowances.registry_import")
+_POOL_LOCK = threading.Lock()
+_POOL_USERS: list[pa.MemoryPool | None] = []  # the pool found first, then one entry an import
 
 
 @contextmanager
@@ -21,13 +24,21 @@ def system_allocator() -> Iterator[None]:
     """Arrow allocates from the C library's malloc while an import runs, not from its default
     pool (mimalloc), which hands freed pages back to the system and faults them in zeroed
     again: checking a million rows took 6.3 CPU-seconds with it, 4.9 without. Every buffer
-    is freed to the pool it came from, so switching back afterwards is safe."""
-    before = pa.default_memory_pool()
-    pa.set_memory_pool(pa.system_memory_pool())
+    is freed to the pool it came from, so switching back afterwards is safe. Imports running
+    at once in one process (dashboard sessions) share the switch: the last one out restores
+    the pool the first one found."""
+    with _POOL_LOCK:
+        if not _POOL_USERS:
+            _POOL_USERS.append(pa.default_memory_pool())
+            pa.set_memory_pool(pa.system_memory_pool())
+        _POOL_USERS.append(None)
     try:
         yield
     finally:
-        pa.set_memory_pool(before)
+        with _POOL_LOCK:
+            _POOL_USERS.pop()
+            if len(_POOL_USERS) == 1:
+                pa.set_memory_pool(_POOL_USERS.pop())
 
 
 @contextmanager
