@@ -186,8 +186,17 @@ def _pass2(store: Store, first: Pass1, folder: Path, writing: Writing) -> Writte
     looks_empty = first.spill.written and store_is_empty(store)
     staged = store.engine.dialect.name == "sqlite" and first.total >= rw.BULK_LOAD_ROWS
     rows = (lambda: good(list(STAGED))) if looks_empty and staged else None
-    with import_connection(store, folder, rows, step, writing.at) as (conn, stage):
-        return _pass2_on(conn, stage, first, folder, writing, beside=looks_empty)
+    try:
+        with import_connection(store, folder, rows, step, writing.at) as (conn, stage):
+            return _pass2_on(conn, stage, first, folder, writing, beside=looks_empty)
+    except _StoreFilled:  # rolled back; written again on a connection that enforces keys
+        log.info("registry import: the store was filled meanwhile; imported without a stage")
+    with import_connection(store, folder, None, step, writing.at) as (conn, stage):
+        return _pass2_on(conn, stage, first, folder, writing, beside=False)
+
+
+class _StoreFilled(Exception):
+    """The staged connection (foreign keys off) found the store no longer empty."""
 
 
 def _staged_while_checking(
@@ -204,7 +213,11 @@ def _staged_while_checking(
             stage,
         ):
             first = checking.clean()
-            return _pass2_on(conn, stage, first, folder, writing, beside=True)
+            try:
+                return _pass2_on(conn, stage, first, folder, writing, beside=True)
+            except _StoreFilled:  # rolled back: given up, the caller writes it the plain way
+                checking.abandoned = True
+                raise
 
     return early_copy.writing_while_checking(check, write)
 
@@ -281,10 +294,7 @@ def _apply(
     if not first.spill.written:  # every row was unreadable
         return counts, change
     if stage is not None and not empty:  # the staged connection does not enforce foreign keys
-        raise RegistryError(
-            f"{first.file_name}: another import filled the store while this one was staged; "
-            "nothing was imported: import the file again"
-        )
+        raise _StoreFilled
     bulk = empty and first.total >= rw.BULK_LOAD_ROWS
     start = counting.start if empty else None
     with rw.bulk_load(conn, enabled=bulk, phase=step, before_rebuild=start), step("write rows"):

@@ -11,8 +11,8 @@ included, so the copy is SQLite's transfer: records moved whole, not decoded and
 (10 M households: 10-13 s instead of 21 s). SQLite makes that transfer only without
 foreign-key enforcement, so the staged connection turns it off; the only reference the load
 writes is `import_id`, which the copy compares with the import row before it transfers
-(`registry_write.insert_from_stage`), and a store filled meanwhile refuses the import
-(`registry_import._apply`).
+(`registry_write.insert_from_stage`); a store filled meanwhile is written on another
+connection (`registry_import._StoreFilled`).
 """
 
 from __future__ import annotations

@@ -14,7 +14,6 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from agam.core.errors import RegistryError
 from allowances import registry_import, registry_stage
 from allowances import registry_write as rw
 from allowances.registry_import import import_registry
@@ -259,25 +258,31 @@ def test_a_new_store_has_large_pages_and_an_existing_one_keeps_its_own(tmp_path:
         old.dispose()
 
 
-def test_a_store_filled_while_the_rows_were_staged_refuses_the_import(
+def test_a_store_filled_while_the_rows_were_staged_is_written_with_keys_enforced(
     tmp_path: Path, registry: Path, union_layer: UnionLayer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The staged connection has foreign keys off, so it writes nothing but the stage's
-    copy into an empty table: a store that another import filled meanwhile refuses the
-    import whole."""
+    copy into an empty table: a store found filled in the import's transaction rolls it
+    back, and the rows are written again on a connection that enforces foreign keys."""
     real_open = registry_import.open_import
+    opened: list[int] = []
 
     def filled_meanwhile(session: Any, writing: Any, file_name: str) -> Any:
-        other = real_open(session, dataclasses.replace(writing, sha="0" * 64), "other.csv")
-        other.synthetic = True  # as this file is
-        session.add(beneficiary(1, "OH-1", import_id=other.id))
-        session.flush()
+        opened.append(session.connection().exec_driver_sql("PRAGMA foreign_keys").scalar())
+        if len(opened) == 1:  # another import's rows, in the staged transaction
+            other = real_open(session, dataclasses.replace(writing, sha="0" * 64), "other.csv")
+            other.synthetic = True  # as this file is
+            session.add(beneficiary(1, "OH-1", import_id=other.id))
+            session.flush()
         return real_open(session, writing, file_name)
 
     monkeypatch.setattr(registry_import, "open_import", filled_meanwhile)
-    with pytest.raises(RegistryError, match="another import filled the store"):
-        _import(tmp_path, registry, union_layer, staged=True)
-    db = tmp_path / "agam.sqlite3"
-    assert _dump(db, "beneficiaries", "id") == []
-    assert _dump(db, "registry_imports", "id") == []
+    copies = _copies(monkeypatch)
+    db, report = _import(tmp_path, registry, union_layer, staged=True)
+    assert report.status == "imported"
+    assert opened == [0, 1]  # staged without enforcement, then written with it
+    assert copies == []  # nothing was copied from the stage
+    assert len(_dump(db, "beneficiaries", "id")) == report.inserted
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
     assert _stage_fds() == []
