@@ -37,7 +37,6 @@ from store.sqlite_stage import STAGE_TABLE, attached, write_stage
 
 STAGED = (*STORED, "row_sha256")
 FILLED = ("id", "import_id", "updated_at")  # the stage's values beyond the file's
-BENEFICIARIES = "beneficiaries"
 STAGE_ALIAS = "agam_stage"
 BULK_CACHE_KIB = 262_144  # room for the index B-trees of a bulk load
 Phase = Callable[[str], AbstractContextManager[None]]
@@ -111,7 +110,7 @@ class _Layout:
     def of(cls, conn: Connection, at: datetime) -> _Layout:
         driver = conn.connection.driver_connection
         assert driver is not None
-        declared = driver.execute(f"PRAGMA table_info({BENEFICIARIES})").fetchall()
+        declared = driver.execute(f"PRAGMA table_info({Beneficiary.__tablename__})").fetchall()
         columns = tuple(str(c[1]) for c in declared)
         unknown = set(columns) - {*STAGED, *FILLED}
         if unknown:

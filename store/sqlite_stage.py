@@ -30,23 +30,22 @@ def write_stage(
     path: Path,
     schema: pa.Schema,
     batches: Iterator[pa.RecordBatch],
-    create_sql: str | None = None,
-    page_bytes: int | None = None,
+    create_sql: str,
+    page_bytes: int,
 ) -> None:
-    """Create `path` (mode 0600) holding one table of the batches; streamed, constant memory.
-    `create_sql` creates the table first (its declared types decide how values are stored);
-    else the driver declares it from the Arrow types. `page_bytes`: the stage's page size."""
+    """Create `path` (mode 0600) with `page_bytes` pages, its table made by `create_sql`
+    (whose declared types decide how values are stored), and append the batches to it;
+    streamed, constant memory."""
     import adbc_driver_sqlite.dbapi as adbc  # only a bulk load pays for the import
 
     fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     os.close(fd)
     reader = pa.RecordBatchReader.from_batches(schema, batches)
     with adbc.connect(str(path)) as conn, conn.cursor() as cursor:
-        pragmas = [f"PRAGMA page_size={int(page_bytes)}"] if page_bytes else []
-        for sql in [*pragmas, "PRAGMA journal_mode=OFF", *([create_sql] if create_sql else [])]:
+        for sql in (f"PRAGMA page_size={int(page_bytes)}", "PRAGMA journal_mode=OFF", create_sql):
             cursor.execute(sql)
             cursor.fetchall()
-        cursor.adbc_ingest(STAGE_TABLE, reader, mode="append" if create_sql else "create")
+        cursor.adbc_ingest(STAGE_TABLE, reader, mode="append")
         conn.commit()
 
 
